@@ -1,0 +1,54 @@
+# qvrrun: the two commands people type are `make run` and `make test`.
+# Both install missing Debian packages first (apt-get, as root or via sudo).
+
+BUILD      ?= build
+BUILD_SAN  ?= build-san
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_ARGS ?=
+SCENARIO   ?= scenarios/quickstart.lua
+
+PKGS = build-essential cmake pkg-config liblua5.4-dev libcurl4-openssl-dev \
+       libevent-dev libcjson-dev zlib1g-dev gnuplot-nox
+TEST_PKGS = nginx-light python3 valgrind
+
+.PHONY: all deps test-deps build run test sanitize test-san format format-check bench clean
+
+all: build
+
+deps:
+	@bash tools/install-deps.sh $(PKGS)
+
+test-deps:
+	@bash tools/install-deps.sh $(PKGS) $(TEST_PKGS)
+
+$(BUILD)/Makefile:
+	cmake -S . -B $(BUILD) $(CMAKE_ARGS)
+
+build: $(BUILD)/Makefile
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: deps build
+	./$(BUILD)/qvrrun $(SCENARIO)
+
+test: test-deps build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# ASan + UBSan build of everything, and the whole suite under it.
+sanitize:
+	cmake -S . -B $(BUILD_SAN) -DQVR_SANITIZE=ON -DQVR_WERROR=ON -DCMAKE_BUILD_TYPE=Debug
+	cmake --build $(BUILD_SAN) -j $(JOBS)
+
+test-san: test-deps sanitize
+	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
+
+format:
+	clang-format -i core/*.c core/*.h cli/*.c tests/unit/*.c tests/fixture/*.c
+
+format-check:
+	clang-format --dry-run --Werror core/*.c core/*.h cli/*.c tests/unit/*.c tests/fixture/*.c
+
+bench: deps build
+	bash bench/run-all.sh
+
+clean:
+	rm -rf $(BUILD) $(BUILD_SAN)

@@ -1,0 +1,201 @@
+/* main.c -- the qvrrun command line: subcommand dispatch and the options of
+ * `qvrrun [run] SCENARIO.lua`. Every bad flag is one line naming it, exit 2.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "http.h"
+#include "log.h"
+#include "mock.h"
+#include "qvr.h"
+#include "run.h"
+
+#define QVR_VERSION "0.1.0"
+
+static void usage(FILE *out)
+{
+    fputs("usage: qvrrun SCENARIO.lua [options]      run a scenario\n"
+          "       qvrrun run SCENARIO.lua [options]  the same\n"
+          "       qvrrun mock [--listen ADDR] [...]  built-in simulated "
+          "reranker\n"
+          "\n"
+          "options (override the scenario):\n"
+          "  --target URL       target base URL, or \"mock\"\n"
+          "  --users N          users of a users{} load\n"
+          "  --spawn-rate R     users started per second\n"
+          "  --duration D       run length, e.g. 30s, 5m, 1h\n"
+          "  --out DIR          result directory "
+          "(default results/<name>-<UTC stamp>)\n"
+          "  -e KEY=VALUE       value for env(KEY) in the scenario\n"
+          "  --threads N        worker threads (this build: 1)\n"
+          "  --quiet            no progress lines\n"
+          "  --no-plots         do not render charts\n"
+          "  -h, --help         this text;  --version  the version\n"
+          "\n"
+          "exit codes: 0 thresholds held, 99 a threshold failed, 2 usage or "
+          "scenario error,\n"
+          "            3 the run could not be carried out, 130 interrupted "
+          "(results written)\n",
+          out);
+}
+
+static int bad(const char *fmt, const char *a)
+{
+    char msg[512];
+    snprintf(msg, sizeof(msg), fmt, a);
+    qvr_error("%s (see qvrrun --help)", msg);
+    return QVR_EXIT_USAGE;
+}
+
+static int parse_int(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    struct qvr_run_opts o;
+    memset(&o, 0, sizeof(o));
+    o.ov.users = -1;
+    o.ov.spawn_rate = -1;
+    o.ov.duration_ns = -1;
+    const char **env = calloc((size_t)argc + 1, sizeof(char *));
+    if (!env)
+        return QVR_EXIT_RUN;
+    o.ov.env = env;
+    int rc = QVR_EXIT_USAGE;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int takes = 1;
+        if (a[0] != '-' || strcmp(a, "-") == 0) {
+            if (o.scenario) {
+                rc = bad("unexpected argument '%s': give one scenario file",
+                         a);
+                goto out;
+            }
+            o.scenario = a;
+            continue;
+        }
+        if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
+            o.quiet = 1;
+            continue;
+        }
+        if (strcmp(a, "--no-plots") == 0) {
+            o.no_plots = 1;
+            continue;
+        }
+        if (!v) {
+            static const char *const known[] = {
+                "--target", "--users", "--spawn-rate", "--duration", "--out",
+                "-e",       "--threads", NULL};
+            for (int k = 0; known[k]; k++)
+                if (strcmp(a, known[k]) == 0) {
+                    rc = bad("flag '%s' needs a value", a);
+                    goto out;
+                }
+            rc = bad("unknown flag '%s'", a);
+            goto out;
+        }
+        if (strcmp(a, "--target") == 0) {
+            o.ov.target = v;
+        } else if (strcmp(a, "--users") == 0) {
+            long n;
+            if (parse_int(v, 1, 10000000, &n) < 0) {
+                rc = bad("--users: expected a whole number >= 1, got '%s'", v);
+                goto out;
+            }
+            o.ov.users = (int)n;
+        } else if (strcmp(a, "--spawn-rate") == 0) {
+            char *end;
+            double d = strtod(v, &end);
+            if (end == v || *end || !(d > 0) || d > 1e7) {
+                rc = bad("--spawn-rate: expected a number > 0, got '%s'", v);
+                goto out;
+            }
+            o.ov.spawn_rate = d;
+        } else if (strcmp(a, "--duration") == 0) {
+            uint64_t ns;
+            if (qvr_duration_parse(v, &ns) < 0 || ns == 0) {
+                rc = bad("--duration: bad duration '%s' (use e.g. 30s, 5m, "
+                         "1h)",
+                         v);
+                goto out;
+            }
+            o.ov.duration_ns = (int64_t)ns;
+        } else if (strcmp(a, "--out") == 0) {
+            o.out_dir = v;
+        } else if (strcmp(a, "-e") == 0 || strcmp(a, "--env") == 0) {
+            if (!strchr(v, '=') || v[0] == '=') {
+                rc = bad("-e: expected KEY=VALUE, got '%s'", v);
+                goto out;
+            }
+            env[o.ov.nenv++] = v;
+        } else if (strcmp(a, "--threads") == 0) {
+            long n;
+            if (parse_int(v, 1, 1024, &n) < 0) {
+                rc = bad("--threads: expected a whole number >= 1, got '%s'",
+                         v);
+                goto out;
+            }
+            if (n != 1) {
+                rc = bad("--threads %s: this build runs one worker thread",
+                         v);
+                goto out;
+            }
+        } else {
+            takes = 0;
+            rc = bad("unknown flag '%s'", a);
+            goto out;
+        }
+        i += takes;
+    }
+    if (!o.scenario) {
+        rc = bad("%s", "no scenario file given: qvrrun SCENARIO.lua");
+        goto out;
+    }
+    rc = qvr_run_main(&o);
+out:
+    free(env);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return QVR_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 ||
+        strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("qvrrun %s\n", QVR_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "mock") == 0)
+        return qvr_mock_main(argc - 2, argv + 2);
+    if (qvr_http_global_init() < 0) {
+        qvr_error("cannot initialise libcurl");
+        return QVR_EXIT_RUN;
+    }
+    int rc;
+    if (strcmp(cmd, "run") == 0)
+        rc = cmd_run(argc - 2, argv + 2);
+    else
+        rc = cmd_run(argc - 1, argv + 1);
+    qvr_http_global_cleanup();
+    return rc;
+}

@@ -1,0 +1,496 @@
+/* l_http.c -- the `http` and `json` Lua modules and the response object.
+ *
+ * http.get/post/request check their arguments (misuse raises), start the
+ * transfer through the running VU and yield; the VU resumes the coroutine
+ * with a response table when the transfer completes. A transport failure is
+ * data in that table (r.err, r.kind), never a Lua error. */
+#include "l_http.h"
+
+#include <cjson/cJSON.h>
+#include <lauxlib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "qvr.h"
+#include "vu.h"
+
+#define RESPONSE_MT "qvr.response"
+#define MAX_HEADERS 64
+#define JSON_MAX_DEPTH 200
+
+/* ---- JSON <-> Lua through cJSON ---------------------------------------- */
+
+static int json_null_key; /* address used as the json.null sentinel */
+#define JSON_NULL ((void *)&json_null_key)
+
+static cJSON *to_json(lua_State *L, int idx, int depth);
+
+static int is_array(lua_State *L, int idx, lua_Integer *len)
+{
+    lua_Integer n = 0, max = 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1) {
+            lua_pop(L, 1);
+            return 0;
+        }
+        lua_Integer k = lua_tointeger(L, -1);
+        if (k > max)
+            max = k;
+        n++;
+    }
+    *len = n;
+    return n > 0 && max == n;
+}
+
+static cJSON *to_json(lua_State *L, int idx, int depth)
+{
+    idx = lua_absindex(L, idx);
+    if (depth > JSON_MAX_DEPTH)
+        luaL_error(L, "json: nesting deeper than %d (a cycle?)",
+                   JSON_MAX_DEPTH);
+    switch (lua_type(L, idx)) {
+    case LUA_TNIL:
+        return cJSON_CreateNull();
+    case LUA_TBOOLEAN:
+        return cJSON_CreateBool(lua_toboolean(L, idx));
+    case LUA_TNUMBER:
+        return cJSON_CreateNumber(lua_tonumber(L, idx));
+    case LUA_TSTRING:
+        return cJSON_CreateString(lua_tostring(L, idx));
+    case LUA_TLIGHTUSERDATA:
+        if (lua_touserdata(L, idx) == JSON_NULL)
+            return cJSON_CreateNull();
+        break;
+    case LUA_TTABLE: {
+        lua_Integer n;
+        luaL_checkstack(L, 4, "json");
+        if (is_array(L, idx, &n)) {
+            cJSON *a = cJSON_CreateArray();
+            for (lua_Integer i = 1; a && i <= n; i++) {
+                lua_rawgeti(L, idx, i);
+                cJSON_AddItemToArray(a, to_json(L, -1, depth + 1));
+                lua_pop(L, 1);
+            }
+            return a;
+        }
+        cJSON *o = cJSON_CreateObject();
+        lua_pushnil(L);
+        while (o && lua_next(L, idx)) {
+            if (lua_type(L, -2) != LUA_TSTRING &&
+                lua_type(L, -2) != LUA_TNUMBER) {
+                cJSON_Delete(o);
+                luaL_error(L, "json: object keys must be strings");
+            }
+            lua_pushvalue(L, -2);
+            const char *k = lua_tostring(L, -1); /* copy: no lua_next harm */
+            cJSON_AddItemToObject(o, k, to_json(L, -2, depth + 1));
+            lua_pop(L, 2);
+        }
+        return o;
+    }
+    default:
+        break;
+    }
+    luaL_error(L, "json: cannot encode a %s", luaL_typename(L, idx));
+    return NULL;
+}
+
+void qvr_l_json_encode(lua_State *L, int idx)
+{
+    cJSON *j = to_json(L, idx, 0);
+    char *s = j ? cJSON_PrintUnformatted(j) : NULL;
+    cJSON_Delete(j);
+    if (!s)
+        luaL_error(L, "json: out of memory");
+    lua_pushstring(L, s);
+    cJSON_free(s);
+}
+
+static void push_json(lua_State *L, const cJSON *j)
+{
+    luaL_checkstack(L, 3, "json nesting");
+    if (cJSON_IsNull(j)) {
+        lua_pushlightuserdata(L, JSON_NULL);
+    } else if (cJSON_IsBool(j)) {
+        lua_pushboolean(L, cJSON_IsTrue(j));
+    } else if (cJSON_IsNumber(j)) {
+        double d = j->valuedouble;
+        if (d == (double)(lua_Integer)d && d > -9.0e15 && d < 9.0e15)
+            lua_pushinteger(L, (lua_Integer)d);
+        else
+            lua_pushnumber(L, d);
+    } else if (cJSON_IsString(j)) {
+        lua_pushstring(L, j->valuestring);
+    } else if (cJSON_IsArray(j)) {
+        lua_createtable(L, cJSON_GetArraySize(j), 0);
+        lua_Integer i = 1;
+        for (const cJSON *c = j->child; c; c = c->next) {
+            push_json(L, c);
+            lua_rawseti(L, -2, i++);
+        }
+    } else if (cJSON_IsObject(j)) {
+        lua_createtable(L, 0, 4);
+        for (const cJSON *c = j->child; c; c = c->next) {
+            push_json(L, c);
+            lua_setfield(L, -2, c->string);
+        }
+    } else {
+        lua_pushnil(L);
+    }
+}
+
+/* Pushes the decoded value, or nil and a message. */
+static int decode(lua_State *L, const char *s, size_t len)
+{
+    cJSON *j = cJSON_ParseWithLength(s, len);
+    if (!j) {
+        lua_pushnil(L);
+        lua_pushstring(L, "invalid JSON");
+        return 2;
+    }
+    push_json(L, j);
+    cJSON_Delete(j);
+    return 1;
+}
+
+static int l_json_encode(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    qvr_l_json_encode(L, 1);
+    return 1;
+}
+
+static int l_json_decode(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    return decode(L, s, len);
+}
+
+int qvr_luaopen_json(lua_State *L)
+{
+    static const luaL_Reg fns[] = {
+        {"encode", l_json_encode}, {"decode", l_json_decode}, {NULL, NULL}};
+    luaL_newlib(L, fns);
+    lua_pushlightuserdata(L, JSON_NULL);
+    lua_setfield(L, -2, "null");
+    return 1;
+}
+
+/* ---- the response object ------------------------------------------------ */
+
+/* r:json() / r.json(): the body decoded (nil, message when not JSON). */
+static int resp_json(lua_State *L)
+{
+    lua_getfield(L, lua_upvalueindex(1), "body");
+    size_t len;
+    const char *s = lua_tolstring(L, -1, &len);
+    if (!s) {
+        lua_pushnil(L);
+        lua_pushstring(L, "no body");
+        return 2;
+    }
+    return decode(L, s, len);
+}
+
+static void parse_headers(lua_State *L, const char *p, size_t len)
+{
+    const char *end = p + len;
+    lua_createtable(L, 0, 8);
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        if (!eol)
+            eol = end;
+        const char *colon = memchr(p, ':', (size_t)(eol - p));
+        if (colon && colon > p) {
+            luaL_Buffer b;
+            luaL_buffinit(L, &b);
+            for (const char *c = p; c < colon; c++)
+                luaL_addchar(&b, (char)((*c >= 'A' && *c <= 'Z') ? *c + 32
+                                                                 : *c));
+            luaL_pushresult(&b);
+            const char *v = colon + 1;
+            const char *ve = eol;
+            while (v < ve && (*v == ' ' || *v == '\t'))
+                v++;
+            while (ve > v && (ve[-1] == '\r' || ve[-1] == ' '))
+                ve--;
+            lua_pushlstring(L, v, (size_t)(ve - v));
+            lua_rawset(L, -3);
+        }
+        p = eol + 1;
+    }
+}
+
+static int resp_index(lua_State *L)
+{
+    const char *k = lua_tostring(L, 2);
+    if (!k)
+        return 0;
+    if (strcmp(k, "json") == 0) {
+        lua_pushvalue(L, 1);
+        lua_pushcclosure(L, resp_json, 1);
+        return 1;
+    }
+    if (strcmp(k, "headers") == 0) {
+        lua_getfield(L, 1, "_h");
+        size_t len = 0;
+        const char *h = lua_tolstring(L, -1, &len);
+        parse_headers(L, h ? h : "", h ? len : 0);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, 1, "headers"); /* cache */
+        return 1;
+    }
+    if (strcmp(k, "timings") == 0) {
+        static const char *const keys[] = {"connect", "tls", "ttfb",
+                                           "service", "response"};
+        static const char *const hidden[] = {"_conn", "_tls", "_ttfb",
+                                             "_svc", "time"};
+        lua_createtable(L, 0, 5);
+        for (int i = 0; i < 5; i++) {
+            lua_getfield(L, 1, hidden[i]);
+            lua_setfield(L, -2, keys[i]);
+        }
+        lua_pushvalue(L, -1);
+        lua_setfield(L, 1, "timings");
+        return 1;
+    }
+    return 0;
+}
+
+void qvr_l_http_push_response(lua_State *co, const struct qvr_http_result *r,
+                              const struct qvr_sample *s, const char *name,
+                              uint64_t seq)
+{
+    lua_createtable(co, 0, 12);
+    lua_pushinteger(co, r->status);
+    lua_setfield(co, -2, "status");
+    lua_pushboolean(co, s->fail == QVR_FAIL_NONE);
+    lua_setfield(co, -2, "ok");
+    lua_pushlstring(co, r->body, r->body_len);
+    lua_setfield(co, -2, "body");
+    lua_pushnumber(co, (double)s->response_us / 1000.0);
+    lua_setfield(co, -2, "time");
+    lua_pushstring(co, name);
+    lua_setfield(co, -2, "name");
+    if (s->fail != QVR_FAIL_NONE) {
+        lua_pushstring(co, qvr_fail_kind_name(s->fail));
+        lua_setfield(co, -2, "kind");
+    }
+    if (r->fail != QVR_FAIL_NONE) {
+        lua_pushstring(co, r->error ? r->error : "transport error");
+        lua_setfield(co, -2, "err");
+    }
+    lua_pushinteger(co, (lua_Integer)seq);
+    lua_setfield(co, -2, "_seq");
+    lua_pushlstring(co, r->headers, r->headers_len);
+    lua_setfield(co, -2, "_h");
+    lua_pushnumber(co, (double)s->service_us / 1000.0);
+    lua_setfield(co, -2, "_svc");
+    lua_pushnumber(co, (double)s->ttfb_us / 1000.0);
+    lua_setfield(co, -2, "_ttfb");
+    lua_pushnumber(co, (double)s->connect_us / 1000.0);
+    lua_setfield(co, -2, "_conn");
+    lua_pushnumber(co, (double)s->tls_us / 1000.0);
+    lua_setfield(co, -2, "_tls");
+    luaL_setmetatable(co, RESPONSE_MT);
+}
+
+/* ---- http.get / post / request ------------------------------------------ */
+
+static int is_absolute(const char *u)
+{
+    return strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0;
+}
+
+/* The request name when none is given: the URL's path without the query. */
+static void default_name(const char *url, char *out, size_t outlen)
+{
+    const char *p = url;
+    if (is_absolute(url)) {
+        p = strchr(url + 8, '/');
+        if (!p)
+            p = "/";
+    }
+    size_t n = strcspn(p, "?#");
+    if (n >= outlen)
+        n = outlen - 1;
+    memcpy(out, p, n);
+    out[n] = 0;
+}
+
+static uint64_t opt_duration(lua_State *L, int idx, const char *what)
+{
+    if (lua_type(L, idx) == LUA_TNUMBER) {
+        double s = lua_tonumber(L, idx);
+        if (!(s > 0))
+            luaL_error(L, "%s must be positive", what);
+        return (uint64_t)(s * 1e9);
+    }
+    uint64_t ns;
+    const char *t = lua_tostring(L, idx);
+    if (!t || qvr_duration_parse(t, &ns) < 0 || ns == 0)
+        luaL_error(L, "%s: bad duration '%s' (use e.g. \"30s\" or 2.5)", what,
+                   t ? t : luaL_typename(L, idx));
+    return ns;
+}
+
+static int request(lua_State *L, const char *method, int url_idx)
+{
+    struct qvr_vu *vu = qvr_vu_current(L);
+    if (!vu || vu->co != L)
+        return luaL_error(L, "http.%s: only a task's own code may send "
+                             "requests (not the scenario's top level, nor a "
+                             "coroutine it creates)",
+                          method);
+    const char *url = luaL_checkstring(L, url_idx);
+    int opts = url_idx + 1;
+    if (!lua_isnoneornil(L, opts))
+        luaL_checktype(L, opts, LUA_TTABLE);
+    else
+        opts = 0;
+
+    struct qvr_http_request req;
+    memset(&req, 0, sizeof(req));
+    req.method = method;
+
+    struct qvr_buf *ub = &vu->url;
+    qvr_buf_reset(ub);
+    if (is_absolute(url)) {
+        qvr_buf_append(ub, url, strlen(url));
+    } else {
+        const char *t = vu->ctx->target;
+        if (!t || !*t)
+            return luaL_error(L, "relative URL '%s' but the scenario has no "
+                                 "target",
+                              url);
+        qvr_buf_append(ub, t, strlen(t));
+        if (url[0] != '/')
+            qvr_buf_append(ub, "/", 1);
+        if (qvr_buf_append(ub, url, strlen(url)) < 0)
+            return luaL_error(L, "URL too long");
+    }
+    req.url = ub->data;
+
+    char name[128];
+    int body_idx = 0, has_ctype = 0, json = 0;
+    const char *lines[MAX_HEADERS + 2];
+    size_t offs[MAX_HEADERS + 2];
+    int nh = 0;
+    struct qvr_buf *hb = &vu->hdrs;
+    qvr_buf_reset(hb);
+    default_name(url, name, sizeof(name));
+    if (opts) {
+        if (lua_getfield(L, opts, "name") != LUA_TNIL) {
+            const char *n = luaL_checkstring(L, -1);
+            snprintf(name, sizeof(name), "%s", n);
+        }
+        lua_pop(L, 1);
+        if (lua_getfield(L, opts, "timeout") != LUA_TNIL)
+            req.timeout_ms =
+                (long)(opt_duration(L, -1, "timeout") / QVR_NS_PER_MS);
+        lua_pop(L, 1);
+        int tj = lua_getfield(L, opts, "json");
+        int tb = lua_getfield(L, opts, "body");
+        if (tj != LUA_TNIL && tb != LUA_TNIL)
+            return luaL_error(L, "http.%s: give json= or body=, not both",
+                              method);
+        if (tj != LUA_TNIL) {
+            lua_pop(L, 1);
+            qvr_l_json_encode(L, -1); /* ... json str */
+            lua_replace(L, -2);       /* ... str */
+            json = 1;
+        } else if (tb != LUA_TNIL) {
+            if (lua_type(L, -1) != LUA_TSTRING)
+                return luaL_error(L, "http.%s: body must be a string (use "
+                                     "json= for tables)",
+                                  method);
+            lua_remove(L, -2);
+        } else {
+            lua_pop(L, 2);
+            lua_pushnil(L);
+        }
+        /* stack: ... body|nil */
+        if (!lua_isnil(L, -1)) {
+            body_idx = lua_gettop(L);
+            req.body = lua_tolstring(L, body_idx, &req.body_len);
+        }
+        if (lua_getfield(L, opts, "headers") != LUA_TNIL) {
+            luaL_checktype(L, -1, LUA_TTABLE);
+            lua_pushnil(L);
+            while (lua_next(L, -2)) {
+                if (nh >= MAX_HEADERS)
+                    return luaL_error(L, "more than %d headers", MAX_HEADERS);
+                const char *k = lua_tostring(L, -2);
+                const char *v = lua_tostring(L, -1);
+                if (lua_type(L, -2) != LUA_TSTRING || !v)
+                    return luaL_error(L, "headers: names and values must be "
+                                         "strings");
+                if (strcasecmp(k, "content-type") == 0)
+                    has_ctype = 1;
+                offs[nh++] = hb->len;
+                qvr_buf_printf(hb, "%s: %s", k, v);
+                qvr_buf_append(hb, "", 1);
+                lua_pop(L, 1);
+            }
+        }
+        lua_pop(L, 1);
+    }
+    if (json && !has_ctype) {
+        offs[nh++] = hb->len;
+        qvr_buf_printf(hb, "Content-Type: application/json");
+        qvr_buf_append(hb, "", 1);
+    }
+    if (hb->truncated)
+        return luaL_error(L, "headers too large");
+    for (int i = 0; i < nh; i++)
+        lines[i] = hb->data + offs[i];
+    req.headers = lines;
+    req.nheaders = nh;
+
+    int rc = qvr_vu_http(vu, &req, name, body_idx);
+    if (rc < 0)
+        return luaL_error(L, "http.%s: cannot start the request (%s)", method,
+                          qvr_strerror(rc));
+    return lua_yield(L, 0);
+}
+
+static int l_get(lua_State *L)
+{
+    return request(L, "GET", 1);
+}
+
+static int l_post(lua_State *L)
+{
+    return request(L, "POST", 1);
+}
+
+static int l_request(lua_State *L)
+{
+    const char *m = luaL_checkstring(L, 1);
+    static const char *const methods[] = {"GET",    "POST",    "PUT",
+                                          "DELETE", "PATCH",   "HEAD",
+                                          "OPTIONS", NULL};
+    for (int i = 0; methods[i]; i++)
+        if (strcasecmp(m, methods[i]) == 0)
+            return request(L, methods[i], 2);
+    return luaL_argerror(L, 1, "unknown HTTP method");
+}
+
+int qvr_luaopen_http(lua_State *L)
+{
+    static const luaL_Reg fns[] = {{"get", l_get},
+                                   {"post", l_post},
+                                   {"request", l_request},
+                                   {NULL, NULL}};
+    if (luaL_newmetatable(L, RESPONSE_MT)) {
+        lua_pushcfunction(L, resp_index);
+        lua_setfield(L, -2, "__index");
+    }
+    lua_pop(L, 1);
+    luaL_newlib(L, fns);
+    return 1;
+}

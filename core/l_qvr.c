@@ -1,0 +1,639 @@
+/* l_qvr.c -- the scenario DSL (see l_qvr.h).
+ *
+ * Every constructor validates its table where it is called, so an error
+ * names the scenario file and line: unknown keys (with a suggestion), wrong
+ * types, non-positive durations. Constructors return plain tables tagged
+ * with the field __kind ("users", "ramp", "between", ...) that script.c turns
+ * into the C plan. */
+#include "l_qvr.h"
+
+#include <lauxlib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "l_http.h"
+#include "log.h"
+#include "vu.h"
+
+struct qvr_embedded {
+    const char *name;
+    const char *src;
+    size_t len;
+};
+extern const struct qvr_embedded qvr_embedded_lua[];
+
+static const char ENV_KEY[] = "qvr.env";
+
+/* ---- helpers -------------------------------------------------------------- */
+
+static int edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 63 || lb > 63)
+        return 99;
+    int d[64][64];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        for (size_t j = 1; j <= lb; j++) {
+            int c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < c)
+                c = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < c)
+                c = d[i][j - 1] + 1;
+            d[i][j] = c;
+        }
+    }
+    return d[la][lb];
+}
+
+int qvr_l_suggest(const char *word, const char *const *cands,
+                  const char **best)
+{
+    int bd = 99;
+    *best = NULL;
+    for (int i = 0; cands[i]; i++) {
+        int dd = edit_distance(word, cands[i]);
+        if (dd < bd) {
+            bd = dd;
+            *best = cands[i];
+        }
+    }
+    return bd;
+}
+
+/* Raises "<where>what: unknown key 'k' (did you mean 'x'?)" for the first
+ * key of the table at idx not in keys. */
+static void check_keys(lua_State *L, int idx, const char *what,
+                       const char *const *keys)
+{
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            if (lua_type(L, -1) == LUA_TNUMBER)
+                luaL_error(L, "%s: unexpected positional value (use "
+                              "key = value)",
+                           what);
+            luaL_error(L, "%s: keys must be names", what);
+        }
+        const char *k = lua_tostring(L, -1);
+        int ok = 0;
+        for (int i = 0; keys[i]; i++)
+            if (strcmp(k, keys[i]) == 0)
+                ok = 1;
+        if (!ok) {
+            const char *best;
+            int d = qvr_l_suggest(k, keys, &best);
+            if (d <= 2 && best)
+                luaL_error(L, "%s: unknown key '%s' (did you mean '%s'?)",
+                           what, k, best);
+            luaL_error(L, "%s: unknown key '%s'", what, k);
+        }
+    }
+}
+
+/* A duration value: a number of seconds or a string like "30s". Returns ns
+ * (> 0 unless allow_zero). Raises with what in the message. */
+static uint64_t get_duration(lua_State *L, int idx, const char *what,
+                             int allow_zero)
+{
+    uint64_t ns = 0;
+    if (lua_type(L, idx) == LUA_TNUMBER) {
+        double s = lua_tonumber(L, idx);
+        if (s < 0 || s != s || s > 1e9)
+            luaL_error(L, "%s: duration must be a positive number of "
+                          "seconds, got %s",
+                       what, lua_tostring(L, idx));
+        ns = (uint64_t)(s * 1e9);
+    } else if (lua_type(L, idx) == LUA_TSTRING) {
+        const char *t = lua_tostring(L, idx);
+        if (qvr_duration_parse(t, &ns) < 0)
+            luaL_error(L, "%s: bad duration '%s' (use e.g. \"250ms\", "
+                          "\"30s\", \"2m\", \"1h\")",
+                       what, t);
+    } else {
+        luaL_error(L, "%s: expected a duration (\"30s\" or seconds), got %s",
+                   what, luaL_typename(L, idx));
+    }
+    if (ns == 0 && !allow_zero)
+        luaL_error(L, "%s: duration must be greater than zero", what);
+    return ns;
+}
+
+/* t[field] as a positive number (or nil when optional). */
+static int get_number(lua_State *L, int t, const char *field, const char *what,
+                      double *out, int required, int allow_zero)
+{
+    int ty = lua_getfield(L, t, field);
+    if (ty == LUA_TNIL) {
+        lua_pop(L, 1);
+        if (required)
+            luaL_error(L, "%s: '%s' is required", what, field);
+        return 0;
+    }
+    if (ty != LUA_TNUMBER)
+        luaL_error(L, "%s: '%s' must be a number, got %s", what, field,
+                   luaL_typename(L, -1));
+    double v = lua_tonumber(L, -1);
+    lua_pop(L, 1);
+    if (v < 0 || v != v || (!allow_zero && v == 0))
+        luaL_error(L, "%s: '%s' must be %s, got %g", what, field,
+                   allow_zero ? "zero or more" : "greater than zero", v);
+    *out = v;
+    return 1;
+}
+
+static void set_kind(lua_State *L, const char *kind)
+{
+    lua_pushstring(L, kind);
+    lua_setfield(L, 1, "__kind");
+}
+
+static int has_kind(lua_State *L, int idx, const char *kind)
+{
+    if (lua_type(L, idx) != LUA_TTABLE)
+        return 0;
+    lua_getfield(L, idx, "__kind");
+    int ok = lua_type(L, -1) == LUA_TSTRING &&
+             (!kind || strcmp(lua_tostring(L, -1), kind) == 0);
+    lua_pop(L, 1);
+    return ok;
+}
+
+/* ---- load shapes ---------------------------------------------------------- */
+
+static int l_users(lua_State *L)
+{
+    static const char *const keys[] = {"count", "spawn_rate", "duration",
+                                       NULL};
+    luaL_checktype(L, 1, LUA_TTABLE);
+    check_keys(L, 1, "users", keys);
+    double v;
+    get_number(L, 1, "count", "users", &v, 1, 0);
+    if (v != (double)(long)v || v > 10000000)
+        luaL_error(L, "users: 'count' must be a whole number, got %g", v);
+    if (get_number(L, 1, "spawn_rate", "users", &v, 0, 0) && v > 1e7)
+        luaL_error(L, "users: 'spawn_rate' too large");
+    lua_getfield(L, 1, "duration");
+    if (lua_isnil(L, -1))
+        luaL_error(L, "users: 'duration' is required");
+    get_duration(L, -1, "users: duration", 0);
+    lua_pop(L, 1);
+    set_kind(L, "users");
+    lua_settop(L, 1);
+    return 1;
+}
+
+static int l_ramp(lua_State *L)
+{
+    static const char *const keys[] = {"users", "over", "hold", NULL};
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_Integer n = luaL_len(L, 1);
+    if (n < 1)
+        luaL_error(L, "ramp: needs at least one stage, e.g. "
+                      "ramp{ {users=10, over=\"30s\"}, {hold=\"1m\"} }");
+    if (n > 64)
+        luaL_error(L, "ramp: at most 64 stages");
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+        lua_pop(L, 1);
+        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 ||
+            lua_tointeger(L, -1) > n)
+            luaL_error(L, "ramp: takes a list of stages only");
+    }
+    for (lua_Integer i = 1; i <= n; i++) {
+        char what[32];
+        snprintf(what, sizeof(what), "ramp stage %lld", (long long)i);
+        if (lua_rawgeti(L, 1, i) != LUA_TTABLE)
+            luaL_error(L, "%s: expected a table like {users=10, over=\"30s\"} "
+                          "or {hold=\"1m\"}",
+                       what);
+        int st = lua_gettop(L);
+        check_keys(L, st, what, keys);
+        int has_users = lua_getfield(L, st, "users") != LUA_TNIL;
+        int has_over = lua_getfield(L, st, "over") != LUA_TNIL;
+        int has_hold = lua_getfield(L, st, "hold") != LUA_TNIL;
+        lua_pop(L, 3);
+        if (has_hold && (has_users || has_over))
+            luaL_error(L, "%s: 'hold' stands alone; use {users=, over=} to "
+                          "change the users",
+                       what);
+        if (!has_hold && !(has_users && has_over))
+            luaL_error(L, "%s: needs users= and over=, or hold=", what);
+        double u;
+        if (has_users) {
+            get_number(L, st, "users", what, &u, 1, 1);
+            if (u != (double)(long)u)
+                luaL_error(L, "%s: 'users' must be a whole number", what);
+        }
+        lua_getfield(L, st, has_hold ? "hold" : "over");
+        get_duration(L, -1, what, 0);
+        lua_pop(L, 2);
+    }
+    set_kind(L, "ramp");
+    lua_settop(L, 1);
+    return 1;
+}
+
+/* ---- wait functions ------------------------------------------------------- */
+
+static double check_seconds(lua_State *L, int arg, const char *fn)
+{
+    double s = luaL_checknumber(L, arg);
+    if (s < 0 || s != s || s > 86400)
+        luaL_error(L, "%s: seconds must be between 0 and 86400, got %g", fn,
+                   s);
+    return s;
+}
+
+static int make_wait(lua_State *L, const char *kind, double a, double b)
+{
+    lua_createtable(L, 0, 3);
+    lua_pushstring(L, kind);
+    lua_setfield(L, -2, "__kind");
+    lua_pushnumber(L, a);
+    lua_setfield(L, -2, "a");
+    lua_pushnumber(L, b);
+    lua_setfield(L, -2, "b");
+    return 1;
+}
+
+static int l_between(lua_State *L)
+{
+    double a = check_seconds(L, 1, "between");
+    double b = check_seconds(L, 2, "between");
+    if (b < a)
+        luaL_error(L, "between: the minimum %g is above the maximum %g", a, b);
+    return make_wait(L, "between", a, b);
+}
+
+static int l_constant(lua_State *L)
+{
+    double a = check_seconds(L, 1, "constant");
+    return make_wait(L, "constant", a, a);
+}
+
+static int l_pacing(lua_State *L)
+{
+    double a = check_seconds(L, 1, "pacing");
+    if (a == 0)
+        luaL_error(L, "pacing: the period must be greater than zero");
+    return make_wait(L, "pacing", a, a);
+}
+
+/* ---- scenario{} ------------------------------------------------------------ */
+
+static const char *const scenario_keys[] = {
+    "name",     "target",  "warmup",   "load",     "wait",   "tasks",
+    "thresholds", "timeout", "grace",  "max_body", "insecure", "mock",
+    "report",   NULL};
+
+static void check_type(lua_State *L, int t, const char *field, int type,
+                       const char *what)
+{
+    int ty = lua_getfield(L, t, field);
+    if (ty != LUA_TNIL && ty != type)
+        luaL_error(L, "%s: '%s' must be a %s, got %s", what, field,
+                   lua_typename(L, type), luaL_typename(L, -1));
+    lua_pop(L, 1);
+}
+
+static void check_tasks(lua_State *L)
+{
+    static const char *const keys[] = {"weight", "run", NULL};
+    if (lua_getfield(L, 1, "tasks") != LUA_TTABLE)
+        luaL_error(L, "scenario: 'tasks' is required: a table of name = "
+                      "{ weight = 1, run = function() ... end }");
+    int tt = lua_gettop(L);
+    int n = 0;
+    double wsum = 0;
+    lua_pushnil(L);
+    while (lua_next(L, tt)) {
+        if (lua_type(L, -2) != LUA_TSTRING)
+            luaL_error(L, "scenario: tasks must be named (tasks = { name = "
+                          "{ run = function() ... end } })");
+        const char *name = lua_tostring(L, -2);
+        char what[96];
+        snprintf(what, sizeof(what), "task '%.60s'", name);
+        if (lua_type(L, -1) == LUA_TFUNCTION) {
+            wsum += 1;
+        } else if (lua_type(L, -1) == LUA_TTABLE) {
+            int t = lua_gettop(L);
+            check_keys(L, t, what, keys);
+            if (lua_getfield(L, t, "run") != LUA_TFUNCTION)
+                luaL_error(L, "%s: 'run' must be a function", what);
+            lua_pop(L, 1);
+            double w = 1;
+            get_number(L, t, "weight", what, &w, 0, 1);
+            wsum += w;
+        } else {
+            luaL_error(L, "%s: expected a function or { weight =, run = }",
+                       what);
+        }
+        n++;
+        lua_pop(L, 1);
+    }
+    if (n == 0)
+        luaL_error(L, "scenario: 'tasks' is empty");
+    if (wsum <= 0)
+        luaL_error(L, "scenario: every task has weight 0; nothing would run");
+    lua_pop(L, 1);
+}
+
+static int l_scenario(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
+    check_keys(L, 1, "scenario", scenario_keys);
+    check_type(L, 1, "name", LUA_TSTRING, "scenario");
+    check_type(L, 1, "target", LUA_TSTRING, "scenario");
+    check_type(L, 1, "warmup", LUA_TTABLE, "scenario");
+    check_type(L, 1, "thresholds", LUA_TTABLE, "scenario");
+    check_type(L, 1, "insecure", LUA_TBOOLEAN, "scenario");
+    check_type(L, 1, "mock", LUA_TTABLE, "scenario");
+    check_type(L, 1, "report", LUA_TTABLE, "scenario");
+    lua_getfield(L, 1, "load");
+    if (lua_isnil(L, -1))
+        luaL_error(L, "scenario: 'load' is required, e.g. load = users{ "
+                      "count = 1, duration = \"30s\" }");
+    if (!has_kind(L, -1, NULL) || has_kind(L, -1, "between") ||
+        has_kind(L, -1, "constant") || has_kind(L, -1, "pacing"))
+        luaL_error(L, "scenario: 'load' must be a load shape: users{...} or "
+                      "ramp{...}");
+    lua_pop(L, 1);
+    lua_getfield(L, 1, "wait");
+    if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TNUMBER &&
+        !has_kind(L, -1, "between") && !has_kind(L, -1, "constant") &&
+        !has_kind(L, -1, "pacing"))
+        luaL_error(L, "scenario: 'wait' must be between(a, b), constant(s), "
+                      "pacing(s) or a number of seconds");
+    lua_pop(L, 1);
+    if (lua_getfield(L, 1, "warmup") == LUA_TTABLE) {
+        static const char *const wk[] = {"requests", NULL};
+        int w = lua_gettop(L);
+        check_keys(L, w, "warmup", wk);
+        double r;
+        get_number(L, w, "requests", "warmup", &r, 1, 1);
+        if (r != (double)(long)r || r > 1e6)
+            luaL_error(L, "warmup: 'requests' must be a whole number");
+    }
+    lua_pop(L, 1);
+    if (lua_getfield(L, 1, "report") == LUA_TTABLE) {
+        static const char *const rk[] = {"window", NULL};
+        int w = lua_gettop(L);
+        check_keys(L, w, "report", rk);
+        if (lua_getfield(L, w, "window") != LUA_TNIL)
+            get_duration(L, -1, "report: window", 0);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    static const char *const durs[] = {"timeout", "grace", NULL};
+    for (int i = 0; durs[i]; i++) {
+        if (lua_getfield(L, 1, durs[i]) != LUA_TNIL) {
+            char what[32];
+            snprintf(what, sizeof(what), "scenario: %s", durs[i]);
+            get_duration(L, -1, what, strcmp(durs[i], "grace") == 0);
+        }
+        lua_pop(L, 1);
+    }
+    double mb;
+    get_number(L, 1, "max_body", "scenario", &mb, 0, 0);
+    check_tasks(L);
+    /* Thresholds are parsed in C (thresh.c) by script.c; here only their
+     * shape, so that the error still points at this line. */
+    if (lua_getfield(L, 1, "thresholds") == LUA_TTABLE) {
+        int t = lua_gettop(L);
+        lua_pushnil(L);
+        while (lua_next(L, t)) {
+            if (lua_type(L, -2) != LUA_TSTRING)
+                luaL_error(L, "thresholds: keys must be metric expressions "
+                              "such as p99 or \"p99{task=x}\"");
+            if (lua_type(L, -1) != LUA_TSTRING &&
+                lua_type(L, -1) != LUA_TTABLE)
+                luaL_error(L, "thresholds: '%s' must be a condition string "
+                              "such as \"< 5s\"",
+                           lua_tostring(L, -2));
+            lua_pop(L, 1);
+        }
+    }
+    lua_pop(L, 1);
+    /* Remember where the scenario was declared, for later errors. */
+    luaL_where(L, 1);
+    lua_setfield(L, 1, "__where");
+    luaL_setmetatable(L, QVR_SCENARIO_MT);
+    return 1;
+}
+
+/* ---- runtime functions ---------------------------------------------------- */
+
+static int l_env(lua_State *L)
+{
+    const char *key = luaL_checkstring(L, 1);
+    lua_getfield(L, LUA_REGISTRYINDEX, ENV_KEY);
+    if (lua_getfield(L, -1, key) != LUA_TNIL)
+        return 1;
+    const char *v = getenv(key);
+    if (v) {
+        lua_pushstring(L, v);
+        return 1;
+    }
+    lua_settop(L, 2);
+    return 1;
+}
+
+static struct qvr_vu *task_vu(lua_State *L, const char *fn)
+{
+    struct qvr_vu *vu = qvr_vu_current(L);
+    if (!vu || vu->co != L)
+        luaL_error(L, "%s: only inside a task's own code", fn);
+    return vu;
+}
+
+static uint64_t response_seq(lua_State *L, int idx)
+{
+    if (lua_type(L, idx) != LUA_TTABLE)
+        return 0;
+    lua_getfield(L, idx, "_seq");
+    uint64_t seq = (uint64_t)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    return seq;
+}
+
+static int run_check(lua_State *L, struct qvr_vu *vu, uint64_t seq,
+                     const char *label, int fn_idx)
+{
+    int ok;
+    if (lua_type(L, fn_idx) == LUA_TFUNCTION) {
+        lua_pushvalue(L, fn_idx);
+        lua_pushvalue(L, 1);
+        lua_call(L, 1, 1); /* inside lua_resume: an error ends the iteration */
+        ok = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    } else if (lua_type(L, fn_idx) == LUA_TBOOLEAN) {
+        ok = lua_toboolean(L, fn_idx);
+    } else {
+        return luaL_error(L, "check '%s': expected a function or a boolean",
+                          label);
+    }
+    qvr_vu_check(vu, seq, label, ok);
+    return ok;
+}
+
+/* check(r, "label", fn | bool) or check(r, { label = fn, ... }) */
+static int l_check(lua_State *L)
+{
+    struct qvr_vu *vu = task_vu(L, "check");
+    uint64_t seq = response_seq(L, 1);
+    int all = 1;
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        lua_pushnil(L);
+        while (lua_next(L, 2)) {
+            const char *label = lua_tostring(L, -2);
+            if (!label || lua_type(L, -2) != LUA_TSTRING)
+                return luaL_error(L, "check: labels must be strings");
+            all &= run_check(L, vu, seq, label, lua_gettop(L));
+            lua_pop(L, 1);
+        }
+    } else {
+        const char *label = luaL_checkstring(L, 2);
+        luaL_checkany(L, 3);
+        all = run_check(L, vu, seq, label, 3);
+    }
+    lua_pushboolean(L, all);
+    return 1;
+}
+
+static int l_fail(lua_State *L)
+{
+    struct qvr_vu *vu = task_vu(L, "fail");
+    const char *msg = luaL_optstring(L, 1, "fail()");
+    qvr_vu_check(vu, vu->pending ? vu->pending_seq : 0, msg, 0);
+    return 0;
+}
+
+static int l_sleep(lua_State *L)
+{
+    struct qvr_vu *vu = task_vu(L, "sleep");
+    uint64_t ns = get_duration(L, 1, "sleep", 1);
+    qvr_vu_sleep(vu, ns);
+    return lua_yield(L, 0);
+}
+
+static int l_log(lua_State *L)
+{
+    luaL_Buffer b;
+    int n = lua_gettop(L);
+    struct qvr_vu *vu = qvr_vu_current(L);
+    luaL_buffinit(L, &b);
+    for (int i = 1; i <= n; i++) {
+        size_t len;
+        const char *s = luaL_tolstring(L, i, &len);
+        if (i > 1)
+            luaL_addchar(&b, '\t');
+        luaL_addvalue(&b);
+        (void)s;
+    }
+    luaL_pushresult(&b);
+    if (vu)
+        qvr_info("[vu %d] %s", vu->id, lua_tostring(L, -1));
+    else
+        qvr_info("[scenario] %s", lua_tostring(L, -1));
+    return 0;
+}
+
+/* ---- modules -------------------------------------------------------------- */
+
+static const luaL_Reg dsl[] = {
+    {"scenario", l_scenario}, {"users", l_users},       {"ramp", l_ramp},
+    {"between", l_between},   {"constant", l_constant}, {"pacing", l_pacing},
+    {"env", l_env},           {"check", l_check},       {"fail", l_fail},
+    {"sleep", l_sleep},       {"log", l_log},           {NULL, NULL}};
+
+static int open_qvr(lua_State *L)
+{
+    luaL_newlib(L, dsl);
+    luaL_requiref(L, "qvr.http", qvr_luaopen_http, 0);
+    lua_setfield(L, -2, "http");
+    luaL_requiref(L, "qvr.json", qvr_luaopen_json, 0);
+    lua_setfield(L, -2, "json");
+    return 1;
+}
+
+/* package.searchers entry: modules compiled into the binary. */
+static int search_embedded(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    for (const struct qvr_embedded *e = qvr_embedded_lua; e->name; e++) {
+        if (strcmp(e->name, name) != 0)
+            continue;
+        char chunk[160];
+        int len = snprintf(chunk, sizeof(chunk), "@lua/%s", name);
+        for (int i = 5; i < len; i++)
+            if (chunk[i] == '.')
+                chunk[i] = '/';
+        snprintf(chunk + len, sizeof(chunk) - (size_t)len, ".lua");
+        if (luaL_loadbuffer(L, e->src, e->len, chunk) != LUA_OK)
+            return lua_error(L);
+        lua_pushstring(L, chunk + 1);
+        return 2;
+    }
+    lua_pushfstring(L, "no embedded module '%s'", name);
+    return 1;
+}
+
+void qvr_l_qvr_install(lua_State *L, const char *const *env, int nenv)
+{
+    lua_createtable(L, 0, nenv);
+    for (int i = 0; i < nenv; i++) {
+        const char *eq = strchr(env[i], '=');
+        if (!eq)
+            continue;
+        lua_pushlstring(L, env[i], (size_t)(eq - env[i]));
+        lua_pushstring(L, eq + 1);
+        lua_rawset(L, -3);
+    }
+    lua_setfield(L, LUA_REGISTRYINDEX, ENV_KEY);
+    luaL_newmetatable(L, QVR_SCENARIO_MT);
+    lua_pushliteral(L, "scenario");
+    lua_setfield(L, -2, "__name");
+    lua_pop(L, 1);
+
+    luaL_requiref(L, "qvr", open_qvr, 0); /* qvr */
+    /* The DSL and http/json as globals too. */
+    lua_pushglobaltable(L); /* qvr G */
+    lua_pushnil(L);
+    while (lua_next(L, -3)) {  /* qvr G k v */
+        lua_pushvalue(L, -2);  /* qvr G k v k */
+        lua_insert(L, -2);     /* qvr G k k v */
+        lua_rawset(L, -4);     /* qvr G k */
+    }
+    lua_pop(L, 2);
+
+    /* Embedded modules are searched before package.path, unless
+     * QVR_LUA_PATH points at a source tree (development): then after. */
+    const char *dev = getenv("QVR_LUA_PATH");
+    int at_end = dev && *dev;
+    lua_getglobal(L, "package");      /* package */
+    lua_getfield(L, -1, "searchers"); /* package searchers */
+    lua_Integer n = luaL_len(L, -1);
+    if (!at_end) {
+        for (lua_Integer i = n; i >= 2; i--) {
+            lua_rawgeti(L, -1, i);
+            lua_rawseti(L, -2, i + 1);
+        }
+    }
+    lua_pushcfunction(L, search_embedded);
+    lua_rawseti(L, -2, at_end ? n + 1 : 2);
+    lua_pop(L, 1); /* package */
+    if (at_end) {
+        lua_getfield(L, -1, "path");
+        lua_pushfstring(L, "%s/?.lua;%s", dev, lua_tostring(L, -1));
+        lua_setfield(L, -3, "path");
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+}

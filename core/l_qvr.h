@@ -1,0 +1,23 @@
+/* l_qvr.h -- the scenario DSL as Lua functions: scenario{}, the load shapes,
+ * wait functions, env(), check(), fail(), sleep(), log(), and the module
+ * loader for `require "qvr"`, "qvr.http", "qvr.json" and the embedded
+ * modules of lua/qvr/. */
+#ifndef QVR_L_QVR_H
+#define QVR_L_QVR_H
+
+#include <lua.h>
+
+/* Installs the DSL as globals and the qvr modules in package.preload /
+ * package.searchers. env pairs ("KEY=VALUE", nenv of them) take precedence
+ * over the process environment in env(). */
+void qvr_l_qvr_install(lua_State *L, const char *const *env, int nenv);
+
+/* Metatable name of a validated scenario table. */
+#define QVR_SCENARIO_MT "qvr.scenario"
+
+/* Smallest edit distance between word and any of the NULL-terminated
+ * candidates; writes the best candidate to *best. */
+int qvr_l_suggest(const char *word, const char *const *cands,
+                  const char **best);
+
+#endif

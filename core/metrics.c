@@ -1,0 +1,294 @@
+/* metrics.c -- named request metrics (see metrics.h). */
+#include "metrics.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "qvr.h"
+
+static const char *const fail_names[QVR_FAIL__COUNT] = {
+    "none",     "http_4xx",  "http_5xx", "http_other", "timeout",
+    "refused",  "reset",     "dns",      "tls",        "too_large",
+    "transport", "check",    "script",
+};
+
+const char *qvr_fail_kind_name(enum qvr_fail_kind k)
+{
+    if ((int)k < 0 || k >= QVR_FAIL__COUNT)
+        return "unknown";
+    return fail_names[k];
+}
+
+static void stat_fini(struct qvr_stat *s)
+{
+    free(s->name);
+    qvr_hist_free(s->resp);
+    qvr_hist_free(s->service);
+    qvr_hist_free(s->ttfb);
+    qvr_hist_free(s->win);
+    memset(s, 0, sizeof(*s));
+}
+
+static int stat_init(struct qvr_stat *s, const char *name)
+{
+    memset(s, 0, sizeof(*s));
+    s->name = strdup(name ? name : "");
+    s->resp = qvr_hist_new();
+    s->service = qvr_hist_new();
+    s->ttfb = qvr_hist_new();
+    s->win = qvr_hist_new();
+    if (!s->name || !s->resp || !s->service || !s->ttfb || !s->win) {
+        stat_fini(s);
+        return QVR_ENOMEM;
+    }
+    return 0;
+}
+
+struct qvr_metrics *qvr_metrics_new(int ntasks, const char *const *task_names)
+{
+    struct qvr_metrics *m = calloc(1, sizeof(*m));
+    if (!m)
+        return NULL;
+    if (stat_init(&m->total, "total") < 0)
+        goto fail;
+    if (ntasks > 0) {
+        m->tasks = calloc((size_t)ntasks, sizeof(*m->tasks));
+        if (!m->tasks)
+            goto fail;
+        for (int i = 0; i < ntasks; i++) {
+            if (stat_init(&m->tasks[i], task_names[i]) < 0)
+                goto fail;
+            m->ntasks = i + 1;
+        }
+    }
+    return m;
+fail:
+    qvr_metrics_free(m);
+    return NULL;
+}
+
+void qvr_metrics_free(struct qvr_metrics *m)
+{
+    if (!m)
+        return;
+    stat_fini(&m->total);
+    for (int i = 0; i < m->ntasks; i++)
+        stat_fini(&m->tasks[i]);
+    free(m->tasks);
+    for (int i = 0; i < m->nnames; i++) {
+        stat_fini(m->names[i]);
+        free(m->names[i]);
+    }
+    free(m->names);
+    for (int l = 0; l < 2; l++) {
+        for (int i = 0; i < m->nlabels[l]; i++)
+            free(m->labels[l][i].label);
+        free(m->labels[l]);
+    }
+    free(m);
+}
+
+struct qvr_stat *qvr_metrics_name(struct qvr_metrics *m, const char *name)
+{
+    for (int i = 0; i < m->nnames; i++)
+        if (strcmp(m->names[i]->name, name) == 0)
+            return m->names[i];
+    if (m->nnames == m->cap_names) {
+        int cap = m->cap_names ? m->cap_names * 2 : 8;
+        struct qvr_stat **n = realloc(m->names, (size_t)cap * sizeof(*n));
+        if (!n)
+            return NULL;
+        m->names = n;
+        m->cap_names = cap;
+    }
+    struct qvr_stat *s = malloc(sizeof(*s));
+    if (!s || stat_init(s, name) < 0) {
+        free(s);
+        return NULL;
+    }
+    m->names[m->nnames++] = s;
+    return s;
+}
+
+static void stat_record(struct qvr_stat *st, const struct qvr_sample *s)
+{
+    st->requests++;
+    st->win_requests++;
+    if (s->fail != QVR_FAIL_NONE) {
+        st->failures++;
+        st->win_failures++;
+        st->fails[s->fail]++;
+    }
+    qvr_hist_record(st->resp, s->response_us);
+    qvr_hist_record(st->win, s->response_us);
+    qvr_hist_record(st->service, s->service_us);
+    if (s->status > 0)
+        qvr_hist_record(st->ttfb, s->ttfb_us);
+    st->bytes_in += s->bytes_in;
+    st->bytes_out += s->bytes_out;
+    if (s->connect_us) {
+        st->connect_us_sum += s->connect_us;
+        st->connects++;
+    }
+    if (s->tls_us) {
+        st->tls_us_sum += s->tls_us;
+        st->tls_handshakes++;
+    }
+    if (s->status > 0 && s->status < QVR_STATUS_MAX)
+        st->status[s->status]++;
+}
+
+void qvr_metrics_record(struct qvr_metrics *m, int task, struct qvr_stat *name,
+                        const struct qvr_sample *s)
+{
+    stat_record(&m->total, s);
+    if (task >= 0 && task < m->ntasks)
+        stat_record(&m->tasks[task], s);
+    if (name)
+        stat_record(name, s);
+}
+
+void qvr_metrics_check(struct qvr_metrics *m, int task, struct qvr_stat *name,
+                       int ok)
+{
+    struct qvr_stat *st[3] = {&m->total, NULL, name};
+    if (task >= 0 && task < m->ntasks)
+        st[1] = &m->tasks[task];
+    for (int i = 0; i < 3; i++) {
+        if (!st[i])
+            continue;
+        if (ok)
+            st[i]->checks_ok++;
+        else
+            st[i]->checks_fail++;
+    }
+}
+
+/* The label's entry in list, created (zeroed) on first use; NULL past
+ * QVR_MAX_LABELS or on allocation failure (counted as dropped). */
+static struct qvr_label *label_entry(struct qvr_metrics *m, int list,
+                                    const char *label)
+{
+    struct qvr_label *v = m->labels[list];
+    int n = m->nlabels[list];
+    for (int i = 0; i < n; i++)
+        if (strcmp(v[i].label, label) == 0)
+            return &v[i];
+    if (n >= QVR_MAX_LABELS)
+        goto dropped;
+    if (n == 0 || (n >= 4 && (n & (n - 1)) == 0)) { /* 4, 8, 16, ... */
+        v = realloc(v, (size_t)(n ? 2 * n : 4) * sizeof(*v));
+        if (!v)
+            goto dropped;
+        m->labels[list] = v;
+    }
+    v[n].label = strdup(label);
+    if (!v[n].label)
+        goto dropped;
+    v[n].ok = v[n].fail = 0;
+    m->nlabels[list] = n + 1;
+    return &v[n];
+dropped:
+    m->labels_dropped++;
+    return NULL;
+}
+
+void qvr_metrics_label(struct qvr_metrics *m, int list, const char *label,
+                       int ok)
+{
+    struct qvr_label *e = label_entry(m, list, label);
+    if (!e)
+        return;
+    if (ok)
+        e->ok++;
+    else
+        e->fail++;
+}
+
+static void stat_window_reset(struct qvr_stat *s)
+{
+    qvr_hist_reset(s->win);
+    s->win_requests = 0;
+    s->win_failures = 0;
+}
+
+void qvr_metrics_window_reset(struct qvr_metrics *m)
+{
+    stat_window_reset(&m->total);
+    for (int i = 0; i < m->ntasks; i++)
+        stat_window_reset(&m->tasks[i]);
+    for (int i = 0; i < m->nnames; i++)
+        stat_window_reset(m->names[i]);
+}
+
+static void stat_add(struct qvr_stat *d, const struct qvr_stat *s)
+{
+    qvr_hist_add(d->resp, s->resp);
+    qvr_hist_add(d->service, s->service);
+    qvr_hist_add(d->ttfb, s->ttfb);
+    qvr_hist_add(d->win, s->win);
+    d->requests += s->requests;
+    d->failures += s->failures;
+    for (int k = 0; k < QVR_FAIL__COUNT; k++)
+        d->fails[k] += s->fails[k];
+    d->bytes_in += s->bytes_in;
+    d->bytes_out += s->bytes_out;
+    d->connect_us_sum += s->connect_us_sum;
+    d->connects += s->connects;
+    d->tls_us_sum += s->tls_us_sum;
+    d->tls_handshakes += s->tls_handshakes;
+    d->checks_ok += s->checks_ok;
+    d->checks_fail += s->checks_fail;
+    d->win_requests += s->win_requests;
+    d->win_failures += s->win_failures;
+    for (int c = 0; c < QVR_STATUS_MAX; c++)
+        d->status[c] += s->status[c];
+}
+
+int qvr_metrics_add(struct qvr_metrics *dst, const struct qvr_metrics *src)
+{
+    if (dst->ntasks != src->ntasks)
+        return QVR_EINVAL;
+    stat_add(&dst->total, &src->total);
+    for (int i = 0; i < src->ntasks; i++)
+        stat_add(&dst->tasks[i], &src->tasks[i]);
+    for (int i = 0; i < src->nnames; i++) {
+        struct qvr_stat *d = qvr_metrics_name(dst, src->names[i]->name);
+        if (!d)
+            return QVR_ENOMEM;
+        stat_add(d, src->names[i]);
+    }
+    for (int l = 0; l < 2; l++) {
+        for (int i = 0; i < src->nlabels[l]; i++) {
+            const struct qvr_label *x = &src->labels[l][i];
+            struct qvr_label *e = label_entry(dst, l, x->label);
+            if (e) {
+                e->ok += x->ok;
+                e->fail += x->fail;
+            }
+        }
+    }
+    dst->labels_dropped += src->labels_dropped;
+    dst->script_errors += src->script_errors;
+    dst->iterations += src->iterations;
+    return 0;
+}
+
+struct qvr_stat *qvr_metrics_find(struct qvr_metrics *m, const char *key,
+                                  const char *value)
+{
+    if (!key)
+        return &m->total;
+    if (strcmp(key, "task") == 0) {
+        for (int i = 0; i < m->ntasks; i++)
+            if (strcmp(m->tasks[i].name, value) == 0)
+                return &m->tasks[i];
+        return NULL;
+    }
+    if (strcmp(key, "name") == 0) {
+        for (int i = 0; i < m->nnames; i++)
+            if (strcmp(m->names[i]->name, value) == 0)
+                return m->names[i];
+    }
+    return NULL;
+}

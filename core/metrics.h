@@ -1,0 +1,127 @@
+/* metrics.h -- named request metrics: one set of cumulative and per-window
+ * histograms and counters for the whole run, per task and per request name.
+ *
+ * A qvr_metrics belongs to one thread; workers record into their own and the
+ * owner merges them (qvr_metrics_add). Memory is fixed by the number of
+ * names, never by run length. */
+#ifndef QVR_METRICS_H
+#define QVR_METRICS_H
+
+#include <stdint.h>
+
+#include "hist.h"
+
+/* Why a request failed. Order is the order of columns in reports. */
+enum qvr_fail_kind {
+    QVR_FAIL_NONE = 0,
+    QVR_FAIL_HTTP_4XX,  /* answered 4xx */
+    QVR_FAIL_HTTP_5XX,  /* answered 5xx */
+    QVR_FAIL_HTTP_OTHER,/* answered 1xx/3xx that was not followed */
+    QVR_FAIL_TIMEOUT,   /* no complete answer within the timeout */
+    QVR_FAIL_REFUSED,   /* connection refused */
+    QVR_FAIL_RESET,     /* connection reset / closed without an answer */
+    QVR_FAIL_DNS,       /* name did not resolve */
+    QVR_FAIL_TLS,       /* TLS handshake or verification failed */
+    QVR_FAIL_TOO_LARGE, /* body exceeded max_body */
+    QVR_FAIL_TRANSPORT, /* any other transport error */
+    QVR_FAIL_CHECK,     /* a check() was false or fail() was called */
+    QVR_FAIL_SCRIPT,    /* the task raised a Lua error (per iteration) */
+    QVR_FAIL__COUNT
+};
+
+/* "http_4xx", "timeout", ... as used in summary.json. */
+const char *qvr_fail_kind_name(enum qvr_fail_kind k);
+
+/* The outcome of one request, as recorded. Times in microseconds. */
+struct qvr_sample {
+    uint64_t response_us; /* from the intended start to completion */
+    uint64_t service_us;  /* from the actual send to completion */
+    uint64_t ttfb_us;     /* time to first byte, from the actual send */
+    uint64_t connect_us;  /* TCP connect (0 on a reused connection) */
+    uint64_t tls_us;      /* TLS handshake (0 when none) */
+    uint64_t bytes_in;    /* body bytes received */
+    uint64_t bytes_out;   /* body bytes sent */
+    int status;           /* HTTP status, 0 when none */
+    enum qvr_fail_kind fail;
+};
+
+#define QVR_STATUS_MAX 600
+
+struct qvr_stat {
+    char *name;               /* owned */
+    struct qvr_hist *resp;    /* response time, cumulative */
+    struct qvr_hist *service; /* service time, cumulative */
+    struct qvr_hist *ttfb;    /* time to first byte, cumulative */
+    struct qvr_hist *win;     /* response time of the current window */
+    uint64_t requests;        /* completed requests (failures included) */
+    uint64_t failures;
+    uint64_t fails[QVR_FAIL__COUNT];
+    uint64_t bytes_in, bytes_out;
+    uint64_t connect_us_sum, connects; /* new connections and their time */
+    uint64_t tls_us_sum, tls_handshakes;
+    uint64_t checks_ok, checks_fail;
+    uint64_t win_requests, win_failures;
+    uint32_t status[QVR_STATUS_MAX]; /* count per HTTP status code */
+};
+
+/* A named count: a check's passes and failures, or a task error's
+ * occurrences (in fail). */
+struct qvr_label {
+    char *label; /* owned */
+    uint64_t ok, fail;
+};
+
+#define QVR_MAX_LABELS 256
+
+struct qvr_metrics {
+    struct qvr_stat total;
+    struct qvr_stat *tasks;  /* ntasks entries, indexed like the plan */
+    int ntasks;
+    struct qvr_stat **names; /* per request name, in first-seen order */
+    int nnames, cap_names;
+    uint64_t script_errors;  /* iterations ended by a Lua error */
+    uint64_t iterations;     /* iterations completed */
+    struct qvr_label *labels[2]; /* [0] checks by label, [1] task errors */
+    int nlabels[2];
+    uint64_t labels_dropped; /* distinct labels beyond QVR_MAX_LABELS */
+};
+
+/* Creates a metrics set with ntasks task stats named by task_names (copied).
+ * The caller frees with qvr_metrics_free. NULL on allocation failure. */
+struct qvr_metrics *qvr_metrics_new(int ntasks, const char *const *task_names);
+
+void qvr_metrics_free(struct qvr_metrics *m);
+
+/* The stat for a request name, created on first use (name copied). NULL on
+ * allocation failure. Linear search: names are few. */
+struct qvr_stat *qvr_metrics_name(struct qvr_metrics *m, const char *name);
+
+/* Records one request into total, the task (task < 0: none) and name stat
+ * (NULL: none). */
+void qvr_metrics_record(struct qvr_metrics *m, int task, struct qvr_stat *name,
+                        const struct qvr_sample *s);
+
+/* Counts a check result for the task and name (either may be absent). */
+void qvr_metrics_check(struct qvr_metrics *m, int task, struct qvr_stat *name,
+                       int ok);
+
+/* Counts ok/failed under label in list 0 (checks) or 1 (task errors, where
+ * the message is the label and every call counts as a failure). Past
+ * QVR_MAX_LABELS distinct labels, new ones are only counted as dropped. */
+void qvr_metrics_label(struct qvr_metrics *m, int list, const char *label,
+                       int ok);
+
+/* Clears the per-window histograms and counters of every stat. */
+void qvr_metrics_window_reset(struct qvr_metrics *m);
+
+/* Adds every cumulative and window figure of src into dst. Names missing in
+ * dst are created. Tasks must match (same ntasks). Returns 0, QVR_ENOMEM or
+ * QVR_EINVAL. */
+int qvr_metrics_add(struct qvr_metrics *dst, const struct qvr_metrics *src);
+
+/* Looks a stat up by threshold tag: key "task" or "name" (NULL key = total).
+ * NULL when there is none. */
+struct qvr_stat *qvr_metrics_find(struct qvr_metrics *m, const char *key,
+                                  const char *value);
+
+#endif

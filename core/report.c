@@ -1,0 +1,416 @@
+/* report.c -- summary.json, timeseries.csv and the final table (see
+ * report.h). JSON is built with cJSON. */
+#include "report.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "qvr.h"
+#include "thresh.h"
+
+double qvr_report_pct_ms(const struct qvr_stat *s, double p)
+{
+    if (!s->resp->total)
+        return 0;
+    return (double)qvr_hist_value_at(s->resp, p) / 1000.0;
+}
+
+int qvr_report_write_file(const char *dir, const char *name, const char *data,
+                          size_t len, char *err, unsigned long errlen)
+{
+    char path[4096], tmp[4096];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    snprintf(tmp, sizeof(tmp), "%s/.%s.%ld.tmp", dir, name, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        goto fail;
+    size_t off = 0;
+    while (off < len) {
+        ssize_t n = write(fd, data + off, len - off);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            close(fd);
+            unlink(tmp);
+            goto fail;
+        }
+        off += (size_t)n;
+    }
+    if (fsync(fd) < 0 || close(fd) < 0) {
+        unlink(tmp);
+        goto fail;
+    }
+    if (rename(tmp, path) < 0) {
+        unlink(tmp);
+        goto fail;
+    }
+    return 0;
+fail:
+    snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+    return QVR_EIO;
+}
+
+static double ms(uint64_t us)
+{
+    return (double)us / 1000.0;
+}
+
+/* Rounds to 3 decimals so the JSON stays readable. */
+static double r3(double v)
+{
+    return round(v * 1000.0) / 1000.0;
+}
+
+static cJSON *latency_obj(const struct qvr_hist *h)
+{
+    cJSON *o = cJSON_CreateObject();
+    int empty = h->total == 0;
+    cJSON_AddNumberToObject(o, "min", empty ? 0 : ms(h->min));
+    cJSON_AddNumberToObject(o, "mean", empty ? 0 : r3(qvr_hist_mean(h) / 1000.0));
+    static const struct {
+        const char *k;
+        double p;
+    } pc[] = {{"p50", 50}, {"p90", 90}, {"p95", 95}, {"p99", 99},
+              {"p99.9", 99.9}};
+    for (size_t i = 0; i < QVR_ARRAY_LEN(pc); i++)
+        cJSON_AddNumberToObject(o, pc[i].k, ms(qvr_hist_value_at(h, pc[i].p)));
+    cJSON_AddNumberToObject(o, "max", empty ? 0 : ms(h->max));
+    return o;
+}
+
+static cJSON *stat_obj(const struct qvr_stat *s, double elapsed_s,
+                       int with_hist)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "requests", (double)s->requests);
+    cJSON_AddNumberToObject(o, "failures", (double)s->failures);
+    cJSON_AddNumberToObject(o, "rps",
+                            r3(elapsed_s > 0 ? s->requests / elapsed_s : 0));
+    cJSON_AddNumberToObject(o, "error_rate",
+                            s->requests ? (double)s->failures / s->requests
+                                        : 0);
+    cJSON_AddItemToObject(o, "latency_ms", latency_obj(s->resp));
+    cJSON *sv = cJSON_CreateObject();
+    cJSON_AddNumberToObject(sv, "p50", ms(qvr_hist_value_at(s->service, 50)));
+    cJSON_AddNumberToObject(sv, "p90", ms(qvr_hist_value_at(s->service, 90)));
+    cJSON_AddNumberToObject(sv, "p99", ms(qvr_hist_value_at(s->service, 99)));
+    cJSON_AddNumberToObject(sv, "max", ms(s->service->total ? s->service->max
+                                                            : 0));
+    cJSON_AddItemToObject(o, "service_ms", sv);
+    cJSON *tt = cJSON_CreateObject();
+    cJSON_AddNumberToObject(tt, "p50", ms(qvr_hist_value_at(s->ttfb, 50)));
+    cJSON_AddNumberToObject(tt, "p99", ms(qvr_hist_value_at(s->ttfb, 99)));
+    cJSON_AddItemToObject(o, "ttfb_ms", tt);
+    cJSON *ph = cJSON_CreateObject();
+    cJSON_AddNumberToObject(ph, "connects", (double)s->connects);
+    cJSON_AddNumberToObject(ph, "connect_mean",
+                            s->connects ? r3(ms(s->connect_us_sum) /
+                                             (double)s->connects)
+                                        : 0);
+    cJSON_AddNumberToObject(ph, "tls_handshakes", (double)s->tls_handshakes);
+    cJSON_AddNumberToObject(ph, "tls_mean",
+                            s->tls_handshakes ? r3(ms(s->tls_us_sum) /
+                                                   (double)s->tls_handshakes)
+                                              : 0);
+    cJSON_AddItemToObject(o, "connections_ms", ph);
+    cJSON *fk = cJSON_CreateObject();
+    for (int k = 1; k < QVR_FAIL__COUNT; k++)
+        if (s->fails[k])
+            cJSON_AddNumberToObject(fk, qvr_fail_kind_name(k),
+                                    (double)s->fails[k]);
+    cJSON_AddItemToObject(o, "failures_by_kind", fk);
+    cJSON *st = cJSON_CreateObject();
+    for (int c = 0; c < QVR_STATUS_MAX; c++) {
+        if (!s->status[c])
+            continue;
+        char k[8];
+        snprintf(k, sizeof(k), "%d", c);
+        cJSON_AddNumberToObject(st, k, s->status[c]);
+    }
+    cJSON_AddItemToObject(o, "status", st);
+    cJSON *by = cJSON_CreateObject();
+    cJSON_AddNumberToObject(by, "received", (double)s->bytes_in);
+    cJSON_AddNumberToObject(by, "sent", (double)s->bytes_out);
+    cJSON_AddItemToObject(o, "bytes", by);
+    if (s->checks_ok + s->checks_fail) {
+        cJSON *ck = cJSON_CreateObject();
+        cJSON_AddNumberToObject(ck, "passed", (double)s->checks_ok);
+        cJSON_AddNumberToObject(ck, "failed", (double)s->checks_fail);
+        cJSON_AddItemToObject(o, "checks", ck);
+    }
+    if (with_hist) {
+        char *enc = NULL;
+        if (qvr_hist_encode(s->resp, &enc) == 0) {
+            cJSON_AddStringToObject(o, "histogram_us", enc);
+            free(enc);
+        }
+        if (qvr_hist_encode(s->service, &enc) == 0) {
+            cJSON_AddStringToObject(o, "service_histogram_us", enc);
+            free(enc);
+        }
+    }
+    return o;
+}
+
+static cJSON *config_obj(const struct qvr_plan *p)
+{
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddStringToObject(c, "file", p->file);
+    cJSON *l = cJSON_CreateObject();
+    if (p->load.kind == QVR_LOAD_USERS) {
+        cJSON_AddStringToObject(l, "shape", "users");
+        cJSON_AddNumberToObject(l, "count", p->load.users);
+        cJSON_AddNumberToObject(l, "spawn_rate", p->load.spawn_rate);
+        cJSON_AddNumberToObject(l, "duration_s", p->load.duration_ns / 1e9);
+    } else {
+        cJSON_AddStringToObject(l, "shape", "ramp");
+        cJSON *st = cJSON_AddArrayToObject(l, "stages");
+        for (int i = 0; i < p->load.nstages; i++) {
+            cJSON *s = cJSON_CreateObject();
+            cJSON_AddNumberToObject(s, "users", p->load.stages[i].users);
+            cJSON_AddNumberToObject(s, "duration_s",
+                                    p->load.stages[i].dur_ns / 1e9);
+            cJSON_AddItemToArray(st, s);
+        }
+    }
+    cJSON_AddItemToObject(c, "load", l);
+    static const char *const waits[] = {"none", "between", "constant",
+                                        "pacing"};
+    cJSON *w = cJSON_CreateObject();
+    cJSON_AddStringToObject(w, "kind", waits[p->wait.kind]);
+    cJSON_AddNumberToObject(w, "a", p->wait.a);
+    cJSON_AddNumberToObject(w, "b", p->wait.b);
+    cJSON_AddItemToObject(c, "wait", w);
+    cJSON *t = cJSON_CreateObject();
+    for (int i = 0; i < p->ntasks; i++)
+        cJSON_AddNumberToObject(t, p->tasks[i].name, p->tasks[i].weight);
+    cJSON_AddItemToObject(c, "task_weights", t);
+    cJSON_AddNumberToObject(c, "warmup_requests", p->warmup_requests);
+    cJSON_AddNumberToObject(c, "timeout_ms", (double)p->timeout_ms);
+    cJSON_AddNumberToObject(c, "window_s", p->window_ns / 1e9);
+    cJSON_AddBoolToObject(c, "insecure", p->insecure);
+    return c;
+}
+
+static cJSON *labels_obj(const struct qvr_metrics *m, int list)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; i < m->nlabels[list]; i++) {
+        const struct qvr_label *l = &m->labels[list][i];
+        cJSON *o = cJSON_CreateObject();
+        if (list == 0) {
+            cJSON_AddStringToObject(o, "name", l->label);
+            cJSON_AddNumberToObject(o, "passed", (double)l->ok);
+            cJSON_AddNumberToObject(o, "failed", (double)l->fail);
+        } else {
+            cJSON_AddStringToObject(o, "message", l->label);
+            cJSON_AddNumberToObject(o, "count", (double)l->fail);
+        }
+        cJSON_AddItemToArray(a, o);
+    }
+    return a;
+}
+
+static char *summary_json(const struct qvr_run_result *r)
+{
+    const struct qvr_plan *p = r->plan;
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "schema", "qvrrun.summary/1");
+    cJSON_AddStringToObject(root, "scenario", p->name);
+    cJSON_AddNumberToObject(root, "exit_code", r->exit_code);
+    cJSON_AddBoolToObject(root, "interrupted", r->interrupted);
+    if (r->abort_reason)
+        cJSON_AddStringToObject(root, "aborted", r->abort_reason);
+    cJSON *tg = cJSON_CreateObject();
+    cJSON_AddStringToObject(tg, "url", r->target_url);
+    cJSON_AddStringToObject(tg, "kind", r->target_kind);
+    cJSON_AddItemToObject(root, "target", tg);
+    cJSON_AddNumberToObject(root, "started", r3(r->started_wall_s));
+    cJSON_AddNumberToObject(root, "duration_s", r3(r->elapsed_s));
+    cJSON_AddNumberToObject(root, "max_users", r->max_users);
+    cJSON_AddItemToObject(root, "config", config_obj(p));
+
+    cJSON *tot = stat_obj(&r->m->total, r->elapsed_s, 1);
+    cJSON_AddNumberToObject(tot, "iterations", (double)r->m->iterations);
+    cJSON_AddNumberToObject(tot, "script_errors",
+                            (double)r->m->script_errors);
+    cJSON_AddNumberToObject(tot, "cancelled", (double)r->cancelled);
+    cJSON_AddItemToObject(root, "totals", tot);
+    cJSON *names = cJSON_CreateObject();
+    for (int i = 0; i < r->m->nnames; i++)
+        cJSON_AddItemToObject(names, r->m->names[i]->name,
+                              stat_obj(r->m->names[i], r->elapsed_s, 1));
+    cJSON_AddItemToObject(root, "names", names);
+    cJSON *tasks = cJSON_CreateObject();
+    for (int i = 0; i < r->m->ntasks; i++)
+        cJSON_AddItemToObject(tasks, r->m->tasks[i].name,
+                              stat_obj(&r->m->tasks[i], r->elapsed_s, 1));
+    cJSON_AddItemToObject(root, "tasks", tasks);
+    if (r->warm)
+        cJSON_AddItemToObject(root, "warmup",
+                              stat_obj(&r->warm->total, 0, 0));
+    cJSON_AddItemToObject(root, "checks", labels_obj(r->m, 0));
+    cJSON_AddItemToObject(root, "errors", labels_obj(r->m, 1));
+
+    cJSON *th = cJSON_CreateArray();
+    for (int i = 0; i < p->nthresh; i++) {
+        const struct qvr_plan_thresh *pt = &p->thresh[i];
+        cJSON *o = cJSON_CreateObject();
+        char buf[64];
+        cJSON_AddStringToObject(o, "expr", pt->t.expr);
+        const char *unit = pt->t.kind == QVR_TK_LATENCY ? "value_ms"
+                                                        : "value";
+        if (isnan(pt->value))
+            cJSON_AddNullToObject(o, unit);
+        else
+            cJSON_AddNumberToObject(o, unit, pt->value);
+        cJSON_AddStringToObject(o, "measured",
+                                qvr_thresh_fmt_value(&pt->t, pt->value, buf,
+                                                     sizeof(buf)));
+        cJSON_AddBoolToObject(o, "ok", pt->ok);
+        cJSON_AddItemToArray(th, o);
+    }
+    cJSON_AddItemToObject(root, "thresholds", th);
+    cJSON *f = cJSON_CreateArray();
+    for (int i = 0; i < r->nfindings; i++)
+        cJSON_AddItemToArray(f, cJSON_CreateString(r->findings[i]));
+    cJSON_AddItemToObject(root, "findings", f);
+    char *s = cJSON_Print(root);
+    cJSON_Delete(root);
+    return s;
+}
+
+static int timeseries_csv(const struct qvr_run_result *r, struct qvr_buf *b)
+{
+    qvr_buf_printf(b, "time_s,wall_s,users,requests,failures,rps,p50_ms,"
+                      "p90_ms,p99_ms,max_ms\n");
+    for (int i = 0; i < r->nrows; i++) {
+        const struct qvr_window_row *w = &r->rows[i];
+        qvr_buf_printf(b, "%.3f,%.3f,%d,%llu,%llu,%.3f,%.3f,%.3f,%.3f,%.3f\n",
+                       w->t_s, w->wall_s, w->users,
+                       (unsigned long long)w->requests,
+                       (unsigned long long)w->failures, w->rps, w->p50_ms,
+                       w->p90_ms, w->p99_ms, w->max_ms);
+    }
+    return b->truncated ? QVR_ENOMEM : 0;
+}
+
+int qvr_report_write(const struct qvr_run_result *r, char *err,
+                     unsigned long errlen)
+{
+    char *js = summary_json(r);
+    if (!js) {
+        snprintf(err, errlen, "out of memory building summary.json");
+        return QVR_ENOMEM;
+    }
+    size_t jl = strlen(js);
+    js[jl] = 0;
+    struct qvr_buf b;
+    qvr_buf_init(&b, 0);
+    int rc = timeseries_csv(r, &b);
+    if (rc == 0)
+        rc = qvr_report_write_file(r->out_dir, "timeseries.csv",
+                                   b.data ? b.data : "", b.len, err, errlen);
+    qvr_buf_free(&b);
+    /* summary.json last: its presence means the rest is there too. */
+    if (rc == 0) {
+        char *nl = malloc(jl + 2);
+        if (!nl) {
+            rc = QVR_ENOMEM;
+        } else {
+            memcpy(nl, js, jl);
+            nl[jl] = '\n';
+            rc = qvr_report_write_file(r->out_dir, "summary.json", nl, jl + 1,
+                                       err, errlen);
+            free(nl);
+        }
+    }
+    cJSON_free(js);
+    return rc;
+}
+
+static void fmt_ms(double v, char *buf, size_t len)
+{
+    if (v >= 10000)
+        snprintf(buf, len, "%.1fs", v / 1000);
+    else if (v >= 1000)
+        snprintf(buf, len, "%.2fs", v / 1000);
+    else if (v >= 100)
+        snprintf(buf, len, "%.0fms", v);
+    else if (v >= 10)
+        snprintf(buf, len, "%.1fms", v);
+    else
+        snprintf(buf, len, "%.2fms", v);
+}
+
+static void print_row(FILE *out, const char *name, const struct qvr_stat *s,
+                      double elapsed)
+{
+    char p50[16], p90[16], p99[16], mx[16];
+    fmt_ms(qvr_report_pct_ms(s, 50), p50, sizeof(p50));
+    fmt_ms(qvr_report_pct_ms(s, 90), p90, sizeof(p90));
+    fmt_ms(qvr_report_pct_ms(s, 99), p99, sizeof(p99));
+    fmt_ms(s->resp->total ? ms(s->resp->max) : 0, mx, sizeof(mx));
+    fprintf(out, "  %-28.28s %9llu %8llu %9.1f %8s %8s %8s %8s\n", name,
+            (unsigned long long)s->requests, (unsigned long long)s->failures,
+            elapsed > 0 ? s->requests / elapsed : 0, p50, p90, p99, mx);
+}
+
+void qvr_report_print(const struct qvr_run_result *r, FILE *out)
+{
+    const struct qvr_metrics *m = r->m;
+    fprintf(out, "\n  %-28s %9s %8s %9s %8s %8s %8s %8s\n", "name", "requests",
+            "failures", "req/s", "p50", "p90", "p99", "max");
+    for (int i = 0; i < m->nnames; i++)
+        print_row(out, m->names[i]->name, m->names[i], r->elapsed_s);
+    if (m->ntasks > 1)
+        for (int i = 0; i < m->ntasks; i++) {
+            char n[64];
+            snprintf(n, sizeof(n), "task %s", m->tasks[i].name);
+            print_row(out, n, &m->tasks[i], r->elapsed_s);
+        }
+    print_row(out, "TOTAL", &m->total, r->elapsed_s);
+    const struct qvr_stat *t = &m->total;
+    if (t->failures) {
+        fprintf(out, "\n  failures:");
+        for (int k = 1; k < QVR_FAIL__COUNT; k++)
+            if (t->fails[k])
+                fprintf(out, " %s %llu", qvr_fail_kind_name(k),
+                        (unsigned long long)t->fails[k]);
+        fprintf(out, "\n");
+    }
+    if (m->nlabels[0]) {
+        fprintf(out, "\n  checks:\n");
+        for (int i = 0; i < m->nlabels[0]; i++) {
+            const struct qvr_label *l = &m->labels[0][i];
+            fprintf(out, "    %-4s %s  (%llu passed, %llu failed)\n",
+                    l->fail ? "FAIL" : "ok", l->label,
+                    (unsigned long long)l->ok, (unsigned long long)l->fail);
+        }
+    }
+    if (m->script_errors)
+        fprintf(out, "\n  task errors: %llu (see \"errors\" in summary.json)\n",
+                (unsigned long long)m->script_errors);
+    if (r->plan->nthresh) {
+        fprintf(out, "\n  thresholds:\n");
+        for (int i = 0; i < r->plan->nthresh; i++) {
+            const struct qvr_plan_thresh *pt = &r->plan->thresh[i];
+            char buf[64];
+            fprintf(out, "    %-4s %-36s measured %s\n",
+                    pt->ok ? "ok" : "FAIL", pt->t.expr,
+                    qvr_thresh_fmt_value(&pt->t, pt->value, buf,
+                                         sizeof(buf)));
+        }
+    }
+    for (int i = 0; i < r->nfindings; i++)
+        fprintf(out, "%s  %s\n", i == 0 ? "\n  findings:\n" : "",
+                r->findings[i]);
+    fprintf(out, "\n  results: %s/summary.json\n", r->out_dir);
+    fflush(out);
+}

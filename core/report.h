@@ -1,0 +1,62 @@
+/* report.h -- what a run leaves behind: summary.json (schema
+ * qvrrun.summary/1), timeseries.csv, and the final table on the terminal.
+ * Every file is written to a temporary name and renamed into place. */
+#ifndef QVR_REPORT_H
+#define QVR_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "metrics.h"
+#include "script.h"
+
+/* One closed results window (all requests of the run). */
+struct qvr_window_row {
+    double t_s;          /* window end, seconds since the start */
+    double wall_s;       /* window end, Unix seconds */
+    int users;           /* users running at the end of the window */
+    uint64_t requests, failures;
+    double rps;
+    double p50_ms, p90_ms, p99_ms, max_ms;
+};
+
+/* Everything the writers need; owned by run.c. */
+struct qvr_run_result {
+    const struct qvr_plan *plan;
+    const char *target_url;      /* the URL actually used */
+    const char *target_kind;     /* "mock" or "http" */
+    const char *out_dir;
+    struct qvr_metrics *m;       /* the measured run */
+    struct qvr_metrics *warm;    /* warm-up requests, reported apart */
+    double elapsed_s;            /* measured phase length */
+    double started_wall_s;       /* Unix time of the measured start */
+    int max_users;               /* most users running at once */
+    struct qvr_window_row *rows;
+    int nrows;
+    int exit_code;
+    int interrupted;             /* SIGINT/SIGTERM */
+    const char *abort_reason;    /* a threshold with abort = true failed */
+    uint64_t cancelled;          /* in-flight requests dropped at the end */
+    const char *const *findings;
+    int nfindings;
+};
+
+/* Latency of a stat's cumulative response-time histogram at percentile p,
+ * in milliseconds. */
+double qvr_report_pct_ms(const struct qvr_stat *s, double p);
+
+/* Writes summary.json and timeseries.csv into r->out_dir. Returns 0, or
+ * QVR_EIO with a one-line message naming the file in err. */
+int qvr_report_write(const struct qvr_run_result *r, char *err,
+                     unsigned long errlen);
+
+/* Prints the final table (one row per name, then the total) and the
+ * thresholds' verdicts. */
+void qvr_report_print(const struct qvr_run_result *r, FILE *out);
+
+/* Writes data to dir/name atomically (temp file in dir, fsync, rename).
+ * Returns 0 or QVR_EIO with err set. */
+int qvr_report_write_file(const char *dir, const char *name, const char *data,
+                          size_t len, char *err, unsigned long errlen);
+
+#endif

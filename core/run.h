@@ -1,0 +1,23 @@
+/* run.h -- `qvrrun SCENARIO.lua`: load the scenario, start the built-in
+ * mock when it is the target, drive the load, print progress, evaluate the
+ * thresholds and write the results. */
+#ifndef QVR_RUN_H
+#define QVR_RUN_H
+
+#include "script.h"
+
+struct qvr_run_opts {
+    const char *scenario;     /* path of the scenario file */
+    struct qvr_overrides ov;  /* command-line overrides */
+    const char *out_dir;      /* NULL: results/<name>-<UTC stamp> */
+    int quiet;                /* no progress lines */
+    int no_plots;             /* skip the charts */
+};
+
+/* Runs a scenario to the end (or to SIGINT/SIGTERM) and returns the process
+ * exit code: 0 thresholds held, 99 a threshold failed, 2 scenario or usage
+ * error, 3 the run could not be carried out, 130 interrupted (results
+ * written). */
+int qvr_run_main(const struct qvr_run_opts *o);
+
+#endif

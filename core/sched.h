@@ -1,0 +1,45 @@
+/* sched.h -- the load plan as pure functions of time: how many users
+ * should be running t ns after the start, and when that number changes
+ * next. No clock, no I/O: unit-tested in isolation. */
+#ifndef QVR_SCHED_H
+#define QVR_SCHED_H
+
+#include <stdint.h>
+
+enum qvr_load_kind {
+    QVR_LOAD_USERS, /* users{count, spawn_rate, duration} */
+    QVR_LOAD_RAMP   /* ramp{ {users=, over=}, {hold=}, ... } */
+};
+
+struct qvr_stage {
+    uint64_t dur_ns; /* length of the stage */
+    int users;       /* users at its end (linear from the previous level) */
+};
+
+#define QVR_MAX_STAGES 64
+
+struct qvr_load {
+    enum qvr_load_kind kind;
+    int users;                 /* USERS: the count */
+    double spawn_rate;         /* USERS: users started per second; 0 = all */
+    uint64_t duration_ns;      /* USERS: run length */
+    int nstages;               /* RAMP */
+    struct qvr_stage stages[QVR_MAX_STAGES];
+};
+
+/* Total planned length of the load in ns. */
+uint64_t qvr_sched_duration(const struct qvr_load *l);
+
+/* Users that should be running at t ns after the start (t past the end
+ * gives the last level). USERS: user k (0-based) starts at k / spawn_rate.
+ * RAMP: linear interpolation within a stage, rounded down. */
+int qvr_sched_users_at(const struct qvr_load *l, uint64_t t);
+
+/* The largest user count the plan ever asks for. */
+int qvr_sched_max_users(const struct qvr_load *l);
+
+/* The first time > t at which qvr_sched_users_at changes, or UINT64_MAX if
+ * it never changes again. */
+uint64_t qvr_sched_next_change(const struct qvr_load *l, uint64_t t);
+
+#endif

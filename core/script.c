@@ -1,0 +1,509 @@
+/* script.c -- scenario loading and validation into a plan (see script.h).
+ *
+ * The DSL constructors (l_qvr.c) already checked keys and types where they
+ * were called; here the validated tables become C values. Every call into
+ * Lua is protected: a syntax or runtime error at load is returned as one
+ * line naming file and line. */
+#include "script.h"
+
+#include <lauxlib.h>
+#include <lualib.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "l_qvr.h"
+#include "log.h"
+#include "qvr.h"
+
+/* lua.c's msghandler: add a traceback to string errors. */
+static int msghandler(lua_State *L)
+{
+    const char *msg = lua_tostring(L, 1);
+    if (!msg) {
+        if (luaL_callmeta(L, 1, "__tostring") &&
+            lua_type(L, -1) == LUA_TSTRING)
+            return 1;
+        msg = lua_pushfstring(L, "(error object is a %s value)",
+                              luaL_typename(L, 1));
+    }
+    luaL_traceback(L, L, msg, 1);
+    return 1;
+}
+
+/* Copies the first line of the error at the top of L into err and logs the
+ * whole message (with its traceback) at debug level. */
+static void take_error(lua_State *L, char *err, unsigned long errlen)
+{
+    const char *m = lua_tostring(L, -1);
+    if (!m)
+        m = "unknown error";
+    size_t n = strcspn(m, "\n");
+    snprintf(err, errlen, "%.*s", (int)n, m);
+    qvr_debug("%s", m);
+    lua_pop(L, 1);
+}
+
+static char *xstrdup(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static int fail_at(lua_State *L, int sc, char *err, unsigned long errlen,
+                   const char *fmt, ...) QVR_PRINTF(5, 6);
+
+/* Writes "<where of scenario{}> msg" to err; returns QVR_EINVAL. */
+static int fail_at(lua_State *L, int sc, char *err, unsigned long errlen,
+                   const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    lua_getfield(L, sc, "__where");
+    snprintf(err, errlen, "%s%s", lua_isstring(L, -1) ? lua_tostring(L, -1) : "",
+             msg);
+    lua_pop(L, 1);
+    return QVR_EINVAL;
+}
+
+static uint64_t field_duration(lua_State *L, int t, const char *f,
+                               uint64_t dflt)
+{
+    uint64_t ns = dflt;
+    int ty = lua_getfield(L, t, f);
+    if (ty == LUA_TNUMBER)
+        ns = (uint64_t)(lua_tonumber(L, -1) * 1e9);
+    else if (ty == LUA_TSTRING)
+        qvr_duration_parse(lua_tostring(L, -1), &ns); /* validated */
+    lua_pop(L, 1);
+    return ns;
+}
+
+static double field_number(lua_State *L, int t, const char *f, double dflt)
+{
+    double v = dflt;
+    if (lua_getfield(L, t, f) == LUA_TNUMBER)
+        v = lua_tonumber(L, -1);
+    lua_pop(L, 1);
+    return v;
+}
+
+static int build_load(lua_State *L, int sc, struct qvr_plan *p,
+                      const struct qvr_overrides *ov, char *err,
+                      unsigned long errlen)
+{
+    lua_getfield(L, sc, "load");
+    int t = lua_gettop(L);
+    lua_getfield(L, t, "__kind");
+    const char *kind = lua_tostring(L, -1);
+    struct qvr_load *l = &p->load;
+    int rc = 0;
+    if (strcmp(kind, "users") == 0) {
+        l->kind = QVR_LOAD_USERS;
+        l->users = (int)field_number(L, t, "count", 1);
+        l->spawn_rate = field_number(L, t, "spawn_rate", 0);
+        l->duration_ns = field_duration(L, t, "duration", 0);
+        if (ov->users > 0)
+            l->users = ov->users;
+        if (ov->spawn_rate > 0)
+            l->spawn_rate = ov->spawn_rate;
+        if (ov->duration_ns > 0)
+            l->duration_ns = (uint64_t)ov->duration_ns;
+    } else if (strcmp(kind, "ramp") == 0) {
+        l->kind = QVR_LOAD_RAMP;
+        if (ov->users > 0 || ov->spawn_rate > 0 || ov->duration_ns > 0) {
+            rc = fail_at(L, sc, err, errlen,
+                         "--users, --spawn-rate and --duration apply to "
+                         "users{} loads, not to ramp{}");
+            goto out;
+        }
+        lua_Integer n = luaL_len(L, t);
+        int level = 0;
+        for (lua_Integer i = 1; i <= n; i++) {
+            lua_rawgeti(L, t, i);
+            struct qvr_stage *s = &l->stages[l->nstages++];
+            if (lua_getfield(L, -1, "hold") != LUA_TNIL) {
+                lua_pop(L, 1);
+                s->dur_ns = field_duration(L, lua_gettop(L), "hold", 0);
+                s->users = level;
+            } else {
+                lua_pop(L, 1);
+                s->dur_ns = field_duration(L, lua_gettop(L), "over", 0);
+                s->users = (int)field_number(L, lua_gettop(L), "users", 0);
+                level = s->users;
+            }
+            lua_pop(L, 1);
+        }
+        if (qvr_sched_max_users(l) == 0) {
+            rc = fail_at(L, sc, err, errlen,
+                         "ramp: no stage has any users");
+            goto out;
+        }
+    }
+out:
+    lua_pop(L, 2);
+    return rc;
+}
+
+static void build_wait(lua_State *L, int sc, struct qvr_plan *p)
+{
+    int ty = lua_getfield(L, sc, "wait");
+    p->wait.kind = QVR_WAIT_NONE;
+    if (ty == LUA_TNUMBER) {
+        p->wait.kind = QVR_WAIT_CONSTANT;
+        p->wait.a = p->wait.b = lua_tonumber(L, -1);
+    } else if (ty == LUA_TTABLE) {
+        lua_getfield(L, -1, "__kind");
+        const char *k = lua_tostring(L, -1);
+        p->wait.kind = strcmp(k, "between") == 0    ? QVR_WAIT_BETWEEN
+                       : strcmp(k, "constant") == 0 ? QVR_WAIT_CONSTANT
+                                                    : QVR_WAIT_PACING;
+        lua_pop(L, 1);
+        p->wait.a = field_number(L, -1, "a", 0);
+        p->wait.b = field_number(L, -1, "b", 0);
+    }
+    lua_pop(L, 1);
+}
+
+static int cmp_task(const void *a, const void *b)
+{
+    return strcmp(((const struct qvr_task *)a)->name,
+                  ((const struct qvr_task *)b)->name);
+}
+
+/* Tasks in name order (pairs() order is not stable across runs). */
+static int build_tasks(lua_State *L, int sc, struct qvr_plan *p)
+{
+    lua_getfield(L, sc, "tasks");
+    int t = lua_gettop(L);
+    int n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        n++;
+        lua_pop(L, 1);
+    }
+    p->tasks = calloc((size_t)n, sizeof(*p->tasks));
+    p->task_cumw = calloc((size_t)n, sizeof(*p->task_cumw));
+    p->task_refs = calloc((size_t)n, sizeof(*p->task_refs));
+    if (!p->tasks || !p->task_cumw || !p->task_refs)
+        return QVR_ENOMEM;
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        struct qvr_task *k = &p->tasks[p->ntasks++];
+        k->name = xstrdup(lua_tostring(L, -2));
+        k->weight = 1;
+        if (lua_type(L, -1) == LUA_TTABLE) {
+            k->weight = field_number(L, -1, "weight", 1);
+            lua_getfield(L, -1, "run");
+            lua_replace(L, -2);
+        }
+        k->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    lua_pop(L, 1);
+    qsort(p->tasks, (size_t)p->ntasks, sizeof(*p->tasks), cmp_task);
+    double c = 0;
+    for (int i = 0; i < p->ntasks; i++) {
+        c += p->tasks[i].weight;
+        p->task_cumw[i] = c;
+        p->task_refs[i] = p->tasks[i].fn_ref;
+    }
+    return 0;
+}
+
+static int cmp_thresh(const void *a, const void *b)
+{
+    return strcmp(((const struct qvr_plan_thresh *)a)->t.expr,
+                  ((const struct qvr_plan_thresh *)b)->t.expr);
+}
+
+static int build_thresholds(lua_State *L, int sc, struct qvr_plan *p,
+                            char *err, unsigned long errlen)
+{
+    if (lua_getfield(L, sc, "thresholds") != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    int t = lua_gettop(L);
+    int n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        n++;
+        lua_pop(L, 1);
+    }
+    p->thresh = calloc((size_t)(n ? n : 1), sizeof(*p->thresh));
+    if (!p->thresh)
+        return QVR_ENOMEM;
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        const char *key = lua_tostring(L, -2);
+        const char *cond = NULL;
+        int abort = 0;
+        uint64_t after = 0;
+        if (lua_type(L, -1) == LUA_TTABLE) {
+            int v = lua_gettop(L);
+            static const char *const keys[] = {"abort", "after", NULL};
+            lua_pushnil(L);
+            while (lua_next(L, v)) {
+                lua_pop(L, 1);
+                if (lua_type(L, -1) == LUA_TNUMBER)
+                    continue;
+                const char *k = lua_tostring(L, -1);
+                int ok = 0;
+                for (int i = 0; keys[i]; i++)
+                    ok |= k && strcmp(k, keys[i]) == 0;
+                if (!ok) {
+                    lua_pop(L, 3);
+                    return fail_at(L, sc, err, errlen,
+                                   "thresholds: '%s': unknown option '%s' "
+                                   "(expected abort or after)",
+                                   key, k ? k : "?");
+                }
+            }
+            lua_rawgeti(L, v, 1);
+            cond = lua_tostring(L, -1);
+            lua_pop(L, 1);
+            lua_getfield(L, v, "abort");
+            abort = lua_toboolean(L, -1);
+            lua_pop(L, 1);
+            if (lua_getfield(L, v, "after") != LUA_TNIL) {
+                const char *a = lua_tostring(L, -1);
+                if (lua_type(L, -1) == LUA_TNUMBER)
+                    after = (uint64_t)(lua_tonumber(L, -1) * 1e9);
+                else if (!a || qvr_duration_parse(a, &after) < 0) {
+                    lua_pop(L, 3);
+                    return fail_at(L, sc, err, errlen,
+                                   "thresholds: '%s': bad 'after' duration",
+                                   key);
+                }
+            }
+            lua_pop(L, 1);
+            if (!cond) {
+                lua_pop(L, 2);
+                return fail_at(L, sc, err, errlen,
+                               "thresholds: '%s': the table needs the "
+                               "condition first, e.g. { \"< 5s\", abort = "
+                               "true }",
+                               key);
+            }
+        } else {
+            cond = lua_tostring(L, -1);
+        }
+        struct qvr_plan_thresh *pt = &p->thresh[p->nthresh];
+        char why[256];
+        if (qvr_thresh_parse(key, cond, &pt->t, why, sizeof(why)) < 0) {
+            lua_pop(L, 3);
+            return fail_at(L, sc, err, errlen, "thresholds: '%s': %s", key,
+                           why);
+        }
+        pt->t.abort = abort;
+        pt->t.after_ns = after;
+        pt->value = NAN;
+        for (int i = 0; i < p->nthresh; i++) {
+            if (qvr_thresh_same_key(&p->thresh[i].t, &pt->t)) {
+                lua_pop(L, 3);
+                return fail_at(L, sc, err, errlen,
+                               "thresholds: '%s' is given twice (also as "
+                               "'%s')",
+                               key, p->thresh[i].t.expr);
+            }
+        }
+        p->nthresh++;
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    qsort(p->thresh, (size_t)p->nthresh, sizeof(*p->thresh), cmp_thresh);
+    return 0;
+}
+
+/* mock = { service = "100ms", slots = 1 } -> "--service" "100ms" ... */
+static int build_mock_args(lua_State *L, int sc, struct qvr_plan *p)
+{
+    if (lua_getfield(L, sc, "mock") != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    int t = lua_gettop(L);
+    int n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        n++;
+        lua_pop(L, 1);
+    }
+    p->mock_argv = calloc((size_t)(2 * n + 1), sizeof(char *));
+    if (!p->mock_argv)
+        return QVR_ENOMEM;
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        char flag[80];
+        snprintf(flag, sizeof(flag), "--%s",
+                 lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
+        for (char *c = flag + 2; *c; c++)
+            if (*c == '_')
+                *c = '-';
+        p->mock_argv[p->mock_argc++] = xstrdup(flag);
+        if (lua_type(L, -1) != LUA_TBOOLEAN)
+            p->mock_argv[p->mock_argc++] = xstrdup(luaL_tolstring(L, -1, NULL));
+        lua_settop(L, t + 1);
+    }
+    lua_pop(L, 1);
+    return 0;
+}
+
+static char *default_name(const char *file)
+{
+    const char *b = strrchr(file, '/');
+    b = b ? b + 1 : file;
+    size_t n = strlen(b);
+    if (n > 4 && strcmp(b + n - 4, ".lua") == 0)
+        n -= 4;
+    return strndup(b, n);
+}
+
+static int build_plan(lua_State *L, int sc, struct qvr_plan *p,
+                      const struct qvr_overrides *ov, char *err,
+                      unsigned long errlen)
+{
+    int rc;
+    lua_getfield(L, sc, "name");
+    p->name = lua_isstring(L, -1) ? xstrdup(lua_tostring(L, -1))
+                                  : default_name(p->file);
+    lua_pop(L, 1);
+
+    lua_getfield(L, sc, "target");
+    const char *target = ov->target ? ov->target : lua_tostring(L, -1);
+    if (!target || !*target) {
+        lua_pop(L, 1);
+        return fail_at(L, sc, err, errlen,
+                       "scenario: no target; set target = \"http://...\" "
+                       "(or \"mock\") or pass --target URL");
+    }
+    p->target = xstrdup(target);
+    lua_pop(L, 1);
+    size_t tl = strlen(p->target);
+    while (tl > 0 && p->target[tl - 1] == '/')
+        p->target[--tl] = 0;
+    p->target_is_mock = strcmp(p->target, "mock") == 0;
+    if (!p->target_is_mock && strncmp(p->target, "http://", 7) != 0 &&
+        strncmp(p->target, "https://", 8) != 0)
+        return fail_at(L, sc, err, errlen,
+                       "scenario: target '%s' must be an http:// or https:// "
+                       "URL, or \"mock\"",
+                       p->target);
+
+    if ((rc = build_load(L, sc, p, ov, err, errlen)) < 0)
+        return rc;
+    build_wait(L, sc, p);
+    if ((rc = build_tasks(L, sc, p)) < 0)
+        return rc;
+    if ((rc = build_thresholds(L, sc, p, err, errlen)) < 0)
+        return rc;
+    if ((rc = build_mock_args(L, sc, p)) < 0)
+        return rc;
+    if (lua_getfield(L, sc, "warmup") == LUA_TTABLE)
+        p->warmup_requests = (int)field_number(L, -1, "requests", 0);
+    lua_pop(L, 1);
+    p->timeout_ms =
+        (long)(field_duration(L, sc, "timeout", 60 * QVR_NS_PER_S) /
+               QVR_NS_PER_MS);
+    if (p->timeout_ms < 1)
+        p->timeout_ms = 1;
+    p->grace_ns = field_duration(L, sc, "grace", 10 * QVR_NS_PER_S);
+    p->window_ns = QVR_NS_PER_S;
+    if (lua_getfield(L, sc, "report") == LUA_TTABLE)
+        p->window_ns = field_duration(L, -1, "window", QVR_NS_PER_S);
+    lua_pop(L, 1);
+    p->max_body = (size_t)field_number(L, sc, "max_body", 64.0 * 1024 * 1024);
+    lua_getfield(L, sc, "insecure");
+    p->insecure = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return 0;
+}
+
+struct qvr_script *qvr_script_load(const char *file,
+                                   const struct qvr_overrides *ov, char *err,
+                                   unsigned long errlen)
+{
+    struct qvr_script *s = calloc(1, sizeof(*s));
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->plan.file = xstrdup(file);
+    lua_State *L = s->L = luaL_newstate();
+    if (!L || !s->plan.file) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    luaL_openlibs(L);
+    qvr_l_qvr_install(L, ov->env, ov->nenv);
+
+    /* require() finds modules beside the scenario first. */
+    const char *slash = strrchr(file, '/');
+    lua_getglobal(L, "package");
+    lua_getfield(L, -1, "path");
+    lua_pushfstring(L, "%s/?.lua;%s",
+                    slash ? lua_pushlstring(L, file, (size_t)(slash - file)),
+                    lua_tostring(L, -1) : ".",
+                    lua_tostring(L, -2));
+    lua_setfield(L, -4, "path");
+    lua_settop(L, 0);
+
+    lua_pushcfunction(L, msghandler);
+    if (luaL_loadfilex(L, file, "t") != LUA_OK) {
+        take_error(L, err, errlen);
+        goto fail;
+    }
+    if (lua_pcall(L, 0, 1, 1) != LUA_OK) {
+        take_error(L, err, errlen);
+        goto fail;
+    }
+    int sc = lua_gettop(L);
+    int is_scenario = 0;
+    if (lua_type(L, sc) == LUA_TTABLE && lua_getmetatable(L, sc)) {
+        luaL_getmetatable(L, QVR_SCENARIO_MT);
+        is_scenario = lua_rawequal(L, -1, -2);
+    }
+    if (!is_scenario) {
+        snprintf(err, errlen,
+                 "%s: the scenario file must end with 'return scenario{ ... }'",
+                 file);
+        goto fail;
+    }
+    lua_settop(L, sc);
+    if (build_plan(L, sc, &s->plan, ov, err, errlen) < 0) {
+        if (!err[0])
+            snprintf(err, errlen, "%s: out of memory", file);
+        goto fail;
+    }
+    lua_settop(L, 0);
+    return s;
+fail:
+    qvr_script_free(s);
+    return NULL;
+}
+
+void qvr_script_free(struct qvr_script *s)
+{
+    if (!s)
+        return;
+    struct qvr_plan *p = &s->plan;
+    for (int i = 0; i < p->ntasks; i++)
+        free(p->tasks[i].name);
+    free(p->tasks);
+    free(p->task_cumw);
+    free(p->task_refs);
+    free(p->thresh);
+    for (int i = 0; i < p->mock_argc; i++)
+        free(p->mock_argv[i]);
+    free(p->mock_argv);
+    free(p->file);
+    free(p->name);
+    free(p->target);
+    if (s->L)
+        lua_close(s->L);
+    free(s);
+}

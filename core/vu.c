@@ -1,0 +1,333 @@
+/* vu.c -- virtual users as coroutines (see vu.h).
+ *
+ * A VU's life is a loop: pick a task, resume its function in the VU's
+ * coroutine; the function yields inside http.* or sleep(), the VU waits for
+ * the completion or timer, then resumes it; when the function returns, the
+ * iteration is over, the pending response is recorded and the think time
+ * starts. A Lua error ends only the iteration. Nothing here calls Lua
+ * unprotected: lua_resume is the protected boundary. */
+#include "vu.h"
+
+#include <event2/event.h>
+#include <lauxlib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "l_http.h"
+#include "log.h"
+#include "qvr.h"
+
+#define RUNNING ((enum qvr_vu_state)100) /* inside lua_resume */
+#define MAX_PRINTED_ERRORS 3
+
+static void start_iteration(struct qvr_vu *vu);
+
+double qvr_vu_rand(struct qvr_vu_ctx *ctx)
+{
+    /* xorshift64*: fast, good enough for task picks and think times. */
+    uint64_t x = ctx->rng;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    ctx->rng = x;
+    return (double)((x * 0x2545F4914F6CDD1DULL) >> 11) * 0x1.0p-53;
+}
+
+struct qvr_vu *qvr_vu_current(lua_State *co)
+{
+    return *(struct qvr_vu **)lua_getextraspace(co);
+}
+
+static void arm(struct qvr_vu *vu, uint64_t ns)
+{
+    struct timeval tv = {(time_t)(ns / QVR_NS_PER_S),
+                         (suseconds_t)(ns % QVR_NS_PER_S / 1000)};
+    evtimer_add(vu->timer, &tv);
+}
+
+void qvr_vu_commit(struct qvr_vu *vu)
+{
+    if (!vu->pending)
+        return;
+    struct qvr_vu_ctx *ctx = vu->ctx;
+    struct qvr_stat *name = NULL;
+    if (vu->name[0])
+        name = qvr_metrics_name(ctx->metrics, vu->name);
+    qvr_metrics_record(ctx->metrics, vu->task, name, &vu->sample);
+    vu->pending = 0;
+    ctx->requests_done++;
+    if (ctx->on_request)
+        ctx->on_request(ctx->ud, vu);
+}
+
+static void stop_now(struct qvr_vu *vu)
+{
+    qvr_vu_commit(vu);
+    evtimer_del(vu->timer);
+    vu->state = QVR_VU_STOPPED;
+    if (vu->ctx->on_stopped)
+        vu->ctx->on_stopped(vu->ctx->ud, vu);
+}
+
+static void report_error(struct qvr_vu *vu, const char *msg)
+{
+    struct qvr_vu_ctx *ctx = vu->ctx;
+    ctx->metrics->script_errors++;
+    qvr_metrics_label(ctx->metrics, 1, msg, 0);
+    if (ctx->errors_printed < MAX_PRINTED_ERRORS) {
+        ctx->errors_printed++;
+        qvr_warn("error in task '%s' (vu %d): %s%s",
+                 ctx->metrics->tasks[vu->task].name, vu->id, msg,
+                 ctx->errors_printed == MAX_PRINTED_ERRORS
+                     ? "\n(further task errors are counted, not printed)"
+                     : "");
+    }
+}
+
+static void iteration_end(struct qvr_vu *vu)
+{
+    struct qvr_vu_ctx *ctx = vu->ctx;
+    qvr_vu_commit(vu);
+    ctx->metrics->iterations++;
+    if (ctx->stopping || vu->stop_requested) {
+        stop_now(vu);
+        return;
+    }
+    uint64_t wait = 0;
+    switch (ctx->wait.kind) {
+    case QVR_WAIT_NONE:
+        break;
+    case QVR_WAIT_CONSTANT:
+        wait = (uint64_t)(ctx->wait.a * 1e9);
+        break;
+    case QVR_WAIT_BETWEEN:
+        wait = (uint64_t)((ctx->wait.a +
+                           (ctx->wait.b - ctx->wait.a) * qvr_vu_rand(ctx)) *
+                          1e9);
+        break;
+    case QVR_WAIT_PACING: {
+        uint64_t period = (uint64_t)(ctx->wait.a * 1e9);
+        uint64_t spent = qvr_clock_ns() - vu->iter_start_ns;
+        wait = spent < period ? period - spent : 0;
+        break;
+    }
+    }
+    vu->state = QVR_VU_THINK;
+    arm(vu, wait);
+}
+
+/* Resumes the coroutine with nargs values on its stack and handles what it
+ * did: yielded in a binding (wait), returned (iteration over) or failed. */
+static void resume(struct qvr_vu *vu, int nargs)
+{
+    struct qvr_vu_ctx *ctx = vu->ctx;
+    int nres = 0;
+    vu->state = RUNNING;
+    int st = lua_resume(vu->co, ctx->L, nargs, &nres);
+    if (st == LUA_YIELD) {
+        if (vu->state != RUNNING)
+            return; /* waiting in http.* or sleep() */
+        /* A bare coroutine.yield() from the task: nothing would resume it.
+         * Report it and end the iteration instead of hanging. */
+        lua_pop(vu->co, nres);
+        report_error(vu, "coroutine.yield() called inside a task; only "
+                         "http.* and sleep() may suspend a user");
+        lua_resetthread(vu->co);
+        iteration_end(vu);
+        return;
+    }
+    if (st == LUA_OK) {
+        lua_settop(vu->co, 0);
+        iteration_end(vu);
+        return;
+    }
+    const char *msg = lua_tostring(vu->co, -1);
+    luaL_traceback(ctx->L, vu->co, msg ? msg : "(error object is not a string)",
+                   0);
+    report_error(vu, lua_tostring(ctx->L, -1));
+    lua_pop(ctx->L, 1);
+    lua_resetthread(vu->co);
+    iteration_end(vu);
+}
+
+static void start_iteration(struct qvr_vu *vu)
+{
+    struct qvr_vu_ctx *ctx = vu->ctx;
+    if (ctx->stopping || vu->stop_requested) {
+        stop_now(vu);
+        return;
+    }
+    int t = 0;
+    if (ctx->ntasks > 1) {
+        double r = qvr_vu_rand(ctx) * ctx->task_cumw[ctx->ntasks - 1];
+        while (t < ctx->ntasks - 1 && r >= ctx->task_cumw[t])
+            t++;
+    }
+    vu->task = t;
+    vu->iter_start_ns = qvr_clock_ns();
+    lua_rawgeti(vu->co, LUA_REGISTRYINDEX, ctx->task_refs[t]);
+    resume(vu, 0);
+}
+
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct qvr_vu *vu = arg;
+    (void)fd;
+    (void)what;
+    switch (vu->state) {
+    case QVR_VU_READY:
+    case QVR_VU_THINK:
+        start_iteration(vu);
+        break;
+    case QVR_VU_SLEEP:
+        resume(vu, 0);
+        break;
+    default:
+        break;
+    }
+}
+
+struct qvr_vu *qvr_vu_new(struct qvr_vu_ctx *ctx, int id)
+{
+    struct qvr_vu *vu = calloc(1, sizeof(*vu));
+    if (!vu)
+        return NULL;
+    vu->ctx = ctx;
+    vu->id = id;
+    vu->co_ref = LUA_NOREF;
+    vu->body_ref = LUA_NOREF;
+    vu->task = -1;
+    qvr_buf_init(&vu->url, 64 * 1024);
+    qvr_buf_init(&vu->hdrs, 256 * 1024);
+    vu->co = lua_newthread(ctx->L); /* L: co */
+    vu->co_ref = luaL_ref(ctx->L, LUA_REGISTRYINDEX);
+    *(struct qvr_vu **)lua_getextraspace(vu->co) = vu;
+    vu->xfer = qvr_http_xfer_new(ctx->http);
+    vu->timer = evtimer_new(ctx->base, timer_cb, vu);
+    if (!vu->xfer || !vu->timer) {
+        qvr_vu_free(vu);
+        return NULL;
+    }
+    return vu;
+}
+
+void qvr_vu_free(struct qvr_vu *vu)
+{
+    if (!vu)
+        return;
+    qvr_http_xfer_free(vu->xfer);
+    if (vu->timer)
+        event_free(vu->timer);
+    luaL_unref(vu->ctx->L, LUA_REGISTRYINDEX, vu->body_ref);
+    luaL_unref(vu->ctx->L, LUA_REGISTRYINDEX, vu->co_ref);
+    qvr_buf_free(&vu->url);
+    qvr_buf_free(&vu->hdrs);
+    free(vu);
+}
+
+void qvr_vu_start(struct qvr_vu *vu)
+{
+    vu->state = QVR_VU_READY;
+    arm(vu, 0);
+}
+
+void qvr_vu_stop(struct qvr_vu *vu)
+{
+    vu->stop_requested = 1;
+    if (vu->state == QVR_VU_THINK || vu->state == QVR_VU_READY ||
+        vu->state == QVR_VU_IDLE)
+        stop_now(vu);
+}
+
+int qvr_vu_abort(struct qvr_vu *vu)
+{
+    int inflight = vu->state == QVR_VU_HTTP;
+    qvr_http_cancel(vu->xfer);
+    luaL_unref(vu->ctx->L, LUA_REGISTRYINDEX, vu->body_ref);
+    vu->body_ref = LUA_NOREF;
+    if (vu->state != QVR_VU_STOPPED && vu->state != RUNNING) {
+        lua_resetthread(vu->co);
+        stop_now(vu);
+    }
+    return inflight;
+}
+
+static void http_done(void *ud, const struct qvr_http_result *r)
+{
+    struct qvr_vu *vu = ud;
+    struct qvr_vu_ctx *ctx = vu->ctx;
+    luaL_unref(ctx->L, LUA_REGISTRYINDEX, vu->body_ref);
+    vu->body_ref = LUA_NOREF;
+
+    struct qvr_sample *s = &vu->sample;
+    memset(s, 0, sizeof(*s));
+    uint64_t t0 = vu->t_intended_ns ? vu->t_intended_ns : r->t_sent_ns;
+    s->response_us = (r->t_done_ns - t0) / 1000;
+    s->service_us = (r->t_done_ns - r->t_sent_ns) / 1000;
+    s->ttfb_us = r->ttfb_us;
+    s->connect_us = r->connect_us;
+    s->tls_us = r->tls_us;
+    s->bytes_in = r->body_len;
+    s->bytes_out = r->bytes_out;
+    s->status = r->status;
+    s->fail = r->fail;
+    if (r->fail == QVR_FAIL_NONE) {
+        ctx->answered++;
+        if (r->status >= 500)
+            s->fail = QVR_FAIL_HTTP_5XX;
+        else if (r->status >= 400)
+            s->fail = QVR_FAIL_HTTP_4XX;
+        else if (r->status < 200)
+            s->fail = QVR_FAIL_HTTP_OTHER;
+    } else if (r->error) {
+        snprintf(ctx->last_error_buf, sizeof(ctx->last_error_buf), "%s",
+                 r->error);
+        ctx->last_error = ctx->last_error_buf;
+    }
+    vu->pending = 1;
+    vu->pending_seq = ++ctx->seq;
+    qvr_l_http_push_response(vu->co, r, s, vu->name, vu->pending_seq);
+    resume(vu, 1);
+}
+
+int qvr_vu_http(struct qvr_vu *vu, const struct qvr_http_request *req,
+                const char *name, int body_idx)
+{
+    qvr_vu_commit(vu);
+    size_t n = strlen(name);
+    if (n >= sizeof(vu->name))
+        n = sizeof(vu->name) - 1;
+    memcpy(vu->name, name, n);
+    vu->name[n] = 0;
+    vu->t_intended_ns = qvr_clock_ns();
+    int rc = qvr_http_start(vu->xfer, req, http_done, vu);
+    if (rc < 0)
+        return rc;
+    if (body_idx) {
+        lua_pushvalue(vu->co, body_idx);
+        vu->body_ref = luaL_ref(vu->co, LUA_REGISTRYINDEX);
+    }
+    vu->state = QVR_VU_HTTP;
+    return 0;
+}
+
+void qvr_vu_sleep(struct qvr_vu *vu, uint64_t ns)
+{
+    qvr_vu_commit(vu);
+    vu->state = QVR_VU_SLEEP;
+    arm(vu, ns);
+}
+
+void qvr_vu_check(struct qvr_vu *vu, uint64_t seq, const char *label, int ok)
+{
+    struct qvr_vu_ctx *ctx = vu->ctx;
+    int matches = seq && vu->pending && seq == vu->pending_seq;
+    struct qvr_stat *name =
+        matches && vu->name[0] ? qvr_metrics_name(ctx->metrics, vu->name)
+                               : NULL;
+    qvr_metrics_check(ctx->metrics, vu->task, name, ok);
+    qvr_metrics_label(ctx->metrics, 0, label, ok);
+    if (!ok && matches && vu->sample.fail == QVR_FAIL_NONE)
+        vu->sample.fail = QVR_FAIL_CHECK;
+}

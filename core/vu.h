@@ -1,0 +1,134 @@
+/* vu.h -- a virtual user: one Lua coroutine that runs iterations of the
+ * scenario's tasks, yielding on I/O (http.*, sleep) and being resumed on
+ * completion from the event loop.
+ *
+ * The worker fills one qvr_vu_ctx and creates its VUs with it; the Lua
+ * bindings (l_http, l_qvr) find the running VU with qvr_vu_current. */
+#ifndef QVR_VU_H
+#define QVR_VU_H
+
+#include <lua.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "http.h"
+#include "metrics.h"
+
+struct event;
+struct event_base;
+struct qvr_vu;
+
+enum qvr_wait_kind {
+    QVR_WAIT_NONE,
+    QVR_WAIT_BETWEEN,  /* uniform in [a, b] seconds after each iteration */
+    QVR_WAIT_CONSTANT, /* a seconds after each iteration */
+    QVR_WAIT_PACING    /* iterations start every a seconds */
+};
+
+struct qvr_wait {
+    enum qvr_wait_kind kind;
+    double a, b; /* seconds */
+};
+
+/* What a VU needs from its worker. Owned by the worker; VUs borrow it. */
+struct qvr_vu_ctx {
+    struct event_base *base;
+    struct qvr_http *http;
+    lua_State *L;               /* the worker's main Lua state */
+    struct qvr_metrics *metrics;/* where samples go now (warm-up or run) */
+    const char *target;         /* base URL, no trailing slash */
+    int ntasks;
+    const int *task_refs;       /* registry refs of the task functions */
+    const double *task_cumw;    /* cumulative weights, last = total */
+    struct qvr_wait wait;
+    uint64_t rng;               /* xorshift state for task picks and waits */
+    long timeout_ms;            /* default per-request timeout */
+    int stopping;               /* 1: start no new iteration */
+    int errors_printed;         /* script errors printed so far */
+    uint64_t requests_done;     /* requests committed (any sink) */
+    uint64_t answered;          /* requests that got any HTTP answer */
+    const char *last_error;     /* last transport error text (static/curl) */
+    char last_error_buf[256];
+    uint64_t seq;               /* response sequence numbers */
+    /* Called when a VU has stopped (ctx->stopping or qvr_vu_stop). */
+    void (*on_stopped)(void *ud, struct qvr_vu *vu);
+    /* Called after every committed request (the warm-up counts them). */
+    void (*on_request)(void *ud, struct qvr_vu *vu);
+    void *ud;
+};
+
+enum qvr_vu_state {
+    QVR_VU_IDLE,     /* created, not started */
+    QVR_VU_READY,    /* an iteration is about to start (timer armed) */
+    QVR_VU_HTTP,     /* waiting for a response */
+    QVR_VU_SLEEP,    /* in sleep() */
+    QVR_VU_THINK,    /* waiting between iterations */
+    QVR_VU_STOPPED
+};
+
+struct qvr_vu {
+    struct qvr_vu_ctx *ctx;
+    int id;
+    enum qvr_vu_state state;
+    lua_State *co;              /* the coroutine (anchored by co_ref) */
+    int co_ref;
+    int body_ref;               /* request body anchored while in flight */
+    struct qvr_http_xfer *xfer;
+    struct event *timer;
+    int task;                   /* task of the current iteration */
+    uint64_t iter_start_ns;
+    uint64_t t_intended_ns;     /* intended start of the current request */
+    int stop_requested;
+    /* The last response, recorded once the task moves on, so that check()
+     * and fail() can still mark it failed. */
+    int pending;
+    uint64_t pending_seq;
+    struct qvr_sample sample;
+    char name[128];             /* request name of the pending/in-flight */
+    struct qvr_buf url;         /* scratch: the request URL */
+    struct qvr_buf hdrs;        /* scratch: header lines */
+};
+
+/* Creates a VU (its coroutine, easy handle and timer). The caller frees
+ * with qvr_vu_free. NULL on failure. */
+struct qvr_vu *qvr_vu_new(struct qvr_vu_ctx *ctx, int id);
+
+/* Cancels whatever the VU waits for and frees it. NULL is a no-op. */
+void qvr_vu_free(struct qvr_vu *vu);
+
+/* Starts the VU's first iteration at the next loop pass. */
+void qvr_vu_start(struct qvr_vu *vu);
+
+/* Asks the VU to stop after its current iteration (or now, when it is only
+ * thinking or sleeping between requests). */
+void qvr_vu_stop(struct qvr_vu *vu);
+
+/* Drops any in-flight work without recording it (end of grace period).
+ * Returns 1 if a request was in flight. */
+int qvr_vu_abort(struct qvr_vu *vu);
+
+/* The VU running on coroutine co, or NULL outside a VU (e.g. at load). */
+struct qvr_vu *qvr_vu_current(lua_State *co);
+
+/* Bindings: start an HTTP request and mark the VU as waiting; the caller
+ * then returns lua_yield(co, 0). The response table is pushed when the
+ * coroutine is resumed. name may be NULL (then the URL's path). The body at
+ * stack index body_idx (0: none) is anchored until completion. Returns 0 or
+ * a negative qvr_err (bad URL, busy). */
+int qvr_vu_http(struct qvr_vu *vu, const struct qvr_http_request *req,
+                const char *name, int body_idx);
+
+/* Bindings: sleep for ns, then resume with no values. */
+void qvr_vu_sleep(struct qvr_vu *vu, uint64_t ns);
+
+/* Bindings: a check() named label on response sequence seq (0: none). A
+ * false check marks that response failed if it is still pending. */
+void qvr_vu_check(struct qvr_vu *vu, uint64_t seq, const char *label, int ok);
+
+/* Records the pending response now. */
+void qvr_vu_commit(struct qvr_vu *vu);
+
+/* Uniform double in [0, 1) from the ctx's generator. */
+double qvr_vu_rand(struct qvr_vu_ctx *ctx);
+
+#endif
