@@ -46,6 +46,18 @@ if [[ ! -x "$QVR_BIN_DIR/qvr_delay_server" ]]; then
 fi
 REF_DIR=$(bash "$here/ref/build.sh" "$QVR_TMP/ref")
 
+# bg_run OUT CMD...: CMD pinned and time-bounded, in the background and
+# waited for (so an interrupt reaches the EXIT trap at once); its status.
+bg_run()
+{
+    local out=$1 p
+    shift
+    "${pin[@]}" timeout -k 5 $((SECS + 60)) "$@" </dev/null >"$out" 2>&1 &
+    p=$!
+    qvr_track "$p"
+    wait "$p"
+}
+
 # Prints "p50 p99" in ms of the service times (us) in a delay-server log.
 server_pcts()
 {
@@ -83,10 +95,9 @@ for g in "${GENS[@]}"; do
             kill -TERM "$DELAY_PID"
             continue
         fi
-        "${pin[@]}" timeout -k 5 $((SECS + 60)) "$QVRRUN" \
-            "$src/bench/qvrrun_bench.lua" --users "$USERS" \
-            --duration "${SECS}s" --target "$DELAY_URL" --quiet --no-plots \
-            --out "$QVR_TMP/q" </dev/null >"$out" 2>&1 || rc=$?
+        bg_run "$out" "$QVRRUN" "$src/bench/qvrrun_bench.lua" \
+            --users "$USERS" --duration "${SECS}s" --target "$DELAY_URL" \
+            --quiet --no-plots --out "$QVR_TMP/q" || rc=$?
         if [[ -f "$QVR_TMP/q/summary.json" ]]; then
             P50[$g]=$(json_get "$QVR_TMP/q/summary.json" 'd["totals"]["latency_ms"]["p50"]')
             P99[$g]=$(json_get "$QVR_TMP/q/summary.json" 'd["totals"]["latency_ms"]["p99"]')
@@ -94,15 +105,13 @@ for g in "${GENS[@]}"; do
             NOTE[$g]="not yet measured: run failed (exit $rc)"
         fi ;;
     wrk)
-        "${pin[@]}" timeout -k 5 $((SECS + 60)) wrk -t1 "-c$USERS" \
-            "-d${SECS}s" --latency -s "$src/bench/wrk_rerank.lua" \
-            "$DELAY_URL" </dev/null >"$out" 2>&1 || rc=$?
+        bg_run "$out" wrk -t1 "-c$USERS" "-d${SECS}s" --latency \
+            -s "$src/bench/wrk_rerank.lua" "$DELAY_URL" || rc=$?
         P50[$g]=$(wrk_pct "$out" 50%)
         P99[$g]=$(wrk_pct "$out" 99%) ;;
     curl_poll)
-        "${pin[@]}" timeout -k 5 $((SECS + 60)) "$REF_DIR/curl_poll" \
-            "$DELAY_URL/api/rerank" "$USERS" "$SECS" </dev/null >"$out" 2>&1 ||
-            rc=$?
+        bg_run "$out" "$REF_DIR/curl_poll" "$DELAY_URL/api/rerank" \
+            "$USERS" "$SECS" || rc=$?
         P50[$g]=$(awk '$1 == "requests" { printf "%.3f", $12 / 1000 }' "$out")
         P99[$g]=$(awk '$1 == "requests" { printf "%.3f", $14 / 1000 }' "$out") ;;
     esac

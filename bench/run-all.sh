@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # bench/run-all.sh [GEN_CORE] [SERVER_CORE] [SECONDS] [RUNS] -- what
 # `make bench` runs: the throughput comparison (bench/throughput.sh), which
-# rewrites bench/RESULTS.md. Bounded to under 10 minutes as a whole; the
-# defaults (0 1 10 3) take about 3 minutes. Loopback only.
+# rewrites bench/RESULTS.md, then the latency overhead above a 20 ms server
+# (bench/overhead.sh), which adds its section. Bounded to under 10 minutes
+# as a whole; the defaults (0 1 10 3) take about 4. Loopback only.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -11,9 +12,10 @@ srv=${2:-${QVR_BENCH_SERVER_CORE:-1}}
 secs=${3:-${QVR_BENCH_SECONDS:-10}}
 runs=${4:-${QVR_BENCH_RUNS:-3}}
 
-# Five generators, RUNS runs of SECONDS each, plus start-up: refuse a plan
-# that cannot finish inside the budget rather than cutting it short.
-if ((5 * runs * (secs + 4) + 30 > 570)); then
+# Five generators, RUNS runs of SECONDS each, plus start-up, then three
+# overhead runs: refuse a plan that cannot finish inside the budget rather
+# than cutting it short.
+if ((5 * runs * (secs + 4) + 3 * (secs + 3) + 40 > 570)); then
     echo "run-all: $runs runs of ${secs}s do not fit in 10 minutes" >&2
     exit 2
 fi
@@ -22,4 +24,8 @@ if awk -v l="$load1" 'BEGIN { exit !(l > 0.5) }'; then
     echo "run-all: load average is $load1: other work is running and the" \
         "figures will be low (see the 'rest CPU %' column)" >&2
 fi
-timeout -k 10 580 bash "$here/throughput.sh" "$gen" "$srv" "$secs" "$runs"
+start=$SECONDS
+timeout -k 10 480 bash "$here/throughput.sh" "$gen" "$srv" "$secs" "$runs"
+timeout -k 10 $((585 - (SECONDS - start))) \
+    bash "$here/overhead.sh" "$gen" "$srv" "$secs" 20ms 10
+echo "run-all: done in $((SECONDS - start)) s" >&2

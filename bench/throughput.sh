@@ -168,9 +168,14 @@ for ((run = 1; run <= RUNS; run++)); do
         t0=$(worker_ticks)
         b0=$(busy_ticks)
         rc=0
+        # In the background and waited for, so an interrupt reaches the
+        # EXIT trap (which stops it and nginx) at once.
         "${pin[@]}" /usr/bin/time -f '%e %U %S %M' -o "$tf" \
             timeout -k 5 $((SECS + 60)) "${GEN_CMD[@]}" \
-            </dev/null >"$out" 2>&1 || rc=$?
+            </dev/null >"$out" 2>&1 &
+        gpid=$!
+        qvr_track "$gpid"
+        wait "$gpid" || rc=$?
         t1=$(worker_ticks)
         b1=$(busy_ticks)
         rps=$(parse_rps "$g" "$run" "$out" || true)

@@ -567,7 +567,8 @@ static int add_foreign(struct qvr_hist *h, const struct qvr_hist *f, int idx,
     uint64_t size, lo = index_value(f, idx, &size);
     uint64_t hi = lo + (size - 1), mid = lo + size / 2;
 
-    if (h->total + count < h->total)
+    /* HdrHistogram's counts and total are int64: more cannot be encoded. */
+    if (count > (uint64_t)INT64_MAX - h->total)
         return QVR_EINVAL;
     if (hi > QVR_HIST_HIGHEST) {
         hi = QVR_HIST_HIGHEST;

@@ -602,7 +602,14 @@ int qvr_run_main(const struct qvr_run_opts *o)
         r->warm = qvr_metrics_new(p->ntasks, names);
         free(names);
     }
-    r->base = event_base_new();
+    /* Precise timers: epoll's millisecond timeouts would add up to 1 ms to
+     * every think time, sleep and libcurl timeout. */
+    struct event_config *ecfg = event_config_new();
+    if (ecfg) {
+        event_config_set_flag(ecfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+        r->base = event_base_new_with_config(ecfg);
+        event_config_free(ecfg);
+    }
     struct qvr_http_conf hc;
     qvr_http_conf_init(&hc);
     hc.timeout_ms = p->timeout_ms;

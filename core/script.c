@@ -451,6 +451,16 @@ struct qvr_script *qvr_script_load(const char *file,
                     lua_tostring(L, -2));
     lua_setfield(L, -4, "path");
     lua_settop(L, 0);
+    /* qvr.scenario_dir: where relative data and media paths are also
+     * looked for (after the working directory). */
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_getfield(L, -1, "qvr");
+    if (slash)
+        lua_pushlstring(L, file, (size_t)(slash - file));
+    else
+        lua_pushliteral(L, ".");
+    lua_setfield(L, -2, "scenario_dir");
+    lua_settop(L, 0);
 
     lua_pushcfunction(L, msghandler);
     if (luaL_loadfilex(L, file, "t") != LUA_OK) {

@@ -23,12 +23,12 @@
 #include <curl/curl.h>
 
 #define BODY_MAX 128
-#define HIST_US (1u << 20)    /* 1 us buckets; the last one holds the rest */
+#define HIST_US (1u << 20) /* 1 us buckets; the last one holds the rest */
 
 struct conn {
     CURL *easy;
-    char body[BODY_MAX];      /* the current request's body, owned */
-    uint64_t start_ns;        /* when it was added to the multi handle */
+    char body[BODY_MAX]; /* the current request's body, owned */
+    uint64_t start_ns;   /* when it was added to the multi handle */
 };
 
 static uint64_t now_ns(void)
@@ -169,9 +169,9 @@ int main(int argc, char **argv)
     end = now_s();
 
     printf("requests %lu ok %lu errors %lu seconds %.3f rps %.1f p50_us %lu "
-           "p99_us %lu max_us %lu\n", done, ok, errors, end - start,
-           (double)ok / (end - start), hist_at(hist, done, 0.50),
-           hist_at(hist, done, 0.99), max_us);
+           "p99_us %lu max_us %lu\n",
+           done, ok, errors, end - start, (double)ok / (end - start),
+           hist_at(hist, done, 0.50), hist_at(hist, done, 0.99), max_us);
     rc = errors > 0 ? 1 : 0;
 
 fail:

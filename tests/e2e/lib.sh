@@ -29,6 +29,7 @@ QVR_PASSED=0
 QVR_PIDS=()
 QVR_LAST_STDERR=
 QVR_DELAY_SEQ=0
+QVR_NGINX_SEQ=0
 RC=0
 
 # fail MSG: report a failed check and stop the test (exit 1).
@@ -56,14 +57,28 @@ finish()
     exit 0
 }
 
+# qvr_ours PID: true while PID is still a live child of this shell (so a
+# pid that has exited and been reused by someone else is never signalled).
+qvr_ours()
+{
+    local stat rest
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    rest=${stat##*) }
+    rest=${rest#* }
+    [[ "${rest%% *}" == "$$" ]]
+}
+
 qvr_cleanup()
 {
-    local rc=$? pid i
+    local rc=$? pid i live=()
     trap - EXIT
     for pid in "${QVR_PIDS[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || true
+        if qvr_ours "$pid"; then
+            live+=("$pid")
+            kill -TERM "$pid" 2>/dev/null || true
+        fi
     done
-    for pid in "${QVR_PIDS[@]}"; do
+    for pid in "${live[@]}"; do
         for ((i = 0; i < 50; i++)); do
             kill -0 "$pid" 2>/dev/null || break
             sleep 0.1
@@ -136,7 +151,8 @@ wait_port()
 }
 
 # start_nginx [EXTRA]: start nginx (one worker, not daemonised) with its
-# prefix, logs and temp paths in $QVR_TMP/nginx; EXTRA is pasted into the
+# prefix, logs and temp paths in $QVR_TMP/nginx-N (N counts the nginx
+# started by this test, so several can run at once); EXTRA is pasted into the
 # server block (e.g. 'location /x { return 201; }'). Sets NGINX_PORT,
 # NGINX_LOG (the access log: "METHOD URI STATUS REQUEST_TIME" per line),
 # NGINX_PID, NGINX_URL.
@@ -145,7 +161,8 @@ start_nginx()
     local extra=${1:-} dir conf user_line="" access attempt cpu=()
     [[ -n "$QVR_TMP" ]] || qvr_tmpdir
     [[ -x "$QVR_NGINX" ]] || fail "nginx not found at $QVR_NGINX (apt-get install nginx-light)"
-    dir=$QVR_TMP/nginx
+    QVR_NGINX_SEQ=$((QVR_NGINX_SEQ + 1))
+    dir=$QVR_TMP/nginx-$QVR_NGINX_SEQ
     mkdir -p "$dir/logs" "$dir/tmp"
     NGINX_LOG=$dir/access.log
     : >"$NGINX_LOG"

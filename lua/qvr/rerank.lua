@@ -1,0 +1,211 @@
+-- qvr.rerank: request and answer shapes of the common rerank APIs.
+--
+--   local rerank = require "qvr.rerank"
+--   local p = rerank.payload { query = "...", documents = { "a", { image = "x.png" } } }
+--   task: local r = rerank.post("/api/rerank", p)   -- r.scores in document order
+--
+-- Dialects:
+--   qwen3vl  POST /api/rerank  {instruction, query:{text|image|video}, documents:[{text}|{image}|{video}], fps}
+--            answer {"scores": [...]} in document order
+--   cohere   POST /v1/rerank   {model, query, documents:[strings], top_n}   (vLLM, Jina, Cohere)
+--            answer {"results": [{"index": i, "relevance_score": s}, ...]} sorted by score
+--   tei      POST /rerank      {query, texts:[strings]}
+--            answer [{"index": i, "score": s}, ...] sorted by score
+--
+-- Payloads are encoded to JSON once, when the scenario loads; images and
+-- videos given as local paths become base64 data: URLs then, never per request.
+
+local json = require "qvr.json"
+local http = require "qvr.http"
+
+local M = {}
+
+M.default_path = { qwen3vl = "/api/rerank", cohere = "/v1/rerank", tei = "/rerank" }
+
+local b64chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+-- Standard base64 (RFC 4648) of a binary string.
+local function base64(data)
+  local out, n = {}, #data
+  for i = 1, n, 3 do
+    local a, b, c = data:byte(i, i + 2)
+    local v = a * 65536 + (b or 0) * 256 + (c or 0)
+    local c1 = (v >> 18) & 63
+    local c2 = (v >> 12) & 63
+    local c3 = (v >> 6) & 63
+    local c4 = v & 63
+    out[#out + 1] = b64chars:sub(c1 + 1, c1 + 1) .. b64chars:sub(c2 + 1, c2 + 1)
+      .. (b and b64chars:sub(c3 + 1, c3 + 1) or "=")
+      .. (c and b64chars:sub(c4 + 1, c4 + 1) or "=")
+  end
+  return table.concat(out)
+end
+M.base64 = base64
+
+local mime = {
+  png = "image/png", jpg = "image/jpeg", jpeg = "image/jpeg", gif = "image/gif",
+  webp = "image/webp", bmp = "image/bmp", mp4 = "video/mp4", webm = "video/webm",
+  mov = "video/quicktime",
+}
+
+local cache = {}
+
+-- A path becomes a data: URL (read once per process); URLs pass through.
+local function media_url(path, what, level)
+  if type(path) ~= "string" or path == "" then
+    error(("rerank.payload: %s must be a file path or URL"):format(what), level)
+  end
+  if path:match("^https?://") or path:match("^data:") then return path end
+  if cache[path] then return cache[path] end
+  local f, err = io.open(path, "rb")
+  if not f and not path:match("^/") then
+    -- relative paths: the working directory first, then the scenario's own
+    local dir = require("qvr").scenario_dir
+    if dir then f = io.open(dir .. "/" .. path, "rb") end
+  end
+  if not f then
+    error(("rerank.payload: cannot read %s '%s': %s"):format(what, path, err), level)
+  end
+  local data = f:read("a")
+  f:close()
+  local ext = (path:match("%.([%w]+)$") or ""):lower()
+  local url = "data:" .. (mime[ext] or "application/octet-stream") .. ";base64," .. base64(data)
+  cache[path] = url
+  return url
+end
+
+-- One query or document as the qwen3vl API takes it.
+local function item(v, what, level)
+  if type(v) == "string" then return { text = v } end
+  if type(v) ~= "table" then
+    error(("rerank.payload: %s must be a string or {text=|image=|video=}"):format(what), level)
+  end
+  local out, n = {}, 0
+  for k, x in pairs(v) do
+    if k == "text" then
+      if type(x) ~= "string" then error(("rerank.payload: %s.text must be a string"):format(what), level) end
+      out.text = x
+    elseif k == "image" or k == "video" then
+      out[k] = media_url(x, what .. "." .. k, level + 1)
+    else
+      error(("rerank.payload: %s: unknown key '%s' (expected text, image or video)"):format(what, tostring(k)), level)
+    end
+    n = n + 1
+  end
+  if n == 0 then error(("rerank.payload: %s is empty"):format(what), level) end
+  return out
+end
+
+local function text_only(v, what, dialect, level)
+  if type(v) == "string" then return v end
+  if type(v) == "table" and v.text and not v.image and not v.video then return v.text end
+  error(("rerank.payload: the %s dialect takes text only (%s)"):format(dialect, what), level)
+end
+
+local payload_keys = { instruction = 1, query = 1, documents = 1, dialect = 1,
+                       fps = 1, top_n = 1, model = 1, path = 1, name = 1 }
+
+-- rerank.payload{instruction, query, documents, dialect, fps, top_n, model,
+-- path, name} -> a payload: {dialect, ndocs, body (JSON text), path, name}.
+function M.payload(t)
+  if type(t) ~= "table" then error("rerank.payload: expected a table", 2) end
+  for k in pairs(t) do
+    if not payload_keys[k] then
+      error(("rerank.payload: unknown key '%s'"):format(tostring(k)), 2)
+    end
+  end
+  local dialect = t.dialect or "qwen3vl"
+  if not M.default_path[dialect] then
+    error(("rerank.payload: unknown dialect '%s' (qwen3vl, cohere or tei)"):format(tostring(dialect)), 2)
+  end
+  if t.query == nil then error("rerank.payload: 'query' is required", 2) end
+  if type(t.documents) ~= "table" or #t.documents == 0 then
+    error("rerank.payload: 'documents' must be a non-empty list", 2)
+  end
+  local docs, body = {}, nil
+  if dialect == "qwen3vl" then
+    for i, d in ipairs(t.documents) do docs[i] = item(d, "documents[" .. i .. "]", 3) end
+    body = { query = item(t.query, "query", 3), documents = docs }
+    if t.instruction ~= nil then body.instruction = t.instruction end
+    if t.fps ~= nil then
+      if type(t.fps) ~= "number" or t.fps <= 0 then error("rerank.payload: 'fps' must be a positive number", 2) end
+      body.fps = t.fps
+    end
+  else
+    for i, d in ipairs(t.documents) do docs[i] = text_only(d, "documents[" .. i .. "]", dialect, 3) end
+    local q = text_only(t.query, "query", dialect, 3)
+    if dialect == "cohere" then
+      body = { query = q, documents = docs, model = t.model, top_n = t.top_n }
+    else
+      body = { query = q, texts = docs }
+    end
+  end
+  return {
+    dialect = dialect,
+    ndocs = #docs,
+    top_n = t.top_n,
+    body = json.encode(body),
+    path = t.path or M.default_path[dialect],
+    name = t.name,
+  }
+end
+
+-- Scores in document order from an answer body, or nil and the reason.
+function M.parse(p, body)
+  local ok, d = pcall(json.decode, body)
+  if not ok or d == nil then return nil, "answer is not JSON" end
+  local n = p.ndocs
+  if p.dialect == "qwen3vl" then
+    if type(d) ~= "table" or type(d.scores) ~= "table" then return nil, "no 'scores' list" end
+    if #d.scores ~= n then return nil, ("%d scores for %d documents"):format(#d.scores, n) end
+    for i = 1, n do
+      if math.type(d.scores[i]) == nil then return nil, "score " .. i .. " is not a number" end
+    end
+    return d.scores
+  end
+  local list, field = d, "score"
+  if p.dialect == "cohere" then
+    if type(d) ~= "table" or type(d.results) ~= "table" then return nil, "no 'results' list" end
+    list, field = d.results, "relevance_score"
+  elseif type(d) ~= "table" then
+    return nil, "answer is not a list"
+  end
+  local want = n
+  if p.top_n and p.top_n < n then want = p.top_n end
+  if #list ~= want then return nil, ("%d results for %d documents"):format(#list, want) end
+  local scores = {}
+  for _, e in ipairs(list) do
+    if type(e) ~= "table" or math.type(e.index) ~= "integer" or math.type(e[field]) == nil then
+      return nil, "result without integer 'index' and numeric '" .. field .. "'"
+    end
+    local i = e.index + 1
+    if i < 1 or i > n or scores[i] then return nil, "bad or repeated index " .. e.index end
+    scores[i] = e[field]
+  end
+  return scores
+end
+
+-- rerank.post(path, payload, opts) from a task: sends the payload, checks
+-- the answer ("rerank status 200", "rerank scores valid") and returns the
+-- response with .scores in document order (nil when invalid) and
+-- .scores_error with the reason.
+function M.post(path, p, opts)
+  if type(p) ~= "table" or not p.body then
+    error("rerank.post: the second argument must come from rerank.payload{}", 2)
+  end
+  opts = opts or {}
+  local r = http.post(path or p.path, {
+    body = p.body,
+    headers = { ["Content-Type"] = "application/json" },
+    name = opts.name or p.name,
+    timeout = opts.timeout,
+  })
+  local scores, why
+  if r.status == 200 then scores, why = M.parse(p, r.body) else why = "status " .. r.status end
+  r.scores, r.scores_error = scores, why
+  check(r, "rerank status 200", r.status == 200)
+  check(r, "rerank scores valid", scores ~= nil)
+  return r
+end
+
+return M

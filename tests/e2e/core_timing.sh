@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Latency truth: against a server that answers after exactly 50 ms, the
+# reported p50 is within 0.5 ms and p99 within 2 ms of it at 20 users, and
+# the count equals what the server logged.
+source "$(dirname "$0")/lib.sh"
+qvr_tmpdir
+start_delay_server 50ms
+run_qvrrun "$QVR_SRC_DIR/tests/e2e/scenarios/get.lua" --out "$QVR_TMP/r" --quiet \
+    -e QVR_TARGET="http://127.0.0.1:$DELAY_PORT" -e USERS=20 -e DURATION=5s
+assert_eq "$RC" 0 "run exits 0"
+S=$QVR_TMP/r/summary.json
+req=$(json_get "$S" 'd["totals"]["requests"]')
+served=$(wc -l < "$DELAY_LOG")
+assert_eq "$req" "$served" "requests == lines the server logged"
+# 20 users x 5 s / 50 ms = 2,000 if the generator adds nothing.
+assert_near "$req" 2000 60 "closed-loop throughput is users / delay"
+p50=$(json_get "$S" 'd["totals"]["latency_ms"]["p50"]')
+p99=$(json_get "$S" 'd["totals"]["latency_ms"]["p99"]')
+min=$(json_get "$S" 'd["totals"]["latency_ms"]["min"]')
+assert_near "$p50" 50 0.5 "p50 within 0.5 ms of the 50 ms delay"
+assert_near "$p99" 50 2 "p99 within 2 ms of the 50 ms delay"
+assert_ge "$min" 50 "nothing faster than the delay"
+svc=$(json_get "$S" 'd["totals"]["service_ms"]["p50"]')
+assert_near "$svc" 50 0.5 "service time p50 beside it"
+finish
