@@ -11,7 +11,7 @@ PKGS = build-essential cmake pkg-config liblua5.4-dev libcurl4-openssl-dev \
        libevent-dev libcjson-dev zlib1g-dev gnuplot-nox
 TEST_PKGS = nginx-light python3 valgrind
 
-.PHONY: all deps test-deps build run test sanitize test-san format format-check bench clean
+.PHONY: all deps test-deps build run test sanitize test-san valgrind format format-check bench clean
 
 all: build
 
@@ -38,8 +38,16 @@ sanitize:
 	cmake -S . -B $(BUILD_SAN) -DQVR_SANITIZE=ON -DQVR_WERROR=ON -DCMAKE_BUILD_TYPE=Debug
 	cmake --build $(BUILD_SAN) -j $(JOBS)
 
+# Latency-bound tests (names with "timing") run only in the optimised build.
 test-san: test-deps sanitize
-	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -E timing
+
+# A short run against the in-process mock under valgrind: no leaks, no errors.
+valgrind: test-deps build
+	valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect \
+	    --errors-for-leak-kinds=definite,indirect --error-exitcode=1 \
+	    ./$(BUILD)/qvrrun scenarios/quickstart.lua --duration 3s --quiet \
+	    --out $(BUILD)/valgrind-run >/dev/null
 
 format:
 	clang-format -i core/*.c core/*.h cli/*.c tests/unit/*.c tests/fixture/*.c
