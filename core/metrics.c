@@ -112,6 +112,8 @@ struct qvr_stat *qvr_metrics_name(struct qvr_metrics *m, const char *name)
 
 static void stat_record(struct qvr_stat *st, const struct qvr_sample *s)
 {
+    if (!st->method)
+        st->method = s->method;
     st->requests++;
     st->win_requests++;
     if (s->fail != QVR_FAIL_NONE) {
@@ -223,6 +225,8 @@ void qvr_metrics_window_reset(struct qvr_metrics *m)
 
 static void stat_add(struct qvr_stat *d, const struct qvr_stat *s)
 {
+    if (!d->method)
+        d->method = s->method;
     qvr_hist_add(d->resp, s->resp);
     qvr_hist_add(d->service, s->service);
     qvr_hist_add(d->ttfb, s->ttfb);

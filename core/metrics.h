@@ -43,12 +43,14 @@ struct qvr_sample {
     uint64_t bytes_out;   /* body bytes sent */
     int status;           /* HTTP status, 0 when none */
     enum qvr_fail_kind fail;
+    const char *method;   /* static string ("GET", "POST"...), may be NULL */
 };
 
 #define QVR_STATUS_MAX 600
 
 struct qvr_stat {
     char *name;               /* owned */
+    const char *method;       /* method of the first request (static) */
     struct qvr_hist *resp;    /* response time, cumulative */
     struct qvr_hist *service; /* service time, cumulative */
     struct qvr_hist *ttfb;    /* time to first byte, cumulative */

@@ -88,6 +88,8 @@ static cJSON *stat_obj(const struct qvr_stat *s, double elapsed_s,
                        int with_hist)
 {
     cJSON *o = cJSON_CreateObject();
+    if (s->method)
+        cJSON_AddStringToObject(o, "method", s->method);
     cJSON_AddNumberToObject(o, "requests", (double)s->requests);
     cJSON_AddNumberToObject(o, "failures", (double)s->failures);
     cJSON_AddNumberToObject(o, "rps",

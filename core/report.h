@@ -14,6 +14,7 @@
 struct qvr_window_row {
     double t_s;          /* window end, seconds since the start */
     double wall_s;       /* window end, Unix seconds */
+    double len_s;        /* window length (the last one may be shorter) */
     int users;           /* users running at the end of the window */
     uint64_t requests, failures;
     double rps;

@@ -12,6 +12,7 @@
 #include <event2/event.h>
 #include <math.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "gate.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -64,6 +66,10 @@ struct run {
     char abort_buf[QVR_THRESH_EXPR_LEN + 64];
     int fatal;           /* exit code 3 decided during the run */
     char fatal_msg[512];
+    struct qvr_gate *gate;
+    FILE *hlog;          /* latency.hlog, one line per window and name */
+    char *findings[8];
+    int nfindings;
 };
 
 static void finish(struct run *r)
@@ -214,6 +220,61 @@ static void progress(struct run *r, const struct qvr_window_row *w, int final)
     fflush(stderr);
 }
 
+/* One line per window for the whole run and one per request name, in
+ * HdrHistogram's interval log format (values in us, MaxValueDivisor 1000:
+ * the max column is in ms). Flushed at once: a killed run keeps its log. */
+static void write_hlog(struct run *r, double start_s, double len_s)
+{
+    if (!r->hlog)
+        return;
+    struct qvr_stat *s = &r->m->total;
+    for (int i = -1; i < r->m->nnames; i++) {
+        struct qvr_stat *st = i < 0 ? s : r->m->names[i];
+        if (i >= 0 && !st->win_requests)
+            continue;
+        char *enc = NULL;
+        if (qvr_hist_encode(st->win, &enc) < 0)
+            continue;
+        if (i >= 0) {
+            fputs("Tag=name:", r->hlog);
+            for (const char *c = st->name; *c; c++)
+                fputc((*c == ',' || *c == ' ' || *c == '\t') ? '_' : *c,
+                      r->hlog);
+            fputc(',', r->hlog);
+        }
+        fprintf(r->hlog, "%.3f,%.3f,%.3f,%s\n", start_s, len_s,
+                st->win->total ? st->win->max / 1000.0 : 0.0, enc);
+        free(enc);
+    }
+    fflush(r->hlog);
+}
+
+static void open_hlog(struct run *r)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/latency.hlog", r->out_dir);
+    r->hlog = fopen(path, "w");
+    if (!r->hlog) {
+        qvr_warn("cannot write %s: %s", path, strerror(errno));
+        return;
+    }
+    time_t secs = (time_t)r->wall0;
+    char date[64];
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    strftime(date, sizeof(date), "%a %b %d %H:%M:%S UTC %Y", &tm);
+    fprintf(r->hlog,
+            "#[Histogram log format version 1.3]\n"
+            "#[StartTime: %.3f (seconds since epoch), %s]\n"
+            "#[MaxValueDivisor: 1000.0]\n"
+            "#[qvrrun: response time in microseconds from the intended "
+            "start; untagged = all requests]\n"
+            "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\","
+            "\"Interval_Compressed_Histogram\"\n",
+            r->wall0, date);
+    fflush(r->hlog);
+}
+
 static void close_window(struct run *r, uint64_t now, int final)
 {
     struct qvr_stat *s = &r->m->total;
@@ -239,13 +300,20 @@ static void close_window(struct run *r, uint64_t now, int final)
     w->p90_ms = (double)qvr_hist_value_at(s->win, 90) / 1000.0;
     w->p99_ms = (double)qvr_hist_value_at(s->win, 99) / 1000.0;
     w->max_ms = s->win->total ? (double)s->win->max / 1000.0 : 0;
+    w->len_s = len;
     if (w->users > r->max_active)
         r->max_active = w->users;
+    write_hlog(r, w->t_s - len, len);
+    int gate_abort = qvr_gate_window(r->gate, s->win, s->win_requests,
+                                     s->win_failures, len, w->t_s);
     qvr_metrics_window_reset(r->m);
     r->win_start = now;
 
     uint64_t every = r->tty ? QVR_NS_PER_S : 5 * QVR_NS_PER_S;
-    if (final || now - r->last_progress >= every - QVR_NS_PER_S / 10) {
+    /* The drain's short tail window would show a meaningless rate. */
+    int tail = final && len < 0.5 * (double)r->plan->window_ns / 1e9;
+    if (!tail &&
+        (final || now - r->last_progress >= every - QVR_NS_PER_S / 10)) {
         progress(r, w, final);
         r->last_progress = now;
     }
@@ -254,6 +322,23 @@ static void close_window(struct run *r, uint64_t now, int final)
     for (int i = 0; !final && i < r->plan->nthresh; i++) {
         const struct qvr_thresh *t = &r->plan->thresh[i].t;
         if (!t->abort || now - r->t0 < t->after_ns)
+            continue;
+        if (t->window_ns) {
+            if (gate_abort && !r->plan->thresh[i].ok) {
+                char buf[64];
+                snprintf(r->abort_buf, sizeof(r->abort_buf),
+                         "%s (measured %s)", t->expr,
+                         qvr_thresh_fmt_value(t, r->plan->thresh[i].value,
+                                              buf, sizeof(buf)));
+                r->abort_reason = r->abort_buf;
+                qvr_warn("threshold %s failed: stopping the run",
+                         r->abort_buf);
+                begin_drain(r);
+                break;
+            }
+            continue;
+        }
+        if (t->kind == QVR_TK_TREND)
             continue;
         double v = thresh_value(r, t, w->t_s);
         if (!isnan(v) && !qvr_thresh_check(t, v)) {
@@ -288,6 +373,7 @@ static void start_run_phase(struct run *r)
     r->win_start = r->t0;
     r->last_progress = r->t0;
     r->wall0 = (double)qvr_clock_wall_ns() / 1e9;
+    open_hlog(r);
     struct timeval tv = {(time_t)(r->plan->window_ns / QVR_NS_PER_S),
                          (suseconds_t)(r->plan->window_ns % QVR_NS_PER_S /
                                        1000)};
@@ -389,11 +475,11 @@ static int check_thresholds_supported(struct run *r, char *err, size_t len)
     for (int i = 0; i < r->plan->nthresh; i++) {
         const struct qvr_thresh *t = &r->plan->thresh[i].t;
         const char *why = NULL;
-        if (t->window_ns)
-            why = "windowed thresholds ([30s]) are not supported by this "
-                  "build";
-        else if (t->kind == QVR_TK_TREND)
-            why = "trend thresholds are not supported by this build";
+        if ((t->window_ns || t->kind == QVR_TK_TREND) && t->ntags)
+            why = "windowed and trend thresholds apply to the whole run: "
+                  "no tags";
+        else if (t->window_ns && t->metric == QVR_TM_CHECKS)
+            why = "checks cannot be windowed";
         else if (t->metric == QVR_TM_GOODPUT)
             why = "goodput needs an slo, which this build does not support";
         for (int k = 0; !why && k < t->ntags; k++) {
@@ -420,12 +506,96 @@ static int check_thresholds_supported(struct run *r, char *err, size_t len)
     return 0;
 }
 
+/* Seconds after the start when the plan first reaches its most users: the
+ * steady phase that trends are fitted over starts there. */
+static double steady_from_s(const struct qvr_load *l)
+{
+    int max = qvr_sched_max_users(l);
+    uint64_t t = 0;
+    for (int guard = 0; guard < 100000000; guard++) {
+        if (qvr_sched_users_at(l, t) >= max)
+            break;
+        uint64_t n = qvr_sched_next_change(l, t);
+        if (n == UINT64_MAX)
+            break;
+        t = n;
+    }
+    return (double)t / 1e9;
+}
+
+static void add_finding(struct run *r, const char *fmt, ...)
+    QVR_PRINTF(2, 3);
+
+static void add_finding(struct run *r, const char *fmt, ...)
+{
+    if (r->nfindings >= (int)QVR_ARRAY_LEN(r->findings))
+        return;
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    r->findings[r->nfindings] = strdup(buf);
+    if (r->findings[r->nfindings])
+        r->nfindings++;
+}
+
+/* Drift over the steady phase, in words, when it is large enough to
+ * matter: throughput -10% or worse, P99 +25% or worse, errors +2 pp. */
+static void drift_findings(struct run *r)
+{
+    double from = steady_from_s(&r->plan->load);
+    double win = r->plan->window_ns / 1e9;
+    double a, b, v;
+    char span[16];
+    /* Too short a steady phase says nothing about drift. */
+    if (r->nrows < 10 || r->rows[r->nrows - 1].t_s - from < 30)
+        return;
+    qvr_duration_fmt((uint64_t)((r->rows[r->nrows - 1].t_s - from) * 1e9),
+                     span, sizeof(span));
+    v = qvr_trend_value(r->rows, r->nrows, from, win, QVR_TM_RPS_TREND, &a,
+                        &b);
+    if (!isnan(v) && v <= -0.10)
+        add_finding(r, "throughput fell %.0f%% over %s (%.1f -> %.1f req/s "
+                       "on the trend line)",
+                    -v * 100, span, a, b);
+    v = qvr_trend_value(r->rows, r->nrows, from, win, QVR_TM_P99_TREND, &a,
+                        &b);
+    if (!isnan(v) && v >= 0.25)
+        add_finding(r, "P99 rose %.0f%% over %s (%.0f -> %.0f ms on the "
+                       "trend line)",
+                    v * 100, span, a, b);
+    v = qvr_trend_value(r->rows, r->nrows, from, win, QVR_TM_P50_TREND, &a,
+                        &b);
+    if (!isnan(v) && v >= 0.25)
+        add_finding(r, "P50 rose %.0f%% over %s (%.0f -> %.0f ms on the "
+                       "trend line)",
+                    v * 100, span, a, b);
+    v = qvr_trend_value(r->rows, r->nrows, from, win,
+                        QVR_TM_ERROR_RATE_TREND, &a, &b);
+    if (!isnan(v) && v >= 0.02)
+        add_finding(r, "the error rate crept up %.1f points over %s (%.1f%% "
+                       "-> %.1f%%)",
+                    v * 100, span, a * 100, b * 100);
+}
+
 static int evaluate_thresholds(struct run *r, double elapsed_s)
 {
     int all = 1;
+    double from = steady_from_s(&r->plan->load);
+    qvr_gate_finish(r->gate);
     for (int i = 0; i < r->plan->nthresh; i++) {
         struct qvr_plan_thresh *pt = &r->plan->thresh[i];
-        pt->value = thresh_value(r, &pt->t, elapsed_s);
+        if (pt->t.window_ns) {
+            all &= pt->ok; /* the worst sliding window, set by the gate */
+            continue;
+        }
+        if (pt->t.kind == QVR_TK_TREND)
+            pt->value = qvr_trend_value(r->rows, r->nrows, from,
+                                        r->plan->window_ns / 1e9,
+                                        pt->t.metric, NULL, NULL);
+        else
+            pt->value = thresh_value(r, &pt->t, elapsed_s);
         pt->ok = !isnan(pt->value) && qvr_thresh_check(&pt->t, pt->value);
         pt->evaluated = 1;
         all &= pt->ok;
@@ -554,6 +724,11 @@ static void teardown(struct run *r)
     qvr_metrics_free(r->m);
     qvr_metrics_free(r->warm);
     free(r->rows);
+    for (int i = 0; i < r->nfindings; i++)
+        free(r->findings[i]);
+    qvr_gate_free(r->gate);
+    if (r->hlog)
+        fclose(r->hlog);
     qvr_script_free(r->script);
 }
 
@@ -573,6 +748,11 @@ int qvr_run_main(const struct qvr_run_opts *o)
     }
     r->plan = &r->script->plan;
     struct qvr_plan *p = r->plan;
+    r->gate = qvr_gate_new(p->thresh, p->nthresh, p->window_ns);
+    if (!r->gate) {
+        qvr_error("out of memory");
+        goto out;
+    }
     if (check_thresholds_supported(r, err, sizeof(err)) < 0) {
         qvr_error("%s", err);
         code = QVR_EXIT_USAGE;
@@ -678,6 +858,7 @@ int qvr_run_main(const struct qvr_run_opts *o)
         close_window(r, now, 1);
     double elapsed = r->t0 ? (double)(now - r->t0) / 1e9 : 0;
     int held = evaluate_thresholds(r, elapsed);
+    drift_findings(r);
     code = r->signals ? QVR_EXIT_INTERRUPT
                       : (held && !r->abort_reason ? QVR_EXIT_OK
                                                   : QVR_EXIT_THRESHOLD);
@@ -699,6 +880,8 @@ int qvr_run_main(const struct qvr_run_opts *o)
     res.interrupted = r->signals > 0;
     res.abort_reason = r->abort_reason;
     res.cancelled = r->cancelled;
+    res.findings = (const char *const *)r->findings;
+    res.nfindings = r->nfindings;
     if (qvr_report_write(&res, err, sizeof(err)) < 0) {
         qvr_error("%s", err);
         code = QVR_EXIT_RUN;

@@ -272,6 +272,7 @@ static void http_done(void *ud, const struct qvr_http_result *r)
     s->bytes_out = r->bytes_out;
     s->status = r->status;
     s->fail = r->fail;
+    s->method = vu->method;
     if (r->fail == QVR_FAIL_NONE) {
         ctx->answered++;
         if (r->status >= 500)
@@ -300,6 +301,7 @@ int qvr_vu_http(struct qvr_vu *vu, const struct qvr_http_request *req,
         n = sizeof(vu->name) - 1;
     memcpy(vu->name, name, n);
     vu->name[n] = 0;
+    vu->method = req->method;
     vu->t_intended_ns = qvr_clock_ns();
     int rc = qvr_http_start(vu->xfer, req, http_done, vu);
     if (rc < 0)

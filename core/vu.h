@@ -85,6 +85,7 @@ struct qvr_vu {
     uint64_t pending_seq;
     struct qvr_sample sample;
     char name[128];             /* request name of the pending/in-flight */
+    const char *method;         /* its method (static string) */
     struct qvr_buf url;         /* scratch: the request URL */
     struct qvr_buf hdrs;        /* scratch: header lines */
 };
