@@ -19,10 +19,19 @@ if ((5 * runs * (secs + 4) + 3 * (secs + 3) + 40 > 570)); then
     echo "run-all: $runs runs of ${secs}s do not fit in 10 minutes" >&2
     exit 2
 fi
-read -r load1 _ </proc/loadavg
-if awk -v l="$load1" 'BEGIN { exit !(l > 0.5) }'; then
-    echo "run-all: load average is $load1: other work is running and the" \
-        "figures will be low (see the 'rest CPU %' column)" >&2
+# How busy the machine is right now (1 s of /proc/stat), before we start.
+busy()
+{
+    awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6; exit }' \
+        /proc/stat
+}
+read -r b0 i0 < <(busy)
+sleep 1
+read -r b1 i1 < <(busy)
+pct=$(( (b1 - b0) * 100 / ((b1 - b0) + (i1 - i0) + 1) ))
+if ((pct > 15)); then
+    echo "run-all: the machine is already ${pct}% busy: other work is" \
+        "running and the figures will be low (see the 'rest CPU %' column)" >&2
 fi
 start=$SECONDS
 timeout -k 10 480 bash "$here/throughput.sh" "$gen" "$srv" "$secs" "$runs"

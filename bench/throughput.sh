@@ -230,8 +230,10 @@ GOAL[curl_poll]=">= 1.0"
     echo "# Throughput of one generator core"
     echo
     echo "Written by \`bench/throughput.sh $GEN_CORE $SERVER_CORE $SECS $RUNS\`" \
-        "on $(date -u '+%Y-%m-%d %H:%M UTC'). Do not edit by hand: rerun" \
-        "\`make bench\` (or the script) to refresh it."
+        "on $(date -u '+%Y-%m-%d %H:%M UTC'); rerun \`make bench\` (or the" \
+        "script) to refresh it. Its own sections are rewritten; others (the" \
+        "overhead figures of \`bench/overhead.sh\`, a hand-written" \
+        "\`## Notes\`) are kept."
     echo
     echo "Setup: one nginx (\`worker_processes 1\`, access log off,"
     echo "\`return 200 '{\"scores\":[0.9,0.1,0.5]}'\` on \`/api/rerank\`)"
@@ -303,6 +305,20 @@ GOAL[curl_poll]=">= 1.0"
     echo "Reference loop: \`bench/ref/curl_poll.c\`, built by \`bench/ref/build.sh\`"
     echo "(gcc -O2). Body file for hey: \`$(cat "$BODY_FILE")\`."
 } >"$RESULTS.tmp"
+# Keep the sections of the old file that this script does not write.
+if [[ -f "$RESULTS" ]]; then
+    python3 - "$RESULTS" "$RESULTS.tmp" <<'EOF'
+import re, sys
+old = open(sys.argv[1]).read()
+ours = ("Machine", "Commands")
+kept = [m.group(0).rstrip("\n") for m in
+        re.finditer(r"^## (.*?)\n.*?(?=^## |\Z)", old, flags=re.S | re.M)
+        if m.group(1).strip() not in ours]
+if kept:
+    with open(sys.argv[2], "a") as f:
+        f.write("\n" + "\n\n".join(kept) + "\n")
+EOF
+fi
 mv "$RESULTS.tmp" "$RESULTS"
 log "wrote $RESULTS"
 cat "$RESULTS"

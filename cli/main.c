@@ -27,6 +27,7 @@ static void usage(FILE *out)
           "  --users N          users of a users{} load\n"
           "  --spawn-rate R     users started per second\n"
           "  --duration D       run length, e.g. 30s, 5m, 1h\n"
+          "  --rate RPS         arrival rate of a rate{} load\n"
           "  --out DIR          result directory "
           "(default results/<name>-<UTC stamp>)\n"
           "  -e KEY=VALUE       value for env(KEY) in the scenario\n"
@@ -68,6 +69,7 @@ static int cmd_run(int argc, char **argv)
     o.ov.users = -1;
     o.ov.spawn_rate = -1;
     o.ov.duration_ns = -1;
+    o.ov.rps = -1;
     const char **env = calloc((size_t)argc + 1, sizeof(char *));
     if (!env)
         return QVR_EXIT_RUN;
@@ -97,6 +99,7 @@ static int cmd_run(int argc, char **argv)
         if (!v) {
             static const char *const known[] = {
                 "--target", "--users", "--spawn-rate", "--duration", "--out",
+                "--rate",
                 "-e",       "--threads", NULL};
             for (int k = 0; known[k]; k++)
                 if (strcmp(a, known[k]) == 0) {
@@ -132,6 +135,15 @@ static int cmd_run(int argc, char **argv)
                 goto out;
             }
             o.ov.duration_ns = (int64_t)ns;
+        } else if (strcmp(a, "--rate") == 0) {
+            char *end;
+            double d = strtod(v, &end);
+            if (end == v || *end || !(d > 0) || d > 1e7) {
+                rc = bad("--rate: expected requests per second > 0, got '%s'",
+                         v);
+                goto out;
+            }
+            o.ov.rps = d;
         } else if (strcmp(a, "--out") == 0) {
             o.out_dir = v;
         } else if (strcmp(a, "-e") == 0 || strcmp(a, "--env") == 0) {

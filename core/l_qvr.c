@@ -14,7 +14,10 @@
 #include "clock.h"
 #include "l_http.h"
 #include "log.h"
+#include "sched.h"
 #include "vu.h"
+
+#define QVR_MAX_STEPS_LUA QVR_MAX_STEPS
 
 struct qvr_embedded {
     const char *name;
@@ -147,6 +150,16 @@ static int get_number(lua_State *L, int t, const char *field, const char *what,
     return 1;
 }
 
+static void check_type_any(lua_State *L, int t, const char *field, int type,
+                           const char *what)
+{
+    int ty = lua_getfield(L, t, field);
+    if (ty != LUA_TNIL && ty != type)
+        luaL_error(L, "%s: '%s' must be a %s, got %s", what, field,
+                   lua_typename(L, type), luaL_typename(L, -1));
+    lua_pop(L, 1);
+}
+
 static void set_kind(lua_State *L, const char *kind)
 {
     lua_pushstring(L, kind);
@@ -239,6 +252,170 @@ static int l_ramp(lua_State *L)
     return 1;
 }
 
+/* A whole positive number at t[field], or raise. */
+static int whole(lua_State *L, int t, const char *field, const char *what,
+                 int required, int dflt)
+{
+    double v;
+    if (!get_number(L, t, field, what, &v, required, 0))
+        return dflt;
+    if (v != (double)(long)v || v > 10000000)
+        luaL_error(L, "%s: '%s' must be a whole number, got %g", what, field,
+                   v);
+    return (int)v;
+}
+
+static void check_arrival(lua_State *L, int t, const char *what)
+{
+    int ty = lua_getfield(L, t, "arrival");
+    if (ty != LUA_TNIL) {
+        const char *a = lua_tostring(L, -1);
+        if (ty != LUA_TSTRING ||
+            (strcmp(a, "constant") != 0 && strcmp(a, "poisson") != 0))
+            luaL_error(L, "%s: 'arrival' must be \"constant\" or "
+                          "\"poisson\"",
+                       what);
+    }
+    lua_pop(L, 1);
+}
+
+static void need_duration(lua_State *L, int t, const char *field,
+                          const char *what, int required)
+{
+    char w[64];
+    snprintf(w, sizeof(w), "%s: %s", what, field);
+    if (lua_getfield(L, t, field) == LUA_TNIL) {
+        if (required)
+            luaL_error(L, "%s: '%s' is required", what, field);
+    } else {
+        get_duration(L, -1, w, strcmp(field, "settle") == 0);
+    }
+    lua_pop(L, 1);
+}
+
+/* rate{rps=, duration=, max_users=, arrival=}: the open model. */
+static int l_rate(lua_State *L)
+{
+    static const char *const keys[] = {"rps", "duration", "max_users",
+                                       "arrival", NULL};
+    luaL_checktype(L, 1, LUA_TTABLE);
+    check_keys(L, 1, "rate", keys);
+    double v;
+    get_number(L, 1, "rps", "rate", &v, 1, 0);
+    need_duration(L, 1, "duration", "rate", 1);
+    whole(L, 1, "max_users", "rate", 0, 0);
+    check_arrival(L, 1, "rate");
+    set_kind(L, "rate");
+    lua_settop(L, 1);
+    return 1;
+}
+
+/* A list of positive numbers at t[field]; returns its length. */
+static int number_list(lua_State *L, int t, const char *field,
+                       const char *what, int integers)
+{
+    lua_getfield(L, t, field);
+    if (lua_type(L, -1) != LUA_TTABLE)
+        luaL_error(L, "%s: '%s' must be a list such as {1, 2, 4, 8}", what,
+                   field);
+    lua_Integer n = luaL_len(L, -1);
+    if (n < 1 || n > QVR_MAX_STEPS_LUA)
+        luaL_error(L, "%s: '%s' needs 1 to %d values", what, field,
+                   QVR_MAX_STEPS_LUA);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, -1, i);
+        if (lua_type(L, -1) != LUA_TNUMBER || !(lua_tonumber(L, -1) > 0) ||
+            (integers && !lua_isinteger(L, -1) &&
+             lua_tonumber(L, -1) != (double)(long)lua_tonumber(L, -1)))
+            luaL_error(L, "%s: '%s'[%d] must be a %s greater than zero", what,
+                       field, (int)i, integers ? "whole number" : "number");
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return (int)n;
+}
+
+/* steps{users={...} | rps={...} | vary={name={...}}, hold=, settle=, ...} */
+static int l_steps(lua_State *L)
+{
+    static const char *const keys[] = {"users", "rps", "vary", "hold",
+                                       "settle", "spawn_rate", "max_users",
+                                       "arrival", NULL};
+    luaL_checktype(L, 1, LUA_TTABLE);
+    check_keys(L, 1, "steps", keys);
+    int tu = lua_getfield(L, 1, "users");
+    int tr = lua_getfield(L, 1, "rps");
+    int tv = lua_getfield(L, 1, "vary");
+    lua_pop(L, 3);
+    int kinds = (tu == LUA_TTABLE) + (tr != LUA_TNIL) + (tv != LUA_TNIL);
+    if (kinds != 1)
+        luaL_error(L, "steps: give exactly one of users = {...}, rps = "
+                      "{...} or vary = { name = {...} }");
+    if (tu == LUA_TTABLE)
+        number_list(L, 1, "users", "steps", 1);
+    if (tr != LUA_TNIL)
+        number_list(L, 1, "rps", "steps", 0);
+    if (tv != LUA_TNIL) {
+        if (tv != LUA_TTABLE)
+            luaL_error(L, "steps: 'vary' must be { name = {values} }");
+        lua_getfield(L, 1, "vary");
+        int vt = lua_gettop(L), n = 0;
+        lua_pushnil(L);
+        while (lua_next(L, vt)) {
+            lua_pop(L, 1);
+            if (lua_type(L, -1) != LUA_TSTRING)
+                luaL_error(L, "steps: 'vary' must be { name = {values} }");
+            n++;
+        }
+        if (n != 1)
+            luaL_error(L, "steps: 'vary' takes exactly one variable");
+        lua_pushnil(L);
+        lua_next(L, vt);
+        lua_pop(L, 1);
+        const char *name = lua_tostring(L, -1);
+        if (strlen(name) > 30)
+            luaL_error(L, "steps: vary name too long");
+        number_list(L, vt, name, "steps: vary", 0);
+        lua_pop(L, 2);
+        if (tu != LUA_TNIL && tu != LUA_TNUMBER)
+            luaL_error(L, "steps: with vary, 'users' is one number");
+        if (tu == LUA_TNUMBER)
+            whole(L, 1, "users", "steps", 0, 1);
+    }
+    need_duration(L, 1, "hold", "steps", 1);
+    need_duration(L, 1, "settle", "steps", 0);
+    whole(L, 1, "max_users", "steps", 0, 0);
+    double v;
+    get_number(L, 1, "spawn_rate", "steps", &v, 0, 0);
+    check_arrival(L, 1, "steps");
+    set_kind(L, "steps");
+    lua_settop(L, 1);
+    return 1;
+}
+
+/* sweep{max_rps=, rates=, hold=, settle=, slo=, max_users=, arrival=} */
+static int l_sweep(lua_State *L)
+{
+    static const char *const keys[] = {"max_rps", "rates", "hold",
+                                       "settle", "slo", "max_users",
+                                       "arrival", NULL};
+    luaL_checktype(L, 1, LUA_TTABLE);
+    check_keys(L, 1, "sweep", keys);
+    double v;
+    get_number(L, 1, "max_rps", "sweep", &v, 0, 0);
+    int rates = whole(L, 1, "rates", "sweep", 0, 8);
+    if (rates > QVR_MAX_STEPS_LUA - 2)
+        luaL_error(L, "sweep: at most %d rates", QVR_MAX_STEPS_LUA - 2);
+    need_duration(L, 1, "hold", "sweep", 0);
+    need_duration(L, 1, "settle", "sweep", 0);
+    whole(L, 1, "max_users", "sweep", 0, 0);
+    check_type_any(L, 1, "slo", LUA_TSTRING, "sweep");
+    check_arrival(L, 1, "sweep");
+    set_kind(L, "sweep");
+    lua_settop(L, 1);
+    return 1;
+}
+
 /* ---- wait functions ------------------------------------------------------- */
 
 static double check_seconds(lua_State *L, int arg, const char *fn)
@@ -290,7 +467,7 @@ static int l_pacing(lua_State *L)
 static const char *const scenario_keys[] = {
     "name",     "target",  "warmup",   "load",     "wait",   "tasks",
     "thresholds", "timeout", "grace",  "max_body", "insecure", "mock",
-    "report",   NULL};
+    "report",   "slo",     "stop_on", NULL};
 
 static void check_type(lua_State *L, int t, const char *field, int type,
                        const char *what)
@@ -356,14 +533,20 @@ static int l_scenario(lua_State *L)
     check_type(L, 1, "insecure", LUA_TBOOLEAN, "scenario");
     check_type(L, 1, "mock", LUA_TTABLE, "scenario");
     check_type(L, 1, "report", LUA_TTABLE, "scenario");
+    check_type(L, 1, "slo", LUA_TSTRING, "scenario");
+    if (lua_getfield(L, 1, "stop_on") != LUA_TNIL &&
+        (lua_type(L, -1) != LUA_TSTRING ||
+         strcmp(lua_tostring(L, -1), "saturation") != 0))
+        luaL_error(L, "scenario: 'stop_on' can only be \"saturation\"");
+    lua_pop(L, 1);
     lua_getfield(L, 1, "load");
     if (lua_isnil(L, -1))
         luaL_error(L, "scenario: 'load' is required, e.g. load = users{ "
                       "count = 1, duration = \"30s\" }");
     if (!has_kind(L, -1, NULL) || has_kind(L, -1, "between") ||
         has_kind(L, -1, "constant") || has_kind(L, -1, "pacing"))
-        luaL_error(L, "scenario: 'load' must be a load shape: users{...} or "
-                      "ramp{...}");
+        luaL_error(L, "scenario: 'load' must be a load shape: users{...}, "
+                      "ramp{...}, rate{...}, steps{...} or sweep{...}");
     lua_pop(L, 1);
     lua_getfield(L, 1, "wait");
     if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TNUMBER &&
@@ -551,7 +734,8 @@ static const luaL_Reg dsl[] = {
     {"scenario", l_scenario}, {"users", l_users},       {"ramp", l_ramp},
     {"between", l_between},   {"constant", l_constant}, {"pacing", l_pacing},
     {"env", l_env},           {"check", l_check},       {"fail", l_fail},
-    {"sleep", l_sleep},       {"log", l_log},           {NULL, NULL}};
+    {"sleep", l_sleep},       {"log", l_log},           {"rate", l_rate},
+    {"steps", l_steps},       {"sweep", l_sweep},       {NULL, NULL}};
 
 static int open_qvr(lua_State *L)
 {

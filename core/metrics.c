@@ -116,6 +116,7 @@ static void stat_record(struct qvr_stat *st, const struct qvr_sample *s)
         st->method = s->method;
     st->requests++;
     st->win_requests++;
+    st->good += s->good ? 1 : 0;
     if (s->fail != QVR_FAIL_NONE) {
         st->failures++;
         st->win_failures++;
@@ -138,6 +139,43 @@ static void stat_record(struct qvr_stat *st, const struct qvr_sample *s)
     }
     if (s->status > 0 && s->status < QVR_STATUS_MAX)
         st->status[s->status]++;
+}
+
+struct qvr_stat *qvr_stat_new(const char *name)
+{
+    struct qvr_stat *s = malloc(sizeof(*s));
+    if (!s || stat_init(s, name) < 0) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void qvr_stat_free(struct qvr_stat *s)
+{
+    if (!s)
+        return;
+    stat_fini(s);
+    free(s);
+}
+
+void qvr_stat_record(struct qvr_stat *s, const struct qvr_sample *smp)
+{
+    stat_record(s, smp);
+}
+
+void qvr_stat_reset(struct qvr_stat *s)
+{
+    struct qvr_hist *h[4] = {s->resp, s->service, s->ttfb, s->win};
+    char *name = s->name;
+    for (int i = 0; i < 4; i++)
+        qvr_hist_reset(h[i]);
+    memset(s, 0, sizeof(*s));
+    s->name = name;
+    s->resp = h[0];
+    s->service = h[1];
+    s->ttfb = h[2];
+    s->win = h[3];
 }
 
 void qvr_metrics_record(struct qvr_metrics *m, int task, struct qvr_stat *name,
@@ -243,6 +281,7 @@ static void stat_add(struct qvr_stat *d, const struct qvr_stat *s)
     d->tls_handshakes += s->tls_handshakes;
     d->checks_ok += s->checks_ok;
     d->checks_fail += s->checks_fail;
+    d->good += s->good;
     d->win_requests += s->win_requests;
     d->win_failures += s->win_failures;
     for (int c = 0; c < QVR_STATUS_MAX; c++)

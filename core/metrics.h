@@ -44,6 +44,7 @@ struct qvr_sample {
     int status;           /* HTTP status, 0 when none */
     enum qvr_fail_kind fail;
     const char *method;   /* static string ("GET", "POST"...), may be NULL */
+    int good;             /* succeeded within the run's slo (goodput) */
 };
 
 #define QVR_STATUS_MAX 600
@@ -62,6 +63,7 @@ struct qvr_stat {
     uint64_t connect_us_sum, connects; /* new connections and their time */
     uint64_t tls_us_sum, tls_handshakes;
     uint64_t checks_ok, checks_fail;
+    uint64_t good;            /* requests that met the slo */
     uint64_t win_requests, win_failures;
     uint32_t status[QVR_STATUS_MAX]; /* count per HTTP status code */
 };
@@ -97,6 +99,17 @@ void qvr_metrics_free(struct qvr_metrics *m);
 /* The stat for a request name, created on first use (name copied). NULL on
  * allocation failure. Linear search: names are few. */
 struct qvr_stat *qvr_metrics_name(struct qvr_metrics *m, const char *name);
+
+/* A standalone stat (e.g. one step of a step load). The caller frees with
+ * qvr_stat_free. NULL on allocation failure. */
+struct qvr_stat *qvr_stat_new(const char *name);
+void qvr_stat_free(struct qvr_stat *s);
+
+/* Records one request into s alone. */
+void qvr_stat_record(struct qvr_stat *s, const struct qvr_sample *smp);
+
+/* Clears every figure of s, keeping its name and memory. */
+void qvr_stat_reset(struct qvr_stat *s);
 
 /* Records one request into total, the task (task < 0: none) and name stat
  * (NULL: none). */

@@ -386,21 +386,21 @@ static void answer(struct qvr_mock *m, struct job *j)
 
 /* ---- stalls ------------------------------------------------------------- */
 
-/* When now falls in a stall ([k P, k P + D) after start, k >= 1), stores
- * the stall's end in *end and returns 1; else 0. */
+/* When now falls in a stall, stores the stall's end in *end and returns 1;
+ * else 0. A stall is the last D of every period P after start, [k P - D,
+ * k P) for k >= 1: the start is clean, and a run that lasts a whole number
+ * of periods meets exactly D/P of stalled time. */
 static int in_stall(const struct qvr_mock *m, uint64_t now, uint64_t *end)
 {
-    uint64_t up, phase;
+    uint64_t up, phase, p = m->cfg.stall_period_ns;
 
-    if (m->cfg.stall_period_ns == 0 || now < m->start_ns)
+    if (p == 0 || now < m->start_ns)
         return 0;
     up = now - m->start_ns;
-    if (up < m->cfg.stall_period_ns)
+    phase = up % p;
+    if (phase < p - m->cfg.stall_ns)
         return 0;
-    phase = up % m->cfg.stall_period_ns;
-    if (phase >= m->cfg.stall_ns)
-        return 0;
-    *end = now + (m->cfg.stall_ns - phase);
+    *end = now + (p - phase);
     return 1;
 }
 

@@ -97,6 +97,7 @@ static cJSON *stat_obj(const struct qvr_stat *s, double elapsed_s,
     cJSON_AddNumberToObject(o, "error_rate",
                             s->requests ? (double)s->failures / s->requests
                                         : 0);
+    cJSON_AddNumberToObject(o, "good", (double)s->good);
     cJSON_AddItemToObject(o, "latency_ms", latency_obj(s->resp));
     cJSON *sv = cJSON_CreateObject();
     cJSON_AddNumberToObject(sv, "p50", ms(qvr_hist_value_at(s->service, 50)));
@@ -279,6 +280,92 @@ static char *summary_json(const struct qvr_run_result *r)
         cJSON_AddItemToArray(th, o);
     }
     cJSON_AddItemToObject(root, "thresholds", th);
+    if (r->nsteps) {
+        cJSON *st = cJSON_AddArrayToObject(root, "steps");
+        for (int i = 0; i < r->nsteps; i++) {
+            const struct qvr_step_row *s = &r->steps[i];
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddNumberToObject(o, "step", s->index);
+            if (s->label)
+                cJSON_AddStringToObject(o, "label", s->label);
+            if (s->rate > 0)
+                cJSON_AddNumberToObject(o, "rate", r3(s->rate));
+            else
+                cJSON_AddNumberToObject(o, "users", s->users);
+            if (r->vary)
+                cJSON_AddNumberToObject(o, r->vary, s->vary);
+            cJSON_AddNumberToObject(o, "duration_s", r3(s->duration_s));
+            cJSON_AddNumberToObject(o, "achieved_users",
+                                    r3(s->achieved_users));
+            cJSON_AddNumberToObject(o, "achieved_rate", r3(s->achieved_rate));
+            cJSON_AddBoolToObject(o, "under_delivered", s->under);
+            cJSON_AddNumberToObject(o, "requests", (double)s->requests);
+            cJSON_AddNumberToObject(o, "failures", (double)s->failures);
+            cJSON_AddNumberToObject(o, "refused", (double)s->refused);
+            cJSON_AddNumberToObject(o, "late", (double)s->late);
+            cJSON_AddNumberToObject(o, "dropped", (double)s->dropped);
+            cJSON_AddNumberToObject(o, "rps", r3(s->rps));
+            cJSON *l = cJSON_AddObjectToObject(o, "latency_ms");
+            cJSON_AddNumberToObject(l, "p50", s->p50_ms);
+            cJSON_AddNumberToObject(l, "p90", s->p90_ms);
+            cJSON_AddNumberToObject(l, "p95", s->p95_ms);
+            cJSON_AddNumberToObject(l, "p99", s->p99_ms);
+            cJSON_AddNumberToObject(l, "max", s->max_ms);
+            cJSON_AddNumberToObject(o, "error_rate", s->error_rate);
+            cJSON_AddBoolToObject(o, "slo_ok", s->slo_ok);
+            cJSON_AddStringToObject(o, "note", s->note);
+            cJSON_AddItemToArray(st, o);
+        }
+        cJSON *k = cJSON_AddObjectToObject(root, "knee");
+        const struct qvr_knee *kn = r->knee;
+        const char *unit = r->vary ? r->vary
+                                   : (r->steps[0].rate > 0 ? "rate"
+                                                           : "users");
+        char key[48];
+        if (kn->knee >= 0) {
+            const struct qvr_step_row *s = &r->steps[kn->knee];
+            cJSON_AddNumberToObject(k, "step", s->index);
+            cJSON_AddNumberToObject(k, unit,
+                                    r->vary ? s->vary
+                                            : (s->rate > 0 ? s->rate
+                                                           : s->users));
+        } else {
+            cJSON_AddNullToObject(k, "step");
+        }
+        snprintf(key, sizeof(key), "safe_%s", unit);
+        if (kn->safe >= 0) {
+            const struct qvr_step_row *s = &r->steps[kn->safe];
+            cJSON_AddNumberToObject(k, "safe_step", s->index);
+            cJSON_AddNumberToObject(k, key,
+                                    r->vary ? s->vary
+                                            : (s->rate > 0 ? s->rate
+                                                           : s->users));
+        } else {
+            cJSON_AddNullToObject(k, "safe_step");
+            cJSON_AddNullToObject(k, key);
+        }
+        if (kn->best_slo >= 0) {
+            const struct qvr_step_row *s = &r->steps[kn->best_slo];
+            cJSON_AddNumberToObject(k, "best_slo_step", s->index);
+            cJSON_AddNumberToObject(k, "goodput_rps", r3(s->rps));
+        }
+        cJSON_AddBoolToObject(k, "saturated", kn->saturated);
+    }
+    if (r->open_model) {
+        cJSON *a = cJSON_AddObjectToObject(root, "arrivals");
+        if (r->intended_rps > 0)
+            cJSON_AddNumberToObject(a, "intended_rps", r->intended_rps);
+        cJSON_AddNumberToObject(a, "started", (double)r->started);
+        cJSON_AddNumberToObject(a, "achieved_rps",
+                                r->load_s > 0 ? r3(r->started / r->load_s)
+                                              : 0);
+        cJSON_AddNumberToObject(a, "late", (double)r->late);
+        cJSON_AddNumberToObject(a, "dropped", (double)r->dropped);
+        if (isnan(r->start_gap_cv))
+            cJSON_AddNullToObject(a, "start_gap_cv");
+        else
+            cJSON_AddNumberToObject(a, "start_gap_cv", r3(r->start_gap_cv));
+    }
     cJSON *f = cJSON_CreateArray();
     for (int i = 0; i < r->nfindings; i++)
         cJSON_AddItemToArray(f, cJSON_CreateString(r->findings[i]));
@@ -319,6 +406,12 @@ int qvr_report_write(const struct qvr_run_result *r, char *err,
     if (rc == 0)
         rc = qvr_report_write_file(r->out_dir, "timeseries.csv",
                                    b.data ? b.data : "", b.len, err, errlen);
+    if (rc == 0 && r->nsteps) {
+        qvr_buf_reset(&b);
+        qvr_steps_csv(r->steps, r->nsteps, r->vary, &b);
+        rc = qvr_report_write_file(r->out_dir, "steps.csv",
+                                   b.data ? b.data : "", b.len, err, errlen);
+    }
     qvr_buf_free(&b);
     /* summary.json last: its presence means the rest is there too. */
     if (rc == 0) {
@@ -399,6 +492,14 @@ void qvr_report_print(const struct qvr_run_result *r, FILE *out)
     if (m->script_errors)
         fprintf(out, "\n  task errors: %llu (see \"errors\" in summary.json)\n",
                 (unsigned long long)m->script_errors);
+    if (r->nsteps)
+        qvr_steps_print(r->steps, r->nsteps, r->vary, r->knee, out);
+    if (r->open_model)
+        fprintf(out, "\n  arrivals: %llu started (%.2f/s), %llu late, %llu "
+                     "dropped\n",
+                (unsigned long long)r->started,
+                r->load_s > 0 ? r->started / r->load_s : 0,
+                (unsigned long long)r->late, (unsigned long long)r->dropped);
     if (r->plan->nthresh) {
         fprintf(out, "\n  thresholds:\n");
         for (int i = 0; i < r->plan->nthresh; i++) {

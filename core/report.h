@@ -9,6 +9,7 @@
 
 #include "metrics.h"
 #include "script.h"
+#include "steps.h"
 
 /* One closed results window (all requests of the run). */
 struct qvr_window_row {
@@ -40,6 +41,18 @@ struct qvr_run_result {
     uint64_t cancelled;          /* in-flight requests dropped at the end */
     const char *const *findings;
     int nfindings;
+    /* step loads and sweeps */
+    const struct qvr_step_row *steps;
+    int nsteps;
+    const struct qvr_knee *knee;
+    const char *vary;            /* the varied payload variable, or NULL */
+    /* the open model (rate, rate steps, sweeps) */
+    int open_model;
+    double intended_rps;         /* rate{}: the planned arrival rate */
+    uint64_t started, late, dropped;
+    double load_s;               /* from the start until the load stopped */
+    double start_gap_cv;         /* coefficient of variation of the gaps
+                                    between actual starts; NaN if < 2 */
 };
 
 /* Latency of a stat's cumulative response-time histogram at percentile p,

@@ -29,10 +29,27 @@
 #include "qvr.h"
 #include "report.h"
 #include "sched.h"
+#include "steps.h"
 #include "thresh.h"
 #include "vu.h"
 
 enum phase { PH_WARMUP, PH_RUN, PH_DRAIN, PH_DONE };
+
+/* A part of the measured phase: the users{}/ramp{} plan as a whole, an
+ * arrival rate, or one step of a step load or sweep (settle, then hold:
+ * only the hold is a step row). */
+struct segment {
+    int plan;            /* users follow qvr_sched (users{}, ramp{}) */
+    int open;            /* arrivals at rps hand iterations to users */
+    int is_step;         /* produces a step row */
+    int users;           /* closed steps */
+    double rps;          /* open segments */
+    double vary;         /* steps over a payload variable */
+    uint64_t settle_ns, hold_ns;
+    const char *label;   /* sweeps: "baseline", "saturation" */
+};
+
+#define MAX_SEGS (QVR_MAX_STEPS + 2)
 
 struct run {
     const struct qvr_run_opts *opts;
@@ -53,7 +70,7 @@ struct run {
     uint64_t t0;         /* start of the measured phase */
     uint64_t t_stop;     /* when the load stopped (end, signal, abort) */
     double wall0;
-    struct event *sched_ev, *window_ev, *end_ev, *grace_ev;
+    struct event *sched_ev, *window_ev, *grace_ev;
     struct event *sig_ev[2];
     int signals;
     uint64_t win_start;
@@ -70,7 +87,39 @@ struct run {
     FILE *hlog;          /* latency.hlog, one line per window and name */
     char *findings[8];
     int nfindings;
+    /* segments */
+    struct segment segs[MAX_SEGS];
+    int nsegs, seg;
+    int holding;          /* in the measured part of a step */
+    uint64_t hold_t0;
+    struct qvr_stat *step_stat;
+    double users_sum;     /* samples of running users during the hold */
+    int users_samples;
+    struct qvr_step_row steps[MAX_SEGS];
+    int nsteps;
+    struct qvr_knee knee;
+    struct event *seg_ev, *arrive_ev;
+    /* open model */
+    double rps;
+    uint64_t next_arrival;
+    uint64_t arr_rng;
+    uint64_t *lateq;      /* intended starts waiting for a free user */
+    int lateq_head, lateq_n, lateq_cap;
+    int *freev;           /* indices of free users */
+    char *in_free;
+    int nfree, next_new;
+    uint64_t started, late, dropped;            /* whole run */
+    uint64_t hold_started, hold_late, hold_dropped; /* this step */
+    uint64_t last_start;  /* for the inter-arrival statistics */
+    double gap_mean, gap_m2;
+    uint64_t ngaps;
+    int nactive;          /* users not stopped, idle or free */
+    uint64_t seg_end;     /* open segments: no arrival at or after this */
 };
+
+static void add_finding(struct run *r, const char *fmt, ...)
+    QVR_PRINTF(2, 3);
+static void sample_users(struct run *r);
 
 static void finish(struct run *r)
 {
@@ -80,13 +129,17 @@ static void finish(struct run *r)
     event_base_loopbreak(r->base);
 }
 
+static int busy(const struct qvr_vu *vu)
+{
+    return vu && vu->state != QVR_VU_STOPPED && vu->state != QVR_VU_IDLE &&
+           vu->state != QVR_VU_FREE;
+}
+
 static int active_users(const struct run *r)
 {
     int n = 0;
     for (int i = 0; i < r->nvus; i++)
-        if (r->vus[i] && r->vus[i]->state != QVR_VU_STOPPED &&
-            r->vus[i]->state != QVR_VU_IDLE)
-            n++;
+        n += busy(r->vus[i]);
     return n;
 }
 
@@ -112,8 +165,7 @@ static void set_users(struct run *r, int n)
             qvr_vu_start(vu);
     }
     for (int i = n; i < r->nvus; i++)
-        if (r->vus[i] && r->vus[i]->state != QVR_VU_STOPPED &&
-            r->vus[i]->state != QVR_VU_IDLE)
+        if (busy(r->vus[i]))
             qvr_vu_stop(r->vus[i]);
     r->wanted = n;
     int a = active_users(r);
@@ -152,7 +204,10 @@ static void begin_drain(struct run *r)
     r->t_stop = qvr_clock_ns();
     r->ctx.stopping = 1;
     evtimer_del(r->sched_ev);
-    evtimer_del(r->end_ev);
+    evtimer_del(r->seg_ev);
+    evtimer_del(r->arrive_ev);
+    r->dropped += (uint64_t)r->lateq_n; /* queued starts never ran */
+    r->lateq_n = 0;
     for (int i = 0; i < r->nvus; i++)
         if (r->vus[i] && r->vus[i]->state != QVR_VU_STOPPED)
             qvr_vu_stop(r->vus[i]);
@@ -169,6 +224,8 @@ static void abort_all(struct run *r)
         if (r->vus[i] && r->vus[i]->state != QVR_VU_STOPPED &&
             r->vus[i]->state != QVR_VU_IDLE)
             r->cancelled += (uint64_t)qvr_vu_abort(r->vus[i]);
+    r->dropped += (uint64_t)r->lateq_n;
+    r->lateq_n = 0;
     finish(r);
 }
 
@@ -183,12 +240,6 @@ static void grace_cb(evutil_socket_t fd, short what, void *arg)
     abort_all(r);
 }
 
-static void end_cb(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    begin_drain(arg);
-}
 
 /* ---- windows, progress, abort thresholds --------------------------------- */
 
@@ -301,6 +352,7 @@ static void close_window(struct run *r, uint64_t now, int final)
     w->p99_ms = (double)qvr_hist_value_at(s->win, 99) / 1000.0;
     w->max_ms = s->win->total ? (double)s->win->max / 1000.0 : 0;
     w->len_s = len;
+    sample_users(r);
     if (w->users > r->max_active)
         r->max_active = w->users;
     write_hlog(r, w->t_s - len, len);
@@ -364,6 +416,348 @@ static void window_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- phases -------------------------------------------------------------- */
 
+/* ---- the open model: arrivals hand iterations to free users ------------- */
+
+static struct qvr_vu *take_free(struct run *r)
+{
+    while (r->nfree > 0) {
+        int i = r->freev[--r->nfree];
+        r->in_free[i] = 0;
+        struct qvr_vu *vu = r->vus[i];
+        if (vu && (vu->state == QVR_VU_FREE || vu->state == QVR_VU_STOPPED))
+            return vu;
+    }
+    while (r->next_new < r->nvus && r->vus[r->next_new])
+        r->next_new++;
+    if (r->next_new >= r->nvus)
+        return NULL;
+    int i = r->next_new++;
+    r->vus[i] = qvr_vu_new(&r->ctx, i + 1);
+    if (!r->vus[i]) {
+        snprintf(r->fatal_msg, sizeof(r->fatal_msg),
+                 "cannot create user %d: out of memory", i + 1);
+        r->fatal = 1;
+        finish(r);
+    }
+    return r->vus[i];
+}
+
+static void give_back(struct run *r, struct qvr_vu *vu)
+{
+    int i = vu->id - 1;
+    if (r->in_free[i])
+        return;
+    r->in_free[i] = 1;
+    r->freev[r->nfree++] = i;
+}
+
+/* An iteration actually starts now for its intended time t. */
+static void launch(struct run *r, struct qvr_vu *vu, uint64_t t)
+{
+    uint64_t now = qvr_clock_ns();
+    if (r->last_start) {
+        /* Welford over the gaps between actual starts */
+        double g = (double)(now - r->last_start) / 1e9;
+        r->ngaps++;
+        double d = g - r->gap_mean;
+        r->gap_mean += d / (double)r->ngaps;
+        r->gap_m2 += d * (g - r->gap_mean);
+    }
+    r->last_start = now;
+    r->started++;
+    if (r->holding)
+        r->hold_started++;
+    qvr_vu_begin(vu, t);
+}
+
+static void dispatch(struct run *r, uint64_t t)
+{
+    struct qvr_vu *vu = take_free(r);
+    if (vu) {
+        launch(r, vu, t);
+    } else if (r->lateq_n < r->lateq_cap) {
+        r->lateq[(r->lateq_head + r->lateq_n++) % r->lateq_cap] = t;
+        r->late++;
+        if (r->holding)
+            r->hold_late++;
+    } else {
+        r->dropped++;
+        if (r->holding)
+            r->hold_dropped++;
+    }
+}
+
+static void arrive_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct run *r = arg;
+    (void)fd;
+    (void)what;
+    if (r->phase != PH_RUN || r->rps <= 0)
+        return;
+    uint64_t now = qvr_clock_ns();
+    while (r->next_arrival <= now && r->next_arrival < r->seg_end &&
+           r->phase == PH_RUN) {
+        dispatch(r, r->next_arrival);
+        r->next_arrival +=
+            qvr_sched_gap_ns(r->rps, r->plan->load.arrival, &r->arr_rng);
+    }
+    if (r->phase == PH_RUN && r->next_arrival < r->seg_end)
+        arm_ns(r->arrive_ev, r->next_arrival - now);
+}
+
+static void on_free(void *ud, struct qvr_vu *vu)
+{
+    struct run *r = ud;
+    if (r->phase == PH_RUN && r->lateq_n > 0) {
+        uint64_t t = r->lateq[r->lateq_head];
+        r->lateq_head = (r->lateq_head + 1) % r->lateq_cap;
+        r->lateq_n--;
+        launch(r, vu, t);
+        return;
+    }
+    give_back(r, vu);
+}
+
+/* ---- segments: plans, steps, sweeps -------------------------------------- */
+
+static void begin_segment(struct run *r, int i);
+
+/* The Lua global `step` that tasks read: {index, users, rps, <vary>}. */
+static void set_step_global(struct run *r, const struct segment *s, int idx)
+{
+    lua_State *L = r->script->L;
+    lua_createtable(L, 0, 4);
+    lua_pushinteger(L, idx);
+    lua_setfield(L, -2, "index");
+    lua_pushinteger(L, s->users);
+    lua_setfield(L, -2, "users");
+    lua_pushnumber(L, s->rps);
+    lua_setfield(L, -2, "rps");
+    if (r->plan->load.vary[0]) {
+        if (s->vary == (double)(lua_Integer)s->vary)
+            lua_pushinteger(L, (lua_Integer)s->vary);
+        else
+            lua_pushnumber(L, s->vary);
+        lua_setfield(L, -2, r->plan->load.vary);
+    }
+    lua_setglobal(L, "step");
+}
+
+static void sample_users(struct run *r)
+{
+    if (!r->holding)
+        return;
+    r->users_sum += active_users(r);
+    r->users_samples++;
+}
+
+static void print_step(struct run *r, const struct qvr_step_row *row)
+{
+    if (r->opts->quiet)
+        return;
+    char what[64];
+    if (r->plan->load.vary[0])
+        snprintf(what, sizeof(what), "%s %g", r->plan->load.vary, row->vary);
+    else if (row->rate > 0)
+        snprintf(what, sizeof(what), "rate %.2f/s", row->rate);
+    else
+        snprintf(what, sizeof(what), "users %d", row->users);
+    if (r->tty)
+        fprintf(stderr, "\r\033[K");
+    fprintf(stderr,
+            "step %d%s%s: %s -> %.1f req/s, p50 %.1fms, p99 %.1fms, "
+            "errors %.1f%%%s\n",
+            row->index, row->label ? " " : "", row->label ? row->label : "",
+            what, row->rps, row->p50_ms, row->p99_ms, row->error_rate * 100,
+            row->under ? " (under-delivered)" : "");
+    fflush(stderr);
+}
+
+/* The hold of a step is over: its row, then the next segment. */
+static void end_step(struct run *r)
+{
+    const struct segment *s = &r->segs[r->seg];
+    uint64_t now = qvr_clock_ns();
+    sample_users(r);
+    struct qvr_stat *st = r->step_stat;
+    struct qvr_step_row *row = &r->steps[r->nsteps++];
+    memset(row, 0, sizeof(*row));
+    row->index = r->nsteps;
+    row->label = s->label;
+    row->users = s->open ? 0 : s->users;
+    row->rate = s->open ? s->rps : 0;
+    row->vary = s->vary;
+    row->has_vary = r->plan->load.vary[0] != 0;
+    row->duration_s = (double)(now - r->hold_t0) / 1e9;
+    row->achieved_users =
+        r->users_samples ? r->users_sum / r->users_samples : 0;
+    row->achieved_rate =
+        row->duration_s > 0 ? r->hold_started / row->duration_s : 0;
+    row->requests = st->requests;
+    row->failures = st->failures;
+    row->late = r->hold_late;
+    row->dropped = r->hold_dropped;
+    row->refused = st->status[413] + st->status[429] + st->status[503];
+    row->rps = row->duration_s > 0 ? st->requests / row->duration_s : 0;
+    row->p50_ms = qvr_report_pct_ms(st, 50);
+    row->p90_ms = qvr_report_pct_ms(st, 90);
+    row->p95_ms = qvr_report_pct_ms(st, 95);
+    row->p99_ms = qvr_report_pct_ms(st, 99);
+    row->max_ms = st->resp->total ? st->resp->max / 1000.0 : 0;
+    row->error_rate = st->requests ? (double)st->failures / st->requests : 0;
+    row->under = 0;
+    double want = row->rate > 0 ? row->rate : (double)row->users;
+    double got = row->rate > 0 ? row->achieved_rate : row->achieved_users;
+    row->under = want > 0 && got < 0.9 * want;
+    r->holding = 0;
+    r->ctx.step_stat = NULL;
+    print_step(r, row);
+
+    /* A sweep learns its rates from the baseline and saturation steps. */
+    const struct qvr_load *l = &r->plan->load;
+    if (l->kind == QVR_LOAD_SWEEP && s->label &&
+        (strcmp(s->label, "saturation") == 0 ||
+         (strcmp(s->label, "baseline") == 0 && l->max_rps > 0))) {
+        double base = r->steps[0].rps;
+        double top = l->max_rps > 0 ? l->max_rps : row->rps;
+        if (top < base)
+            top = base;
+        for (int k = 1; k <= l->rates && r->nsegs < MAX_SEGS; k++) {
+            struct segment *n = &r->segs[r->nsegs++];
+            memset(n, 0, sizeof(*n));
+            n->open = 1;
+            n->is_step = 1;
+            n->rps = base + (top - base) * k / l->rates;
+            n->settle_ns = l->settle_ns;
+            n->hold_ns = l->hold_ns;
+        }
+    }
+    if (l->stop_on_saturation && qvr_steps_saturated(r->steps, r->nsteps)) {
+        add_finding(r, "stopped at step %d: throughput stopped rising for "
+                       "two steps (%.1f -> %.1f req/s) while P99 climbed "
+                       "(%.0f -> %.0f ms)",
+                    row->index, r->steps[r->nsteps - 3].rps, row->rps,
+                    r->steps[r->nsteps - 3].p99_ms, row->p99_ms);
+        begin_drain(r);
+        return;
+    }
+    if (r->seg + 1 < r->nsegs)
+        begin_segment(r, r->seg + 1);
+    else
+        begin_drain(r);
+}
+
+static void start_hold(struct run *r)
+{
+    r->holding = 1;
+    r->hold_t0 = qvr_clock_ns();
+    r->users_sum = 0;
+    r->users_samples = 0;
+    r->hold_started = r->hold_late = r->hold_dropped = 0;
+    qvr_stat_reset(r->step_stat);
+    r->ctx.step_stat = r->step_stat;
+    arm_ns(r->seg_ev, r->segs[r->seg].hold_ns);
+}
+
+static void seg_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct run *r = arg;
+    (void)fd;
+    (void)what;
+    if (r->phase != PH_RUN)
+        return;
+    const struct segment *s = &r->segs[r->seg];
+    if (s->is_step && !r->holding)
+        start_hold(r);
+    else if (s->is_step)
+        end_step(r);
+    else
+        begin_drain(r);
+}
+
+static void begin_segment(struct run *r, int i)
+{
+    const struct segment *s = &r->segs[i];
+    r->seg = i;
+    set_step_global(r, s, s->is_step ? r->nsteps + 1 : 1);
+    if (s->open) {
+        /* users of a closed segment before finish their iteration */
+        if (!r->ctx.open_model)
+            set_users(r, 0);
+        r->ctx.open_model = 1;
+        r->rps = s->rps;
+        r->next_arrival = qvr_clock_ns();
+        r->seg_end = r->next_arrival + s->settle_ns + s->hold_ns;
+        arm_ns(r->arrive_ev, 0);
+    } else if (s->plan) {
+        r->ctx.open_model = 0;
+        sched_cb(-1, 0, r);
+    } else {
+        r->ctx.open_model = 0;
+        r->rps = 0;
+        evtimer_del(r->arrive_ev);
+        set_users(r, s->users);
+    }
+    if (s->is_step) {
+        if (s->settle_ns)
+            arm_ns(r->seg_ev, s->settle_ns);
+        else
+            start_hold(r);
+    } else {
+        arm_ns(r->seg_ev, s->hold_ns);
+    }
+}
+
+/* The segments of the plan: one for users{}/ramp{} and rate{}, one per
+ * step, and for a sweep the baseline and saturation steps (its rates are
+ * added when they are known). */
+static void build_segments(struct run *r)
+{
+    const struct qvr_load *l = &r->plan->load;
+    struct segment *s = r->segs;
+    memset(r->segs, 0, sizeof(r->segs));
+    switch (l->kind) {
+    case QVR_LOAD_USERS:
+    case QVR_LOAD_RAMP:
+        s[0].plan = 1;
+        s[0].hold_ns = qvr_sched_duration(l);
+        r->nsegs = 1;
+        break;
+    case QVR_LOAD_RATE:
+        s[0].open = 1;
+        s[0].rps = l->rps;
+        s[0].hold_ns = l->duration_ns;
+        r->nsegs = 1;
+        break;
+    case QVR_LOAD_STEPS:
+        for (int i = 0; i < l->nsteps; i++) {
+            s[i].is_step = 1;
+            s[i].open = l->open;
+            s[i].users = l->vary[0] ? l->users : l->steps[i].users;
+            s[i].rps = l->steps[i].rps;
+            s[i].vary = l->steps[i].vary;
+            s[i].settle_ns = l->settle_ns;
+            s[i].hold_ns = l->hold_ns;
+        }
+        r->nsegs = l->nsteps;
+        break;
+    case QVR_LOAD_SWEEP:
+        s[0].is_step = 1;
+        s[0].users = 1;
+        s[0].label = "baseline";
+        s[0].settle_ns = l->settle_ns;
+        s[0].hold_ns = l->hold_ns;
+        r->nsegs = 1;
+        if (l->max_rps <= 0) {
+            s[1] = s[0];
+            s[1].users = l->max_users;
+            s[1].label = "saturation";
+            r->nsegs = 2;
+        }
+        break;
+    }
+}
+
 static void start_run_phase(struct run *r)
 {
     r->phase = PH_RUN;
@@ -378,14 +772,13 @@ static void start_run_phase(struct run *r)
                          (suseconds_t)(r->plan->window_ns % QVR_NS_PER_S /
                                        1000)};
     event_add(r->window_ev, &tv);
-    arm_ns(r->end_ev, qvr_sched_duration(&r->plan->load));
-    sched_cb(-1, 0, r);
+    build_segments(r);
+    begin_segment(r, 0);
 }
 
 static void on_stopped(void *ud, struct qvr_vu *vu)
 {
     struct run *r = ud;
-    (void)vu;
     if (r->phase == PH_WARMUP) {
         if (r->ctx.answered == 0) {
             snprintf(r->fatal_msg, sizeof(r->fatal_msg),
@@ -399,6 +792,10 @@ static void on_stopped(void *ud, struct qvr_vu *vu)
             return;
         }
         start_run_phase(r);
+        return;
+    }
+    if (r->phase == PH_RUN && r->ctx.open_model) {
+        on_free(r, vu);
         return;
     }
     if (r->phase == PH_DRAIN && active_users(r) == 0)
@@ -459,6 +856,8 @@ static double thresh_value(struct run *r, const struct qvr_thresh *t,
         return elapsed_s > 0 ? s->requests / elapsed_s : NAN;
     case QVR_TM_ERROR_RATE:
         return s->requests ? (double)s->failures / s->requests : NAN;
+    case QVR_TM_GOODPUT:
+        return elapsed_s > 0 ? s->good / elapsed_s : NAN;
     case QVR_TM_CHECKS: {
         uint64_t n = s->checks_ok + s->checks_fail;
         return n ? (double)s->checks_ok / n : NAN;
@@ -480,8 +879,6 @@ static int check_thresholds_supported(struct run *r, char *err, size_t len)
                   "no tags";
         else if (t->window_ns && t->metric == QVR_TM_CHECKS)
             why = "checks cannot be windowed";
-        else if (t->metric == QVR_TM_GOODPUT)
-            why = "goodput needs an slo, which this build does not support";
         for (int k = 0; !why && k < t->ntags; k++) {
             const char *key = t->tags[k].key;
             if (strcmp(key, "task") == 0) {
@@ -522,9 +919,6 @@ static double steady_from_s(const struct qvr_load *l)
     }
     return (double)t / 1e9;
 }
-
-static void add_finding(struct run *r, const char *fmt, ...)
-    QVR_PRINTF(2, 3);
 
 static void add_finding(struct run *r, const char *fmt, ...)
 {
@@ -577,6 +971,46 @@ static void drift_findings(struct run *r)
         add_finding(r, "the error rate crept up %.1f points over %s (%.1f%% "
                        "-> %.1f%%)",
                     v * 100, span, a * 100, b * 100);
+}
+
+/* The knee and the safe level of a step load, in words. */
+static void knee_findings(struct run *r)
+{
+    qvr_steps_analyse(r->steps, r->nsteps, &r->plan->slo, &r->knee);
+    const char *vary = r->plan->load.vary[0] ? r->plan->load.vary : NULL;
+    char what[64], safe[96] = "";
+    const struct qvr_knee *k = &r->knee;
+    if (k->knee < 0) {
+        add_finding(r, "no knee: throughput kept rising and every step met "
+                       "the SLO (p99 < %.0f ms, errors < %.1f%%)",
+                    r->plan->slo.p99_ms, r->plan->slo.error_rate * 100);
+        return;
+    }
+    const struct qvr_step_row *s = &r->steps[k->knee];
+    if (vary)
+        snprintf(what, sizeof(what), "%s = %g", vary, s->vary);
+    else if (s->rate > 0)
+        snprintf(what, sizeof(what), "%.2f req/s offered", s->rate);
+    else
+        snprintf(what, sizeof(what), "%d users", s->users);
+    if (k->safe >= 0) {
+        const struct qvr_step_row *g = &r->steps[k->safe];
+        snprintf(safe, sizeof(safe), "; safe level: %s %g (%.1f req/s, p99 "
+                                     "%.0f ms)",
+                 vary ? vary : (g->rate > 0 ? "rate" : "users"),
+                 vary ? g->vary : (g->rate > 0 ? g->rate : g->users), g->rps,
+                 g->p99_ms);
+    }
+    if (!s->slo_ok)
+        add_finding(r, "knee at step %d (%s): it breaks the SLO (p99 %.0f ms, "
+                       "errors %.1f%%)%s",
+                    s->index, what, s->p99_ms, s->error_rate * 100, safe);
+    else
+        add_finding(r, "knee at step %d (%s): throughput %.1f req/s, hardly "
+                       "above the step before (%.1f req/s) while p99 went "
+                       "%.0f -> %.0f ms%s",
+                    s->index, what, s->rps, r->steps[k->knee - 1].rps,
+                    r->steps[k->knee - 1].p99_ms, s->p99_ms, safe);
 }
 
 static int evaluate_thresholds(struct run *r, double elapsed_s)
@@ -711,8 +1145,14 @@ static void teardown(struct run *r)
         event_free(r->sched_ev);
     if (r->window_ev)
         event_free(r->window_ev);
-    if (r->end_ev)
-        event_free(r->end_ev);
+    if (r->seg_ev)
+        event_free(r->seg_ev);
+    if (r->arrive_ev)
+        event_free(r->arrive_ev);
+    qvr_stat_free(r->step_stat);
+    free(r->lateq);
+    free(r->freev);
+    free(r->in_free);
     if (r->grace_ev)
         event_free(r->grace_ev);
     for (int i = 0; i < 2; i++)
@@ -802,13 +1242,21 @@ int qvr_run_main(const struct qvr_run_opts *o)
     if (r->base)
         r->http = qvr_http_new(r->base, &hc);
     r->vus = calloc((size_t)r->nvus, sizeof(*r->vus));
-    if (!r->m || !r->warm || !r->base || !r->http || !r->vus) {
+    r->freev = calloc((size_t)r->nvus, sizeof(*r->freev));
+    r->in_free = calloc((size_t)r->nvus, 1);
+    r->lateq_cap = r->nvus;
+    r->lateq = calloc((size_t)r->lateq_cap, sizeof(*r->lateq));
+    r->step_stat = qvr_stat_new("step");
+    r->arr_rng = 0x2545F4914F6CDD1DULL ^ (uint64_t)qvr_clock_ns();
+    if (!r->m || !r->warm || !r->base || !r->http || !r->vus || !r->freev ||
+        !r->in_free || !r->lateq || !r->step_stat) {
         qvr_error("cannot set up the run: out of memory");
         goto out;
     }
     r->sched_ev = evtimer_new(r->base, sched_cb, r);
     r->window_ev = event_new(r->base, -1, EV_PERSIST, window_cb, r);
-    r->end_ev = evtimer_new(r->base, end_cb, r);
+    r->seg_ev = evtimer_new(r->base, seg_cb, r);
+    r->arrive_ev = evtimer_new(r->base, arrive_cb, r);
     r->grace_ev = evtimer_new(r->base, grace_cb, r);
     r->sig_ev[0] = evsignal_new(r->base, SIGINT, signal_cb, r);
     r->sig_ev[1] = evsignal_new(r->base, SIGTERM, signal_cb, r);
@@ -827,8 +1275,10 @@ int qvr_run_main(const struct qvr_run_opts *o)
     c->wait = p->wait;
     c->rng = 0x9E3779B97F4A7C15ULL ^ (uint64_t)qvr_clock_ns();
     c->timeout_ms = p->timeout_ms;
+    c->slo_us = (uint64_t)(p->slo.p99_ms * 1000.0);
     c->on_stopped = on_stopped;
     c->on_request = on_request;
+    c->on_free = on_free;
     c->ud = r;
 
     banner(r);
@@ -857,6 +1307,8 @@ int qvr_run_main(const struct qvr_run_opts *o)
     if (r->t0)
         close_window(r, now, 1);
     double elapsed = r->t0 ? (double)(now - r->t0) / 1e9 : 0;
+    if (r->nsteps)
+        knee_findings(r);
     int held = evaluate_thresholds(r, elapsed);
     drift_findings(r);
     code = r->signals ? QVR_EXIT_INTERRUPT
@@ -882,6 +1334,22 @@ int qvr_run_main(const struct qvr_run_opts *o)
     res.cancelled = r->cancelled;
     res.findings = (const char *const *)r->findings;
     res.nfindings = r->nfindings;
+    res.steps = r->steps;
+    res.nsteps = r->nsteps;
+    res.knee = &r->knee;
+    res.vary = p->load.vary[0] ? p->load.vary : NULL;
+    res.open_model = p->load.kind == QVR_LOAD_RATE ||
+                     p->load.kind == QVR_LOAD_SWEEP ||
+                     (p->load.kind == QVR_LOAD_STEPS && p->load.open);
+    res.intended_rps = p->load.kind == QVR_LOAD_RATE ? p->load.rps : 0;
+    res.started = r->started;
+    res.load_s = (double)(r->t_stop - r->t0) / 1e9;
+    res.late = r->late;
+    res.dropped = r->dropped;
+    res.start_gap_cv = r->ngaps > 1 && r->gap_mean > 0
+                           ? sqrt(r->gap_m2 / (double)(r->ngaps - 1)) /
+                                 r->gap_mean
+                           : NAN;
     if (qvr_report_write(&res, err, sizeof(err)) < 0) {
         qvr_error("%s", err);
         code = QVR_EXIT_RUN;

@@ -1,35 +1,151 @@
-/* sched.c -- load plans as pure functions (see sched.h). */
+/* sched.c -- load plans as pure functions (see sched.h).
+ *
+ * Both questions, "how many users at t" and "when does that change next",
+ * are answered from one list of change instants per stage, computed in
+ * integer nanoseconds. A floating-point estimate only picks where to start
+ * looking; the answer is then corrected against the exact instants, so
+ * users_at and next_change can never disagree by a nanosecond (an epsilon
+ * in a floor() would start a user early, or make the scheduler wake up to
+ * find nothing changed). */
 #include "sched.h"
 
 #include <math.h>
 
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* ---- users{count, spawn_rate} ---------------------------------------------- */
+
+static int all_at_once(const struct qvr_load *l)
+{
+    return !(l->spawn_rate > 0) || isinf(l->spawn_rate) || l->users <= 1;
+}
+
+/* When user k (0-based) starts: the first ns at or after k / spawn_rate s. */
+static uint64_t spawn_at(const struct qvr_load *l, int k)
+{
+    double v = ceil((double)k * 1e9 / l->spawn_rate);
+    return v >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)v;
+}
+
+/* Users started by t: 1 + the largest k < users with spawn_at(k) <= t. */
+static int spawned(const struct qvr_load *l, uint64_t t)
+{
+    double e = floor((double)t * l->spawn_rate / 1e9);
+    int k = e <= 0 ? 0 : e >= l->users - 1 ? l->users - 1 : (int)e;
+    while (k + 1 < l->users && spawn_at(l, k + 1) <= t)
+        k++;
+    while (k > 0 && spawn_at(l, k) > t)
+        k--;
+    return k + 1;
+}
+
+/* ---- ramp stages ------------------------------------------------------------- */
+
+/* One linear stage from level a to level b over dur ns. Going up, the k-th
+ * new user (k = 1..delta) arrives at ceil(k dur / delta); going down, the
+ * k-th user leaves at floor((k-1) dur / delta) + 1, the first ns past the
+ * point where the linear level drops below a - k + 1 ("rounded down" both
+ * ways, so a ramp down is the time mirror of the ramp up). With
+ * dur = q delta + r, k dur / delta = k q + k r / delta, and k r < delta^2
+ * fits 64 bits for any int user count. */
+struct stage_math {
+    int up;
+    uint64_t delta, q, r;
+};
+
+static struct stage_math stage_math(int a, int b, uint64_t dur)
+{
+    struct stage_math m;
+    m.up = b > a;
+    m.delta = m.up ? (uint64_t)b - (uint64_t)a : (uint64_t)a - (uint64_t)b;
+    m.q = m.delta ? dur / m.delta : 0;
+    m.r = m.delta ? dur % m.delta : 0;
+    return m;
+}
+
+/* The offset into the stage of the k-th change (1 <= k <= delta). */
+static uint64_t change_at(const struct stage_math *m, uint64_t k)
+{
+    if (m->up)
+        return k * m->q + (k * m->r + m->delta - 1) / m->delta;
+    return (k - 1) * m->q + (k - 1) * m->r / m->delta + 1;
+}
+
+/* How many changes have happened by offset x (0 <= x < dur). */
+static uint64_t changes_by(const struct stage_math *m, uint64_t dur,
+                           uint64_t x)
+{
+    double e = (double)x * (double)m->delta / (double)dur;
+    e = m->up ? floor(e) : ceil(e);
+    uint64_t k = e <= 0 ? 0 : e >= (double)m->delta ? m->delta : (uint64_t)e;
+    while (k < m->delta && change_at(m, k + 1) <= x)
+        k++;
+    while (k > 0 && change_at(m, k) > x)
+        k--;
+    return k;
+}
+
+static int stage_level(int a, int b, uint64_t dur, uint64_t x)
+{
+    if (a == b)
+        return a;
+    struct stage_math m = stage_math(a, b, dur);
+    uint64_t k = changes_by(&m, dur, x);
+    return m.up ? a + (int)k : a - (int)k;
+}
+
+/* ---- exported ------------------------------------------------------------- */
+
+/* Steps, rates and sweeps: the step a time falls in, or -1 past the end. */
+static int step_at(const struct qvr_load *l, uint64_t t)
+{
+    uint64_t len = l->settle_ns + l->hold_ns;
+    if (!len)
+        return -1;
+    uint64_t i = t / len;
+    return i < (uint64_t)l->nsteps ? (int)i : -1;
+}
+
 uint64_t qvr_sched_duration(const struct qvr_load *l)
 {
-    if (l->kind == QVR_LOAD_USERS)
+    if (l->kind == QVR_LOAD_USERS || l->kind == QVR_LOAD_RATE)
         return l->duration_ns;
+    if (l->kind == QVR_LOAD_STEPS)
+        return (uint64_t)l->nsteps * (l->settle_ns + l->hold_ns);
+    if (l->kind == QVR_LOAD_SWEEP)
+        return (uint64_t)(l->rates + (l->max_rps > 0 ? 1 : 2)) *
+               (l->settle_ns + l->hold_ns);
     uint64_t d = 0;
     for (int i = 0; i < l->nstages; i++)
-        d += l->stages[i].dur_ns;
+        d = add_sat(d, l->stages[i].dur_ns);
     return d;
 }
 
 int qvr_sched_users_at(const struct qvr_load *l, uint64_t t)
 {
-    if (l->kind == QVR_LOAD_USERS) {
-        if (l->spawn_rate <= 0)
+    if (l->kind == QVR_LOAD_USERS)
+        return all_at_once(l) ? l->users : spawned(l, t);
+    if (l->kind == QVR_LOAD_RATE || l->kind == QVR_LOAD_SWEEP)
+        return 0; /* open: users follow the arrivals */
+    if (l->kind == QVR_LOAD_STEPS) {
+        int i = step_at(l, t);
+        if (l->open)
+            return 0;
+        if (l->vary[0])
             return l->users;
-        double started = floor((double)t * 1e-9 * l->spawn_rate + 1e-9) + 1;
-        return started >= l->users ? l->users : (int)started;
+        return l->steps[i < 0 ? l->nsteps - 1 : i].users;
     }
     int from = 0;
     uint64_t start = 0;
     for (int i = 0; i < l->nstages; i++) {
         const struct qvr_stage *s = &l->stages[i];
-        if (t < start + s->dur_ns) {
-            double f = (double)(t - start) / (double)s->dur_ns;
-            return from + (int)floor((s->users - from) * f + 1e-9);
-        }
-        start += s->dur_ns;
+        uint64_t end = add_sat(start, s->dur_ns);
+        if (t < end)
+            return stage_level(from, s->users, s->dur_ns, t - start);
+        start = end;
         from = s->users;
     }
     return from;
@@ -39,6 +155,16 @@ int qvr_sched_max_users(const struct qvr_load *l)
 {
     if (l->kind == QVR_LOAD_USERS)
         return l->users;
+    if (l->kind == QVR_LOAD_RATE || l->kind == QVR_LOAD_SWEEP ||
+        (l->kind == QVR_LOAD_STEPS && l->open))
+        return l->max_users;
+    if (l->kind == QVR_LOAD_STEPS) {
+        int m = l->vary[0] ? l->users : 0;
+        for (int i = 0; i < l->nsteps; i++)
+            if (l->steps[i].users > m)
+                m = l->steps[i].users;
+        return m;
+    }
     int m = 0;
     for (int i = 0; i < l->nstages; i++)
         if (l->stages[i].users > m)
@@ -48,35 +174,61 @@ int qvr_sched_max_users(const struct qvr_load *l)
 
 uint64_t qvr_sched_next_change(const struct qvr_load *l, uint64_t t)
 {
-    if (l->kind == QVR_LOAD_USERS) {
-        if (l->spawn_rate <= 0 || qvr_sched_users_at(l, t) >= l->users)
+    if (l->kind == QVR_LOAD_RATE || l->kind == QVR_LOAD_SWEEP)
+        return UINT64_MAX;
+    if (l->kind == QVR_LOAD_STEPS) {
+        uint64_t len = l->settle_ns + l->hold_ns;
+        int i = step_at(l, t);
+        if (i < 0 || i + 1 >= l->nsteps || l->open || l->vary[0] || !len)
             return UINT64_MAX;
-        double k = floor((double)t * 1e-9 * l->spawn_rate + 1e-9) + 1;
-        uint64_t next = (uint64_t)ceil(k / l->spawn_rate * 1e9);
-        return next > t ? next : t + 1;
+        return (uint64_t)(i + 1) * len;
     }
-    /* Ramps: walk the stage holding t; within a linear stage the count
-     * changes every dur/|delta| ns. */
+    if (l->kind == QVR_LOAD_USERS) {
+        if (all_at_once(l))
+            return UINT64_MAX;
+        int n = spawned(l, t);
+        return n >= l->users ? UINT64_MAX : spawn_at(l, n);
+    }
+    /* The stage holding t: its next change inside the stage, else its end
+     * if the level differs there; past an unchanged end the following
+     * stages are searched from their start the same way. */
+    int now = qvr_sched_users_at(l, t);
     int from = 0;
     uint64_t start = 0;
-    int now = qvr_sched_users_at(l, t);
     for (int i = 0; i < l->nstages; i++) {
         const struct qvr_stage *s = &l->stages[i];
-        uint64_t end = start + s->dur_ns;
-        if (t < end && s->users != from) {
-            int delta = s->users > from ? s->users - from : from - s->users;
-            double step = (double)s->dur_ns / delta;
-            uint64_t k = (uint64_t)floor((double)(t - start) / step) + 1;
-            for (; k <= (uint64_t)delta; k++) {
-                uint64_t c = start + (uint64_t)ceil(k * step);
-                if (c > t && qvr_sched_users_at(l, c) != now)
-                    return c;
+        uint64_t end = add_sat(start, s->dur_ns);
+        if (t < end) {
+            if (s->users != from) {
+                struct stage_math m = stage_math(from, s->users, s->dur_ns);
+                uint64_t x = t > start ? t - start : 0;
+                uint64_t k = changes_by(&m, s->dur_ns, x);
+                if (k < m.delta) {
+                    uint64_t c = change_at(&m, k + 1);
+                    if (c < s->dur_ns)
+                        return start + c;
+                }
             }
+            if (end != UINT64_MAX && qvr_sched_users_at(l, end) != now)
+                return end;
         }
-        if (t < end && qvr_sched_users_at(l, end) != now)
-            return end;
         start = end;
         from = s->users;
     }
     return UINT64_MAX;
+}
+
+uint64_t qvr_sched_gap_ns(double rps, enum qvr_arrival a, uint64_t *rng)
+{
+    double mean = 1e9 / rps;
+    if (a == QVR_ARRIVAL_CONSTANT)
+        return (uint64_t)(mean + 0.5);
+    uint64_t x = *rng;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *rng = x;
+    /* u in (0, 1]: never log(0) */
+    double u = ((double)((x * 0x2545F4914F6CDD1DULL) >> 11) + 1.0) * 0x1.0p-53;
+    return (uint64_t)(-log(u) * mean + 0.5);
 }

@@ -8,7 +8,22 @@
 
 enum qvr_load_kind {
     QVR_LOAD_USERS, /* users{count, spawn_rate, duration} */
-    QVR_LOAD_RAMP   /* ramp{ {users=, over=}, {hold=}, ... } */
+    QVR_LOAD_RAMP,  /* ramp{ {users=, over=}, {hold=}, ... } */
+    QVR_LOAD_RATE,  /* rate{rps, duration, max_users, arrival}: open */
+    QVR_LOAD_STEPS, /* steps{users=|rps=|vary=, hold, settle} */
+    QVR_LOAD_SWEEP  /* sweep{max_rps, rates, hold, slo} */
+};
+
+enum qvr_arrival { QVR_ARRIVAL_CONSTANT, QVR_ARRIVAL_POISSON };
+
+#define QVR_MAX_STEPS 64
+
+/* One step of a steps{} load: users (closed), a rate (open), or a value of
+ * the varied payload variable (closed, with the plan's users). */
+struct qvr_step {
+    int users;
+    double rps;
+    double vary;
 };
 
 struct qvr_stage {
@@ -25,7 +40,24 @@ struct qvr_load {
     uint64_t duration_ns;      /* USERS: run length */
     int nstages;               /* RAMP */
     struct qvr_stage stages[QVR_MAX_STAGES];
+    double rps;                /* RATE */
+    int max_users;             /* RATE, open STEPS, SWEEP: the user pool */
+    enum qvr_arrival arrival;  /* RATE, open STEPS, SWEEP */
+    int nsteps;                /* STEPS */
+    struct qvr_step steps[QVR_MAX_STEPS];
+    int open;                  /* STEPS over rps */
+    char vary[32];             /* STEPS over a payload variable: its name */
+    uint64_t hold_ns;          /* STEPS, SWEEP: measured part of a step */
+    uint64_t settle_ns;        /* STEPS, SWEEP: unmeasured start of a step */
+    double max_rps;            /* SWEEP: 0 = find it with a saturation run */
+    int rates;                 /* SWEEP: rates between baseline and max */
+    int stop_on_saturation;    /* stop_on = "saturation" */
 };
+
+/* The gap to the next arrival at rps: exactly 1/rps for constant arrivals,
+ * exponentially distributed with that mean for Poisson ones (drawn from the
+ * xorshift state *rng). */
+uint64_t qvr_sched_gap_ns(double rps, enum qvr_arrival a, uint64_t *rng);
 
 /* Total planned length of the load in ns. */
 uint64_t qvr_sched_duration(const struct qvr_load *l);

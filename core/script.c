@@ -143,6 +143,79 @@ static int build_load(lua_State *L, int sc, struct qvr_plan *p,
                          "ramp: no stage has any users");
             goto out;
         }
+    } else {
+        /* rate{}, steps{}, sweep{}: validated by their constructors */
+        l->max_users = (int)field_number(L, t, "max_users", 0);
+        lua_getfield(L, t, "arrival");
+        l->arrival = lua_isstring(L, -1) &&
+                             strcmp(lua_tostring(L, -1), "poisson") == 0
+                         ? QVR_ARRIVAL_POISSON
+                         : QVR_ARRIVAL_CONSTANT;
+        lua_pop(L, 1);
+        if ((ov->users > 0 || ov->spawn_rate > 0) ||
+            (ov->duration_ns > 0 && strcmp(kind, "rate") != 0) ||
+            (ov->rps > 0 && strcmp(kind, "rate") != 0)) {
+            rc = fail_at(L, sc, err, errlen,
+                         "--users/--spawn-rate apply to users{}, "
+                         "--rate/--duration to rate{}: not to %s{}",
+                         kind);
+            goto out;
+        }
+    }
+    if (strcmp(kind, "rate") == 0) {
+        l->kind = QVR_LOAD_RATE;
+        l->rps = ov->rps > 0 ? ov->rps : field_number(L, t, "rps", 1);
+        l->duration_ns = ov->duration_ns > 0
+                             ? (uint64_t)ov->duration_ns
+                             : field_duration(L, t, "duration", 0);
+        if (!l->max_users)
+            l->max_users = 1000;
+    } else if (strcmp(kind, "steps") == 0) {
+        l->kind = QVR_LOAD_STEPS;
+        l->hold_ns = field_duration(L, t, "hold", 0);
+        l->settle_ns = field_duration(L, t, "settle", 0);
+        const char *list = "users";
+        int ty = lua_getfield(L, t, "rps");
+        lua_pop(L, 1);
+        if (ty != LUA_TNIL) {
+            l->open = 1;
+            list = "rps";
+            if (!l->max_users)
+                l->max_users = 1000;
+        }
+        if (lua_getfield(L, t, "vary") == LUA_TTABLE) {
+            lua_pushnil(L);
+            lua_next(L, -2); /* vary name values */
+            snprintf(l->vary, sizeof(l->vary), "%s", lua_tostring(L, -2));
+            lua_pop(L, 2);
+            l->users = (int)field_number(L, t, "users", 1);
+            lua_getfield(L, -1, l->vary);
+            lua_replace(L, -2);
+        } else {
+            lua_pop(L, 1);
+            lua_getfield(L, t, list);
+        }
+        l->nsteps = (int)luaL_len(L, -1);
+        for (int i = 0; i < l->nsteps; i++) {
+            lua_rawgeti(L, -1, i + 1);
+            double v = lua_tonumber(L, -1);
+            lua_pop(L, 1);
+            if (l->vary[0])
+                l->steps[i].vary = v;
+            else if (l->open)
+                l->steps[i].rps = v;
+            else
+                l->steps[i].users = (int)v;
+        }
+        lua_pop(L, 1);
+    } else if (strcmp(kind, "sweep") == 0) {
+        l->kind = QVR_LOAD_SWEEP;
+        l->max_rps = field_number(L, t, "max_rps", 0);
+        l->rates = (int)field_number(L, t, "rates", 8);
+        l->hold_ns = field_duration(L, t, "hold", 60 * QVR_NS_PER_S);
+        l->settle_ns = field_duration(L, t, "settle", 0);
+        if (!l->max_users)
+            l->max_users = 64;
     }
 out:
     lua_pop(L, 2);
@@ -353,6 +426,51 @@ static int build_mock_args(lua_State *L, int sc, struct qvr_plan *p)
     return 0;
 }
 
+/* slo = "p99 < 5s" or "p95 < 2s, error_rate < 1%": a latency percentile
+ * and/or an error-rate bound. */
+static int parse_slo(const char *text, struct qvr_slo *slo, char *why,
+                     size_t len)
+{
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", text);
+    char *save = NULL;
+    for (char *part = strtok_r(buf, ",", &save); part;
+         part = strtok_r(NULL, ",", &save)) {
+        size_t k = strcspn(part, "<>=");
+        if (!part[k]) {
+            snprintf(why, len, "slo: '%s' has no operator", part);
+            return QVR_EINVAL;
+        }
+        char key[64];
+        snprintf(key, sizeof(key), "%.*s", (int)k, part);
+        struct qvr_thresh t;
+        char e[200];
+        if (qvr_thresh_parse(key, part + k, &t, e, sizeof(e)) < 0) {
+            snprintf(why, len, "slo: %s", e);
+            return QVR_EINVAL;
+        }
+        if (t.ntags || t.window_ns ||
+            (t.op != QVR_OP_LT && t.op != QVR_OP_LE)) {
+            snprintf(why, len, "slo: '%s': use an upper bound with no tags "
+                               "or window",
+                     part);
+            return QVR_EINVAL;
+        }
+        if (t.metric == QVR_TM_PCTL) {
+            slo->pct = t.pct;
+            slo->p99_ms = t.target;
+        } else if (t.metric == QVR_TM_ERROR_RATE) {
+            slo->error_rate = t.target;
+        } else {
+            snprintf(why, len, "slo: '%s': only a latency percentile and "
+                               "error_rate can be an slo",
+                     part);
+            return QVR_EINVAL;
+        }
+    }
+    return 0;
+}
+
 static char *default_name(const char *file)
 {
     const char *b = strrchr(file, '/');
@@ -413,6 +531,27 @@ static int build_plan(lua_State *L, int sc, struct qvr_plan *p,
         p->timeout_ms = 1;
     p->grace_ns = field_duration(L, sc, "grace", 10 * QVR_NS_PER_S);
     p->window_ns = QVR_NS_PER_S;
+    p->slo.p99_ms = 5000;
+    p->slo.pct = 99;
+    p->slo.error_rate = 0.05;
+    {
+        lua_getfield(L, sc, "slo");
+        if (lua_isnil(L, -1) && p->load.kind == QVR_LOAD_SWEEP) {
+            lua_pop(L, 1);
+            lua_getfield(L, sc, "load");
+            lua_getfield(L, -1, "slo");
+            lua_replace(L, -2);
+        }
+        const char *slo = lua_tostring(L, -1);
+        char why[256];
+        int bad = slo && parse_slo(slo, &p->slo, why, sizeof(why)) < 0;
+        lua_pop(L, 1);
+        if (bad)
+            return fail_at(L, sc, err, errlen, "%s", why);
+        lua_getfield(L, sc, "stop_on");
+        p->load.stop_on_saturation = lua_isstring(L, -1);
+        lua_pop(L, 1);
+    }
     if (lua_getfield(L, sc, "report") == LUA_TTABLE)
         p->window_ns = field_duration(L, -1, "window", QVR_NS_PER_S);
     lua_pop(L, 1);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "sched.h"
+#include "steps.h"
 #include "thresh.h"
 #include "vu.h"
 
@@ -30,6 +31,7 @@ struct qvr_overrides {
     int users;
     double spawn_rate;
     int64_t duration_ns;
+    double rps;             /* --rate: rate{} arrivals per second */
     int nenv;
     const char *const *env; /* "KEY=VALUE" pairs for env() */
 };
@@ -55,6 +57,7 @@ struct qvr_plan {
     uint64_t window_ns;      /* results window (default 1 s) */
     size_t max_body;
     int insecure;
+    struct qvr_slo slo;      /* knee, goodput (default p99 < 5s, err < 5%) */
 };
 
 struct qvr_script {

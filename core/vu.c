@@ -55,6 +55,8 @@ void qvr_vu_commit(struct qvr_vu *vu)
     if (vu->name[0])
         name = qvr_metrics_name(ctx->metrics, vu->name);
     qvr_metrics_record(ctx->metrics, vu->task, name, &vu->sample);
+    if (ctx->step_stat)
+        qvr_stat_record(ctx->step_stat, &vu->sample);
     vu->pending = 0;
     ctx->requests_done++;
     if (ctx->on_request)
@@ -92,6 +94,12 @@ static void iteration_end(struct qvr_vu *vu)
     ctx->metrics->iterations++;
     if (ctx->stopping || vu->stop_requested) {
         stop_now(vu);
+        return;
+    }
+    if (ctx->open_model) {
+        vu->state = QVR_VU_FREE;
+        if (ctx->on_free)
+            ctx->on_free(ctx->ud, vu);
         return;
     }
     uint64_t wait = 0;
@@ -232,11 +240,19 @@ void qvr_vu_start(struct qvr_vu *vu)
     arm(vu, 0);
 }
 
+void qvr_vu_begin(struct qvr_vu *vu, uint64_t intended_ns)
+{
+    vu->iter_intended_ns = intended_ns;
+    vu->stop_requested = 0;
+    vu->state = QVR_VU_READY;
+    arm(vu, 0);
+}
+
 void qvr_vu_stop(struct qvr_vu *vu)
 {
     vu->stop_requested = 1;
     if (vu->state == QVR_VU_THINK || vu->state == QVR_VU_READY ||
-        vu->state == QVR_VU_IDLE)
+        vu->state == QVR_VU_IDLE || vu->state == QVR_VU_FREE)
         stop_now(vu);
 }
 
@@ -273,6 +289,9 @@ static void http_done(void *ud, const struct qvr_http_result *r)
     s->status = r->status;
     s->fail = r->fail;
     s->method = vu->method;
+    s->good = r->fail == QVR_FAIL_NONE && r->status >= 200 &&
+              r->status < 400 && ctx->slo_us &&
+              s->response_us <= ctx->slo_us;
     if (r->fail == QVR_FAIL_NONE) {
         ctx->answered++;
         if (r->status >= 500)
@@ -303,6 +322,9 @@ int qvr_vu_http(struct qvr_vu *vu, const struct qvr_http_request *req,
     vu->name[n] = 0;
     vu->method = req->method;
     vu->t_intended_ns = qvr_clock_ns();
+    if (vu->iter_intended_ns && vu->iter_intended_ns < vu->t_intended_ns)
+        vu->t_intended_ns = vu->iter_intended_ns;
+    vu->iter_intended_ns = 0; /* later requests count from their send */
     int rc = qvr_http_start(vu->xfer, req, http_done, vu);
     if (rc < 0)
         return rc;
@@ -330,6 +352,8 @@ void qvr_vu_check(struct qvr_vu *vu, uint64_t seq, const char *label, int ok)
                                : NULL;
     qvr_metrics_check(ctx->metrics, vu->task, name, ok);
     qvr_metrics_label(ctx->metrics, 0, label, ok);
-    if (!ok && matches && vu->sample.fail == QVR_FAIL_NONE)
+    if (!ok && matches && vu->sample.fail == QVR_FAIL_NONE) {
         vu->sample.fail = QVR_FAIL_CHECK;
+        vu->sample.good = 0;
+    }
 }

@@ -44,6 +44,11 @@ struct qvr_vu_ctx {
     uint64_t rng;               /* xorshift state for task picks and waits */
     long timeout_ms;            /* default per-request timeout */
     int stopping;               /* 1: start no new iteration */
+    int open_model;             /* 1: iterations are handed out by the
+                                   arrival schedule; no think time */
+    struct qvr_stat *step_stat; /* the measured part of a step, or NULL */
+    uint64_t slo_us;            /* a request at or under this, without
+                                   failure, counts as good (0: no slo) */
     int errors_printed;         /* script errors printed so far */
     uint64_t requests_done;     /* requests committed (any sink) */
     uint64_t answered;          /* requests that got any HTTP answer */
@@ -54,6 +59,9 @@ struct qvr_vu_ctx {
     void (*on_stopped)(void *ud, struct qvr_vu *vu);
     /* Called after every committed request (the warm-up counts them). */
     void (*on_request)(void *ud, struct qvr_vu *vu);
+    /* Open model: called when a VU has finished its iteration and is free
+     * for the next scheduled start (state QVR_VU_FREE). */
+    void (*on_free)(void *ud, struct qvr_vu *vu);
     void *ud;
 };
 
@@ -63,6 +71,7 @@ enum qvr_vu_state {
     QVR_VU_HTTP,     /* waiting for a response */
     QVR_VU_SLEEP,    /* in sleep() */
     QVR_VU_THINK,    /* waiting between iterations */
+    QVR_VU_FREE,     /* open model: done, waiting for a scheduled start */
     QVR_VU_STOPPED
 };
 
@@ -77,6 +86,9 @@ struct qvr_vu {
     struct event *timer;
     int task;                   /* task of the current iteration */
     uint64_t iter_start_ns;
+    uint64_t iter_intended_ns;  /* open model: scheduled start of the
+                                   iteration; its first request counts
+                                   from here (0: from its own send) */
     uint64_t t_intended_ns;     /* intended start of the current request */
     int stop_requested;
     /* The last response, recorded once the task moves on, so that check()
@@ -99,6 +111,10 @@ void qvr_vu_free(struct qvr_vu *vu);
 
 /* Starts the VU's first iteration at the next loop pass. */
 void qvr_vu_start(struct qvr_vu *vu);
+
+/* Open model: runs one iteration scheduled for intended_ns (monotonic) at
+ * the next loop pass; the VU is FREE again (on_free) when it ends. */
+void qvr_vu_begin(struct qvr_vu *vu, uint64_t intended_ns);
 
 /* Asks the VU to stop after its current iteration (or now, when it is only
  * thinking or sleeping between requests). */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "qvr.h"
 #include "t.h"
 
 #define MS 1000000ULL
@@ -129,8 +130,8 @@ static void test_users_fixed_points(void)
 
     /* A rate faster than the clock: several users per ns, still capped. */
     struct qvr_load fast = users_load(100, 4e9, SEC);
-    T_EQ_INT(qvr_sched_users_at(&fast, 0), 4);
-    T_EQ_INT(qvr_sched_users_at(&fast, 1), 8);
+    T_EQ_INT(qvr_sched_users_at(&fast, 0), 1);
+    T_EQ_INT(qvr_sched_users_at(&fast, 1), 5);
     T_EQ_INT(qvr_sched_users_at(&fast, 24), 97);
     T_EQ_INT(qvr_sched_users_at(&fast, 25), 100);
     T_EQ_INT(qvr_sched_users_at(&fast, 1000), 100);
@@ -199,8 +200,7 @@ static void test_ramp_down(void)
     T_EQ_INT(qvr_sched_users_at(&l, 20 * SEC), 0);
     T_EQ_INT(qvr_sched_users_at(&l, 30 * SEC), 0);
     T_CHECK(qvr_sched_next_change(&l, 20 * SEC) == UINT64_MAX);
-    /* A ramp that starts from a level: 20 -> 0 as the only stage goes down
-     * from 0 (ramps start at zero users), so it is a jump-free ramp up. */
+    /* Ramps start from zero users. */
     static const uint64_t d1[] = {SEC};
     static const int u1[] = {4};
     struct qvr_load up = ramp_load(1, d1, u1);
@@ -315,13 +315,18 @@ static void test_ramp_consistency(void)
     }
 
     /* The long stage of "multi": 1000 -> 0 over an hour starting at 7.5 s,
-     * one user leaves every 3.6 s (the first ns past each 3.6 s mark). */
+     * one user leaves at 1 ns and then every 3.6 s (the first ns past each
+     * 3.6 s mark: the level is 1000 - ceil(x / 3.6 s)). */
     struct qvr_load l = ramp_load(plans[3].n, plans[3].dur, plans[3].users);
     uint64_t s0 = 7500 * MS;
+    T_EQ_INT(qvr_sched_users_at(&l, s0), 1000);
+    T_EQ_INT(qvr_sched_users_at(&l, s0 + 1), 999);
+    T_CHECK(qvr_sched_next_change(&l, s0 - 1) == s0);
+    T_CHECK(qvr_sched_next_change(&l, s0) == s0 + 1);
     for (uint64_t k = 1; k < 1000; k += 37) {
         uint64_t c = s0 + k * 3600 * MS + 1;
-        T_EQ_INT(qvr_sched_users_at(&l, c - 1), 1000 - (int)k + 1);
-        T_EQ_INT(qvr_sched_users_at(&l, c), 1000 - (int)k);
+        T_EQ_INT(qvr_sched_users_at(&l, c - 1), 1000 - (int)k);
+        T_EQ_INT(qvr_sched_users_at(&l, c), 1000 - (int)k - 1);
         T_CHECK(qvr_sched_next_change(&l, c - 1) == c);
     }
 
