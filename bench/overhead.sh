@@ -41,6 +41,7 @@ fi
 if [[ ! -x "$QVR_BIN_DIR/qvr_delay_server" ]]; then
     QVR_BIN_DIR=$QVR_TMP/bin
     mkdir -p "$QVR_BIN_DIR"
+    # shellcheck disable=SC2046 # pkg-config output is meant to split
     gcc -std=c11 -D_GNU_SOURCE -O2 "$src/tests/fixture/qvr_delay_server.c" \
         -o "$QVR_BIN_DIR/qvr_delay_server" $(pkg-config --cflags --libs libevent)
 fi

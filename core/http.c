@@ -22,6 +22,9 @@ struct qvr_http {
     struct event *timer; /* curl's one-shot timeout */
     struct qvr_http_conf conf;
     int active;          /* transfers added and not yet completed */
+    struct event *done_ev;            /* runs the completion callbacks */
+    struct qvr_http_xfer *done_head;  /* finished, callback not yet run */
+    struct qvr_http_xfer *done_tail;
 };
 
 struct qvr_http_xfer {
@@ -36,6 +39,9 @@ struct qvr_http_xfer {
     uint64_t bytes_out;
     int active;
     int too_large;
+    int done;                    /* on the done list */
+    struct qvr_http_xfer *next;  /* done list link */
+    struct qvr_http_result res;  /* the outcome, until its callback */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -99,7 +105,11 @@ static enum qvr_fail_kind classify(CURLcode rc, int too_large)
     }
 }
 
-/* Finishes every transfer curl reports done and runs its callback. */
+/* Collects every transfer curl reports done, with its completion time read
+ * now, and queues it for run_done. Callbacks (which resume Lua, build the
+ * next request) run only after every socket that was ready in this loop
+ * pass has been read: a burst of answers is timed as it arrived, not as the
+ * generator got round to it. */
 static void drain(struct qvr_http *h)
 {
     CURLMsg *msg;
@@ -116,8 +126,8 @@ static void drain(struct qvr_http *h)
         h->active--;
         x->active = 0;
 
-        struct qvr_http_result r;
-        memset(&r, 0, sizeof(r));
+        struct qvr_http_result *r = &x->res;
+        memset(r, 0, sizeof(*r));
         long status = 0, ver = 0;
         curl_off_t t_conn = 0, t_app = 0, t_start = 0;
         curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
@@ -125,39 +135,83 @@ static void drain(struct qvr_http *h)
         curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &t_conn);
         curl_easy_getinfo(easy, CURLINFO_APPCONNECT_TIME_T, &t_app);
         curl_easy_getinfo(easy, CURLINFO_STARTTRANSFER_TIME_T, &t_start);
-        r.fail = classify(rc, x->too_large);
+        r->fail = classify(rc, x->too_large);
         /* An answer cut short still failed as a transfer. */
-        r.status = (rc == CURLE_OK) ? (int)status : 0;
-        r.error = r.fail == QVR_FAIL_NONE
-                      ? NULL
-                      : (x->too_large ? "response body exceeds max_body"
-                                      : (x->errbuf[0] ? x->errbuf
-                                                      : curl_easy_strerror(rc)));
-        r.body = x->body.data ? x->body.data : "";
-        r.body_len = x->body.len;
-        r.headers = x->head.data ? x->head.data : "";
-        r.headers_len = x->head.len;
-        r.t_sent_ns = x->t_sent_ns;
-        r.t_done_ns = now;
-        r.connect_us = (uint64_t)(t_conn > 0 ? t_conn : 0);
-        r.tls_us = t_app > t_conn ? (uint64_t)(t_app - t_conn) : 0;
-        r.ttfb_us = (uint64_t)(t_start > 0 ? t_start : 0);
-        r.bytes_out = x->bytes_out;
+        r->status = (rc == CURLE_OK) ? (int)status : 0;
+        r->error = r->fail == QVR_FAIL_NONE
+                       ? NULL
+                       : (x->too_large ? "response body exceeds max_body"
+                                       : (x->errbuf[0] ? x->errbuf
+                                                       : curl_easy_strerror(rc)));
+        r->body = x->body.data ? x->body.data : "";
+        r->body_len = x->body.len;
+        r->headers = x->head.data ? x->head.data : "";
+        r->headers_len = x->head.len;
+        r->t_sent_ns = x->t_sent_ns;
+        r->t_done_ns = now;
+        r->connect_us = (uint64_t)(t_conn > 0 ? t_conn : 0);
+        r->tls_us = t_app > t_conn ? (uint64_t)(t_app - t_conn) : 0;
+        r->ttfb_us = (uint64_t)(t_start > 0 ? t_start : 0);
+        r->bytes_out = x->bytes_out;
         switch (ver) {
-        case CURL_HTTP_VERSION_1_0: r.http_version = 10; break;
-        case CURL_HTTP_VERSION_1_1: r.http_version = 11; break;
-        case CURL_HTTP_VERSION_2_0: r.http_version = 20; break;
-        case CURL_HTTP_VERSION_3: r.http_version = 30; break;
-        default: r.http_version = 0; break;
+        case CURL_HTTP_VERSION_1_0: r->http_version = 10; break;
+        case CURL_HTTP_VERSION_1_1: r->http_version = 11; break;
+        case CURL_HTTP_VERSION_2_0: r->http_version = 20; break;
+        case CURL_HTTP_VERSION_3: r->http_version = 30; break;
+        default: r->http_version = 0; break;
         }
         curl_slist_free_all(x->hdrs);
         x->hdrs = NULL;
+        x->done = 1;
+        x->next = NULL;
+        if (h->done_tail)
+            h->done_tail->next = x;
+        else
+            h->done_head = x;
+        h->done_tail = x;
+    }
+    if (h->done_head)
+        event_active(h->done_ev, EV_TIMEOUT, 0);
+}
+
+/* Runs the completion callbacks queued by drain. */
+static void run_done(evutil_socket_t fd, short kind, void *arg)
+{
+    struct qvr_http *h = arg;
+    (void)fd;
+    (void)kind;
+    /* Only what is queued now: transfers that complete while these
+     * callbacks run wait for the next loop pass (never a loop in here). */
+    struct qvr_http_xfer *x, *list = h->done_head;
+    h->done_head = h->done_tail = NULL;
+    while ((x = list)) {
+        list = x->next;
+        x->done = 0;
+        x->next = NULL;
         qvr_http_cb cb = x->cb;
         void *ud = x->ud;
         x->cb = NULL;
         x->ud = NULL;
-        cb(ud, &r);
+        if (cb) /* NULL: cancelled after it was taken off the list */
+            cb(ud, &x->res);
     }
+}
+
+/* Takes x off the done list (cancelled before its callback ran). */
+static void unlink_done(struct qvr_http *h, struct qvr_http_xfer *x)
+{
+    struct qvr_http_xfer **pp = &h->done_head, *prev = NULL;
+    while (*pp && *pp != x) {
+        prev = *pp;
+        pp = &(*pp)->next;
+    }
+    if (!*pp)
+        return;
+    *pp = x->next;
+    if (h->done_tail == x)
+        h->done_tail = prev;
+    x->done = 0;
+    x->next = NULL;
 }
 
 static void socket_action(struct qvr_http *h, curl_socket_t fd, int flags)
@@ -248,7 +302,8 @@ struct qvr_http *qvr_http_new(struct event_base *base,
     h->conf = *conf;
     h->multi = curl_multi_init();
     h->timer = evtimer_new(base, timeout_cb, h);
-    if (!h->multi || !h->timer)
+    h->done_ev = event_new(base, -1, 0, run_done, h);
+    if (!h->multi || !h->timer || !h->done_ev)
         goto fail;
     curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
     curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
@@ -270,6 +325,8 @@ void qvr_http_free(struct qvr_http *h)
         curl_multi_cleanup(h->multi);
     if (h->timer)
         event_free(h->timer);
+    if (h->done_ev)
+        event_free(h->done_ev);
     free(h);
 }
 
@@ -331,6 +388,13 @@ struct qvr_http_xfer *qvr_http_xfer_new(struct qvr_http *h)
 
 void qvr_http_cancel(struct qvr_http_xfer *x)
 {
+    if (x && x->done) {
+        unlink_done(x->h, x);
+        x->done = 0;
+        x->cb = NULL;
+        x->ud = NULL;
+        return;
+    }
     if (!x || !x->active)
         return;
     curl_multi_remove_handle(x->h->multi, x->easy);
@@ -356,7 +420,7 @@ void qvr_http_xfer_free(struct qvr_http_xfer *x)
 int qvr_http_start(struct qvr_http_xfer *x, const struct qvr_http_request *req,
                    qvr_http_cb cb, void *ud)
 {
-    if (x->active)
+    if (x->active || x->done)
         return QVR_ESTATE;
     if (!req->url || !req->method)
         return QVR_EINVAL;
@@ -415,6 +479,9 @@ int qvr_http_start(struct qvr_http_xfer *x, const struct qvr_http_request *req,
     }
     x->active = 1;
     x->h->active++;
+    /* Send now rather than at the next loop pass: a burst of completions
+     * would otherwise hold every new request until all of them ran. */
+    socket_action(x->h, CURL_SOCKET_TIMEOUT, 0);
     return 0;
 nomem:
     curl_slist_free_all(hl);

@@ -99,31 +99,43 @@ static void check_keys(lua_State *L, int idx, const char *what,
     }
 }
 
+/* v as a short decimal ("3", "2.5", "1e+300"), pushed on the stack for a
+ * message that is about to be raised (lua_pushfstring has no %g). */
+static const char *num_str(lua_State *L, double v)
+{
+    char b[32];
+    snprintf(b, sizeof(b), "%.14g", v);
+    return lua_pushstring(L, b);
+}
+
 /* A duration value: a number of seconds or a string like "30s". Returns ns
- * (> 0 unless allow_zero). Raises with what in the message. */
+ * (> 0 unless allow_zero). Raises with what, the value's name such as
+ * "users: 'duration'", at the start of the message. */
 static uint64_t get_duration(lua_State *L, int idx, const char *what,
                              int allow_zero)
 {
     uint64_t ns = 0;
     if (lua_type(L, idx) == LUA_TNUMBER) {
         double s = lua_tonumber(L, idx);
-        if (s < 0 || s != s || s > 1e9)
-            luaL_error(L, "%s: duration must be a positive number of "
-                          "seconds, got %s",
+        if (!(s >= 0))
+            luaL_error(L, "%s must be a positive number of seconds, got %s",
                        what, lua_tostring(L, idx));
+        if (s > 1e9)
+            luaL_error(L, "%s is too long: %s s", what, lua_tostring(L, idx));
         ns = (uint64_t)(s * 1e9);
     } else if (lua_type(L, idx) == LUA_TSTRING) {
         const char *t = lua_tostring(L, idx);
         if (qvr_duration_parse(t, &ns) < 0)
-            luaL_error(L, "%s: bad duration '%s' (use e.g. \"250ms\", "
-                          "\"30s\", \"2m\", \"1h\")",
+            luaL_error(L,
+                       "%s: '%s' is not a duration (use e.g. \"250ms\", "
+                       "\"30s\", \"2m\", \"1h\")",
                        what, t);
     } else {
-        luaL_error(L, "%s: expected a duration (\"30s\" or seconds), got %s",
+        luaL_error(L, "%s must be a duration (\"30s\" or seconds), got %s",
                    what, luaL_typename(L, idx));
     }
     if (ns == 0 && !allow_zero)
-        luaL_error(L, "%s: duration must be greater than zero", what);
+        luaL_error(L, "%s must be greater than zero", what);
     return ns;
 }
 
@@ -144,8 +156,12 @@ static int get_number(lua_State *L, int t, const char *field, const char *what,
     double v = lua_tonumber(L, -1);
     lua_pop(L, 1);
     if (v < 0 || v != v || (!allow_zero && v == 0))
-        luaL_error(L, "%s: '%s' must be %s, got %g", what, field,
-                   allow_zero ? "zero or more" : "greater than zero", v);
+        luaL_error(L, "%s: '%s' must be %s, got %s", what, field,
+                   allow_zero ? "zero or more" : "greater than zero",
+                   num_str(L, v));
+    if (v > 1e15)
+        luaL_error(L, "%s: '%s' is too large, got %s", what, field,
+                   num_str(L, v));
     *out = v;
     return 1;
 }
@@ -187,14 +203,19 @@ static int l_users(lua_State *L)
     check_keys(L, 1, "users", keys);
     double v;
     get_number(L, 1, "count", "users", &v, 1, 0);
-    if (v != (double)(long)v || v > 10000000)
-        luaL_error(L, "users: 'count' must be a whole number, got %g", v);
+    if (v > 10000000)
+        luaL_error(L, "users: 'count' must be at most 10000000, got %s",
+                   num_str(L, v));
+    if (v != (double)(long)v)
+        luaL_error(L, "users: 'count' must be a whole number, got %s",
+                   num_str(L, v));
     if (get_number(L, 1, "spawn_rate", "users", &v, 0, 0) && v > 1e7)
-        luaL_error(L, "users: 'spawn_rate' too large");
+        luaL_error(L, "users: 'spawn_rate' must be at most 10000000, got %s",
+                   num_str(L, v));
     lua_getfield(L, 1, "duration");
     if (lua_isnil(L, -1))
         luaL_error(L, "users: 'duration' is required");
-    get_duration(L, -1, "users: duration", 0);
+    get_duration(L, -1, "users: 'duration'", 0);
     lua_pop(L, 1);
     set_kind(L, "users");
     lua_settop(L, 1);
@@ -211,6 +232,7 @@ static int l_ramp(lua_State *L)
                       "ramp{ {users=10, over=\"30s\"}, {hold=\"1m\"} }");
     if (n > 64)
         luaL_error(L, "ramp: at most 64 stages");
+    int any_users = 0;
     lua_pushnil(L);
     while (lua_next(L, 1)) {
         lua_pop(L, 1);
@@ -240,13 +262,22 @@ static int l_ramp(lua_State *L)
         double u;
         if (has_users) {
             get_number(L, st, "users", what, &u, 1, 1);
+            if (u > 10000000)
+                luaL_error(L, "%s: 'users' must be at most 10000000", what);
             if (u != (double)(long)u)
                 luaL_error(L, "%s: 'users' must be a whole number", what);
+            if (u > 0)
+                any_users = 1;
         }
+        char dwhat[64];
+        snprintf(dwhat, sizeof(dwhat), "%s: '%s'", what,
+                 has_hold ? "hold" : "over");
         lua_getfield(L, st, has_hold ? "hold" : "over");
-        get_duration(L, -1, what, 0);
+        get_duration(L, -1, dwhat, 0);
         lua_pop(L, 2);
     }
+    if (!any_users)
+        luaL_error(L, "ramp: no stage has any users");
     set_kind(L, "ramp");
     lua_settop(L, 1);
     return 1;
@@ -259,9 +290,11 @@ static int whole(lua_State *L, int t, const char *field, const char *what,
     double v;
     if (!get_number(L, t, field, what, &v, required, 0))
         return dflt;
-    if (v != (double)(long)v || v > 10000000)
-        luaL_error(L, "%s: '%s' must be a whole number, got %g", what, field,
-                   v);
+    if (v > 10000000 || v != (double)(long)v)
+        luaL_error(L,
+                   "%s: '%s' must be a whole number up to 10000000, got "
+                   "%s",
+                   what, field, num_str(L, v));
     return (int)v;
 }
 
@@ -283,7 +316,7 @@ static void need_duration(lua_State *L, int t, const char *field,
                           const char *what, int required)
 {
     char w[64];
-    snprintf(w, sizeof(w), "%s: %s", what, field);
+    snprintf(w, sizeof(w), "%s: '%s'", what, field);
     if (lua_getfield(L, t, field) == LUA_TNIL) {
         if (required)
             luaL_error(L, "%s: '%s' is required", what, field);
@@ -324,9 +357,9 @@ static int number_list(lua_State *L, int t, const char *field,
                    QVR_MAX_STEPS_LUA);
     for (lua_Integer i = 1; i <= n; i++) {
         lua_rawgeti(L, -1, i);
-        if (lua_type(L, -1) != LUA_TNUMBER || !(lua_tonumber(L, -1) > 0) ||
-            (integers && !lua_isinteger(L, -1) &&
-             lua_tonumber(L, -1) != (double)(long)lua_tonumber(L, -1)))
+        double x = lua_tonumber(L, -1);
+        if (lua_type(L, -1) != LUA_TNUMBER || !(x > 0) || x > 1e15 ||
+            (integers && (x > 10000000 || x != (double)(long)x)))
             luaL_error(L, "%s: '%s'[%d] must be a %s greater than zero", what,
                        field, (int)i, integers ? "whole number" : "number");
         lua_pop(L, 1);
@@ -422,8 +455,8 @@ static double check_seconds(lua_State *L, int arg, const char *fn)
 {
     double s = luaL_checknumber(L, arg);
     if (s < 0 || s != s || s > 86400)
-        luaL_error(L, "%s: seconds must be between 0 and 86400, got %g", fn,
-                   s);
+        luaL_error(L, "%s: seconds must be between 0 and 86400, got %s", fn,
+                   num_str(L, s));
     return s;
 }
 
@@ -444,7 +477,8 @@ static int l_between(lua_State *L)
     double a = check_seconds(L, 1, "between");
     double b = check_seconds(L, 2, "between");
     if (b < a)
-        luaL_error(L, "between: the minimum %g is above the maximum %g", a, b);
+        luaL_error(L, "between: the minimum %s is above the maximum %s",
+                   num_str(L, a), num_str(L, b));
     return make_wait(L, "between", a, b);
 }
 
@@ -482,9 +516,16 @@ static void check_type(lua_State *L, int t, const char *field, int type,
 static void check_tasks(lua_State *L)
 {
     static const char *const keys[] = {"weight", "run", NULL};
-    if (lua_getfield(L, 1, "tasks") != LUA_TTABLE)
+    int ty = lua_getfield(L, 1, "tasks");
+    if (ty == LUA_TNIL)
         luaL_error(L, "scenario: 'tasks' is required: a table of name = "
                       "{ weight = 1, run = function() ... end }");
+    if (ty != LUA_TTABLE)
+        luaL_error(L,
+                   "scenario: 'tasks' must be a table of tasks, got %s "
+                   "(tasks = { name = { weight = 1, run = function() ... "
+                   "end } })",
+                   luaL_typename(L, -1));
     int tt = lua_gettop(L);
     int n = 0;
     double wsum = 0;
@@ -521,10 +562,23 @@ static void check_tasks(lua_State *L)
     lua_pop(L, 1);
 }
 
-static int l_scenario(lua_State *L)
+/* "got ..." in messages: users{...} or between(...) for the DSL's own
+ * values, else the type name. May push a string (the caller raises). */
+static const char *describe(lua_State *L, int idx)
 {
-    luaL_checktype(L, 1, LUA_TTABLE);
-    lua_settop(L, 1);
+    idx = lua_absindex(L, idx);
+    if (!has_kind(L, idx, NULL))
+        return luaL_typename(L, idx);
+    lua_getfield(L, idx, "__kind");
+    const char *k = lua_tostring(L, -1);
+    int wait = strcmp(k, "between") == 0 || strcmp(k, "constant") == 0 ||
+               strcmp(k, "pacing") == 0;
+    return lua_pushfstring(L, wait ? "%s(...)" : "%s{...}", k);
+}
+
+/* Checks the scenario table at index 1; leaves the stack as it found it. */
+static void validate_scenario(lua_State *L)
+{
     check_keys(L, 1, "scenario", scenario_keys);
     check_type(L, 1, "name", LUA_TSTRING, "scenario");
     check_type(L, 1, "target", LUA_TSTRING, "scenario");
@@ -545,15 +599,20 @@ static int l_scenario(lua_State *L)
                       "count = 1, duration = \"30s\" }");
     if (!has_kind(L, -1, NULL) || has_kind(L, -1, "between") ||
         has_kind(L, -1, "constant") || has_kind(L, -1, "pacing"))
-        luaL_error(L, "scenario: 'load' must be a load shape: users{...}, "
-                      "ramp{...}, rate{...}, steps{...} or sweep{...}");
+        luaL_error(L,
+                   "scenario: 'load' must be a load shape: users{...}, "
+                   "ramp{...}, rate{...}, steps{...} or sweep{...}, got "
+                   "%s",
+                   describe(L, -1));
     lua_pop(L, 1);
     lua_getfield(L, 1, "wait");
     if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TNUMBER &&
         !has_kind(L, -1, "between") && !has_kind(L, -1, "constant") &&
         !has_kind(L, -1, "pacing"))
-        luaL_error(L, "scenario: 'wait' must be between(a, b), constant(s), "
-                      "pacing(s) or a number of seconds");
+        luaL_error(L,
+                   "scenario: 'wait' must be between(a, b), constant(s), "
+                   "pacing(s) or a number of seconds, got %s",
+                   describe(L, -1));
     lua_pop(L, 1);
     if (lua_getfield(L, 1, "warmup") == LUA_TTABLE) {
         static const char *const wk[] = {"requests", NULL};
@@ -561,8 +620,9 @@ static int l_scenario(lua_State *L)
         check_keys(L, w, "warmup", wk);
         double r;
         get_number(L, w, "requests", "warmup", &r, 1, 1);
-        if (r != (double)(long)r || r > 1e6)
-            luaL_error(L, "warmup: 'requests' must be a whole number");
+        if (r > 1e6 || r != (double)(long)r)
+            luaL_error(L, "warmup: 'requests' must be a whole number up to "
+                          "1000000");
     }
     lua_pop(L, 1);
     if (lua_getfield(L, 1, "report") == LUA_TTABLE) {
@@ -570,7 +630,7 @@ static int l_scenario(lua_State *L)
         int w = lua_gettop(L);
         check_keys(L, w, "report", rk);
         if (lua_getfield(L, w, "window") != LUA_TNIL)
-            get_duration(L, -1, "report: window", 0);
+            get_duration(L, -1, "report: 'window'", 0);
         lua_pop(L, 1);
     }
     lua_pop(L, 1);
@@ -578,7 +638,7 @@ static int l_scenario(lua_State *L)
     for (int i = 0; durs[i]; i++) {
         if (lua_getfield(L, 1, durs[i]) != LUA_TNIL) {
             char what[32];
-            snprintf(what, sizeof(what), "scenario: %s", durs[i]);
+            snprintf(what, sizeof(what), "scenario: '%s'", durs[i]);
             get_duration(L, -1, what, strcmp(durs[i], "grace") == 0);
         }
         lua_pop(L, 1);
@@ -604,10 +664,29 @@ static int l_scenario(lua_State *L)
         }
     }
     lua_pop(L, 1);
+}
+
+static int l_scenario(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
+    validate_scenario(L);
     /* Remember where the scenario was declared, for later errors. */
     luaL_where(L, 1);
     lua_setfield(L, 1, "__where");
     luaL_setmetatable(L, QVR_SCENARIO_MT);
+    return 1;
+}
+
+int qvr_l_scenario_check(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
+    lua_getfield(L, 1, "__where"); /* t where */
+    lua_pushnil(L);
+    lua_setfield(L, 1, "__where"); /* not a key the user may write */
+    validate_scenario(L);
+    lua_setfield(L, 1, "__where"); /* t */
     return 1;
 }
 
@@ -616,15 +695,16 @@ static int l_scenario(lua_State *L)
 static int l_env(lua_State *L)
 {
     const char *key = luaL_checkstring(L, 1);
-    lua_getfield(L, LUA_REGISTRYINDEX, ENV_KEY);
-    if (lua_getfield(L, -1, key) != LUA_TNIL)
+    lua_settop(L, 2);                            /* key default */
+    lua_getfield(L, LUA_REGISTRYINDEX, ENV_KEY); /* key default pairs */
+    if (lua_getfield(L, 3, key) != LUA_TNIL)
         return 1;
     const char *v = getenv(key);
     if (v) {
         lua_pushstring(L, v);
         return 1;
     }
-    lua_settop(L, 2);
+    lua_pushvalue(L, 2); /* the default, or nil */
     return 1;
 }
 
@@ -784,6 +864,8 @@ void qvr_l_qvr_install(lua_State *L, const char *const *env, int nenv)
     luaL_newmetatable(L, QVR_SCENARIO_MT);
     lua_pushliteral(L, "scenario");
     lua_setfield(L, -2, "__name");
+    lua_pushliteral(L, "scenario"); /* getmetatable() gives this string */
+    lua_setfield(L, -2, "__metatable");
     lua_pop(L, 1);
 
     luaL_requiref(L, "qvr", open_qvr, 0); /* qvr */

@@ -15,6 +15,11 @@ void qvr_l_qvr_install(lua_State *L, const char *const *env, int nenv);
 /* Metatable name of a validated scenario table. */
 #define QVR_SCENARIO_MT "qvr.scenario"
 
+/* lua_CFunction: checks the scenario table at index 1 again as scenario{}
+ * did (the table may have been changed since) and returns it. Raises the
+ * same messages, without a position when called from C. */
+int qvr_l_scenario_check(lua_State *L);
+
 /* Smallest edit distance between word and any of the NULL-terminated
  * candidates; writes the best candidate to *best. */
 int qvr_l_suggest(const char *word, const char *const *cands,

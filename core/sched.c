@@ -16,7 +16,7 @@ static uint64_t add_sat(uint64_t a, uint64_t b)
     return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
-/* ---- users{count, spawn_rate} ---------------------------------------------- */
+/* ---- users{count, spawn_rate} -------------------------------------------- */
 
 static int all_at_once(const struct qvr_load *l)
 {
@@ -42,7 +42,7 @@ static int spawned(const struct qvr_load *l, uint64_t t)
     return k + 1;
 }
 
-/* ---- ramp stages ------------------------------------------------------------- */
+/* ---- ramp stages --------------------------------------------------------- */
 
 /* One linear stage from level a to level b over dur ns. Going up, the k-th
  * new user (k = 1..delta) arrives at ceil(k dur / delta); going down, the
@@ -75,8 +75,7 @@ static uint64_t change_at(const struct stage_math *m, uint64_t k)
 }
 
 /* How many changes have happened by offset x (0 <= x < dur). */
-static uint64_t changes_by(const struct stage_math *m, uint64_t dur,
-                           uint64_t x)
+static uint64_t changes_by(const struct stage_math *m, uint64_t dur, uint64_t x)
 {
     double e = (double)x * (double)m->delta / (double)dur;
     e = m->up ? floor(e) : ceil(e);
@@ -97,7 +96,7 @@ static int stage_level(int a, int b, uint64_t dur, uint64_t x)
     return m.up ? a + (int)k : a - (int)k;
 }
 
-/* ---- exported ------------------------------------------------------------- */
+/* ---- exported ------------------------------------------------------------ */
 
 /* Steps, rates and sweeps: the step a time falls in, or -1 past the end. */
 static int step_at(const struct qvr_load *l, uint64_t t)

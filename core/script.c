@@ -1,47 +1,106 @@
 /* script.c -- scenario loading and validation into a plan (see script.h).
  *
  * The DSL constructors (l_qvr.c) already checked keys and types where they
- * were called; here the validated tables become C values. Every call into
- * Lua is protected: a syntax or runtime error at load is returned as one
- * line naming file and line. */
+ * were called; here the returned table is checked once more (it may have
+ * been changed since) and becomes C values. Every call into Lua is
+ * protected, the build included: a syntax, runtime or validation error is
+ * returned as one line that starts with the file and line. */
 #include "script.h"
 
+#include <errno.h>
 #include <lauxlib.h>
 #include <lualib.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "clock.h"
 #include "l_qvr.h"
 #include "log.h"
 #include "qvr.h"
 
-/* lua.c's msghandler: add a traceback to string errors. */
+/* 1 when msg starts with a position "source:line:". */
+static int has_position(const char *msg)
+{
+    size_t n = strcspn(msg, ":\n");
+    if (n == 0 || msg[n] != ':')
+        return 0;
+    size_t d = strspn(msg + n + 1, "0123456789");
+    return d > 0 && msg[n + 1 + d] == ':';
+}
+
+/* lua.c's msghandler, plus a position for errors raised without one
+ * (error(x, 0), error objects): the innermost Lua function's line. The
+ * result is "source:line: message" and a traceback. */
 static int msghandler(lua_State *L)
 {
     const char *msg = lua_tostring(L, 1);
     if (!msg) {
-        if (luaL_callmeta(L, 1, "__tostring") &&
-            lua_type(L, -1) == LUA_TSTRING)
-            return 1;
-        msg = lua_pushfstring(L, "(error object is a %s value)",
-                              luaL_typename(L, 1));
+        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+            msg = lua_tostring(L, -1);
+        else
+            msg = lua_pushfstring(L, "error object is a %s value",
+                                  luaL_typename(L, 1));
+    }
+    if (!has_position(msg)) {
+        lua_Debug ar;
+        for (int level = 1; lua_getstack(L, level, &ar); level++) {
+            if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+                msg = lua_pushfstring(L, "%s:%d: %s", ar.short_src,
+                                      ar.currentline, msg);
+                break;
+            }
+        }
     }
     luaL_traceback(L, L, msg, 1);
     return 1;
 }
 
-/* Copies the first line of the error at the top of L into err and logs the
- * whole message (with its traceback) at debug level. */
-static void take_error(lua_State *L, char *err, unsigned long errlen)
+/* Lua shortens long source names to "...tail" (LUA_IDSIZE). When err
+ * starts with such an abbreviation of file, put the whole path back. */
+static void restore_path(char *err, unsigned long errlen, const char *file)
+{
+    if (strncmp(err, "...", 3) != 0 || !has_position(err))
+        return;
+    size_t tl = strcspn(err + 3, ":"), fl = strlen(file);
+    if (tl > fl || strncmp(file + fl - tl, err + 3, tl) != 0)
+        return;
+    char *rest = strdup(err + 3 + tl);
+    if (!rest)
+        return;
+    snprintf(err, errlen, "%s%s", file, rest);
+    free(rest);
+}
+
+/* Every message names a file: one without a position gets "file: ". */
+static void ensure_file(char *err, unsigned long errlen, const char *file)
+{
+    if (has_position(err) || strncmp(err, file, strlen(file)) == 0)
+        return;
+    char *msg = strdup(err);
+    if (!msg)
+        return;
+    snprintf(err, errlen, "%s: %s", file, msg);
+    free(msg);
+}
+
+/* Copies the first line of the error at the top of L into err, after where
+ * (the position of scenario{}) when the message has no position of its
+ * own, and logs the whole message (with its traceback) at debug level.
+ * A first line ending in ':' (require's "module 'x' not found:") loses the
+ * colon. */
+static void take_error(lua_State *L, const char *where, char *err,
+                       unsigned long errlen)
 {
     const char *m = lua_tostring(L, -1);
     if (!m)
         m = "unknown error";
     size_t n = strcspn(m, "\n");
-    snprintf(err, errlen, "%.*s", (int)n, m);
+    while (n > 0 && (m[n - 1] == ':' || m[n - 1] == ' '))
+        n--;
+    snprintf(err, errlen, "%s%.*s", has_position(m) ? "" : where, (int)n, m);
     qvr_debug("%s", m);
     lua_pop(L, 1);
 }
@@ -123,6 +182,11 @@ static int build_load(lua_State *L, int sc, struct qvr_plan *p,
         }
         lua_Integer n = luaL_len(L, t);
         int level = 0;
+        if (n > QVR_MAX_STAGES) { /* changed after ramp{} checked it */
+            rc = fail_at(L, sc, err, errlen, "ramp: at most %d stages",
+                         QVR_MAX_STAGES);
+            goto out;
+        }
         for (lua_Integer i = 1; i <= n; i++) {
             lua_rawgeti(L, t, i);
             struct qvr_stage *s = &l->stages[l->nstages++];
@@ -195,7 +259,13 @@ static int build_load(lua_State *L, int sc, struct qvr_plan *p,
             lua_pop(L, 1);
             lua_getfield(L, t, list);
         }
-        l->nsteps = (int)luaL_len(L, -1);
+        lua_Integer nsteps = luaL_len(L, -1);
+        if (nsteps > QVR_MAX_STEPS) { /* changed after steps{} checked it */
+            rc = fail_at(L, sc, err, errlen, "steps: at most %d steps",
+                         QVR_MAX_STEPS);
+            goto out;
+        }
+        l->nsteps = (int)nsteps;
         for (int i = 0; i < l->nsteps; i++) {
             lua_rawgeti(L, -1, i + 1);
             double v = lua_tonumber(L, -1);
@@ -293,101 +363,154 @@ static int cmp_thresh(const void *a, const void *b)
                   ((const struct qvr_plan_thresh *)b)->t.expr);
 }
 
-static int build_thresholds(lua_State *L, int sc, struct qvr_plan *p,
-                            char *err, unsigned long errlen)
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The value of thresholds[key] at the top of the stack: a condition string
+ * or { "cond", abort = bool, after = duration }. Writes the condition and
+ * options; returns 0 or QVR_EINVAL with err written. */
+static int thresh_value(lua_State *L, int sc, const char *key,
+                        const char **cond, int *abort, uint64_t *after,
+                        char *err, unsigned long errlen)
+{
+    static const char *const opts[] = {"abort", "after", NULL};
+    int v = lua_gettop(L);
+    *cond = NULL;
+    *abort = 0;
+    *after = 0;
+    if (lua_type(L, v) != LUA_TTABLE) {
+        *cond = lua_tostring(L, v);
+        return 0;
+    }
+    lua_pushnil(L);
+    while (lua_next(L, v)) {
+        lua_pop(L, 1);
+        if (lua_isinteger(L, -1) && lua_tointeger(L, -1) == 1)
+            continue;
+        const char *k =
+            lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        int ok = 0;
+        for (int i = 0; k && opts[i]; i++)
+            ok |= strcmp(k, opts[i]) == 0;
+        if (ok)
+            continue;
+        const char *best = NULL;
+        if (!k)
+            return fail_at(L, sc, err, errlen,
+                           "thresholds: '%s': one condition per threshold, "
+                           "then abort = or after =",
+                           key);
+        if (qvr_l_suggest(k, opts, &best) <= 2 && best)
+            return fail_at(L, sc, err, errlen,
+                           "thresholds: '%s': unknown option '%s' (did you "
+                           "mean '%s'?)",
+                           key, k, best);
+        return fail_at(L, sc, err, errlen,
+                       "thresholds: '%s': unknown option '%s' (expected "
+                       "abort or after)",
+                       key, k);
+    }
+    if (lua_rawgeti(L, v, 1) == LUA_TSTRING)
+        *cond = lua_tostring(L, -1); /* anchored by the table */
+    lua_pop(L, 1);
+    if (!*cond)
+        return fail_at(L, sc, err, errlen,
+                       "thresholds: '%s': the table needs the condition "
+                       "first, e.g. { \"< 5s\", abort = true }",
+                       key);
+    lua_getfield(L, v, "abort");
+    *abort = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    int ty = lua_getfield(L, v, "after");
+    int bad = 0;
+    if (ty == LUA_TNUMBER) {
+        double a = lua_tonumber(L, -1);
+        bad = !(a >= 0 && a < 1e9);
+        if (!bad)
+            *after = (uint64_t)(a * 1e9);
+    } else if (ty == LUA_TSTRING) {
+        bad = qvr_duration_parse(lua_tostring(L, -1), after) < 0;
+    } else if (ty != LUA_TNIL) {
+        bad = 1;
+    }
+    if (bad) {
+        const char *a = luaL_tolstring(L, -1, NULL);
+        return fail_at(L, sc, err, errlen,
+                       "thresholds: '%s': bad 'after' duration '%s' (use "
+                       "e.g. \"1m\")",
+                       key, a);
+    }
+    lua_pop(L, 1);
+    return 0;
+}
+
+/* Thresholds are read in key order, so that which of two duplicates is
+ * named in the error does not depend on Lua's hash order. */
+static int build_thresholds(lua_State *L, int sc, struct qvr_plan *p, char *err,
+                            unsigned long errlen)
 {
     if (lua_getfield(L, sc, "thresholds") != LUA_TTABLE) {
         lua_pop(L, 1);
         return 0;
     }
     int t = lua_gettop(L);
-    int n = 0;
+    size_t n = 0;
     lua_pushnil(L);
     while (lua_next(L, t)) {
         n++;
         lua_pop(L, 1);
     }
-    p->thresh = calloc((size_t)(n ? n : 1), sizeof(*p->thresh));
+    p->thresh = calloc(n ? n : 1, sizeof(*p->thresh));
     if (!p->thresh)
         return QVR_ENOMEM;
+    /* The keys, anchored by the table; the array is a userdata so that a
+     * Lua error cannot leak it. */
+    const char **keys = lua_newuserdatauv(L, (n ? n : 1) * sizeof(*keys), 0);
+    size_t nk = 0;
     lua_pushnil(L);
     while (lua_next(L, t)) {
-        const char *key = lua_tostring(L, -2);
-        const char *cond = NULL;
-        int abort = 0;
-        uint64_t after = 0;
-        if (lua_type(L, -1) == LUA_TTABLE) {
-            int v = lua_gettop(L);
-            static const char *const keys[] = {"abort", "after", NULL};
-            lua_pushnil(L);
-            while (lua_next(L, v)) {
-                lua_pop(L, 1);
-                if (lua_type(L, -1) == LUA_TNUMBER)
-                    continue;
-                const char *k = lua_tostring(L, -1);
-                int ok = 0;
-                for (int i = 0; keys[i]; i++)
-                    ok |= k && strcmp(k, keys[i]) == 0;
-                if (!ok) {
-                    lua_pop(L, 3);
-                    return fail_at(L, sc, err, errlen,
-                                   "thresholds: '%s': unknown option '%s' "
-                                   "(expected abort or after)",
-                                   key, k ? k : "?");
-                }
-            }
-            lua_rawgeti(L, v, 1);
-            cond = lua_tostring(L, -1);
-            lua_pop(L, 1);
-            lua_getfield(L, v, "abort");
-            abort = lua_toboolean(L, -1);
-            lua_pop(L, 1);
-            if (lua_getfield(L, v, "after") != LUA_TNIL) {
-                const char *a = lua_tostring(L, -1);
-                if (lua_type(L, -1) == LUA_TNUMBER)
-                    after = (uint64_t)(lua_tonumber(L, -1) * 1e9);
-                else if (!a || qvr_duration_parse(a, &after) < 0) {
-                    lua_pop(L, 3);
-                    return fail_at(L, sc, err, errlen,
-                                   "thresholds: '%s': bad 'after' duration",
-                                   key);
-                }
-            }
-            lua_pop(L, 1);
-            if (!cond) {
-                lua_pop(L, 2);
-                return fail_at(L, sc, err, errlen,
-                               "thresholds: '%s': the table needs the "
-                               "condition first, e.g. { \"< 5s\", abort = "
-                               "true }",
-                               key);
-            }
-        } else {
-            cond = lua_tostring(L, -1);
-        }
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING || nk == n)
+            return fail_at(L, sc, err, errlen,
+                           "thresholds: keys must be metric expressions "
+                           "such as p99 or \"p99{task=x}\"");
+        keys[nk++] = lua_tostring(L, -1);
+    }
+    qsort(keys, nk, sizeof(*keys), cmp_str);
+    for (size_t k = 0; k < nk; k++) {
+        const char *key = keys[k];
+        const char *cond;
+        int abort, rc;
+        uint64_t after;
+        lua_getfield(L, t, key);
+        rc = thresh_value(L, sc, key, &cond, &abort, &after, err, errlen);
+        if (rc < 0)
+            return rc;
+        if (!cond)
+            return fail_at(L, sc, err, errlen,
+                           "thresholds: '%s' must be a condition string "
+                           "such as \"< 5s\"",
+                           key);
         struct qvr_plan_thresh *pt = &p->thresh[p->nthresh];
         char why[256];
-        if (qvr_thresh_parse(key, cond, &pt->t, why, sizeof(why)) < 0) {
-            lua_pop(L, 3);
+        if (qvr_thresh_parse(key, cond, &pt->t, why, sizeof(why)) < 0)
             return fail_at(L, sc, err, errlen, "thresholds: '%s': %s", key,
                            why);
-        }
         pt->t.abort = abort;
         pt->t.after_ns = after;
         pt->value = NAN;
-        for (int i = 0; i < p->nthresh; i++) {
-            if (qvr_thresh_same_key(&p->thresh[i].t, &pt->t)) {
-                lua_pop(L, 3);
+        for (int i = 0; i < p->nthresh; i++)
+            if (qvr_thresh_same_key(&p->thresh[i].t, &pt->t))
                 return fail_at(L, sc, err, errlen,
-                               "thresholds: '%s' is given twice (also as "
-                               "'%s')",
-                               key, p->thresh[i].t.expr);
-            }
-        }
+                               "thresholds: '%s' repeats '%s' (same metric, "
+                               "tags and window); give each once",
+                               key, keys[i]);
         p->nthresh++;
         lua_pop(L, 1);
     }
-    lua_pop(L, 1);
+    lua_pop(L, 2);
     qsort(p->thresh, (size_t)p->nthresh, sizeof(*p->thresh), cmp_thresh);
     return 0;
 }
@@ -562,15 +685,92 @@ static int build_plan(lua_State *L, int sc, struct qvr_plan *p,
     return 0;
 }
 
+struct build_call {
+    struct qvr_plan *p;
+    const struct qvr_overrides *ov;
+    char *err;
+    unsigned long errlen;
+    int rc;
+};
+
+/* lua_CFunction run under lua_pcall with the scenario table and a struct
+ * build_call: checks the table again and builds the plan. Everything the
+ * plan allocates hangs off it at once, so qvr_script_free releases it
+ * whether the build returns, fails or raises. */
+static int build_protected(lua_State *L)
+{
+    struct build_call *c = lua_touserdata(L, 2);
+    lua_settop(L, 1);
+    lua_pushcfunction(L, qvr_l_scenario_check);
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 0);
+    c->rc = build_plan(L, 1, c->p, c->ov, c->err, c->errlen);
+    return 0;
+}
+
+/* The last line holding code in the function on top of the stack (the
+ * end of a main chunk); 0 when unknown. Leaves the stack as it was. */
+static int last_line(lua_State *L)
+{
+    lua_Debug ar;
+    int last = 0;
+    lua_pushvalue(L, -1);
+    lua_getinfo(L, ">L", &ar); /* ... activelines */
+    if (lua_istable(L, -1)) {
+        lua_pushnil(L);
+        while (lua_next(L, -2)) {
+            lua_pop(L, 1);
+            if (lua_isinteger(L, -1) && lua_tointeger(L, -1) > last)
+                last = (int)lua_tointeger(L, -1);
+        }
+    }
+    lua_pop(L, 1);
+    return last;
+}
+
+/* What a scenario file returned at idx, for the error message. */
+static const char *returned(lua_State *L, int idx)
+{
+    switch (lua_gettop(L) < idx ? LUA_TNONE : lua_type(L, idx)) {
+    case LUA_TNONE:
+        return "nothing";
+    case LUA_TNIL:
+        return "nil";
+    case LUA_TTABLE:
+        return "a plain table";
+    default:
+        return lua_pushfstring(L, "a %s", luaL_typename(L, idx));
+    }
+}
+
 struct qvr_script *qvr_script_load(const char *file,
                                    const struct qvr_overrides *ov, char *err,
                                    unsigned long errlen)
 {
+    struct qvr_overrides none = {
+        .users = -1, .spawn_rate = -1, .duration_ns = -1};
+    char where[512] = "";
+    if (errlen > 0)
+        err[0] = 0;
+    if (!ov)
+        ov = &none;
     struct qvr_script *s = calloc(1, sizeof(*s));
     if (!s) {
-        snprintf(err, errlen, "out of memory");
+        snprintf(err, errlen, "%s: out of memory", file);
         return NULL;
     }
+    /* Lua's own "cannot open" names the file after the verb; say it
+     * first, like every other message. */
+    FILE *f = fopen(file, "r");
+    struct stat st;
+    if (!f || fstat(fileno(f), &st) != 0 || S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s: cannot open: %s", file,
+                 f ? "is a directory, not a scenario file" : strerror(errno));
+        if (f)
+            fclose(f);
+        goto fail;
+    }
+    fclose(f);
     s->plan.file = xstrdup(file);
     lua_State *L = s->L = luaL_newstate();
     if (!L || !s->plan.file) {
@@ -582,12 +782,14 @@ struct qvr_script *qvr_script_load(const char *file,
 
     /* require() finds modules beside the scenario first. */
     const char *slash = strrchr(file, '/');
-    lua_getglobal(L, "package");
-    lua_getfield(L, -1, "path");
-    lua_pushfstring(L, "%s/?.lua;%s",
-                    slash ? lua_pushlstring(L, file, (size_t)(slash - file)),
-                    lua_tostring(L, -1) : ".",
-                    lua_tostring(L, -2));
+    lua_getglobal(L, "package"); /* package */
+    if (slash)
+        lua_pushlstring(L, file, (size_t)(slash - file));
+    else
+        lua_pushliteral(L, "."); /* package dir */
+    lua_getfield(L, -2, "path"); /* package dir path */
+    lua_pushfstring(L, "%s/?.lua;%s", lua_tostring(L, -2),
+                    lua_tostring(L, -1)); /* package dir path newpath */
     lua_setfield(L, -4, "path");
     lua_settop(L, 0);
     /* qvr.scenario_dir: where relative data and media paths are also
@@ -601,36 +803,55 @@ struct qvr_script *qvr_script_load(const char *file,
     lua_setfield(L, -2, "scenario_dir");
     lua_settop(L, 0);
 
-    lua_pushcfunction(L, msghandler);
+    lua_pushcfunction(L, msghandler); /* msgh */
     if (luaL_loadfilex(L, file, "t") != LUA_OK) {
-        take_error(L, err, errlen);
+        take_error(L, "", err, errlen);
         goto fail;
     }
-    if (lua_pcall(L, 0, 1, 1) != LUA_OK) {
-        take_error(L, err, errlen);
+    int last = last_line(L); /* msgh chunk */
+    if (lua_pcall(L, 0, LUA_MULTRET, 1) != LUA_OK) {
+        take_error(L, "", err, errlen);
         goto fail;
     }
-    int sc = lua_gettop(L);
+    int sc = 2; /* msgh results... */
     int is_scenario = 0;
-    if (lua_type(L, sc) == LUA_TTABLE && lua_getmetatable(L, sc)) {
+    if (lua_gettop(L) >= sc && lua_type(L, sc) == LUA_TTABLE &&
+        lua_getmetatable(L, sc)) {
         luaL_getmetatable(L, QVR_SCENARIO_MT);
         is_scenario = lua_rawequal(L, -1, -2);
     }
     if (!is_scenario) {
         snprintf(err, errlen,
-                 "%s: the scenario file must end with 'return scenario{ ... }'",
-                 file);
+                 "%s:%d: the scenario file must end with 'return scenario{ "
+                 "... }' (it returned %s)",
+                 file, last > 0 ? last : 1, returned(L, sc));
         goto fail;
     }
     lua_settop(L, sc);
-    if (build_plan(L, sc, &s->plan, ov, err, errlen) < 0) {
+    lua_getfield(L, sc, "__where");
+    if (lua_type(L, -1) == LUA_TSTRING)
+        snprintf(where, sizeof(where), "%s", lua_tostring(L, -1));
+    lua_pop(L, 1);
+    /* Checked again and built under lua_pcall: the table may have been
+     * changed after scenario{} returned it, and no Lua error may escape. */
+    struct build_call c = {&s->plan, ov, err, errlen, 0};
+    lua_pushcfunction(L, build_protected);
+    lua_pushvalue(L, sc);
+    lua_pushlightuserdata(L, &c);
+    if (lua_pcall(L, 2, 0, 1) != LUA_OK) {
+        take_error(L, where, err, errlen);
+        goto fail;
+    }
+    if (c.rc < 0) {
         if (!err[0])
-            snprintf(err, errlen, "%s: out of memory", file);
+            snprintf(err, errlen, "%sout of memory", where);
         goto fail;
     }
     lua_settop(L, 0);
     return s;
 fail:
+    restore_path(err, errlen, file);
+    ensure_file(err, errlen, file);
     qvr_script_free(s);
     return NULL;
 }

@@ -7,6 +7,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-${TMPDIR:-/tmp}/qvr-bench-ref}
 mkdir -p "$out"
+# shellcheck disable=SC2046 # pkg-config output is meant to split
 gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror \
     "$here/curl_poll.c" -o "$out/curl_poll" $(pkg-config --cflags --libs libcurl)
 echo "$out"

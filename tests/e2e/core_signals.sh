@@ -28,6 +28,7 @@ S=$QVR_TMP/a/summary.json
 assert_eq "$(json_get "$S" 'd["interrupted"]')" true "summary says interrupted"
 assert_eq "$(json_get "$S" 'd["exit_code"]')" 130 "exit code in summary"
 req=$(json_get "$S" 'd["totals"]["requests"]')
+sleep 0.2 # the server flushes its log every 50 ms
 served=$(wc -l < "$DELAY_LOG")
 assert_eq "$req" "$served" "in-flight requests finished and were counted"
 assert_eq "$(json_get "$S" 'd["totals"]["failures"]')" 0 "none counted as failed"

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Latency truth: against a server that answers after exactly 50 ms, the
 # reported p50 is within 0.5 ms and p99 within 2 ms of it at 20 users, and
-# the count equals what the server logged.
+# the count equals what the server logged. The users start 2.5 ms apart
+# (spawn rate 400/s): started together they would stay in lock-step and the
+# fixture, one thread, would answer each burst of 20 one after another.
 source "$(dirname "$0")/lib.sh"
 qvr_tmpdir
 start_delay_server 50ms
 run_qvrrun "$QVR_SRC_DIR/tests/e2e/scenarios/get.lua" --out "$QVR_TMP/r" --quiet \
-    -e QVR_TARGET="http://127.0.0.1:$DELAY_PORT" -e USERS=20 -e DURATION=5s
+    -e QVR_TARGET="http://127.0.0.1:$DELAY_PORT" -e USERS=20 -e DURATION=5s \
+    -e SPAWN=400
 assert_eq "$RC" 0 "run exits 0"
 S=$QVR_TMP/r/summary.json
 req=$(json_get "$S" 'd["totals"]["requests"]')
+sleep 0.2 # the server flushes its log every 50 ms
 served=$(wc -l < "$DELAY_LOG")
 assert_eq "$req" "$served" "requests == lines the server logged"
 # 20 users x 5 s / 50 ms = 2,000 if the generator adds nothing.

@@ -1,3 +1,5 @@
+# shellcheck shell=bash disable=SC2034
+# (SC2034: NGINX_URL, DELAY_URL, RC... are set for the sourcing test.)
 # tests/e2e/lib.sh -- helpers for the end-to-end tests; source it, then:
 #
 #   qvr_tmpdir                      temp dir in $QVR_TMP, cleaned up on EXIT
@@ -160,7 +162,8 @@ start_nginx()
 {
     local extra=${1:-} dir conf user_line="" access attempt cpu=()
     [[ -n "$QVR_TMP" ]] || qvr_tmpdir
-    [[ -x "$QVR_NGINX" ]] || fail "nginx not found at $QVR_NGINX (apt-get install nginx-light)"
+    [[ -x "$QVR_NGINX" ]] ||
+        fail "nginx not found at $QVR_NGINX (apt-get install nginx-light)"
     QVR_NGINX_SEQ=$((QVR_NGINX_SEQ + 1))
     dir=$QVR_TMP/nginx-$QVR_NGINX_SEQ
     mkdir -p "$dir/logs" "$dir/tmp"
@@ -386,7 +389,7 @@ assert_contains()
 {
     [[ -f "$1" ]] || fail "${3:-assert_contains}: no file $1"
     if grep -qF -- "$2" "$1"; then
-        pass "${3:-$1 contains '$2'}"
+        pass "${3:-$1 contains \"$2\"}"
     else
         fail "${3:-assert_contains}: '$2' not in $1"
     fi

@@ -101,8 +101,8 @@ static void test_record(void)
         s.bytes_out = rows[i].out;
         s.connect_us = rows[i].connect;
         s.tls_us = rows[i].tls;
-        struct qvr_stat *n = rows[i].name ? qvr_metrics_name(m, rows[i].name)
-                                          : NULL;
+        struct qvr_stat *n =
+            rows[i].name ? qvr_metrics_name(m, rows[i].name) : NULL;
         qvr_metrics_record(m, rows[i].task, n, &s);
     }
     /* Names in first-seen order, one stat each. */
@@ -159,8 +159,7 @@ static void test_record(void)
     T_EQ_INT(m->tasks[2].requests, 3);
     T_EQ_INT(m->tasks[2].failures, 2);
     T_EQ_INT(m->tasks[2].status[200], 1);
-    T_EQ_INT(m->tasks[0].requests + m->tasks[1].requests +
-                 m->tasks[2].requests,
+    T_EQ_INT(m->tasks[0].requests + m->tasks[1].requests + m->tasks[2].requests,
              9);
     T_NEAR(qvr_hist_value_at(m->tasks[2].resp, 0), 6000, 6);
 
@@ -310,7 +309,7 @@ static void test_checks_and_labels(void)
  * (each reported). */
 static int stat_diff(const struct qvr_stat *a, const struct qvr_stat *b)
 {
-    static const double pct[] = {0,  1,  10, 25,   50,    75,  90,
+    static const double pct[] = {0,  1,  10,   25,    50,     75, 90,
                                  95, 99, 99.9, 99.99, 99.999, 100};
     int d = 0;
 #define SAME(f)                                                                \
@@ -385,8 +384,8 @@ static enum qvr_fail_kind random_fail(int *status)
 static void record_both(struct qvr_metrics *all, struct qvr_metrics *a,
                         struct qvr_metrics *b, int n, int with_labels)
 {
-    static const char *const names[] = {"text", "image", "video", "probe",
-                                        "late_a", "late_b"};
+    static const char *const names[] = {"text",  "image",  "video",
+                                        "probe", "late_a", "late_b"};
     for (int i = 0; i < n; i++) {
         struct qvr_metrics *part = next_rand() % 3 ? a : b;
         int status;
@@ -409,12 +408,10 @@ static void record_both(struct qvr_metrics *all, struct qvr_metrics *a,
         if (strncmp(name, "late", 4) == 0)
             part = b;
         int named = next_rand() % 5 != 0;
-        qvr_metrics_record(all, task, named ? qvr_metrics_name(all, name)
-                                            : NULL,
-                           &s);
-        qvr_metrics_record(part, task, named ? qvr_metrics_name(part, name)
-                                             : NULL,
-                           &s);
+        qvr_metrics_record(all, task,
+                           named ? qvr_metrics_name(all, name) : NULL, &s);
+        qvr_metrics_record(part, task,
+                           named ? qvr_metrics_name(part, name) : NULL, &s);
         if (next_rand() % 4 == 0) {
             int ok = next_rand() % 3 != 0;
             qvr_metrics_check(all, task, qvr_metrics_name(all, name), ok);
@@ -424,16 +421,15 @@ static void record_both(struct qvr_metrics *all, struct qvr_metrics *a,
             char label[32];
             int ok = next_rand() % 2;
             int list = (int)(next_rand() % 2);
-            snprintf(label, sizeof(label), "label %d",
-                     (int)(next_rand() % 40));
+            snprintf(label, sizeof(label), "label %d", (int)(next_rand() % 40));
             qvr_metrics_label(all, list, label, ok);
             qvr_metrics_label(part, list, label, ok);
         }
     }
 }
 
-static const struct qvr_label *find_label(const struct qvr_metrics *m,
-                                          int list, const char *label)
+static const struct qvr_label *find_label(const struct qvr_metrics *m, int list,
+                                          const char *label)
 {
     for (int i = 0; i < m->nlabels[list]; i++)
         if (strcmp(m->labels[list][i].label, label) == 0)
@@ -521,6 +517,7 @@ static void test_add_empty_and_cap(void)
         goto out;
     for (uint64_t v = 1; v <= 1000; v++) {
         struct qvr_sample s = sample(v, 200, QVR_FAIL_NONE);
+        s.method = v < 3 ? NULL : v % 2 ? "POST" : "GET"; /* first one wins */
         qvr_metrics_record(src, 0, qvr_metrics_name(src, v % 2 ? "o" : "e"),
                            &s);
     }
@@ -534,6 +531,8 @@ static void test_add_empty_and_cap(void)
     T_EQ_INT(qvr_hist_value_at(dst->names[1]->resp, 100), 1000);
     T_EQ_INT(dst->names[0]->requests, 500);
     T_EQ_INT(dst->total.status[200], 1000);
+    T_CHECK(dst->names[0]->method && !strcmp(dst->names[0]->method, "POST"));
+    T_CHECK(dst->names[1]->method && !strcmp(dst->names[1]->method, "GET"));
     /* Adding an empty set changes nothing. */
     T_EQ_INT(qvr_metrics_add(dst, other), 0);
     T_EQ_INT(dst->total.requests, 1000);

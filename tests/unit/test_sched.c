@@ -56,8 +56,8 @@ static void test_users_spawn(void)
 {
     static const struct {
         uint64_t num, den;
-    } rates[] = {{1, 1}, {2, 1}, {3, 1}, {7, 1}, {1, 2}, {1, 4},
-                 {3, 2}, {10, 1}, {1000, 1}, {9, 4}};
+    } rates[] = {{1, 1}, {2, 1}, {3, 1},  {7, 1},    {1, 2},
+                 {1, 4}, {3, 2}, {10, 1}, {1000, 1}, {9, 4}};
     const int count = 10;
     for (size_t r = 0; r < QVR_ARRAY_LEN(rates); r++) {
         double rate = (double)rates[r].num / (double)rates[r].den;
@@ -229,8 +229,7 @@ static long walk_changes(const struct qvr_load *l, const char *what)
                             "%s: t=%llu users %d, next_change %llu, users "
                             "before it %d, at it %d",
                             what, (unsigned long long)t, before,
-                            (unsigned long long)c,
-                            qvr_sched_users_at(l, c - 1),
+                            (unsigned long long)c, qvr_sched_users_at(l, c - 1),
                             qvr_sched_users_at(l, c));
             if (c <= t)
                 break;
@@ -266,8 +265,7 @@ static void random_consistency(const struct qvr_load *l, const char *what)
             }
         } else {
             for (int j = 0; j < 8 && ok; j++)
-                ok = qvr_sched_users_at(l, t + next_rand() % (4 * end)) ==
-                     now;
+                ok = qvr_sched_users_at(l, t + next_rand() % (4 * end)) == now;
         }
         if (!ok && bad++ < 5)
             T_CHECK_MSG(0, "%s: t=%llu users %d next_change %llu", what,
@@ -301,8 +299,7 @@ static void test_ramp_consistency(void)
         {"late", 4, {5 * SEC, 2 * SEC, SEC, 2 * SEC}, {0, 4, 4, 1}, 4 + 3, 4},
     };
     for (size_t i = 0; i < QVR_ARRAY_LEN(plans); i++) {
-        struct qvr_load l = ramp_load(plans[i].n, plans[i].dur,
-                                      plans[i].users);
+        struct qvr_load l = ramp_load(plans[i].n, plans[i].dur, plans[i].users);
         uint64_t sum = 0;
         for (int s = 0; s < plans[i].n; s++)
             sum += plans[i].dur[s];

@@ -4,6 +4,7 @@ return scenario {
   name = "get",
   target = env("QVR_TARGET"),
   load = users { count = tonumber(env("USERS", "20")),
+                 spawn_rate = tonumber(env("SPAWN", "1000000")),
                  duration = env("DURATION", "5s") },
   wait = constant(tonumber(env("WAIT", "0"))),
   grace = env("GRACE", "10s"),

@@ -1,0 +1,571 @@
+/* plot.c -- chart data files and gnuplot as a child process (see plot.h).
+ *
+ * The C side does the arithmetic (trend line, percentile spectrum) and
+ * writes plain columns; the templates in plots/ only draw. gnuplot gets
+ * stdin and stdout on /dev/null and its stderr on a pipe, is given a minute
+ * and is killed (by its pid) after that. */
+#include "plot.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "log.h"
+#include "qvr.h"
+#include "report.h"
+
+extern char **environ;
+
+#define GNUPLOT_TIMEOUT_MS 60000
+
+/* ---- where things are ---- */
+
+static int is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* The directory holding latency.gp and friends, into out. 0 or -1. */
+static int plots_dir(char *out, size_t len)
+{
+    char probe[PATH_MAX + 32];
+    const char *env = getenv("QVR_PLOTS_DIR");
+    if (env && *env) {
+        snprintf(out, len, "%s", env);
+        snprintf(probe, sizeof(probe), "%s/latency.gp", out);
+        return is_file(probe) ? 0 : -1;
+    }
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = 0;
+            snprintf(out, len, "%s/../plots", exe);
+            snprintf(probe, sizeof(probe), "%s/latency.gp", out);
+            if (is_file(probe))
+                return 0;
+        }
+    }
+#ifdef QVR_SOURCE_DIR
+    snprintf(out, len, "%s/plots", QVR_SOURCE_DIR);
+    snprintf(probe, sizeof(probe), "%s/latency.gp", out);
+    if (is_file(probe))
+        return 0;
+#endif
+    return -1;
+}
+
+/* The gnuplot executable (a path), into out. 0 or -1 when not found. */
+static int find_gnuplot(char *out, size_t len)
+{
+    const char *name = getenv("QVR_GNUPLOT");
+    if (!name || !*name)
+        name = "gnuplot";
+    if (strchr(name, '/')) {
+        snprintf(out, len, "%s", name);
+        return access(out, X_OK) == 0 && is_file(out) ? 0 : -1;
+    }
+    const char *path = getenv("PATH");
+    if (!path || !*path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    while (*path) {
+        const char *colon = strchr(path, ':');
+        size_t l = colon ? (size_t)(colon - path) : strlen(path);
+        if (l)
+            snprintf(out, len, "%.*s/%s", (int)l, path, name);
+        else
+            snprintf(out, len, "./%s", name);
+        if (access(out, X_OK) == 0 && is_file(out))
+            return 0;
+        path += l + (colon ? 1 : 0);
+    }
+    return -1;
+}
+
+/* ---- running gnuplot ---- */
+
+/* Appends name='value' to a -e command line; gnuplot's single-quoted
+ * strings double a quote and take everything else as it is. */
+static void gp_str(struct qvr_buf *b, const char *name, const char *value)
+{
+    qvr_buf_printf(b, "%s='", name);
+    for (const char *c = value; *c; c++) {
+        if (*c == '\'')
+            qvr_buf_append(b, "''", 2);
+        else if ((unsigned char)*c < 0x20)
+            qvr_buf_append(b, " ", 1);
+        else
+            qvr_buf_append(b, c, 1);
+    }
+    qvr_buf_append(b, "'; ", 3);
+}
+
+static void gp_num(struct qvr_buf *b, const char *name, double v)
+{
+    qvr_buf_printf(b, "%s=%.17g; ", name, v);
+}
+
+/* Runs gnuplot -e vars template and renames outdir/.name.tmp to
+ * outdir/name when it succeeds. Returns 0 or -1 (a warning was printed). */
+static int run_gnuplot(const char *gnuplot, const char *tmpl,
+                       const char *dir, const char *png, struct qvr_buf *vars)
+{
+    char tmp[4200], final[4200];
+    snprintf(tmp, sizeof(tmp), "%s/.%s.%ld.tmp", dir, png, (long)getpid());
+    snprintf(final, sizeof(final), "%s/%s", dir, png);
+    gp_str(vars, "outfile", tmp);
+    if (vars->truncated || !vars->data)
+        return -1;
+
+    int pfd[2] = {-1, -1}, ok = 0;
+    pid_t pid = -1;
+    posix_spawn_file_actions_t fa;
+    if (pipe2(pfd, O_CLOEXEC) < 0) {
+        qvr_warn("%s not drawn: pipe: %s", png, strerror(errno));
+        return -1;
+    }
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
+    char *argv[] = {(char *)"gnuplot", (char *)"-e", vars->data,
+                    (char *)tmpl, NULL};
+    int rc = posix_spawn(&pid, gnuplot, &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(pfd[1]);
+    if (rc != 0) {
+        close(pfd[0]);
+        qvr_warn("%s not drawn: cannot start %s: %s", png, gnuplot,
+                 strerror(rc));
+        return -1;
+    }
+
+    /* Collect its complaints (the first KiB) until it closes stderr or
+     * runs out of time. */
+    char msg[1024];
+    size_t mlen = 0;
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int timed_out = 0;
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long el = (now.tv_sec - t0.tv_sec) * 1000 +
+                  (now.tv_nsec - t0.tv_nsec) / 1000000;
+        if (el >= GNUPLOT_TIMEOUT_MS) {
+            timed_out = 1;
+            kill(pid, SIGKILL);
+            break;
+        }
+        struct pollfd p = {.fd = pfd[0], .events = POLLIN};
+        int pr = poll(&p, 1, (int)(GNUPLOT_TIMEOUT_MS - el));
+        if (pr < 0 && errno == EINTR)
+            continue;
+        if (pr <= 0)
+            continue;
+        char chunk[512];
+        ssize_t n = read(pfd[0], chunk, sizeof(chunk));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        size_t take = (size_t)n < sizeof(msg) - 1 - mlen
+                          ? (size_t)n
+                          : sizeof(msg) - 1 - mlen;
+        memcpy(msg + mlen, chunk, take);
+        mlen += take;
+    }
+    close(pfd[0]);
+    msg[mlen] = 0;
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (timed_out) {
+        qvr_warn("%s not drawn: gnuplot took longer than %d s", png,
+                 GNUPLOT_TIMEOUT_MS / 1000);
+    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        /* gnuplot's message: the line that says what went wrong. */
+        char *line = msg;
+        while (*line == '\n' || *line == ' ')
+            line++;
+        char *e = strstr(line, "\n\n");
+        if (e)
+            *e = 0;
+        for (char *c = line; *c; c++)
+            if (*c == '\n')
+                *c = ' ';
+        qvr_warn("%s not drawn: gnuplot failed: %.300s", png,
+                 *line ? line : "(no message)");
+    } else if (!is_file(tmp)) {
+        qvr_warn("%s not drawn: gnuplot wrote nothing", png);
+    } else if (rename(tmp, final) < 0) {
+        qvr_warn("%s not drawn: rename: %s", png, strerror(errno));
+    } else {
+        ok = 1;
+    }
+    if (!ok)
+        unlink(tmp);
+    return ok ? 0 : -1;
+}
+
+/* ---- the data files ---- */
+
+static void put_num(struct qvr_buf *b, double v, int last)
+{
+    if (isnan(v))
+        qvr_buf_printf(b, "NaN%c", last ? '\n' : ' ');
+    else
+        qvr_buf_printf(b, "%.6g%c", v, last ? '\n' : ' ');
+}
+
+int qvr_plot_p99_trend(const struct qvr_rdir *rd, int *first, int *last,
+                       double *a, double *b)
+{
+    int n = rd->nwin, maxu = 0;
+    double full = 0;
+    if (n < 2)
+        return -1;
+    /* The typical window length: the largest (the last may be short). */
+    for (int i = 0; i < n; i++) {
+        if (rd->win[i].len_s > full)
+            full = rd->win[i].len_s;
+        if (rd->win[i].users > maxu)
+            maxu = rd->win[i].users;
+    }
+    int from = 0, at_max = 0;
+    for (int i = 0; i < n; i++)
+        at_max += rd->win[i].users == maxu;
+    if (maxu > 0 && at_max >= 2)
+        while (from < n && rd->win[from].users != maxu)
+            from++;
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    int k = 0, lo = -1, hi = -1;
+    for (int i = from; i < n; i++) {
+        const struct qvr_rwin *w = &rd->win[i];
+        if (!w->requests || w->len_s < 0.5 * full)
+            continue;
+        sx += w->end_s;
+        sy += w->p99_ms;
+        sxx += w->end_s * w->end_s;
+        sxy += w->end_s * w->p99_ms;
+        if (lo < 0)
+            lo = i;
+        hi = i;
+        k++;
+    }
+    double d = k * sxx - sx * sx;
+    if (k < 2 || !(fabs(d) > 0))
+        return -1;
+    *b = (k * sxy - sx * sy) / d;
+    *a = (sy - *b * sx) / k;
+    *first = lo;
+    *last = hi;
+    return 0;
+}
+
+static int latency_dat(const struct qvr_rdir *rd, struct qvr_buf *b,
+                       char *label, size_t llen)
+{
+    int lo = -1, hi = -1;
+    double a = 0, sl = 0;
+    int has_trend = qvr_plot_p99_trend(rd, &lo, &hi, &a, &sl) == 0;
+    qvr_buf_printf(b, "# qvrrun %s/latency.png: response time per window "
+                      "(timeseries.csv)\n"
+                      "# time_s p50_ms p90_ms p99_ms max_ms p99_trend_ms\n",
+                   rd->dir);
+    for (int i = 0; i < rd->nwin; i++) {
+        const struct qvr_rwin *w = &rd->win[i];
+        double nan = NAN;
+        int some = w->requests > 0;
+        put_num(b, w->end_s, 0);
+        put_num(b, some ? w->p50_ms : nan, 0);
+        put_num(b, some ? w->p90_ms : nan, 0);
+        put_num(b, some ? w->p99_ms : nan, 0);
+        put_num(b, some ? w->max_ms : nan, 0);
+        put_num(b, has_trend && i >= lo && i <= hi ? a + sl * w->end_s : nan,
+                1);
+    }
+    if (has_trend) {
+        double y0 = a + sl * rd->win[lo].end_s, y1 = a + sl * rd->win[hi].end_s;
+        if (y0 > 0)
+            snprintf(label, llen, "P99 trend (least squares): %+.1f%% "
+                                  "(%.3g -> %.3g ms)",
+                     (y1 - y0) / y0 * 100.0, y0, y1);
+        else
+            snprintf(label, llen, "P99 trend (least squares): %.3g -> %.3g "
+                                  "ms",
+                     y0, y1);
+    } else {
+        snprintf(label, llen, "P99 trend (too few windows)");
+    }
+    return b->truncated ? QVR_ENOMEM : 0;
+}
+
+static int throughput_dat(const struct qvr_rdir *rd, struct qvr_buf *b)
+{
+    qvr_buf_printf(b, "# qvrrun %s/throughput.png: per window "
+                      "(timeseries.csv)\n"
+                      "# time_s rps failures_per_s users\n",
+                   rd->dir);
+    for (int i = 0; i < rd->nwin; i++) {
+        const struct qvr_rwin *w = &rd->win[i];
+        put_num(b, w->end_s, 0);
+        put_num(b, w->rps, 0);
+        put_num(b, w->len_s > 0 ? (double)w->failures / w->len_s : 0, 0);
+        put_num(b, w->users, 1);
+    }
+    return b->truncated ? QVR_ENOMEM : 0;
+}
+
+/* One block per series (all requests first): percentile, 1/(1-p) and the
+ * latency there, 20 points per decade of 1/(1-p) up to the number of
+ * requests, where the max is drawn. *xmax: the widest x; *spread: the
+ * largest max/p50. */
+static int distribution_dat(const struct qvr_rdir *rd, struct qvr_buf *b,
+                            int *nblocks, double *xmax, double *spread)
+{
+    *nblocks = 0;
+    *xmax = 10;
+    *spread = 1;
+    qvr_buf_printf(b, "# qvrrun %s/distribution.png: HDR percentile "
+                      "spectrum per series (summary histograms)\n"
+                      "# one block per series: percentile "
+                      "one_over_1_minus_p latency_ms\n",
+                   rd->dir);
+    for (int i = 0; i < rd->nseries; i++) {
+        const struct qvr_rseries *s = &rd->series[i];
+        if (!s->h || !s->h->total)
+            continue;
+        double n = (double)s->h->total, top = n < 1e7 ? n : 1e7;
+        if (*nblocks)
+            qvr_buf_printf(b, "\n\n");
+        qvr_buf_printf(b, "\"");
+        const char *nm = s->name ? s->name : "all requests";
+        for (const char *c = nm; *c; c++)
+            qvr_buf_printf(b, "%c", *c == '"' || (unsigned char)*c < 0x20
+                                        ? '\''
+                                        : *c);
+        qvr_buf_printf(b, "%s\"\n", s->name ? "" : " (total)");
+        for (int k = 0;; k++) {
+            double x = pow(10.0, k / 20.0);
+            if (x >= top)
+                break;
+            double p = 100.0 * (1.0 - 1.0 / x);
+            qvr_buf_printf(b, "%.6f %.6g %.6g\n", p, x,
+                           qvr_rseries_pct_ms(s, p));
+        }
+        qvr_buf_printf(b, "100 %.6g %.6g\n", top < 2 ? 2 : top,
+                       qvr_rseries_pct_ms(s, 100));
+        if ((top < 2 ? 2 : top) > *xmax)
+            *xmax = top < 2 ? 2 : top;
+        double p50 = qvr_rseries_pct_ms(s, 50);
+        if (p50 > 0 && qvr_rseries_pct_ms(s, 100) / p50 > *spread)
+            *spread = qvr_rseries_pct_ms(s, 100) / p50;
+        (*nblocks)++;
+    }
+    return b->truncated ? QVR_ENOMEM : 0;
+}
+
+static int steps_dat(const struct qvr_rdir *rd, struct qvr_buf *b,
+                     double *kneex)
+{
+    *kneex = NAN;
+    qvr_buf_printf(b, "# qvrrun %s/steps.png: one row per step "
+                      "(steps.csv)\n"
+                      "# %s rps p99_ms error_rate knee\n",
+                   rd->dir, rd->steps_x);
+    for (int i = 0; i < rd->nsteps; i++) {
+        const struct qvr_rstep *s = &rd->steps[i];
+        qvr_buf_printf(b, "%.6g %.6g %.6g %.6g %d\n", s->x, s->rps,
+                       s->p99_ms, s->error_rate, s->knee);
+        if (s->knee && isnan(*kneex))
+            *kneex = s->x;
+    }
+    return b->truncated ? QVR_ENOMEM : 0;
+}
+
+/* ---- the charts ---- */
+
+static int write_dat(const struct qvr_rdir *rd, const char *name,
+                     const struct qvr_buf *b, char *err, unsigned long errlen)
+{
+    return qvr_report_write_file(rd->dir, name, b->data ? b->data : "",
+                                 b->len, err, errlen);
+}
+
+/* Time axis: seconds, minutes past 20 min, hours past 3 h. */
+static void time_axis(const struct qvr_rdir *rd, double *div,
+                      const char **unit)
+{
+    double end = rd->nwin ? rd->win[rd->nwin - 1].end_s : 0;
+    *div = 1;
+    *unit = "s";
+    if (end > 3 * 3600) {
+        *div = 3600;
+        *unit = "h";
+    } else if (end > 1200) {
+        *div = 60;
+        *unit = "min";
+    }
+}
+
+static double window_len(const struct qvr_rdir *rd)
+{
+    double full = 0;
+    for (int i = 0; i < rd->nwin; i++)
+        if (rd->win[i].len_s > full)
+            full = rd->win[i].len_s;
+    return full;
+}
+
+int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
+                    unsigned long errlen)
+{
+    struct qvr_buf b, v;
+    char label[160], title[512], tmpl[PATH_MAX + 32], pdir[PATH_MAX],
+        gnuplot[PATH_MAX + 32], path[PATH_MAX + 64];
+    int rc, nblocks;
+    double xmax, spread, kneex, tdiv;
+    const char *tunit;
+    qvr_buf_init(&b, 0);
+    qvr_buf_init(&v, 0);
+
+    rc = latency_dat(rd, &b, label, sizeof(label));
+    if (rc == 0)
+        rc = write_dat(rd, "plot-latency.dat", &b, err, errlen);
+    qvr_buf_reset(&b);
+    if (rc == 0)
+        rc = throughput_dat(rd, &b);
+    if (rc == 0)
+        rc = write_dat(rd, "plot-throughput.dat", &b, err, errlen);
+    qvr_buf_reset(&b);
+    if (rc == 0)
+        rc = distribution_dat(rd, &b, &nblocks, &xmax, &spread);
+    if (rc == 0)
+        rc = write_dat(rd, "plot-distribution.dat", &b, err, errlen);
+    qvr_buf_reset(&b);
+    if (rc == 0 && rd->nsteps) {
+        rc = steps_dat(rd, &b, &kneex);
+        if (rc == 0)
+            rc = write_dat(rd, "plot-steps.dat", &b, err, errlen);
+    }
+    if (rc < 0) {
+        if (rc == QVR_ENOMEM)
+            snprintf(err, errlen, "out of memory writing plot data in %s",
+                     rd->dir);
+        goto fail;
+    }
+
+    if (find_gnuplot(gnuplot, sizeof(gnuplot)) < 0) {
+        if (!quiet)
+            qvr_info("charts skipped: gnuplot not found");
+        goto fail;
+    }
+    if (plots_dir(pdir, sizeof(pdir)) < 0) {
+        if (!quiet)
+            qvr_info("charts skipped: gnuplot templates not found (set "
+                     "QVR_PLOTS_DIR to the plots/ directory)");
+        goto fail;
+    }
+    const char *sc = rd->scenario[0] ? rd->scenario : "qvrrun";
+    time_axis(rd, &tdiv, &tunit);
+    double wl = window_len(rd);
+
+    if (rd->nwin > 0) {
+        snprintf(path, sizeof(path), "%s/plot-latency.dat", rd->dir);
+        snprintf(tmpl, sizeof(tmpl), "%s/latency.gp", pdir);
+        snprintf(title, sizeof(title),
+                 "%s: response time per %.3g s window (from the intended "
+                 "start)",
+                 sc, wl);
+        qvr_buf_reset(&v);
+        gp_str(&v, "datafile", path);
+        gp_str(&v, "charttitle", title);
+        gp_str(&v, "xunit", tunit);
+        gp_num(&v, "xdiv", tdiv);
+        gp_str(&v, "trendlabel", label);
+        run_gnuplot(gnuplot, tmpl, rd->dir, "latency.png", &v);
+
+        snprintf(path, sizeof(path), "%s/plot-throughput.dat", rd->dir);
+        snprintf(tmpl, sizeof(tmpl), "%s/throughput.gp", pdir);
+        snprintf(title, sizeof(title),
+                 "%s: throughput and failures per %.3g s window", sc, wl);
+        qvr_buf_reset(&v);
+        gp_str(&v, "datafile", path);
+        gp_str(&v, "charttitle", title);
+        gp_str(&v, "xunit", tunit);
+        gp_num(&v, "xdiv", tdiv);
+        run_gnuplot(gnuplot, tmpl, rd->dir, "throughput.png", &v);
+    } else if (!quiet) {
+        qvr_info("latency and throughput charts skipped: no windows in "
+                 "timeseries.csv");
+    }
+
+    if (nblocks > 0) {
+        const struct qvr_rseries *t = &rd->series[0];
+        snprintf(path, sizeof(path), "%s/plot-distribution.dat", rd->dir);
+        snprintf(tmpl, sizeof(tmpl), "%s/distribution.gp", pdir);
+        snprintf(title, sizeof(title),
+                 "%s: response time by percentile (%llu requests, whole "
+                 "run)",
+                 sc, t->h ? (unsigned long long)t->h->total : 0ULL);
+        qvr_buf_reset(&v);
+        gp_str(&v, "datafile", path);
+        gp_str(&v, "charttitle", title);
+        gp_num(&v, "nseries", nblocks);
+        gp_num(&v, "xmax", xmax);
+        gp_num(&v, "logy", spread > 50);
+        run_gnuplot(gnuplot, tmpl, rd->dir, "distribution.png", &v);
+    }
+
+    if (rd->nsteps > 0) {
+        double lo = INFINITY, hi = 0;
+        for (int i = 0; i < rd->nsteps; i++) {
+            lo = rd->steps[i].x < lo ? rd->steps[i].x : lo;
+            hi = rd->steps[i].x > hi ? rd->steps[i].x : hi;
+        }
+        char xl[128], kl[160];
+        if (strcmp(rd->steps_x, "users") == 0)
+            snprintf(xl, sizeof(xl), "concurrent users");
+        else if (strcmp(rd->steps_x, "rate") == 0)
+            snprintf(xl, sizeof(xl), "offered arrival rate (requests/s)");
+        else
+            snprintf(xl, sizeof(xl), "%s (payload variable)", rd->steps_x);
+        snprintf(kl, sizeof(kl), "knee: %.6g %s", kneex,
+                 strcmp(rd->steps_x, "rate") == 0 ? "req/s" : rd->steps_x);
+        snprintf(path, sizeof(path), "%s/plot-steps.dat", rd->dir);
+        snprintf(tmpl, sizeof(tmpl), "%s/steps.gp", pdir);
+        snprintf(title, sizeof(title),
+                 "%s: throughput and P99 per step (%d steps)", sc,
+                 rd->nsteps);
+        qvr_buf_reset(&v);
+        gp_str(&v, "datafile", path);
+        gp_str(&v, "charttitle", title);
+        gp_str(&v, "xlabeltext", xl);
+        gp_num(&v, "logx", lo > 0 && hi / lo >= 8);
+        gp_num(&v, "hasknee", !isnan(kneex));
+        gp_num(&v, "kneex", isnan(kneex) ? 0 : kneex);
+        gp_str(&v, "kneelabel", kl);
+        run_gnuplot(gnuplot, tmpl, rd->dir, "steps.png", &v);
+    }
+    rc = 0;
+fail:
+    qvr_buf_free(&b);
+    qvr_buf_free(&v);
+    return rc;
+}

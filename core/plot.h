@@ -1,0 +1,34 @@
+/* plot.h -- the PNG charts of a result directory, drawn by gnuplot.
+ *
+ * For each chart the data gnuplot reads is written into the result
+ * directory first (plot-latency.dat, plot-throughput.dat,
+ * plot-distribution.dat, plot-steps.dat: whitespace-separated columns with
+ * a commented header), then gnuplot runs as a child process on the chart's
+ * template (plots/<chart>.gp) with the file names and titles passed as -e
+ * variables. Templates are looked up in $QVR_PLOTS_DIR, else
+ * <directory of the executable>/../plots, else QVR_SOURCE_DIR/plots when
+ * that was compiled in. gnuplot is $QVR_GNUPLOT or `gnuplot` on PATH. */
+#ifndef QVR_PLOT_H
+#define QVR_PLOT_H
+
+#include "render.h"
+
+/* Writes the plot data files and renders latency.png, throughput.png,
+ * distribution.png and, when the directory holds steps.csv, steps.png
+ * (pngcairo, 1200x600) into rd->dir; each PNG is written under a temporary
+ * name and renamed into place. A missing gnuplot or missing templates is
+ * one note on stderr ("charts skipped: gnuplot not found"; none when quiet)
+ * and not an error; a chart gnuplot fails on is a warning. Returns 0, or
+ * QVR_EIO / QVR_ENOMEM with err set when a data file cannot be written. */
+int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
+                    unsigned long errlen);
+
+/* The least-squares line through the P99 of the run's steady windows (the
+ * ones with requests, of full length, from the first at the most users
+ * on): sets *first and *last to the window range used and *a, *b to the
+ * line p99 = a + b * end_s. Returns 0, or -1 when fewer than 2 windows
+ * qualify. */
+int qvr_plot_p99_trend(const struct qvr_rdir *rd, int *first, int *last,
+                       double *a, double *b);
+
+#endif

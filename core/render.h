@@ -1,0 +1,132 @@
+/* render.h -- everything people read that is made from a result directory
+ * alone: the charts (plot.c), Locust's CSV files (locust.c), the JUnit
+ * report (junit.c), and `qvrrun report DIR`, which also recomputes
+ * summary.json's percentiles from latency.hlog.
+ *
+ * A result directory is read, never trusted: summary.json (cJSON),
+ * timeseries.csv (columns found by header name), latency.hlog (HdrHistogram
+ * interval log v1.3) and, for step loads, steps.csv. The loaded form below
+ * is shared by the writers; memory is bounded by the number of windows times
+ * a few numbers, never by the number of requests (histograms are decoded one
+ * window at a time and folded into one cumulative histogram per series). */
+#ifndef QVR_RENDER_H
+#define QVR_RENDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hist.h"
+
+struct cJSON;
+
+struct qvr_render_opts {
+    const char *csv_prefix; /* Locust CSV files PREFIX_*.csv; NULL: none */
+    const char *junit_file; /* JUnit XML report path; NULL: none */
+    int no_plots;           /* write no charts (and no plot data) */
+    int quiet;              /* no notes on stderr */
+    int recompute;          /* rewrite summary.json's percentiles from
+                               latency.hlog (`qvrrun report`) */
+};
+
+/* The percentiles Locust writes, in its column order (100% is the max). */
+#define QVR_RENDER_NPCT 11
+extern const double qvr_render_pcts[QVR_RENDER_NPCT];
+
+/* One results window: a row of timeseries.csv joined with the untagged
+ * line of latency.hlog that covers the same time. */
+struct qvr_rwin {
+    double end_s;          /* window end, seconds since the start */
+    double len_s;          /* window length */
+    double wall_s;         /* window end, Unix seconds */
+    int users;             /* users running at the end of the window */
+    uint64_t requests, failures;
+    double rps;            /* requests / len_s */
+    double p50_ms, p90_ms, p99_ms, max_ms; /* as timeseries.csv has them */
+    int has_hist;          /* pct_ms and cum_* come from latency.hlog */
+    double pct_ms[QVR_RENDER_NPCT]; /* this window's own percentiles */
+    uint64_t cum_requests, cum_failures;   /* since the start */
+    double cum_p50_ms, cum_mean_ms, cum_min_ms, cum_max_ms;
+};
+
+/* One latency series of the summary: the totals, then each request name. */
+struct qvr_rseries {
+    const char *name;      /* request name (borrowed from summary); NULL for
+                              the totals */
+    struct cJSON *obj;     /* its entry in summary.json (borrowed) */
+    struct qvr_hist *h;    /* cumulative response time (owned), or NULL */
+    uint64_t max_us;       /* exact max from the log or summary, 0: none */
+    int from_hlog;         /* h is the sum of the series' latency.hlog
+                              windows (else the summary's histogram_us) */
+    int tag_clash;         /* another name maps to the same hlog tag */
+};
+
+/* One row of steps.csv. */
+struct qvr_rstep {
+    double x;              /* users, rate or the varied variable */
+    double users, rate;    /* planned users (closed) or rate (open) */
+    double rps, p99_ms, error_rate;
+    int knee;              /* the note says "knee" */
+};
+
+/* A loaded result directory. */
+struct qvr_rdir {
+    const char *dir;           /* borrowed */
+    struct cJSON *summary;     /* parsed summary.json (owned) */
+    const char *scenario;      /* borrowed from summary; "" if absent */
+    double duration_s;
+    struct qvr_rwin *win;      /* nwin windows in time order (owned) */
+    int nwin;
+    int has_hlog;              /* latency.hlog was read */
+    double hlog_start;         /* its StartTime, Unix seconds */
+    struct qvr_rseries *series;/* nseries: [0] totals, then names (owned) */
+    int nseries;
+    struct qvr_rstep *steps;   /* nsteps rows of steps.csv, or NULL */
+    int nsteps;
+    char steps_x[64];          /* what steps[].x is: "users", "rate", ... */
+};
+
+/* Renders a result directory: charts (unless o->no_plots), Locust CSV
+ * files when o->csv_prefix is set (PREFIX_stats.csv etc., the prefix a path
+ * relative to the current directory), a JUnit report when o->junit_file is
+ * set, and with o->recompute the percentiles of summary.json's totals and
+ * names recomputed from latency.hlog (every other key kept). Every file is
+ * written atomically. When gnuplot is missing the plot data is still
+ * written and one note says the charts were skipped (not an error).
+ * Returns 0, or a negative enum qvr_err with a one-line message naming the
+ * file in err: QVR_ENOTFOUND / QVR_EINVAL when an input file is missing or
+ * corrupt, QVR_EIO when a file cannot be written, QVR_ENOMEM. */
+int qvr_render(const char *dir, const struct qvr_render_opts *o, char *err,
+               unsigned long errlen);
+
+/* `qvrrun report RESULT_DIR [--csv PREFIX] [--junit FILE] [--no-plots]
+ * [--quiet]`: argv holds the arguments after "report". Returns the exit
+ * code: 0, 2 for a bad flag or a missing directory (one line naming it),
+ * 3 for an unreadable or corrupt file (naming it) or a failed write. */
+int qvr_report_cmd(int argc, char **argv);
+
+/* Loads dir into *rd (zeroed first). recompute selects whether the totals'
+ * and names' histograms are rebuilt from latency.hlog (which must then
+ * exist) or taken from summary.json's histogram_us. The caller releases
+ * *rd with qvr_rdir_free, also after a failure. Returns 0 or a negative
+ * enum qvr_err with err naming the file. */
+int qvr_rdir_load(struct qvr_rdir *rd, const char *dir, int recompute,
+                  char *err, unsigned long errlen);
+
+/* Releases what qvr_rdir_load allocated; safe on a zeroed struct. */
+void qvr_rdir_free(struct qvr_rdir *rd);
+
+/* Writes data to path (a file name relative to the current directory, or
+ * absolute) atomically through qvr_report_write_file. Returns 0 or a
+ * negative enum qvr_err with err naming the file. */
+int qvr_render_write_path(const char *path, const char *data, size_t len,
+                          char *err, unsigned long errlen);
+
+/* Formats a time in milliseconds with 3 significant digits and no exponent
+ * ("0.148", "70.0", "1230", "0"). Returns buf. */
+char *qvr_render_fmt_ms(double ms, char *buf, unsigned long len);
+
+/* The latency in milliseconds of series s at percentile p (0..100); the
+ * max when p >= 100. 0 when the series has no histogram or is empty. */
+double qvr_rseries_pct_ms(const struct qvr_rseries *s, double p);
+
+#endif

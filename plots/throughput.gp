@@ -1,0 +1,26 @@
+# throughput.gp -- requests and failures per second in each results
+# window, with the number of running users on the right-hand axis.
+#
+# Set by qvrrun with -e: datafile, outfile, charttitle, xunit, xdiv.
+# datafile columns: time_s rps failures_per_s users.
+set terminal pngcairo size 1200,600 noenhanced font "Sans,11"
+set output outfile
+set title charttitle font "Sans,13"
+set xlabel sprintf("time since start (%s)", xunit)
+set ylabel "requests per second"
+set y2label "users running"
+set grid xtics ytics lc rgb "#dddddd"
+set border 11
+set ytics nomirror
+set y2tics
+set format y2 "%g"
+set key top left box opaque samplen 3
+set xrange [0:*]
+set yrange [0:*]
+set y2range [0:*]
+plot datafile using ($1/xdiv):2 with lines lw 2 lc rgb "#1f78b4" \
+         title "requests/s", \
+     '' using ($1/xdiv):3 with lines lw 2 lc rgb "#e31a1c" \
+         title "failures/s", \
+     '' using ($1/xdiv):4 axes x1y2 with steps lw 2 dt 3 lc rgb "#555555" \
+         title "users (right axis)"
