@@ -449,6 +449,21 @@ static int l_sweep(lua_State *L)
     return 1;
 }
 
+/* every{interval = "30s", window = 1000}: monitor probes. */
+static int l_every(lua_State *L)
+{
+    static const char *const keys[] = {"interval", "window", "duration",
+                                       NULL};
+    luaL_checktype(L, 1, LUA_TTABLE);
+    check_keys(L, 1, "every", keys);
+    need_duration(L, 1, "interval", "every", 1);
+    need_duration(L, 1, "duration", "every", 0);
+    whole(L, 1, "window", "every", 0, 1000);
+    set_kind(L, "every");
+    lua_settop(L, 1);
+    return 1;
+}
+
 /* ---- wait functions ------------------------------------------------------- */
 
 static double check_seconds(lua_State *L, int arg, const char *fn)
@@ -501,7 +516,7 @@ static int l_pacing(lua_State *L)
 static const char *const scenario_keys[] = {
     "name",     "target",  "warmup",   "load",     "wait",   "tasks",
     "thresholds", "timeout", "grace",  "max_body", "insecure", "mock",
-    "report",   "slo",     "stop_on", NULL};
+    "report",   "slo",     "stop_on", "collect", "on_alert", NULL};
 
 static void check_type(lua_State *L, int t, const char *field, int type,
                        const char *what)
@@ -588,6 +603,33 @@ static void validate_scenario(lua_State *L)
     check_type(L, 1, "mock", LUA_TTABLE, "scenario");
     check_type(L, 1, "report", LUA_TTABLE, "scenario");
     check_type(L, 1, "slo", LUA_TSTRING, "scenario");
+    check_type(L, 1, "on_alert", LUA_TSTRING, "scenario");
+    if (lua_getfield(L, 1, "collect") != LUA_TNIL) {
+        static const char *const ck[] = {"host", "gpu", "prometheus",
+                                         "headers", NULL};
+        int c = lua_gettop(L);
+        if (lua_type(L, c) != LUA_TTABLE)
+            luaL_error(L, "scenario: 'collect' must be a table");
+        check_keys(L, c, "collect", ck);
+        check_type(L, c, "host", LUA_TBOOLEAN, "collect");
+        check_type(L, c, "gpu", LUA_TSTRING, "collect");
+        check_type(L, c, "prometheus", LUA_TSTRING, "collect");
+        if (lua_getfield(L, c, "headers") != LUA_TNIL) {
+            if (lua_type(L, -1) != LUA_TTABLE)
+                luaL_error(L, "collect: 'headers' must be a list of header "
+                              "names");
+            lua_Integer n = luaL_len(L, -1);
+            for (lua_Integer i = 1; i <= n; i++) {
+                if (lua_rawgeti(L, -1, i) != LUA_TSTRING)
+                    luaL_error(L, "collect: headers[%d] must be a header "
+                                  "name",
+                               (int)i);
+                lua_pop(L, 1);
+            }
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
     if (lua_getfield(L, 1, "stop_on") != LUA_TNIL &&
         (lua_type(L, -1) != LUA_TSTRING ||
          strcmp(lua_tostring(L, -1), "saturation") != 0))
@@ -815,7 +857,8 @@ static const luaL_Reg dsl[] = {
     {"between", l_between},   {"constant", l_constant}, {"pacing", l_pacing},
     {"env", l_env},           {"check", l_check},       {"fail", l_fail},
     {"sleep", l_sleep},       {"log", l_log},           {"rate", l_rate},
-    {"steps", l_steps},       {"sweep", l_sweep},       {NULL, NULL}};
+    {"steps", l_steps},       {"sweep", l_sweep},       {"every", l_every},
+    {NULL, NULL}};
 
 static int open_qvr(lua_State *L)
 {

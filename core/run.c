@@ -755,6 +755,8 @@ static void build_segments(struct run *r)
             r->nsegs = 2;
         }
         break;
+    case QVR_LOAD_EVERY: /* refused before the run (monitor's shape) */
+        break;
     }
 }
 
@@ -1191,6 +1193,13 @@ int qvr_run_main(const struct qvr_run_opts *o)
     r->gate = qvr_gate_new(p->thresh, p->nthresh, p->window_ns);
     if (!r->gate) {
         qvr_error("out of memory");
+        goto out;
+    }
+    if (p->load.kind == QVR_LOAD_EVERY) {
+        qvr_error("%s: every{} is a monitor load: run it with 'qvrrun "
+                  "monitor %s'",
+                  p->file, p->file);
+        code = QVR_EXIT_USAGE;
         goto out;
     }
     if (check_thresholds_supported(r, err, sizeof(err)) < 0) {

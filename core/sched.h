@@ -11,7 +11,8 @@ enum qvr_load_kind {
     QVR_LOAD_RAMP,  /* ramp{ {users=, over=}, {hold=}, ... } */
     QVR_LOAD_RATE,  /* rate{rps, duration, max_users, arrival}: open */
     QVR_LOAD_STEPS, /* steps{users=|rps=|vary=, hold, settle} */
-    QVR_LOAD_SWEEP  /* sweep{max_rps, rates, hold, slo} */
+    QVR_LOAD_SWEEP, /* sweep{max_rps, rates, hold, slo} */
+    QVR_LOAD_EVERY  /* every{interval, window}: monitor probes */
 };
 
 enum qvr_arrival { QVR_ARRIVAL_CONSTANT, QVR_ARRIVAL_POISSON };
@@ -52,6 +53,8 @@ struct qvr_load {
     double max_rps;            /* SWEEP: 0 = find it with a saturation run */
     int rates;                 /* SWEEP: rates between baseline and max */
     int stop_on_saturation;    /* stop_on = "saturation" */
+    uint64_t interval_ns;      /* EVERY: one probe per interval */
+    int window;                /* EVERY: rolling window, in probes */
 };
 
 /* The gap to the next arrival at rps: exactly 1/rps for constant arrivals,

@@ -217,7 +217,8 @@ static int build_load(lua_State *L, int sc, struct qvr_plan *p,
                          : QVR_ARRIVAL_CONSTANT;
         lua_pop(L, 1);
         if ((ov->users > 0 || ov->spawn_rate > 0) ||
-            (ov->duration_ns > 0 && strcmp(kind, "rate") != 0) ||
+            (ov->duration_ns > 0 && strcmp(kind, "rate") != 0 &&
+             strcmp(kind, "every") != 0) ||
             (ov->rps > 0 && strcmp(kind, "rate") != 0)) {
             rc = fail_at(L, sc, err, errlen,
                          "--users/--spawn-rate apply to users{}, "
@@ -278,6 +279,14 @@ static int build_load(lua_State *L, int sc, struct qvr_plan *p,
                 l->steps[i].users = (int)v;
         }
         lua_pop(L, 1);
+    } else if (strcmp(kind, "every") == 0) {
+        l->kind = QVR_LOAD_EVERY;
+        l->interval_ns = field_duration(L, t, "interval", 30 * QVR_NS_PER_S);
+        l->window = (int)field_number(L, t, "window", 1000);
+        l->duration_ns = ov->duration_ns > 0
+                             ? (uint64_t)ov->duration_ns
+                             : field_duration(L, t, "duration", 0);
+        l->max_users = 1;
     } else if (strcmp(kind, "sweep") == 0) {
         l->kind = QVR_LOAD_SWEEP;
         l->max_rps = field_number(L, t, "max_rps", 0);
@@ -675,6 +684,36 @@ static int build_plan(lua_State *L, int sc, struct qvr_plan *p,
         p->load.stop_on_saturation = lua_isstring(L, -1);
         lua_pop(L, 1);
     }
+    lua_getfield(L, sc, "on_alert");
+    p->on_alert = lua_isstring(L, -1) ? xstrdup(lua_tostring(L, -1)) : NULL;
+    lua_pop(L, 1);
+    if (lua_getfield(L, sc, "collect") == LUA_TTABLE) {
+        int c = lua_gettop(L);
+        lua_getfield(L, c, "host");
+        p->collect_host = lua_toboolean(L, -1);
+        lua_getfield(L, c, "gpu");
+        p->collect_gpu = lua_isstring(L, -1) ? xstrdup(lua_tostring(L, -1))
+                                             : NULL;
+        lua_getfield(L, c, "prometheus");
+        p->collect_prom = lua_isstring(L, -1)
+                              ? xstrdup(lua_tostring(L, -1))
+                              : NULL;
+        lua_pop(L, 3);
+        if (lua_getfield(L, c, "headers") == LUA_TTABLE) {
+            int n = (int)luaL_len(L, -1);
+            p->collect_headers = calloc((size_t)n + 1, sizeof(char *));
+            if (!p->collect_headers)
+                return QVR_ENOMEM;
+            for (int i = 0; i < n; i++) {
+                lua_rawgeti(L, -1, i + 1);
+                p->collect_headers[p->ncollect_headers++] =
+                    xstrdup(lua_tostring(L, -1));
+                lua_pop(L, 1);
+            }
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
     if (lua_getfield(L, sc, "report") == LUA_TTABLE)
         p->window_ns = field_duration(L, -1, "window", QVR_NS_PER_S);
     lua_pop(L, 1);
@@ -873,6 +912,12 @@ void qvr_script_free(struct qvr_script *s)
     free(p->file);
     free(p->name);
     free(p->target);
+    free(p->collect_gpu);
+    free(p->collect_prom);
+    for (int i = 0; i < p->ncollect_headers; i++)
+        free(p->collect_headers[i]);
+    free(p->collect_headers);
+    free(p->on_alert);
     if (s->L)
         lua_close(s->L);
     free(s);

@@ -58,6 +58,13 @@ struct qvr_plan {
     size_t max_body;
     int insecure;
     struct qvr_slo slo;      /* knee, goodput (default p99 < 5s, err < 5%) */
+    /* collect = { host =, gpu =, prometheus =, headers = {...} } */
+    int collect_host;        /* host CPU and memory from /proc */
+    char *collect_gpu;       /* "nvidia-smi" (the command), or NULL */
+    char *collect_prom;      /* target's Prometheus URL, or NULL */
+    int ncollect_headers;
+    char **collect_headers;  /* answer headers recorded as metrics */
+    char *on_alert;          /* monitor: command run on alert changes */
 };
 
 struct qvr_script {
