@@ -1,9 +1,10 @@
 /* plot.c -- chart data files and gnuplot as a child process (see plot.h).
  *
  * The C side does the arithmetic (trend line, percentile spectrum) and
- * writes plain columns; the templates in plots/ only draw. gnuplot gets
- * stdin and stdout on /dev/null and its stderr on a pipe, is given a minute
- * and is killed (by its pid) after that. */
+ * writes plain columns; the templates in plots/ only draw. gnuplot is
+ * forked and exec'd (posix_spawn's header would pull in <sched.h>, which
+ * core/sched.h shadows), gets stdin and stdout on /dev/null and its stderr
+ * on a pipe, is given a minute and is killed (by its pid) after that. */
 #include "plot.h"
 
 #include <cjson/cJSON.h>
@@ -13,7 +14,6 @@
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,25 +134,30 @@ static int run_gnuplot(const char *gnuplot, const char *tmpl,
         return -1;
 
     int pfd[2] = {-1, -1}, ok = 0;
-    pid_t pid = -1;
-    posix_spawn_file_actions_t fa;
     if (pipe2(pfd, O_CLOEXEC) < 0) {
         qvr_warn("%s not drawn: pipe: %s", png, strerror(errno));
         return -1;
     }
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
     char *argv[] = {(char *)"gnuplot", (char *)"-e", vars->data,
                     (char *)tmpl, NULL};
-    int rc = posix_spawn(&pid, gnuplot, &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
+    /* Between fork and exec only async-signal-safe calls: the run may
+     * still have other threads. */
+    pid_t pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+        if (null >= 0) {
+            dup2(null, 0);
+            dup2(null, 1);
+        }
+        dup2(pfd[1], 2);
+        execve(gnuplot, argv, environ);
+        _exit(127);
+    }
     close(pfd[1]);
-    if (rc != 0) {
+    if (pid < 0) {
         close(pfd[0]);
         qvr_warn("%s not drawn: cannot start %s: %s", png, gnuplot,
-                 strerror(rc));
+                 strerror(errno));
         return -1;
     }
 
@@ -233,20 +238,47 @@ static void put_num(struct qvr_buf *b, double v, int last)
         qvr_buf_printf(b, "%.6g%c", v, last ? '\n' : ' ');
 }
 
+/* The typical window length: the median (the first and last windows may
+ * be shorter or longer than the rest). */
+static double window_len(const struct qvr_rdir *rd)
+{
+    int n = rd->nwin;
+    if (n == 0)
+        return 0;
+    double *v = malloc((size_t)n * sizeof(*v));
+    if (!v)
+        return rd->win[0].len_s;
+    for (int i = 0; i < n; i++)
+        v[i] = rd->win[i].len_s;
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            double t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    double m = v[n / 2];
+    free(v);
+    return m;
+}
+
+/* A window of at least half the typical length; a shorter one (the tail
+ * of the run) is kept in the data but not drawn: its rate and percentiles
+ * come from a handful of requests. */
+static int full_window(const struct qvr_rwin *w, double typical)
+{
+    return w->len_s >= 0.5 * typical;
+}
+
 int qvr_plot_p99_trend(const struct qvr_rdir *rd, int *first, int *last,
                        double *a, double *b)
 {
     int n = rd->nwin, maxu = 0;
-    double full = 0;
     if (n < 2)
         return -1;
-    /* The typical window length: the largest (the last may be short). */
-    for (int i = 0; i < n; i++) {
-        if (rd->win[i].len_s > full)
-            full = rd->win[i].len_s;
+    double typical = window_len(rd);
+    for (int i = 0; i < n; i++)
         if (rd->win[i].users > maxu)
             maxu = rd->win[i].users;
-    }
     int from = 0, at_max = 0;
     for (int i = 0; i < n; i++)
         at_max += rd->win[i].users == maxu;
@@ -257,7 +289,7 @@ int qvr_plot_p99_trend(const struct qvr_rdir *rd, int *first, int *last,
     int k = 0, lo = -1, hi = -1;
     for (int i = from; i < n; i++) {
         const struct qvr_rwin *w = &rd->win[i];
-        if (!w->requests || w->len_s < 0.5 * full)
+        if (!w->requests || !full_window(w, typical))
             continue;
         sx += w->end_s;
         sy += w->p99_ms;
@@ -281,12 +313,14 @@ int qvr_plot_p99_trend(const struct qvr_rdir *rd, int *first, int *last,
 static int latency_dat(const struct qvr_rdir *rd, struct qvr_buf *b,
                        char *label, size_t llen)
 {
+    double typical = window_len(rd);
     int lo = -1, hi = -1;
     double a = 0, sl = 0;
     int has_trend = qvr_plot_p99_trend(rd, &lo, &hi, &a, &sl) == 0;
     qvr_buf_printf(b, "# qvrrun %s/latency.png: response time per window "
                       "(timeseries.csv)\n"
-                      "# time_s p50_ms p90_ms p99_ms max_ms p99_trend_ms\n",
+                      "# time_s p50_ms p90_ms p99_ms max_ms p99_trend_ms "
+                      "full (0: a short window, not drawn)\n",
                    rd->dir);
     for (int i = 0; i < rd->nwin; i++) {
         const struct qvr_rwin *w = &rd->win[i];
@@ -298,7 +332,8 @@ static int latency_dat(const struct qvr_rdir *rd, struct qvr_buf *b,
         put_num(b, some ? w->p99_ms : nan, 0);
         put_num(b, some ? w->max_ms : nan, 0);
         put_num(b, has_trend && i >= lo && i <= hi ? a + sl * w->end_s : nan,
-                1);
+                0);
+        put_num(b, full_window(w, typical), 1);
     }
     if (has_trend) {
         double y0 = a + sl * rd->win[lo].end_s, y1 = a + sl * rd->win[hi].end_s;
@@ -318,16 +353,19 @@ static int latency_dat(const struct qvr_rdir *rd, struct qvr_buf *b,
 
 static int throughput_dat(const struct qvr_rdir *rd, struct qvr_buf *b)
 {
+    double typical = window_len(rd);
     qvr_buf_printf(b, "# qvrrun %s/throughput.png: per window "
                       "(timeseries.csv)\n"
-                      "# time_s rps failures_per_s users\n",
+                      "# time_s rps failures_per_s users full (0: a short "
+                      "window, not drawn)\n",
                    rd->dir);
     for (int i = 0; i < rd->nwin; i++) {
         const struct qvr_rwin *w = &rd->win[i];
         put_num(b, w->end_s, 0);
         put_num(b, w->rps, 0);
         put_num(b, w->len_s > 0 ? (double)w->failures / w->len_s : 0, 0);
-        put_num(b, w->users, 1);
+        put_num(b, w->users, 0);
+        put_num(b, full_window(w, typical), 1);
     }
     return b->truncated ? QVR_ENOMEM : 0;
 }
@@ -424,15 +462,6 @@ static void time_axis(const struct qvr_rdir *rd, double *div,
     }
 }
 
-static double window_len(const struct qvr_rdir *rd)
-{
-    double full = 0;
-    for (int i = 0; i < rd->nwin; i++)
-        if (rd->win[i].len_s > full)
-            full = rd->win[i].len_s;
-    return full;
-}
-
 int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
                     unsigned long errlen)
 {
@@ -510,6 +539,11 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
         gp_str(&v, "charttitle", title);
         gp_str(&v, "xunit", tunit);
         gp_num(&v, "xdiv", tdiv);
+        int maxu = 1;
+        for (int i = 0; i < rd->nwin; i++)
+            maxu = rd->win[i].users > maxu ? rd->win[i].users : maxu;
+        gp_num(&v, "usersmax", ceil(maxu * 1.25));
+        gp_num(&v, "usersstep", maxu <= 8 ? 1 : ceil(maxu / 8.0));
         run_gnuplot(gnuplot, tmpl, rd->dir, "throughput.png", &v);
     } else if (!quiet) {
         qvr_info("latency and throughput charts skipped: no windows in "

@@ -282,16 +282,16 @@ fail:
 
 /* ---- latency.hlog ---- */
 
-/* The tag a request name gets in latency.hlog (run.c: spaces, tabs and
- * commas become '_'). */
+/* The tag a request name's lines carry in latency.hlog: "name:" and the
+ * name with spaces, tabs and commas made '_' (as run.c writes them). */
 static void hlog_tag(const char *name, char *out, size_t len)
 {
-    size_t i = 0;
-    for (; name[i] && i + 1 < len; i++)
-        out[i] = (name[i] == ',' || name[i] == ' ' || name[i] == '\t')
-                     ? '_'
-                     : name[i];
-    out[i] = 0;
+    size_t o = (size_t)snprintf(out, len, "name:");
+    for (size_t i = 0; name[i] && o + 1 < len; i++)
+        out[o++] = (name[i] == ',' || name[i] == ' ' || name[i] == '\t')
+                       ? '_'
+                       : name[i];
+    out[o < len ? o : len - 1] = 0;
 }
 
 static struct qvr_rwin *match_window(struct qvr_rdir *rd, int *cursor,

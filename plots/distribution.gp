@@ -18,9 +18,10 @@ set tics nomirror
 set key top left box opaque samplen 3
 set logscale x
 set xrange [1:xmax]
-set xtics ("0%" 1, "50%" 2, "90%" 10, "99%" 100, "99.9%" 1000, \
-           "99.99%" 10000, "99.999%" 100000, "99.9999%" 1000000, \
-           "99.99999%" 10000000)
+# Tic labels are formats too: %% is a percent sign.
+set xtics ("0%%" 1, "50%%" 2, "90%%" 10, "99%%" 100, "99.9%%" 1000, \
+           "99.99%%" 10000, "99.999%%" 100000, "99.9999%%" 1000000, \
+           "99.99999%%" 10000000)
 if (logy) {
     set logscale y
     set ylabel "response time (ms, log scale)"

@@ -3,8 +3,8 @@
 #
 # Set by qvrrun with -e: datafile, outfile, charttitle, xunit, xdiv,
 # trendlabel. datafile columns: time_s p50_ms p90_ms p99_ms max_ms
-# p99_trend_ms (NaN where a window had no requests or the trend is not
-# drawn).
+# p99_trend_ms full (NaN where a window had no requests or the trend is
+# not drawn; full 0 marks a short tail window, kept but not drawn).
 set terminal pngcairo size 1200,600 noenhanced font "Sans,11"
 set output outfile
 set title charttitle font "Sans,13"
@@ -16,9 +16,12 @@ set tics nomirror
 set key top left box opaque samplen 3
 set xrange [0:*]
 set yrange [0:*]
-plot datafile using ($1/xdiv):2 with lines lw 2 lc rgb "#1b9e77" \
+full(c) = ($7 > 0.5 ? column(c) : NaN)
+plot datafile using ($1/xdiv):(full(2)) with lines lw 2 lc rgb "#1b9e77" \
          title "P50 (median)", \
-     '' using ($1/xdiv):3 with lines lw 2 lc rgb "#7570b3" title "P90", \
-     '' using ($1/xdiv):4 with lines lw 2 lc rgb "#d95f02" title "P99", \
+     '' using ($1/xdiv):(full(3)) with lines lw 2 lc rgb "#7570b3" \
+         title "P90", \
+     '' using ($1/xdiv):(full(4)) with lines lw 2 lc rgb "#d95f02" \
+         title "P99", \
      '' using ($1/xdiv):6 with lines lw 3 dt 2 lc rgb "#a6361c" \
          title trendlabel

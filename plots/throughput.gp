@@ -1,8 +1,9 @@
 # throughput.gp -- requests and failures per second in each results
 # window, with the number of running users on the right-hand axis.
 #
-# Set by qvrrun with -e: datafile, outfile, charttitle, xunit, xdiv.
-# datafile columns: time_s rps failures_per_s users.
+# Set by qvrrun with -e: datafile, outfile, charttitle, xunit, xdiv,
+# usersmax, usersstep (the right axis). datafile columns: time_s rps
+# failures_per_s users full (0: a short tail window, kept but not drawn).
 set terminal pngcairo size 1200,600 noenhanced font "Sans,11"
 set output outfile
 set title charttitle font "Sans,13"
@@ -12,15 +13,15 @@ set y2label "users running"
 set grid xtics ytics lc rgb "#dddddd"
 set border 11
 set ytics nomirror
-set y2tics
-set format y2 "%g"
+set y2tics 0, usersstep
 set key top left box opaque samplen 3
 set xrange [0:*]
 set yrange [0:*]
-set y2range [0:*]
-plot datafile using ($1/xdiv):2 with lines lw 2 lc rgb "#1f78b4" \
+set y2range [0:usersmax]
+full(c) = ($5 > 0.5 ? column(c) : NaN)
+plot datafile using ($1/xdiv):(full(2)) with lines lw 2 lc rgb "#1f78b4" \
          title "requests/s", \
-     '' using ($1/xdiv):3 with lines lw 2 lc rgb "#e31a1c" \
+     '' using ($1/xdiv):(full(3)) with lines lw 2 lc rgb "#e31a1c" \
          title "failures/s", \
-     '' using ($1/xdiv):4 axes x1y2 with steps lw 2 dt 3 lc rgb "#555555" \
-         title "users (right axis)"
+     '' using ($1/xdiv):(full(4)) axes x1y2 with steps lw 2 dt 3 \
+         lc rgb "#555555" title "users (right axis)"
