@@ -180,8 +180,8 @@ int qvr_compare_dirs(const char *base, const char *new_dir,
     fprintf(out, "qvrrun compare\n");
     describe(out, "base:", base, b);
     describe(out, "new:", new_dir, n);
-    fprintf(out, "  tolerance: %.4g%% on rps, p50 and p99; %.4g percentage "
-                 "points on the error rate\n\n",
+    fprintf(out, "  tolerance: %.4g%% on rps, p50 and p99; %.4gpp "
+                 "(percentage points) on the error rate\n\n",
             o->tolerance * 100.0, o->error_pp);
     fprintf(out, "  %-24s %-10s %12s %12s %9s\n", "name", "metric", "base",
             "new", "change");

@@ -115,6 +115,7 @@ struct run {
     uint64_t ngaps;
     int nactive;          /* users not stopped, idle or free */
     uint64_t seg_end;     /* open segments: no arrival at or after this */
+    int drain_users;      /* users running when the load stopped */
 };
 
 static void add_finding(struct run *r, const char *fmt, ...)
@@ -202,6 +203,7 @@ static void begin_drain(struct run *r)
         return;
     r->phase = PH_DRAIN;
     r->t_stop = qvr_clock_ns();
+    r->drain_users = active_users(r);
     r->ctx.stopping = 1;
     evtimer_del(r->sched_ev);
     evtimer_del(r->seg_ev);
@@ -343,7 +345,8 @@ static void close_window(struct run *r, uint64_t now, int final)
     struct qvr_window_row *w = &r->rows[r->nrows++];
     w->t_s = (double)(now - r->t0) / 1e9;
     w->wall_s = r->wall0 + w->t_s;
-    w->users = active_users(r);
+    /* The window that ends as the load stops still had its users. */
+    w->users = r->phase == PH_RUN ? active_users(r) : r->drain_users;
     w->requests = s->win_requests;
     w->failures = s->win_failures;
     w->rps = len > 0 ? s->win_requests / len : 0;
