@@ -431,6 +431,9 @@ static int request(lua_State *L, const char *method, int url_idx)
                                          "strings");
                 if (strcasecmp(k, "content-type") == 0)
                     has_ctype = 1;
+                if (vu->ctx->redact &&
+                    qvr_redact_is_secret(vu->ctx->redact, k, strlen(k)))
+                    qvr_redact_add_value(vu->ctx->redact, v, strlen(v));
                 offs[nh++] = hb->len;
                 qvr_buf_printf(hb, "%s: %s", k, v);
                 qvr_buf_append(hb, "", 1);

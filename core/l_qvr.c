@@ -516,7 +516,8 @@ static int l_pacing(lua_State *L)
 static const char *const scenario_keys[] = {
     "name",     "target",  "warmup",   "load",     "wait",   "tasks",
     "thresholds", "timeout", "grace",  "max_body", "insecure", "mock",
-    "report",   "slo",     "stop_on", "collect", "on_alert", NULL};
+    "report",   "slo",     "stop_on", "collect", "on_alert", "redact",
+    NULL};
 
 static void check_type(lua_State *L, int t, const char *field, int type,
                        const char *what)
@@ -604,6 +605,19 @@ static void validate_scenario(lua_State *L)
     check_type(L, 1, "report", LUA_TTABLE, "scenario");
     check_type(L, 1, "slo", LUA_TSTRING, "scenario");
     check_type(L, 1, "on_alert", LUA_TSTRING, "scenario");
+    if (lua_getfield(L, 1, "redact") != LUA_TNIL) {
+        if (lua_type(L, -1) != LUA_TTABLE)
+            luaL_error(L, "scenario: 'redact' must be a list of header names");
+        lua_Integer n = luaL_len(L, -1);
+        if (n > 13)
+            luaL_error(L, "scenario: 'redact' takes at most 13 names");
+        for (lua_Integer i = 1; i <= n; i++) {
+            if (lua_rawgeti(L, -1, i) != LUA_TSTRING)
+                luaL_error(L, "redact[%d] must be a header name", (int)i);
+            lua_pop(L, 1);
+        }
+    }
+    lua_pop(L, 1);
     if (lua_getfield(L, 1, "collect") != LUA_TNIL) {
         static const char *const ck[] = {"host", "gpu", "prometheus",
                                          "headers", NULL};
@@ -843,10 +857,13 @@ static int l_log(lua_State *L)
         (void)s;
     }
     luaL_pushresult(&b);
+    char *clean = qvr_redact_text(vu ? vu->ctx->redact : NULL,
+                                  lua_tostring(L, -1));
     if (vu)
-        qvr_info("[vu %d] %s", vu->id, lua_tostring(L, -1));
+        qvr_info("[vu %d] %s", vu->id, clean ? clean : "");
     else
-        qvr_info("[scenario] %s", lua_tostring(L, -1));
+        qvr_info("[scenario] %s", clean ? clean : "");
+    free(clean);
     return 0;
 }
 

@@ -235,7 +235,7 @@ static void put_num(struct qvr_buf *b, double v, int last)
     if (isnan(v))
         qvr_buf_printf(b, "NaN%c", last ? '\n' : ' ');
     else
-        qvr_buf_printf(b, "%.6g%c", v, last ? '\n' : ' ');
+        qvr_buf_printf(b, "%.10g%c", v, last ? '\n' : ' ');
 }
 
 /* The typical window length: the median (the first and last windows may

@@ -27,6 +27,7 @@
 #include "metrics.h"
 #include "mock.h"
 #include "qvr.h"
+#include "redact.h"
 #include "report.h"
 #include "sched.h"
 #include "steps.h"
@@ -116,6 +117,8 @@ struct run {
     int nactive;          /* users not stopped, idle or free */
     uint64_t seg_end;     /* open segments: no arrival at or after this */
     int drain_users;      /* users running when the load stopped */
+    struct qvr_redact redact;
+    char shown_target[512]; /* the target with any password redacted */
 };
 
 static void add_finding(struct run *r, const char *fmt, ...)
@@ -1129,7 +1132,8 @@ static void banner(struct run *r)
     qvr_duration_fmt(qvr_sched_duration(&p->load), dur, sizeof(dur));
     fprintf(stderr, "qvrrun: scenario '%s' (%s): up to %d users for %s "
                     "against %s%s\n",
-            p->name, p->file, qvr_sched_max_users(&p->load), dur, r->target,
+            p->name, p->file, qvr_sched_max_users(&p->load), dur,
+            r->shown_target,
             r->mock ? " (built-in mock)" : "");
     if (p->warmup_requests)
         fprintf(stderr, "qvrrun: warm-up: %d requests, reported apart\n",
@@ -1174,6 +1178,7 @@ static void teardown(struct run *r)
     qvr_gate_free(r->gate);
     if (r->hlog)
         fclose(r->hlog);
+    qvr_redact_fini(&r->redact);
     qvr_script_free(r->script);
 }
 
@@ -1288,6 +1293,11 @@ int qvr_run_main(const struct qvr_run_opts *o)
     c->rng = 0x9E3779B97F4A7C15ULL ^ (uint64_t)qvr_clock_ns();
     c->timeout_ms = p->timeout_ms;
     c->slo_us = (uint64_t)(p->slo.p99_ms * 1000.0);
+    qvr_redact_init(&r->redact);
+    for (int i = 0; i < p->nredact; i++)
+        qvr_redact_add_name(&r->redact, p->redact[i]);
+    c->redact = &r->redact;
+    qvr_redact_url(r->target, r->shown_target, sizeof(r->shown_target));
     c->on_stopped = on_stopped;
     c->on_request = on_request;
     c->on_free = on_free;
@@ -1330,7 +1340,7 @@ int qvr_run_main(const struct qvr_run_opts *o)
     struct qvr_run_result res;
     memset(&res, 0, sizeof(res));
     res.plan = p;
-    res.target_url = r->target;
+    res.target_url = r->shown_target;
     res.target_kind = r->mock ? "mock" : "http";
     res.out_dir = r->out_dir;
     res.m = r->m;

@@ -684,6 +684,18 @@ static int build_plan(lua_State *L, int sc, struct qvr_plan *p,
         p->load.stop_on_saturation = lua_isstring(L, -1);
         lua_pop(L, 1);
     }
+    if (lua_getfield(L, sc, "redact") == LUA_TTABLE) {
+        int n = (int)luaL_len(L, -1);
+        p->redact = calloc((size_t)n + 1, sizeof(char *));
+        if (!p->redact)
+            return QVR_ENOMEM;
+        for (int i = 0; i < n; i++) {
+            lua_rawgeti(L, -1, i + 1);
+            p->redact[p->nredact++] = xstrdup(lua_tostring(L, -1));
+            lua_pop(L, 1);
+        }
+    }
+    lua_pop(L, 1);
     lua_getfield(L, sc, "on_alert");
     p->on_alert = lua_isstring(L, -1) ? xstrdup(lua_tostring(L, -1)) : NULL;
     lua_pop(L, 1);
@@ -918,6 +930,9 @@ void qvr_script_free(struct qvr_script *s)
         free(p->collect_headers[i]);
     free(p->collect_headers);
     free(p->on_alert);
+    for (int i = 0; i < p->nredact; i++)
+        free(p->redact[i]);
+    free(p->redact);
     if (s->L)
         lua_close(s->L);
     free(s);

@@ -65,6 +65,8 @@ struct qvr_plan {
     int ncollect_headers;
     char **collect_headers;  /* answer headers recorded as metrics */
     char *on_alert;          /* monitor: command run on alert changes */
+    int nredact;
+    char **redact;           /* extra secret header names */
 };
 
 struct qvr_script {

@@ -72,9 +72,11 @@ static void stop_now(struct qvr_vu *vu)
         vu->ctx->on_stopped(vu->ctx->ud, vu);
 }
 
-static void report_error(struct qvr_vu *vu, const char *msg)
+static void report_error(struct qvr_vu *vu, const char *raw)
 {
     struct qvr_vu_ctx *ctx = vu->ctx;
+    char *clean = qvr_redact_text(ctx->redact, raw);
+    const char *msg = clean ? clean : "(out of memory)";
     ctx->metrics->script_errors++;
     qvr_metrics_label(ctx->metrics, 1, msg, 0);
     if (ctx->errors_printed < MAX_PRINTED_ERRORS) {
@@ -85,6 +87,7 @@ static void report_error(struct qvr_vu *vu, const char *msg)
                      ? "\n(further task errors are counted, not printed)"
                      : "");
     }
+    free(clean);
 }
 
 static void iteration_end(struct qvr_vu *vu)
@@ -301,8 +304,10 @@ static void http_done(void *ud, const struct qvr_http_result *r)
         else if (r->status < 200)
             s->fail = QVR_FAIL_HTTP_OTHER;
     } else if (r->error) {
+        char *clean = qvr_redact_text(ctx->redact, r->error);
         snprintf(ctx->last_error_buf, sizeof(ctx->last_error_buf), "%s",
-                 r->error);
+                 clean ? clean : "transport error");
+        free(clean);
         ctx->last_error = ctx->last_error_buf;
     }
     vu->pending = 1;

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "http.h"
 #include "metrics.h"
+#include "redact.h"
 
 struct event;
 struct event_base;
@@ -47,6 +48,8 @@ struct qvr_vu_ctx {
     int open_model;             /* 1: iterations are handed out by the
                                    arrival schedule; no think time */
     struct qvr_stat *step_stat; /* the measured part of a step, or NULL */
+    struct qvr_redact *redact;  /* secret header values to keep out of
+                                   logs and results */
     uint64_t slo_us;            /* a request at or under this, without
                                    failure, counts as good (0: no slo) */
     int errors_printed;         /* script errors printed so far */
