@@ -56,8 +56,7 @@ static int load(const char *dir, cJSON **out, char *err, unsigned long errlen)
     free(text);
     const cJSON *tot = cJSON_GetObjectItemCaseSensitive(*out, "totals");
     if (!cJSON_IsObject(*out) || !cJSON_IsObject(tot)) {
-        snprintf(err, errlen, "%s: not a qvrrun summary (no \"totals\")",
-                 path);
+        snprintf(err, errlen, "%s: not a qvrrun summary (no \"totals\")", path);
         cJSON_Delete(*out);
         *out = NULL;
         return QVR_EINVAL;
@@ -133,8 +132,8 @@ static int judge(enum metric m, double b, double n,
 }
 
 static int compare_stat(const char *label, const cJSON *b, const cJSON *n,
-                        int gated, const struct qvr_compare_opts *o,
-                        FILE *out, char *worst, size_t wlen)
+                        int gated, const struct qvr_compare_opts *o, FILE *out,
+                        char *worst, size_t wlen)
 {
     int bad = 0;
     for (int m = 0; m < M__N; m++) {
@@ -143,9 +142,8 @@ static int compare_stat(const char *label, const cJSON *b, const cJSON *n,
         fmt_value((enum metric)m, x, bv, sizeof(bv));
         fmt_value((enum metric)m, y, nv, sizeof(nv));
         int worse = judge((enum metric)m, x, y, o, chg, sizeof(chg)) && gated;
-        fprintf(out, "  %-24.24s %-10s %12s %12s %9s%s\n",
-                m == 0 ? label : "", metric_names[m], bv, nv, chg,
-                worse ? "  WORSE" : "");
+        fprintf(out, "  %-24.24s %-10s %12s %12s %9s%s\n", m == 0 ? label : "",
+                metric_names[m], bv, nv, chg, worse ? "  WORSE" : "");
         if (worse) {
             size_t l = strlen(worst);
             snprintf(worst + l, wlen - l, "%s%s %s %s", bad || l ? ", " : "",
@@ -161,8 +159,8 @@ static void describe(FILE *out, const char *tag, const char *dir,
 {
     const cJSON *sc = cJSON_GetObjectItemCaseSensitive(s, "scenario");
     const cJSON *tot = cJSON_GetObjectItemCaseSensitive(s, "totals");
-    fprintf(out, "  %-5s %s (scenario %s, %.0f requests in %.1fs)\n", tag,
-            dir, cJSON_IsString(sc) ? sc->valuestring : "?",
+    fprintf(out, "  %-5s %s (scenario %s, %.0f requests in %.1fs)\n", tag, dir,
+            cJSON_IsString(sc) ? sc->valuestring : "?",
             jnum(tot, "requests", 0), jnum(s, "duration_s", 0));
 }
 
@@ -180,14 +178,15 @@ int qvr_compare_dirs(const char *base, const char *new_dir,
     fprintf(out, "qvrrun compare\n");
     describe(out, "base:", base, b);
     describe(out, "new:", new_dir, n);
-    fprintf(out, "  tolerance: %.4g%% on rps, p50 and p99; %.4gpp "
-                 "(percentage points) on the error rate\n\n",
+    fprintf(out,
+            "  tolerance: %.4g%% on rps, p50 and p99; %.4gpp "
+            "(percentage points) on the error rate\n\n",
             o->tolerance * 100.0, o->error_pp);
     fprintf(out, "  %-24s %-10s %12s %12s %9s\n", "name", "metric", "base",
             "new", "change");
     rc = compare_stat("TOTAL", cJSON_GetObjectItemCaseSensitive(b, "totals"),
-                      cJSON_GetObjectItemCaseSensitive(n, "totals"), 1, o,
-                      out, worst, sizeof(worst));
+                      cJSON_GetObjectItemCaseSensitive(n, "totals"), 1, o, out,
+                      worst, sizeof(worst));
     const cJSON *bn = cJSON_GetObjectItemCaseSensitive(b, "names");
     const cJSON *nn = cJSON_GetObjectItemCaseSensitive(n, "names");
     const cJSON *it;
@@ -202,12 +201,13 @@ int qvr_compare_dirs(const char *base, const char *new_dir,
         few += !gated;
         char label[64];
         snprintf(label, sizeof(label), "%s%s", it->string, gated ? "" : " *");
-        rc += compare_stat(label, it, other, gated, o, out, worst,
-                           sizeof(worst));
+        rc +=
+            compare_stat(label, it, other, gated, o, out, worst, sizeof(worst));
     }
     if (few)
-        fprintf(out, "\n  * fewer than %d requests in a run: shown, not "
-                     "judged\n",
+        fprintf(out,
+                "\n  * fewer than %d requests in a run: shown, not "
+                "judged\n",
                 QVR_COMPARE_MIN_REQUESTS);
     /* Names the runs do not share. */
     for (int side = 0; side < 2; side++) {
@@ -217,9 +217,9 @@ int qvr_compare_dirs(const char *base, const char *new_dir,
         {
             if (cJSON_GetObjectItemCaseSensitive(to, it->string))
                 continue;
-            fprintf(out, "%s%s", first ? (side ? "\n  only in new: "
-                                               : "\n  only in base: ")
-                                       : ", ",
+            fprintf(out, "%s%s",
+                    first ? (side ? "\n  only in new: " : "\n  only in base: ")
+                          : ", ",
                     it->string);
             first = 0;
         }
@@ -227,8 +227,9 @@ int qvr_compare_dirs(const char *base, const char *new_dir,
             fputc('\n', out);
     }
     if (rc)
-        fprintf(out, "\nverdict: NEW is worse than BASE beyond the tolerance "
-                     "(%d regression%s: %s)\n",
+        fprintf(out,
+                "\nverdict: NEW is worse than BASE beyond the tolerance "
+                "(%d regression%s: %s)\n",
                 rc, rc == 1 ? "" : "s", worst);
     else
         fprintf(out, "\nverdict: no regression beyond the tolerance\n");

@@ -21,6 +21,7 @@ struct qvr_http {
     CURLM *multi;
     struct event *timer; /* curl's one-shot timeout */
     struct qvr_http_conf conf;
+    int no_proxy_env;    /* no *_proxy variable set: tell libcurl so */
     int active;          /* transfers added and not yet completed */
     struct event *done_ev;            /* runs the completion callbacks */
     struct qvr_http_xfer *done_head;  /* finished, callback not yet run */
@@ -40,6 +41,7 @@ struct qvr_http_xfer {
     int active;
     int too_large;
     int done;                    /* on the done list */
+    char *url;                   /* the URL last given to libcurl */
     struct qvr_http_xfer *next;  /* done list link */
     struct qvr_http_result res;  /* the outcome, until its callback */
     char errbuf[CURL_ERROR_SIZE];
@@ -300,6 +302,15 @@ struct qvr_http *qvr_http_new(struct event_base *base,
         return NULL;
     h->base = base;
     h->conf = *conf;
+    /* libcurl looks the proxy variables up on every transfer; when none is
+     * set, say so once (an explicit empty proxy) and spare those look-ups. */
+    static const char *const vars[] = {"http_proxy", "HTTP_PROXY",
+                                       "https_proxy", "HTTPS_PROXY",
+                                       "all_proxy",  "ALL_PROXY", NULL};
+    h->no_proxy_env = 1;
+    for (int i = 0; vars[i]; i++)
+        if (getenv(vars[i]) && *getenv(vars[i]))
+            h->no_proxy_env = 0;
     h->multi = curl_multi_init();
     h->timer = evtimer_new(base, timeout_cb, h);
     h->done_ev = event_new(base, -1, 0, run_done, h);
@@ -379,6 +390,8 @@ struct qvr_http_xfer *qvr_http_xfer_new(struct qvr_http *h)
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "qvrrun/0.1");
+    if (h->no_proxy_env)
+        curl_easy_setopt(e, CURLOPT_PROXY, "");
     if (h->conf.insecure) {
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -414,6 +427,7 @@ void qvr_http_xfer_free(struct qvr_http_xfer *x)
     curl_easy_cleanup(x->easy);
     qvr_buf_free(&x->body);
     qvr_buf_free(&x->head);
+    free(x->url);
     free(x);
 }
 
@@ -440,7 +454,16 @@ int qvr_http_start(struct qvr_http_xfer *x, const struct qvr_http_request *req,
             goto nomem;
         hl = n;
     }
-    curl_easy_setopt(e, CURLOPT_URL, req->url);
+    /* Same URL as the last request of this handle (the common case): libcurl
+     * keeps it; no copy. */
+    if (!x->url || strcmp(x->url, req->url) != 0) {
+        char *u = strdup(req->url);
+        if (!u)
+            goto nomem;
+        free(x->url);
+        x->url = u;
+        curl_easy_setopt(e, CURLOPT_URL, u);
+    }
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, hl);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
                      req->timeout_ms > 0 ? req->timeout_ms

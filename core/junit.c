@@ -87,10 +87,11 @@ int qvr_junit_write(const struct qvr_rdir *rd, const char *path, char *err,
         gmtime_r(&secs, &tm);
         strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
     }
-    qvr_buf_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                       "<testsuite name=\"qvrrun thresholds\" tests=\"%d\" "
-                       "failures=\"%d\" errors=\"0\" skipped=\"0\" "
-                       "time=\"%.3f\"",
+    qvr_buf_printf(&b,
+                   "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                   "<testsuite name=\"qvrrun thresholds\" tests=\"%d\" "
+                   "failures=\"%d\" errors=\"0\" skipped=\"0\" "
+                   "time=\"%.3f\"",
                    tests, failures, rd->duration_s);
     if (stamp[0])
         qvr_buf_printf(&b, " timestamp=\"%s\"", stamp);

@@ -102,8 +102,7 @@ static void stats_row(const struct qvr_rdir *rd, const struct qvr_rseries *s,
         int last = i == QVR_RENDER_NPCT - 1;
         if (req <= 0)
             csv_field(b, "N/A", last);
-        else if (k && cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(lat,
-                                                                       k)))
+        else if (k && cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(lat, k)))
             csv_ms(b, jnum(lat, k, 0), last);
         else if (s->h && s->h->total)
             csv_ms(b, qvr_rseries_pct_ms(s, p), last);
@@ -252,9 +251,8 @@ static void failures_seen(const struct qvr_rdir *rd, const cJSON *o,
              floor(window_wall(rd, &rd->win[hi])));
 }
 
-static void failure_row(struct qvr_buf *b, const char *method,
-                        const char *name, const char *error, double n,
-                        const struct seen *s)
+static void failure_row(struct qvr_buf *b, const char *method, const char *name,
+                        const char *error, double n, const struct seen *s)
 {
     csv_field(b, method, 0);
     csv_field(b, name, 0);
@@ -324,8 +322,7 @@ static void failures_csv(const struct qvr_rdir *rd, struct qvr_buf *b)
 static void exceptions_csv(const struct qvr_rdir *rd, struct qvr_buf *b)
 {
     qvr_buf_printf(b, "%s\n", QVR_LOCUST_EXCEPTIONS_HEADER);
-    const cJSON *errs = cJSON_GetObjectItemCaseSensitive(rd->summary,
-                                                         "errors");
+    const cJSON *errs = cJSON_GetObjectItemCaseSensitive(rd->summary, "errors");
     const cJSON *e;
     cJSON_ArrayForEach(e, errs)
     {
@@ -345,8 +342,8 @@ static void exceptions_csv(const struct qvr_rdir *rd, struct qvr_buf *b)
     }
 }
 
-int qvr_locust_write(const struct qvr_rdir *rd, const char *prefix,
-                     char *err, unsigned long errlen)
+int qvr_locust_write(const struct qvr_rdir *rd, const char *prefix, char *err,
+                     unsigned long errlen)
 {
     static const struct {
         const char *suffix;

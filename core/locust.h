@@ -13,17 +13,17 @@
 
 #include "render.h"
 
-#define QVR_LOCUST_STATS_HEADER                                               \
-    "Type,Name,Request Count,Failure Count,Median Response Time,Average "     \
-    "Response Time,Min Response Time,Max Response Time,Average Content "      \
-    "Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,"      \
+#define QVR_LOCUST_STATS_HEADER                                                \
+    "Type,Name,Request Count,Failure Count,Median Response Time,Average "      \
+    "Response Time,Min Response Time,Max Response Time,Average Content "       \
+    "Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,"        \
     "99.99%,100%"
-#define QVR_LOCUST_HISTORY_HEADER                                             \
-    "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,"  \
-    "90%,95%,98%,99%,99.9%,99.99%,100%,Total Request Count,Total Failure "    \
-    "Count,Total Median Response Time,Total Average Response Time,Total "     \
+#define QVR_LOCUST_HISTORY_HEADER                                              \
+    "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,"    \
+    "90%,95%,98%,99%,99.9%,99.99%,100%,Total Request Count,Total Failure "     \
+    "Count,Total Median Response Time,Total Average Response Time,Total "      \
     "Min Response Time,Total Max Response Time,Total Average Content Size"
-#define QVR_LOCUST_FAILURES_HEADER                                            \
+#define QVR_LOCUST_FAILURES_HEADER                                             \
     "Method,Name,Error,Occurrences,First Seen,Last Seen"
 #define QVR_LOCUST_EXCEPTIONS_HEADER "Count,Message,Traceback,Nodes"
 
@@ -31,7 +31,7 @@
  * and PREFIX_exceptions.csv (prefix: a path relative to the current
  * directory, or absolute), each atomically. Returns 0, or QVR_EIO /
  * QVR_ENOMEM / QVR_EINVAL (an empty file name) with err naming the file. */
-int qvr_locust_write(const struct qvr_rdir *rd, const char *prefix,
-                     char *err, unsigned long errlen);
+int qvr_locust_write(const struct qvr_rdir *rd, const char *prefix, char *err,
+                     unsigned long errlen);
 
 #endif

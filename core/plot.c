@@ -49,7 +49,7 @@ static int plots_dir(char *out, size_t len)
         snprintf(probe, sizeof(probe), "%s/latency.gp", out);
         return is_file(probe) ? 0 : -1;
     }
-    char exe[PATH_MAX];
+    char exe[PATH_MAX - 32];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     if (n > 0) {
         exe[n] = 0;
@@ -123,8 +123,8 @@ static void gp_num(struct qvr_buf *b, const char *name, double v)
 
 /* Runs gnuplot -e vars template and renames outdir/.name.tmp to
  * outdir/name when it succeeds. Returns 0 or -1 (a warning was printed). */
-static int run_gnuplot(const char *gnuplot, const char *tmpl,
-                       const char *dir, const char *png, struct qvr_buf *vars)
+static int run_gnuplot(const char *gnuplot, const char *tmpl, const char *dir,
+                       const char *png, struct qvr_buf *vars)
 {
     char tmp[4200], final[4200];
     snprintf(tmp, sizeof(tmp), "%s/.%s.%ld.tmp", dir, png, (long)getpid());
@@ -138,8 +138,8 @@ static int run_gnuplot(const char *gnuplot, const char *tmpl,
         qvr_warn("%s not drawn: pipe: %s", png, strerror(errno));
         return -1;
     }
-    char *argv[] = {(char *)"gnuplot", (char *)"-e", vars->data,
-                    (char *)tmpl, NULL};
+    char *argv[] = {(char *)"gnuplot", (char *)"-e", vars->data, (char *)tmpl,
+                    NULL};
     /* Between fork and exec only async-signal-safe calls: the run may
      * still have other threads. */
     pid_t pid = fork();
@@ -317,10 +317,11 @@ static int latency_dat(const struct qvr_rdir *rd, struct qvr_buf *b,
     int lo = -1, hi = -1;
     double a = 0, sl = 0;
     int has_trend = qvr_plot_p99_trend(rd, &lo, &hi, &a, &sl) == 0;
-    qvr_buf_printf(b, "# qvrrun %s/latency.png: response time per window "
-                      "(timeseries.csv)\n"
-                      "# time_s p50_ms p90_ms p99_ms max_ms p99_trend_ms "
-                      "full (0: a short window, not drawn)\n",
+    qvr_buf_printf(b,
+                   "# qvrrun %s/latency.png: response time per window "
+                   "(timeseries.csv)\n"
+                   "# time_s p50_ms p90_ms p99_ms max_ms p99_trend_ms "
+                   "full (0: a short window, not drawn)\n",
                    rd->dir);
     for (int i = 0; i < rd->nwin; i++) {
         const struct qvr_rwin *w = &rd->win[i];
@@ -338,15 +339,17 @@ static int latency_dat(const struct qvr_rdir *rd, struct qvr_buf *b,
     if (has_trend) {
         double y0 = a + sl * rd->win[lo].end_s, y1 = a + sl * rd->win[hi].end_s;
         if (y0 > 0)
-            snprintf(label, llen, "P99 trend (least squares): %+.1f%% "
-                                  "(%.3g -> %.3g ms)",
-                     (y1 - y0) / y0 * 100.0, y0, y1);
+            snprintf(label, llen,
+                     "P99 trend over %d windows: %+.1f%% "
+                     "(%.3g -> %.3g ms)",
+                     hi - lo + 1, (y1 - y0) / y0 * 100.0, y0, y1);
         else
-            snprintf(label, llen, "P99 trend (least squares): %.3g -> %.3g "
-                                  "ms",
-                     y0, y1);
+            snprintf(label, llen,
+                     "P99 trend over %d windows: %.3g -> %.3g "
+                     "ms",
+                     hi - lo + 1, y0, y1);
     } else {
-        snprintf(label, llen, "P99 trend (too few windows)");
+        snprintf(label, llen, "P99 trend: too few windows");
     }
     return b->truncated ? QVR_ENOMEM : 0;
 }
@@ -354,10 +357,11 @@ static int latency_dat(const struct qvr_rdir *rd, struct qvr_buf *b,
 static int throughput_dat(const struct qvr_rdir *rd, struct qvr_buf *b)
 {
     double typical = window_len(rd);
-    qvr_buf_printf(b, "# qvrrun %s/throughput.png: per window "
-                      "(timeseries.csv)\n"
-                      "# time_s rps failures_per_s users full (0: a short "
-                      "window, not drawn)\n",
+    qvr_buf_printf(b,
+                   "# qvrrun %s/throughput.png: per window "
+                   "(timeseries.csv)\n"
+                   "# time_s rps failures_per_s users full (0: a short "
+                   "window, not drawn)\n",
                    rd->dir);
     for (int i = 0; i < rd->nwin; i++) {
         const struct qvr_rwin *w = &rd->win[i];
@@ -380,10 +384,11 @@ static int distribution_dat(const struct qvr_rdir *rd, struct qvr_buf *b,
     *nblocks = 0;
     *xmax = 10;
     *spread = 1;
-    qvr_buf_printf(b, "# qvrrun %s/distribution.png: HDR percentile "
-                      "spectrum per series (summary histograms)\n"
-                      "# one block per series: percentile "
-                      "one_over_1_minus_p latency_ms\n",
+    qvr_buf_printf(b,
+                   "# qvrrun %s/distribution.png: HDR percentile "
+                   "spectrum per series (summary histograms)\n"
+                   "# one block per series: percentile "
+                   "one_over_1_minus_p latency_ms\n",
                    rd->dir);
     for (int i = 0; i < rd->nseries; i++) {
         const struct qvr_rseries *s = &rd->series[i];
@@ -395,9 +400,8 @@ static int distribution_dat(const struct qvr_rdir *rd, struct qvr_buf *b,
         qvr_buf_printf(b, "\"");
         const char *nm = s->name ? s->name : "all requests";
         for (const char *c = nm; *c; c++)
-            qvr_buf_printf(b, "%c", *c == '"' || (unsigned char)*c < 0x20
-                                        ? '\''
-                                        : *c);
+            qvr_buf_printf(b, "%c",
+                           *c == '"' || (unsigned char)*c < 0x20 ? '\'' : *c);
         qvr_buf_printf(b, "%s\"\n", s->name ? "" : " (total)");
         for (int k = 0;; k++) {
             double x = pow(10.0, k / 20.0);
@@ -423,14 +427,15 @@ static int steps_dat(const struct qvr_rdir *rd, struct qvr_buf *b,
                      double *kneex)
 {
     *kneex = NAN;
-    qvr_buf_printf(b, "# qvrrun %s/steps.png: one row per step "
-                      "(steps.csv)\n"
-                      "# %s rps p99_ms error_rate knee\n",
+    qvr_buf_printf(b,
+                   "# qvrrun %s/steps.png: one row per step "
+                   "(steps.csv)\n"
+                   "# %s rps p99_ms error_rate knee\n",
                    rd->dir, rd->steps_x);
     for (int i = 0; i < rd->nsteps; i++) {
         const struct qvr_rstep *s = &rd->steps[i];
-        qvr_buf_printf(b, "%.6g %.6g %.6g %.6g %d\n", s->x, s->rps,
-                       s->p99_ms, s->error_rate, s->knee);
+        qvr_buf_printf(b, "%.6g %.6g %.6g %.6g %d\n", s->x, s->rps, s->p99_ms,
+                       s->error_rate, s->knee);
         if (s->knee && isnan(*kneex))
             *kneex = s->x;
     }
@@ -442,13 +447,12 @@ static int steps_dat(const struct qvr_rdir *rd, struct qvr_buf *b,
 static int write_dat(const struct qvr_rdir *rd, const char *name,
                      const struct qvr_buf *b, char *err, unsigned long errlen)
 {
-    return qvr_report_write_file(rd->dir, name, b->data ? b->data : "",
-                                 b->len, err, errlen);
+    return qvr_report_write_file(rd->dir, name, b->data ? b->data : "", b->len,
+                                 err, errlen);
 }
 
 /* Time axis: seconds, minutes past 20 min, hours past 3 h. */
-static void time_axis(const struct qvr_rdir *rd, double *div,
-                      const char **unit)
+static void time_axis(const struct qvr_rdir *rd, double *div, const char **unit)
 {
     double end = rd->nwin ? rd->win[rd->nwin - 1].end_s : 0;
     *div = 1;
@@ -468,8 +472,8 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
     struct qvr_buf b, v;
     char label[160], title[512], tmpl[PATH_MAX + 32], pdir[PATH_MAX],
         gnuplot[PATH_MAX + 32], path[PATH_MAX + 64];
-    int rc, nblocks;
-    double xmax, spread, kneex, tdiv;
+    int rc, nblocks = 0;
+    double xmax = 10, spread = 1, kneex = NAN, tdiv;
     const char *tunit;
     qvr_buf_init(&b, 0);
     qvr_buf_init(&v, 0);
@@ -515,7 +519,10 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
     time_axis(rd, &tdiv, &tunit);
     double wl = window_len(rd);
 
-    if (rd->nwin > 0) {
+    int answered = 0;
+    for (int i = 0; i < rd->nwin; i++)
+        answered |= rd->win[i].requests > 0;
+    if (answered) {
         snprintf(path, sizeof(path), "%s/plot-latency.dat", rd->dir);
         snprintf(tmpl, sizeof(tmpl), "%s/latency.gp", pdir);
         snprintf(title, sizeof(title),
@@ -529,6 +536,12 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
         gp_num(&v, "xdiv", tdiv);
         gp_str(&v, "trendlabel", label);
         run_gnuplot(gnuplot, tmpl, rd->dir, "latency.png", &v);
+    } else if (!quiet) {
+        qvr_info("latency chart skipped: no request completed in any "
+                 "window");
+    }
+
+    if (rd->nwin > 0) {
 
         snprintf(path, sizeof(path), "%s/plot-throughput.dat", rd->dir);
         snprintf(tmpl, sizeof(tmpl), "%s/throughput.gp", pdir);
@@ -585,8 +598,7 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
         snprintf(path, sizeof(path), "%s/plot-steps.dat", rd->dir);
         snprintf(tmpl, sizeof(tmpl), "%s/steps.gp", pdir);
         snprintf(title, sizeof(title),
-                 "%s: throughput and P99 per step (%d steps)", sc,
-                 rd->nsteps);
+                 "%s: throughput and P99 per step (%d steps)", sc, rd->nsteps);
         qvr_buf_reset(&v);
         gp_str(&v, "datafile", path);
         gp_str(&v, "charttitle", title);

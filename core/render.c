@@ -24,15 +24,15 @@
 #include "qvr.h"
 #include "report.h"
 
-const double qvr_render_pcts[QVR_RENDER_NPCT] = {50, 66, 75, 80,   90,    95,
+const double qvr_render_pcts[QVR_RENDER_NPCT] = {50, 66, 75,   80,    90, 95,
                                                  98, 99, 99.9, 99.99, 100};
 
 /* The percentiles of summary.json's latency_ms, in the writer's order. */
 static const struct {
     const char *key;
     double p;
-} sum_pcts[] = {{"p50", 50}, {"p90", 90}, {"p95", 95}, {"p99", 99},
-                {"p99.9", 99.9}};
+} sum_pcts[] = {
+    {"p50", 50}, {"p90", 90}, {"p95", 95}, {"p99", 99}, {"p99.9", 99.9}};
 
 char *qvr_render_fmt_ms(double ms, char *buf, unsigned long len)
 {
@@ -191,17 +191,27 @@ static double jnum(const cJSON *o, const char *k, double def)
 
 /* ---- timeseries.csv ---- */
 
-enum ts_col { TS_TIME, TS_WALL, TS_USERS, TS_REQ, TS_FAIL, TS_RPS, TS_P50,
-              TS_P90, TS_P99, TS_MAX, TS__N };
+enum ts_col {
+    TS_TIME,
+    TS_WALL,
+    TS_USERS,
+    TS_REQ,
+    TS_FAIL,
+    TS_RPS,
+    TS_P50,
+    TS_P90,
+    TS_P99,
+    TS_MAX,
+    TS__N
+};
 
 static const char *const ts_names[TS__N] = {
-    "time_s", "wall_s", "users", "requests", "failures",
-    "rps",    "p50_ms", "p90_ms", "p99_ms", "max_ms"};
+    "time_s", "wall_s", "users",  "requests", "failures",
+    "rps",    "p50_ms", "p90_ms", "p99_ms",   "max_ms"};
 
 #define MAX_FIELDS 128
 
-static int load_timeseries(struct qvr_rdir *rd, char *err,
-                           unsigned long errlen)
+static int load_timeseries(struct qvr_rdir *rd, char *err, unsigned long errlen)
 {
     char *text = NULL, *fields[MAX_FIELDS];
     size_t len, pos = 0;
@@ -212,8 +222,7 @@ static int load_timeseries(struct qvr_rdir *rd, char *err,
     rc = QVR_EINVAL;
     char *line = next_line(text, len, &pos);
     if (!line) {
-        snprintf(err, errlen, "%s/timeseries.csv: empty, no header",
-                 rd->dir);
+        snprintf(err, errlen, "%s/timeseries.csv: empty, no header", rd->dir);
         goto fail;
     }
     int nh = csv_split(line, fields, MAX_FIELDS);
@@ -225,8 +234,7 @@ static int load_timeseries(struct qvr_rdir *rd, char *err,
     }
     if (col[TS_TIME] < 0 || col[TS_REQ] < 0) {
         snprintf(err, errlen,
-                 "%s/timeseries.csv: header lacks time_s or requests",
-                 rd->dir);
+                 "%s/timeseries.csv: header lacks time_s or requests", rd->dir);
         goto fail;
     }
     double prev_end = 0;
@@ -267,8 +275,7 @@ static int load_timeseries(struct qvr_rdir *rd, char *err,
         w->requests = (uint64_t)llround(v[TS_REQ] < 0 ? 0 : v[TS_REQ]);
         w->failures = (uint64_t)llround(v[TS_FAIL] < 0 ? 0 : v[TS_FAIL]);
         w->rps = col[TS_RPS] >= 0 ? v[TS_RPS]
-                                  : (w->len_s > 0 ? w->requests / w->len_s
-                                                  : 0);
+                                  : (w->len_s > 0 ? w->requests / w->len_s : 0);
         w->p50_ms = v[TS_P50];
         w->p90_ms = v[TS_P90];
         w->p99_ms = v[TS_P99];
@@ -320,8 +327,8 @@ static void hlog_window(struct qvr_rdir *rd, int *cursor, double start,
     w->len_s = len;
     for (int i = 0; i < QVR_RENDER_NPCT; i++) {
         double p = qvr_render_pcts[i];
-        uint64_t v = p >= 100 ? (h->total ? max_us : 0)
-                              : qvr_hist_value_at(h, p);
+        uint64_t v =
+            p >= 100 ? (h->total ? max_us : 0) : qvr_hist_value_at(h, p);
         w->pct_ms[i] = (double)v / 1000.0;
     }
     const struct qvr_hist *c = tot->h;
@@ -423,8 +430,7 @@ static int load_hlog(struct qvr_rdir *rd, char *err, unsigned long errlen)
     goto fail;
 bad:
     snprintf(err, errlen, "%s line %d: %s", path, lineno,
-             rc == QVR_ENOMEM ? "out of memory"
-                              : "malformed interval line");
+             rc == QVR_ENOMEM ? "out of memory" : "malformed interval line");
 fail:
     if (rc == QVR_ENOMEM && !err[0])
         snprintf(err, errlen, "out of memory reading %s", path);
@@ -467,22 +473,20 @@ static int load_summary(struct qvr_rdir *rd, char *err, unsigned long errlen)
                      rd->dir);
         goto fail;
     }
-    const cJSON *schema = cJSON_GetObjectItemCaseSensitive(rd->summary,
-                                                           "schema");
+    const cJSON *schema =
+        cJSON_GetObjectItemCaseSensitive(rd->summary, "schema");
     if (cJSON_IsString(schema) &&
         strncmp(schema->valuestring, "qvrrun.summary/", 15) != 0) {
-        snprintf(err, errlen, "%s/summary.json: unknown schema \"%s\"",
-                 rd->dir, schema->valuestring);
+        snprintf(err, errlen, "%s/summary.json: unknown schema \"%s\"", rd->dir,
+                 schema->valuestring);
         goto fail;
     }
     cJSON *tot = cJSON_GetObjectItemCaseSensitive(rd->summary, "totals");
     if (!cJSON_IsObject(tot)) {
-        snprintf(err, errlen, "%s/summary.json: no \"totals\" object",
-                 rd->dir);
+        snprintf(err, errlen, "%s/summary.json: no \"totals\" object", rd->dir);
         goto fail;
     }
-    const cJSON *sc = cJSON_GetObjectItemCaseSensitive(rd->summary,
-                                                       "scenario");
+    const cJSON *sc = cJSON_GetObjectItemCaseSensitive(rd->summary, "scenario");
     rd->scenario = cJSON_IsString(sc) ? sc->valuestring : "";
     rd->duration_s = jnum(rd->summary, "duration_s", 0);
     cJSON *names = cJSON_GetObjectItemCaseSensitive(rd->summary, "names");
@@ -524,21 +528,17 @@ fail:
 static int series_from_summary(struct qvr_rdir *rd, struct qvr_rseries *s,
                                char *err, unsigned long errlen)
 {
-    const cJSON *hs = cJSON_GetObjectItemCaseSensitive(s->obj,
-                                                       "histogram_us");
+    const cJSON *hs = cJSON_GetObjectItemCaseSensitive(s->obj, "histogram_us");
     if (!cJSON_IsString(hs))
         return 0;
-    int rc = qvr_hist_decode(hs->valuestring, strlen(hs->valuestring),
-                             &s->h);
+    int rc = qvr_hist_decode(hs->valuestring, strlen(hs->valuestring), &s->h);
     if (rc < 0) {
         snprintf(err, errlen, "%s/summary.json: %s%s.histogram_us is %s",
-                 rd->dir, s->name ? "names." : "totals",
-                 s->name ? s->name : "",
+                 rd->dir, s->name ? "names." : "totals", s->name ? s->name : "",
                  rc == QVR_ENOMEM ? "too large" : "not a valid histogram");
         return rc;
     }
-    const cJSON *lat = cJSON_GetObjectItemCaseSensitive(s->obj,
-                                                        "latency_ms");
+    const cJSON *lat = cJSON_GetObjectItemCaseSensitive(s->obj, "latency_ms");
     double mx = jnum(lat, "max", 0);
     s->max_us = mx > 0 ? (uint64_t)llround(mx * 1000.0) : 0;
     fix_max(s->h, s->max_us);
@@ -550,10 +550,11 @@ static int series_from_summary(struct qvr_rdir *rd, struct qvr_rseries *s,
 static int load_steps(struct qvr_rdir *rd, char *err, unsigned long errlen)
 {
     static const char *const known[] = {
-        "step",     "users",    "rate",   "duration_s", "achieved_users",
-        "achieved_rate", "requests", "failures", "late", "dropped",
-        "rps",      "p50_ms",   "p90_ms", "p95_ms",     "p99_ms",
-        "max_ms",   "error_rate", "note"};
+        "step",           "users",         "rate",     "duration_s",
+        "achieved_users", "achieved_rate", "requests", "failures",
+        "late",           "dropped",       "rps",      "p50_ms",
+        "p90_ms",         "p95_ms",        "p99_ms",   "max_ms",
+        "error_rate",     "note"};
     char *text = NULL, *fields[MAX_FIELDS];
     size_t len, pos = 0;
     int rc = slurp(rd->dir, "steps.csv", &text, &len, err, errlen);
@@ -585,8 +586,10 @@ static int load_steps(struct qvr_rdir *rd, char *err, unsigned long errlen)
         c_note = strcmp(h, "note") == 0 ? i : c_note;
     }
     if (c_rps < 0 || c_p99 < 0 || (c_users < 0 && c_rate < 0 && c_vary < 0)) {
-        snprintf(err, errlen, "%s/steps.csv: header lacks rps, p99_ms or "
-                              "users/rate", rd->dir);
+        snprintf(err, errlen,
+                 "%s/steps.csv: header lacks rps, p99_ms or "
+                 "users/rate",
+                 rd->dir);
         goto fail;
     }
     int cap = 0, lineno = 1, any_rate = 0;
@@ -597,26 +600,26 @@ static int load_steps(struct qvr_rdir *rd, char *err, unsigned long errlen)
         int nf = csv_split(line, fields, MAX_FIELDS);
         struct qvr_rstep s;
         memset(&s, 0, sizeof(s));
-        if ((c_users >= 0 && (c_users >= nf ||
-                              parse_num(fields[c_users], &s.users) < 0)) ||
-            (c_rate >= 0 && (c_rate >= nf ||
-                             parse_num(fields[c_rate], &s.rate) < 0)) ||
-            (c_vary >= 0 && (c_vary >= nf ||
-                             parse_num(fields[c_vary], &s.x) < 0)) ||
+        if ((c_users >= 0 &&
+             (c_users >= nf || parse_num(fields[c_users], &s.users) < 0)) ||
+            (c_rate >= 0 &&
+             (c_rate >= nf || parse_num(fields[c_rate], &s.rate) < 0)) ||
+            (c_vary >= 0 &&
+             (c_vary >= nf || parse_num(fields[c_vary], &s.x) < 0)) ||
             c_rps >= nf || parse_num(fields[c_rps], &s.rps) < 0 ||
             c_p99 >= nf || parse_num(fields[c_p99], &s.p99_ms) < 0 ||
             (c_err >= 0 && c_err < nf &&
              parse_num(fields[c_err], &s.error_rate) < 0)) {
-            snprintf(err, errlen, "%s/steps.csv line %d: bad number",
-                     rd->dir, lineno);
+            snprintf(err, errlen, "%s/steps.csv line %d: bad number", rd->dir,
+                     lineno);
             goto fail;
         }
         s.knee = c_note >= 0 && c_note < nf &&
                  strstr(fields[c_note], "knee") != NULL;
         if (rd->nsteps == cap) {
             cap = cap ? cap * 2 : 16;
-            struct qvr_rstep *ns = realloc(rd->steps,
-                                           (size_t)cap * sizeof(*ns));
+            struct qvr_rstep *ns =
+                realloc(rd->steps, (size_t)cap * sizeof(*ns));
             if (!ns) {
                 rc = QVR_ENOMEM;
                 snprintf(err, errlen, "out of memory reading steps.csv");
@@ -631,8 +634,7 @@ static int load_steps(struct qvr_rdir *rd, char *err, unsigned long errlen)
         snprintf(rd->steps_x, sizeof(rd->steps_x), "%s",
                  any_rate ? "rate" : "users");
         for (int i = 0; i < rd->nsteps; i++)
-            rd->steps[i].x = any_rate ? rd->steps[i].rate
-                                      : rd->steps[i].users;
+            rd->steps[i].x = any_rate ? rd->steps[i].rate : rd->steps[i].users;
     }
     rc = 0;
 fail:
@@ -712,25 +714,24 @@ static int recompute_entry(struct qvr_rseries *s)
     if (!cJSON_IsObject(old))
         old = NULL;
     int empty = h->total == 0;
-    cJSON *mn = old ? cJSON_DetachItemFromObjectCaseSensitive(old, "min")
-                    : NULL;
-    cJSON *mean = old ? cJSON_DetachItemFromObjectCaseSensitive(old, "mean")
-                      : NULL;
+    cJSON *mn =
+        old ? cJSON_DetachItemFromObjectCaseSensitive(old, "min") : NULL;
+    cJSON *mean =
+        old ? cJSON_DetachItemFromObjectCaseSensitive(old, "mean") : NULL;
     if (!cJSON_IsNumber(mn)) {
         cJSON_Delete(mn);
         mn = cJSON_CreateNumber(empty ? 0 : (double)h->min / 1000.0);
     }
     if (!cJSON_IsNumber(mean)) {
         cJSON_Delete(mean);
-        mean = cJSON_CreateNumber(empty ? 0
-                                        : round(qvr_hist_mean(h)) / 1000.0);
+        mean = cJSON_CreateNumber(empty ? 0 : round(qvr_hist_mean(h)) / 1000.0);
     }
     cJSON_AddItemToObject(lat, "min", mn);
     cJSON_AddItemToObject(lat, "mean", mean);
     for (size_t i = 0; i < QVR_ARRAY_LEN(sum_pcts); i++) {
-        cJSON_AddNumberToObject(
-            lat, sum_pcts[i].key,
-            (double)qvr_hist_value_at(h, sum_pcts[i].p) / 1000.0);
+        cJSON_AddNumberToObject(lat, sum_pcts[i].key,
+                                (double)qvr_hist_value_at(h, sum_pcts[i].p) /
+                                    1000.0);
         if (old)
             cJSON_DeleteItemFromObjectCaseSensitive(old, sum_pcts[i].key);
     }
@@ -775,8 +776,8 @@ static int recompute_summary(struct qvr_rdir *rd, int quiet, char *err,
             qvr_warn("%s/latency.hlog holds %llu requests for %s%s, "
                      "summary.json %.0f",
                      rd->dir, (unsigned long long)s->h->total,
-                     s->name ? "name " : "the totals",
-                     s->name ? s->name : "", want);
+                     s->name ? "name " : "the totals", s->name ? s->name : "",
+                     want);
         if (recompute_entry(s) < 0) {
             snprintf(err, errlen, "out of memory recomputing summary.json");
             return QVR_ENOMEM;
@@ -829,17 +830,16 @@ int qvr_render(const char *dir, const struct qvr_render_opts *o, char *err,
     int rc = qvr_rdir_load(&rd, dir, o->recompute, err, errlen);
     if (rc < 0)
         goto fail;
-    if (o->recompute && (rc = recompute_summary(&rd, o->quiet, err,
-                                                errlen)) < 0)
+    if (o->recompute &&
+        (rc = recompute_summary(&rd, o->quiet, err, errlen)) < 0)
         goto fail;
-    if (!o->no_plots && (rc = qvr_plot_render(&rd, o->quiet, err,
-                                              errlen)) < 0)
+    if (!o->no_plots && (rc = qvr_plot_render(&rd, o->quiet, err, errlen)) < 0)
         goto fail;
-    if (o->csv_prefix && (rc = qvr_locust_write(&rd, o->csv_prefix, err,
-                                                errlen)) < 0)
+    if (o->csv_prefix &&
+        (rc = qvr_locust_write(&rd, o->csv_prefix, err, errlen)) < 0)
         goto fail;
-    if (o->junit_file && (rc = qvr_junit_write(&rd, o->junit_file, err,
-                                               errlen)) < 0)
+    if (o->junit_file &&
+        (rc = qvr_junit_write(&rd, o->junit_file, err, errlen)) < 0)
         goto fail;
     rc = 0;
 fail:
@@ -913,11 +913,10 @@ int qvr_report_cmd(int argc, char **argv)
         return QVR_EXIT_RUN;
     }
     if (!o.quiet)
-        qvr_info("report: %s/summary.json percentiles recomputed from "
-                 "latency.hlog%s%s%s%s",
-                 dir, o.csv_prefix ? "; CSV " : "",
-                 o.csv_prefix ? o.csv_prefix : "",
-                 o.junit_file ? "; JUnit " : "",
-                 o.junit_file ? o.junit_file : "");
+        qvr_info(
+            "report: %s/summary.json percentiles recomputed from "
+            "latency.hlog%s%s%s%s",
+            dir, o.csv_prefix ? "; CSV " : "", o.csv_prefix ? o.csv_prefix : "",
+            o.junit_file ? "; JUnit " : "", o.junit_file ? o.junit_file : "");
     return QVR_EXIT_OK;
 }

@@ -35,54 +35,54 @@ extern const double qvr_render_pcts[QVR_RENDER_NPCT];
 /* One results window: a row of timeseries.csv joined with the untagged
  * line of latency.hlog that covers the same time. */
 struct qvr_rwin {
-    double end_s;          /* window end, seconds since the start */
-    double len_s;          /* window length */
-    double wall_s;         /* window end, Unix seconds */
-    int users;             /* users running at the end of the window */
+    double end_s;  /* window end, seconds since the start */
+    double len_s;  /* window length */
+    double wall_s; /* window end, Unix seconds */
+    int users;     /* users running at the end of the window */
     uint64_t requests, failures;
-    double rps;            /* requests / len_s */
+    double rps;                            /* requests / len_s */
     double p50_ms, p90_ms, p99_ms, max_ms; /* as timeseries.csv has them */
-    int has_hist;          /* pct_ms and cum_* come from latency.hlog */
-    double pct_ms[QVR_RENDER_NPCT]; /* this window's own percentiles */
-    uint64_t cum_requests, cum_failures;   /* since the start */
+    int has_hist; /* pct_ms and cum_* come from latency.hlog */
+    double pct_ms[QVR_RENDER_NPCT];      /* this window's own percentiles */
+    uint64_t cum_requests, cum_failures; /* since the start */
     double cum_p50_ms, cum_mean_ms, cum_min_ms, cum_max_ms;
 };
 
 /* One latency series of the summary: the totals, then each request name. */
 struct qvr_rseries {
-    const char *name;      /* request name (borrowed from summary); NULL for
-                              the totals */
-    struct cJSON *obj;     /* its entry in summary.json (borrowed) */
-    struct qvr_hist *h;    /* cumulative response time (owned), or NULL */
-    uint64_t max_us;       /* exact max from the log or summary, 0: none */
-    int from_hlog;         /* h is the sum of the series' latency.hlog
-                              windows (else the summary's histogram_us) */
-    int tag_clash;         /* another name maps to the same hlog tag */
+    const char *name;   /* request name (borrowed from summary); NULL for
+                           the totals */
+    struct cJSON *obj;  /* its entry in summary.json (borrowed) */
+    struct qvr_hist *h; /* cumulative response time (owned), or NULL */
+    uint64_t max_us;    /* exact max from the log or summary, 0: none */
+    int from_hlog;      /* h is the sum of the series' latency.hlog
+                           windows (else the summary's histogram_us) */
+    int tag_clash;      /* another name maps to the same hlog tag */
 };
 
 /* One row of steps.csv. */
 struct qvr_rstep {
-    double x;              /* users, rate or the varied variable */
-    double users, rate;    /* planned users (closed) or rate (open) */
+    double x;           /* users, rate or the varied variable */
+    double users, rate; /* planned users (closed) or rate (open) */
     double rps, p99_ms, error_rate;
-    int knee;              /* the note says "knee" */
+    int knee; /* the note says "knee" */
 };
 
 /* A loaded result directory. */
 struct qvr_rdir {
-    const char *dir;           /* borrowed */
-    struct cJSON *summary;     /* parsed summary.json (owned) */
-    const char *scenario;      /* borrowed from summary; "" if absent */
+    const char *dir;       /* borrowed */
+    struct cJSON *summary; /* parsed summary.json (owned) */
+    const char *scenario;  /* borrowed from summary; "" if absent */
     double duration_s;
-    struct qvr_rwin *win;      /* nwin windows in time order (owned) */
+    struct qvr_rwin *win; /* nwin windows in time order (owned) */
     int nwin;
-    int has_hlog;              /* latency.hlog was read */
-    double hlog_start;         /* its StartTime, Unix seconds */
-    struct qvr_rseries *series;/* nseries: [0] totals, then names (owned) */
+    int has_hlog;               /* latency.hlog was read */
+    double hlog_start;          /* its StartTime, Unix seconds */
+    struct qvr_rseries *series; /* nseries: [0] totals, then names (owned) */
     int nseries;
-    struct qvr_rstep *steps;   /* nsteps rows of steps.csv, or NULL */
+    struct qvr_rstep *steps; /* nsteps rows of steps.csv, or NULL */
     int nsteps;
-    char steps_x[64];          /* what steps[].x is: "users", "rate", ... */
+    char steps_x[64]; /* what steps[].x is: "users", "rate", ... */
 };
 
 /* Renders a result directory: charts (unless o->no_plots), Locust CSV

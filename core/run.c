@@ -52,6 +52,10 @@ struct segment {
 
 #define MAX_SEGS (QVR_MAX_STEPS + 2)
 
+#ifndef USERS_PER_MULTI
+#define USERS_PER_MULTI 8
+#endif
+
 struct run {
     const struct qvr_run_opts *opts;
     struct qvr_script *script;
@@ -60,7 +64,8 @@ struct run {
     char target[512];
     char out_dir[4096];
     struct event_base *base;
-    struct qvr_http *http;
+    struct qvr_http **http; /* shards of at most USERS_PER_MULTI users */
+    int nhttp;
     struct qvr_metrics *m, *warm;
     struct qvr_vu_ctx ctx;
     struct qvr_vu **vus;
@@ -1149,7 +1154,9 @@ static void teardown(struct run *r)
     for (int i = 0; i < r->nvus; i++)
         qvr_vu_free(r->vus[i]);
     free(r->vus);
-    qvr_http_free(r->http);
+    for (int i = 0; i < r->nhttp; i++)
+        qvr_http_free(r->http[i]);
+    free(r->http);
     if (r->sched_ev)
         event_free(r->sched_ev);
     if (r->window_ev)
@@ -1255,9 +1262,14 @@ int qvr_run_main(const struct qvr_run_opts *o)
     r->nvus = qvr_sched_max_users(&p->load);
     if (r->nvus < 1)
         r->nvus = 1;
-    hc.max_conns = r->nvus + 16;
-    if (r->base)
-        r->http = qvr_http_new(r->base, &hc);
+    /* libcurl finds a connection to reuse by walking its cache: a cost per
+     * request that grows with the connections of one multi handle. Users
+     * are spread over multi handles of at most USERS_PER_MULTI each. */
+    r->nhttp = (r->nvus + USERS_PER_MULTI - 1) / USERS_PER_MULTI;
+    hc.max_conns = USERS_PER_MULTI + 4;
+    r->http = calloc((size_t)r->nhttp, sizeof(*r->http));
+    for (int i = 0; r->base && r->http && i < r->nhttp; i++)
+        r->http[i] = qvr_http_new(r->base, &hc);
     r->vus = calloc((size_t)r->nvus, sizeof(*r->vus));
     r->freev = calloc((size_t)r->nvus, sizeof(*r->freev));
     r->in_free = calloc((size_t)r->nvus, 1);
@@ -1265,7 +1277,10 @@ int qvr_run_main(const struct qvr_run_opts *o)
     r->lateq = calloc((size_t)r->lateq_cap, sizeof(*r->lateq));
     r->step_stat = qvr_stat_new("step");
     r->arr_rng = 0x2545F4914F6CDD1DULL ^ (uint64_t)qvr_clock_ns();
-    if (!r->m || !r->warm || !r->base || !r->http || !r->vus || !r->freev ||
+    int http_ok = r->http != NULL;
+    for (int i = 0; http_ok && i < r->nhttp; i++)
+        http_ok = r->http[i] != NULL;
+    if (!r->m || !r->warm || !r->base || !http_ok || !r->vus || !r->freev ||
         !r->in_free || !r->lateq || !r->step_stat) {
         qvr_error("cannot set up the run: out of memory");
         goto out;
@@ -1284,6 +1299,7 @@ int qvr_run_main(const struct qvr_run_opts *o)
     struct qvr_vu_ctx *c = &r->ctx;
     c->base = r->base;
     c->http = r->http;
+    c->nhttp = r->nhttp;
     c->L = r->script->L;
     c->target = r->target;
     c->ntasks = p->ntasks;

@@ -214,7 +214,7 @@ struct qvr_vu *qvr_vu_new(struct qvr_vu_ctx *ctx, int id)
     vu->co = lua_newthread(ctx->L); /* L: co */
     vu->co_ref = luaL_ref(ctx->L, LUA_REGISTRYINDEX);
     *(struct qvr_vu **)lua_getextraspace(vu->co) = vu;
-    vu->xfer = qvr_http_xfer_new(ctx->http);
+    vu->xfer = qvr_http_xfer_new(ctx->http[id % ctx->nhttp]);
     vu->timer = evtimer_new(ctx->base, timer_cb, vu);
     if (!vu->xfer || !vu->timer) {
         qvr_vu_free(vu);

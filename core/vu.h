@@ -34,7 +34,8 @@ struct qvr_wait {
 /* What a VU needs from its worker. Owned by the worker; VUs borrow it. */
 struct qvr_vu_ctx {
     struct event_base *base;
-    struct qvr_http *http;
+    struct qvr_http **http;     /* shards: user i uses http[i % nhttp] */
+    int nhttp;
     lua_State *L;               /* the worker's main Lua state */
     struct qvr_metrics *metrics;/* where samples go now (warm-up or run) */
     const char *target;         /* base URL, no trailing slash */

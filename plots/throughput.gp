@@ -13,8 +13,10 @@ set y2label "users running"
 set grid xtics ytics lc rgb "#dddddd"
 set border 11
 set ytics nomirror
+set xtics nomirror
 set y2tics 0, usersstep
-set key top left box opaque samplen 3
+set key outside below center horizontal box samplen 3 spacing 1.2
+set bmargin 6
 set xrange [0:*]
 set yrange [0:*]
 set y2range [0:usersmax]

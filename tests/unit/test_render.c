@@ -23,7 +23,7 @@
 #include "render.h"
 #include "t.h"
 
-#define NWIN 40   /* 39 full windows of 1 s and a 0.25 s tail */
+#define NWIN 40 /* 39 full windows of 1 s and a 0.25 s tail */
 #define NNAMES 2
 #define TAIL_US 4567891ULL /* rare outliers: p99.9 sits in the max's bucket */
 
@@ -31,9 +31,9 @@ static const char *const names[NNAMES] = {"rerank text", "rerank,mm"};
 
 /* What the fixture recorded, for the checks. */
 struct truth {
-    struct qvr_hist *cum[NNAMES + 1];  /* [NNAMES] = all requests */
+    struct qvr_hist *cum[NNAMES + 1]; /* [NNAMES] = all requests */
     uint64_t req[NNAMES + 1], fail[NNAMES + 1];
-    uint64_t http500, timeouts;        /* failures of names[1] */
+    uint64_t http500, timeouts; /* failures of names[1] */
     uint64_t win_req[NWIN], win_fail[NWIN], cum_req[NWIN];
     double win_pct[NWIN][QVR_RENDER_NPCT]; /* window percentiles, ms */
     double win_p99[NWIN], win_len[NWIN], win_end[NWIN];
@@ -55,7 +55,7 @@ static double msv(uint64_t us)
 
 static void write_text(const char *dir, const char *name, const char *text)
 {
-    char path[512];
+    char path[1024];
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     FILE *f = fopen(path, "w");
     T_CHECK(f != NULL);
@@ -88,8 +88,7 @@ static cJSON *latency_obj(const struct qvr_hist *h)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "min", msv(h->min));
-    cJSON_AddNumberToObject(o, "mean",
-                            round(qvr_hist_mean(h)) / 1000.0);
+    cJSON_AddNumberToObject(o, "mean", round(qvr_hist_mean(h)) / 1000.0);
     cJSON_AddNumberToObject(o, "p50", msv(qvr_hist_value_at(h, 50)));
     cJSON_AddNumberToObject(o, "p90", msv(qvr_hist_value_at(h, 90)));
     cJSON_AddNumberToObject(o, "p95", msv(qvr_hist_value_at(h, 95)));
@@ -144,19 +143,20 @@ static void make_fixture(const char *dir, int steps, struct truth *t)
     struct qvr_hist *win[NNAMES + 1];
     for (int k = 0; k <= NNAMES; k++)
         win[k] = qvr_hist_new();
-    char path[512];
+    char path[1024];
     snprintf(path, sizeof(path), "%s/latency.hlog", dir);
     FILE *hl = fopen(path, "w");
     snprintf(path, sizeof(path), "%s/timeseries.csv", dir);
     FILE *ts = fopen(path, "w");
     T_CHECK(hl && ts);
     const double t0 = 1700000000.5;
-    fprintf(hl, "#[Histogram log format version 1.3]\n"
-                "#[StartTime: %.3f (seconds since epoch), Tue Nov 14 "
-                "22:13:20 UTC 2023]\n"
-                "#[MaxValueDivisor: 1000.0]\n"
-                "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\","
-                "\"Interval_Compressed_Histogram\"\n",
+    fprintf(hl,
+            "#[Histogram log format version 1.3]\n"
+            "#[StartTime: %.3f (seconds since epoch), Tue Nov 14 "
+            "22:13:20 UTC 2023]\n"
+            "#[MaxValueDivisor: 1000.0]\n"
+            "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\","
+            "\"Interval_Compressed_Histogram\"\n",
             t0);
     /* An extra column at the end, as host samples will add: read by name. */
     fprintf(ts, "time_s,wall_s,users,requests,failures,rps,p50_ms,p90_ms,"
@@ -204,10 +204,10 @@ static void make_fixture(const char *dir, int steps, struct truth *t)
         t->win_len[w] = len;
         t->win_end[w] = start + len;
         for (int i = 0; i < QVR_RENDER_NPCT; i++)
-            t->win_pct[w][i] = qvr_render_pcts[i] >= 100
-                                   ? msv(a->max)
-                                   : msv(qvr_hist_value_at(
-                                         a, qvr_render_pcts[i]));
+            t->win_pct[w][i] =
+                qvr_render_pcts[i] >= 100
+                    ? msv(a->max)
+                    : msv(qvr_hist_value_at(a, qvr_render_pcts[i]));
         t->win_p99[w] = msv(qvr_hist_value_at(a, 99));
         fprintf(ts, "%.3f,%.3f,%d,%llu,%llu,%.3f,%.3f,%.3f,%.3f,%.3f,%d\n",
                 start + len, t0 + start + len, users,
@@ -220,8 +220,8 @@ static void make_fixture(const char *dir, int steps, struct truth *t)
             char *enc = NULL;
             T_EQ_INT(qvr_hist_encode(h, &enc), 0);
             if (k >= 0)
-                fprintf(hl, "Tag=name:%s,", k == 0 ? "rerank_text"
-                                                   : "rerank_mm");
+                fprintf(hl, "Tag=name:%s,",
+                        k == 0 ? "rerank_text" : "rerank_mm");
             fprintf(hl, "%.3f,%.3f,%.3f,%s\n", start, len, msv(h->max),
                     enc ? enc : "");
             free(enc);
@@ -248,12 +248,13 @@ static void make_fixture(const char *dir, int steps, struct truth *t)
     for (int k = 0; k < NNAMES; k++)
         cJSON_AddItemToObject(nm, names[k],
                               stat_obj(t->cum[k], t->req[k], t->fail[k],
-                                       k ? t->http500 : 0,
-                                       k ? t->timeouts : 0, t->duration));
+                                       k ? t->http500 : 0, k ? t->timeouts : 0,
+                                       t->duration));
     cJSON *errs = cJSON_AddArrayToObject(root, "errors");
     cJSON *e = cJSON_CreateObject();
-    cJSON_AddStringToObject(e, "message", "boom, \"bad\"\nstack traceback:"
-                                          "\n\t[C]: in ?");
+    cJSON_AddStringToObject(e, "message",
+                            "boom, \"bad\"\nstack traceback:"
+                            "\n\t[C]: in ?");
     cJSON_AddNumberToObject(e, "count", 3);
     cJSON_AddItemToArray(errs, e);
     cJSON *th = cJSON_AddArrayToObject(root, "thresholds");
@@ -401,10 +402,10 @@ static void test_fmt(void)
     static const struct {
         double v;
         const char *want;
-    } cases[] = {{0, "0"},          {0.148, "0.148"},  {70.021, "70.0"},
-                 {1234.5, "1230"},  {0.0391, "0.0391"}, {9.996, "10.0"},
-                 {999.6, "1000"},   {5.403, "5.40"},   {4567.891, "4570"},
-                 {100, "100"},      {NAN, "N/A"}};
+    } cases[] = {{0, "0"},         {0.148, "0.148"},   {70.021, "70.0"},
+                 {1234.5, "1230"}, {0.0391, "0.0391"}, {9.996, "10.0"},
+                 {999.6, "1000"},  {5.403, "5.40"},    {4567.891, "4570"},
+                 {100, "100"},     {NAN, "N/A"}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char b[32];
         T_EQ_STR(qvr_render_fmt_ms(cases[i].v, b, sizeof(b)), cases[i].want);
@@ -413,7 +414,7 @@ static void test_fmt(void)
 
 static void test_locust(const struct truth *t, const char *dir)
 {
-    char p[512], b1[32], b2[32];
+    char p[1024], b1[32], b2[32];
     struct csv c;
     static const struct {
         const char *suffix, *header;
@@ -429,8 +430,7 @@ static void test_locust(const struct truth *t, const char *dir)
          "Failure Count,Total Median Response Time,Total Average Response "
          "Time,Total Min Response Time,Total Max Response Time,Total Average "
          "Content Size"},
-        {"_failures.csv",
-         "Method,Name,Error,Occurrences,First Seen,Last Seen"},
+        {"_failures.csv", "Method,Name,Error,Occurrences,First Seen,Last Seen"},
         {"_exceptions.csv", "Count,Message,Traceback,Nodes"}};
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         snprintf(p, sizeof(p), "%s/loc%s", dir, files[i].suffix);
@@ -439,8 +439,7 @@ static void test_locust(const struct truth *t, const char *dir)
         if (!txt)
             continue;
         size_t hl = strlen(files[i].header);
-        T_CHECK_MSG(strncmp(txt, files[i].header, hl) == 0 &&
-                        txt[hl] == '\n',
+        T_CHECK_MSG(strncmp(txt, files[i].header, hl) == 0 && txt[hl] == '\n',
                     "header of %s", p);
         free(txt);
     }
@@ -451,10 +450,9 @@ static void test_locust(const struct truth *t, const char *dir)
     T_EQ_INT(c.nrows, 1 + NNAMES + 1);
     int cn = csv_col(&c, "Name"), creq = csv_col(&c, "Request Count"),
         cf = csv_col(&c, "Failure Count"),
-        cmed = csv_col(&c, "Median Response Time"),
-        c66 = csv_col(&c, "66%"), c999 = csv_col(&c, "99.99%"),
-        c100 = csv_col(&c, "100%"), ct = csv_col(&c, "Type"),
-        cfs = csv_col(&c, "Failures/s");
+        cmed = csv_col(&c, "Median Response Time"), c66 = csv_col(&c, "66%"),
+        c999 = csv_col(&c, "99.99%"), c100 = csv_col(&c, "100%"),
+        ct = csv_col(&c, "Type"), cfs = csv_col(&c, "Failures/s");
     T_CHECK(cn == 1 && creq == 2 && c100 == 21);
     T_EQ_STR(c.cell[3][cn], "Aggregated");
     T_EQ_STR(c.cell[3][ct], "");
@@ -469,8 +467,7 @@ static void test_locust(const struct truth *t, const char *dir)
         T_EQ_INT(atoll(c.cell[r][cf]), t->fail[k]);
         T_EQ_STR(c.cell[r][cmed], fmt3(msv(qvr_hist_value_at(h, 50)), b1));
         T_EQ_STR(c.cell[r][c66], fmt3(msv(qvr_hist_value_at(h, 66)), b1));
-        T_EQ_STR(c.cell[r][c999],
-                 fmt3(msv(qvr_hist_value_at(h, 99.99)), b1));
+        T_EQ_STR(c.cell[r][c999], fmt3(msv(qvr_hist_value_at(h, 99.99)), b1));
         T_EQ_STR(c.cell[r][c100], fmt3(msv(h->max), b2));
         T_NEAR(atof(c.cell[r][cfs]), t->fail[k] / t->duration, 0.0006);
         if (k < NNAMES)
@@ -600,7 +597,7 @@ static int dat_rows(const char *path, double rows[][8], int max)
 
 static void test_plot_data(const struct truth *t, const char *dir)
 {
-    char p[512];
+    char p[1024];
     static double rows[256][8];
     snprintf(p, sizeof(p), "%s/plot-latency.dat", dir);
     T_EQ_INT(dat_rows(p, rows, 256), NWIN);
@@ -619,8 +616,7 @@ static void test_plot_data(const struct truth *t, const char *dir)
     }
     double b = (k * sxy - sx * sy) / (k * sxx - sx * sx), a = (sy - b * sx) / k;
     T_CHECK(b > 0); /* the fixture drifts up */
-    T_CHECK(isnan(rows[0][5]) && isnan(rows[2][5]) &&
-            isnan(rows[NWIN - 1][5]));
+    T_CHECK(isnan(rows[0][5]) && isnan(rows[2][5]) && isnan(rows[NWIN - 1][5]));
     T_NEAR(rows[3][5], a + b * t->win_end[3], 1e-3);
     T_NEAR(rows[NWIN - 2][5], a + b * t->win_end[NWIN - 2], 1e-3);
 
@@ -675,7 +671,7 @@ static int have_gnuplot(void)
 
 static void check_png(const char *dir, const char *name)
 {
-    char p[512];
+    char p[1024];
     unsigned char h[24];
     snprintf(p, sizeof(p), "%s/%s", dir, name);
     FILE *f = fopen(p, "rb");
@@ -695,14 +691,14 @@ static void check_png(const char *dir, const char *name)
 
 static int exists(const char *dir, const char *name)
 {
-    char p[512];
+    char p[1024];
     snprintf(p, sizeof(p), "%s/%s", dir, name);
     return access(p, F_OK) == 0;
 }
 
 static void strip_percentiles(const char *dir)
 {
-    char p[700];
+    char p[1024];
     snprintf(p, sizeof(p), "%s/summary.json", dir);
     char *txt = read_text(p);
     cJSON *root = cJSON_Parse(txt);
@@ -712,8 +708,8 @@ static void strip_percentiles(const char *dir)
     cJSON *nm = cJSON_GetObjectItem(root, "names");
     cJSON *objs[NNAMES + 1] = {tot, cJSON_GetObjectItem(nm, names[0]),
                                cJSON_GetObjectItem(nm, names[1])};
-    static const char *const keys[] = {"p50", "p90", "p95", "p99", "p99.9",
-                                       "max"};
+    static const char *const keys[] = {"p50", "p90",   "p95",
+                                       "p99", "p99.9", "max"};
     for (int k = 0; k <= NNAMES; k++) {
         cJSON *lat = cJSON_GetObjectItem(objs[k], "latency_ms");
         for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
@@ -757,19 +753,17 @@ static void test_recompute(void)
     /* Byte for byte the file the fixture wrote: values and key order. */
     T_CHECK_MSG(ta && tb && strcmp(ta, tb) == 0,
                 "recomputed summary.json differs from the original");
-    static const char *const keys[] = {"min", "mean", "p50", "p90",
-                                       "p95", "p99", "p99.9", "max"};
+    static const char *const keys[] = {"min", "mean", "p50",   "p90",
+                                       "p95", "p99",  "p99.9", "max"};
     for (int k = 0; k <= NNAMES; k++) {
-        const cJSON *sa = k == NNAMES
-                              ? cJSON_GetObjectItem(ja, "totals")
-                              : cJSON_GetObjectItem(
-                                    cJSON_GetObjectItem(ja, "names"),
-                                    names[k]);
-        const cJSON *sb = k == NNAMES
-                              ? cJSON_GetObjectItem(jb, "totals")
-                              : cJSON_GetObjectItem(
-                                    cJSON_GetObjectItem(jb, "names"),
-                                    names[k]);
+        const cJSON *sa =
+            k == NNAMES ? cJSON_GetObjectItem(ja, "totals")
+                        : cJSON_GetObjectItem(cJSON_GetObjectItem(ja, "names"),
+                                              names[k]);
+        const cJSON *sb =
+            k == NNAMES ? cJSON_GetObjectItem(jb, "totals")
+                        : cJSON_GetObjectItem(cJSON_GetObjectItem(jb, "names"),
+                                              names[k]);
         const cJSON *la = cJSON_GetObjectItem(sa, "latency_ms");
         const cJSON *lb = cJSON_GetObjectItem(sb, "latency_ms");
         for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -852,8 +846,8 @@ static void test_no_gnuplot(void)
 
 /* ---- compare ---- */
 
-static void write_summary(const char *dir, double rps, double p50,
-                          double p90, double p99, double er, double few_p99)
+static void write_summary(const char *dir, double rps, double p50, double p90,
+                          double p99, double er, double few_p99)
 {
     char js[1024];
     mkdir(dir, 0755);
@@ -911,8 +905,12 @@ static void test_compare(void)
     write_summary(nw, 89, 10, 20, 50, 0.010, 1);
     char *wide[] = {base, nw, (char *)"--tolerance", (char *)"15%"};
     T_EQ_INT(qvr_compare_cmd(4, wide), 0);
-    char *pp[] = {base, nw, (char *)"--error-tolerance", (char *)"0.5pp",
-                  (char *)"--tolerance", (char *)"20"};
+    char *pp[] = {base,
+                  nw,
+                  (char *)"--error-tolerance",
+                  (char *)"0.5pp",
+                  (char *)"--tolerance",
+                  (char *)"20"};
     T_EQ_INT(qvr_compare_cmd(6, pp), 0);
     char *badtol[] = {base, nw, (char *)"--tolerance", (char *)"lots"};
     T_EQ_INT(qvr_compare_cmd(4, badtol), 2);
@@ -975,8 +973,8 @@ int main(void)
     make_fixture(d, 1, &t);
     path_of(pre, sizeof(pre), "full", "loc");
     path_of(ju, sizeof(ju), "full", "junit.xml");
-    struct qvr_render_opts o = {.csv_prefix = pre, .junit_file = ju,
-                                .quiet = 1};
+    struct qvr_render_opts o = {
+        .csv_prefix = pre, .junit_file = ju, .quiet = 1};
     char err[512] = "";
     T_CHECK_MSG(qvr_render(d, &o, err, sizeof(err)) == 0, "%s", err);
     test_locust(&t, d);
