@@ -2,7 +2,6 @@
 #include "junit.h"
 
 #include <cjson/cJSON.h>
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>

@@ -7,7 +7,6 @@
  * on a pipe, is given a minute and is killed (by its pid) after that. */
 #include "plot.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -382,7 +381,7 @@ static int distribution_dat(const struct qvr_rdir *rd, struct qvr_buf *b,
                             int *nblocks, double *xmax, double *spread)
 {
     *nblocks = 0;
-    *xmax = 10;
+    *xmax = 100; /* at least up to the 99% tick */
     *spread = 1;
     qvr_buf_printf(b,
                    "# qvrrun %s/distribution.png: HDR percentile "
@@ -473,7 +472,7 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
     char label[160], title[512], tmpl[PATH_MAX + 32], pdir[PATH_MAX],
         gnuplot[PATH_MAX + 32], path[PATH_MAX + 64];
     int rc, nblocks = 0;
-    double xmax = 10, spread = 1, kneex = NAN, tdiv;
+    double xmax = 100, spread = 1, kneex = NAN, tdiv;
     const char *tunit;
     qvr_buf_init(&b, 0);
     qvr_buf_init(&v, 0);
