@@ -829,8 +829,7 @@ struct qvr_collect *qvr_collect_new(struct event_base *base,
             snprintf(err, errlen, "cannot start the collect timer");
             goto fail;
         }
-        if (c->host)
-            sample_host(c); /* the CPU baseline */
+        qvr_collect_tick(c); /* the CPU baseline, the first GPU sample */
     }
     return c;
 fail:

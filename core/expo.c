@@ -75,7 +75,7 @@ static int put_double(struct qvr_buf *b, double v)
         return qvr_buf_append(b, "NaN", 3);
     if (isinf(v))
         return qvr_buf_printf(b, "%s", v > 0 ? "+Inf" : "-Inf");
-    return qvr_buf_printf(b, "%.9g", v);
+    return qvr_buf_printf(b, "%.15g", v);
 }
 
 static int put_head(struct qvr_buf *b, const char *family, const char *type,

@@ -309,6 +309,19 @@ int qvr_plot_p99_trend(const struct qvr_rdir *rd, int *first, int *last,
     return 0;
 }
 
+/* "P99 trend over 36 windows: +58.8% (124 -> 196 ms)": the title's second
+ * line on the latency chart. */
+static void trend_label(char *label, size_t llen, int n, const char *what,
+                        double y0, double y1)
+{
+    if (y0 > 0)
+        snprintf(label, llen, "P99 trend over %d %s: %+.1f%% (%.3g -> %.3g ms)",
+                 n, what, (y1 - y0) / y0 * 100.0, y0, y1);
+    else
+        snprintf(label, llen, "P99 trend over %d %s: %.3g -> %.3g ms", n, what,
+                 y0, y1);
+}
+
 static int latency_dat(const struct qvr_rdir *rd, struct qvr_buf *b,
                        char *label, size_t llen)
 {
@@ -335,21 +348,11 @@ static int latency_dat(const struct qvr_rdir *rd, struct qvr_buf *b,
                 0);
         put_num(b, full_window(w, typical), 1);
     }
-    if (has_trend) {
-        double y0 = a + sl * rd->win[lo].end_s, y1 = a + sl * rd->win[hi].end_s;
-        if (y0 > 0)
-            snprintf(label, llen,
-                     "P99 trend over %d windows: %+.1f%% "
-                     "(%.3g -> %.3g ms)",
-                     hi - lo + 1, (y1 - y0) / y0 * 100.0, y0, y1);
-        else
-            snprintf(label, llen,
-                     "P99 trend over %d windows: %.3g -> %.3g "
-                     "ms",
-                     hi - lo + 1, y0, y1);
-    } else {
+    if (has_trend)
+        trend_label(label, llen, hi - lo + 1, "windows",
+                    a + sl * rd->win[lo].end_s, a + sl * rd->win[hi].end_s);
+    else
         snprintf(label, llen, "P99 trend: too few windows");
-    }
     return b->truncated ? QVR_ENOMEM : 0;
 }
 
@@ -371,6 +374,74 @@ static int throughput_dat(const struct qvr_rdir *rd, struct qvr_buf *b)
         put_num(b, full_window(w, typical), 1);
     }
     return b->truncated ? QVR_ENOMEM : 0;
+}
+
+/* The same columns as plot-latency.dat and plot-throughput.dat, one row per
+ * group of group_k windows (percentiles of the merged histograms), for the
+ * charts of a run with more windows than a chart can show. */
+static int grouped_dat(const struct qvr_rdir *rd, struct qvr_buf *lat,
+                       struct qvr_buf *thr, char *label, size_t llen)
+{
+    double full = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+    int maxu = 0, from = 0, k = 0, lo = -1, hi = -1;
+    for (int g = 0; g < rd->ngrp; g++) {
+        full = rd->grp[g].len_s > full ? rd->grp[g].len_s : full;
+        maxu = rd->grp[g].users > maxu ? rd->grp[g].users : maxu;
+    }
+    /* The trend drawn is the one through the points drawn: the merged
+     * groups' P99, full groups from the first at the most users on. */
+    while (from < rd->ngrp - 1 && rd->grp[from].users != maxu)
+        from++;
+    for (int g = from; g < rd->ngrp; g++) {
+        const struct qvr_rgroup *gr = &rd->grp[g];
+        if (!gr->requests || gr->len_s < 0.5 * full || isnan(gr->p99_ms))
+            continue;
+        sx += gr->end_s, sy += gr->p99_ms;
+        sxx += gr->end_s * gr->end_s, sxy += gr->end_s * gr->p99_ms;
+        lo = lo < 0 ? g : lo;
+        hi = g;
+        k++;
+    }
+    double d = k * sxx - sx * sx, b = 0, a = 0;
+    int has_trend = k >= 2 && fabs(d) > 0;
+    if (has_trend) {
+        b = (k * sxy - sx * sy) / d;
+        a = (sy - b * sx) / k;
+        trend_label(label, llen, hi - lo + 1, "groups",
+                    a + b * rd->grp[lo].end_s, a + b * rd->grp[hi].end_s);
+    } else {
+        snprintf(label, llen, "P99 trend: too few groups");
+    }
+    qvr_buf_printf(lat,
+                   "# qvrrun %s/latency.png: response time per %d windows "
+                   "merged (latency.hlog)\n"
+                   "# time_s p50_ms p90_ms p99_ms max_ms p99_trend_ms "
+                   "full (0: a short group, not drawn)\n",
+                   rd->dir, rd->group_k);
+    qvr_buf_printf(thr,
+                   "# qvrrun %s/throughput.png: per %d windows merged "
+                   "(timeseries.csv)\n"
+                   "# time_s rps failures_per_s users full (0: a short "
+                   "group, not drawn)\n",
+                   rd->dir, rd->group_k);
+    for (int g = 0; g < rd->ngrp; g++) {
+        const struct qvr_rgroup *gr = &rd->grp[g];
+        int some = gr->requests > 0, ok = gr->len_s >= 0.5 * full;
+        double nan = NAN, x = gr->end_s;
+        put_num(lat, x, 0);
+        put_num(lat, some ? gr->p50_ms : nan, 0);
+        put_num(lat, some ? gr->p90_ms : nan, 0);
+        put_num(lat, some ? gr->p99_ms : nan, 0);
+        put_num(lat, some ? gr->max_ms : nan, 0);
+        put_num(lat, has_trend && g >= lo && g <= hi ? a + b * x : nan, 0);
+        put_num(lat, ok, 1);
+        put_num(thr, x, 0);
+        put_num(thr, gr->len_s > 0 ? gr->requests / gr->len_s : 0, 0);
+        put_num(thr, gr->len_s > 0 ? gr->failures / gr->len_s : 0, 0);
+        put_num(thr, gr->users, 0);
+        put_num(thr, ok, 1);
+    }
+    return lat->truncated || thr->truncated ? QVR_ENOMEM : 0;
 }
 
 /* One block per series (all requests first): percentile, 1/(1-p) and the
@@ -486,6 +557,17 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
     if (rc == 0)
         rc = write_dat(rd, "plot-throughput.dat", &b, err, errlen);
     qvr_buf_reset(&b);
+    /* A long run: the charts draw merged groups of windows. */
+    int grouped = rd->group_k > 1 && rd->has_hlog;
+    if (rc == 0 && grouped) {
+        rc = grouped_dat(rd, &b, &v, label, sizeof(label));
+        if (rc == 0)
+            rc = write_dat(rd, "plot-latency-grouped.dat", &b, err, errlen);
+        if (rc == 0)
+            rc = write_dat(rd, "plot-throughput-grouped.dat", &v, err, errlen);
+        qvr_buf_reset(&b);
+        qvr_buf_reset(&v);
+    }
     if (rc == 0)
         rc = distribution_dat(rd, &b, &nblocks, &xmax, &spread);
     if (rc == 0)
@@ -522,12 +604,19 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
     for (int i = 0; i < rd->nwin; i++)
         answered |= rd->win[i].requests > 0;
     if (answered) {
-        snprintf(path, sizeof(path), "%s/plot-latency.dat", rd->dir);
+        snprintf(path, sizeof(path), "%s/plot-latency%s.dat", rd->dir,
+                 grouped ? "-grouped" : "");
         snprintf(tmpl, sizeof(tmpl), "%s/latency.gp", pdir);
-        snprintf(title, sizeof(title),
-                 "%s: response time per %.3g s window (from the intended "
-                 "start)",
-                 sc, wl);
+        if (grouped)
+            snprintf(title, sizeof(title),
+                     "%s: response time per %.3g s (%d windows merged), "
+                     "from the intended start",
+                     sc, wl * rd->group_k, rd->group_k);
+        else
+            snprintf(title, sizeof(title),
+                     "%s: response time per %.3g s window (from the "
+                     "intended start)",
+                     sc, wl);
         qvr_buf_reset(&v);
         gp_str(&v, "datafile", path);
         gp_str(&v, "charttitle", title);
@@ -542,10 +631,17 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
 
     if (rd->nwin > 0) {
 
-        snprintf(path, sizeof(path), "%s/plot-throughput.dat", rd->dir);
+        snprintf(path, sizeof(path), "%s/plot-throughput%s.dat", rd->dir,
+                 grouped ? "-grouped" : "");
         snprintf(tmpl, sizeof(tmpl), "%s/throughput.gp", pdir);
-        snprintf(title, sizeof(title),
-                 "%s: throughput and failures per %.3g s window", sc, wl);
+        if (grouped)
+            snprintf(title, sizeof(title),
+                     "%s: throughput and failures per %.3g s (%d windows "
+                     "merged)",
+                     sc, wl * rd->group_k, rd->group_k);
+        else
+            snprintf(title, sizeof(title),
+                     "%s: throughput and failures per %.3g s window", sc, wl);
         qvr_buf_reset(&v);
         gp_str(&v, "datafile", path);
         gp_str(&v, "charttitle", title);

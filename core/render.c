@@ -312,9 +312,39 @@ static struct qvr_rwin *match_window(struct qvr_rdir *rd, int *cursor,
     return NULL;
 }
 
+/* Closes group g: its percentiles from the merged histogram gh. */
+static void group_done(struct qvr_rdir *rd, int g, struct qvr_hist *gh)
+{
+    struct qvr_rgroup *gr = &rd->grp[g];
+    if (gh->total) {
+        gr->p50_ms = (double)qvr_hist_value_at(gh, 50) / 1000.0;
+        gr->p90_ms = (double)qvr_hist_value_at(gh, 90) / 1000.0;
+        gr->p99_ms = (double)qvr_hist_value_at(gh, 99) / 1000.0;
+        gr->max_ms = (double)gh->max / 1000.0;
+    }
+    qvr_hist_reset(gh);
+}
+
+/* Folds window i's histogram into its group's; *gcur is the group being
+ * filled (-1: none). */
+static void group_add(struct qvr_rdir *rd, int i, const struct qvr_hist *h,
+                      struct qvr_hist *gh, int *gcur)
+{
+    int g = i / rd->group_k;
+    if (*gcur >= 0 && *gcur != g)
+        group_done(rd, *gcur, gh);
+    *gcur = g;
+    qvr_hist_add(gh, h);
+    if (i % rd->group_k == rd->group_k - 1 || i == rd->nwin - 1) {
+        group_done(rd, g, gh);
+        *gcur = -1;
+    }
+}
+
 /* One untagged line: this window's percentiles, then the running totals. */
 static void hlog_window(struct qvr_rdir *rd, int *cursor, double start,
-                        double len, uint64_t max_us, const struct qvr_hist *h)
+                        double len, uint64_t max_us, const struct qvr_hist *h,
+                        struct qvr_hist *gh, int *gcur)
 {
     struct qvr_rseries *tot = &rd->series[0];
     qvr_hist_add(tot->h, h);
@@ -323,6 +353,8 @@ static void hlog_window(struct qvr_rdir *rd, int *cursor, double start,
     struct qvr_rwin *w = match_window(rd, cursor, start + len);
     if (!w)
         return;
+    if (rd->grp)
+        group_add(rd, (int)(w - rd->win), h, gh, gcur);
     w->has_hist = 1;
     w->len_s = len;
     for (int i = 0; i < QVR_RENDER_NPCT; i++) {
@@ -351,9 +383,9 @@ static int load_hlog(struct qvr_rdir *rd, char *err, unsigned long errlen)
     char **tags = calloc((size_t)rd->nseries, sizeof(char *));
     char *line = NULL;
     size_t cap = 0;
-    int rc = QVR_ENOMEM, lineno = 0, cursor = 0;
-    struct qvr_hist *h = NULL;
-    if (!tags)
+    int rc = QVR_ENOMEM, lineno = 0, cursor = 0, gcur = -1;
+    struct qvr_hist *h = NULL, *gh = rd->grp ? qvr_hist_new() : NULL;
+    if (!tags || (rd->grp && !gh))
         goto fail;
     for (int i = 0; i < rd->nseries; i++) {
         struct qvr_rseries *s = &rd->series[i];
@@ -406,7 +438,7 @@ static int load_hlog(struct qvr_rdir *rd, char *err, unsigned long errlen)
         uint64_t max_us = (uint64_t)llround(v[2] * 1000.0);
         fix_max(h, max_us);
         if (!t) {
-            hlog_window(rd, &cursor, v[0], v[1], max_us, h);
+            hlog_window(rd, &cursor, v[0], v[1], max_us, h, gh, &gcur);
         } else {
             for (int i = 1; i < rd->nseries; i++) {
                 struct qvr_rseries *s = &rd->series[i];
@@ -425,6 +457,8 @@ static int load_hlog(struct qvr_rdir *rd, char *err, unsigned long errlen)
         snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
         goto fail;
     }
+    if (gcur >= 0)
+        group_done(rd, gcur, gh);
     rd->has_hlog = 1;
     rc = 0;
     goto fail;
@@ -445,6 +479,7 @@ fail:
             free(tags[i]);
     free(tags);
     qvr_hist_free(h);
+    qvr_hist_free(gh);
     free(line);
     fclose(f);
     return rc;
@@ -642,6 +677,40 @@ fail:
     return rc;
 }
 
+/* A long run's windows in groups of group_k, about QVR_RENDER_MAX_POINTS
+ * of them; counts now, percentiles while the log is read. */
+static int make_groups(struct qvr_rdir *rd)
+{
+    rd->group_k = 1;
+    if (rd->nwin <= QVR_RENDER_MAX_POINTS)
+        return 0;
+    int k = (rd->nwin + QVR_RENDER_MAX_POINTS - 1) / QVR_RENDER_MAX_POINTS;
+    /* Round to a count people think in: 2, 5, 10, 15, 30, 60, ... */
+    static const int nice[] = {2,   3,   5,   10,  15,   20,   30,  60,
+                               120, 300, 600, 900, 1800, 3600, 7200};
+    for (size_t i = 0; i < QVR_ARRAY_LEN(nice); i++)
+        if (nice[i] >= k) {
+            k = nice[i];
+            break;
+        }
+    rd->group_k = k;
+    rd->ngrp = (rd->nwin + k - 1) / k;
+    rd->grp = calloc((size_t)rd->ngrp, sizeof(*rd->grp));
+    if (!rd->grp)
+        return QVR_ENOMEM;
+    for (int i = 0; i < rd->nwin; i++) {
+        const struct qvr_rwin *w = &rd->win[i];
+        struct qvr_rgroup *g = &rd->grp[i / k];
+        g->end_s = w->end_s;
+        g->len_s += w->len_s;
+        g->users = w->users;
+        g->requests += w->requests;
+        g->failures += w->failures;
+        g->p50_ms = g->p90_ms = g->p99_ms = g->max_ms = NAN;
+    }
+    return 0;
+}
+
 int qvr_rdir_load(struct qvr_rdir *rd, const char *dir, int recompute,
                   char *err, unsigned long errlen)
 {
@@ -654,6 +723,10 @@ int qvr_rdir_load(struct qvr_rdir *rd, const char *dir, int recompute,
     rc = load_timeseries(rd, err, errlen);
     if (rc < 0)
         return rc;
+    if ((rc = make_groups(rd)) < 0) {
+        snprintf(err, errlen, "out of memory reading %s", dir);
+        return rc;
+    }
     rc = load_hlog(rd, err, errlen);
     if (rc == QVR_ENOTFOUND && !recompute) {
         err[0] = 0;
@@ -693,6 +766,7 @@ void qvr_rdir_free(struct qvr_rdir *rd)
         qvr_hist_free(rd->series[i].h);
     free(rd->series);
     free(rd->win);
+    free(rd->grp);
     free(rd->steps);
     cJSON_Delete(rd->summary);
     memset(rd, 0, sizeof(*rd));

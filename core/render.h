@@ -60,6 +60,19 @@ struct qvr_rseries {
     int tag_clash;      /* another name maps to the same hlog tag */
 };
 
+/* Consecutive windows merged for the charts of a long run (more windows
+ * than a chart has pixels): counts summed, percentiles from the merged
+ * histograms of latency.hlog (NaN without the log). */
+struct qvr_rgroup {
+    double end_s, len_s; /* end of the last window; summed length */
+    int users;           /* users at the end */
+    uint64_t requests, failures;
+    double p50_ms, p90_ms, p99_ms, max_ms;
+};
+
+/* Groups are formed when a run has more windows than this. */
+#define QVR_RENDER_MAX_POINTS 400
+
 /* One row of steps.csv. */
 struct qvr_rstep {
     double x;           /* users, rate or the varied variable */
@@ -80,6 +93,9 @@ struct qvr_rdir {
     double hlog_start;          /* its StartTime, Unix seconds */
     struct qvr_rseries *series; /* nseries: [0] totals, then names (owned) */
     int nseries;
+    struct qvr_rgroup *grp; /* ngrp groups of group_k windows, or NULL
+                               (group_k 1: the windows are few) */
+    int ngrp, group_k;
     struct qvr_rstep *steps; /* nsteps rows of steps.csv, or NULL */
     int nsteps;
     char steps_x[64]; /* what steps[].x is: "users", "rate", ... */

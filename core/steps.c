@@ -43,11 +43,16 @@ void qvr_steps_analyse(struct qvr_step_row *rows, int n,
         if (r->slo_ok && (k->best_slo < 0 || r->rps > rows[k->best_slo].rps))
             k->best_slo = i;
     }
+    /* A sweep's saturation step probes the ceiling; it is not a point on
+     * the curve the knee is looked for on. */
+    int prev = -1;
     for (int i = 0; i < n && k->knee < 0; i++) {
         struct qvr_step_row *r = &rows[i];
+        if (r->label && strcmp(r->label, "saturation") == 0)
+            continue;
         int knee = !r->slo_ok;
-        if (i > 0 && !knee && !r->has_vary) {
-            const struct qvr_step_row *p = &rows[i - 1];
+        if (prev >= 0 && !knee && !r->has_vary) {
+            const struct qvr_step_row *p = &rows[prev];
             double scale = planned(p) > 0 ? planned(r) / planned(p) : 1;
             double ideal = p->rps * (scale - 1);
             double gain = r->rps - p->rps;
@@ -57,11 +62,14 @@ void qvr_steps_analyse(struct qvr_step_row *rows, int n,
         if (knee) {
             k->knee = i;
             for (int j = i - 1; j >= 0; j--)
-                if (rows[j].slo_ok) {
+                if (rows[j].slo_ok && !(rows[j].label &&
+                                        strcmp(rows[j].label,
+                                               "saturation") == 0)) {
                     k->safe = j;
                     break;
                 }
         }
+        prev = i;
     }
     if (k->knee >= 0)
         note(&rows[k->knee], "knee");

@@ -329,13 +329,14 @@ out:
     rm_fake(dir);
 }
 
-/* Runs fn with stderr captured; returns how many times needle occurs. */
-static int count_in_stderr(void (*fn)(void), const char *needle)
+/* Runs fn with stderr captured into out (len bytes). */
+static void capture_stderr(void (*fn)(void), char *out, size_t len)
 {
     char path[] = "/tmp/qvr-collect-err-XXXXXX";
+    out[0] = 0;
     int fd = mkstemp(path);
     if (fd < 0)
-        return -1;
+        return;
     fflush(stderr);
     int saved = dup(2);
     dup2(fd, 2);
@@ -343,15 +344,18 @@ static int count_in_stderr(void (*fn)(void), const char *needle)
     fflush(stderr);
     dup2(saved, 2);
     close(saved);
-    char buf[4096];
-    ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+    ssize_t n = pread(fd, out, len - 1, 0);
     close(fd);
     unlink(path);
-    buf[n > 0 ? n : 0] = 0;
-    int count = 0;
-    for (const char *p = buf; (p = strstr(p, needle)); p++)
-        count++;
-    return count;
+    out[n > 0 ? n : 0] = 0;
+}
+
+static int count(const char *text, const char *needle)
+{
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, needle)); p++)
+        n++;
+    return n;
 }
 
 static void no_gpu_run(void)
@@ -386,7 +390,7 @@ static void failing_gpu_run(void)
     char err[256];
     struct qvr_collect *c = qvr_collect_new(base, &p, err, sizeof(err));
     if (c)
-        run_loop(base, 4.3); /* 4 attempts: stopped after the third */
+        run_loop(base, 3.3); /* 4 attempts: stopped after the third */
     qvr_collect_free(c);
     event_base_free(base);
     rm_fake(dir);
@@ -394,12 +398,16 @@ static void failing_gpu_run(void)
 
 static void test_notes(void)
 {
-    T_EQ_INT(count_in_stderr(no_gpu_run, "GPU samples skipped: "
-                                         "qvr-no-such-nvidia-smi not found"),
+    char text[4096];
+    capture_stderr(no_gpu_run, text, sizeof(text));
+    T_EQ_INT(count(text, "GPU samples skipped: qvr-no-such-nvidia-smi not "
+                         "found"),
              1);
-    T_EQ_INT(count_in_stderr(no_gpu_run, "columns=[]"), 1);
-    T_EQ_INT(count_in_stderr(no_gpu_run, "qvrrun"), 1); /* nothing else */
-    T_EQ_INT(count_in_stderr(failing_gpu_run, "GPU samples stopped: "), 1);
+    T_EQ_INT(count(text, "columns=[]"), 1);
+    T_EQ_INT(count(text, "qvrrun"), 1); /* one note, nothing else */
+    capture_stderr(failing_gpu_run, text, sizeof(text));
+    T_EQ_INT(count(text, "GPU samples stopped: "), 1);
+    T_EQ_INT(count(text, "qvrrun"), 1);
 
     struct qvr_plan p;
     memset(&p, 0, sizeof(p));

@@ -844,6 +844,96 @@ static void test_no_gnuplot(void)
     T_CHECK(!exists(d, "latency.png") && !exists(d, "steps.png"));
 }
 
+/* A run of n windows of 1 s, 20 requests each, totals only: more windows
+ * than a chart shows, so the charts draw merged groups. */
+static void make_long(const char *dir, int n, struct qvr_hist **groups, int k)
+{
+    char path[1024];
+    mkdir(dir, 0755);
+    snprintf(path, sizeof(path), "%s/latency.hlog", dir);
+    FILE *hl = fopen(path, "w");
+    snprintf(path, sizeof(path), "%s/timeseries.csv", dir);
+    FILE *ts = fopen(path, "w");
+    T_CHECK(hl && ts);
+    fprintf(hl, "#[StartTime: 1700000000.000 (seconds since epoch), x]\n"
+                "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\","
+                "\"Interval_Compressed_Histogram\"\n");
+    fprintf(ts, "time_s,wall_s,users,requests,failures,rps,p50_ms,p90_ms,"
+                "p99_ms,max_ms\n");
+    struct qvr_hist *w = qvr_hist_new(), *all = qvr_hist_new();
+    for (int i = 0; i < n; i++) {
+        qvr_hist_reset(w);
+        for (int j = 0; j < 20; j++)
+            qvr_hist_record(w, 1000 + (uint64_t)((i * 37 + j * 911) % 50000) +
+                                   (uint64_t)i * 40);
+        qvr_hist_add(groups[i / k], w);
+        qvr_hist_add(all, w);
+        char *enc = NULL;
+        qvr_hist_encode(w, &enc);
+        fprintf(hl, "%d.000,1.000,%.3f,%s\n", i, msv(w->max), enc);
+        free(enc);
+        fprintf(ts, "%d.000,%d.000,4,20,0,20.000,%.3f,%.3f,%.3f,%.3f\n", i + 1,
+                1700000001 + i, msv(qvr_hist_value_at(w, 50)),
+                msv(qvr_hist_value_at(w, 90)), msv(qvr_hist_value_at(w, 99)),
+                msv(w->max));
+    }
+    fclose(hl);
+    fclose(ts);
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "scenario", "long");
+    cJSON_AddNumberToObject(root, "duration_s", n);
+    cJSON_AddItemToObject(root, "totals",
+                          stat_obj(all, all->total, 0, 0, 0, n));
+    char *js = cJSON_Print(root);
+    write_text(dir, "summary.json", js);
+    free(js);
+    cJSON_Delete(root);
+    qvr_hist_free(w);
+    qvr_hist_free(all);
+}
+
+static void test_grouped(void)
+{
+    enum { N = 1000, K = 3, G = (N + K - 1) / K };
+    static struct qvr_hist *groups[G];
+    static double rows[G + 8][8];
+    char d[512], p[1024];
+    for (int g = 0; g < G; g++)
+        groups[g] = qvr_hist_new();
+    path_of(d, sizeof(d), "long", NULL);
+    make_long(d, N, groups, K);
+    struct qvr_render_opts o = {.quiet = 1};
+    char err[512];
+    T_CHECK_MSG(qvr_render(d, &o, err, sizeof(err)) == 0, "%s", err);
+    /* Every window is still in plot-latency.dat ... */
+    snprintf(p, sizeof(p), "%s/plot-latency.dat", d);
+    static double all[N + 8][8];
+    T_EQ_INT(dat_rows(p, all, N + 8), N);
+    /* ... and the chart draws 1000 / 400 -> groups of 3 windows, each with
+     * the percentiles of the 3 windows' merged histogram. */
+    snprintf(p, sizeof(p), "%s/plot-latency-grouped.dat", d);
+    T_EQ_INT(dat_rows(p, rows, G + 8), G);
+    int bad = 0;
+    for (int g = 0; g < G; g++) {
+        bad += rows[g][0] != (g == G - 1 ? N : (g + 1) * K);
+        bad += rows[g][1] != msv(qvr_hist_value_at(groups[g], 50));
+        bad += rows[g][3] != msv(qvr_hist_value_at(groups[g], 99));
+        bad += rows[g][4] != msv(groups[g]->max);
+        bad += rows[g][6] != (g == G - 1 ? 0 : 1); /* 1 window: short */
+    }
+    T_EQ_INT(bad, 0);
+    /* P99 grows 40 us a window: the drawn trend rises. */
+    T_CHECK(rows[G - 2][5] > rows[0][5]);
+    snprintf(p, sizeof(p), "%s/plot-throughput-grouped.dat", d);
+    T_EQ_INT(dat_rows(p, rows, G + 8), G);
+    T_NEAR(rows[0][1], 20.0, 1e-9);
+    T_NEAR(rows[0][3], 4, 1e-9);
+    if (have_gnuplot())
+        check_png(d, "latency.png");
+    for (int g = 0; g < G; g++)
+        qvr_hist_free(groups[g]);
+}
+
 /* ---- compare ---- */
 
 static void write_summary(const char *dir, double rps, double p50, double p90,
@@ -993,6 +1083,7 @@ int main(void)
     test_recompute();
     test_errors();
     test_no_gnuplot();
+    test_grouped();
     test_compare();
 
     if (!getenv("QVR_KEEP_TMP"))

@@ -1,0 +1,39 @@
+/* monitor.h -- `qvrrun monitor SCENARIO.lua|URL`: one probe per interval,
+ * all day long, with P50/P90/P99 over a rolling window of the last
+ * `window` probes, a history file that survives kill -9 and restarts, a
+ * trend chart, alerts, and a CI gate with --duration (docs/monitor.md). */
+#ifndef QVR_MONITOR_H
+#define QVR_MONITOR_H
+
+/* The probe of `qvrrun monitor URL`: the standard rerank request. */
+#define QVR_MONITOR_INSTRUCTION "Re-rank for visual-text alignment."
+#define QVR_MONITOR_QUERY "A red sports car driving on mountain road"
+#define QVR_MONITOR_DOC1 "High-performance vehicle on winding asphalt"
+#define QVR_MONITOR_DOC2 "Old sedan parked in garage"
+#define QVR_MONITOR_IMAGE "examples/data/camera.png"
+
+/* Runs `qvrrun monitor` with argv holding the arguments after "monitor":
+ *
+ *   SCENARIO.lua | URL | mock   what to probe (URL: the standard rerank
+ *                               probe POSTed to URL, /api/rerank when the
+ *                               URL has no path; mock: the built-in mock)
+ *   --interval D  --window N    override every{interval, window}
+ *   --duration D                stop after D (default: never)
+ *   --out DIR                   default results/monitor-<name>/ (fixed, so
+ *                               a restart continues the history)
+ *   --target URL  -e K=V        scenario overrides
+ *   --threshold EXPR            e.g. 'p99<5s', 'error_rate<5%' (repeat)
+ *   --on-alert CMD              run on alert changes (/bin/sh -c)
+ *   --metrics-listen ADDR       Prometheus exposition (expo.h)
+ *   --timeout D                 URL probe timeout (default 60s)
+ *   --image PATH  --name NAME   URL probe's image; the monitor's name
+ *   --quiet  --no-plots
+ *
+ * The process must have run qvr_http_global_init. Returns the exit code:
+ * 0; 99 with --duration when a threshold failed at any time during the
+ * run; 2 for a usage or scenario error (a scenario whose load is not
+ * every{}); 3 when the monitor cannot run (out directory not writable,
+ * mock cannot start); 130 after SIGINT/SIGTERM, everything written. */
+int qvr_monitor_main(int argc, char **argv);
+
+#endif
