@@ -9,7 +9,9 @@
 #include "clock.h"
 #include "http.h"
 #include "log.h"
+#include "compare.h"
 #include "mock.h"
+#include "render.h"
 #include "qvr.h"
 #include "run.h"
 
@@ -21,6 +23,10 @@ static void usage(FILE *out)
           "       qvrrun run SCENARIO.lua [options]  the same\n"
           "       qvrrun mock [--listen ADDR] [...]  built-in simulated "
           "reranker\n"
+          "       qvrrun report RESULT_DIR           re-render charts, CSV, "
+          "summary\n"
+          "       qvrrun compare BASE_DIR NEW_DIR    regression diff (exit 99 "
+          "when worse)\n"
           "\n"
           "options (override the scenario):\n"
           "  --target URL       target base URL, or \"mock\"\n"
@@ -31,6 +37,9 @@ static void usage(FILE *out)
           "  --out DIR          result directory "
           "(default results/<name>-<UTC stamp>)\n"
           "  -e KEY=VALUE       value for env(KEY) in the scenario\n"
+          "  --csv PREFIX       Locust-compatible PREFIX_stats.csv and "
+          "friends\n"
+          "  --junit FILE       the thresholds as a JUnit XML report\n"
           "  --threads N        worker threads (this build: 1)\n"
           "  --quiet            no progress lines\n"
           "  --no-plots         do not render charts\n"
@@ -99,7 +108,7 @@ static int cmd_run(int argc, char **argv)
         if (!v) {
             static const char *const known[] = {
                 "--target", "--users", "--spawn-rate", "--duration", "--out",
-                "--rate",
+                "--rate",   "--csv",     "--junit",
                 "-e",       "--threads", NULL};
             for (int k = 0; known[k]; k++)
                 if (strcmp(a, known[k]) == 0) {
@@ -144,6 +153,10 @@ static int cmd_run(int argc, char **argv)
                 goto out;
             }
             o.ov.rps = d;
+        } else if (strcmp(a, "--csv") == 0) {
+            o.csv_prefix = v;
+        } else if (strcmp(a, "--junit") == 0) {
+            o.junit_file = v;
         } else if (strcmp(a, "--out") == 0) {
             o.out_dir = v;
         } else if (strcmp(a, "-e") == 0 || strcmp(a, "--env") == 0) {
@@ -199,6 +212,10 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "mock") == 0)
         return qvr_mock_main(argc - 2, argv + 2);
+    if (strcmp(cmd, "report") == 0)
+        return qvr_report_cmd(argc - 2, argv + 2);
+    if (strcmp(cmd, "compare") == 0)
+        return qvr_compare_cmd(argc - 2, argv + 2);
     if (qvr_http_global_init() < 0) {
         qvr_error("cannot initialise libcurl");
         return QVR_EXIT_RUN;

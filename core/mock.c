@@ -838,6 +838,7 @@ static struct qvr_mock *mock_new(const struct qvr_mock_config *c, char *err,
                                  unsigned long errlen)
 {
     struct qvr_mock *m;
+    struct event_config *ecfg;
     cJSON *h = NULL;
     int fd, i;
 
@@ -854,7 +855,13 @@ static struct qvr_mock *mock_new(const struct qvr_mock_config *c, char *err,
         goto fail;
     }
     m->rng = m->cfg.seed;
-    m->base = event_base_new();
+    /* Without PRECISE_TIMER libevent reads CLOCK_MONOTONIC_COARSE and every
+     * pass time would be rounded up to the kernel tick (4 ms at HZ=250). */
+    ecfg = event_config_new();
+    if (ecfg != NULL &&
+        event_config_set_flag(ecfg, EVENT_BASE_FLAG_PRECISE_TIMER) == 0)
+        m->base = event_base_new_with_config(ecfg);
+    event_config_free(ecfg);
     m->http = m->base != NULL ? evhttp_new(m->base) : NULL;
     m->out = evbuffer_new();
     m->stall_timer = m->base != NULL ? evtimer_new(m->base, on_stall_end, m)

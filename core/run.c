@@ -28,6 +28,7 @@
 #include "mock.h"
 #include "qvr.h"
 #include "redact.h"
+#include "render.h"
 #include "report.h"
 #include "sched.h"
 #include "steps.h"
@@ -1393,6 +1394,12 @@ int qvr_run_main(const struct qvr_run_opts *o)
         code = QVR_EXIT_RUN;
         goto out;
     }
+    /* Charts, Locust CSV and JUnit come from the files just written, the
+     * same way `qvrrun report DIR` makes them later. */
+    struct qvr_render_opts ro = {o->csv_prefix, o->junit_file, o->no_plots,
+                                 o->quiet, 0};
+    if (qvr_render(r->out_dir, &ro, err, sizeof(err)) < 0)
+        qvr_warn("%s", err);
     qvr_report_print(&res, stdout);
 out:
     teardown(r);

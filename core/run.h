@@ -12,6 +12,8 @@ struct qvr_run_opts {
     const char *out_dir;      /* NULL: results/<name>-<UTC stamp> */
     int quiet;                /* no progress lines */
     int no_plots;             /* skip the charts */
+    const char *csv_prefix;   /* --csv: Locust-compatible CSV files */
+    const char *junit_file;   /* --junit: thresholds as a JUnit report */
 };
 
 /* Runs a scenario to the end (or to SIGINT/SIGTERM) and returns the process
