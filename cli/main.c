@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "clock.h"
 #include "http.h"
@@ -39,6 +40,8 @@ static void usage(FILE *out)
           "  -e KEY=VALUE       value for env(KEY) in the scenario\n"
           "  --csv PREFIX       Locust-compatible PREFIX_stats.csv and "
           "friends\n"
+          "  --segment K/N      run the K-th of N equal parts of the load\n"
+          "  --start-at TIME    start at Unix seconds or an RFC 3339 time\n"
           "  --junit FILE       the thresholds as a JUnit XML report\n"
           "  --threads N        worker threads (this build: 1)\n"
           "  --quiet            no progress lines\n"
@@ -68,6 +71,44 @@ static int parse_int(const char *s, long lo, long hi, long *out)
     if (errno || end == s || *end || v < lo || v > hi)
         return -1;
     *out = v;
+    return 0;
+}
+
+/* --start-at: Unix seconds ("1764000000.5") or RFC 3339
+ * ("2026-11-24T16:40:00Z", "...+01:00"). Returns 0 or -1. */
+static int parse_time(const char *s, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end != s && !*end && v > 0) {
+        *out = v;
+        return 0;
+    }
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!p)
+        return -1;
+    double frac = 0;
+    if (*p == '.') {
+        frac = strtod(p, &end);
+        p = end;
+    }
+    long off = 0;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int hh, mm;
+        if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
+            return -1;
+        off = (hh * 3600L + mm * 60L) * (*p == '-' ? -1 : 1);
+        p += 6;
+    } else {
+        return -1;
+    }
+    if (*p)
+        return -1;
+    *out = (double)timegm(&tm) - (double)off + frac;
     return 0;
 }
 
@@ -108,7 +149,8 @@ static int cmd_run(int argc, char **argv)
         if (!v) {
             static const char *const known[] = {
                 "--target", "--users", "--spawn-rate", "--duration", "--out",
-                "--rate",   "--csv",     "--junit",
+                "--rate",   "--csv",     "--junit",  "--segment",
+                "--start-at",
                 "-e",       "--threads", NULL};
             for (int k = 0; known[k]; k++)
                 if (strcmp(a, known[k]) == 0) {
@@ -153,6 +195,23 @@ static int cmd_run(int argc, char **argv)
                 goto out;
             }
             o.ov.rps = d;
+        } else if (strcmp(a, "--segment") == 0) {
+            int k, n, used = 0;
+            if (sscanf(v, "%d/%d%n", &k, &n, &used) != 2 || v[used] ||
+                n < 1 || k < 1 || k > n || n > 100000) {
+                rc = bad("--segment: expected K/N with 1 <= K <= N, got '%s'",
+                         v);
+                goto out;
+            }
+            o.ov.seg_index = k;
+            o.ov.seg_count = n;
+        } else if (strcmp(a, "--start-at") == 0) {
+            if (parse_time(v, &o.start_at) < 0) {
+                rc = bad("--start-at: expected Unix seconds or an RFC 3339 "
+                         "time such as 2026-11-24T16:40:00Z, got '%s'",
+                         v);
+                goto out;
+            }
         } else if (strcmp(a, "--csv") == 0) {
             o.csv_prefix = v;
         } else if (strcmp(a, "--junit") == 0) {

@@ -45,8 +45,16 @@ extern char **environ;
 #define PROM_MAX_GAUGES 256
 #define MAX_COLS (5 + QVR_COLLECT_MAX_HEADERS + QVR_COLLECT_MAX_PROM)
 
-enum col_kind { K_CPU, K_MEM, K_GPU_UTIL, K_GPU_MEM, K_GPU_TOTAL, K_HEADER,
-                K_TIMING, K_PROM };
+enum col_kind {
+    K_CPU,
+    K_MEM,
+    K_GPU_UTIL,
+    K_GPU_MEM,
+    K_GPU_TOTAL,
+    K_HEADER,
+    K_TIMING,
+    K_PROM
+};
 
 struct col {
     enum col_kind kind;
@@ -68,17 +76,17 @@ struct qvr_collect {
     int ncols, nheaders, nprom;
     /* GPU */
     int gpu_on;
-    char gpu_name[128];         /* as configured, for notes */
+    char gpu_name[128]; /* as configured, for notes */
     char gpu_path[PATH_MAX];
-    pid_t gpu_pid;              /* child not yet reaped, or 0 */
-    int gpu_fd;                 /* its stdout, or -1 once at EOF */
+    pid_t gpu_pid; /* child not yet reaped, or 0 */
+    int gpu_fd;    /* its stdout, or -1 once at EOF */
     struct event *gpu_ev;
     uint64_t gpu_t0;
     char gpu_out[GPU_OUT_MAX];
     size_t gpu_len;
     int gpu_fails;
-    int gpu_status;             /* exit status once reaped; -1 before */
-    int gpu_parsed;             /* output of the current child handled */
+    int gpu_status; /* exit status once reaped; -1 before */
+    int gpu_parsed; /* output of the current child handled */
     /* Prometheus */
     int prom_on;
     char prom_url[1024];
@@ -90,7 +98,7 @@ struct qvr_collect {
     int prom_fails;
     int prom_noted;
     /* rows */
-    float *rows;                /* nrows x MAX_COLS, NaN = no value */
+    float *rows; /* nrows x MAX_COLS, NaN = no value */
     int nrows, caprows;
 };
 
@@ -370,8 +378,8 @@ static struct col *add_col(struct qvr_collect *c, enum col_kind kind,
 }
 
 /* A CSV column name from free text: lower case, [a-z0-9_] only. */
-static void col_name(char *out, size_t len, const char *prefix,
-                     const char *s, size_t n, const char *suffix)
+static void col_name(char *out, size_t len, const char *prefix, const char *s,
+                     size_t n, const char *suffix)
 {
     size_t o = (size_t)snprintf(out, len, "%s", prefix);
     for (size_t i = 0; i < n && o + 1 < len; i++) {
@@ -440,7 +448,8 @@ static void sample_host(struct qvr_collect *c)
     if (read_small("/proc/stat", buf, sizeof(buf)) > 0 &&
         qvr_collect_parse_stat(buf, &busy, &total) == 0) {
         if (c->cpu_have && total > c->cpu_total && busy >= c->cpu_busy)
-            add_sample(kind_col(c, K_CPU), 100.0 * (double)(busy - c->cpu_busy) /
+            add_sample(kind_col(c, K_CPU), 100.0 *
+                                               (double)(busy - c->cpu_busy) /
                                                (double)(total - c->cpu_total));
         c->cpu_busy = busy;
         c->cpu_total = total;
@@ -547,8 +556,7 @@ static void gpu_output(struct qvr_collect *c)
                  c->gpu_out);
         char why[400];
         snprintf(why, sizeof(why), "stopped: %s failed %d times (%s)",
-                 c->gpu_name, c->gpu_fails,
-                 first[0] ? first : "no output");
+                 c->gpu_name, c->gpu_fails, first[0] ? first : "no output");
         gpu_off(c, why);
     }
 }
@@ -612,8 +620,8 @@ static void gpu_spawn(struct qvr_collect *c)
     c->gpu_parsed = 0;
     c->gpu_status = -1;
     c->gpu_t0 = qvr_clock_ns();
-    c->gpu_ev = event_new(c->base, c->gpu_fd, EV_READ | EV_PERSIST,
-                          gpu_read_cb, c);
+    c->gpu_ev =
+        event_new(c->base, c->gpu_fd, EV_READ | EV_PERSIST, gpu_read_cb, c);
     if (!c->gpu_ev || event_add(c->gpu_ev, NULL) < 0) {
         gpu_close_pipe(c);
         kill(pid, SIGKILL);
@@ -689,8 +697,8 @@ static void prom_done(struct evhttp_request *req, void *arg)
         struct col *k = find_col(c, K_PROM, g[i].name, strlen(g[i].name));
         if (!k && c->nprom < QVR_COLLECT_MAX_PROM) {
             char name[80];
-            col_name(name, sizeof(name), "prom_", g[i].name,
-                     strlen(g[i].name), "");
+            col_name(name, sizeof(name), "prom_", g[i].name, strlen(g[i].name),
+                     "");
             k = add_col(c, K_PROM, name, g[i].name);
             if (k)
                 c->nprom++;
@@ -735,8 +743,9 @@ static int prom_setup(struct qvr_collect *c, const char *url, char *err,
     const char *scheme = u ? evhttp_uri_get_scheme(u) : NULL;
     const char *host = u ? evhttp_uri_get_host(u) : NULL;
     if (!u || !scheme || strcasecmp(scheme, "http") != 0 || !host || !*host) {
-        snprintf(err, errlen, "collect.prometheus: '%s' is not an "
-                              "http://HOST[:PORT][/PATH] URL",
+        snprintf(err, errlen,
+                 "collect.prometheus: '%s' is not an "
+                 "http://HOST[:PORT][/PATH] URL",
                  url);
         if (u)
             evhttp_uri_free(u);
@@ -823,8 +832,7 @@ struct qvr_collect *qvr_collect_new(struct event_base *base,
         goto fail;
     if (c->host || c->gpu_on || c->prom_on) {
         c->tick_ev = event_new(base, -1, EV_PERSIST, tick_cb, c);
-        struct timeval tv = {(time_t)(QVR_COLLECT_PERIOD_NS / QVR_NS_PER_S),
-                             0};
+        struct timeval tv = {(time_t)(QVR_COLLECT_PERIOD_NS / QVR_NS_PER_S), 0};
         if (!c->tick_ev || event_add(c->tick_ev, &tv) < 0) {
             snprintf(err, errlen, "cannot start the collect timer");
             goto fail;
@@ -863,8 +871,7 @@ static void timing_cb(void *ud, const char *name, size_t n, double ms)
     if (!k && c->nheaders < QVR_COLLECT_MAX_HEADERS) {
         char col[80], match[128];
         col_name(col, sizeof(col), "st_", name, n < 60 ? n : 60, "_ms");
-        snprintf(match, sizeof(match), "%.*s", (int)(n < 127 ? n : 127),
-                 name);
+        snprintf(match, sizeof(match), "%.*s", (int)(n < 127 ? n : 127), name);
         k = add_col(c, K_TIMING, col, match);
         if (k)
             c->nheaders++;
@@ -893,8 +900,7 @@ void qvr_collect_header(struct qvr_collect *c, const char *raw, size_t len)
         while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
             ve--;
         if (nl == 13 && strncasecmp(line, "Server-Timing", 13) == 0) {
-            qvr_collect_parse_server_timing(v, (size_t)(ve - v), timing_cb,
-                                            c);
+            qvr_collect_parse_server_timing(v, (size_t)(ve - v), timing_cb, c);
         } else {
             struct col *k = find_col(c, K_HEADER, line, nl);
             if (k) {
@@ -956,8 +962,8 @@ int qvr_collect_columns(const struct qvr_collect *c, char *buf, size_t len)
     if (len)
         buf[0] = 0;
     for (int i = 0; i < c->ncols; i++) {
-        int n = snprintf(buf + o, len > o ? len - o : 0, ",%s",
-                         c->cols[i].name);
+        int n =
+            snprintf(buf + o, len > o ? len - o : 0, ",%s", c->cols[i].name);
         if (n < 0 || o + (size_t)n >= len)
             return QVR_ERANGE;
         o += (size_t)n;
@@ -983,8 +989,7 @@ static int fmt_cell(char *out, size_t len, double v)
     return snprintf(out, len, ",%s", tmp);
 }
 
-int qvr_collect_row(const struct qvr_collect *c, int row, char *buf,
-                    size_t len)
+int qvr_collect_row(const struct qvr_collect *c, int row, char *buf, size_t len)
 {
     if (row < 0 || row >= c->nrows)
         return QVR_EINVAL;
@@ -1048,13 +1053,11 @@ int qvr_collect_expo(const struct qvr_collect *c, struct qvr_expo *e)
         switch (k->kind) {
         case K_CPU:
             r = qvr_expo_value(e, "qvrrun_host_cpu_percent", NULL, 0,
-                               "Host CPU busy, percent of all CPUs.",
-                               k->last);
+                               "Host CPU busy, percent of all CPUs.", k->last);
             break;
         case K_MEM:
-            r = qvr_expo_value(e, "qvrrun_host_memory_available_bytes", NULL,
-                               0, "Host MemAvailable.",
-                               k->last * 1024 * 1024);
+            r = qvr_expo_value(e, "qvrrun_host_memory_available_bytes", NULL, 0,
+                               "Host MemAvailable.", k->last * 1024 * 1024);
             break;
         case K_GPU_UTIL:
             r = qvr_expo_value(e, "qvrrun_gpu_utilization_percent", NULL, 0,
@@ -1068,11 +1071,10 @@ int qvr_collect_expo(const struct qvr_collect *c, struct qvr_expo *e)
         case K_HEADER:
         case K_TIMING:
             snprintf(labels, sizeof(labels), "header=\"%s\"", k->name);
-            r = qvr_expo_value(e, "qvrrun_target_header_milliseconds", labels,
-                               0,
+            r = qvr_expo_value(e, "qvrrun_target_header_seconds", labels, 0,
                                "Mean of a timing header of the answers "
                                "over the last window.",
-                               k->last_win);
+                               k->last_win / 1000);
             break;
         case K_PROM:
             snprintf(labels, sizeof(labels), "name=\"%s\"", k->match);
@@ -1106,8 +1108,7 @@ static char *sentence(const char *fmt, ...)
 /* Mean of column k over rows [a, b) that have requests and a value;
  * *n gets how many there were. */
 static double col_mean(const struct qvr_collect *c, int k,
-                       const struct qvr_window_row *rows, int a, int b,
-                       int *n)
+                       const struct qvr_window_row *rows, int a, int b, int *n)
 {
     double s = 0;
     int m = 0;
@@ -1124,8 +1125,7 @@ static double col_mean(const struct qvr_collect *c, int k,
 }
 
 /* Mean of a window figure over rows [a, b) with requests. */
-static double row_mean(const struct qvr_window_row *rows, int a, int b,
-                       int p99)
+static double row_mean(const struct qvr_window_row *rows, int a, int b, int p99)
 {
     double s = 0;
     int m = 0;

@@ -18,14 +18,15 @@
  *                                          utilisation, sum of memory)
  *   <header>  e.g. x_queue_ms, x_infer_ms  collect.headers: window mean of
  *                                          the header's numeric value
- *   st_<metric>_ms                         Server-Timing metrics (dur=),
- *                                          as first seen
+ *   then, in the order first seen (mixed):
+ *   st_<metric>_ms                         Server-Timing metrics (dur=)
  *   prom_<gauge>                           the target's gauges, summed over
- *                                          label sets, as first seen
+ *                                          label sets
  *
- * Memory: the rows (a few floats each, one per window) and fixed-size
- * tables; at most QVR_COLLECT_MAX_HEADERS header columns and
- * QVR_COLLECT_MAX_PROM gauge columns. */
+ * Memory: fixed-size tables, and the rows: one per window of
+ * 33 floats, like run.c's own rows (which timeseries.csv is written from
+ * at the end); at most QVR_COLLECT_MAX_HEADERS header and Server-Timing
+ * columns and QVR_COLLECT_MAX_PROM gauge columns. */
 #ifndef QVR_COLLECT_H
 #define QVR_COLLECT_H
 
@@ -44,10 +45,10 @@ struct qvr_window_row;
 
 /* The latest known values; NaN where unknown. */
 struct qvr_collect_sample {
-    double cpu_pct;        /* host CPU busy, % of all CPUs */
-    double mem_avail_mb;   /* MemAvailable */
-    double gpu_util_pct;   /* mean utilisation of the GPUs */
-    double gpu_mem_mb;     /* memory used, all GPUs */
+    double cpu_pct;      /* host CPU busy, % of all CPUs */
+    double mem_avail_mb; /* MemAvailable */
+    double gpu_util_pct; /* mean utilisation of the GPUs */
+    double gpu_mem_mb;   /* memory used, all GPUs */
     double gpu_mem_total_mb;
 };
 
@@ -112,9 +113,9 @@ int qvr_collect_json(const struct qvr_collect *c, char *buf, size_t len);
 
 /* Publishes the latest values as gauges on e: qvrrun_host_cpu_percent,
  * qvrrun_host_memory_available_bytes, qvrrun_gpu_utilization_percent,
- * qvrrun_gpu_memory_used_bytes, qvrrun_target_header_milliseconds{header}
- * (mean of the last closed window) and qvrrun_target_gauge{name}. Returns
- * 0 or the first qvr_expo_value error. */
+ * qvrrun_gpu_memory_used_bytes, qvrrun_target_header_seconds{header}
+ * (mean of the last closed window, in seconds) and
+ * qvrrun_target_gauge{name}. Returns 0 or the first qvr_expo_value error. */
 int qvr_collect_expo(const struct qvr_collect *c, struct qvr_expo *e);
 
 /* Findings of the run in words, from the collected rows beside the run's

@@ -28,13 +28,15 @@ const double qvr_expo_buckets[QVR_EXPO_NBUCKETS] = {
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1,
     1.5,   2,      3,     5,    7.5,   10,   15,  30,   60,  120};
 
-static const double quantiles[] = {0.5, 0.9, 0.99};
+static const double expo_quantiles[] = {0.5, 0.9, 0.99};
 
 struct value {
-    char *family;   /* owned */
-    char *labels;   /* owned; "" for none */
-    char *help;     /* owned */
-    int counter;
+    char *family;     /* owned: the family (HELP, TYPE) */
+    char *sample;     /* owned: the sample's name (family, or a summary's
+                         family_sum / family_count) */
+    char *labels;     /* owned; "" for none */
+    char *help;       /* owned */
+    const char *type; /* "gauge", "counter" or "summary" */
     double v;
 };
 
@@ -47,7 +49,7 @@ struct qvr_expo {
     int users;
     struct value values[QVR_EXPO_MAX_VALUES];
     int nvalues;
-    struct qvr_buf text;         /* scratch for one scrape */
+    struct qvr_buf text; /* scratch for one scrape */
 };
 
 /* ---- formatting ---------------------------------------------------------- */
@@ -86,8 +88,7 @@ static int put_head(struct qvr_buf *b, const char *family, const char *type,
 }
 
 /* `family{name="..."` without the closing brace. */
-static int put_series(struct qvr_buf *b, const char *family,
-                      const char *name)
+static int put_series(struct qvr_buf *b, const char *family, const char *name)
 {
     qvr_buf_printf(b, "%s{name=\"", family);
     put_label(b, name);
@@ -118,9 +119,8 @@ static void view_init(struct view *v, const struct qvr_metrics *m)
         v->rest.name = (char *)"_unnamed";
         v->rest.requests = m->total.requests - req;
         for (int k = 0; k < QVR_FAIL__COUNT; k++)
-            v->rest.fails[k] = m->total.fails[k] > fails[k]
-                                   ? m->total.fails[k] - fails[k]
-                                   : 0;
+            v->rest.fails[k] =
+                m->total.fails[k] > fails[k] ? m->total.fails[k] - fails[k] : 0;
         /* Its latency cannot be told apart from the named ones. */
         v->rest.resp = NULL;
     }
@@ -222,23 +222,28 @@ int qvr_expo_format_metrics(const struct qvr_metrics *m, struct qvr_buf *b)
             put_histogram(b, s);
     }
 
-    put_head(b, "qvrrun_latency_quantile_seconds", "gauge",
+    put_head(b, "qvrrun_latency_quantile_seconds", "summary",
              "Response time percentiles since the start, by request name.");
     for (int i = 0; i < n; i++) {
         const struct qvr_stat *s = view_at(&v, i);
         if (!s->resp)
             continue;
-        for (size_t q = 0; q < QVR_ARRAY_LEN(quantiles); q++) {
+        for (size_t q = 0; q < QVR_ARRAY_LEN(expo_quantiles); q++) {
             put_series(b, "qvrrun_latency_quantile_seconds", s->name);
-            qvr_buf_printf(b, ",quantile=\"%g\"} ", quantiles[q]);
-            double val =
-                s->resp->total
-                    ? (double)qvr_hist_value_at(s->resp, quantiles[q] * 100) /
-                          1e6
-                    : NAN;
+            qvr_buf_printf(b, ",quantile=\"%g\"} ", expo_quantiles[q]);
+            double p = expo_quantiles[q] * 100;
+            double val = s->resp->total
+                             ? (double)qvr_hist_value_at(s->resp, p) / 1e6
+                             : NAN;
             put_double(b, val);
             qvr_buf_append(b, "\n", 1);
         }
+        put_series(b, "qvrrun_latency_quantile_seconds_sum", s->name);
+        qvr_buf_append(b, "} ", 2);
+        put_double(b, s->resp->sum / 1e6);
+        qvr_buf_append(b, "\n", 1);
+        put_series(b, "qvrrun_latency_quantile_seconds_count", s->name);
+        qvr_buf_printf(b, "} %llu\n", (unsigned long long)s->resp->total);
     }
     return b->truncated ? QVR_ERANGE : (b->data ? 0 : QVR_ENOMEM);
 }
@@ -256,15 +261,15 @@ int qvr_expo_format(const struct qvr_expo *e, struct qvr_buf *b)
             seen = strcmp(e->values[k].family, x->family) == 0;
         if (seen)
             continue;
-        put_head(b, x->family, x->counter ? "counter" : "gauge", x->help);
+        put_head(b, x->family, x->type, x->help);
         for (int k = i; k < e->nvalues; k++) {
             const struct value *y = &e->values[k];
             if (strcmp(y->family, x->family) != 0)
                 continue;
             if (y->labels[0])
-                qvr_buf_printf(b, "%s{%s} ", y->family, y->labels);
+                qvr_buf_printf(b, "%s{%s} ", y->sample, y->labels);
             else
-                qvr_buf_printf(b, "%s ", y->family);
+                qvr_buf_printf(b, "%s ", y->sample);
             put_double(b, y->v);
             qvr_buf_append(b, "\n", 1);
         }
@@ -285,16 +290,18 @@ static int valid_family(const char *s)
     return 1;
 }
 
-int qvr_expo_value(struct qvr_expo *e, const char *family, const char *labels,
-                   int counter, const char *help, double v)
+/* Sets sample{labels} of family to v, adding it when new. */
+static int set_value(struct qvr_expo *e, const char *family, const char *sample,
+                     const char *labels, const char *type, const char *help,
+                     double v)
 {
-    if (!valid_family(family))
+    if (!valid_family(family) || !valid_family(sample))
         return QVR_EINVAL;
     if (!labels)
         labels = "";
     for (int i = 0; i < e->nvalues; i++) {
         struct value *x = &e->values[i];
-        if (strcmp(x->family, family) == 0 && strcmp(x->labels, labels) == 0) {
+        if (strcmp(x->sample, sample) == 0 && strcmp(x->labels, labels) == 0) {
             x->v = v;
             return 0;
         }
@@ -303,14 +310,18 @@ int qvr_expo_value(struct qvr_expo *e, const char *family, const char *labels,
         return QVR_ERANGE;
     const char *h = help && *help ? help : family;
     for (int i = 0; i < e->nvalues; i++)
-        if (strcmp(e->values[i].family, family) == 0)
+        if (strcmp(e->values[i].family, family) == 0) {
             h = e->values[i].help;
+            type = e->values[i].type;
+        }
     struct value *x = &e->values[e->nvalues];
     x->family = strdup(family);
+    x->sample = strdup(sample);
     x->labels = strdup(labels);
     x->help = strdup(h);
-    if (!x->family || !x->labels || !x->help) {
+    if (!x->family || !x->sample || !x->labels || !x->help) {
         free(x->family);
+        free(x->sample);
         free(x->labels);
         free(x->help);
         memset(x, 0, sizeof(*x));
@@ -320,10 +331,38 @@ int qvr_expo_value(struct qvr_expo *e, const char *family, const char *labels,
     for (char *c = x->help; *c; c++)
         if (*c == '\n')
             *c = ' ';
-    x->counter = counter;
+    x->type = type;
     x->v = v;
     e->nvalues++;
     return 0;
+}
+
+int qvr_expo_value(struct qvr_expo *e, const char *family, const char *labels,
+                   int counter, const char *help, double v)
+{
+    return set_value(e, family, family, labels, counter ? "counter" : "gauge",
+                     help, v);
+}
+
+int qvr_expo_summary(struct qvr_expo *e, const char *family, const char *help,
+                     int n, const double *quantiles, const double *values,
+                     double sum, double count)
+{
+    char name[160], l[48];
+    int rc = 0;
+    if (strlen(family) > sizeof(name) - 8)
+        return QVR_EINVAL;
+    for (int i = 0; i < n && rc == 0; i++) {
+        snprintf(l, sizeof(l), "quantile=\"%g\"", quantiles[i]);
+        rc = set_value(e, family, family, l, "summary", help, values[i]);
+    }
+    snprintf(name, sizeof(name), "%s_sum", family);
+    if (rc == 0)
+        rc = set_value(e, family, name, NULL, "summary", help, sum);
+    snprintf(name, sizeof(name), "%s_count", family);
+    if (rc == 0)
+        rc = set_value(e, family, name, NULL, "summary", help, count);
+    return rc;
 }
 
 void qvr_expo_set_metrics(struct qvr_expo *e, const struct qvr_metrics *m)
@@ -338,9 +377,8 @@ void qvr_expo_set_users(struct qvr_expo *e, int users)
 
 /* ---- the server ---------------------------------------------------------- */
 
-static void reply_text(struct evhttp_request *req, int code,
-                       const char *reason, const char *ctype,
-                       const char *body, size_t len)
+static void reply_text(struct evhttp_request *req, int code, const char *reason,
+                       const char *ctype, const char *body, size_t len)
 {
     struct evbuffer *out = evbuffer_new();
     if (!out) {
@@ -489,6 +527,7 @@ void qvr_expo_stop(struct qvr_expo *e)
         evhttp_free(e->http);
     for (int i = 0; i < e->nvalues; i++) {
         free(e->values[i].family);
+        free(e->values[i].sample);
         free(e->values[i].labels);
         free(e->values[i].help);
     }

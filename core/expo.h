@@ -10,7 +10,8 @@
  *   qvrrun_requests_total{name}             counter, completed requests
  *   qvrrun_failures_total{name,kind}        counter, failed requests by kind
  *   qvrrun_latency_seconds{name}            histogram (_bucket, _sum, _count)
- *   qvrrun_latency_quantile_seconds{name,quantile}  gauge, 0.5 0.9 0.99
+ *   qvrrun_latency_quantile_seconds{name,quantile}  summary, 0.5 0.9 0.99
+ *                                           (with _sum and _count)
  *   qvrrun_users                            gauge, users running
  *
  * plus any number (up to QVR_EXPO_MAX_VALUES) of caller-set values, e.g.
@@ -71,6 +72,14 @@ void qvr_expo_set_users(struct qvr_expo *e, int users);
  * are already set. */
 int qvr_expo_value(struct qvr_expo *e, const char *family, const char *labels,
                    int counter, const char *help, double v);
+
+/* Sets a summary family: n quantile samples (quantiles[i] in 0..1, its
+ * value values[i]; NaN when unknown) plus family_sum and family_count.
+ * Counts against QVR_EXPO_MAX_VALUES as n + 2 samples. Same returns as
+ * qvr_expo_value. */
+int qvr_expo_summary(struct qvr_expo *e, const char *family, const char *help,
+                     int n, const double *quantiles, const double *values,
+                     double sum, double count);
 
 /* Appends the exposition text of e (metrics, users and extra values) to
  * out. Returns 0 or the qvr_buf error (QVR_ENOMEM, QVR_ERANGE). Exposed

@@ -861,7 +861,8 @@ static struct qvr_mock *mock_new(const struct qvr_mock_config *c, char *err,
     if (ecfg != NULL &&
         event_config_set_flag(ecfg, EVENT_BASE_FLAG_PRECISE_TIMER) == 0)
         m->base = event_base_new_with_config(ecfg);
-    event_config_free(ecfg);
+    if (ecfg != NULL)
+        event_config_free(ecfg);
     m->http = m->base != NULL ? evhttp_new(m->base) : NULL;
     m->out = evbuffer_new();
     m->stall_timer = m->base != NULL ? evtimer_new(m->base, on_stall_end, m)

@@ -55,7 +55,7 @@
 
 extern char **environ;
 
-#define PLOT_MAX 10000        /* probes drawn in monitor.png */
+#define PLOT_MAX 10000 /* probes drawn in monitor.png */
 #define MAX_CHILDREN 16
 #define REAP_PERIOD_US 100000
 #define GNUPLOT_TIMEOUT_NS (30 * QVR_NS_PER_S)
@@ -64,10 +64,10 @@ extern char **environ;
 #define MAX_THRESH 32
 
 struct opts {
-    const char *what;         /* scenario file, URL or "mock" */
-    uint64_t interval_ns;     /* 0: the scenario's */
-    int window;               /* 0: the scenario's */
-    int64_t duration_ns;      /* -1: the scenario's (0 there = forever) */
+    const char *what;     /* scenario file, URL or "mock" */
+    uint64_t interval_ns; /* 0: the scenario's */
+    int window;           /* 0: the scenario's */
+    int64_t duration_ns;  /* -1: the scenario's (0 there = forever) */
     const char *out_dir;
     const char *target;
     const char *metrics_listen;
@@ -79,7 +79,7 @@ struct opts {
     int nenv;
     const char **env;
     int nthresh;
-    const char **thresh;      /* --threshold expressions */
+    const char **thresh; /* --threshold expressions */
 };
 
 /* The rolling window: a ring in probe order and the same values sorted. */
@@ -107,10 +107,10 @@ struct child {
 struct monitor {
     struct opts o;
     struct qvr_script *script;
-    struct qvr_plan *plan;        /* scenario mode, else NULL */
+    struct qvr_plan *plan; /* scenario mode, else NULL */
     struct qvr_mock *mock;
     char name[128];
-    char target[512];             /* base URL (scenario) or probe URL */
+    char target[512]; /* base URL (scenario) or probe URL */
     char out_dir[4096];
     uint64_t interval_ns, duration_ns;
     int window_cap;
@@ -121,12 +121,12 @@ struct monitor {
     const char *on_alert;
     struct event_base *base;
     struct qvr_http *http;
-    struct qvr_http_xfer *xfer;   /* URL mode */
-    char *body;                   /* URL mode: the request (owned) */
+    struct qvr_http_xfer *xfer; /* URL mode */
+    char *body;                 /* URL mode: the request (owned) */
     size_t body_len;
     int ndocs;
     struct qvr_metrics *m;
-    struct qvr_stat *probe_stat;  /* URL mode: name "probe" */
+    struct qvr_stat *probe_stat; /* URL mode: name "probe" */
     struct qvr_vu_ctx ctx;
     struct qvr_vu *vu;
     struct qvr_expo *expo;
@@ -138,8 +138,8 @@ struct monitor {
     /* the probe in flight */
     int in_flight;
     int aborting;
-    uint64_t probe_start;         /* monotonic */
-    double probe_wall;            /* Unix seconds at its start */
+    uint64_t probe_start; /* monotonic */
+    double probe_wall;    /* Unix seconds at its start */
     uint64_t probe_late_ns;
     double acc_ms;
     int acc_requests, acc_status, acc_fail;
@@ -429,8 +429,8 @@ static void run_alert(struct monitor *mo, const struct qvr_thresh *t,
             envp[k++] = environ[i];
     if (asprintf(&vars[0], "QVR_ALERT_EXPR=%s", t->expr) < 0)
         vars[0] = NULL;
-    if (asprintf(&vars[1], "QVR_ALERT_STATE=%s",
-                 failing ? "failing" : "ok") < 0)
+    if (asprintf(&vars[1], "QVR_ALERT_STATE=%s", failing ? "failing" : "ok") <
+        0)
         vars[1] = NULL;
     if (asprintf(&vars[2], "QVR_ALERT_VALUE=%s", value) < 0)
         vars[2] = NULL;
@@ -496,7 +496,7 @@ static int find_template(char *out, size_t len)
         char *slash = strrchr(exe, '/');
         if (slash) {
             *slash = 0;
-            snprintf(out, len, "%s/../plots/monitor.gp", exe);
+            snprintf(out, len, "%.*s/../plots/monitor.gp", PATH_MAX - 32, exe);
             if (is_file(out))
                 return 0;
         }
@@ -534,8 +534,9 @@ static int write_plot_data(struct monitor *mo, double *ydiv)
     FILE *f = fopen(tmp, "w");
     if (!f)
         return -1;
-    fprintf(f, "# qvrrun monitor: local_time_s latency_ms ok p50_ms p90_ms "
-               "p99_ms (rolling window of %d probes)\n",
+    fprintf(f,
+            "# qvrrun monitor: local_time_s latency_ms ok p50_ms p90_ms "
+            "p99_ms (rolling window of %d probes)\n",
             mo->window_cap);
     double top = 0;
     for (int i = 0; i < mo->plot_n; i++) {
@@ -659,15 +660,14 @@ static int open_history(struct monitor *mo, char *err, size_t errlen)
     }
     mo->hist_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (mo->hist_fd < 0) {
-        snprintf(err, errlen, "cannot write %.900s: %s", path,
-                 strerror(errno));
+        snprintf(err, errlen, "cannot write %.900s: %s", path, strerror(errno));
         return QVR_EIO;
     }
     return 0;
 }
 
-static void write_history(struct monitor *mo, double t, double ms,
-                          int status, int ok, const char *error)
+static void write_history(struct monitor *mo, double t, double ms, int status,
+                          int ok, const char *error)
 {
     struct qvr_buf b;
     qvr_buf_init(&b, 64 * 1024);
@@ -749,16 +749,15 @@ static void publish(struct monitor *mo, double ms)
 {
     if (!mo->expo)
         return;
-    static const char *const q[] = {"0.5", "0.9", "0.99"};
-    static const double p[] = {50, 90, 99};
-    for (int i = 0; i < 3; i++) {
-        char l[32];
-        snprintf(l, sizeof(l), "quantile=\"%s\"", q[i]);
-        qvr_expo_value(mo->expo, "qvrrun_monitor_window_latency_seconds", l,
-                       0, "Probe latency percentiles over the rolling "
-                          "window.",
-                       window_pct(&mo->w, p[i]) / 1000);
-    }
+    static const double q[] = {0.5, 0.9, 0.99};
+    double v[3], sum = 0;
+    for (int i = 0; i < 3; i++)
+        v[i] = window_pct(&mo->w, q[i] * 100) / 1000;
+    for (int i = 0; i < mo->w.n; i++)
+        sum += mo->w.sorted[i] / 1000;
+    qvr_expo_summary(mo->expo, "qvrrun_monitor_window_latency_seconds",
+                     "Probe latency over the rolling window of probes.", 3, q,
+                     v, sum, mo->w.n);
     qvr_expo_value(mo->expo, "qvrrun_monitor_window_probes", NULL, 0,
                    "Probes in the rolling window.", mo->w.n);
     qvr_expo_value(mo->expo, "qvrrun_monitor_window_failures", NULL, 0,
@@ -782,8 +781,8 @@ static void publish(struct monitor *mo, double ms)
         }
         qvr_buf_append(&l, "\"", 1);
         if (l.data)
-            qvr_expo_value(mo->expo, "qvrrun_monitor_alert_failing", l.data,
-                           0, "1 while a threshold fails over the window.",
+            qvr_expo_value(mo->expo, "qvrrun_monitor_alert_failing", l.data, 0,
+                           "1 while a threshold fails over the window.",
                            mo->failing[i]);
         qvr_buf_free(&l);
     }
@@ -849,8 +848,8 @@ static void url_done(void *ud, const struct qvr_http_result *r)
     s.method = "POST";
     s.fail = r->fail;
     if (r->fail != QVR_FAIL_NONE) {
-        snprintf(why, sizeof(why), "%s", r->error ? r->error
-                                                  : qvr_fail_kind_name(r->fail));
+        snprintf(why, sizeof(why), "%s",
+                 r->error ? r->error : qvr_fail_kind_name(r->fail));
     } else if (r->status != 200) {
         snprintf(why, sizeof(why), "HTTP %d", r->status);
         s.fail = r->status >= 500   ? QVR_FAIL_HTTP_5XX
@@ -909,8 +908,7 @@ static void iteration_over(struct monitor *mo)
         return;
     if (mo->m->script_errors > mo->acc_script_errors && !mo->acc_fail) {
         mo->acc_fail = 1;
-        snprintf(mo->acc_err, sizeof(mo->acc_err),
-                 "the task raised an error");
+        snprintf(mo->acc_err, sizeof(mo->acc_err), "the task raised an error");
     } else if (!mo->acc_requests && !mo->acc_fail) {
         mo->acc_fail = 1;
         snprintf(mo->acc_err, sizeof(mo->acc_err),
@@ -941,13 +939,15 @@ static void finish(struct monitor *mo)
     event_base_loopbreak(mo->base);
 }
 
-static void start_probe(struct monitor *mo, uint64_t intended)
+/* Starts a probe for the slot at intended; late: its predecessor ran past
+ * that slot (a timer that fires a little after its time is not late). */
+static void start_probe(struct monitor *mo, uint64_t intended, int late)
 {
     uint64_t now = qvr_clock_ns();
     mo->in_flight = 1;
     mo->probe_start = now;
     mo->probe_wall = wall_s();
-    mo->probe_late_ns = now > intended + QVR_NS_PER_MS ? now - intended : 0;
+    mo->probe_late_ns = late && now > intended ? now - intended : 0;
     if (mo->plan) {
         mo->acc_ms = 0;
         mo->acc_requests = 0;
@@ -997,7 +997,7 @@ static void schedule(struct monitor *mo)
             mo->next_due += mo->interval_ns;
             mo->skipped++;
         }
-        start_probe(mo, intended);
+        start_probe(mo, intended, 1);
         return;
     }
     arm_ns(mo->tick_ev, mo->next_due - now);
@@ -1011,6 +1011,8 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     if (mo->in_flight || mo->stopping)
         return;
     uint64_t now = qvr_clock_ns();
+    if (mo->duration_ns && now - mo->t0 >= mo->duration_ns)
+        return;               /* the end timer is due: no probe past the end */
     if (now < mo->next_due) { /* a timer that fired a little early */
         arm_ns(mo->tick_ev, mo->next_due - now);
         return;
@@ -1021,7 +1023,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
         mo->next_due += mo->interval_ns;
         mo->skipped++;
     }
-    start_probe(mo, intended);
+    start_probe(mo, intended, 0);
 }
 
 static void abort_probe(struct monitor *mo)
@@ -1141,7 +1143,8 @@ static int synth_png(struct qvr_buf *out)
             } else if (y >= 34) {
                 px[0] = px[1] = px[2] = (unsigned char)(70 + (x * 2 % 20));
             } else {
-                px[0] = (unsigned char)(110 + y), px[1] = (unsigned char)(160 + y);
+                px[0] = (unsigned char)(110 + y),
+                px[1] = (unsigned char)(160 + y);
                 px[2] = 235;
             }
         }
@@ -1150,8 +1153,8 @@ static int synth_png(struct qvr_buf *out)
     uLongf zl = sizeof(z);
     if (compress2(z, &zl, raw, sizeof(raw), 9) != Z_OK)
         return QVR_EIO;
-    static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n',
-                                         0x1a, '\n'};
+    static const unsigned char sig[8] = {0x89, 'P',  'N',  'G',
+                                         '\r', '\n', 0x1a, '\n'};
     unsigned char ihdr[13] = {0};
     put_be32(ihdr, W);
     put_be32(ihdr + 4, H);
@@ -1347,10 +1350,10 @@ static int parse_args(struct opts *o, int argc, char **argv)
             continue;
         }
         static const char *const known[] = {
-            "--interval", "--window",  "--duration", "--out",
-            "--target",   "-e",        "--env",      "--metrics-listen",
-            "--threshold", "--on-alert", "--timeout", "--image",
-            "--name",     NULL};
+            "--interval",  "--window",   "--duration", "--out",
+            "--target",    "-e",         "--env",      "--metrics-listen",
+            "--threshold", "--on-alert", "--timeout",  "--image",
+            "--name",      NULL};
         int k;
         for (k = 0; known[k] && strcmp(a, known[k]) != 0; k++)
             ;
@@ -1364,8 +1367,9 @@ static int parse_args(struct opts *o, int argc, char **argv)
             strcmp(a, "--timeout") == 0) {
             if (qvr_duration_parse(v, &ns) < 0 || ns == 0) {
                 char msg[128];
-                snprintf(msg, sizeof(msg), "%s: bad duration '%%s' (e.g. "
-                                           "30s, 5m, 1h)",
+                snprintf(msg, sizeof(msg),
+                         "%s: bad duration '%%s' (e.g. "
+                         "30s, 5m, 1h)",
                          a);
                 return usage_error(msg, v);
             }
@@ -1418,21 +1422,22 @@ static void safe_name(char *out, size_t len, const char *s)
 {
     size_t o = 0;
     for (; *s && o + 1 < len; s++)
-        out[o++] = (isalnum((unsigned char)*s) || *s == '.' || *s == '-' ||
-                    *s == '_')
-                       ? *s
-                       : '_';
+        out[o++] =
+            (isalnum((unsigned char)*s) || *s == '.' || *s == '-' || *s == '_')
+                ? *s
+                : '_';
     out[o] = 0;
 }
 
 /* "p99<5s" -> key "p99", cond "<5s". */
-static int add_flag_threshold(struct monitor *mo, const char *expr,
-                              char *err, size_t errlen)
+static int add_flag_threshold(struct monitor *mo, const char *expr, char *err,
+                              size_t errlen)
 {
     const char *op = strpbrk(expr, "<>=");
     if (!op) {
-        snprintf(err, errlen, "--threshold '%s': expected METRIC OP VALUE, "
-                              "e.g. 'p99<5s'",
+        snprintf(err, errlen,
+                 "--threshold '%s': expected METRIC OP VALUE, "
+                 "e.g. 'p99<5s'",
                  expr);
         return QVR_EINVAL;
     }
@@ -1516,8 +1521,8 @@ static int start_mock(struct monitor *mo, int argc, char **extra, char *err,
     return qvr_mock_port(mo->mock);
 }
 
-static int fail_msg(char *err, size_t errlen, int code, const char *fmt,
-                    ...) QVR_PRINTF(4, 5);
+static int fail_msg(char *err, size_t errlen, int code, const char *fmt, ...)
+    QVR_PRINTF(4, 5);
 
 /* Writes the message to err and returns code. */
 static int fail_msg(char *err, size_t errlen, int code, const char *fmt, ...)
@@ -1539,8 +1544,7 @@ static int setup_probe(struct monitor *mo, char *err, size_t errlen)
             return fail_msg(err, errlen, QVR_EXIT_USAGE,
                             "--target is for scenarios; give the URL once");
         if (o->nenv)
-            return fail_msg(err, errlen, QVR_EXIT_USAGE,
-                            "-e is for scenarios");
+            return fail_msg(err, errlen, QVR_EXIT_USAGE, "-e is for scenarios");
         if (strcmp(o->what, "mock") == 0) {
             int port = start_mock(mo, 0, NULL, err, errlen);
             if (port < 0)
@@ -1554,8 +1558,7 @@ static int setup_probe(struct monitor *mo, char *err, size_t errlen)
             const char *slash = strchr(host, '/');
             int no_path = !slash || strcmp(slash, "/") == 0;
             snprintf(mo->target, sizeof(mo->target), "%.*s%s",
-                     (int)(slash ? (size_t)(slash - o->what)
-                                 : strlen(o->what)),
+                     (int)(slash ? (size_t)(slash - o->what) : strlen(o->what)),
                      o->what, no_path ? "/api/rerank" : slash);
             char hp[256];
             snprintf(hp, sizeof(hp), "%.*s",
@@ -1563,8 +1566,7 @@ static int setup_probe(struct monitor *mo, char *err, size_t errlen)
                      host);
             safe_name(mo->name, sizeof(mo->name), o->name ? o->name : hp);
         }
-        mo->interval_ns = o->interval_ns ? o->interval_ns
-                                         : 30 * QVR_NS_PER_S;
+        mo->interval_ns = o->interval_ns ? o->interval_ns : 30 * QVR_NS_PER_S;
         mo->window_cap = o->window ? o->window : 1000;
         mo->duration_ns = o->duration_ns > 0 ? (uint64_t)o->duration_ns : 0;
         mo->on_alert = o->on_alert;
@@ -1596,8 +1598,8 @@ static int setup_probe(struct monitor *mo, char *err, size_t errlen)
         return fail_msg(err, errlen, QVR_EXIT_USAGE,
                         "%s: every{}: interval and window must be positive",
                         p->file);
-    mo->duration_ns = o->duration_ns > 0 ? (uint64_t)o->duration_ns
-                                         : p->load.duration_ns;
+    mo->duration_ns =
+        o->duration_ns > 0 ? (uint64_t)o->duration_ns : p->load.duration_ns;
     mo->on_alert = o->on_alert ? o->on_alert : p->on_alert;
     safe_name(mo->name, sizeof(mo->name), o->name ? o->name : p->name);
     if (p->nthresh > MAX_THRESH)
@@ -1612,8 +1614,7 @@ static int setup_probe(struct monitor *mo, char *err, size_t errlen)
         int port = start_mock(mo, p->mock_argc, p->mock_argv, err, errlen);
         if (port < 0)
             return port == QVR_EINVAL ? QVR_EXIT_USAGE : QVR_EXIT_RUN;
-        snprintf(mo->target, sizeof(mo->target), "http://127.0.0.1:%d",
-                 port);
+        snprintf(mo->target, sizeof(mo->target), "http://127.0.0.1:%d", port);
     } else {
         snprintf(mo->target, sizeof(mo->target), "%s", p->target);
     }
@@ -1632,8 +1633,9 @@ static void banner(struct monitor *mo)
             mo->duration_ns ? "for " : "until stopped",
             mo->duration_ns ? du : "", mo->out_dir);
     if (mo->restored)
-        fprintf(stderr, "qvrrun monitor: continuing a history of %llu "
-                        "probes\n",
+        fprintf(stderr,
+                "qvrrun monitor: continuing a history of %llu "
+                "probes\n",
                 (unsigned long long)mo->restored);
     fflush(stderr);
 }
@@ -1668,9 +1670,9 @@ static void summary(struct monitor *mo, int code)
         qvr_thresh_fmt_value(&mo->th[i].t, mo->th[i].value, val, sizeof(val));
         fprintf(stderr, "qvrrun monitor: threshold %s: %s (now %s)\n",
                 mo->th[i].t.expr,
-                mo->ever_failed[i] ? (mo->failing[i] ? "FAILING"
-                                                     : "failed during the run")
-                                   : "held",
+                mo->ever_failed[i]
+                    ? (mo->failing[i] ? "FAILING" : "failed during the run")
+                    : "held",
                 val);
     }
     if (mo->duration_ns && mo->nth && code != QVR_EXIT_INTERRUPT)
@@ -1686,8 +1688,8 @@ static void teardown(struct monitor *mo)
     qvr_http_free(mo->http);
     qvr_expo_stop(mo->expo);
     qvr_collect_free(mo->coll);
-    struct event *evs[] = {mo->tick_ev, mo->end_ev, mo->grace_ev, mo->reap_ev,
-                           mo->sig_ev[0], mo->sig_ev[1]};
+    struct event *evs[] = {mo->tick_ev, mo->end_ev,    mo->grace_ev,
+                           mo->reap_ev, mo->sig_ev[0], mo->sig_ev[1]};
     for (size_t i = 0; i < QVR_ARRAY_LEN(evs); i++)
         if (evs[i])
             event_free(evs[i]);
@@ -1819,7 +1821,8 @@ int qvr_monitor_main(int argc, char **argv)
     if (mo->plan) {
         struct qvr_vu_ctx *c = &mo->ctx;
         c->base = mo->base;
-        c->http = mo->http;
+        c->http = &mo->http;
+        c->nhttp = 1;
         c->L = mo->script->L;
         c->metrics = mo->m;
         c->target = mo->target;
@@ -1856,8 +1859,8 @@ int qvr_monitor_main(int argc, char **argv)
         }
     }
     if (mo->o.metrics_listen) {
-        mo->expo = qvr_expo_start(mo->base, mo->o.metrics_listen, err,
-                                  sizeof(err));
+        mo->expo =
+            qvr_expo_start(mo->base, mo->o.metrics_listen, err, sizeof(err));
         if (!mo->expo) {
             qvr_error("%s", err);
             code = QVR_EXIT_USAGE;

@@ -161,27 +161,70 @@ static cJSON *stat_obj(const struct qvr_stat *s, double elapsed_s,
     return o;
 }
 
+static cJSON *load_obj(const struct qvr_load *ld)
+{
+    static const char *const kinds[] = {"users", "ramp", "rate", "steps",
+                                        "sweep", "every"};
+    cJSON *l = cJSON_CreateObject();
+    cJSON_AddStringToObject(l, "shape", kinds[ld->kind]);
+    switch (ld->kind) {
+    case QVR_LOAD_USERS:
+        cJSON_AddNumberToObject(l, "count", ld->users);
+        cJSON_AddNumberToObject(l, "spawn_rate", ld->spawn_rate);
+        cJSON_AddNumberToObject(l, "duration_s", ld->duration_ns / 1e9);
+        break;
+    case QVR_LOAD_RAMP: {
+        cJSON *st = cJSON_AddArrayToObject(l, "stages");
+        for (int i = 0; i < ld->nstages; i++) {
+            cJSON *s = cJSON_CreateObject();
+            cJSON_AddNumberToObject(s, "users", ld->stages[i].users);
+            cJSON_AddNumberToObject(s, "duration_s",
+                                    ld->stages[i].dur_ns / 1e9);
+            cJSON_AddItemToArray(st, s);
+        }
+        break;
+    }
+    case QVR_LOAD_RATE:
+        cJSON_AddNumberToObject(l, "rps", ld->rps);
+        cJSON_AddNumberToObject(l, "duration_s", ld->duration_ns / 1e9);
+        cJSON_AddNumberToObject(l, "max_users", ld->max_users);
+        cJSON_AddStringToObject(l, "arrival", ld->arrival == QVR_ARRIVAL_POISSON
+                                                  ? "poisson"
+                                                  : "constant");
+        break;
+    case QVR_LOAD_STEPS: {
+        cJSON *st = cJSON_AddArrayToObject(l, ld->vary[0] ? ld->vary
+                                               : ld->open ? "rps"
+                                                          : "users");
+        for (int i = 0; i < ld->nsteps; i++)
+            cJSON_AddItemToArray(
+                st, cJSON_CreateNumber(ld->vary[0] ? ld->steps[i].vary
+                                       : ld->open  ? ld->steps[i].rps
+                                                   : ld->steps[i].users));
+        if (ld->vary[0])
+            cJSON_AddNumberToObject(l, "users", ld->users);
+        cJSON_AddNumberToObject(l, "hold_s", ld->hold_ns / 1e9);
+        cJSON_AddNumberToObject(l, "settle_s", ld->settle_ns / 1e9);
+        break;
+    }
+    case QVR_LOAD_SWEEP:
+        cJSON_AddNumberToObject(l, "max_rps", ld->max_rps);
+        cJSON_AddNumberToObject(l, "rates", ld->rates);
+        cJSON_AddNumberToObject(l, "hold_s", ld->hold_ns / 1e9);
+        break;
+    case QVR_LOAD_EVERY:
+        cJSON_AddNumberToObject(l, "interval_s", ld->interval_ns / 1e9);
+        cJSON_AddNumberToObject(l, "window", ld->window);
+        break;
+    }
+    return l;
+}
+
 static cJSON *config_obj(const struct qvr_plan *p)
 {
     cJSON *c = cJSON_CreateObject();
     cJSON_AddStringToObject(c, "file", p->file);
-    cJSON *l = cJSON_CreateObject();
-    if (p->load.kind == QVR_LOAD_USERS) {
-        cJSON_AddStringToObject(l, "shape", "users");
-        cJSON_AddNumberToObject(l, "count", p->load.users);
-        cJSON_AddNumberToObject(l, "spawn_rate", p->load.spawn_rate);
-        cJSON_AddNumberToObject(l, "duration_s", p->load.duration_ns / 1e9);
-    } else {
-        cJSON_AddStringToObject(l, "shape", "ramp");
-        cJSON *st = cJSON_AddArrayToObject(l, "stages");
-        for (int i = 0; i < p->load.nstages; i++) {
-            cJSON *s = cJSON_CreateObject();
-            cJSON_AddNumberToObject(s, "users", p->load.stages[i].users);
-            cJSON_AddNumberToObject(s, "duration_s",
-                                    p->load.stages[i].dur_ns / 1e9);
-            cJSON_AddItemToArray(st, s);
-        }
-    }
+    cJSON *l = load_obj(&p->load_full);
     cJSON_AddItemToObject(c, "load", l);
     static const char *const waits[] = {"none", "between", "constant",
                                         "pacing"};
@@ -237,6 +280,11 @@ static char *summary_json(const struct qvr_run_result *r)
     cJSON_AddNumberToObject(root, "started", r3(r->started_wall_s));
     cJSON_AddNumberToObject(root, "duration_s", r3(r->elapsed_s));
     cJSON_AddNumberToObject(root, "max_users", r->max_users);
+    if (p->seg_count) {
+        cJSON *sg = cJSON_AddObjectToObject(root, "segment");
+        cJSON_AddNumberToObject(sg, "index", p->seg_index);
+        cJSON_AddNumberToObject(sg, "count", p->seg_count);
+    }
     cJSON_AddItemToObject(root, "config", config_obj(p));
 
     cJSON *tot = stat_obj(&r->m->total, r->elapsed_s, 1);

@@ -125,6 +125,7 @@ struct run {
     int drain_users;      /* users running when the load stopped */
     struct qvr_redact redact;
     char shown_target[512]; /* the target with any password redacted */
+    struct event *start_ev; /* --start-at */
 };
 
 static void add_finding(struct run *r, const char *fmt, ...)
@@ -816,6 +817,35 @@ static void on_stopped(void *ud, struct qvr_vu *vu)
         finish(r);
 }
 
+/* The warm-up if the scenario has one, else the measured phase. */
+static int begin_first_phase(struct run *r)
+{
+    if (r->plan->warmup_requests > 0) {
+        r->phase = PH_WARMUP;
+        r->ctx.metrics = r->warm;
+        r->vus[0] = qvr_vu_new(&r->ctx, 1);
+        if (!r->vus[0]) {
+            snprintf(r->fatal_msg, sizeof(r->fatal_msg),
+                     "cannot create a user: out of memory");
+            r->fatal = 1;
+            return QVR_ENOMEM;
+        }
+        qvr_vu_start(r->vus[0]);
+    } else {
+        start_run_phase(r);
+    }
+    return 0;
+}
+
+static void start_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct run *r = arg;
+    (void)fd;
+    (void)what;
+    if (r->phase == PH_WARMUP && !r->signals && begin_first_phase(r) < 0)
+        finish(r);
+}
+
 static void on_request(void *ud, struct qvr_vu *vu)
 {
     struct run *r = ud;
@@ -1164,6 +1194,8 @@ static void teardown(struct run *r)
         event_free(r->window_ev);
     if (r->seg_ev)
         event_free(r->seg_ev);
+    if (r->start_ev)
+        event_free(r->start_ev);
     if (r->arrive_ev)
         event_free(r->arrive_ev);
     qvr_stat_free(r->step_stat);
@@ -1321,17 +1353,27 @@ int qvr_run_main(const struct qvr_run_opts *o)
     c->ud = r;
 
     banner(r);
-    if (p->warmup_requests > 0) {
-        r->phase = PH_WARMUP;
-        c->metrics = r->warm;
-        r->vus[0] = qvr_vu_new(c, 1);
-        if (!r->vus[0]) {
-            qvr_error("cannot create a user: out of memory");
+    /* --start-at: segments on several machines begin together. */
+    double wait_s = o->start_at > 0
+                        ? o->start_at - (double)qvr_clock_wall_ns() / 1e9
+                        : 0;
+    if (wait_s > 0) {
+        if (!o->quiet)
+            fprintf(stderr, "qvrrun: starting in %.1fs (--start-at)\n",
+                    wait_s);
+        r->start_ev = evtimer_new(r->base, start_cb, r);
+        if (!r->start_ev) {
+            qvr_error("out of memory");
             goto out;
         }
-        qvr_vu_start(r->vus[0]);
+        arm_ns(r->start_ev, (uint64_t)(wait_s * 1e9));
     } else {
-        start_run_phase(r);
+        if (o->start_at > 0 && wait_s < -1)
+            qvr_warn("--start-at is %.1fs in the past: starting now", -wait_s);
+        if (begin_first_phase(r) < 0) {
+            qvr_error("%s", r->fatal_msg);
+            goto out;
+        }
     }
     event_base_dispatch(r->base);
 

@@ -14,6 +14,7 @@ struct qvr_run_opts {
     int no_plots;             /* skip the charts */
     const char *csv_prefix;   /* --csv: Locust-compatible CSV files */
     const char *junit_file;   /* --junit: thresholds as a JUnit report */
+    double start_at;          /* --start-at: Unix seconds; 0 = now */
 };
 
 /* Runs a scenario to the end (or to SIGINT/SIGTERM) and returns the process

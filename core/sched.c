@@ -231,3 +231,28 @@ uint64_t qvr_sched_gap_ns(double rps, enum qvr_arrival a, uint64_t *rng)
     double u = ((double)((x * 0x2545F4914F6CDD1DULL) >> 11) + 1.0) * 0x1.0p-53;
     return (uint64_t)(-log(u) * mean + 0.5);
 }
+
+/* The k-th of n whole shares of total (remainder to the first parts). */
+static int share(int total, int k, int n)
+{
+    return total / n + (k <= total % n ? 1 : 0);
+}
+
+void qvr_sched_split(struct qvr_load *l, int k, int n)
+{
+    if (n <= 1)
+        return;
+    l->users = share(l->users, k, n);
+    l->spawn_rate /= n;
+    l->rps /= n;
+    l->max_rps /= n;
+    if (l->max_users)
+        l->max_users = share(l->max_users, k, n) ? share(l->max_users, k, n)
+                                                 : 1;
+    for (int i = 0; i < l->nstages; i++)
+        l->stages[i].users = share(l->stages[i].users, k, n);
+    for (int i = 0; i < l->nsteps; i++) {
+        l->steps[i].users = share(l->steps[i].users, k, n);
+        l->steps[i].rps /= n;
+    }
+}

@@ -57,6 +57,12 @@ struct qvr_load {
     int window;                /* EVERY: rolling window, in probes */
 };
 
+/* Turns l into the k-th (1-based) of n equal parts of the load: users and
+ * user pools split as whole numbers with the remainder going to the first
+ * parts (the parts add up exactly), spawn and arrival rates divided by n.
+ * Durations, steps and stages keep their timing. */
+void qvr_sched_split(struct qvr_load *l, int k, int n);
+
 /* The gap to the next arrival at rps: exactly 1/rps for constant arrivals,
  * exponentially distributed with that mean for Poisson ones (drawn from the
  * xorshift state *rng). */

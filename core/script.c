@@ -663,6 +663,17 @@ static int build_plan(lua_State *L, int sc, struct qvr_plan *p,
         p->timeout_ms = 1;
     p->grace_ns = field_duration(L, sc, "grace", 10 * QVR_NS_PER_S);
     p->window_ns = QVR_NS_PER_S;
+    p->load_full = p->load;
+    if (ov->seg_count > 1) {
+        if (p->load.kind == QVR_LOAD_SWEEP || p->load.kind == QVR_LOAD_EVERY)
+            return fail_at(L, sc, err, errlen,
+                           "--segment: a %s{} load cannot be split",
+                           p->load.kind == QVR_LOAD_SWEEP ? "sweep"
+                                                          : "every");
+        qvr_sched_split(&p->load, ov->seg_index, ov->seg_count);
+    }
+    p->seg_index = ov->seg_count ? ov->seg_index : 0;
+    p->seg_count = ov->seg_count;
     p->slo.p99_ms = 5000;
     p->slo.pct = 99;
     p->slo.error_rate = 0.05;

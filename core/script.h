@@ -32,6 +32,7 @@ struct qvr_overrides {
     double spawn_rate;
     int64_t duration_ns;
     double rps;             /* --rate: rate{} arrivals per second */
+    int seg_index, seg_count; /* --segment K/N; 0 when none */
     int nenv;
     const char *const *env; /* "KEY=VALUE" pairs for env() */
 };
@@ -43,7 +44,9 @@ struct qvr_plan {
     int target_is_mock;
     int mock_argc;           /* target = "mock": flags for the mock */
     char **mock_argv;
-    struct qvr_load load;
+    struct qvr_load load;    /* what this process runs (its segment) */
+    struct qvr_load load_full; /* the scenario's whole load */
+    int seg_index, seg_count;  /* --segment K/N (1-based); 0 when none */
     struct qvr_wait wait;
     int ntasks;
     struct qvr_task *tasks;

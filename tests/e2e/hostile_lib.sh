@@ -57,8 +57,10 @@ hostile_count()
 }
 
 # write_hostile_scenario FILE: one task posting a three-document rerank
-# request; a 200 must carry JSON with three scores (a failed check
-# otherwise). Knobs through -e: QVR_TARGET, USERS, DUR, WAIT, TIMEOUT,
+# request; a 200 must carry JSON with three scores (check "three scores"),
+# and when r:json() gives nil it must also give a message (check "json()
+# explains"); a 503 must carry "Retry-After: 2" (check "retry-after 2").
+# Knobs through -e: QVR_TARGET, USERS, DUR, WAIT, TIMEOUT,
 # MAXB (max_body bytes), GRACE.
 write_hostile_scenario()
 {
@@ -81,6 +83,15 @@ return scenario {
         local v, msg = r:json()
         check(r, "three scores", function()
           return v ~= nil and msg == nil and #v.scores == 3
+        end)
+        if v == nil then
+          check(r, "json() explains", function()
+            return type(msg) == "string" and #msg > 0
+          end)
+        end
+      elseif r.status == 503 then
+        check(r, "retry-after 2", function()
+          return r.headers["retry-after"] == "2"
         end)
       end
     end,
@@ -120,19 +131,20 @@ kind()
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
     qvr_tmpdir
     # raw SECONDS: one POST with a 7-byte body; prints what came back
-    # (at most 4 KiB, newlines as '|'), then "<EOF>", "<RESET>" or
-    # "<TIMEOUT>".
+    # within SECONDS in all (at most 4 KiB, CRLF as '|'), then "<EOF>",
+    # "<RESET>" or "<TIMEOUT>".
     raw()
     {
         python3 - "$HOSTILE_PORT" "$1" <<'EOF'
-import socket, sys
+import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-s.settimeout(float(sys.argv[2]))
+deadline = time.monotonic() + float(sys.argv[2])
 s.sendall(b"POST /api/rerank HTTP/1.1\r\nHost: x\r\n"
           b"Content-Length: 7\r\n\r\n{\"a\":1}")
 got, end = b"", "<EOF>"
 try:
     while len(got) < 4096:
+        s.settimeout(max(deadline - time.monotonic(), 0.001))
         b = s.recv(4096)
         if not b:
             break
@@ -194,17 +206,17 @@ print(len(got) - got.index(b"\r\n\r\n") - 4)
 EOF
 )
     assert_eq "$n" 3000000 "huge-body: --size bytes of body"
-    start_hostile flap --up 1s --down 1s
-    raw 1 >"$QVR_TMP/flap1.txt"
+    start_hostile flap --up 1s --down 3s
+    raw 0.5 >"$QVR_TMP/flap1.txt"
     assert_contains "$QVR_TMP/flap1.txt" '{"scores":[0.9,0.1,0.5]}' \
         "flap: answers while up"
-    sleep 1.3
+    sleep 1 # now 1.5 s in: down from 1 s to 4 s
     if (exec 3<>"/dev/tcp/127.0.0.1/$HOSTILE_PORT") 2>/dev/null; then
         fail "flap: still accepting while down"
     fi
     pass "flap: refused while down"
-    sleep 1.2
-    raw 1 >"$QVR_TMP/flap2.txt"
+    sleep 3 # now 4.5 s in: up again
+    raw 0.5 >"$QVR_TMP/flap2.txt"
     assert_contains "$QVR_TMP/flap2.txt" '{"scores":[0.9,0.1,0.5]}' \
         "flap: back on the same port"
     assert_eq "$(tr '\n' ' ' <"$HOSTILE_LOG")" "200 down up 200 " "flap: log"

@@ -120,8 +120,7 @@ static void test_parse_prom(void)
         T_EQ_STR(g[2].name, "temp");
         T_NEAR(g[2].value, 15, 0);
     }
-    T_EQ_INT(qvr_collect_parse_prom(prom_text, sizeof(prom_text) - 1, g, 1),
-             1);
+    T_EQ_INT(qvr_collect_parse_prom(prom_text, sizeof(prom_text) - 1, g, 1), 1);
     T_EQ_INT(qvr_collect_parse_prom("", 0, g, 8), 0);
 }
 
@@ -135,8 +134,7 @@ static void timing_fn(void *ud, const char *name, size_t len, double ms)
 {
     struct timing *t = ud;
     if (t->n < 8) {
-        snprintf(t->names[t->n], sizeof(t->names[0]), "%.*s", (int)len,
-                 name);
+        snprintf(t->names[t->n], sizeof(t->names[0]), "%.*s", (int)len, name);
         t->ms[t->n++] = ms;
     }
 }
@@ -160,7 +158,8 @@ static void test_parse_timing(void)
     }
 }
 
-/* ---- a collector on a loop ------------------------------------------------ */
+/* ---- a collector on a loop ------------------------------------------------
+ */
 
 static void run_loop(struct event_base *base, double secs)
 {
@@ -191,9 +190,10 @@ static void fake_gpu(char *dir, size_t len, const char *out)
     FILE *f = fopen(path, "w");
     if (!f)
         return;
-    fprintf(f, "#!/bin/sh\n[ \"$1\" = \"--query-gpu=utilization.gpu,"
-               "memory.used,memory.total\" ] || exit 2\n"
-               "printf '%s\\n'\n",
+    fprintf(f,
+            "#!/bin/sh\n[ \"$1\" = \"--query-gpu=utilization.gpu,"
+            "memory.used,memory.total\" ] || exit 2\n"
+            "printf '%s\\n'\n",
             out);
     fclose(f);
     chmod(path, 0755);
@@ -281,9 +281,9 @@ static void test_collector(void)
     T_NEAR(cell(row, 2), 37, 0);
     T_NEAR(cell(row, 3), 1024, 0);
     T_NEAR(cell(row, 4), 81920, 0);
-    T_NEAR(cell(row, 5), 15, 1e-6);   /* mean of 10.5 and 19.5 */
-    T_NEAR(cell(row, 6), 20, 1e-6);   /* "n/a" is not a sample */
-    T_NEAR(cell(row, 7), 6, 1e-6);    /* mean of 4 and 8 */
+    T_NEAR(cell(row, 5), 15, 1e-6); /* mean of 10.5 and 19.5 */
+    T_NEAR(cell(row, 6), 20, 1e-6); /* "n/a" is not a sample */
+    T_NEAR(cell(row, 7), 6, 1e-6);  /* mean of 4 and 8 */
     T_NEAR(cell(row, 8), 6, 1e-6);
     T_NEAR(cell(row, 9), 3, 0);
     T_NEAR(cell(row, 10), 7, 0);

@@ -65,8 +65,8 @@ static void test_format(void)
     struct qvr_metrics *m = qvr_metrics_new(1, tasks);
     struct qvr_stat *rr = qvr_metrics_name(m, "rerank");
     struct qvr_stat *hl = qvr_metrics_name(m, "he\"alth");
-    rec(m, rr, 1000, 200, QVR_FAIL_NONE);    /* exactly 1 ms */
-    rec(m, rr, 5000, 200, QVR_FAIL_NONE);    /* exactly on 5 ms */
+    rec(m, rr, 1000, 200, QVR_FAIL_NONE); /* exactly 1 ms */
+    rec(m, rr, 5000, 200, QVR_FAIL_NONE); /* exactly on 5 ms */
     rec(m, rr, 5100, 503, QVR_FAIL_HTTP_5XX);
     rec(m, rr, 2000000, 0, QVR_FAIL_TIMEOUT); /* exactly 2 s */
     for (int i = 0; i < 3; i++)
@@ -82,12 +82,14 @@ static void test_format(void)
     T_NEAR(sample(t, "qvrrun_requests_total{name=\"rerank\"}"), 4, 0);
     T_NEAR(sample(t, "qvrrun_requests_total{name=\"he\\\"alth\"}"), 3, 0);
     T_NEAR(sample(t, "qvrrun_requests_total{name=\"_unnamed\"}"), 1, 0);
-    T_NEAR(sample(t, "qvrrun_failures_total{name=\"rerank\",kind=\"http_5xx\"}"),
-           1, 0);
+    T_NEAR(
+        sample(t, "qvrrun_failures_total{name=\"rerank\",kind=\"http_5xx\"}"),
+        1, 0);
     T_NEAR(sample(t, "qvrrun_failures_total{name=\"rerank\",kind=\"timeout\"}"),
            1, 0);
-    T_NEAR(sample(t, "qvrrun_failures_total{name=\"rerank\",kind=\"http_4xx\"}"),
-           0, 0);
+    T_NEAR(
+        sample(t, "qvrrun_failures_total{name=\"rerank\",kind=\"http_4xx\"}"),
+        0, 0);
     T_NEAR(sample(t, "qvrrun_failures_total{name=\"he\\\"alth\","
                      "kind=\"http_4xx\"}"),
            1, 0);
@@ -117,6 +119,8 @@ static void test_format(void)
                      "le=\"0.001\"}"),
            3, 0);
     /* quantiles: p50 of {1, 5, 5.1, 2000} ms is 5 ms (HDR: within 0.1%) */
+    T_NEAR(sample(t, "qvrrun_latency_quantile_seconds_sum{name=\"rerank\"}"),
+           2.0111, 1e-9);
     T_NEAR(sample(t, "qvrrun_latency_quantile_seconds{name=\"rerank\","
                      "quantile=\"0.5\"}"),
            0.005, 0.005 * 0.001);
@@ -204,18 +208,25 @@ static void test_server(void)
             i == 3 ? QVR_FAIL_HTTP_5XX : QVR_FAIL_NONE);
     qvr_expo_set_metrics(e, m);
     qvr_expo_set_users(e, 3);
-    T_EQ_INT(qvr_expo_value(e, "qvrrun_monitor_window_latency_seconds",
-                            "quantile=\"0.5\"", 0, "Rolling window.", 1.5),
-             0);
+    T_EQ_INT(
+        qvr_expo_value(e, "qvrrun_host_gauge", "x=\"a\"", 0, "A gauge.", 1.5),
+        0);
     T_EQ_INT(qvr_expo_value(e, "qvrrun_monitor_late_total", NULL, 1,
                             "Late probes.", 2),
              0);
-    T_EQ_INT(qvr_expo_value(e, "qvrrun_monitor_window_latency_seconds",
-                            "quantile=\"0.99\"", 0, NULL, 4.25),
+    T_EQ_INT(qvr_expo_value(e, "qvrrun_host_gauge", "x=\"b\"", 0, NULL, 4.25),
              0);
     /* overwrite */
-    T_EQ_INT(qvr_expo_value(e, "qvrrun_monitor_window_latency_seconds",
-                            "quantile=\"0.5\"", 0, NULL, 1.75),
+    T_EQ_INT(qvr_expo_value(e, "qvrrun_host_gauge", "x=\"a\"", 0, NULL, 1.75),
+             0);
+    static const double q[] = {0.5, 0.99};
+    double qv[] = {0.25, NAN};
+    T_EQ_INT(qvr_expo_summary(e, "qvrrun_window_seconds", "Window.", 2, q, qv,
+                              3.5, 9),
+             0);
+    qv[1] = 0.75;
+    T_EQ_INT(qvr_expo_summary(e, "qvrrun_window_seconds", "Window.", 2, q, qv,
+                              4.5, 10),
              0);
     T_EQ_INT(qvr_expo_value(e, "9bad", NULL, 0, "x", 1), QVR_EINVAL);
     T_EQ_INT(qvr_expo_value(e, "bad-name", NULL, 0, "x", 1), QVR_EINVAL);
@@ -228,19 +239,26 @@ static void test_server(void)
     T_NEAR(sample(t, "qvrrun_failures_total{name=\"probe\",kind=\"http_5xx\"}"),
            1, 0);
     T_NEAR(sample(t, "qvrrun_users"), 3, 0);
-    T_NEAR(sample(t, "qvrrun_monitor_window_latency_seconds{quantile=\"0.5\"}"),
-           1.75, 0);
-    T_NEAR(sample(t, "qvrrun_monitor_window_latency_seconds{quantile=\"0.99\"}"),
-           4.25, 0);
+    T_NEAR(sample(t, "qvrrun_host_gauge{x=\"a\"}"), 1.75, 0);
+    T_NEAR(sample(t, "qvrrun_host_gauge{x=\"b\"}"), 4.25, 0);
     T_NEAR(sample(t, "qvrrun_monitor_late_total"), 2, 0);
-    T_EQ_INT(count_lines(t, "# TYPE qvrrun_monitor_window_latency_seconds "
-                            "gauge"),
-             1);
+    T_EQ_INT(count_lines(t, "# TYPE qvrrun_host_gauge gauge"), 1);
     T_EQ_INT(count_lines(t, "# TYPE qvrrun_monitor_late_total counter"), 1);
     /* the two samples of one family are adjacent */
-    const char *a = strstr(t, "qvrrun_monitor_window_latency_seconds{");
-    T_CHECK(a && strncmp(strchr(a, '\n') + 1,
-                         "qvrrun_monitor_window_latency_seconds{", 38) == 0);
+    const char *a = strstr(t, "qvrrun_host_gauge{");
+    T_CHECK(a && strncmp(strchr(a, '\n') + 1, "qvrrun_host_gauge{", 18) == 0);
+    /* a summary: quantiles, _sum and _count under one TYPE line */
+    T_EQ_INT(count_lines(t, "# TYPE qvrrun_window_seconds summary"), 1);
+    T_CHECK(strstr(t, "# TYPE qvrrun_window_seconds summary\n"
+                      "qvrrun_window_seconds{quantile=\"0.5\"} 0.25\n"
+                      "qvrrun_window_seconds{quantile=\"0.99\"} 0.75\n"
+                      "qvrrun_window_seconds_sum 4.5\n"
+                      "qvrrun_window_seconds_count 10\n") != NULL);
+    T_EQ_INT(count_lines(t, "# TYPE qvrrun_latency_quantile_seconds "
+                            "summary"),
+             1);
+    T_NEAR(sample(t, "qvrrun_latency_quantile_seconds_count{name=\"probe\"}"),
+           7, 0);
     qvr_buf_free(&f.body);
 
     get(base, qvr_expo_port(e), "/", &f);
@@ -270,8 +288,8 @@ static void test_server(void)
 
 static void test_bad_addr(void)
 {
-    static const char *const bad[] = {"127.0.0.1:99999", "host:", "x:abc",
-                                      "[::1", "[::1]9464", ":-1"};
+    static const char *const bad[] = {
+        "127.0.0.1:99999", "host:", "x:abc", "[::1", "[::1]9464", ":-1"};
     struct event_base *base = event_base_new();
     for (size_t i = 0; i < QVR_ARRAY_LEN(bad); i++) {
         char err[256] = "";

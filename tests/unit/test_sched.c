@@ -336,8 +336,46 @@ static void test_ramp_consistency(void)
     }
 }
 
+/* --segment K/N: the parts add up to the whole exactly, remainders to the
+ * first parts, rates divided. */
+static void test_split(void)
+{
+    static const int counts[] = {1, 2, 7, 10, 99, 100, 101, 10000};
+    static const int parts[] = {1, 2, 3, 4, 7, 16};
+    for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+        for (size_t p = 0; p < sizeof(parts) / sizeof(parts[0]); p++) {
+            int n = parts[p], sum = 0, stage = 0, lo = 1 << 30, hi = 0;
+            double rate = 0;
+            for (int k = 1; k <= n; k++) {
+                struct qvr_load l;
+                memset(&l, 0, sizeof(l));
+                l.kind = QVR_LOAD_USERS;
+                l.users = counts[c];
+                l.spawn_rate = 3.0;
+                l.rps = 12.5;
+                l.nstages = 1;
+                l.stages[0].users = counts[c] * 2;
+                qvr_sched_split(&l, k, n);
+                sum += l.users;
+                stage += l.stages[0].users;
+                rate += l.rps;
+                lo = l.users < lo ? l.users : lo;
+                hi = l.users > hi ? l.users : hi;
+                if (k == 1)
+                    T_EQ_INT(l.users, counts[c] / n + (counts[c] % n ? 1 : 0));
+                T_NEAR(l.spawn_rate, 3.0 / n, 1e-12);
+            }
+            T_EQ_INT(sum, counts[c]);
+            T_EQ_INT(stage, counts[c] * 2);
+            T_NEAR(rate, 12.5, 1e-9);
+            T_CHECK(hi - lo <= 1);
+        }
+    }
+}
+
 int main(void)
 {
+    test_split();
     test_users_spawn();
     test_users_fixed_points();
     test_ramp_up_hold();

@@ -1,0 +1,35 @@
+# monitor.gp -- qvrrun monitor: the latency of every probe as points (failed
+# probes as red crosses) and the rolling-window P50, P90 and P99 as lines,
+# against local wall-clock time.
+#
+# Set by qvrrun with -e: datafile, outfile, charttitle, yunit ("ms" or "s"),
+# ydiv (1 or 1000). datafile columns: local_time_s latency_ms ok p50_ms
+# p90_ms p99_ms (one line per probe; NaN where the window was empty).
+set terminal pngcairo size 1200,600 noenhanced font "Sans,11"
+set output outfile
+set title charttitle font "Sans,13"
+set xdata time
+set timefmt "%s"
+set format x "%H:%M:%S"
+set xlabel "local time"
+set ylabel sprintf("probe latency (%s)", yunit)
+set grid xtics ytics lc rgb "#dddddd"
+set border 3
+set tics nomirror
+set xtics rotate by -30
+set key outside below center horizontal box samplen 3 spacing 1.2
+set bmargin 6
+set rmargin 8
+set yrange [0:*]
+okv(c) = ($3 > 0.5 ? column(c) / ydiv : NaN)
+failv(c) = ($3 > 0.5 ? NaN : column(c) / ydiv)
+plot datafile using 1:(okv(2)) with points pt 7 ps 0.5 lc rgb "#9e9e9e" \
+         title "probe", \
+     '' using 1:(failv(2)) with points pt 2 ps 1.2 lw 2 lc rgb "#e31a1c" \
+         title "failed probe", \
+     '' using 1:($4/ydiv) with lines lw 2 lc rgb "#1b9e77" \
+         title "rolling P50", \
+     '' using 1:($5/ydiv) with lines lw 2 lc rgb "#7570b3" \
+         title "rolling P90", \
+     '' using 1:($6/ydiv) with lines lw 2 lc rgb "#d95f02" \
+         title "rolling P99"

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# collect and --metrics-listen in a run (qvrrun SCENARIO.lua): a fake
+# nvidia-smi on PATH gives GPU columns in timeseries.csv, timing headers of
+# the mock's answers (X-Queue-Ms, X-Infer-Ms) become columns, host values
+# are sane, no nvidia-smi gives a single note, resources.png is drawn, and
+# the Prometheus counters scraped at the end of the load equal
+# summary.json's totals.
+source "$(dirname "$0")/lib.sh"
+qvr_tmpdir
+export QVR_PLOTS_DIR=$QVR_SRC_DIR/plots
+mkdir -p "$QVR_TMP/bin" "$QVR_TMP/nobin"
+cp "$QVR_SRC_DIR/tests/fixture/fake-nvidia-smi" "$QVR_TMP/bin/nvidia-smi"
+chmod +x "$QVR_TMP/bin/nvidia-smi"
+for t in sh env cat grep sort timeout gnuplot; do
+    p=$(command -v "$t") && ln -sf "$p" "$QVR_TMP/nobin/$t"
+done
+
+# One user, a request every second (20 ms each): 4 requests in 3.5 s, the
+# last one done by 3.1 s, so a scrape at 3.3 s sees the final counts.
+cat >"$QVR_TMP/collect.lua" <<'EOF'
+local rerank = require "qvr.rerank"
+local p = rerank.payload { name = "rerank", query = "q",
+                           documents = { "a", "b" } }
+return scenario {
+  name = "collect",
+  target = "mock",
+  mock = { service = "20ms" },
+  load = users { count = 1, duration = "3.5s" },
+  wait = constant(1),
+  tasks = { t = function() rerank.post(nil, p) end },
+  collect = { host = true, gpu = "nvidia-smi",
+              headers = { "X-Queue-Ms", "X-Infer-Ms" } },
+}
+EOF
+
+OUT=$QVR_TMP/run
+PATH="$QVR_TMP/bin:$PATH" "$QVRRUN" "$QVR_TMP/collect.lua" --out "$OUT" \
+    --metrics-listen 127.0.0.1:0 </dev/null >"$QVR_TMP/r.out" \
+    2>"$QVR_TMP/r.err" &
+BG=$!
+qvr_track "$BG"
+QVR_LAST_STDERR=$QVR_TMP/r.err
+url=
+for ((i = 0; i < 100; i++)); do
+    url=$(grep -o 'metrics at http://127\.0\.0\.1:[0-9]*/metrics' \
+        "$QVR_TMP/r.err" | head -n 1 | sed 's/^metrics at //') || true
+    [[ -n "$url" ]] && break
+    sleep 0.05
+done
+[[ -n "$url" ]] && pass "run prints its metrics address: $url" ||
+    fail "no 'metrics at http://127.0.0.1:PORT/metrics' line from the run"
+sleep 3.2
+curl -sf -o "$QVR_TMP/scrape.txt" "$url" || fail "scrape during the run"
+rc=0
+wait "$BG" || rc=$?
+assert_eq "$rc" 0 "the run exits 0"
+
+if command -v promtool >/dev/null; then
+    promtool check metrics <"$QVR_TMP/scrape.txt" >"$QVR_TMP/pt.out" 2>&1 ||
+        { cat "$QVR_TMP/pt.out" >&2; fail "promtool check metrics"; }
+    pass "promtool accepts the run's exposition"
+fi
+res=$(python3 - "$QVR_TMP/scrape.txt" "$OUT/summary.json" <<'EOF'
+import json, re, sys
+samples = {}
+for line in open(sys.argv[1]):
+    m = re.match(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$', line.strip())
+    if m and not line.startswith("#"):
+        samples[m.group(1) + (m.group(2) or "")] = float(m.group(3))
+tot = json.load(open(sys.argv[2]))["totals"]
+req = sum(v for k, v in samples.items() if k.startswith("qvrrun_requests_total"))
+fail = sum(v for k, v in samples.items() if k.startswith("qvrrun_failures_total"))
+cnt = sum(v for k, v in samples.items() if k.startswith("qvrrun_latency_seconds_count"))
+assert req == tot["requests"] == cnt == 4, (req, cnt, tot["requests"])
+assert fail == tot["failures"], (fail, tot["failures"])
+assert samples.get("qvrrun_gpu_utilization_percent") == 37, samples.get("qvrrun_gpu_utilization_percent")
+print("ok")
+EOF
+) || fail "scraped counters against summary.json: $res"
+assert_eq "$res" ok "counters scraped at the end equal summary.json totals (4 requests)"
+
+res=$(python3 - "$OUT/timeseries.csv" <<'EOF'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+need = ["cpu_pct", "mem_avail_mb", "gpu_util_pct", "gpu_mem_mb",
+        "gpu_mem_total_mb", "x_queue_ms", "x_infer_ms"]
+missing = [c for c in need if c not in rows[0]]
+assert not missing, "missing columns %s" % missing
+gpu = [float(r["gpu_util_pct"]) for r in rows if r["gpu_util_pct"]]
+assert len(gpu) >= len(rows) - 1 and all(g == 37 for g in gpu), gpu
+assert all(float(r["gpu_mem_mb"]) == 1024 for r in rows if r["gpu_mem_mb"])
+cpu = [float(r["cpu_pct"]) for r in rows if r["cpu_pct"]]
+assert cpu and all(0 <= c <= 100 for c in cpu), cpu
+mem = [float(r["mem_avail_mb"]) for r in rows if r["mem_avail_mb"]]
+assert mem and all(1 < m < 1e8 for m in mem), mem
+inf = [float(r["x_infer_ms"]) for r in rows if r["x_infer_ms"]]
+assert inf and all(abs(i - 20) < 0.5 for i in inf), inf
+print("ok")
+EOF
+) || fail "timeseries.csv collect columns: $res"
+assert_eq "$res" ok "timeseries.csv: GPU 37% / 1024 MiB from the fake nvidia-smi, X-Infer-Ms 20, sane host values"
+[[ -s "$OUT/resources.png" ]] && pass "resources.png drawn" ||
+    fail "no resources.png"
+
+# without nvidia-smi: one note, no GPU columns
+OUT=$QVR_TMP/plain
+PATH="$QVR_TMP/nobin" run_qvrrun "$QVR_TMP/collect.lua" --out "$OUT" \
+    --no-plots
+assert_eq "$RC" 0 "run without nvidia-smi exits 0"
+assert_eq "$(grep -c 'GPU samples skipped: nvidia-smi not found' "$QVR_STDERR")" 1 \
+    "a single note"
+if head -n 1 "$OUT/timeseries.csv" | grep -q gpu_; then
+    fail "GPU columns without a GPU command"
+fi
+pass "no GPU columns"
+finish
