@@ -37,4 +37,11 @@ start=$SECONDS
 timeout -k 10 480 bash "$here/throughput.sh" "$gen" "$srv" "$secs" "$runs"
 timeout -k 10 $((585 - (SECONDS - start))) \
     bash "$here/overhead.sh" "$gen" "$srv" "$secs" 20ms 10
+timeout -k 5 30 bash "$here/startup.sh" 5
+left=$((560 - (SECONDS - start)))
+if ((left > 130)); then
+    timeout -k 10 "$left" bash "$here/memory.sh" 2 50
+else
+    echo "run-all: no time left for bench/memory.sh" >&2
+fi
 echo "run-all: done in $((SECONDS - start)) s" >&2
