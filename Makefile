@@ -9,7 +9,7 @@ SCENARIO   ?= scenarios/quickstart.lua
 
 PKGS = build-essential cmake pkg-config liblua5.4-dev libcurl4-openssl-dev \
        libevent-dev libcjson-dev zlib1g-dev gnuplot-nox
-TEST_PKGS = nginx-light python3 valgrind
+TEST_PKGS = nginx-light python3 valgrind curl prometheus
 
 .PHONY: all deps test-deps build run test sanitize test-san valgrind format format-check bench clean
 

@@ -14,6 +14,7 @@
 #include "mock.h"
 #include "render.h"
 #include "qvr.h"
+#include "monitor.h"
 #include "run.h"
 
 #define QVR_VERSION "0.1.0"
@@ -150,7 +151,7 @@ static int cmd_run(int argc, char **argv)
             static const char *const known[] = {
                 "--target", "--users", "--spawn-rate", "--duration", "--out",
                 "--rate",   "--csv",     "--junit",  "--segment",
-                "--start-at",
+                "--start-at", "--metrics-listen",
                 "-e",       "--threads", NULL};
             for (int k = 0; known[k]; k++)
                 if (strcmp(a, known[k]) == 0) {
@@ -212,6 +213,8 @@ static int cmd_run(int argc, char **argv)
                          v);
                 goto out;
             }
+        } else if (strcmp(a, "--metrics-listen") == 0) {
+            o.metrics_listen = v;
         } else if (strcmp(a, "--csv") == 0) {
             o.csv_prefix = v;
         } else if (strcmp(a, "--junit") == 0) {
@@ -280,7 +283,9 @@ int main(int argc, char **argv)
         return QVR_EXIT_RUN;
     }
     int rc;
-    if (strcmp(cmd, "run") == 0)
+    if (strcmp(cmd, "monitor") == 0)
+        rc = qvr_monitor_main(argc - 2, argv + 2);
+    else if (strcmp(cmd, "run") == 0)
         rc = cmd_run(argc - 2, argv + 2);
     else
         rc = cmd_run(argc - 1, argv + 1);

@@ -26,9 +26,10 @@
  * is created (with its parents) and must be missing or empty. Writes
  * summary.json (thresholds re-evaluated on the whole, findings of the
  * merged run), timeseries.csv, latency.hlog and, for step loads, steps.csv,
- * then renders charts and the files ro asks for (qvr_render). When table is
- * not NULL the merged table (requests, rps, p50, p99, error rate per name
- * and in total, the thresholds) is printed on it.
+ * then renders charts and the files ro asks for (qvr_render; ro NULL: the
+ * charts only). When table is not NULL the merged table (requests, rps,
+ * p50, p99, error rate per name and in total, the thresholds) is printed
+ * on it.
  *
  * Returns the number of failed thresholds (0 or more), or a negative enum
  * qvr_err with a one-line message in err:

@@ -878,6 +878,14 @@ static void url_done(void *ud, const struct qvr_http_result *r)
 
 /* ---- scenario mode: one iteration through the VU ------------------------ */
 
+/* Timing headers of the scenario's answers go to the collector too. */
+static void scenario_headers(void *ud, const char *raw, size_t len)
+{
+    struct monitor *mo = ud;
+    if (mo->coll)
+        qvr_collect_header(mo->coll, raw, len);
+}
+
 static void on_request(void *ud, struct qvr_vu *vu)
 {
     struct monitor *mo = ud;
@@ -1836,6 +1844,7 @@ int qvr_monitor_main(int argc, char **argv)
         c->on_request = on_request;
         c->on_free = on_free;
         c->on_stopped = on_stopped;
+        c->on_headers = scenario_headers;
         c->ud = mo;
         mo->vu = qvr_vu_new(c, 1);
         if (!mo->vu) {

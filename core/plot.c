@@ -704,6 +704,31 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
         gp_str(&v, "kneelabel", kl);
         run_gnuplot(gnuplot, tmpl, rd->dir, "steps.png", &v);
     }
+
+    /* resources.png when the run collected host or GPU samples (their
+     * columns in timeseries.csv). */
+    snprintf(path, sizeof(path), "%s/timeseries.csv", rd->dir);
+    FILE *ts = fopen(path, "r");
+    if (ts) {
+        char head[2048] = "";
+        if (!fgets(head, sizeof(head), ts))
+            head[0] = 0;
+        fclose(ts);
+        int hashost = strstr(head, "cpu_pct") != NULL;
+        int hasgpu = strstr(head, "gpu_util_pct") != NULL;
+        if (hashost || hasgpu) {
+            snprintf(tmpl, sizeof(tmpl), "%s/resources.gp", pdir);
+            snprintf(title, sizeof(title),
+                     "%s: host%s resources per window", sc,
+                     hasgpu ? " and GPU" : "");
+            qvr_buf_reset(&v);
+            gp_str(&v, "datafile", path);
+            gp_str(&v, "charttitle", title);
+            gp_num(&v, "hashost", hashost);
+            gp_num(&v, "hasgpu", hasgpu);
+            run_gnuplot(gnuplot, tmpl, rd->dir, "resources.png", &v);
+        }
+    }
     rc = 0;
 fail:
     qvr_buf_free(&b);

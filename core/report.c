@@ -2,6 +2,8 @@
  * report.h). JSON is built with cJSON. */
 #include "report.h"
 
+#include "collect.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -425,8 +427,12 @@ static char *summary_json(const struct qvr_run_result *r)
 
 static int timeseries_csv(const struct qvr_run_result *r, struct qvr_buf *b)
 {
+    char extra[4096] = "";
     qvr_buf_printf(b, "time_s,wall_s,users,requests,failures,rps,p50_ms,"
-                      "p90_ms,p99_ms,max_ms\n");
+                      "p90_ms,p99_ms,max_ms");
+    if (r->collect && qvr_collect_columns(r->collect, extra, sizeof(extra)) > 0)
+        qvr_buf_printf(b, "%s", extra);
+    qvr_buf_printf(b, "\n");
     for (int i = 0; i < r->nrows; i++) {
         const struct qvr_window_row *w = &r->rows[i];
         qvr_buf_printf(b, "%.3f,%.3f,%d,%llu,%llu,%.3f,%.3f,%.3f,%.3f,%.3f\n",
@@ -434,6 +440,11 @@ static int timeseries_csv(const struct qvr_run_result *r, struct qvr_buf *b)
                        (unsigned long long)w->requests,
                        (unsigned long long)w->failures, w->rps, w->p50_ms,
                        w->p90_ms, w->p99_ms, w->max_ms);
+        if (r->collect &&
+            qvr_collect_row(r->collect, i, extra, sizeof(extra)) > 0) {
+            b->len--; /* the collect cells go before the newline */
+            qvr_buf_printf(b, "%s\n", extra);
+        }
     }
     return b->truncated ? QVR_ENOMEM : 0;
 }

@@ -11,6 +11,8 @@
 #include "script.h"
 #include "steps.h"
 
+struct qvr_collect;
+
 /* One closed results window (all requests of the run). */
 struct qvr_window_row {
     double t_s;          /* window end, seconds since the start */
@@ -39,6 +41,7 @@ struct qvr_run_result {
     int interrupted;             /* SIGINT/SIGTERM */
     const char *abort_reason;    /* a threshold with abort = true failed */
     uint64_t cancelled;          /* in-flight requests dropped at the end */
+    const struct qvr_collect *collect; /* extra timeseries columns, or NULL */
     const char *const *findings;
     int nfindings;
     /* step loads and sweeps */

@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "collect.h"
+#include "expo.h"
 #include "gate.h"
 #include "http.h"
 #include "log.h"
@@ -93,6 +95,8 @@ struct run {
     struct qvr_gate *gate;
     FILE *hlog;          /* latency.hlog, one line per window and name */
     char *findings[8];
+    struct qvr_expo *expo;
+    struct qvr_collect *coll;
     int nfindings;
     /* segments */
     struct segment segs[MAX_SEGS];
@@ -371,6 +375,13 @@ static void close_window(struct run *r, uint64_t now, int final)
     write_hlog(r, w->t_s - len, len);
     int gate_abort = qvr_gate_window(r->gate, s->win, s->win_requests,
                                      s->win_failures, len, w->t_s);
+    if (r->coll)
+        qvr_collect_window(r->coll); /* row r->nrows - 1 */
+    if (r->expo) {
+        qvr_expo_set_users(r->expo, w->users);
+        if (r->coll)
+            qvr_collect_expo(r->coll, r->expo);
+    }
     qvr_metrics_window_reset(r->m);
     r->win_start = now;
 
@@ -846,6 +857,13 @@ static void start_cb(evutil_socket_t fd, short what, void *arg)
         finish(r);
 }
 
+static void on_headers(void *ud, const char *raw, size_t len)
+{
+    struct run *r = ud;
+    if (r->coll && r->phase != PH_WARMUP)
+        qvr_collect_header(r->coll, raw, len);
+}
+
 static void on_request(void *ud, struct qvr_vu *vu)
 {
     struct run *r = ud;
@@ -1207,6 +1225,8 @@ static void teardown(struct run *r)
     for (int i = 0; i < 2; i++)
         if (r->sig_ev[i])
             event_free(r->sig_ev[i]);
+    qvr_expo_stop(r->expo);
+    qvr_collect_free(r->coll);
     if (r->base)
         event_base_free(r->base);
     qvr_mock_stop(r->mock);
@@ -1350,7 +1370,25 @@ int qvr_run_main(const struct qvr_run_opts *o)
     c->on_stopped = on_stopped;
     c->on_request = on_request;
     c->on_free = on_free;
+    c->on_headers = on_headers;
     c->ud = r;
+
+    r->coll = qvr_collect_new(r->base, p, err, sizeof(err));
+    if (!r->coll) {
+        qvr_error("%s: %s", p->file, err);
+        code = QVR_EXIT_USAGE;
+        goto out;
+    }
+    if (o->metrics_listen) {
+        r->expo = qvr_expo_start(r->base, o->metrics_listen, err, sizeof(err));
+        if (!r->expo) {
+            qvr_error("%s", err);
+            code = QVR_EXIT_USAGE;
+            goto out;
+        }
+        qvr_expo_set_metrics(r->expo, r->m);
+        fprintf(stderr, "qvrrun: metrics at %s\n", qvr_expo_url(r->expo));
+    }
 
     banner(r);
     /* --start-at: segments on several machines begin together. */
@@ -1392,6 +1430,14 @@ int qvr_run_main(const struct qvr_run_opts *o)
         knee_findings(r);
     int held = evaluate_thresholds(r, elapsed);
     drift_findings(r);
+    if (r->coll) {
+        char *cf[4];
+        int ncf = qvr_collect_findings(r->coll, r->rows, r->nrows, cf, 4);
+        for (int i = 0; i < ncf; i++) {
+            add_finding(r, "%s", cf[i]);
+            free(cf[i]);
+        }
+    }
     code = r->signals ? QVR_EXIT_INTERRUPT
                       : (held && !r->abort_reason ? QVR_EXIT_OK
                                                   : QVR_EXIT_THRESHOLD);
@@ -1413,6 +1459,7 @@ int qvr_run_main(const struct qvr_run_opts *o)
     res.interrupted = r->signals > 0;
     res.abort_reason = r->abort_reason;
     res.cancelled = r->cancelled;
+    res.collect = r->coll;
     res.findings = (const char *const *)r->findings;
     res.nfindings = r->nfindings;
     res.steps = r->steps;

@@ -279,6 +279,8 @@ static void http_done(void *ud, const struct qvr_http_result *r)
     luaL_unref(ctx->L, LUA_REGISTRYINDEX, vu->body_ref);
     vu->body_ref = LUA_NOREF;
 
+    if (ctx->on_headers && r->headers)
+        ctx->on_headers(ctx->ud, r->headers, r->headers_len);
     struct qvr_sample *s = &vu->sample;
     memset(s, 0, sizeof(*s));
     uint64_t t0 = vu->t_intended_ns ? vu->t_intended_ns : r->t_sent_ns;

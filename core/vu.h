@@ -66,6 +66,8 @@ struct qvr_vu_ctx {
     /* Open model: called when a VU has finished its iteration and is free
      * for the next scheduled start (state QVR_VU_FREE). */
     void (*on_free)(void *ud, struct qvr_vu *vu);
+    /* Called with the raw header block of every answer (may be NULL). */
+    void (*on_headers)(void *ud, const char *raw, size_t len);
     void *ud;
 };
 

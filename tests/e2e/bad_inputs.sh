@@ -184,6 +184,7 @@ assert_ge "$bad" 10 "the failing task kept being picked (users went on)"
 assert_ge "$(json_get "$S" 'd["tasks"]["good"]["requests"]')" 10 "the other task ran"
 assert_eq "$(json_get "$S" 'len(d["errors"])')" 1 "one distinct task error"
 assert_eq "$(json_get "$S" 'd["errors"][0]["count"]')" "$bad" "counted once per failing iteration"
+assert_eq "$(json_get "$S" 'd["totals"]["script_errors"]')" "$bad" "totals.script_errors agrees"
 assert_eq "$(json_get "$S" 'd["errors"][0]["message"].split("\n")[0]')" \
     "taskerr.lua:11: attempt to index a nil value (local 't')" "message with file:line"
 assert_eq "$(json_get "$S" '"stack traceback:" in d["errors"][0]["message"] and "taskerr.lua:11: in function" in d["errors"][0]["message"]')" \
