@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "clock.h"
@@ -260,8 +261,20 @@ out:
     return rc;
 }
 
+/* Every user holds a connection: lift the soft descriptor limit to the
+ * hard one (a load of 10,000 users needs more than the usual 1,024). */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
 int main(int argc, char **argv)
 {
+    raise_nofile();
     if (argc < 2) {
         usage(stderr);
         return QVR_EXIT_USAGE;

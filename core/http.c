@@ -392,6 +392,8 @@ struct qvr_http_xfer *qvr_http_xfer_new(struct qvr_http *h)
     curl_easy_setopt(e, CURLOPT_USERAGENT, "qvrrun/0.1");
     if (h->no_proxy_env)
         curl_easy_setopt(e, CURLOPT_PROXY, "");
+    if (h->conf.buffer_size > 0)
+        curl_easy_setopt(e, CURLOPT_BUFFERSIZE, h->conf.buffer_size);
     if (h->conf.insecure) {
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);

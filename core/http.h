@@ -26,6 +26,8 @@ struct qvr_http_conf {
     size_t max_body;         /* body bytes kept; more = too_large (64 MiB) */
     int insecure;            /* 1: skip TLS certificate verification */
     long max_conns;          /* connection cache size; 0 = curl default */
+    long buffer_size;        /* libcurl's receive buffer per transfer;
+                                0 = curl's default (16 KiB) */
 };
 
 /* One request. Every pointer is borrowed and must stay valid until the

@@ -56,7 +56,7 @@ struct segment {
 #define MAX_SEGS (QVR_MAX_STEPS + 2)
 
 #ifndef USERS_PER_MULTI
-#define USERS_PER_MULTI 8
+#define USERS_PER_MULTI 64
 #endif
 
 struct run {
@@ -1320,6 +1320,9 @@ int qvr_run_main(const struct qvr_run_opts *o)
      * are spread over multi handles of at most USERS_PER_MULTI each. */
     r->nhttp = (r->nvus + USERS_PER_MULTI - 1) / USERS_PER_MULTI;
     hc.max_conns = USERS_PER_MULTI + 4;
+    /* Thousands of users: a smaller receive buffer each (answers of a
+     * reranker are small); more reads for a large body, far less memory. */
+    hc.buffer_size = r->nvus > 1000 ? 4096 : 0;
     r->http = calloc((size_t)r->nhttp, sizeof(*r->http));
     for (int i = 0; r->base && r->http && i < r->nhttp; i++)
         r->http[i] = qvr_http_new(r->base, &hc);

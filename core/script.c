@@ -840,6 +840,10 @@ struct qvr_script *qvr_script_load(const char *file,
         goto fail;
     }
     luaL_openlibs(L);
+    /* Generational GC: every request leaves a short-lived response table;
+     * collecting the young ones often keeps the heap near the live data
+     * (thousands of users) instead of letting it double between cycles. */
+    lua_gc(L, LUA_GCGEN, 0, 0);
     qvr_l_qvr_install(L, ov->env, ov->nenv);
 
     /* require() finds modules beside the scenario first. */

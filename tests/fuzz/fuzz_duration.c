@@ -62,8 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fd_check(rc == 0 || rc == QVR_EINVAL || rc == QVR_ERANGE,
              "unexpected return code", text);
     rc2 = qvr_duration_parse(text, &again);
-    fd_check(rc2 == rc && (rc != 0 || again == v), "not deterministic",
-             text);
+    fd_check(rc2 == rc && (rc != 0 || again == v), "not deterministic", text);
     if (rc != 0 || strlen(text) != size)
         goto out;
 

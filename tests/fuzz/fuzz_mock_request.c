@@ -56,8 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     memset(&w, 0x5a, sizeof(w));
     err[0] = '\0';
-    rc = qvr_mock_work_parse(&w, d, body, size - 2, max_docs, err,
-                             sizeof(err));
+    rc = qvr_mock_work_parse(&w, d, body, size - 2, max_docs, err, sizeof(err));
     fm_check(w.dialect == d, "dialect not kept", (int)d);
     if (rc == 0) {
         fm_check(w.docs >= 1 && w.docs <= max_docs, "docs out of range",

@@ -132,8 +132,8 @@ static int fs_sections(const char *in, size_t n)
 
         if (pos == n || (llen >= 3 && memcmp(line, "@@ ", 3) == 0)) {
             if (name != NULL)
-                recompute |= fs_section(name, nlen, body,
-                                        (size_t)(line - body));
+                recompute |=
+                    fs_section(name, nlen, body, (size_t)(line - body));
             if (pos == n)
                 break;
             name = line + 3;
@@ -151,8 +151,7 @@ static void fs_check_loaded(const struct qvr_rdir *rd)
     int i, idx;
 
     fs_check(rd->summary != NULL, "loaded without a summary", NULL);
-    fs_check(rd->nseries >= 1 && rd->series != NULL, "no totals series",
-             NULL);
+    fs_check(rd->nseries >= 1 && rd->series != NULL, "no totals series", NULL);
     fs_check(rd->series[0].name == NULL, "series 0 is not the totals", NULL);
     fs_check(rd->nwin >= 0 && (rd->nwin == 0 || rd->win != NULL),
              "windows miscounted", NULL);
@@ -213,7 +212,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     err[0] = '\0';
     rc = qvr_render(fs_dir, &ro, err, sizeof(err));
     fs_check(rc <= 0, "positive render result", err);
-    fs_check(rc == 0 || err[0] != '\0', "render failed without a reason",
-             NULL);
+    fs_check(rc == 0 || err[0] != '\0', "render failed without a reason", NULL);
     return 0;
 }

@@ -30,8 +30,8 @@ static void ft_check(int ok, const char *what, const char *key,
 {
     if (ok)
         return;
-    fprintf(stderr, "fuzz_thresh: %s for key \"%s\" cond \"%s\"\n", what,
-            key, cond);
+    fprintf(stderr, "fuzz_thresh: %s for key \"%s\" cond \"%s\"\n", what, key,
+            cond);
     abort();
 }
 
@@ -85,8 +85,8 @@ static int ft_same_meaning(const struct qvr_thresh *a,
 static void ft_success(const struct qvr_thresh *t, const char *key,
                        const char *cond)
 {
-    static const double probes[] = {0.0, -1.0, 0.25, 1e-300, 1e300,
-                                    -1e308, 999.5, 0.051};
+    static const double probes[] = {0.0,   -1.0,   0.25,  1e-300,
+                                    1e300, -1e308, 999.5, 0.051};
     struct qvr_thresh again;
     char err[256], *sp, *copy;
     size_t klen, i, n;
@@ -101,13 +101,11 @@ static void ft_success(const struct qvr_thresh *t, const char *key,
              "ntags out of range", key, cond);
     for (i = 0; i < (size_t)t->ntags; i++)
         ft_check(ft_terminated(t->tags[i].key, sizeof(t->tags[i].key)) &&
-                     ft_terminated(t->tags[i].value,
-                                   sizeof(t->tags[i].value)),
+                     ft_terminated(t->tags[i].value, sizeof(t->tags[i].value)),
                  "tag not terminated", key, cond);
-    ft_check(t->kind != QVR_TK_TREND || t->window_ns == 0,
-             "window on a trend", key, cond);
-    ft_check(t->abort == 0 && t->after_ns == 0, "abort fields set", key,
-             cond);
+    ft_check(t->kind != QVR_TK_TREND || t->window_ns == 0, "window on a trend",
+             key, cond);
+    ft_check(t->abort == 0 && t->after_ns == 0, "abort fields set", key, cond);
     ft_check(qvr_thresh_same_key(t, t), "same_key(t, t) is 0", key, cond);
     ft_check(!qvr_thresh_check(t, NAN), "NaN meets a threshold", key, cond);
 
@@ -129,8 +127,8 @@ static void ft_success(const struct qvr_thresh *t, const char *key,
     ft_check(rc == 0, "expr does not parse back", key, cond);
     ft_check(ft_same_meaning(t, &again), "expr parses to another threshold",
              key, cond);
-    ft_check(strcmp(t->expr, again.expr) == 0, "expr not a fixed point",
-             key, cond);
+    ft_check(strcmp(t->expr, again.expr) == 0, "expr not a fixed point", key,
+             cond);
     free(copy);
 
     for (i = 0; i < QVR_ARRAY_LEN(probes); i++) {
@@ -173,16 +171,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     memset(&t, 0xa5, sizeof(t));
     rc = qvr_thresh_parse(key, cond, &t, err, sizeof(err));
-    ft_check(rc == 0 || rc == QVR_EINVAL, "unexpected return code", key,
-             cond);
+    ft_check(rc == 0 || rc == QVR_EINVAL, "unexpected return code", key, cond);
     ft_check(ft_terminated(err, sizeof(err)), "reason not terminated", key,
              cond);
     rc2 = qvr_thresh_parse(key, cond, &t2, NULL, 0);
     ft_check(rc2 == rc, "result depends on the err buffer", key, cond);
-    ft_check(ft_parse_small_err(key, cond, 1) == rc, "1-byte err differs",
-             key, cond);
-    ft_check(ft_parse_small_err(key, cond, 9) == rc, "9-byte err differs",
-             key, cond);
+    ft_check(ft_parse_small_err(key, cond, 1) == rc, "1-byte err differs", key,
+             cond);
+    ft_check(ft_parse_small_err(key, cond, 9) == rc, "9-byte err differs", key,
+             cond);
     if (rc == 0) {
         ft_check(memcmp(&t, &t2, sizeof(t)) == 0, "not deterministic", key,
                  cond);

@@ -103,6 +103,7 @@ PKGS="lua5.4 libcurl libevent libevent_pthreads libcjson zlib"
 read -r -a PKG_CFLAGS <<<"$(pkg-config --cflags $PKGS)"
 # shellcheck disable=SC2086
 read -r -a PKG_LIBS <<<"$(pkg-config --libs $PKGS)"
+# shellcheck disable=SC2054  # the commas are part of one flag
 SAN=(-fsanitize=address,undefined -fno-sanitize-recover=undefined
      -fno-omit-frame-pointer)
 CFLAGS=(-std=c11 -D_GNU_SOURCE -g -O1 "${SAN[@]}" -I"$SRC/core"
@@ -180,7 +181,8 @@ for t in "${TARGETS[@]}"; do
     if ((UPDATE)); then
         mkdir -p "$FUZZ/corpus/$t"
         before=$(find "$FUZZ/corpus/$t" -type f | wc -l)
-        "$bin" -merge=1 "${opts[@]}" "$FUZZ/corpus/$t" "$BUILD/corpus/$t" \
+        "$bin" -merge=1 -use_counters=0 "${opts[@]}" "$FUZZ/corpus/$t" \
+            "$BUILD/corpus/$t" \
             >"$BUILD/$t.merge.log" 2>&1 || true
         after=$(find "$FUZZ/corpus/$t" -type f | wc -l)
         echo "     corpus/$t: $before -> $after files"

@@ -163,8 +163,7 @@ static int run_dir(const struct target *t, const char *dir, int *bad)
     while ((e = readdir(d)) != NULL && n < QVR_FUZZ_MAX_FILES) {
         size_t l = strlen(e->d_name);
 
-        if (e->d_name[0] == '.' || (l > 3 && !strcmp(e->d_name + l - 3,
-                                                     ".md")))
+        if (e->d_name[0] == '.' || (l > 3 && !strcmp(e->d_name + l - 3, ".md")))
             continue;
         snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
         if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
@@ -194,8 +193,10 @@ int main(int argc, char **argv)
         src = ".";
     snprintf(dir, sizeof(dir), "%s/tests/fuzz/corpus", src);
     if (access(dir, R_OK) != 0) {
-        fprintf(stderr, "test_fuzz_regress: no %s (run from the source "
-                        "tree, or pass it as argv[1])\n", dir);
+        fprintf(stderr,
+                "test_fuzz_regress: no %s (run from the source "
+                "tree, or pass it as argv[1])\n",
+                dir);
         return 1;
     }
     for (i = 0; i < QVR_ARRAY_LEN(targets); i++) {
@@ -206,13 +207,12 @@ int main(int argc, char **argv)
         n = run_dir(t, dir, &bad);
         T_CHECK_MSG(n >= QVR_FUZZ_MIN_CORPUS, "%s: %d corpus files in %s",
                     t->name, n, dir);
-        snprintf(dir, sizeof(dir), "%s/tests/fuzz/crashers/%s", src,
-                 t->name);
+        snprintf(dir, sizeof(dir), "%s/tests/fuzz/crashers/%s", src, t->name);
         c = run_dir(t, dir, &bad);
         T_CHECK_MSG(bad == 0, "%s: %d of %d inputs failed", t->name, bad,
                     n + (c > 0 ? c : 0));
-        printf("%s: %d corpus files, %d past crashers, %d failed\n",
-               t->name, n, c > 0 ? c : 0, bad);
+        printf("%s: %d corpus files, %d past crashers, %d failed\n", t->name, n,
+               c > 0 ? c : 0, bad);
     }
     return T_DONE();
 }
