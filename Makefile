@@ -9,7 +9,7 @@ SCENARIO   ?= scenarios/quickstart.lua
 
 PKGS = build-essential cmake pkg-config liblua5.4-dev libcurl4-openssl-dev \
        libevent-dev libcjson-dev zlib1g-dev gnuplot-nox
-TEST_PKGS = nginx-light python3 valgrind curl prometheus
+TEST_PKGS = nginx-light python3 valgrind curl prometheus time
 
 .PHONY: all deps test-deps build run test sanitize test-san valgrind format format-check bench clean
 
@@ -49,11 +49,13 @@ valgrind: test-deps build
 	    ./$(BUILD)/qvrrun scenarios/quickstart.lua --duration 3s --quiet \
 	    --out $(BUILD)/valgrind-run >/dev/null
 
+FORMAT_FILES = core/*.c core/*.h cli/*.c tests/unit/*.c tests/fixture/*.c tests/fuzz/*.c
+
 format:
-	clang-format -i core/*.c core/*.h cli/*.c tests/unit/*.c tests/fixture/*.c
+	clang-format -i $(FORMAT_FILES)
 
 format-check:
-	clang-format --dry-run --Werror core/*.c core/*.h cli/*.c tests/unit/*.c tests/fixture/*.c
+	clang-format --dry-run --Werror $(FORMAT_FILES)
 
 bench: deps build
 	bash bench/run-all.sh

@@ -215,7 +215,8 @@ int qvr_compare_dirs(const char *base, const char *new_dir,
         int first = 1;
         cJSON_ArrayForEach(it, from)
         {
-            if (cJSON_GetObjectItemCaseSensitive(to, it->string))
+            if (!it->string ||
+                cJSON_GetObjectItemCaseSensitive(to, it->string))
                 continue;
             fprintf(out, "%s%s",
                     first ? (side ? "\n  only in new: " : "\n  only in base: ")

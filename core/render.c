@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -271,7 +272,9 @@ static int load_timeseries(struct qvr_rdir *rd, char *err, unsigned long errlen)
         w->len_s = v[TS_TIME] - prev_end;
         prev_end = v[TS_TIME];
         w->wall_s = v[TS_WALL];
-        w->users = (int)v[TS_USERS];
+        /* clamp before converting: a hostile file may say 1e300 or nan */
+        double u = v[TS_USERS];
+        w->users = !(u > 0) ? 0 : u >= (double)INT_MAX ? INT_MAX : (int)u;
         w->requests = (uint64_t)llround(v[TS_REQ] < 0 ? 0 : v[TS_REQ]);
         w->failures = (uint64_t)llround(v[TS_FAIL] < 0 ? 0 : v[TS_FAIL]);
         w->rps = col[TS_RPS] >= 0 ? v[TS_RPS]

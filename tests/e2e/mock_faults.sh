@@ -170,7 +170,7 @@ t=$(curl -sS -o /dev/null -w '%{time_total}' -X POST --data-binary "$BODY" \
     "$MOCK_URL/api/rerank")
 done_ms=$(($(now_ms) - MOCK_T0))
 assert_ge "$t" 0.5 "inside a stall: held ($t s)"
-assert_ge "$done_ms" 1990 "until the stall's end ($done_ms ms after start)"
+assert_ge "$done_ms" 1940 "until the stall's end ($done_ms ms after start)"
 assert_le "$done_ms" 2300 "and not longer"
 assert_eq "$(curl -sS -o /dev/null -w '%{http_code}' "$MOCK_URL/health")" 200 \
     "/health is not held"
