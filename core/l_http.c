@@ -276,6 +276,13 @@ void qvr_l_http_push_response(lua_State *co, const struct qvr_http_result *r,
     lua_setfield(co, -2, "time");
     lua_pushstring(co, name);
     lua_setfield(co, -2, "name");
+    if (r->http_version) {
+        lua_pushstring(co, r->http_version == 20   ? "2"
+                           : r->http_version == 30 ? "3"
+                           : r->http_version == 10 ? "1.0"
+                                                   : "1.1");
+        lua_setfield(co, -2, "version");
+    }
     if (s->fail != QVR_FAIL_NONE) {
         lua_pushstring(co, qvr_fail_kind_name(s->fail));
         lua_setfield(co, -2, "kind");

@@ -117,6 +117,13 @@ static void stat_record(struct qvr_stat *st, const struct qvr_sample *s)
     st->requests++;
     st->win_requests++;
     st->good += s->good ? 1 : 0;
+    switch (s->http_version) {
+    case 10: st->versions[0]++; break;
+    case 11: st->versions[1]++; break;
+    case 20: st->versions[2]++; break;
+    case 30: st->versions[3]++; break;
+    default: break;
+    }
     if (s->fail != QVR_FAIL_NONE) {
         st->failures++;
         st->win_failures++;
@@ -282,6 +289,8 @@ static void stat_add(struct qvr_stat *d, const struct qvr_stat *s)
     d->checks_ok += s->checks_ok;
     d->checks_fail += s->checks_fail;
     d->good += s->good;
+    for (int v = 0; v < 4; v++)
+        d->versions[v] += s->versions[v];
     d->win_requests += s->win_requests;
     d->win_failures += s->win_failures;
     for (int c = 0; c < QVR_STATUS_MAX; c++)

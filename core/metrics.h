@@ -45,6 +45,7 @@ struct qvr_sample {
     enum qvr_fail_kind fail;
     const char *method;   /* static string ("GET", "POST"...), may be NULL */
     int good;             /* succeeded within the run's slo (goodput) */
+    int http_version;     /* 10, 11, 20, 30; 0 when no answer */
 };
 
 #define QVR_STATUS_MAX 600
@@ -64,6 +65,7 @@ struct qvr_stat {
     uint64_t tls_us_sum, tls_handshakes;
     uint64_t checks_ok, checks_fail;
     uint64_t good;            /* requests that met the slo */
+    uint64_t versions[4];     /* answers over HTTP/1.0, 1.1, 2, 3 */
     uint64_t win_requests, win_failures;
     uint32_t status[QVR_STATUS_MAX]; /* count per HTTP status code */
 };

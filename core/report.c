@@ -139,6 +139,12 @@ static cJSON *stat_obj(const struct qvr_stat *s, double elapsed_s,
         cJSON_AddNumberToObject(st, k, s->status[c]);
     }
     cJSON_AddItemToObject(o, "status", st);
+    static const char *const vnames[4] = {"1.0", "1.1", "2", "3"};
+    cJSON *hv = cJSON_CreateObject();
+    for (int v = 0; v < 4; v++)
+        if (s->versions[v])
+            cJSON_AddNumberToObject(hv, vnames[v], (double)s->versions[v]);
+    cJSON_AddItemToObject(o, "http_versions", hv);
     cJSON *by = cJSON_CreateObject();
     cJSON_AddNumberToObject(by, "received", (double)s->bytes_in);
     cJSON_AddNumberToObject(by, "sent", (double)s->bytes_out);

@@ -294,6 +294,7 @@ static void http_done(void *ud, const struct qvr_http_result *r)
     s->status = r->status;
     s->fail = r->fail;
     s->method = vu->method;
+    s->http_version = r->status ? r->http_version : 0;
     s->good = r->fail == QVR_FAIL_NONE && r->status >= 200 &&
               r->status < 400 && ctx->slo_us &&
               s->response_us <= ctx->slo_us;

@@ -5,8 +5,9 @@
 # log line count; the merged percentiles lie within the segments' (a merge
 # of quantiles can never leave their range); the windows are aligned (all 8
 # users run in one window); the merged log and timeseries agree; and
-# segments that do not belong together are refused (exit 2 naming the
-# directory), a corrupt one is a file error (exit 3 naming the file).
+# an unsegmented run of the same plan agrees on throughput; and segments
+# that do not belong together are refused (exit 2 naming the directory), a
+# corrupt one is a file error (exit 3 naming the file).
 source "$(dirname "$0")/lib.sh"
 qvr_tmpdir
 SC=$QVR_SRC_DIR/tests/e2e/scenarios/get.lua
@@ -21,6 +22,7 @@ rc=0
 QVRRUN=$QVRRUN timeout -k 5 120 "$LOCAL" -n 4 -o "$OUT" --start-in 2 "$SC" \
     -e QVR_TARGET="$NGINX_URL" -e PATH_=/api/rerank -e USERS=8 \
     -e DURATION=3s -e WAIT=0.01 >"$QVR_TMP/local.out" 2>&1 || rc=$?
+# shellcheck disable=SC2034 # (read by fail in lib.sh)
 QVR_LAST_STDERR=$QVR_TMP/local.out
 assert_eq "$rc" 0 "local.sh: 4 segments run and merged, exit 0"
 M=$OUT/merged/summary.json
@@ -43,7 +45,7 @@ assert_eq "$merged" "$segsum" "merged count = the 4 segments added ($segsum)"
 assert_eq "$(nginx_count)" "$merged" "merged count = nginx access log lines"
 assert_eq "$(json_get "$M" 'd["totals"]["failures"]')" 0 "no failures"
 assert_eq "$(json_get "$M" 'len(d["segments"])')" 4 "4 segments listed"
-assert_eq "$(json_get "$M" '"segment" in d')" False "the merged run is whole"
+assert_eq "$(json_get "$M" '"segment" in d')" false "the merged run is whole"
 assert_eq "$(json_get "$M" 'd["exit_code"]')" 0 "exit_code 0 in the summary"
 
 # A quantile of the merged distribution lies between the segments' own.
@@ -77,6 +79,17 @@ assert_eq "$lines" "$rows" "latency.hlog: one untagged line per window"
 assert_le "$rows" 6 "3 s of load in at most 6 windows of 1 s ($rows)"
 [[ -f "$OUT/merged/latency.png" ]] || fail "no latency.png"
 pass "charts rendered"
+
+# The same plan unsegmented, one process: the same offered load (8 users
+# with 10 ms think time), so throughput agrees within run-to-run noise.
+run_qvrrun "$SC" --out "$QVR_TMP/single" --quiet --no-plots \
+    -e QVR_TARGET="$NGINX_URL" -e PATH_=/api/rerank -e USERS=8 \
+    -e DURATION=3s -e WAIT=0.01
+assert_eq "$RC" 0 "unsegmented run"
+one=$(json_get "$QVR_TMP/single/summary.json" 'd["totals"]["rps"]')
+all=$(json_get "$M" 'd["totals"]["rps"]')
+assert_near "$all" "$one" "$(awk -v a="$one" 'BEGIN { print a * 0.15 }')" \
+    "merged rps $all within 15% of the unsegmented run's $one"
 
 # Segments that do not belong together: exit 2, the directory named.
 run_qvrrun merge -o "$QVR_TMP/m3" "$OUT/seg-1" "$OUT/seg-2" "$OUT/seg-3"
