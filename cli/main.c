@@ -137,8 +137,7 @@ static int cmd_run(int argc, char **argv)
         int takes = 1;
         if (a[0] != '-' || strcmp(a, "-") == 0) {
             if (o.scenario) {
-                rc = bad("unexpected argument '%s': give one scenario file",
-                         a);
+                rc = bad("unexpected argument '%s': give one scenario file", a);
                 goto out;
             }
             o.scenario = a;
@@ -153,11 +152,20 @@ static int cmd_run(int argc, char **argv)
             continue;
         }
         if (!v) {
-            static const char *const known[] = {
-                "--target", "--users", "--spawn-rate", "--duration", "--out",
-                "--rate",   "--csv",     "--junit",  "--segment",
-                "--start-at", "--metrics-listen",
-                "-e",       "--threads", NULL};
+            static const char *const known[] = {"--target",
+                                                "--users",
+                                                "--spawn-rate",
+                                                "--duration",
+                                                "--out",
+                                                "--rate",
+                                                "--csv",
+                                                "--junit",
+                                                "--segment",
+                                                "--start-at",
+                                                "--metrics-listen",
+                                                "-e",
+                                                "--threads",
+                                                NULL};
             for (int k = 0; known[k]; k++)
                 if (strcmp(a, known[k]) == 0) {
                     rc = bad("flag '%s' needs a value", a);
@@ -203,8 +211,8 @@ static int cmd_run(int argc, char **argv)
             o.ov.rps = d;
         } else if (strcmp(a, "--segment") == 0) {
             int k, n, used = 0;
-            if (sscanf(v, "%d/%d%n", &k, &n, &used) != 2 || v[used] ||
-                n < 1 || k < 1 || k > n || n > 100000) {
+            if (sscanf(v, "%d/%d%n", &k, &n, &used) != 2 || v[used] || n < 1 ||
+                k < 1 || k > n || n > 100000) {
                 rc = bad("--segment: expected K/N with 1 <= K <= N, got '%s'",
                          v);
                 goto out;
@@ -235,13 +243,12 @@ static int cmd_run(int argc, char **argv)
         } else if (strcmp(a, "--threads") == 0) {
             long n;
             if (parse_int(v, 1, 1024, &n) < 0) {
-                rc = bad("--threads: expected a whole number >= 1, got '%s'",
-                         v);
+                rc =
+                    bad("--threads: expected a whole number >= 1, got '%s'", v);
                 goto out;
             }
             if (n != 1) {
-                rc = bad("--threads %s: this build runs one worker thread",
-                         v);
+                rc = bad("--threads %s: this build runs one worker thread", v);
                 goto out;
             }
         } else {

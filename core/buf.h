@@ -7,11 +7,11 @@
 #include <stddef.h>
 
 struct qvr_buf {
-    char *data;       /* owned; NULL until the first append */
-    size_t len;       /* bytes used, excluding the trailing NUL */
-    size_t cap;       /* bytes allocated */
-    size_t max;       /* hard cap on len; 0 = unlimited */
-    int truncated;    /* set when an append hit max; bytes beyond were dropped */
+    char *data;    /* owned; NULL until the first append */
+    size_t len;    /* bytes used, excluding the trailing NUL */
+    size_t cap;    /* bytes allocated */
+    size_t max;    /* hard cap on len; 0 = unlimited */
+    int truncated; /* set when an append hit max; bytes beyond were dropped */
 };
 
 /* Initialises an empty buffer capped at max bytes (0 = no cap). */

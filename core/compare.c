@@ -215,8 +215,7 @@ int qvr_compare_dirs(const char *base, const char *new_dir,
         int first = 1;
         cJSON_ArrayForEach(it, from)
         {
-            if (!it->string ||
-                cJSON_GetObjectItemCaseSensitive(to, it->string))
+            if (!it->string || cJSON_GetObjectItemCaseSensitive(to, it->string))
                 continue;
             fprintf(out, "%s%s",
                     first ? (side ? "\n  only in new: " : "\n  only in base: ")

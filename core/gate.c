@@ -9,7 +9,7 @@
 #include "thresh.h"
 
 struct slot {
-    char *enc;          /* V2-compressed histogram of the window, owned */
+    char *enc; /* V2-compressed histogram of the window, owned */
     uint64_t requests, failures;
     double len_s;
 };
@@ -19,8 +19,8 @@ struct qvr_gate {
     int nth;
     uint64_t window_ns;
     struct slot *ring;
-    int cap, n, head;   /* head: next write position */
-    int *evaluated;     /* per threshold: evaluated over a full window */
+    int cap, n, head; /* head: next write position */
+    int *evaluated;   /* per threshold: evaluated over a full window */
     struct qvr_hist *acc;
 };
 

@@ -20,22 +20,22 @@
 #define QVR_HIST_SIGFIGS 3
 
 struct qvr_hist {
-    int64_t lowest;            /* lowest discernible value (1) */
-    int64_t highest;           /* highest trackable value */
-    int sigfigs;               /* significant figures (3) */
-    int unit_magnitude;        /* floor(log2(lowest)) */
+    int64_t lowest;     /* lowest discernible value (1) */
+    int64_t highest;    /* highest trackable value */
+    int sigfigs;        /* significant figures (3) */
+    int unit_magnitude; /* floor(log2(lowest)) */
     int sub_bucket_half_count_magnitude;
-    int sub_bucket_count;      /* 2048 for 3 significant figures */
+    int sub_bucket_count; /* 2048 for 3 significant figures */
     int sub_bucket_half_count;
     int64_t sub_bucket_mask;
     int bucket_count;
     int counts_len;
-    uint64_t total;            /* number of recorded values (incl. clamped) */
-    uint64_t min;              /* smallest recorded value, UINT64_MAX if none */
-    uint64_t max;              /* largest recorded value (after clamping) */
-    double sum;                /* sum of recorded values, for the mean */
-    uint64_t clamped;          /* values above highest, recorded as highest */
-    uint64_t *counts;          /* counts_len counters, owned */
+    uint64_t total;   /* number of recorded values (incl. clamped) */
+    uint64_t min;     /* smallest recorded value, UINT64_MAX if none */
+    uint64_t max;     /* largest recorded value (after clamping) */
+    double sum;       /* sum of recorded values, for the mean */
+    uint64_t clamped; /* values above highest, recorded as highest */
+    uint64_t *counts; /* counts_len counters, owned */
 };
 
 /* Creates an empty histogram with the standard range. The caller frees with

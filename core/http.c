@@ -21,29 +21,29 @@ struct qvr_http {
     CURLM *multi;
     struct event *timer; /* curl's one-shot timeout */
     struct qvr_http_conf conf;
-    int no_proxy_env;    /* no *_proxy variable set: tell libcurl so */
-    int active;          /* transfers added and not yet completed */
-    struct event *done_ev;            /* runs the completion callbacks */
-    struct qvr_http_xfer *done_head;  /* finished, callback not yet run */
+    int no_proxy_env;      /* no *_proxy variable set: tell libcurl so */
+    int active;            /* transfers added and not yet completed */
+    struct event *done_ev; /* runs the completion callbacks */
+    struct qvr_http_xfer *done_head; /* finished, callback not yet run */
     struct qvr_http_xfer *done_tail;
 };
 
 struct qvr_http_xfer {
     struct qvr_http *h;
     CURL *easy;
-    struct curl_slist *hdrs;  /* this request's header list */
-    struct qvr_buf body;      /* response body, capped at max_body */
-    struct qvr_buf head;      /* raw header block of the last answer */
+    struct curl_slist *hdrs; /* this request's header list */
+    struct qvr_buf body;     /* response body, capped at max_body */
+    struct qvr_buf head;     /* raw header block of the last answer */
     qvr_http_cb cb;
     void *ud;
     uint64_t t_sent_ns;
     uint64_t bytes_out;
     int active;
     int too_large;
-    int done;                    /* on the done list */
-    char *url;                   /* the URL last given to libcurl */
-    struct qvr_http_xfer *next;  /* done list link */
-    struct qvr_http_result res;  /* the outcome, until its callback */
+    int done;                   /* on the done list */
+    char *url;                  /* the URL last given to libcurl */
+    struct qvr_http_xfer *next; /* done list link */
+    struct qvr_http_result res; /* the outcome, until its callback */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -140,11 +140,12 @@ static void drain(struct qvr_http *h)
         r->fail = classify(rc, x->too_large);
         /* An answer cut short still failed as a transfer. */
         r->status = (rc == CURLE_OK) ? (int)status : 0;
-        r->error = r->fail == QVR_FAIL_NONE
-                       ? NULL
-                       : (x->too_large ? "response body exceeds max_body"
-                                       : (x->errbuf[0] ? x->errbuf
-                                                       : curl_easy_strerror(rc)));
+        r->error =
+            r->fail == QVR_FAIL_NONE
+                ? NULL
+                : (x->too_large
+                       ? "response body exceeds max_body"
+                       : (x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc)));
         r->body = x->body.data ? x->body.data : "";
         r->body_len = x->body.len;
         r->headers = x->head.data ? x->head.data : "";
@@ -156,11 +157,21 @@ static void drain(struct qvr_http *h)
         r->ttfb_us = (uint64_t)(t_start > 0 ? t_start : 0);
         r->bytes_out = x->bytes_out;
         switch (ver) {
-        case CURL_HTTP_VERSION_1_0: r->http_version = 10; break;
-        case CURL_HTTP_VERSION_1_1: r->http_version = 11; break;
-        case CURL_HTTP_VERSION_2_0: r->http_version = 20; break;
-        case CURL_HTTP_VERSION_3: r->http_version = 30; break;
-        default: r->http_version = 0; break;
+        case CURL_HTTP_VERSION_1_0:
+            r->http_version = 10;
+            break;
+        case CURL_HTTP_VERSION_1_1:
+            r->http_version = 11;
+            break;
+        case CURL_HTTP_VERSION_2_0:
+            r->http_version = 20;
+            break;
+        case CURL_HTTP_VERSION_3:
+            r->http_version = 30;
+            break;
+        default:
+            r->http_version = 0;
+            break;
         }
         curl_slist_free_all(x->hdrs);
         x->hdrs = NULL;
@@ -304,9 +315,9 @@ struct qvr_http *qvr_http_new(struct event_base *base,
     h->conf = *conf;
     /* libcurl looks the proxy variables up on every transfer; when none is
      * set, say so once (an explicit empty proxy) and spare those look-ups. */
-    static const char *const vars[] = {"http_proxy", "HTTP_PROXY",
-                                       "https_proxy", "HTTPS_PROXY",
-                                       "all_proxy",  "ALL_PROXY", NULL};
+    static const char *const vars[] = {
+        "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY",
+        "all_proxy",  "ALL_PROXY",  NULL};
     h->no_proxy_env = 1;
     for (int i = 0; vars[i]; i++)
         if (getenv(vars[i]) && *getenv(vars[i]))

@@ -33,31 +33,31 @@ struct qvr_http_conf {
 /* One request. Every pointer is borrowed and must stay valid until the
  * completion callback has run (or the transfer was cancelled). */
 struct qvr_http_request {
-    const char *method;          /* "GET", "POST", ... */
-    const char *url;             /* absolute http:// or https:// URL */
-    const char *body;            /* NULL for none */
+    const char *method; /* "GET", "POST", ... */
+    const char *url;    /* absolute http:// or https:// URL */
+    const char *body;   /* NULL for none */
     size_t body_len;
-    const char *const *headers;  /* "Name: value" lines */
+    const char *const *headers; /* "Name: value" lines */
     int nheaders;
-    long timeout_ms;             /* 0 = the conf's */
+    long timeout_ms; /* 0 = the conf's */
 };
 
 /* The outcome, valid only during the callback. */
 struct qvr_http_result {
-    int status;                  /* HTTP status; 0 when no answer */
-    enum qvr_fail_kind fail;     /* transport failure kind, or NONE */
-    const char *error;           /* curl's message when fail != NONE */
-    const char *body;            /* response body (NUL-terminated) */
+    int status;              /* HTTP status; 0 when no answer */
+    enum qvr_fail_kind fail; /* transport failure kind, or NONE */
+    const char *error;       /* curl's message when fail != NONE */
+    const char *body;        /* response body (NUL-terminated) */
     size_t body_len;
-    const char *headers;         /* raw header block of the final answer */
+    const char *headers; /* raw header block of the final answer */
     size_t headers_len;
-    uint64_t t_sent_ns;          /* monotonic: handed to libcurl */
-    uint64_t t_done_ns;          /* monotonic: completion seen */
-    uint64_t connect_us;         /* TCP connect time, 0 if reused */
-    uint64_t tls_us;             /* TLS handshake time, 0 if none */
-    uint64_t ttfb_us;            /* first response byte, from t_sent */
-    uint64_t bytes_out;          /* request body bytes */
-    int http_version;            /* 10, 11, 20, 30; 0 unknown */
+    uint64_t t_sent_ns;  /* monotonic: handed to libcurl */
+    uint64_t t_done_ns;  /* monotonic: completion seen */
+    uint64_t connect_us; /* TCP connect time, 0 if reused */
+    uint64_t tls_us;     /* TLS handshake time, 0 if none */
+    uint64_t ttfb_us;    /* first response byte, from t_sent */
+    uint64_t bytes_out;  /* request body bytes */
+    int http_version;    /* 10, 11, 20, 30; 0 unknown */
 };
 
 typedef void (*qvr_http_cb)(void *ud, const struct qvr_http_result *res);

@@ -209,8 +209,8 @@ static void parse_headers(lua_State *L, const char *p, size_t len)
             luaL_Buffer b;
             luaL_buffinit(L, &b);
             for (const char *c = p; c < colon; c++)
-                luaL_addchar(&b, (char)((*c >= 'A' && *c <= 'Z') ? *c + 32
-                                                                 : *c));
+                luaL_addchar(&b,
+                             (char)((*c >= 'A' && *c <= 'Z') ? *c + 32 : *c));
             luaL_pushresult(&b);
             const char *v = colon + 1;
             const char *ve = eol;
@@ -245,10 +245,10 @@ static int resp_index(lua_State *L)
         return 1;
     }
     if (strcmp(k, "timings") == 0) {
-        static const char *const keys[] = {"connect", "tls", "ttfb",
-                                           "service", "response"};
-        static const char *const hidden[] = {"_conn", "_tls", "_ttfb",
-                                             "_svc", "time"};
+        static const char *const keys[] = {"connect", "tls", "ttfb", "service",
+                                           "response"};
+        static const char *const hidden[] = {"_conn", "_tls", "_ttfb", "_svc",
+                                             "time"};
         lua_createtable(L, 0, 5);
         for (int i = 0; i < 5; i++) {
             lua_getfield(L, 1, hidden[i]);
@@ -349,9 +349,10 @@ static int request(lua_State *L, const char *method, int url_idx)
 {
     struct qvr_vu *vu = qvr_vu_current(L);
     if (!vu || vu->co != L)
-        return luaL_error(L, "http.%s: only a task's own code may send "
-                             "requests (not the scenario's top level, nor a "
-                             "coroutine it creates)",
+        return luaL_error(L,
+                          "http.%s: only a task's own code may send "
+                          "requests (not the scenario's top level, nor a "
+                          "coroutine it creates)",
                           method);
     const char *url = luaL_checkstring(L, url_idx);
     int opts = url_idx + 1;
@@ -371,8 +372,9 @@ static int request(lua_State *L, const char *method, int url_idx)
     } else {
         const char *t = vu->ctx->target;
         if (!t || !*t)
-            return luaL_error(L, "relative URL '%s' but the scenario has no "
-                                 "target",
+            return luaL_error(L,
+                              "relative URL '%s' but the scenario has no "
+                              "target",
                               url);
         qvr_buf_append(ub, t, strlen(t));
         if (url[0] != '/')
@@ -412,8 +414,9 @@ static int request(lua_State *L, const char *method, int url_idx)
             json = 1;
         } else if (tb != LUA_TNIL) {
             if (lua_type(L, -1) != LUA_TSTRING)
-                return luaL_error(L, "http.%s: body must be a string (use "
-                                     "json= for tables)",
+                return luaL_error(L,
+                                  "http.%s: body must be a string (use "
+                                  "json= for tables)",
                                   method);
             lua_remove(L, -2);
         } else {
@@ -481,9 +484,8 @@ static int l_post(lua_State *L)
 static int l_request(lua_State *L)
 {
     const char *m = luaL_checkstring(L, 1);
-    static const char *const methods[] = {"GET",    "POST",    "PUT",
-                                          "DELETE", "PATCH",   "HEAD",
-                                          "OPTIONS", NULL};
+    static const char *const methods[] = {"GET",   "POST", "PUT",     "DELETE",
+                                          "PATCH", "HEAD", "OPTIONS", NULL};
     for (int i = 0; methods[i]; i++)
         if (strcasecmp(m, methods[i]) == 0)
             return request(L, methods[i], 2);
@@ -492,10 +494,8 @@ static int l_request(lua_State *L)
 
 int qvr_luaopen_http(lua_State *L)
 {
-    static const luaL_Reg fns[] = {{"get", l_get},
-                                   {"post", l_post},
-                                   {"request", l_request},
-                                   {NULL, NULL}};
+    static const luaL_Reg fns[] = {
+        {"get", l_get}, {"post", l_post}, {"request", l_request}, {NULL, NULL}};
     if (luaL_newmetatable(L, RESPONSE_MT)) {
         lua_pushcfunction(L, resp_index);
         lua_setfield(L, -2, "__index");

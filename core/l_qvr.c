@@ -28,7 +28,8 @@ extern const struct qvr_embedded qvr_embedded_lua[];
 
 static const char ENV_KEY[] = "qvr.env";
 
-/* ---- helpers -------------------------------------------------------------- */
+/* ---- helpers --------------------------------------------------------------
+ */
 
 static int edit_distance(const char *a, const char *b)
 {
@@ -53,8 +54,7 @@ static int edit_distance(const char *a, const char *b)
     return d[la][lb];
 }
 
-int qvr_l_suggest(const char *word, const char *const *cands,
-                  const char **best)
+int qvr_l_suggest(const char *word, const char *const *cands, const char **best)
 {
     int bd = 99;
     *best = NULL;
@@ -78,8 +78,9 @@ static void check_keys(lua_State *L, int idx, const char *what,
         lua_pop(L, 1);
         if (lua_type(L, -1) != LUA_TSTRING) {
             if (lua_type(L, -1) == LUA_TNUMBER)
-                luaL_error(L, "%s: unexpected positional value (use "
-                              "key = value)",
+                luaL_error(L,
+                           "%s: unexpected positional value (use "
+                           "key = value)",
                            what);
             luaL_error(L, "%s: keys must be names", what);
         }
@@ -92,8 +93,8 @@ static void check_keys(lua_State *L, int idx, const char *what,
             const char *best;
             int d = qvr_l_suggest(k, keys, &best);
             if (d <= 2 && best)
-                luaL_error(L, "%s: unknown key '%s' (did you mean '%s'?)",
-                           what, k, best);
+                luaL_error(L, "%s: unknown key '%s' (did you mean '%s'?)", what,
+                           k, best);
             luaL_error(L, "%s: unknown key '%s'", what, k);
         }
     }
@@ -193,12 +194,12 @@ static int has_kind(lua_State *L, int idx, const char *kind)
     return ok;
 }
 
-/* ---- load shapes ---------------------------------------------------------- */
+/* ---- load shapes ----------------------------------------------------------
+ */
 
 static int l_users(lua_State *L)
 {
-    static const char *const keys[] = {"count", "spawn_rate", "duration",
-                                       NULL};
+    static const char *const keys[] = {"count", "spawn_rate", "duration", NULL};
     luaL_checktype(L, 1, LUA_TTABLE);
     check_keys(L, 1, "users", keys);
     double v;
@@ -244,8 +245,9 @@ static int l_ramp(lua_State *L)
         char what[32];
         snprintf(what, sizeof(what), "ramp stage %lld", (long long)i);
         if (lua_rawgeti(L, 1, i) != LUA_TTABLE)
-            luaL_error(L, "%s: expected a table like {users=10, over=\"30s\"} "
-                          "or {hold=\"1m\"}",
+            luaL_error(L,
+                       "%s: expected a table like {users=10, over=\"30s\"} "
+                       "or {hold=\"1m\"}",
                        what);
         int st = lua_gettop(L);
         check_keys(L, st, what, keys);
@@ -254,8 +256,9 @@ static int l_ramp(lua_State *L)
         int has_hold = lua_getfield(L, st, "hold") != LUA_TNIL;
         lua_pop(L, 3);
         if (has_hold && (has_users || has_over))
-            luaL_error(L, "%s: 'hold' stands alone; use {users=, over=} to "
-                          "change the users",
+            luaL_error(L,
+                       "%s: 'hold' stands alone; use {users=, over=} to "
+                       "change the users",
                        what);
         if (!has_hold && !(has_users && has_over))
             luaL_error(L, "%s: needs users= and over=, or hold=", what);
@@ -305,8 +308,9 @@ static void check_arrival(lua_State *L, int t, const char *what)
         const char *a = lua_tostring(L, -1);
         if (ty != LUA_TSTRING ||
             (strcmp(a, "constant") != 0 && strcmp(a, "poisson") != 0))
-            luaL_error(L, "%s: 'arrival' must be \"constant\" or "
-                          "\"poisson\"",
+            luaL_error(L,
+                       "%s: 'arrival' must be \"constant\" or "
+                       "\"poisson\"",
                        what);
     }
     lua_pop(L, 1);
@@ -344,8 +348,8 @@ static int l_rate(lua_State *L)
 }
 
 /* A list of positive numbers at t[field]; returns its length. */
-static int number_list(lua_State *L, int t, const char *field,
-                       const char *what, int integers)
+static int number_list(lua_State *L, int t, const char *field, const char *what,
+                       int integers)
 {
     lua_getfield(L, t, field);
     if (lua_type(L, -1) != LUA_TTABLE)
@@ -371,9 +375,9 @@ static int number_list(lua_State *L, int t, const char *field,
 /* steps{users={...} | rps={...} | vary={name={...}}, hold=, settle=, ...} */
 static int l_steps(lua_State *L)
 {
-    static const char *const keys[] = {"users", "rps", "vary", "hold",
-                                       "settle", "spawn_rate", "max_users",
-                                       "arrival", NULL};
+    static const char *const keys[] = {"users",     "rps",     "vary",
+                                       "hold",      "settle",  "spawn_rate",
+                                       "max_users", "arrival", NULL};
     luaL_checktype(L, 1, LUA_TTABLE);
     check_keys(L, 1, "steps", keys);
     int tu = lua_getfield(L, 1, "users");
@@ -430,7 +434,7 @@ static int l_steps(lua_State *L)
 static int l_sweep(lua_State *L)
 {
     static const char *const keys[] = {"max_rps", "rates", "hold",
-                                       "settle", "slo", "max_users",
+                                       "settle",  "slo",   "max_users",
                                        "arrival", NULL};
     luaL_checktype(L, 1, LUA_TTABLE);
     check_keys(L, 1, "sweep", keys);
@@ -452,8 +456,7 @@ static int l_sweep(lua_State *L)
 /* every{interval = "30s", window = 1000}: monitor probes. */
 static int l_every(lua_State *L)
 {
-    static const char *const keys[] = {"interval", "window", "duration",
-                                       NULL};
+    static const char *const keys[] = {"interval", "window", "duration", NULL};
     luaL_checktype(L, 1, LUA_TTABLE);
     check_keys(L, 1, "every", keys);
     need_duration(L, 1, "interval", "every", 1);
@@ -464,7 +467,8 @@ static int l_every(lua_State *L)
     return 1;
 }
 
-/* ---- wait functions ------------------------------------------------------- */
+/* ---- wait functions -------------------------------------------------------
+ */
 
 static double check_seconds(lua_State *L, int arg, const char *fn)
 {
@@ -511,13 +515,14 @@ static int l_pacing(lua_State *L)
     return make_wait(L, "pacing", a, a);
 }
 
-/* ---- scenario{} ------------------------------------------------------------ */
+/* ---- scenario{} ------------------------------------------------------------
+ */
 
 static const char *const scenario_keys[] = {
-    "name",     "target",  "warmup",   "load",     "wait",   "tasks",
-    "thresholds", "timeout", "grace",  "max_body", "insecure", "mock",
-    "report",   "slo",     "stop_on", "collect", "on_alert", "redact",
-    NULL};
+    "name",     "target",     "warmup",  "load",  "wait",
+    "tasks",    "thresholds", "timeout", "grace", "max_body",
+    "insecure", "mock",       "report",  "slo",   "stop_on",
+    "collect",  "on_alert",   "redact",  NULL};
 
 static void check_type(lua_State *L, int t, const char *field, int type,
                        const char *what)
@@ -619,8 +624,8 @@ static void validate_scenario(lua_State *L)
     }
     lua_pop(L, 1);
     if (lua_getfield(L, 1, "collect") != LUA_TNIL) {
-        static const char *const ck[] = {"host", "gpu", "prometheus",
-                                         "headers", NULL};
+        static const char *const ck[] = {"host", "gpu", "prometheus", "headers",
+                                         NULL};
         int c = lua_gettop(L);
         if (lua_type(L, c) != LUA_TTABLE)
             luaL_error(L, "scenario: 'collect' must be a table");
@@ -635,8 +640,9 @@ static void validate_scenario(lua_State *L)
             lua_Integer n = luaL_len(L, -1);
             for (lua_Integer i = 1; i <= n; i++) {
                 if (lua_rawgeti(L, -1, i) != LUA_TSTRING)
-                    luaL_error(L, "collect: headers[%d] must be a header "
-                                  "name",
+                    luaL_error(L,
+                               "collect: headers[%d] must be a header "
+                               "name",
                                (int)i);
                 lua_pop(L, 1);
             }
@@ -711,10 +717,10 @@ static void validate_scenario(lua_State *L)
             if (lua_type(L, -2) != LUA_TSTRING)
                 luaL_error(L, "thresholds: keys must be metric expressions "
                               "such as p99 or \"p99{task=x}\"");
-            if (lua_type(L, -1) != LUA_TSTRING &&
-                lua_type(L, -1) != LUA_TTABLE)
-                luaL_error(L, "thresholds: '%s' must be a condition string "
-                              "such as \"< 5s\"",
+            if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TTABLE)
+                luaL_error(L,
+                           "thresholds: '%s' must be a condition string "
+                           "such as \"< 5s\"",
                            lua_tostring(L, -2));
             lua_pop(L, 1);
         }
@@ -746,7 +752,8 @@ int qvr_l_scenario_check(lua_State *L)
     return 1;
 }
 
-/* ---- runtime functions ---------------------------------------------------- */
+/* ---- runtime functions ----------------------------------------------------
+ */
 
 static int l_env(lua_State *L)
 {
@@ -857,8 +864,8 @@ static int l_log(lua_State *L)
         (void)s;
     }
     luaL_pushresult(&b);
-    char *clean = qvr_redact_text(vu ? vu->ctx->redact : NULL,
-                                  lua_tostring(L, -1));
+    char *clean =
+        qvr_redact_text(vu ? vu->ctx->redact : NULL, lua_tostring(L, -1));
     if (vu)
         qvr_info("[vu %d] %s", vu->id, clean ? clean : "");
     else
@@ -867,15 +874,17 @@ static int l_log(lua_State *L)
     return 0;
 }
 
-/* ---- modules -------------------------------------------------------------- */
+/* ---- modules --------------------------------------------------------------
+ */
 
-static const luaL_Reg dsl[] = {
-    {"scenario", l_scenario}, {"users", l_users},       {"ramp", l_ramp},
-    {"between", l_between},   {"constant", l_constant}, {"pacing", l_pacing},
-    {"env", l_env},           {"check", l_check},       {"fail", l_fail},
-    {"sleep", l_sleep},       {"log", l_log},           {"rate", l_rate},
-    {"steps", l_steps},       {"sweep", l_sweep},       {"every", l_every},
-    {NULL, NULL}};
+static const luaL_Reg dsl[] = {{"scenario", l_scenario}, {"users", l_users},
+                               {"ramp", l_ramp},         {"between", l_between},
+                               {"constant", l_constant}, {"pacing", l_pacing},
+                               {"env", l_env},           {"check", l_check},
+                               {"fail", l_fail},         {"sleep", l_sleep},
+                               {"log", l_log},           {"rate", l_rate},
+                               {"steps", l_steps},       {"sweep", l_sweep},
+                               {"every", l_every},       {NULL, NULL}};
 
 static int open_qvr(lua_State *L)
 {
@@ -932,10 +941,10 @@ void qvr_l_qvr_install(lua_State *L, const char *const *env, int nenv)
     /* The DSL and http/json as globals too. */
     lua_pushglobaltable(L); /* qvr G */
     lua_pushnil(L);
-    while (lua_next(L, -3)) {  /* qvr G k v */
-        lua_pushvalue(L, -2);  /* qvr G k v k */
-        lua_insert(L, -2);     /* qvr G k k v */
-        lua_rawset(L, -4);     /* qvr G k */
+    while (lua_next(L, -3)) { /* qvr G k v */
+        lua_pushvalue(L, -2); /* qvr G k v k */
+        lua_insert(L, -2);    /* qvr G k k v */
+        lua_rawset(L, -4);    /* qvr G k */
     }
     lua_pop(L, 2);
 

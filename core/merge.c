@@ -46,40 +46,40 @@ static const struct {
 
 /* One input: the result directory of one segment. */
 struct seg {
-    const char *dir;     /* borrowed from the caller */
-    struct qvr_rdir rd;  /* summary.json and timeseries.csv */
-    int index, count;    /* segment K of N */
-    double start, end;   /* measured phase, Unix seconds */
-    int *bucket;         /* the merged window of each rd.win[] */
+    const char *dir;    /* borrowed from the caller */
+    struct qvr_rdir rd; /* summary.json and timeseries.csv */
+    int index, count;   /* segment K of N */
+    double start, end;  /* measured phase, Unix seconds */
+    int *bucket;        /* the merged window of each rd.win[] */
     /* latency.hlog, read one interval line ahead */
     FILE *hlog;
     char *line;
     size_t cap;
     int lineno;
-    int cursor;          /* first rd.win[] a later line can match */
-    int pending;         /* line holds an interval not yet folded in */
-    int pb;              /* its merged window; -1: none */
-    char *tag;           /* its tag (in line), NULL when untagged */
-    char *enc;           /* its histogram (in line) */
-    uint64_t max_us;     /* its Interval_Max */
+    int cursor;      /* first rd.win[] a later line can match */
+    int pending;     /* line holds an interval not yet folded in */
+    int pb;          /* its merged window; -1: none */
+    char *tag;       /* its tag (in line), NULL when untagged */
+    char *enc;       /* its histogram (in line) */
+    uint64_t max_us; /* its Interval_Max */
 };
 
 /* One merged statistic: the totals, a request name or a task. */
 struct mstat {
-    const char *key;        /* "name", "task", or NULL for the totals */
-    const char *name;       /* borrowed from a segment's summary */
-    struct qvr_hist *resp;  /* response time, the segments' sum (owned) */
-    int exact;              /* every segment carried its histogram */
+    const char *key;       /* "name", "task", or NULL for the totals */
+    const char *name;      /* borrowed from a segment's summary */
+    struct qvr_hist *resp; /* response time, the segments' sum (owned) */
+    int exact;             /* every segment carried its histogram */
     uint64_t requests, failures, good, checks_ok, checks_fail;
-    double min_ms, max_ms;  /* exact, from the segments' latency_ms */
-    double mean_sum;        /* sum of mean x requests, ms */
+    double min_ms, max_ms; /* exact, from the segments' latency_ms */
+    double mean_sum;       /* sum of mean x requests, ms */
 };
 
 /* One series of the merged window being built from the logs. */
 struct tacc {
-    char *tag;           /* as the logs carry it ("name:x"); NULL: all */
-    struct qvr_hist *h;  /* this window's histogram (owned) */
-    uint64_t max_us;     /* the largest Interval_Max folded in */
+    char *tag;          /* as the logs carry it ("name:x"); NULL: all */
+    struct qvr_hist *h; /* this window's histogram (owned) */
+    uint64_t max_us;    /* the largest Interval_Max folded in */
 };
 
 struct merge {
@@ -89,32 +89,31 @@ struct merge {
     unsigned long errlen;
     struct seg *segs;
     int nseg;
-    const cJSON *first;       /* segs[0]'s summary */
-    double t0, span, win_s;   /* merged start (Unix s), length, window */
-    int nb;                   /* merged windows */
+    const cJSON *first;     /* segs[0]'s summary */
+    double t0, span, win_s; /* merged start (Unix s), length, window */
+    int nb;                 /* merged windows */
     struct qvr_window_row *rows;
     int max_users;
-    struct mstat *stats;      /* [0] totals, then names and tasks */
+    struct mstat *stats; /* [0] totals, then names and tasks */
     int nstats, capstats;
     struct qvr_plan_thresh *th;
     int nth;
     struct qvr_step_row *steps;
     int nsteps;
-    const char *vary;         /* steps over a payload variable: its name */
+    const char *vary; /* steps over a payload variable: its name */
     struct qvr_knee knee;
     struct qvr_slo slo;
-    struct qvr_load load;     /* the scenario's load, when it is closed */
+    struct qvr_load load; /* the scenario's load, when it is closed */
     int has_load;
     char *findings[MAX_FINDINGS];
     int nfindings;
-    cJSON *root;              /* the merged summary.json */
-    struct tacc *acc;         /* [0] all requests, then tags */
+    cJSON *root;      /* the merged summary.json */
+    struct tacc *acc; /* [0] all requests, then tags */
     int nacc, capacc;
-    char hlog_tmp[4200];      /* the merged log until it is renamed */
+    char hlog_tmp[4200]; /* the merged log until it is renamed */
 };
 
-static int errf(struct merge *m, int rc, const char *fmt, ...)
-    QVR_PRINTF(3, 4);
+static int errf(struct merge *m, int rc, const char *fmt, ...) QVR_PRINTF(3, 4);
 
 static int errf(struct merge *m, int rc, const char *fmt, ...)
 {
@@ -125,8 +124,7 @@ static int errf(struct merge *m, int rc, const char *fmt, ...)
     return rc;
 }
 
-static void add_finding(struct merge *m, const char *fmt, ...)
-    QVR_PRINTF(2, 3);
+static void add_finding(struct merge *m, const char *fmt, ...) QVR_PRINTF(2, 3);
 
 static void add_finding(struct merge *m, const char *fmt, ...)
 {
@@ -190,8 +188,8 @@ static int sum_into(cJSON *dst, const cJSON *src)
         cJSON *d = cJSON_GetObjectItemCaseSensitive(dst, it->string);
         if (cJSON_IsNumber(d))
             cJSON_SetNumberValue(d, d->valuedouble + it->valuedouble);
-        else if (!d && !cJSON_AddNumberToObject(dst, it->string,
-                                                it->valuedouble))
+        else if (!d &&
+                 !cJSON_AddNumberToObject(dst, it->string, it->valuedouble))
             return QVR_ENOMEM;
     }
     return 0;
@@ -296,10 +294,9 @@ static int load_seg(struct merge *m, struct seg *s)
         return errf(m, QVR_EINVAL, "%s/summary.json: no \"config\" object",
                     s->dir);
     s->start = s->rd.hlog_start > 0 ? s->rd.hlog_start
-                                     : jnum(s->rd.summary, "started", 0);
+                                    : jnum(s->rd.summary, "started", 0);
     s->end = s->start + jnum(s->rd.summary, "duration_s", 0);
-    if (s->rd.nwin > 0 &&
-        s->start + s->rd.win[s->rd.nwin - 1].end_s > s->end)
+    if (s->rd.nwin > 0 && s->start + s->rd.win[s->rd.nwin - 1].end_s > s->end)
         s->end = s->start + s->rd.win[s->rd.nwin - 1].end_s;
     return 0;
 }
@@ -329,8 +326,7 @@ static int check_together(struct merge *m)
             return errf(m, QVR_ESTATE,
                         "%s: segment %d/%d, but %s is segment %d/%d: the "
                         "counts differ",
-                        b->dir, b->index, b->count, a->dir, a->index,
-                        a->count);
+                        b->dir, b->index, b->count, a->dir, a->index, a->count);
         what = config_diff(jobj(sa, "config"), jobj(sb, "config"));
         if (what)
             return errf(m, QVR_ESTATE,
@@ -338,13 +334,10 @@ static int check_together(struct merge *m)
                         "segments of one run",
                         b->dir, a->dir, what);
         if (!same_thresholds(sa, sb))
-            return errf(m, QVR_ESTATE,
-                        "%s: its thresholds differ from %s's", b->dir,
-                        a->dir);
-        if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(sa,
-                                                                "steps")) !=
-            cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(sb,
-                                                                "steps")))
+            return errf(m, QVR_ESTATE, "%s: its thresholds differ from %s's",
+                        b->dir, a->dir);
+        if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(sa, "steps")) !=
+            cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(sb, "steps")))
             return errf(m, QVR_ESTATE,
                         "%s: its number of steps differs from %s's", b->dir,
                         a->dir);
@@ -491,18 +484,20 @@ static int add_hist(struct merge *m, const struct seg *s, const cJSON *src,
     return 0;
 }
 
-/* Sums of one entry over the segments, besides its histograms. */
+/* Sums of one entry over the segments, besides the response times. */
 struct esum {
     double pmax[NPCT], svc_pmax[3], ttfb[2];
     double svc_max, conn, conn_ms, tls, tls_ms;
     uint64_t min_us, max_us, iters, script_errors, cancelled;
-    int with_req, extras, svc_exact;
+    int with_req, extras, svc_exact, ttfb_exact;
     const char *method;
+    struct qvr_hist *svc, *ttfb_h; /* service time, time to first byte */
+    cJSON *sums[4];                /* failures_by_kind, status, bytes,
+                                      checks */
 };
 
 static int sum_entry(struct merge *m, struct mstat *ms, const struct seg *s,
-                     const cJSON *src, const char *what, struct esum *e,
-                     struct qvr_hist *svc, cJSON *sums[4])
+                     const cJSON *src, const char *what, struct esum *e)
 {
     static const char *const sum_keys[4] = {"failures_by_kind", "status",
                                             "bytes", "checks"};
@@ -541,7 +536,7 @@ static int sum_entry(struct merge *m, struct mstat *ms, const struct seg *s,
     e->tls += t;
     e->tls_ms += t * jnum(cn, "tls_mean", 0);
     for (int i = 0; i < 4; i++)
-        if (sum_into(sums[i], jobj(src, sum_keys[i])) < 0)
+        if (sum_into(e->sums[i], jobj(src, sum_keys[i])) < 0)
             return errf(m, QVR_ENOMEM, "out of memory merging %s", what);
     if (cJSON_GetObjectItemCaseSensitive(src, "iterations"))
         e->extras = 1;
@@ -550,13 +545,15 @@ static int sum_entry(struct merge *m, struct mstat *ms, const struct seg *s,
     e->cancelled += jcount(src, "cancelled");
     int rc = add_hist(m, s, src, "histogram_us", what, ms->resp, &ms->exact);
     if (rc == 0)
-        rc = add_hist(m, s, src, "service_histogram_us", what, svc,
+        rc = add_hist(m, s, src, "service_histogram_us", what, e->svc,
                       &e->svc_exact);
+    if (rc == 0)
+        rc = add_hist(m, s, src, "ttfb_histogram_us", what, e->ttfb_h,
+                      &e->ttfb_exact);
     return rc;
 }
 
-static void add_hist_member(cJSON *o, const char *key,
-                            const struct qvr_hist *h)
+static void add_hist_member(cJSON *o, const char *key, const struct qvr_hist *h)
 {
     char *enc = NULL;
     if (qvr_hist_encode(h, &enc) == 0) {
@@ -567,11 +564,12 @@ static void add_hist_member(cJSON *o, const char *key,
 
 /* The merged object of one entry, in the writer's key order; percentiles
  * from the summed histograms, or the worst segment's where a histogram is
- * missing (then "exact": false). */
-static cJSON *entry_obj(struct mstat *ms, const struct esum *e,
-                        const struct qvr_hist *svc, cJSON *sums[4],
-                        double elapsed, int with_hist)
+ * missing (then "exact": false). Takes e->sums into the object. */
+static cJSON *entry_obj(struct mstat *ms, struct esum *e, double elapsed,
+                        int with_hist)
 {
+    const struct qvr_hist *svc = e->svc;
+    cJSON **sums = e->sums;
     cJSON *o = cJSON_CreateObject();
     if (!o)
         return NULL;
@@ -590,9 +588,9 @@ static cJSON *entry_obj(struct mstat *ms, const struct esum *e,
                             req ? r3(ms->mean_sum / (double)req) : 0);
     for (int i = 0; i < NPCT; i++)
         cJSON_AddNumberToObject(lat, pcts[i].key,
-                                !req         ? 0
+                                !req        ? 0
                                 : ms->exact ? pct_ms(ms->resp, pcts[i].p)
-                                             : e->pmax[i]);
+                                            : e->pmax[i]);
     cJSON_AddNumberToObject(lat, "max", req ? ms->max_ms : 0);
     if (req && !ms->exact)
         cJSON_AddFalseToObject(lat, "exact");
@@ -600,17 +598,20 @@ static cJSON *entry_obj(struct mstat *ms, const struct esum *e,
     static const double svp[3] = {50, 90, 99};
     static const char *const svk[3] = {"p50", "p90", "p99"};
     for (int i = 0; i < 3; i++)
-        cJSON_AddNumberToObject(sv, svk[i],
-                                e->svc_exact ? pct_ms(svc, svp[i])
-                                             : e->svc_pmax[i]);
+        cJSON_AddNumberToObject(
+            sv, svk[i], e->svc_exact ? pct_ms(svc, svp[i]) : e->svc_pmax[i]);
     cJSON_AddNumberToObject(sv, "max", e->svc_max);
     if (req && !e->svc_exact)
         cJSON_AddFalseToObject(sv, "exact");
     cJSON *tt = cJSON_AddObjectToObject(o, "ttfb_ms");
-    cJSON_AddNumberToObject(tt, "p50", e->ttfb[0]);
-    cJSON_AddNumberToObject(tt, "p99", e->ttfb[1]);
-    if (e->with_req > 1)
-        cJSON_AddFalseToObject(tt, "exact"); /* worst segment: a bound */
+    /* Without histograms, the worst segment's: a bound, not the figure. */
+    int tt_exact = e->ttfb_exact && e->ttfb_h->total == req;
+    cJSON_AddNumberToObject(tt, "p50",
+                            tt_exact ? pct_ms(e->ttfb_h, 50) : e->ttfb[0]);
+    cJSON_AddNumberToObject(tt, "p99",
+                            tt_exact ? pct_ms(e->ttfb_h, 99) : e->ttfb[1]);
+    if (!tt_exact && e->with_req > 1)
+        cJSON_AddFalseToObject(tt, "exact");
     cJSON *cn = cJSON_AddObjectToObject(o, "connections_ms");
     cJSON_AddNumberToObject(cn, "connects", e->conn);
     cJSON_AddNumberToObject(cn, "connect_mean",
@@ -630,10 +631,11 @@ static cJSON *entry_obj(struct mstat *ms, const struct esum *e,
         add_hist_member(o, "histogram_us", ms->resp);
     if (with_hist && e->svc_exact)
         add_hist_member(o, "service_histogram_us", svc);
+    if (with_hist && tt_exact && req)
+        add_hist_member(o, "ttfb_histogram_us", e->ttfb_h);
     if (e->extras) {
         cJSON_AddNumberToObject(o, "iterations", (double)e->iters);
-        cJSON_AddNumberToObject(o, "script_errors",
-                                (double)e->script_errors);
+        cJSON_AddNumberToObject(o, "script_errors", (double)e->script_errors);
         cJSON_AddNumberToObject(o, "cancelled", (double)e->cancelled);
     }
     return o;
@@ -647,36 +649,37 @@ static int merge_stat(struct merge *m, struct mstat *ms, const char *sect,
 {
     struct esum e;
     char what[320];
-    cJSON *sums[4] = {cJSON_CreateObject(), cJSON_CreateObject(),
-                      cJSON_CreateObject(), cJSON_CreateObject()};
-    struct qvr_hist *svc = qvr_hist_new();
     int rc = QVR_ENOMEM;
     memset(&e, 0, sizeof(e));
+    for (int i = 0; i < 4; i++)
+        e.sums[i] = cJSON_CreateObject();
+    e.svc = qvr_hist_new();
+    e.ttfb_h = qvr_hist_new();
     e.min_us = UINT64_MAX;
-    e.svc_exact = 1;
+    e.svc_exact = e.ttfb_exact = 1;
     ms->exact = 1;
     ms->resp = qvr_hist_new();
     snprintf(what, sizeof(what), "%s%s%s", sect, ms->name ? "." : "",
              ms->name ? ms->name : "");
-    if (!sums[0] || !sums[1] || !sums[2] || !sums[3] || !svc || !ms->resp) {
+    if (!e.sums[0] || !e.sums[1] || !e.sums[2] || !e.sums[3] || !e.svc ||
+        !e.ttfb_h || !ms->resp) {
         errf(m, rc, "out of memory merging %s", what);
         goto fail;
     }
     for (int k = 0; k < m->nseg; k++) {
         const cJSON *src = entry(&m->segs[k], sect, ms->name);
-        if (src &&
-            (rc = sum_entry(m, ms, &m->segs[k], src, what, &e, svc, sums)) < 0)
+        if (src && (rc = sum_entry(m, ms, &m->segs[k], src, what, &e)) < 0)
             goto fail;
     }
     ms->min_ms = e.with_req ? (double)e.min_us / 1000.0 : 0;
     ms->max_ms = (double)e.max_us / 1000.0;
-    ms->checks_ok = jcount(sums[3], "passed");
-    ms->checks_fail = jcount(sums[3], "failed");
+    ms->checks_ok = jcount(e.sums[3], "passed");
+    ms->checks_fail = jcount(e.sums[3], "failed");
     if (ms->resp->total != ms->requests)
         ms->exact = 0; /* a segment's histogram and counts disagree */
     pin(ms->resp, e.with_req ? e.min_us : 0, e.max_us);
-    pin(svc, 0, us_of(e.svc_max));
-    cJSON *o = entry_obj(ms, &e, svc, sums, elapsed, with_hist);
+    pin(e.svc, 0, us_of(e.svc_max));
+    cJSON *o = entry_obj(ms, &e, elapsed, with_hist);
     if (!o) {
         rc = errf(m, QVR_ENOMEM, "out of memory merging %s", what);
         goto fail;
@@ -685,8 +688,9 @@ static int merge_stat(struct merge *m, struct mstat *ms, const char *sect,
     rc = 0;
 fail:
     for (int i = 0; i < 4; i++)
-        cJSON_Delete(sums[i]);
-    qvr_hist_free(svc);
+        cJSON_Delete(e.sums[i]);
+    qvr_hist_free(e.svc);
+    qvr_hist_free(e.ttfb_h);
     return rc;
 }
 
@@ -752,8 +756,8 @@ static int merge_labels(struct merge *m, const char *list, const char *label)
         return errf(m, QVR_ENOMEM, "out of memory merging %s", list);
     for (int k = 0; k < m->nseg; k++) {
         const cJSON *it;
-        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(
-                                   m->segs[k].rd.summary, list))
+        cJSON_ArrayForEach(
+            it, cJSON_GetObjectItemCaseSensitive(m->segs[k].rd.summary, list))
         {
             const char *l = jstr(it, label);
             cJSON *d = NULL, *x;
@@ -785,8 +789,7 @@ static int merge_labels(struct merge *m, const char *list, const char *label)
 
 /* The merged window of a log line: the one of the timeseries row it
  * belongs to (one decision per segment window), or by its own midpoint. */
-static int line_bucket(struct merge *m, struct seg *s, double start,
-                       double len)
+static int line_bucket(struct merge *m, struct seg *s, double start, double len)
 {
     const struct qvr_rdir *rd = &s->rd;
     double end = start + len;
@@ -840,8 +843,9 @@ static int seg_next(struct merge *m, struct seg *s)
                     strerror(errno));
     return 0;
 bad:
-    return errf(m, QVR_EINVAL, "%s/latency.hlog line %d: malformed interval "
-                               "line",
+    return errf(m, QVR_EINVAL,
+                "%s/latency.hlog line %d: malformed interval "
+                "line",
                 s->dir, s->lineno);
 }
 
@@ -1181,16 +1185,15 @@ static int eval_thresholds(struct merge *m, struct qvr_gate *g)
         const struct qvr_plan_thresh *pt = &m->th[i];
         cJSON *o = cJSON_CreateObject();
         char buf[64];
-        const char *unit = pt->t.kind == QVR_TK_LATENCY ? "value_ms"
-                                                        : "value";
+        const char *unit = pt->t.kind == QVR_TK_LATENCY ? "value_ms" : "value";
         cJSON_AddStringToObject(o, "expr", pt->t.expr);
         if (isnan(pt->value))
             cJSON_AddNullToObject(o, unit);
         else
             cJSON_AddNumberToObject(o, unit, pt->value);
-        cJSON_AddStringToObject(o, "measured",
-                                qvr_thresh_fmt_value(&pt->t, pt->value, buf,
-                                                     sizeof(buf)));
+        cJSON_AddStringToObject(
+            o, "measured",
+            qvr_thresh_fmt_value(&pt->t, pt->value, buf, sizeof(buf)));
         cJSON_AddBoolToObject(o, "ok", pt->ok);
         cJSON_AddItemToArray(a, o);
     }
@@ -1329,8 +1332,8 @@ static void knee_json(struct merge *m)
 {
     cJSON *k = cJSON_AddObjectToObject(m->root, "knee");
     const struct qvr_knee *kn = &m->knee;
-    const char *unit = m->vary ? m->vary
-                               : (m->steps[0].rate > 0 ? "rate" : "users");
+    const char *unit =
+        m->vary ? m->vary : (m->steps[0].rate > 0 ? "rate" : "users");
     char key[48];
     if (kn->knee >= 0) {
         cJSON_AddNumberToObject(k, "step", m->steps[kn->knee].index);
@@ -1447,26 +1450,30 @@ static void drift_findings(struct merge *m)
     v = qvr_trend_value(m->rows, m->nb, from, m->win_s, QVR_TM_RPS_TREND, &a,
                         &b);
     if (!isnan(v) && v <= -0.10)
-        add_finding(m, "throughput fell %.0f%% over %s (%.1f -> %.1f req/s "
-                       "on the trend line)",
+        add_finding(m,
+                    "throughput fell %.0f%% over %s (%.1f -> %.1f req/s "
+                    "on the trend line)",
                     -v * 100, span, a, b);
     v = qvr_trend_value(m->rows, m->nb, from, m->win_s, QVR_TM_P99_TREND, &a,
                         &b);
     if (!isnan(v) && v >= 0.25)
-        add_finding(m, "P99 rose %.0f%% over %s (%.0f -> %.0f ms on the "
-                       "trend line)",
+        add_finding(m,
+                    "P99 rose %.0f%% over %s (%.0f -> %.0f ms on the "
+                    "trend line)",
                     v * 100, span, a, b);
     v = qvr_trend_value(m->rows, m->nb, from, m->win_s, QVR_TM_P50_TREND, &a,
                         &b);
     if (!isnan(v) && v >= 0.25)
-        add_finding(m, "P50 rose %.0f%% over %s (%.0f -> %.0f ms on the "
-                       "trend line)",
+        add_finding(m,
+                    "P50 rose %.0f%% over %s (%.0f -> %.0f ms on the "
+                    "trend line)",
                     v * 100, span, a, b);
-    v = qvr_trend_value(m->rows, m->nb, from, m->win_s,
-                        QVR_TM_ERROR_RATE_TREND, &a, &b);
+    v = qvr_trend_value(m->rows, m->nb, from, m->win_s, QVR_TM_ERROR_RATE_TREND,
+                        &a, &b);
     if (!isnan(v) && v >= 0.02)
-        add_finding(m, "the error rate crept up %.1f points over %s (%.1f%% "
-                       "-> %.1f%%)",
+        add_finding(m,
+                    "the error rate crept up %.1f points over %s (%.1f%% "
+                    "-> %.1f%%)",
                     v * 100, span, a * 100, b * 100);
 }
 
@@ -1477,8 +1484,9 @@ static void knee_finding(struct merge *m)
     if (!m->nsteps)
         return;
     if (k->knee < 0) {
-        add_finding(m, "no knee: throughput kept rising and every step met "
-                       "the SLO (p99 < %.0f ms, errors < %.1f%%)",
+        add_finding(m,
+                    "no knee: throughput kept rising and every step met "
+                    "the SLO (p99 < %.0f ms, errors < %.1f%%)",
                     m->slo.p99_ms, m->slo.error_rate * 100);
         return;
     }
@@ -1497,13 +1505,15 @@ static void knee_finding(struct merge *m)
                  step_level(m, g), g->rps, g->p99_ms);
     }
     if (!s->slo_ok || k->knee == 0)
-        add_finding(m, "knee at step %d (%s): it breaks the SLO (p99 %.0f ms, "
-                       "errors %.1f%%)%s",
+        add_finding(m,
+                    "knee at step %d (%s): it breaks the SLO (p99 %.0f ms, "
+                    "errors %.1f%%)%s",
                     s->index, what, s->p99_ms, s->error_rate * 100, safe);
     else
-        add_finding(m, "knee at step %d (%s): throughput %.1f req/s, hardly "
-                       "above the step before (%.1f req/s) while p99 went "
-                       "%.0f -> %.0f ms%s",
+        add_finding(m,
+                    "knee at step %d (%s): throughput %.1f req/s, hardly "
+                    "above the step before (%.1f req/s) while p99 went "
+                    "%.0f -> %.0f ms%s",
                     s->index, what, s->rps, m->steps[k->knee - 1].rps,
                     m->steps[k->knee - 1].p99_ms, s->p99_ms, safe);
 }
@@ -1515,25 +1525,28 @@ static void merged_findings(struct merge *m)
         lo = fmin(lo, m->segs[k].start);
         hi = fmax(hi, m->segs[k].start);
     }
-    add_finding(m, "merged from %d segments: %llu requests, %.1f req/s over "
-                   "%.1f s; their measured starts lie within %.3f s",
+    add_finding(m,
+                "merged from %d segments: %llu requests, %.1f req/s over "
+                "%.1f s; their measured starts lie within %.3f s",
                 m->nseg, (unsigned long long)m->stats[0].requests,
                 m->span > 0 ? m->stats[0].requests / m->span : 0, m->span,
                 hi - lo);
     if (hi - lo > m->win_s)
-        add_finding(m, "the segments started %.1f s apart (more than a "
-                       "window of %.1f s): the first and last windows hold "
-                       "only part of the load; use the same --start-at",
+        add_finding(m,
+                    "the segments started %.1f s apart (more than a "
+                    "window of %.1f s): the first and last windows hold "
+                    "only part of the load; use the same --start-at",
                     hi - lo, m->win_s);
     for (int i = 0; i < m->nth; i++) {
         const struct qvr_plan_thresh *pt = &m->th[i];
         char buf[64];
         if (!pt->ok)
-            add_finding(m, "threshold %s failed on the merged run: measured "
-                           "%s",
-                        pt->t.expr,
-                        qvr_thresh_fmt_value(&pt->t, pt->value, buf,
-                                             sizeof(buf)));
+            add_finding(
+                m,
+                "threshold %s failed on the merged run: measured "
+                "%s",
+                pt->t.expr,
+                qvr_thresh_fmt_value(&pt->t, pt->value, buf, sizeof(buf)));
     }
     knee_finding(m);
     drift_findings(m);
@@ -1542,14 +1555,14 @@ static void merged_findings(struct merge *m)
         const cJSON *sm = s->rd.summary, *it;
         const char *ab = jstr(sm, "aborted");
         if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sm, "interrupted")))
-            add_finding(m, "segment %d/%d (%s) was interrupted: its results "
-                           "end early",
+            add_finding(m,
+                        "segment %d/%d (%s) was interrupted: its results "
+                        "end early",
                         s->index, s->count, s->dir);
         if (ab)
             add_finding(m, "segment %d/%d (%s) was stopped: %s", s->index,
                         s->count, s->dir, ab);
-        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(sm,
-                                                                "findings"))
+        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(sm, "findings"))
         {
             if (cJSON_IsString(it))
                 add_finding(m, "segment %d/%d: %s", s->index, s->count,
@@ -1583,17 +1596,14 @@ static int check_out(struct merge *m)
 {
     struct stat st;
     if (stat(m->out, &st) < 0)
-        return errno == ENOENT
-                   ? 0
-                   : errf(m, QVR_EIO, "cannot use %s: %s", m->out,
-                          strerror(errno));
+        return errno == ENOENT ? 0
+                               : errf(m, QVR_EIO, "cannot use %s: %s", m->out,
+                                      strerror(errno));
     if (!S_ISDIR(st.st_mode))
-        return errf(m, QVR_ESTATE, "%s: exists and is not a directory",
-                    m->out);
+        return errf(m, QVR_ESTATE, "%s: exists and is not a directory", m->out);
     DIR *d = opendir(m->out);
     if (!d)
-        return errf(m, QVR_EIO, "cannot read %s: %s", m->out,
-                    strerror(errno));
+        return errf(m, QVR_EIO, "cannot read %s: %s", m->out, strerror(errno));
     struct dirent *e;
     int empty = 1;
     while ((e = readdir(d)))
@@ -1615,8 +1625,7 @@ static int write_timeseries(struct merge *m)
                        "p90_ms,p99_ms,max_ms\n");
     for (int i = 0; i < m->nb; i++) {
         const struct qvr_window_row *w = &m->rows[i];
-        qvr_buf_printf(&b,
-                       "%.3f,%.3f,%d,%llu,%llu,%.3f,%.3f,%.3f,%.3f,%.3f\n",
+        qvr_buf_printf(&b, "%.3f,%.3f,%d,%llu,%llu,%.3f,%.3f,%.3f,%.3f,%.3f\n",
                        w->t_s, w->wall_s, w->users,
                        (unsigned long long)w->requests,
                        (unsigned long long)w->failures, w->rps, w->p50_ms,
@@ -1729,8 +1738,8 @@ static int summary_head(struct merge *m, cJSON **exit_item)
     const char *aborted = NULL;
     for (int k = 0; k < m->nseg; k++) {
         const cJSON *sm = m->segs[k].rd.summary;
-        interrupted |= cJSON_IsTrue(
-            cJSON_GetObjectItemCaseSensitive(sm, "interrupted"));
+        interrupted |=
+            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sm, "interrupted"));
         if (!aborted)
             aborted = jstr(sm, "aborted");
     }
@@ -1756,9 +1765,9 @@ static int summary_head(struct merge *m, cJSON **exit_item)
         cJSON_AddNumberToObject(o, "started", r3(s->start));
         cJSON_AddNumberToObject(o, "duration_s",
                                 jnum(s->rd.summary, "duration_s", 0));
-        cJSON_AddNumberToObject(o, "requests",
-                                (double)jcount(jobj(s->rd.summary, "totals"),
-                                               "requests"));
+        cJSON_AddNumberToObject(
+            o, "requests",
+            (double)jcount(jobj(s->rd.summary, "totals"), "requests"));
         cJSON_AddNumberToObject(o, "exit_code",
                                 jnum(s->rd.summary, "exit_code", 0));
         cJSON_AddItemToArray(sa, o);
@@ -1767,8 +1776,8 @@ static int summary_head(struct merge *m, cJSON **exit_item)
     cJSON_DeleteItemFromObjectCaseSensitive(cf, "segment");
     cJSON_AddItemToObject(r, "config", cf);
     if ((rc = stat_push(m, NULL, NULL)) < 0 ||
-        (rc = merge_stat(m, &m->stats[0], "totals", r, "totals", m->span,
-                         1)) < 0 ||
+        (rc = merge_stat(m, &m->stats[0], "totals", r, "totals", m->span, 1)) <
+            0 ||
         (rc = merge_section(m, "names", "name")) < 0 ||
         (rc = merge_section(m, "tasks", "task")) < 0)
         return rc;
@@ -1837,8 +1846,9 @@ int qvr_merge_dirs(const char *out, const char *const *dirs, int ndirs,
     m.errlen = errlen;
     err[0] = 0;
     if (ndirs < 1) {
-        rc = errf(&m, QVR_ESTATE, "give the result directories of the "
-                                  "segments to merge");
+        rc = errf(&m, QVR_ESTATE,
+                  "give the result directories of the "
+                  "segments to merge");
         goto done;
     }
     if ((rc = check_out(&m)) < 0)
@@ -1862,8 +1872,7 @@ int qvr_merge_dirs(const char *out, const char *const *dirs, int ndirs,
         goto done;
     }
     if (!(m.root = cJSON_CreateObject()) ||
-        !(g = qvr_gate_new(m.th, m.nth,
-                           (uint64_t)llround(m.win_s * 1e9)))) {
+        !(g = qvr_gate_new(m.th, m.nth, (uint64_t)llround(m.win_s * 1e9)))) {
         rc = errf(&m, QVR_ENOMEM, "out of memory");
         goto done;
     }
@@ -1878,8 +1887,7 @@ int qvr_merge_dirs(const char *out, const char *const *dirs, int ndirs,
     cJSON *f = cJSON_AddArrayToObject(m.root, "findings");
     for (int i = 0; i < m.nfindings; i++)
         cJSON_AddItemToArray(f, cJSON_CreateString(m.findings[i]));
-    cJSON_SetNumberValue(exit_item,
-                         failed ? QVR_EXIT_THRESHOLD : QVR_EXIT_OK);
+    cJSON_SetNumberValue(exit_item, failed ? QVR_EXIT_THRESHOLD : QVR_EXIT_OK);
     char path[4200];
     snprintf(path, sizeof(path), "%s/latency.hlog", out);
     if ((rc = write_timeseries(&m)) < 0 || (rc = write_steps(&m)) < 0)
@@ -1929,8 +1937,8 @@ int qvr_merge_cmd(int argc, char **argv)
         const char *a = argv[i];
         if (flags && strcmp(a, "--") == 0) {
             flags = 0;
-        } else if (flags && (strcmp(a, "-h") == 0 ||
-                             strcmp(a, "--help") == 0)) {
+        } else if (flags &&
+                   (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)) {
             merge_usage(stdout);
             rc = QVR_EXIT_OK;
             goto out;
@@ -1939,9 +1947,9 @@ int qvr_merge_cmd(int argc, char **argv)
         } else if (flags &&
                    (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0)) {
             o.quiet = 1;
-        } else if (flags && (strcmp(a, "-o") == 0 || strcmp(a, "--out") == 0 ||
-                             strcmp(a, "--csv") == 0 ||
-                             strcmp(a, "--junit") == 0)) {
+        } else if (flags &&
+                   (strcmp(a, "-o") == 0 || strcmp(a, "--out") == 0 ||
+                    strcmp(a, "--csv") == 0 || strcmp(a, "--junit") == 0)) {
             if (i + 1 >= argc || !argv[i + 1][0]) {
                 qvr_error("merge: flag '%s' needs a value", a);
                 goto out;
@@ -1954,8 +1962,7 @@ int qvr_merge_cmd(int argc, char **argv)
             else
                 o.junit_file = v;
         } else if (flags && a[0] == '-' && a[1]) {
-            qvr_error("merge: unknown flag '%s' (see qvrrun merge --help)",
-                      a);
+            qvr_error("merge: unknown flag '%s' (see qvrrun merge --help)", a);
             goto out;
         } else {
             dirs[ndirs++] = a;

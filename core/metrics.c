@@ -7,8 +7,8 @@
 #include "qvr.h"
 
 static const char *const fail_names[QVR_FAIL__COUNT] = {
-    "none",     "http_4xx",  "http_5xx", "http_other", "timeout",
-    "refused",  "reset",     "dns",      "tls",        "too_large",
+    "none",      "http_4xx", "http_5xx", "http_other", "timeout",
+    "refused",   "reset",    "dns",      "tls",        "too_large",
     "transport", "check",    "script",
 };
 
@@ -118,11 +118,20 @@ static void stat_record(struct qvr_stat *st, const struct qvr_sample *s)
     st->win_requests++;
     st->good += s->good ? 1 : 0;
     switch (s->http_version) {
-    case 10: st->versions[0]++; break;
-    case 11: st->versions[1]++; break;
-    case 20: st->versions[2]++; break;
-    case 30: st->versions[3]++; break;
-    default: break;
+    case 10:
+        st->versions[0]++;
+        break;
+    case 11:
+        st->versions[1]++;
+        break;
+    case 20:
+        st->versions[2]++;
+        break;
+    case 30:
+        st->versions[3]++;
+        break;
+    default:
+        break;
     }
     if (s->fail != QVR_FAIL_NONE) {
         st->failures++;
@@ -214,7 +223,7 @@ void qvr_metrics_check(struct qvr_metrics *m, int task, struct qvr_stat *name,
 /* The label's entry in list, created (zeroed) on first use; NULL past
  * QVR_MAX_LABELS or on allocation failure (counted as dropped). */
 static struct qvr_label *label_entry(struct qvr_metrics *m, int list,
-                                    const char *label)
+                                     const char *label)
 {
     struct qvr_label *v = m->labels[list];
     int n = m->nlabels[list];

@@ -14,18 +14,18 @@
 /* Why a request failed. Order is the order of columns in reports. */
 enum qvr_fail_kind {
     QVR_FAIL_NONE = 0,
-    QVR_FAIL_HTTP_4XX,  /* answered 4xx */
-    QVR_FAIL_HTTP_5XX,  /* answered 5xx */
-    QVR_FAIL_HTTP_OTHER,/* answered 1xx/3xx that was not followed */
-    QVR_FAIL_TIMEOUT,   /* no complete answer within the timeout */
-    QVR_FAIL_REFUSED,   /* connection refused */
-    QVR_FAIL_RESET,     /* connection reset / closed without an answer */
-    QVR_FAIL_DNS,       /* name did not resolve */
-    QVR_FAIL_TLS,       /* TLS handshake or verification failed */
-    QVR_FAIL_TOO_LARGE, /* body exceeded max_body */
-    QVR_FAIL_TRANSPORT, /* any other transport error */
-    QVR_FAIL_CHECK,     /* a check() was false or fail() was called */
-    QVR_FAIL_SCRIPT,    /* the task raised a Lua error (per iteration) */
+    QVR_FAIL_HTTP_4XX,   /* answered 4xx */
+    QVR_FAIL_HTTP_5XX,   /* answered 5xx */
+    QVR_FAIL_HTTP_OTHER, /* answered 1xx/3xx that was not followed */
+    QVR_FAIL_TIMEOUT,    /* no complete answer within the timeout */
+    QVR_FAIL_REFUSED,    /* connection refused */
+    QVR_FAIL_RESET,      /* connection reset / closed without an answer */
+    QVR_FAIL_DNS,        /* name did not resolve */
+    QVR_FAIL_TLS,        /* TLS handshake or verification failed */
+    QVR_FAIL_TOO_LARGE,  /* body exceeded max_body */
+    QVR_FAIL_TRANSPORT,  /* any other transport error */
+    QVR_FAIL_CHECK,      /* a check() was false or fail() was called */
+    QVR_FAIL_SCRIPT,     /* the task raised a Lua error (per iteration) */
     QVR_FAIL__COUNT
 };
 
@@ -43,9 +43,9 @@ struct qvr_sample {
     uint64_t bytes_out;   /* body bytes sent */
     int status;           /* HTTP status, 0 when none */
     enum qvr_fail_kind fail;
-    const char *method;   /* static string ("GET", "POST"...), may be NULL */
-    int good;             /* succeeded within the run's slo (goodput) */
-    int http_version;     /* 10, 11, 20, 30; 0 when no answer */
+    const char *method; /* static string ("GET", "POST"...), may be NULL */
+    int good;           /* succeeded within the run's slo (goodput) */
+    int http_version;   /* 10, 11, 20, 30; 0 when no answer */
 };
 
 #define QVR_STATUS_MAX 600
@@ -64,8 +64,8 @@ struct qvr_stat {
     uint64_t connect_us_sum, connects; /* new connections and their time */
     uint64_t tls_us_sum, tls_handshakes;
     uint64_t checks_ok, checks_fail;
-    uint64_t good;            /* requests that met the slo */
-    uint64_t versions[4];     /* answers over HTTP/1.0, 1.1, 2, 3 */
+    uint64_t good;        /* requests that met the slo */
+    uint64_t versions[4]; /* answers over HTTP/1.0, 1.1, 2, 3 */
     uint64_t win_requests, win_failures;
     uint32_t status[QVR_STATUS_MAX]; /* count per HTTP status code */
 };
@@ -81,12 +81,12 @@ struct qvr_label {
 
 struct qvr_metrics {
     struct qvr_stat total;
-    struct qvr_stat *tasks;  /* ntasks entries, indexed like the plan */
+    struct qvr_stat *tasks; /* ntasks entries, indexed like the plan */
     int ntasks;
     struct qvr_stat **names; /* per request name, in first-seen order */
     int nnames, cap_names;
-    uint64_t script_errors;  /* iterations ended by a Lua error */
-    uint64_t iterations;     /* iterations completed */
+    uint64_t script_errors;      /* iterations ended by a Lua error */
+    uint64_t iterations;         /* iterations completed */
     struct qvr_label *labels[2]; /* [0] checks by label, [1] task errors */
     int nlabels[2];
     uint64_t labels_dropped; /* distinct labels beyond QVR_MAX_LABELS */

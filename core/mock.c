@@ -51,9 +51,9 @@
  * failing forward pass does. */
 enum fault {
     FAULT_NONE = 0,
-    FAULT_DROP,    /* connection reset, no answer */
-    FAULT_ERROR,   /* 500 with a JSON error */
-    FAULT_GARBAGE  /* 200 with a body that is not JSON */
+    FAULT_DROP,   /* connection reset, no answer */
+    FAULT_ERROR,  /* 500 with a JSON error */
+    FAULT_GARBAGE /* 200 with a body that is not JSON */
 };
 
 struct qvr_mock;
@@ -67,17 +67,17 @@ struct job {
     uint64_t start_ns;          /* its pass began */
     uint64_t infer_ns;          /* its pass's time */
     enum fault fault;
-    int garbage_html;           /* garbage kind: HTML page or cut JSON */
-    struct job *next;           /* in the queue or the held list */
+    int garbage_html; /* garbage kind: HTML page or cut JSON */
+    struct job *next; /* in the queue or the held list */
 };
 
 /* One simulated GPU worker. */
 struct slot {
     struct qvr_mock *m;
-    struct event *timer;                 /* the pass's end, owned */
-    struct job **jobs;                   /* batch entries, owned array */
-    const struct qvr_mock_work **works;  /* same jobs' work, for the model */
-    int n;                               /* jobs in the pass; 0 = idle */
+    struct event *timer;                /* the pass's end, owned */
+    struct job **jobs;                  /* batch entries, owned array */
+    const struct qvr_mock_work **works; /* same jobs' work, for the model */
+    int n;                              /* jobs in the pass; 0 = idle */
     uint64_t pass_ns;
 };
 
@@ -97,31 +97,31 @@ struct qvr_mock {
     uint64_t rng;                 /* splitmix64 state */
     const struct timeval *common; /* shared timeout for fixed pass times */
 
-    struct slot *slots;           /* cfg.slots of them */
-    struct slot **idle;           /* stack of idle slots */
+    struct slot *slots; /* cfg.slots of them */
+    struct slot **idle; /* stack of idle slots */
     int nidle;
-    struct job *qhead, *qtail;    /* FIFO of waiting jobs */
+    struct job *qhead, *qtail; /* FIFO of waiting jobs */
     int qlen;
     struct job *held, *held_tail; /* answers held by a stall */
     struct event *stall_timer;    /* the current stall's end */
     int inflight;                 /* jobs in a pass or held */
 
-    struct evbuffer *out;         /* scratch reply body */
-    char *print;                  /* scratch for cJSON_PrintPreallocated */
+    struct evbuffer *out; /* scratch reply body */
+    char *print;          /* scratch for cJSON_PrintPreallocated */
     int print_len;
-    char *health;                 /* the /health body, built once */
+    char *health; /* the /health body, built once */
 
-    uint64_t by_code[600];        /* answers by status, API paths only */
+    uint64_t by_code[600]; /* answers by status, API paths only */
     uint64_t dropped;
-    uint64_t hist[NBOUNDS + 1];   /* service-time buckets (+Inf last) */
-    double hist_sum;              /* seconds */
+    uint64_t hist[NBOUNDS + 1]; /* service-time buckets (+Inf last) */
+    double hist_sum;            /* seconds */
     uint64_t hist_count;
 
-    int wake_fd;                  /* eventfd that stops the thread */
+    int wake_fd; /* eventfd that stops the thread */
     struct event *wake;
     struct event *sigint, *sigterm;
     thrd_t thread;
-    int running;                  /* the thread was started */
+    int running; /* the thread was started */
 };
 
 /* ---- randomness --------------------------------------------------------- */
@@ -275,10 +275,9 @@ static cJSON *answer_json(const struct qvr_mock_work *w)
         o = cJSON_CreateObject();
         if (o == NULL || !cJSON_AddItemToArray(arr, o) ||
             cJSON_AddNumberToObject(o, "index", idx[i]) == NULL ||
-            cJSON_AddNumberToObject(o, w->dialect == QVR_MOCK_COHERE
-                                           ? "relevance_score"
-                                           : "score",
-                                    wire(w->scores[idx[i]])) == NULL)
+            cJSON_AddNumberToObject(
+                o, w->dialect == QVR_MOCK_COHERE ? "relevance_score" : "score",
+                wire(w->scores[idx[i]])) == NULL)
             goto fail;
     }
     free(idx);
@@ -550,8 +549,8 @@ static void handle_rerank(struct qvr_mock *m, struct evhttp_request *req,
         reply_error(m, req, 500, "out of memory");
         return;
     }
-    status = qvr_mock_work_parse(&j->work, d, body, len, m->cfg.max_docs,
-                                 err, sizeof(err));
+    status = qvr_mock_work_parse(&j->work, d, body, len, m->cfg.max_docs, err,
+                                 sizeof(err));
     if (status != 0) {
         job_free(j);
         reply_error(m, req, status, err);
@@ -559,8 +558,8 @@ static void handle_rerank(struct qvr_mock *m, struct evhttp_request *req,
     }
     if (m->nidle == 0 && m->qlen >= m->cfg.queue) {
         job_free(j);
-        evhttp_add_header(evhttp_request_get_output_headers(req),
-                          "Retry-After", "1");
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After",
+                          "1");
         reply_error(m, req, 503, "queue full");
         return;
     }
@@ -600,14 +599,14 @@ static void handle_metrics(struct qvr_mock *m, struct evhttp_request *req)
     uint64_t cum = 0, end;
     size_t i;
 
-    evbuffer_add_printf(b,
-                        "# HELP qvr_mock_requests_total Answers to the API "
-                        "paths by status code.\n"
-                        "# TYPE qvr_mock_requests_total counter\n");
+    evbuffer_add_printf(b, "# HELP qvr_mock_requests_total Answers to the API "
+                           "paths by status code.\n"
+                           "# TYPE qvr_mock_requests_total counter\n");
     for (i = 0; i < QVR_ARRAY_LEN(m->by_code); i++) {
         if (m->by_code[i] > 0)
-            evbuffer_add_printf(b, "qvr_mock_requests_total{code=\"%zu\"} "
-                                   "%llu\n",
+            evbuffer_add_printf(b,
+                                "qvr_mock_requests_total{code=\"%zu\"} "
+                                "%llu\n",
                                 i, (unsigned long long)m->by_code[i]);
     }
     evbuffer_add_printf(
@@ -865,8 +864,8 @@ static struct qvr_mock *mock_new(const struct qvr_mock_config *c, char *err,
         event_config_free(ecfg);
     m->http = m->base != NULL ? evhttp_new(m->base) : NULL;
     m->out = evbuffer_new();
-    m->stall_timer = m->base != NULL ? evtimer_new(m->base, on_stall_end, m)
-                                     : NULL;
+    m->stall_timer =
+        m->base != NULL ? evtimer_new(m->base, on_stall_end, m) : NULL;
     m->slots = calloc((size_t)m->cfg.slots, sizeof(*m->slots));
     m->idle = calloc((size_t)m->cfg.slots, sizeof(*m->idle));
     h = cJSON_CreateObject();
@@ -909,9 +908,8 @@ static struct qvr_mock *mock_new(const struct qvr_mock_config *c, char *err,
     evhttp_set_gencb(m->http, on_request, m);
     evhttp_set_allowed_methods(
         m->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
-                     EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-                     EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
-                     EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+                     EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+                     EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
     evhttp_set_max_body_size(m->http, (ev_ssize_t)m->cfg.max_body);
     evhttp_set_max_headers_size(m->http, MAX_HEADERS_SIZE);
     evhttp_set_timeout(m->http, HTTP_TIMEOUT_S);
@@ -968,8 +966,8 @@ struct qvr_mock *qvr_mock_start(const struct qvr_mock_config *c, char *err,
         return NULL;
     m->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (m->wake_fd >= 0)
-        m->wake = event_new(m->base, m->wake_fd, EV_READ | EV_PERSIST,
-                            on_wake, m);
+        m->wake =
+            event_new(m->base, m->wake_fd, EV_READ | EV_PERSIST, on_wake, m);
     if (m->wake == NULL || event_add(m->wake, NULL) != 0) {
         snprintf(err, errlen, "mock: cannot create its wake-up event");
         goto fail;

@@ -19,9 +19,9 @@
 #include <stdint.h>
 
 enum qvr_mock_profile {
-    QVR_MOCK_H100 = 0,    /* "h100-qwen3vl-8b": 1 slot, no batching */
-    QVR_MOCK_H100_BATCH,  /* "h100-qwen3vl-8b-batch": micro-batching, 16 */
-    QVR_MOCK_FAST         /* "fast": 1 ms fixed, 256 slots, for benchmarks */
+    QVR_MOCK_H100 = 0,   /* "h100-qwen3vl-8b": 1 slot, no batching */
+    QVR_MOCK_H100_BATCH, /* "h100-qwen3vl-8b-batch": micro-batching, 16 */
+    QVR_MOCK_FAST        /* "fast": 1 ms fixed, 256 slots, for benchmarks */
 };
 
 enum qvr_mock_dialect {
@@ -31,8 +31,8 @@ enum qvr_mock_dialect {
 };
 
 struct qvr_mock_config {
-    char host[64];            /* numeric address or name to bind */
-    int port;                 /* 0 = ephemeral */
+    char host[64]; /* numeric address or name to bind */
+    int port;      /* 0 = ephemeral */
     enum qvr_mock_profile profile;
     int slots;                /* concurrent passes (GPU workers) */
     int batch;                /* requests merged into one pass; 1 = none */
@@ -54,10 +54,10 @@ struct qvr_mock_config {
  * scores. Filled by qvr_mock_work_parse; released by qvr_mock_work_clear. */
 struct qvr_mock_work {
     enum qvr_mock_dialect dialect;
-    int docs;                 /* documents (= pairs scored) */
-    uint64_t pair_tokens;     /* tokens of the longest pair, template incl. */
-    int top_n;                /* results returned (cohere); = docs otherwise */
-    double *scores;           /* docs scores in document order, owned */
+    int docs;             /* documents (= pairs scored) */
+    uint64_t pair_tokens; /* tokens of the longest pair, template incl. */
+    int top_n;            /* results returned (cohere); = docs otherwise */
+    double *scores;       /* docs scores in document order, owned */
 };
 
 /* Fills c with the defaults: 127.0.0.1:7860, profile h100-qwen3vl-8b,
@@ -115,8 +115,10 @@ struct qvr_mock;
 
 /* Starts the server in-process on its own thread and event base. The
  * socket is bound and listening before this returns (port 0 picks an
- * ephemeral port; see qvr_mock_port). c is copied. Returns the server, to
- * be stopped with qvr_mock_stop, or NULL with a one-line reason in err. */
+ * ephemeral port; see qvr_mock_port). c is copied. The thread blocks all
+ * signals, and SIGPIPE is set to ignored if it was at its default (libevent
+ * writes with plain writev). Returns the server, to be stopped with
+ * qvr_mock_stop, or NULL with a one-line reason in err. */
 struct qvr_mock *qvr_mock_start(const struct qvr_mock_config *c, char *err,
                                 unsigned long errlen);
 

@@ -35,7 +35,7 @@
 #define BATCH_EFF_SCALE 1.65
 #define BATCH_EFF_EXP 0.18
 #define DEFAULT_INSTRUCTION                                                    \
-    "Given a search query, retrieve relevant candidates that answer the "     \
+    "Given a search query, retrieve relevant candidates that answer the "      \
     "query."
 
 static const char *const profile_names[] = {
@@ -248,8 +248,7 @@ static int flag_value(int argc, char **argv, int *i, char *name, size_t nlen,
     return 0;
 }
 
-static int set_flag(struct qvr_mock_config *c, const char *name,
-                    const char *v)
+static int set_flag(struct qvr_mock_config *c, const char *name, const char *v)
 {
     long n;
 
@@ -317,8 +316,7 @@ static const char *flag_hint(const char *name)
         const char *flag, *hint;
     } hints[] = {
         {"--listen", "ADDR[:PORT], e.g. 127.0.0.1:7860 or :0"},
-        {"--profile",
-         "h100-qwen3vl-8b, h100-qwen3vl-8b-batch or fast"},
+        {"--profile", "h100-qwen3vl-8b, h100-qwen3vl-8b-batch or fast"},
         {"--slots", "an integer from 1 to 65536"},
         {"--batch", "an integer from 1 to 1024"},
         {"--queue", "an integer from 0 to 1000000"},
@@ -366,8 +364,10 @@ int qvr_mock_parse_args(struct qvr_mock_config *c, int argc, char **argv,
             }
             if (strcmp(name, "--profile") == 0) {
                 if (pass == 0 && qvr_mock_config_profile(c, v) != 0) {
-                    snprintf(err, errlen, "--profile: unknown profile '%s' "
-                             "(expected %s)", v, flag_hint(name));
+                    snprintf(err, errlen,
+                             "--profile: unknown profile '%s' "
+                             "(expected %s)",
+                             v, flag_hint(name));
                     return QVR_EINVAL;
                 }
                 continue;
@@ -380,8 +380,8 @@ int qvr_mock_parse_args(struct qvr_mock_config *c, int argc, char **argv,
                 return QVR_EINVAL;
             }
             if (r != 0) {
-                snprintf(err, errlen, "%s: bad value '%s' (expected %s)",
-                         name, v, flag_hint(name));
+                snprintf(err, errlen, "%s: bad value '%s' (expected %s)", name,
+                         v, flag_hint(name));
                 return QVR_EINVAL;
             }
         }
@@ -434,10 +434,10 @@ uint64_t qvr_mock_pass_ns(const struct qvr_mock_config *c,
 
 /* Words that carry no relevance; skipped when comparing. */
 static const char *const stopwords[] = {
-    "an",   "and",  "are",  "as",   "at",   "be",   "by",  "for",
-    "from", "has",  "have", "in",   "is",   "it",   "its", "of",
-    "on",   "or",   "that", "the",  "this", "to",   "was", "were",
-    "with", "your", "you",  "our",  "into", "over", "via", "than",
+    "an",   "and",  "are",  "as",  "at",   "be",   "by",  "for",
+    "from", "has",  "have", "in",  "is",   "it",   "its", "of",
+    "on",   "or",   "that", "the", "this", "to",   "was", "were",
+    "with", "your", "you",  "our", "into", "over", "via", "than",
 };
 
 static uint64_t mix64(uint64_t x)
@@ -558,8 +558,7 @@ static long word_set(const char *s, uint64_t **out)
 }
 
 /* Cosine of two sorted distinct sets, 0 when either is empty. */
-static double set_cosine(const uint64_t *a, long na, const uint64_t *b,
-                         long nb)
+static double set_cosine(const uint64_t *a, long na, const uint64_t *b, long nb)
 {
     long i = 0, j = 0, both = 0;
 
@@ -626,8 +625,8 @@ struct item {
 };
 
 /* Reads a text|image|video item: a string (text) or an object with at
- * least one of the three as a string. Returns 0, or -1 when it is neither.
- * An empty text counts as absent when need_text_nonempty is set. */
+ * least one of the keys as a string (only "text" unless allow_media).
+ * Returns 0, or -1 when it is neither. The strings are borrowed from j. */
 static int read_item(const cJSON *j, struct item *it, int allow_media)
 {
     static const char *const keys[] = {"text", "image", "video"};
@@ -717,10 +716,11 @@ int qvr_mock_work_parse(struct qvr_mock_work *w, enum qvr_mock_dialect d,
     }
     if (read_item(q, &qi, d == QVR_MOCK_QWEN3VL) != 0 ||
         (d != QVR_MOCK_QWEN3VL && !cJSON_IsString(q))) {
-        snprintf(err, errlen, d == QVR_MOCK_QWEN3VL
-                                  ? "'query' must be a string or an object "
-                                    "with text, image or video"
-                                  : "'query' must be a string");
+        snprintf(err, errlen,
+                 d == QVR_MOCK_QWEN3VL
+                     ? "'query' must be a string or an object "
+                       "with text, image or video"
+                     : "'query' must be a string");
         goto fail;
     }
     if (item_empty(&qi)) {
@@ -805,9 +805,9 @@ int qvr_mock_work_parse(struct qvr_mock_work *w, enum qvr_mock_dialect d,
             snprintf(err, errlen,
                      d == QVR_MOCK_QWEN3VL
                          ? "%s[%d] must be text, image or video"
-                         : d == QVR_MOCK_COHERE
-                               ? "%s[%d] must be a string or {\"text\": ...}"
-                               : "%s[%d] must be a string",
+                     : d == QVR_MOCK_COHERE
+                         ? "%s[%d] must be a string or {\"text\": ...}"
+                         : "%s[%d] must be a string",
                      docs_key, i);
             goto fail;
         }
@@ -817,8 +817,7 @@ int qvr_mock_work_parse(struct qvr_mock_work *w, enum qvr_mock_dialect d,
         if (di.text != NULL)
             w->scores[i] = score_text(qset, nq, qhash, di.text, &oom);
         else
-            w->scores[i] = score_media(di.image != NULL ? di.image
-                                                        : di.video);
+            w->scores[i] = score_media(di.image != NULL ? di.image : di.video);
         if (oom) {
             snprintf(err, errlen, "out of memory");
             status = 500;

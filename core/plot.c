@@ -718,9 +718,8 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
         int hasgpu = strstr(head, "gpu_util_pct") != NULL;
         if (hashost || hasgpu) {
             snprintf(tmpl, sizeof(tmpl), "%s/resources.gp", pdir);
-            snprintf(title, sizeof(title),
-                     "%s: host%s resources per window", sc,
-                     hasgpu ? " and GPU" : "");
+            snprintf(title, sizeof(title), "%s: host%s resources per window",
+                     sc, hasgpu ? " and GPU" : "");
             qvr_buf_reset(&v);
             gp_str(&v, "datafile", path);
             gp_str(&v, "charttitle", title);

@@ -16,7 +16,7 @@
 
 struct qvr_redact {
     int nnames;
-    char *names[QVR_REDACT_MAX_NAMES];   /* lower-case header names, owned */
+    char *names[QVR_REDACT_MAX_NAMES]; /* lower-case header names, owned */
     int nvalues;
     char *values[QVR_REDACT_MAX_VALUES]; /* secret values seen, owned */
 };

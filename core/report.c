@@ -74,12 +74,13 @@ static cJSON *latency_obj(const struct qvr_hist *h)
     cJSON *o = cJSON_CreateObject();
     int empty = h->total == 0;
     cJSON_AddNumberToObject(o, "min", empty ? 0 : ms(h->min));
-    cJSON_AddNumberToObject(o, "mean", empty ? 0 : r3(qvr_hist_mean(h) / 1000.0));
+    cJSON_AddNumberToObject(o, "mean",
+                            empty ? 0 : r3(qvr_hist_mean(h) / 1000.0));
     static const struct {
         const char *k;
         double p;
-    } pc[] = {{"p50", 50}, {"p90", 90}, {"p95", 95}, {"p99", 99},
-              {"p99.9", 99.9}};
+    } pc[] = {
+        {"p50", 50}, {"p90", 90}, {"p95", 95}, {"p99", 99}, {"p99.9", 99.9}};
     for (size_t i = 0; i < QVR_ARRAY_LEN(pc); i++)
         cJSON_AddNumberToObject(o, pc[i].k, ms(qvr_hist_value_at(h, pc[i].p)));
     cJSON_AddNumberToObject(o, "max", empty ? 0 : ms(h->max));
@@ -96,17 +97,16 @@ static cJSON *stat_obj(const struct qvr_stat *s, double elapsed_s,
     cJSON_AddNumberToObject(o, "failures", (double)s->failures);
     cJSON_AddNumberToObject(o, "rps",
                             r3(elapsed_s > 0 ? s->requests / elapsed_s : 0));
-    cJSON_AddNumberToObject(o, "error_rate",
-                            s->requests ? (double)s->failures / s->requests
-                                        : 0);
+    cJSON_AddNumberToObject(
+        o, "error_rate", s->requests ? (double)s->failures / s->requests : 0);
     cJSON_AddNumberToObject(o, "good", (double)s->good);
     cJSON_AddItemToObject(o, "latency_ms", latency_obj(s->resp));
     cJSON *sv = cJSON_CreateObject();
     cJSON_AddNumberToObject(sv, "p50", ms(qvr_hist_value_at(s->service, 50)));
     cJSON_AddNumberToObject(sv, "p90", ms(qvr_hist_value_at(s->service, 90)));
     cJSON_AddNumberToObject(sv, "p99", ms(qvr_hist_value_at(s->service, 99)));
-    cJSON_AddNumberToObject(sv, "max", ms(s->service->total ? s->service->max
-                                                            : 0));
+    cJSON_AddNumberToObject(sv, "max",
+                            ms(s->service->total ? s->service->max : 0));
     cJSON_AddItemToObject(o, "service_ms", sv);
     cJSON *tt = cJSON_CreateObject();
     cJSON_AddNumberToObject(tt, "p50", ms(qvr_hist_value_at(s->ttfb, 50)));
@@ -114,15 +114,14 @@ static cJSON *stat_obj(const struct qvr_stat *s, double elapsed_s,
     cJSON_AddItemToObject(o, "ttfb_ms", tt);
     cJSON *ph = cJSON_CreateObject();
     cJSON_AddNumberToObject(ph, "connects", (double)s->connects);
-    cJSON_AddNumberToObject(ph, "connect_mean",
-                            s->connects ? r3(ms(s->connect_us_sum) /
-                                             (double)s->connects)
-                                        : 0);
+    cJSON_AddNumberToObject(
+        ph, "connect_mean",
+        s->connects ? r3(ms(s->connect_us_sum) / (double)s->connects) : 0);
     cJSON_AddNumberToObject(ph, "tls_handshakes", (double)s->tls_handshakes);
-    cJSON_AddNumberToObject(ph, "tls_mean",
-                            s->tls_handshakes ? r3(ms(s->tls_us_sum) /
-                                                   (double)s->tls_handshakes)
-                                              : 0);
+    cJSON_AddNumberToObject(
+        ph, "tls_mean",
+        s->tls_handshakes ? r3(ms(s->tls_us_sum) / (double)s->tls_handshakes)
+                          : 0);
     cJSON_AddItemToObject(o, "connections_ms", ph);
     cJSON *fk = cJSON_CreateObject();
     for (int k = 1; k < QVR_FAIL__COUNT; k++)
@@ -171,8 +170,8 @@ static cJSON *stat_obj(const struct qvr_stat *s, double elapsed_s,
 
 static cJSON *load_obj(const struct qvr_load *ld)
 {
-    static const char *const kinds[] = {"users", "ramp", "rate", "steps",
-                                        "sweep", "every"};
+    static const char *const kinds[] = {"users", "ramp",  "rate",
+                                        "steps", "sweep", "every"};
     cJSON *l = cJSON_CreateObject();
     cJSON_AddStringToObject(l, "shape", kinds[ld->kind]);
     switch (ld->kind) {
@@ -196,13 +195,13 @@ static cJSON *load_obj(const struct qvr_load *ld)
         cJSON_AddNumberToObject(l, "rps", ld->rps);
         cJSON_AddNumberToObject(l, "duration_s", ld->duration_ns / 1e9);
         cJSON_AddNumberToObject(l, "max_users", ld->max_users);
-        cJSON_AddStringToObject(l, "arrival", ld->arrival == QVR_ARRIVAL_POISSON
-                                                  ? "poisson"
-                                                  : "constant");
+        cJSON_AddStringToObject(
+            l, "arrival",
+            ld->arrival == QVR_ARRIVAL_POISSON ? "poisson" : "constant");
         break;
     case QVR_LOAD_STEPS: {
         cJSON *st = cJSON_AddArrayToObject(l, ld->vary[0] ? ld->vary
-                                               : ld->open ? "rps"
+                                              : ld->open  ? "rps"
                                                           : "users");
         for (int i = 0; i < ld->nsteps; i++)
             cJSON_AddItemToArray(
@@ -297,8 +296,7 @@ static char *summary_json(const struct qvr_run_result *r)
 
     cJSON *tot = stat_obj(&r->m->total, r->elapsed_s, 1);
     cJSON_AddNumberToObject(tot, "iterations", (double)r->m->iterations);
-    cJSON_AddNumberToObject(tot, "script_errors",
-                            (double)r->m->script_errors);
+    cJSON_AddNumberToObject(tot, "script_errors", (double)r->m->script_errors);
     cJSON_AddNumberToObject(tot, "cancelled", (double)r->cancelled);
     cJSON_AddItemToObject(root, "totals", tot);
     cJSON *names = cJSON_CreateObject();
@@ -312,8 +310,7 @@ static char *summary_json(const struct qvr_run_result *r)
                               stat_obj(&r->m->tasks[i], r->elapsed_s, 1));
     cJSON_AddItemToObject(root, "tasks", tasks);
     if (r->warm)
-        cJSON_AddItemToObject(root, "warmup",
-                              stat_obj(&r->warm->total, 0, 0));
+        cJSON_AddItemToObject(root, "warmup", stat_obj(&r->warm->total, 0, 0));
     cJSON_AddItemToObject(root, "checks", labels_obj(r->m, 0));
     cJSON_AddItemToObject(root, "errors", labels_obj(r->m, 1));
 
@@ -323,15 +320,14 @@ static char *summary_json(const struct qvr_run_result *r)
         cJSON *o = cJSON_CreateObject();
         char buf[64];
         cJSON_AddStringToObject(o, "expr", pt->t.expr);
-        const char *unit = pt->t.kind == QVR_TK_LATENCY ? "value_ms"
-                                                        : "value";
+        const char *unit = pt->t.kind == QVR_TK_LATENCY ? "value_ms" : "value";
         if (isnan(pt->value))
             cJSON_AddNullToObject(o, unit);
         else
             cJSON_AddNumberToObject(o, unit, pt->value);
-        cJSON_AddStringToObject(o, "measured",
-                                qvr_thresh_fmt_value(&pt->t, pt->value, buf,
-                                                     sizeof(buf)));
+        cJSON_AddStringToObject(
+            o, "measured",
+            qvr_thresh_fmt_value(&pt->t, pt->value, buf, sizeof(buf)));
         cJSON_AddBoolToObject(o, "ok", pt->ok);
         cJSON_AddItemToArray(th, o);
     }
@@ -351,8 +347,7 @@ static char *summary_json(const struct qvr_run_result *r)
             if (r->vary)
                 cJSON_AddNumberToObject(o, r->vary, s->vary);
             cJSON_AddNumberToObject(o, "duration_s", r3(s->duration_s));
-            cJSON_AddNumberToObject(o, "achieved_users",
-                                    r3(s->achieved_users));
+            cJSON_AddNumberToObject(o, "achieved_users", r3(s->achieved_users));
             cJSON_AddNumberToObject(o, "achieved_rate", r3(s->achieved_rate));
             cJSON_AddBoolToObject(o, "under_delivered", s->under);
             cJSON_AddNumberToObject(o, "requests", (double)s->requests);
@@ -374,17 +369,15 @@ static char *summary_json(const struct qvr_run_result *r)
         }
         cJSON *k = cJSON_AddObjectToObject(root, "knee");
         const struct qvr_knee *kn = r->knee;
-        const char *unit = r->vary ? r->vary
-                                   : (r->steps[0].rate > 0 ? "rate"
-                                                           : "users");
+        const char *unit =
+            r->vary ? r->vary : (r->steps[0].rate > 0 ? "rate" : "users");
         char key[48];
         if (kn->knee >= 0) {
             const struct qvr_step_row *s = &r->steps[kn->knee];
             cJSON_AddNumberToObject(k, "step", s->index);
-            cJSON_AddNumberToObject(k, unit,
-                                    r->vary ? s->vary
-                                            : (s->rate > 0 ? s->rate
-                                                           : s->users));
+            cJSON_AddNumberToObject(
+                k, unit,
+                r->vary ? s->vary : (s->rate > 0 ? s->rate : s->users));
         } else {
             cJSON_AddNullToObject(k, "step");
         }
@@ -392,10 +385,8 @@ static char *summary_json(const struct qvr_run_result *r)
         if (kn->safe >= 0) {
             const struct qvr_step_row *s = &r->steps[kn->safe];
             cJSON_AddNumberToObject(k, "safe_step", s->index);
-            cJSON_AddNumberToObject(k, key,
-                                    r->vary ? s->vary
-                                            : (s->rate > 0 ? s->rate
-                                                           : s->users));
+            cJSON_AddNumberToObject(
+                k, key, r->vary ? s->vary : (s->rate > 0 ? s->rate : s->users));
         } else {
             cJSON_AddNullToObject(k, "safe_step");
             cJSON_AddNullToObject(k, key);
@@ -413,8 +404,7 @@ static char *summary_json(const struct qvr_run_result *r)
             cJSON_AddNumberToObject(a, "intended_rps", r->intended_rps);
         cJSON_AddNumberToObject(a, "started", (double)r->started);
         cJSON_AddNumberToObject(a, "achieved_rps",
-                                r->load_s > 0 ? r3(r->started / r->load_s)
-                                              : 0);
+                                r->load_s > 0 ? r3(r->started / r->load_s) : 0);
         cJSON_AddNumberToObject(a, "late", (double)r->late);
         cJSON_AddNumberToObject(a, "dropped", (double)r->dropped);
         if (isnan(r->start_gap_cv))
@@ -560,8 +550,9 @@ void qvr_report_print(const struct qvr_run_result *r, FILE *out)
     if (r->nsteps)
         qvr_steps_print(r->steps, r->nsteps, r->vary, r->knee, out);
     if (r->open_model)
-        fprintf(out, "\n  arrivals: %llu started (%.2f/s), %llu late, %llu "
-                     "dropped\n",
+        fprintf(out,
+                "\n  arrivals: %llu started (%.2f/s), %llu late, %llu "
+                "dropped\n",
                 (unsigned long long)r->started,
                 r->load_s > 0 ? r->started / r->load_s : 0,
                 (unsigned long long)r->late, (unsigned long long)r->dropped);
@@ -570,10 +561,9 @@ void qvr_report_print(const struct qvr_run_result *r, FILE *out)
         for (int i = 0; i < r->plan->nthresh; i++) {
             const struct qvr_plan_thresh *pt = &r->plan->thresh[i];
             char buf[64];
-            fprintf(out, "    %-4s %-36s measured %s\n",
-                    pt->ok ? "ok" : "FAIL", pt->t.expr,
-                    qvr_thresh_fmt_value(&pt->t, pt->value, buf,
-                                         sizeof(buf)));
+            fprintf(out, "    %-4s %-36s measured %s\n", pt->ok ? "ok" : "FAIL",
+                    pt->t.expr,
+                    qvr_thresh_fmt_value(&pt->t, pt->value, buf, sizeof(buf)));
         }
     }
     for (int i = 0; i < r->nfindings; i++)

@@ -15,10 +15,10 @@ struct qvr_collect;
 
 /* One closed results window (all requests of the run). */
 struct qvr_window_row {
-    double t_s;          /* window end, seconds since the start */
-    double wall_s;       /* window end, Unix seconds */
-    double len_s;        /* window length (the last one may be shorter) */
-    int users;           /* users running at the end of the window */
+    double t_s;    /* window end, seconds since the start */
+    double wall_s; /* window end, Unix seconds */
+    double len_s;  /* window length (the last one may be shorter) */
+    int users;     /* users running at the end of the window */
     uint64_t requests, failures;
     double rps;
     double p50_ms, p90_ms, p99_ms, max_ms;
@@ -27,20 +27,20 @@ struct qvr_window_row {
 /* Everything the writers need; owned by run.c. */
 struct qvr_run_result {
     const struct qvr_plan *plan;
-    const char *target_url;      /* the URL actually used */
-    const char *target_kind;     /* "mock" or "http" */
+    const char *target_url;  /* the URL actually used */
+    const char *target_kind; /* "mock" or "http" */
     const char *out_dir;
-    struct qvr_metrics *m;       /* the measured run */
-    struct qvr_metrics *warm;    /* warm-up requests, reported apart */
-    double elapsed_s;            /* measured phase length */
-    double started_wall_s;       /* Unix time of the measured start */
-    int max_users;               /* most users running at once */
+    struct qvr_metrics *m;    /* the measured run */
+    struct qvr_metrics *warm; /* warm-up requests, reported apart */
+    double elapsed_s;         /* measured phase length */
+    double started_wall_s;    /* Unix time of the measured start */
+    int max_users;            /* most users running at once */
     struct qvr_window_row *rows;
     int nrows;
     int exit_code;
-    int interrupted;             /* SIGINT/SIGTERM */
-    const char *abort_reason;    /* a threshold with abort = true failed */
-    uint64_t cancelled;          /* in-flight requests dropped at the end */
+    int interrupted;          /* SIGINT/SIGTERM */
+    const char *abort_reason; /* a threshold with abort = true failed */
+    uint64_t cancelled;       /* in-flight requests dropped at the end */
     const struct qvr_collect *collect; /* extra timeseries columns, or NULL */
     const char *const *findings;
     int nfindings;
@@ -48,14 +48,14 @@ struct qvr_run_result {
     const struct qvr_step_row *steps;
     int nsteps;
     const struct qvr_knee *knee;
-    const char *vary;            /* the varied payload variable, or NULL */
+    const char *vary; /* the varied payload variable, or NULL */
     /* the open model (rate, rate steps, sweeps) */
     int open_model;
-    double intended_rps;         /* rate{}: the planned arrival rate */
+    double intended_rps; /* rate{}: the planned arrival rate */
     uint64_t started, late, dropped;
-    double load_s;               /* from the start until the load stopped */
-    double start_gap_cv;         /* coefficient of variation of the gaps
-                                    between actual starts; NaN if < 2 */
+    double load_s;       /* from the start until the load stopped */
+    double start_gap_cv; /* coefficient of variation of the gaps
+                            between actual starts; NaN if < 2 */
 };
 
 /* Latency of a stat's cumulative response-time histogram at percentile p,

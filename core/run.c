@@ -43,14 +43,14 @@ enum phase { PH_WARMUP, PH_RUN, PH_DRAIN, PH_DONE };
  * arrival rate, or one step of a step load or sweep (settle, then hold:
  * only the hold is a step row). */
 struct segment {
-    int plan;            /* users follow qvr_sched (users{}, ramp{}) */
-    int open;            /* arrivals at rps hand iterations to users */
-    int is_step;         /* produces a step row */
-    int users;           /* closed steps */
-    double rps;          /* open segments */
-    double vary;         /* steps over a payload variable */
+    int plan;    /* users follow qvr_sched (users{}, ramp{}) */
+    int open;    /* arrivals at rps hand iterations to users */
+    int is_step; /* produces a step row */
+    int users;   /* closed steps */
+    double rps;  /* open segments */
+    double vary; /* steps over a payload variable */
     uint64_t settle_ns, hold_ns;
-    const char *label;   /* sweeps: "baseline", "saturation" */
+    const char *label; /* sweeps: "baseline", "saturation" */
 };
 
 #define MAX_SEGS (QVR_MAX_STEPS + 2)
@@ -72,12 +72,12 @@ struct run {
     struct qvr_metrics *m, *warm;
     struct qvr_vu_ctx ctx;
     struct qvr_vu **vus;
-    int nvus;            /* allocated slots (max users) */
-    int wanted;          /* users [0, wanted) should be running */
+    int nvus;   /* allocated slots (max users) */
+    int wanted; /* users [0, wanted) should be running */
     int max_active;
     enum phase phase;
-    uint64_t t0;         /* start of the measured phase */
-    uint64_t t_stop;     /* when the load stopped (end, signal, abort) */
+    uint64_t t0;     /* start of the measured phase */
+    uint64_t t_stop; /* when the load stopped (end, signal, abort) */
     double wall0;
     struct event *sched_ev, *window_ev, *grace_ev;
     struct event *sig_ev[2];
@@ -90,10 +90,10 @@ struct run {
     uint64_t cancelled;
     const char *abort_reason;
     char abort_buf[QVR_THRESH_EXPR_LEN + 64];
-    int fatal;           /* exit code 3 decided during the run */
+    int fatal; /* exit code 3 decided during the run */
     char fatal_msg[512];
     struct qvr_gate *gate;
-    FILE *hlog;          /* latency.hlog, one line per window and name */
+    FILE *hlog; /* latency.hlog, one line per window and name */
     char *findings[8];
     struct qvr_expo *expo;
     struct qvr_collect *coll;
@@ -101,10 +101,10 @@ struct run {
     /* segments */
     struct segment segs[MAX_SEGS];
     int nsegs, seg;
-    int holding;          /* in the measured part of a step */
+    int holding; /* in the measured part of a step */
     uint64_t hold_t0;
     struct qvr_stat *step_stat;
-    double users_sum;     /* samples of running users during the hold */
+    double users_sum; /* samples of running users during the hold */
     int users_samples;
     struct qvr_step_row steps[MAX_SEGS];
     int nsteps;
@@ -114,26 +114,25 @@ struct run {
     double rps;
     uint64_t next_arrival;
     uint64_t arr_rng;
-    uint64_t *lateq;      /* intended starts waiting for a free user */
+    uint64_t *lateq; /* intended starts waiting for a free user */
     int lateq_head, lateq_n, lateq_cap;
-    int *freev;           /* indices of free users */
+    int *freev; /* indices of free users */
     char *in_free;
     int nfree, next_new;
-    uint64_t started, late, dropped;            /* whole run */
+    uint64_t started, late, dropped;                /* whole run */
     uint64_t hold_started, hold_late, hold_dropped; /* this step */
-    uint64_t last_start;  /* for the inter-arrival statistics */
+    uint64_t last_start; /* for the inter-arrival statistics */
     double gap_mean, gap_m2;
     uint64_t ngaps;
-    int nactive;          /* users not stopped, idle or free */
-    uint64_t seg_end;     /* open segments: no arrival at or after this */
-    int drain_users;      /* users running when the load stopped */
+    int nactive;      /* users not stopped, idle or free */
+    uint64_t seg_end; /* open segments: no arrival at or after this */
+    int drain_users;  /* users running when the load stopped */
     struct qvr_redact redact;
     char shown_target[512]; /* the target with any password redacted */
     struct event *start_ev; /* --start-at */
 };
 
-static void add_finding(struct run *r, const char *fmt, ...)
-    QVR_PRINTF(2, 3);
+static void add_finding(struct run *r, const char *fmt, ...) QVR_PRINTF(2, 3);
 static void sample_users(struct run *r);
 
 static void finish(struct run *r)
@@ -256,7 +255,6 @@ static void grace_cb(evutil_socket_t fd, short what, void *arg)
     abort_all(r);
 }
 
-
 /* ---- windows, progress, abort thresholds --------------------------------- */
 
 static double thresh_value(struct run *r, const struct qvr_thresh *t,
@@ -277,8 +275,8 @@ static void progress(struct run *r, const struct qvr_window_row *w, int final)
              "[%6s/%s] users %d | %.1f req/s | p50 %.1fms p99 %.1fms | "
              "requests %llu | errors %llu (%.1f%%)",
              el, tot, w->users, w->rps, w->p50_ms, w->p99_ms,
-             (unsigned long long)s->requests,
-             (unsigned long long)s->failures, er);
+             (unsigned long long)s->requests, (unsigned long long)s->failures,
+             er);
     if (r->tty) {
         fprintf(stderr, "\r\033[K%s%s", line, final ? "\n" : "");
     } else {
@@ -402,13 +400,12 @@ static void close_window(struct run *r, uint64_t now, int final)
         if (t->window_ns) {
             if (gate_abort && !r->plan->thresh[i].ok) {
                 char buf[64];
-                snprintf(r->abort_buf, sizeof(r->abort_buf),
-                         "%s (measured %s)", t->expr,
-                         qvr_thresh_fmt_value(t, r->plan->thresh[i].value,
-                                              buf, sizeof(buf)));
+                snprintf(r->abort_buf, sizeof(r->abort_buf), "%s (measured %s)",
+                         t->expr,
+                         qvr_thresh_fmt_value(t, r->plan->thresh[i].value, buf,
+                                              sizeof(buf)));
                 r->abort_reason = r->abort_buf;
-                qvr_warn("threshold %s failed: stopping the run",
-                         r->abort_buf);
+                qvr_warn("threshold %s failed: stopping the run", r->abort_buf);
                 begin_drain(r);
                 break;
             }
@@ -657,9 +654,10 @@ static void end_step(struct run *r)
         }
     }
     if (l->stop_on_saturation && qvr_steps_saturated(r->steps, r->nsteps)) {
-        add_finding(r, "stopped at step %d: throughput stopped rising for "
-                       "two steps (%.1f -> %.1f req/s) while P99 climbed "
-                       "(%.0f -> %.0f ms)",
+        add_finding(r,
+                    "stopped at step %d: throughput stopped rising for "
+                    "two steps (%.1f -> %.1f req/s) while P99 climbed "
+                    "(%.0f -> %.0f ms)",
                     row->index, r->steps[r->nsteps - 3].rps, row->rps,
                     r->steps[r->nsteps - 3].p99_ms, row->p99_ms);
         begin_drain(r);
@@ -794,9 +792,9 @@ static void start_run_phase(struct run *r)
     r->last_progress = r->t0;
     r->wall0 = (double)qvr_clock_wall_ns() / 1e9;
     open_hlog(r);
-    struct timeval tv = {(time_t)(r->plan->window_ns / QVR_NS_PER_S),
-                         (suseconds_t)(r->plan->window_ns % QVR_NS_PER_S /
-                                       1000)};
+    struct timeval tv = {
+        (time_t)(r->plan->window_ns / QVR_NS_PER_S),
+        (suseconds_t)(r->plan->window_ns % QVR_NS_PER_S / 1000)};
     event_add(r->window_ev, &tv);
     build_segments(r);
     begin_segment(r, 0);
@@ -946,8 +944,8 @@ static int check_thresholds_supported(struct run *r, char *err, size_t len)
             if (strcmp(key, "task") == 0) {
                 int found = 0;
                 for (int j = 0; j < r->plan->ntasks; j++)
-                    found |= strcmp(r->plan->tasks[j].name,
-                                    t->tags[k].value) == 0;
+                    found |=
+                        strcmp(r->plan->tasks[j].name, t->tags[k].value) == 0;
                 if (!found)
                     why = "no task has that name";
             } else if (strcmp(key, "name") != 0) {
@@ -1007,31 +1005,32 @@ static void drift_findings(struct run *r)
     /* Too short a steady phase says nothing about drift. */
     if (r->nrows < 10 || r->rows[r->nrows - 1].t_s - from < 30)
         return;
-    qvr_duration_fmt((uint64_t)((r->rows[r->nrows - 1].t_s - from) * 1e9),
-                     span, sizeof(span));
-    v = qvr_trend_value(r->rows, r->nrows, from, win, QVR_TM_RPS_TREND, &a,
-                        &b);
+    qvr_duration_fmt((uint64_t)((r->rows[r->nrows - 1].t_s - from) * 1e9), span,
+                     sizeof(span));
+    v = qvr_trend_value(r->rows, r->nrows, from, win, QVR_TM_RPS_TREND, &a, &b);
     if (!isnan(v) && v <= -0.10)
-        add_finding(r, "throughput fell %.0f%% over %s (%.1f -> %.1f req/s "
-                       "on the trend line)",
+        add_finding(r,
+                    "throughput fell %.0f%% over %s (%.1f -> %.1f req/s "
+                    "on the trend line)",
                     -v * 100, span, a, b);
-    v = qvr_trend_value(r->rows, r->nrows, from, win, QVR_TM_P99_TREND, &a,
-                        &b);
+    v = qvr_trend_value(r->rows, r->nrows, from, win, QVR_TM_P99_TREND, &a, &b);
     if (!isnan(v) && v >= 0.25)
-        add_finding(r, "P99 rose %.0f%% over %s (%.0f -> %.0f ms on the "
-                       "trend line)",
+        add_finding(r,
+                    "P99 rose %.0f%% over %s (%.0f -> %.0f ms on the "
+                    "trend line)",
                     v * 100, span, a, b);
-    v = qvr_trend_value(r->rows, r->nrows, from, win, QVR_TM_P50_TREND, &a,
-                        &b);
+    v = qvr_trend_value(r->rows, r->nrows, from, win, QVR_TM_P50_TREND, &a, &b);
     if (!isnan(v) && v >= 0.25)
-        add_finding(r, "P50 rose %.0f%% over %s (%.0f -> %.0f ms on the "
-                       "trend line)",
+        add_finding(r,
+                    "P50 rose %.0f%% over %s (%.0f -> %.0f ms on the "
+                    "trend line)",
                     v * 100, span, a, b);
-    v = qvr_trend_value(r->rows, r->nrows, from, win,
-                        QVR_TM_ERROR_RATE_TREND, &a, &b);
+    v = qvr_trend_value(r->rows, r->nrows, from, win, QVR_TM_ERROR_RATE_TREND,
+                        &a, &b);
     if (!isnan(v) && v >= 0.02)
-        add_finding(r, "the error rate crept up %.1f points over %s (%.1f%% "
-                       "-> %.1f%%)",
+        add_finding(r,
+                    "the error rate crept up %.1f points over %s (%.1f%% "
+                    "-> %.1f%%)",
                     v * 100, span, a * 100, b * 100);
 }
 
@@ -1043,8 +1042,9 @@ static void knee_findings(struct run *r)
     char what[64], safe[96] = "";
     const struct qvr_knee *k = &r->knee;
     if (k->knee < 0) {
-        add_finding(r, "no knee: throughput kept rising and every step met "
-                       "the SLO (p99 < %.0f ms, errors < %.1f%%)",
+        add_finding(r,
+                    "no knee: throughput kept rising and every step met "
+                    "the SLO (p99 < %.0f ms, errors < %.1f%%)",
                     r->plan->slo.p99_ms, r->plan->slo.error_rate * 100);
         return;
     }
@@ -1057,20 +1057,23 @@ static void knee_findings(struct run *r)
         snprintf(what, sizeof(what), "%d users", s->users);
     if (k->safe >= 0) {
         const struct qvr_step_row *g = &r->steps[k->safe];
-        snprintf(safe, sizeof(safe), "; safe level: %s %g (%.1f req/s, p99 "
-                                     "%.0f ms)",
+        snprintf(safe, sizeof(safe),
+                 "; safe level: %s %g (%.1f req/s, p99 "
+                 "%.0f ms)",
                  vary ? vary : (g->rate > 0 ? "rate" : "users"),
                  vary ? g->vary : (g->rate > 0 ? g->rate : g->users), g->rps,
                  g->p99_ms);
     }
     if (!s->slo_ok)
-        add_finding(r, "knee at step %d (%s): it breaks the SLO (p99 %.0f ms, "
-                       "errors %.1f%%)%s",
+        add_finding(r,
+                    "knee at step %d (%s): it breaks the SLO (p99 %.0f ms, "
+                    "errors %.1f%%)%s",
                     s->index, what, s->p99_ms, s->error_rate * 100, safe);
     else
-        add_finding(r, "knee at step %d (%s): throughput %.1f req/s, hardly "
-                       "above the step before (%.1f req/s) while p99 went "
-                       "%.0f -> %.0f ms%s",
+        add_finding(r,
+                    "knee at step %d (%s): throughput %.1f req/s, hardly "
+                    "above the step before (%.1f req/s) while p99 went "
+                    "%.0f -> %.0f ms%s",
                     s->index, what, s->rps, r->steps[k->knee - 1].rps,
                     r->steps[k->knee - 1].p99_ms, s->p99_ms, safe);
 }
@@ -1088,8 +1091,8 @@ static int evaluate_thresholds(struct run *r, double elapsed_s)
         }
         if (pt->t.kind == QVR_TK_TREND)
             pt->value = qvr_trend_value(r->rows, r->nrows, from,
-                                        r->plan->window_ns / 1e9,
-                                        pt->t.metric, NULL, NULL);
+                                        r->plan->window_ns / 1e9, pt->t.metric,
+                                        NULL, NULL);
         else
             pt->value = thresh_value(r, &pt->t, elapsed_s);
         pt->ok = !isnan(pt->value) && qvr_thresh_check(&pt->t, pt->value);
@@ -1130,8 +1133,8 @@ static int prepare_out(struct run *r, char *err, size_t len)
         gmtime_r(&now, &tm);
         char stamp[32];
         strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-        snprintf(r->out_dir, sizeof(r->out_dir), "results/%s-%s",
-                 r->plan->name, stamp);
+        snprintf(r->out_dir, sizeof(r->out_dir), "results/%s-%s", r->plan->name,
+                 stamp);
     }
     char probe[4200];
     snprintf(probe, sizeof(probe), "%s/.qvrrun-write-test", r->out_dir);
@@ -1184,11 +1187,11 @@ static void banner(struct run *r)
     const struct qvr_plan *p = r->plan;
     char dur[16];
     qvr_duration_fmt(qvr_sched_duration(&p->load), dur, sizeof(dur));
-    fprintf(stderr, "qvrrun: scenario '%s' (%s): up to %d users for %s "
-                    "against %s%s\n",
+    fprintf(stderr,
+            "qvrrun: scenario '%s' (%s): up to %d users for %s "
+            "against %s%s\n",
             p->name, p->file, qvr_sched_max_users(&p->load), dur,
-            r->shown_target,
-            r->mock ? " (built-in mock)" : "");
+            r->shown_target, r->mock ? " (built-in mock)" : "");
     if (p->warmup_requests)
         fprintf(stderr, "qvrrun: warm-up: %d requests, reported apart\n",
                 p->warmup_requests);
@@ -1395,13 +1398,11 @@ int qvr_run_main(const struct qvr_run_opts *o)
 
     banner(r);
     /* --start-at: segments on several machines begin together. */
-    double wait_s = o->start_at > 0
-                        ? o->start_at - (double)qvr_clock_wall_ns() / 1e9
-                        : 0;
+    double wait_s =
+        o->start_at > 0 ? o->start_at - (double)qvr_clock_wall_ns() / 1e9 : 0;
     if (wait_s > 0) {
         if (!o->quiet)
-            fprintf(stderr, "qvrrun: starting in %.1fs (--start-at)\n",
-                    wait_s);
+            fprintf(stderr, "qvrrun: starting in %.1fs (--start-at)\n", wait_s);
         r->start_ev = evtimer_new(r->base, start_cb, r);
         if (!r->start_ev) {
             qvr_error("out of memory");
@@ -1441,9 +1442,9 @@ int qvr_run_main(const struct qvr_run_opts *o)
             free(cf[i]);
         }
     }
-    code = r->signals ? QVR_EXIT_INTERRUPT
-                      : (held && !r->abort_reason ? QVR_EXIT_OK
-                                                  : QVR_EXIT_THRESHOLD);
+    code = r->signals
+               ? QVR_EXIT_INTERRUPT
+               : (held && !r->abort_reason ? QVR_EXIT_OK : QVR_EXIT_THRESHOLD);
 
     struct qvr_run_result res;
     memset(&res, 0, sizeof(res));
@@ -1477,10 +1478,10 @@ int qvr_run_main(const struct qvr_run_opts *o)
     res.load_s = (double)(r->t_stop - r->t0) / 1e9;
     res.late = r->late;
     res.dropped = r->dropped;
-    res.start_gap_cv = r->ngaps > 1 && r->gap_mean > 0
-                           ? sqrt(r->gap_m2 / (double)(r->ngaps - 1)) /
-                                 r->gap_mean
-                           : NAN;
+    res.start_gap_cv =
+        r->ngaps > 1 && r->gap_mean > 0
+            ? sqrt(r->gap_m2 / (double)(r->ngaps - 1)) / r->gap_mean
+            : NAN;
     if (qvr_report_write(&res, err, sizeof(err)) < 0) {
         qvr_error("%s", err);
         code = QVR_EXIT_RUN;

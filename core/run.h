@@ -7,14 +7,14 @@
 #include "script.h"
 
 struct qvr_run_opts {
-    const char *scenario;     /* path of the scenario file */
-    struct qvr_overrides ov;  /* command-line overrides */
-    const char *out_dir;      /* NULL: results/<name>-<UTC stamp> */
-    int quiet;                /* no progress lines */
-    int no_plots;             /* skip the charts */
-    const char *csv_prefix;   /* --csv: Locust-compatible CSV files */
-    const char *junit_file;   /* --junit: thresholds as a JUnit report */
-    double start_at;          /* --start-at: Unix seconds; 0 = now */
+    const char *scenario;       /* path of the scenario file */
+    struct qvr_overrides ov;    /* command-line overrides */
+    const char *out_dir;        /* NULL: results/<name>-<UTC stamp> */
+    int quiet;                  /* no progress lines */
+    int no_plots;               /* skip the charts */
+    const char *csv_prefix;     /* --csv: Locust-compatible CSV files */
+    const char *junit_file;     /* --junit: thresholds as a JUnit report */
+    double start_at;            /* --start-at: Unix seconds; 0 = now */
     const char *metrics_listen; /* --metrics-listen ADDR, or NULL */
 };
 

@@ -247,8 +247,8 @@ void qvr_sched_split(struct qvr_load *l, int k, int n)
     l->rps /= n;
     l->max_rps /= n;
     if (l->max_users)
-        l->max_users = share(l->max_users, k, n) ? share(l->max_users, k, n)
-                                                 : 1;
+        l->max_users =
+            share(l->max_users, k, n) ? share(l->max_users, k, n) : 1;
     for (int i = 0; i < l->nstages; i++)
         l->stages[i].users = share(l->stages[i].users, k, n);
     for (int i = 0; i < l->nsteps; i++) {

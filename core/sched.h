@@ -36,25 +36,25 @@ struct qvr_stage {
 
 struct qvr_load {
     enum qvr_load_kind kind;
-    int users;                 /* USERS: the count */
-    double spawn_rate;         /* USERS: users started per second; 0 = all */
-    uint64_t duration_ns;      /* USERS: run length */
-    int nstages;               /* RAMP */
+    int users;            /* USERS: the count */
+    double spawn_rate;    /* USERS: users started per second; 0 = all */
+    uint64_t duration_ns; /* USERS: run length */
+    int nstages;          /* RAMP */
     struct qvr_stage stages[QVR_MAX_STAGES];
-    double rps;                /* RATE */
-    int max_users;             /* RATE, open STEPS, SWEEP: the user pool */
-    enum qvr_arrival arrival;  /* RATE, open STEPS, SWEEP */
-    int nsteps;                /* STEPS */
+    double rps;               /* RATE */
+    int max_users;            /* RATE, open STEPS, SWEEP: the user pool */
+    enum qvr_arrival arrival; /* RATE, open STEPS, SWEEP */
+    int nsteps;               /* STEPS */
     struct qvr_step steps[QVR_MAX_STEPS];
-    int open;                  /* STEPS over rps */
-    char vary[32];             /* STEPS over a payload variable: its name */
-    uint64_t hold_ns;          /* STEPS, SWEEP: measured part of a step */
-    uint64_t settle_ns;        /* STEPS, SWEEP: unmeasured start of a step */
-    double max_rps;            /* SWEEP: 0 = find it with a saturation run */
-    int rates;                 /* SWEEP: rates between baseline and max */
-    int stop_on_saturation;    /* stop_on = "saturation" */
-    uint64_t interval_ns;      /* EVERY: one probe per interval */
-    int window;                /* EVERY: rolling window, in probes */
+    int open;               /* STEPS over rps */
+    char vary[32];          /* STEPS over a payload variable: its name */
+    uint64_t hold_ns;       /* STEPS, SWEEP: measured part of a step */
+    uint64_t settle_ns;     /* STEPS, SWEEP: unmeasured start of a step */
+    double max_rps;         /* SWEEP: 0 = find it with a saturation run */
+    int rates;              /* SWEEP: rates between baseline and max */
+    int stop_on_saturation; /* stop_on = "saturation" */
+    uint64_t interval_ns;   /* EVERY: one probe per interval */
+    int window;             /* EVERY: rolling window, in probes */
 };
 
 /* Turns l into the k-th (1-based) of n equal parts of the load: users and

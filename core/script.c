@@ -123,8 +123,8 @@ static int fail_at(lua_State *L, int sc, char *err, unsigned long errlen,
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     lua_getfield(L, sc, "__where");
-    snprintf(err, errlen, "%s%s", lua_isstring(L, -1) ? lua_tostring(L, -1) : "",
-             msg);
+    snprintf(err, errlen, "%s%s",
+             lua_isstring(L, -1) ? lua_tostring(L, -1) : "", msg);
     lua_pop(L, 1);
     return QVR_EINVAL;
 }
@@ -203,18 +203,17 @@ static int build_load(lua_State *L, int sc, struct qvr_plan *p,
             lua_pop(L, 1);
         }
         if (qvr_sched_max_users(l) == 0) {
-            rc = fail_at(L, sc, err, errlen,
-                         "ramp: no stage has any users");
+            rc = fail_at(L, sc, err, errlen, "ramp: no stage has any users");
             goto out;
         }
     } else {
         /* rate{}, steps{}, sweep{}: validated by their constructors */
         l->max_users = (int)field_number(L, t, "max_users", 0);
         lua_getfield(L, t, "arrival");
-        l->arrival = lua_isstring(L, -1) &&
-                             strcmp(lua_tostring(L, -1), "poisson") == 0
-                         ? QVR_ARRIVAL_POISSON
-                         : QVR_ARRIVAL_CONSTANT;
+        l->arrival =
+            lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), "poisson") == 0
+                ? QVR_ARRIVAL_POISSON
+                : QVR_ARRIVAL_CONSTANT;
         lua_pop(L, 1);
         if ((ov->users > 0 || ov->spawn_rate > 0) ||
             (ov->duration_ns > 0 && strcmp(kind, "rate") != 0 &&
@@ -583,8 +582,9 @@ static int parse_slo(const char *text, struct qvr_slo *slo, char *why,
         }
         if (t.ntags || t.window_ns ||
             (t.op != QVR_OP_LT && t.op != QVR_OP_LE)) {
-            snprintf(why, len, "slo: '%s': use an upper bound with no tags "
-                               "or window",
+            snprintf(why, len,
+                     "slo: '%s': use an upper bound with no tags "
+                     "or window",
                      part);
             return QVR_EINVAL;
         }
@@ -594,8 +594,9 @@ static int parse_slo(const char *text, struct qvr_slo *slo, char *why,
         } else if (t.metric == QVR_TM_ERROR_RATE) {
             slo->error_rate = t.target;
         } else {
-            snprintf(why, len, "slo: '%s': only a latency percentile and "
-                               "error_rate can be an slo",
+            snprintf(why, len,
+                     "slo: '%s': only a latency percentile and "
+                     "error_rate can be an slo",
                      part);
             return QVR_EINVAL;
         }
@@ -656,9 +657,8 @@ static int build_plan(lua_State *L, int sc, struct qvr_plan *p,
     if (lua_getfield(L, sc, "warmup") == LUA_TTABLE)
         p->warmup_requests = (int)field_number(L, -1, "requests", 0);
     lua_pop(L, 1);
-    p->timeout_ms =
-        (long)(field_duration(L, sc, "timeout", 60 * QVR_NS_PER_S) /
-               QVR_NS_PER_MS);
+    p->timeout_ms = (long)(field_duration(L, sc, "timeout", 60 * QVR_NS_PER_S) /
+                           QVR_NS_PER_MS);
     if (p->timeout_ms < 1)
         p->timeout_ms = 1;
     p->grace_ns = field_duration(L, sc, "grace", 10 * QVR_NS_PER_S);
@@ -668,8 +668,7 @@ static int build_plan(lua_State *L, int sc, struct qvr_plan *p,
         if (p->load.kind == QVR_LOAD_SWEEP || p->load.kind == QVR_LOAD_EVERY)
             return fail_at(L, sc, err, errlen,
                            "--segment: a %s{} load cannot be split",
-                           p->load.kind == QVR_LOAD_SWEEP ? "sweep"
-                                                          : "every");
+                           p->load.kind == QVR_LOAD_SWEEP ? "sweep" : "every");
         qvr_sched_split(&p->load, ov->seg_index, ov->seg_count);
     }
     p->seg_index = ov->seg_count ? ov->seg_index : 0;
@@ -715,12 +714,11 @@ static int build_plan(lua_State *L, int sc, struct qvr_plan *p,
         lua_getfield(L, c, "host");
         p->collect_host = lua_toboolean(L, -1);
         lua_getfield(L, c, "gpu");
-        p->collect_gpu = lua_isstring(L, -1) ? xstrdup(lua_tostring(L, -1))
-                                             : NULL;
+        p->collect_gpu =
+            lua_isstring(L, -1) ? xstrdup(lua_tostring(L, -1)) : NULL;
         lua_getfield(L, c, "prometheus");
-        p->collect_prom = lua_isstring(L, -1)
-                              ? xstrdup(lua_tostring(L, -1))
-                              : NULL;
+        p->collect_prom =
+            lua_isstring(L, -1) ? xstrdup(lua_tostring(L, -1)) : NULL;
         lua_pop(L, 3);
         if (lua_getfield(L, c, "headers") == LUA_TTABLE) {
             int n = (int)luaL_len(L, -1);

@@ -13,9 +13,9 @@
 #include "vu.h"
 
 struct qvr_task {
-    char *name;   /* owned */
+    char *name; /* owned */
     double weight;
-    int fn_ref;   /* registry ref of the task function */
+    int fn_ref; /* registry ref of the task function */
 };
 
 struct qvr_plan_thresh {
@@ -31,45 +31,45 @@ struct qvr_overrides {
     int users;
     double spawn_rate;
     int64_t duration_ns;
-    double rps;             /* --rate: rate{} arrivals per second */
+    double rps;               /* --rate: rate{} arrivals per second */
     int seg_index, seg_count; /* --segment K/N; 0 when none */
     int nenv;
     const char *const *env; /* "KEY=VALUE" pairs for env() */
 };
 
 struct qvr_plan {
-    char *file;              /* scenario path as given */
-    char *name;              /* scenario name (default: file's basename) */
-    char *target;            /* base URL, or "mock" */
+    char *file;   /* scenario path as given */
+    char *name;   /* scenario name (default: file's basename) */
+    char *target; /* base URL, or "mock" */
     int target_is_mock;
-    int mock_argc;           /* target = "mock": flags for the mock */
+    int mock_argc; /* target = "mock": flags for the mock */
     char **mock_argv;
-    struct qvr_load load;    /* what this process runs (its segment) */
+    struct qvr_load load;      /* what this process runs (its segment) */
     struct qvr_load load_full; /* the scenario's whole load */
     int seg_index, seg_count;  /* --segment K/N (1-based); 0 when none */
     struct qvr_wait wait;
     int ntasks;
     struct qvr_task *tasks;
-    double *task_cumw;       /* ntasks cumulative weights */
-    int *task_refs;          /* ntasks refs, for the VU context */
+    double *task_cumw; /* ntasks cumulative weights */
+    int *task_refs;    /* ntasks refs, for the VU context */
     int warmup_requests;
     int nthresh;
     struct qvr_plan_thresh *thresh;
     long timeout_ms;
-    uint64_t grace_ns;       /* in-flight work allowed after the end */
-    uint64_t window_ns;      /* results window (default 1 s) */
+    uint64_t grace_ns;  /* in-flight work allowed after the end */
+    uint64_t window_ns; /* results window (default 1 s) */
     size_t max_body;
     int insecure;
-    struct qvr_slo slo;      /* knee, goodput (default p99 < 5s, err < 5%) */
+    struct qvr_slo slo; /* knee, goodput (default p99 < 5s, err < 5%) */
     /* collect = { host =, gpu =, prometheus =, headers = {...} } */
-    int collect_host;        /* host CPU and memory from /proc */
-    char *collect_gpu;       /* "nvidia-smi" (the command), or NULL */
-    char *collect_prom;      /* target's Prometheus URL, or NULL */
+    int collect_host;   /* host CPU and memory from /proc */
+    char *collect_gpu;  /* "nvidia-smi" (the command), or NULL */
+    char *collect_prom; /* target's Prometheus URL, or NULL */
     int ncollect_headers;
-    char **collect_headers;  /* answer headers recorded as metrics */
-    char *on_alert;          /* monitor: command run on alert changes */
+    char **collect_headers; /* answer headers recorded as metrics */
+    char *on_alert;         /* monitor: command run on alert changes */
     int nredact;
-    char **redact;           /* extra secret header names */
+    char **redact; /* extra secret header names */
 };
 
 struct qvr_script {

@@ -62,9 +62,9 @@ void qvr_steps_analyse(struct qvr_step_row *rows, int n,
         if (knee) {
             k->knee = i;
             for (int j = i - 1; j >= 0; j--)
-                if (rows[j].slo_ok && !(rows[j].label &&
-                                        strcmp(rows[j].label,
-                                               "saturation") == 0)) {
+                if (rows[j].slo_ok &&
+                    !(rows[j].label &&
+                      strcmp(rows[j].label, "saturation") == 0)) {
                     k->safe = j;
                     break;
                 }
@@ -92,9 +92,10 @@ int qvr_steps_saturated(const struct qvr_step_row *rows, int n)
 void qvr_steps_csv(const struct qvr_step_row *rows, int n, const char *vary,
                    struct qvr_buf *b)
 {
-    qvr_buf_printf(b, "step,users,rate,%s%sduration_s,achieved_users,"
-                      "achieved_rate,requests,failures,late,dropped,rps,"
-                      "p50_ms,p90_ms,p95_ms,p99_ms,max_ms,error_rate,note\n",
+    qvr_buf_printf(b,
+                   "step,users,rate,%s%sduration_s,achieved_users,"
+                   "achieved_rate,requests,failures,late,dropped,rps,"
+                   "p50_ms,p90_ms,p95_ms,p99_ms,max_ms,error_rate,note\n",
                    vary ? vary : "", vary ? "," : "");
     for (int i = 0; i < n; i++) {
         const struct qvr_step_row *r = &rows[i];
@@ -104,16 +105,15 @@ void qvr_steps_csv(const struct qvr_step_row *rows, int n, const char *vary,
         char tail[160];
         snprintf(tail, sizeof(tail), "%s%s%s", r->label ? r->label : "",
                  r->label && r->note[0] ? "; " : "", r->note);
-        qvr_buf_printf(b,
-                       "%.3f,%.2f,%.3f,%llu,%llu,%llu,%llu,%.3f,%.3f,%.3f,"
-                       "%.3f,%.3f,%.3f,%.5f,\"%s\"\n",
-                       r->duration_s, r->achieved_users, r->achieved_rate,
-                       (unsigned long long)r->requests,
-                       (unsigned long long)r->failures,
-                       (unsigned long long)r->late,
-                       (unsigned long long)r->dropped, r->rps, r->p50_ms,
-                       r->p90_ms, r->p95_ms, r->p99_ms, r->max_ms,
-                       r->error_rate, tail);
+        qvr_buf_printf(
+            b,
+            "%.3f,%.2f,%.3f,%llu,%llu,%llu,%llu,%.3f,%.3f,%.3f,"
+            "%.3f,%.3f,%.3f,%.5f,\"%s\"\n",
+            r->duration_s, r->achieved_users, r->achieved_rate,
+            (unsigned long long)r->requests, (unsigned long long)r->failures,
+            (unsigned long long)r->late, (unsigned long long)r->dropped, r->rps,
+            r->p50_ms, r->p90_ms, r->p95_ms, r->p99_ms, r->max_ms,
+            r->error_rate, tail);
     }
 }
 
@@ -125,16 +125,15 @@ static void fmt_ms(double v, char *buf, size_t len)
         snprintf(buf, len, "%.0fms", v);
 }
 
-void qvr_steps_print(const struct qvr_step_row *rows, int n,
-                     const char *vary, const struct qvr_knee *k, FILE *out)
+void qvr_steps_print(const struct qvr_step_row *rows, int n, const char *vary,
+                     const struct qvr_knee *k, FILE *out)
 {
     int open = 0;
     for (int i = 0; i < n; i++)
         open |= rows[i].rate > 0;
     fprintf(out, "\n  %-5s %8s %9s %8s %8s %8s %7s  %s\n",
-            vary ? vary : (open ? "rate" : "users"),
-            "achieved", "rps", "p50", "p99", "err%",
-            open ? "late" : "", "note");
+            vary ? vary : (open ? "rate" : "users"), "achieved", "rps", "p50",
+            "p99", "err%", open ? "late" : "", "note");
     for (int i = 0; i < n; i++) {
         const struct qvr_step_row *r = &rows[i];
         char key[24], got[24], p50[16], p99[16], late[24];
@@ -154,17 +153,18 @@ void qvr_steps_print(const struct qvr_step_row *rows, int n,
         if (r->rate > 0)
             snprintf(late, sizeof(late), "%llu",
                      (unsigned long long)(r->late + r->dropped));
-        fprintf(out, "  %-5s %8s %9.1f %8s %8s %7.1f%% %7s  %s%s%s\n", key,
-                got, r->rps, p50, p99, r->error_rate * 100, late,
-                r->label ? r->label : "",
-                r->label && r->note[0] ? ", " : "", r->note);
+        fprintf(out, "  %-5s %8s %9.1f %8s %8s %7.1f%% %7s  %s%s%s\n", key, got,
+                r->rps, p50, p99, r->error_rate * 100, late,
+                r->label ? r->label : "", r->label && r->note[0] ? ", " : "",
+                r->note);
     }
     if (k->knee >= 0) {
         const struct qvr_step_row *kn = &rows[k->knee];
         fprintf(out, "\n  knee at step %d", kn->index);
         if (k->safe >= 0)
-            fprintf(out, "; safe level: step %d (%s %g, %.1f req/s, p99 "
-                         "%.0fms)",
+            fprintf(out,
+                    "; safe level: step %d (%s %g, %.1f req/s, p99 "
+                    "%.0fms)",
                     rows[k->safe].index,
                     vary ? vary : (rows[k->safe].rate > 0 ? "rate" : "users"),
                     vary ? rows[k->safe].vary

@@ -11,36 +11,36 @@
 #include "buf.h"
 
 struct qvr_step_row {
-    int index;            /* 1-based */
-    const char *label;    /* "baseline", "saturation", or NULL */
-    int users;            /* closed: planned users; open: 0 */
-    double rate;          /* open: planned arrivals per second; closed: 0 */
-    double vary;          /* vary steps: the variable's value */
+    int index;         /* 1-based */
+    const char *label; /* "baseline", "saturation", or NULL */
+    int users;         /* closed: planned users; open: 0 */
+    double rate;       /* open: planned arrivals per second; closed: 0 */
+    double vary;       /* vary steps: the variable's value */
     int has_vary;
-    double duration_s;    /* measured (hold) length */
-    double achieved_users;/* mean users running during the hold */
-    double achieved_rate; /* open: iterations started per second */
+    double duration_s;     /* measured (hold) length */
+    double achieved_users; /* mean users running during the hold */
+    double achieved_rate;  /* open: iterations started per second */
     uint64_t requests, failures, late, dropped;
-    uint64_t refused;     /* answers 413/503/429: the target refusing */
+    uint64_t refused; /* answers 413/503/429: the target refusing */
     double rps;
     double p50_ms, p90_ms, p95_ms, p99_ms, max_ms;
     double error_rate;
-    int under;            /* achieved < 90% of intended */
-    int slo_ok;           /* meets the SLO */
+    int under;  /* achieved < 90% of intended */
+    int slo_ok; /* meets the SLO */
     char note[96];
 };
 
 struct qvr_slo {
-    double p99_ms;        /* latency bound (0: none) */
-    double pct;           /* its percentile (99 by default) */
-    double error_rate;    /* error-rate bound, fraction */
+    double p99_ms;     /* latency bound (0: none) */
+    double pct;        /* its percentile (99 by default) */
+    double error_rate; /* error-rate bound, fraction */
 };
 
 struct qvr_knee {
-    int knee;             /* index into rows of the knee step, -1 if none */
-    int safe;             /* last step before it that meets the SLO, -1 */
-    int best_slo;         /* highest-throughput step meeting the SLO, -1 */
-    int saturated;        /* throughput stopped rising while P99 climbed */
+    int knee;      /* index into rows of the knee step, -1 if none */
+    int safe;      /* last step before it that meets the SLO, -1 */
+    int best_slo;  /* highest-throughput step meeting the SLO, -1 */
+    int saturated; /* throughput stopped rising while P99 climbed */
 };
 
 /* Marks under-delivering and SLO-breaking steps and finds the knee: the
@@ -59,7 +59,7 @@ void qvr_steps_csv(const struct qvr_step_row *rows, int n, const char *vary,
                    struct qvr_buf *b);
 
 /* The step table on out. */
-void qvr_steps_print(const struct qvr_step_row *rows, int n,
-                     const char *vary, const struct qvr_knee *k, FILE *out);
+void qvr_steps_print(const struct qvr_step_row *rows, int n, const char *vary,
+                     const struct qvr_knee *k, FILE *out);
 
 #endif

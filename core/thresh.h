@@ -14,18 +14,18 @@
 #include <stdint.h>
 
 enum qvr_thresh_metric {
-    QVR_TM_PCTL,             /* p50 p90 p95 p99 p99.9 ... (t->pct) */
+    QVR_TM_PCTL, /* p50 p90 p95 p99 p99.9 ... (t->pct) */
     QVR_TM_MIN,
     QVR_TM_MAX,
     QVR_TM_MEAN,
-    QVR_TM_RPS,              /* requests per second */
-    QVR_TM_ERROR_RATE,       /* failures / requests, a fraction */
-    QVR_TM_CHECKS,           /* passed checks / all checks, a fraction */
-    QVR_TM_GOODPUT,          /* requests per second that met the slo */
-    QVR_TM_RPS_TREND,        /* trends: relative change start->end */
+    QVR_TM_RPS,        /* requests per second */
+    QVR_TM_ERROR_RATE, /* failures / requests, a fraction */
+    QVR_TM_CHECKS,     /* passed checks / all checks, a fraction */
+    QVR_TM_GOODPUT,    /* requests per second that met the slo */
+    QVR_TM_RPS_TREND,  /* trends: relative change start->end */
     QVR_TM_P50_TREND,
     QVR_TM_P99_TREND,
-    QVR_TM_ERROR_RATE_TREND  /* absolute change of the fraction (pp / 100) */
+    QVR_TM_ERROR_RATE_TREND /* absolute change of the fraction (pp / 100) */
 };
 
 /* The unit family of a metric and so of its canonical value. */
@@ -43,23 +43,23 @@ enum qvr_thresh_op { QVR_OP_LT, QVR_OP_LE, QVR_OP_GT, QVR_OP_GE, QVR_OP_EQ };
 #define QVR_THRESH_EXPR_LEN 256
 
 struct qvr_thresh_tag {
-    char key[16];                    /* task, name, step or status */
+    char key[16]; /* task, name, step or status */
     char value[QVR_THRESH_TAG_LEN];
 };
 
 struct qvr_thresh {
-    char expr[QVR_THRESH_EXPR_LEN];  /* "key cond", normalised spacing */
-    char metric_name[24];            /* "p99", "error_rate", "rps_trend" */
+    char expr[QVR_THRESH_EXPR_LEN]; /* "key cond", normalised spacing */
+    char metric_name[24];           /* "p99", "error_rate", "rps_trend" */
     enum qvr_thresh_metric metric;
     enum qvr_thresh_kind kind;
-    double pct;                      /* for QVR_TM_PCTL: 50, 99.9, ... */
+    double pct; /* for QVR_TM_PCTL: 50, 99.9, ... */
     int ntags;
     struct qvr_thresh_tag tags[QVR_THRESH_MAX_TAGS];
-    uint64_t window_ns;              /* 0 = whole run; else sliding window */
+    uint64_t window_ns; /* 0 = whole run; else sliding window */
     enum qvr_thresh_op op;
-    double target;                   /* canonical unit of kind */
-    int abort;                       /* stop the run when it fails */
-    uint64_t after_ns;               /* abort only after this much time */
+    double target;     /* canonical unit of kind */
+    int abort;         /* stop the run when it fails */
+    uint64_t after_ns; /* abort only after this much time */
 };
 
 /* Parses key + cond into *t (zeroed first). Units: latency us|ms|s|m

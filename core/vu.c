@@ -295,9 +295,8 @@ static void http_done(void *ud, const struct qvr_http_result *r)
     s->fail = r->fail;
     s->method = vu->method;
     s->http_version = r->status ? r->http_version : 0;
-    s->good = r->fail == QVR_FAIL_NONE && r->status >= 200 &&
-              r->status < 400 && ctx->slo_us &&
-              s->response_us <= ctx->slo_us;
+    s->good = r->fail == QVR_FAIL_NONE && r->status >= 200 && r->status < 400 &&
+              ctx->slo_us && s->response_us <= ctx->slo_us;
     if (r->fail == QVR_FAIL_NONE) {
         ctx->answered++;
         if (r->status >= 500)
@@ -355,9 +354,9 @@ void qvr_vu_check(struct qvr_vu *vu, uint64_t seq, const char *label, int ok)
 {
     struct qvr_vu_ctx *ctx = vu->ctx;
     int matches = seq && vu->pending && seq == vu->pending_seq;
-    struct qvr_stat *name =
-        matches && vu->name[0] ? qvr_metrics_name(ctx->metrics, vu->name)
-                               : NULL;
+    struct qvr_stat *name = matches && vu->name[0]
+                                ? qvr_metrics_name(ctx->metrics, vu->name)
+                                : NULL;
     qvr_metrics_check(ctx->metrics, vu->task, name, ok);
     qvr_metrics_label(ctx->metrics, 0, label, ok);
     if (!ok && matches && vu->sample.fail == QVR_FAIL_NONE) {

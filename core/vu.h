@@ -34,14 +34,14 @@ struct qvr_wait {
 /* What a VU needs from its worker. Owned by the worker; VUs borrow it. */
 struct qvr_vu_ctx {
     struct event_base *base;
-    struct qvr_http **http;     /* shards: user i uses http[i % nhttp] */
+    struct qvr_http **http; /* shards: user i uses http[i % nhttp] */
     int nhttp;
-    lua_State *L;               /* the worker's main Lua state */
-    struct qvr_metrics *metrics;/* where samples go now (warm-up or run) */
-    const char *target;         /* base URL, no trailing slash */
+    lua_State *L;                /* the worker's main Lua state */
+    struct qvr_metrics *metrics; /* where samples go now (warm-up or run) */
+    const char *target;          /* base URL, no trailing slash */
     int ntasks;
-    const int *task_refs;       /* registry refs of the task functions */
-    const double *task_cumw;    /* cumulative weights, last = total */
+    const int *task_refs;    /* registry refs of the task functions */
+    const double *task_cumw; /* cumulative weights, last = total */
     struct qvr_wait wait;
     uint64_t rng;               /* xorshift state for task picks and waits */
     long timeout_ms;            /* default per-request timeout */
@@ -58,7 +58,7 @@ struct qvr_vu_ctx {
     uint64_t answered;          /* requests that got any HTTP answer */
     const char *last_error;     /* last transport error text (static/curl) */
     char last_error_buf[256];
-    uint64_t seq;               /* response sequence numbers */
+    uint64_t seq; /* response sequence numbers */
     /* Called when a VU has stopped (ctx->stopping or qvr_vu_stop). */
     void (*on_stopped)(void *ud, struct qvr_vu *vu);
     /* Called after every committed request (the warm-up counts them). */
@@ -72,12 +72,12 @@ struct qvr_vu_ctx {
 };
 
 enum qvr_vu_state {
-    QVR_VU_IDLE,     /* created, not started */
-    QVR_VU_READY,    /* an iteration is about to start (timer armed) */
-    QVR_VU_HTTP,     /* waiting for a response */
-    QVR_VU_SLEEP,    /* in sleep() */
-    QVR_VU_THINK,    /* waiting between iterations */
-    QVR_VU_FREE,     /* open model: done, waiting for a scheduled start */
+    QVR_VU_IDLE,  /* created, not started */
+    QVR_VU_READY, /* an iteration is about to start (timer armed) */
+    QVR_VU_HTTP,  /* waiting for a response */
+    QVR_VU_SLEEP, /* in sleep() */
+    QVR_VU_THINK, /* waiting between iterations */
+    QVR_VU_FREE,  /* open model: done, waiting for a scheduled start */
     QVR_VU_STOPPED
 };
 
@@ -85,27 +85,27 @@ struct qvr_vu {
     struct qvr_vu_ctx *ctx;
     int id;
     enum qvr_vu_state state;
-    lua_State *co;              /* the coroutine (anchored by co_ref) */
+    lua_State *co; /* the coroutine (anchored by co_ref) */
     int co_ref;
-    int body_ref;               /* request body anchored while in flight */
+    int body_ref; /* request body anchored while in flight */
     struct qvr_http_xfer *xfer;
     struct event *timer;
-    int task;                   /* task of the current iteration */
+    int task; /* task of the current iteration */
     uint64_t iter_start_ns;
-    uint64_t iter_intended_ns;  /* open model: scheduled start of the
-                                   iteration; its first request counts
-                                   from here (0: from its own send) */
-    uint64_t t_intended_ns;     /* intended start of the current request */
+    uint64_t iter_intended_ns; /* open model: scheduled start of the
+                                  iteration; its first request counts
+                                  from here (0: from its own send) */
+    uint64_t t_intended_ns;    /* intended start of the current request */
     int stop_requested;
     /* The last response, recorded once the task moves on, so that check()
      * and fail() can still mark it failed. */
     int pending;
     uint64_t pending_seq;
     struct qvr_sample sample;
-    char name[128];             /* request name of the pending/in-flight */
-    const char *method;         /* its method (static string) */
-    struct qvr_buf url;         /* scratch: the request URL */
-    struct qvr_buf hdrs;        /* scratch: header lines */
+    char name[128];      /* request name of the pending/in-flight */
+    const char *method;  /* its method (static string) */
+    struct qvr_buf url;  /* scratch: the request URL */
+    struct qvr_buf hdrs; /* scratch: header lines */
 };
 
 /* Creates a VU (its coroutine, easy handle and timer). The caller frees

@@ -40,8 +40,8 @@ int main(void)
     T_CHECK(v > 0.5 && v < 0.6);
     v = qvr_trend_value(rows, 70, 10, 1, QVR_TM_ERROR_RATE_TREND, NULL, NULL);
     T_CHECK(v > 0.02 && v < 0.06); /* absolute change of the fraction */
-    T_CHECK(isnan(qvr_trend_value(rows, 70, 68.5, 1, QVR_TM_RPS_TREND, NULL,
-                                  NULL)));
+    T_CHECK(isnan(
+        qvr_trend_value(rows, 70, 68.5, 1, QVR_TM_RPS_TREND, NULL, NULL)));
 
     /* Windowed: p99[3s] < 50ms over windows of 1 s: windows 1-4 fast,
      * window 5 slow -> the sliding window ending at 5 fails; the worst
@@ -51,9 +51,9 @@ int main(void)
     char err[128];
     T_EQ_INT(qvr_thresh_parse("p99[3s]", "< 50ms", &th[0].t, err, sizeof(err)),
              0);
-    T_EQ_INT(qvr_thresh_parse("error_rate[2s]", "< 10%", &th[1].t, err,
-                              sizeof(err)),
-             0);
+    T_EQ_INT(
+        qvr_thresh_parse("error_rate[2s]", "< 10%", &th[1].t, err, sizeof(err)),
+        0);
     th[0].value = th[1].value = NAN;
     struct qvr_gate *g = qvr_gate_new(th, 2, 1000000000ULL);
     T_CHECK(g != NULL);

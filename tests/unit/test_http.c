@@ -34,10 +34,10 @@ static void handler(struct evhttp_request *req, void *arg)
     struct srv *s = arg;
     s->requests++;
     const char *uri = evhttp_request_get_uri(req);
-    static const char *const names[] = {"GET", "POST", "HEAD", "PUT",
-                                        "DELETE", "PATCH"};
+    static const char *const names[] = {"GET", "POST",   "HEAD",
+                                        "PUT", "DELETE", "PATCH"};
     static const enum evhttp_cmd_type cmds[] = {
-        EVHTTP_REQ_GET, EVHTTP_REQ_POST, EVHTTP_REQ_HEAD,
+        EVHTTP_REQ_GET, EVHTTP_REQ_POST,   EVHTTP_REQ_HEAD,
         EVHTTP_REQ_PUT, EVHTTP_REQ_DELETE, EVHTTP_REQ_PATCH};
     for (size_t i = 0; i < 6; i++)
         if (evhttp_request_get_command(req) == cmds[i])

@@ -126,7 +126,7 @@ static void write_json(const char *dir, const char *name, cJSON *j)
 
 /* One statistic of a segment as the run writes it. */
 struct fstat {
-    struct qvr_hist *h, *svc;
+    struct qvr_hist *h, *svc, *ttfb;
     uint64_t fail, checks_ok, checks_fail;
 };
 
@@ -135,12 +135,14 @@ static void fstat_init(struct fstat *s)
     memset(s, 0, sizeof(*s));
     s->h = qvr_hist_new();
     s->svc = qvr_hist_new();
+    s->ttfb = qvr_hist_new();
 }
 
 static void fstat_fini(struct fstat *s)
 {
     qvr_hist_free(s->h);
     qvr_hist_free(s->svc);
+    qvr_hist_free(s->ttfb);
 }
 
 static void add_hist(cJSON *o, const char *key, const struct qvr_hist *h)
@@ -156,7 +158,8 @@ static double ms(uint64_t us)
     return (double)us / 1000.0;
 }
 
-static cJSON *stat_json(const struct fstat *s, double elapsed)
+/* with_ttfb: also the time-to-first-byte histogram (a run may add it). */
+static cJSON *stat_json(const struct fstat *s, double elapsed, int with_ttfb)
 {
     const struct qvr_hist *h = s->h;
     cJSON *o = cJSON_CreateObject();
@@ -182,8 +185,8 @@ static cJSON *stat_json(const struct fstat *s, double elapsed)
     cJSON_AddNumberToObject(sv, "p99", ms(qvr_hist_value_at(s->svc, 99)));
     cJSON_AddNumberToObject(sv, "max", n ? ms(s->svc->max) : 0);
     cJSON *tt = cJSON_AddObjectToObject(o, "ttfb_ms");
-    cJSON_AddNumberToObject(tt, "p50", 1);
-    cJSON_AddNumberToObject(tt, "p99", 2);
+    cJSON_AddNumberToObject(tt, "p50", ms(qvr_hist_value_at(s->ttfb, 50)));
+    cJSON_AddNumberToObject(tt, "p99", ms(qvr_hist_value_at(s->ttfb, 99)));
     cJSON *cn = cJSON_AddObjectToObject(o, "connections_ms");
     cJSON_AddNumberToObject(cn, "connects", 4);
     cJSON_AddNumberToObject(cn, "connect_mean", 0.5);
@@ -204,6 +207,8 @@ static cJSON *stat_json(const struct fstat *s, double elapsed)
     cJSON_AddNumberToObject(ck, "failed", (double)s->checks_fail);
     add_hist(o, "histogram_us", h);
     add_hist(o, "service_histogram_us", s->svc);
+    if (with_ttfb)
+        add_hist(o, "ttfb_histogram_us", s->ttfb);
     return o;
 }
 
@@ -231,9 +236,9 @@ static cJSON *config_json(const struct variant *v)
 }
 
 static const char *const thresholds[] = {
-    "p99 < 4s", "error_rate < 5%",  "p50{name=alpha} < 1s",
-    "rps > 100", "p99[1s] < 3s",    "rps_trend > -10%",
-    "checks > 90%", "max < 5s",     "mean{task=work} < 2s"};
+    "p99 < 4s",     "error_rate < 5%", "p50{name=alpha} < 1s",
+    "rps > 100",    "p99[1s] < 3s",    "rps_trend > -10%",
+    "checks > 90%", "max < 5s",        "mean{task=work} < 2s"};
 #define NTH ((int)(sizeof(thresholds) / sizeof(thresholds[0])))
 
 /* Draws one latency (us) of a name. */
@@ -270,11 +275,12 @@ static void make_seg(const char *dir, int k, double start, int shift,
     T_CHECK(hl && ts);
     if (!hl || !ts)
         return;
-    fprintf(hl, "#[Histogram log format version 1.3]\n"
-                "#[StartTime: %.3f (seconds since epoch), fixture]\n"
-                "#[MaxValueDivisor: 1000.0]\n"
-                "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\","
-                "\"Interval_Compressed_Histogram\"\n",
+    fprintf(hl,
+            "#[Histogram log format version 1.3]\n"
+            "#[StartTime: %.3f (seconds since epoch), fixture]\n"
+            "#[MaxValueDivisor: 1000.0]\n"
+            "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\","
+            "\"Interval_Compressed_Histogram\"\n",
             start);
     fprintf(ts, "time_s,wall_s,users,requests,failures,rps,p50_ms,p90_ms,"
                 "p99_ms,max_ms\n");
@@ -299,6 +305,8 @@ static void make_seg(const char *dir, int k, double start, int shift,
                 qvr_hist_record(tot.svc, val / 2);
                 qvr_hist_record(nm[name].h, val);
                 qvr_hist_record(nm[name].svc, val / 2);
+                qvr_hist_record(nm[name].ttfb, val / 4);
+                qvr_hist_record(tot.ttfb, val / 4);
                 qvr_hist_record(task.h, val);
                 qvr_hist_record(task.svc, val / 2);
                 qvr_hist_record(win[NNAME], val);
@@ -333,13 +341,13 @@ static void make_seg(const char *dir, int k, double start, int shift,
             qvr_hist_encode(win[i], &enc);
             if (i < NNAME)
                 fprintf(hl, "Tag=name:%s,", names[i]);
-            fprintf(hl, "%.3f,%.3f,%.3f,%s\n", (double)w,
-                    tail ? TAIL_S : 1.0, winmax[i] / 1000.0, enc);
+            fprintf(hl, "%.3f,%.3f,%.3f,%s\n", (double)w, tail ? TAIL_S : 1.0,
+                    winmax[i] / 1000.0, enc);
             free(enc);
         }
         double end = tail ? w + TAIL_S : w + 1;
-        fprintf(ts, "%.3f,%.3f,%d,%llu,%llu,%.3f,%.3f,%.3f,%.3f,%.3f\n",
-                end, start + end, users, (unsigned long long)wreq,
+        fprintf(ts, "%.3f,%.3f,%d,%llu,%llu,%.3f,%.3f,%.3f,%.3f,%.3f\n", end,
+                start + end, users, (unsigned long long)wreq,
                 (unsigned long long)wfail, wreq / (end - floor(end - 1e-9)),
                 ms(qvr_hist_value_at(win[NNAME], 50)),
                 ms(qvr_hist_value_at(win[NNAME], 90)),
@@ -366,7 +374,7 @@ static void make_seg(const char *dir, int k, double start, int shift,
         cJSON_AddNumberToObject(sg, "count", NSEG);
     }
     cJSON_AddItemToObject(r, "config", config_json(v));
-    cJSON *t = stat_json(&tot, NWIN);
+    cJSON *t = stat_json(&tot, NWIN, 0);
     cJSON_AddNumberToObject(t, "iterations", (double)tot.h->total);
     cJSON_AddNumberToObject(t, "script_errors", 1);
     cJSON_AddNumberToObject(t, "cancelled", 0);
@@ -375,10 +383,11 @@ static void make_seg(const char *dir, int k, double start, int shift,
     /* segment 3 lists its names the other way round */
     for (int i = 0; i < NNAME; i++) {
         int j = k == 3 ? NNAME - 1 - i : i;
-        cJSON_AddItemToObject(nms, names[j], stat_json(&nm[j], NWIN));
+        cJSON_AddItemToObject(nms, names[j],
+                              stat_json(&nm[j], NWIN, j == ALPHA));
     }
     cJSON *tasks = cJSON_AddObjectToObject(r, "tasks");
-    cJSON_AddItemToObject(tasks, "work", stat_json(&task, NWIN));
+    cJSON_AddItemToObject(tasks, "work", stat_json(&task, NWIN, 0));
     cJSON *ck = cJSON_AddArrayToObject(r, "checks");
     cJSON *c1 = cJSON_CreateObject();
     cJSON_AddStringToObject(c1, "name", "status 200");
@@ -535,20 +544,18 @@ static void test_merge_good(void)
     }
     T_EQ_INT(jnum(s, "max_users"), max_users);
     T_CHECK(cJSON_GetObjectItemCaseSensitive(s, "segment") == NULL);
-    T_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(s,
-                                                                  "segments")),
-             NSEG);
+    T_EQ_INT(
+        cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(s, "segments")),
+        NSEG);
 
     uint64_t *all = tr.all;
     check_pct(jnum(s, "totals/latency_ms/p50"), all, tr.nall, 50, "total");
     check_pct(jnum(s, "totals/latency_ms/p90"), all, tr.nall, 90, "total");
     check_pct(jnum(s, "totals/latency_ms/p99"), all, tr.nall, 99, "total");
-    check_pct(jnum(s, "totals/latency_ms/p99.9"), all, tr.nall, 99.9,
-              "total");
+    check_pct(jnum(s, "totals/latency_ms/p99.9"), all, tr.nall, 99.9, "total");
     qsort(all, (size_t)tr.nall, sizeof(*all), cmp_u64);
     T_NEAR(jnum(s, "totals/latency_ms/min"), all[0] / 1000.0, 1e-9);
-    T_NEAR(jnum(s, "totals/latency_ms/max"), all[tr.nall - 1] / 1000.0,
-           1e-9);
+    T_NEAR(jnum(s, "totals/latency_ms/max"), all[tr.nall - 1] / 1000.0, 1e-9);
     double sum = 0;
     for (int i = 0; i < tr.nall; i++)
         sum += (double)all[i];
@@ -566,6 +573,25 @@ static void test_merge_good(void)
         check_pct(jnum(s, key), tr.name_v[i], tr.nname[i], 99, names[i]);
     }
     T_EQ_INT(jnum(s, "names/beta/failures"), tr.fail_beta);
+    /* TTFB: exact from alpha's histograms; for the totals (no histogram)
+     * the worst segment's, an upper bound, marked */
+    uint64_t quarter[MAXV];
+    for (int i = 0; i < tr.nname[ALPHA]; i++)
+        quarter[i] = tr.name_v[ALPHA][i] / 4;
+    check_pct(jnum(s, "names/alpha/ttfb_ms/p99"), quarter, tr.nname[ALPHA], 99,
+              "alpha ttfb");
+    const cJSON *att = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(s, "names"), "alpha"),
+        "ttfb_ms");
+    T_CHECK(cJSON_GetObjectItemCaseSensitive(att, "exact") == NULL);
+    for (int i = 0; i < tr.nall; i++)
+        quarter[i] = tr.all[i] / 4;
+    double ttfb99 = exact_pct(quarter, tr.nall, 99);
+    T_CHECK(jnum(s, "totals/ttfb_ms/p99") >= ttfb99 * 0.999);
+    const cJSON *ttt = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(s, "totals"), "ttfb_ms");
+    T_CHECK(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(ttt, "exact")));
     T_EQ_INT(jnum(s, "tasks/work/requests"), tr.nall);
     T_EQ_INT(jnum(s, "tasks/work/checks/failed"), tr.fail);
     /* the merged histogram is the sum: decoding it gives every request */
@@ -573,8 +599,7 @@ static void test_merge_good(void)
         cJSON_GetObjectItemCaseSensitive(s, "totals"), "histogram_us");
     struct qvr_hist *h = NULL;
     T_CHECK(cJSON_IsString(hs) &&
-            qvr_hist_decode(hs->valuestring, strlen(hs->valuestring), &h) ==
-                0);
+            qvr_hist_decode(hs->valuestring, strlen(hs->valuestring), &h) == 0);
     T_EQ_INT(h ? h->total : 0, tr.nall);
     qvr_hist_free(h);
 
@@ -652,8 +677,8 @@ static void test_merge_good(void)
     }
     T_EQ_INT(nfail, 1);
     /* findings: the segment count, the failed threshold, carried ones */
-    char *txt = cJSON_PrintUnformatted(
-        cJSON_GetObjectItemCaseSensitive(s, "findings"));
+    char *txt =
+        cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(s, "findings"));
     T_CHECK(txt && strstr(txt, "merged from 3 segments"));
     T_CHECK(txt && strstr(txt, "threshold p99[1s] < 3s failed"));
     T_CHECK(txt && strstr(txt, "segment 2/3: a finding of two"));
@@ -795,8 +820,7 @@ static void test_mismatch(void)
     const char *all[3] = {d[0], d[1], d[2]};
     rc = merge_into(out, all, 3, err, sizeof(err));
     T_CHECK_MSG(rc < 0 && rc != QVR_ESTATE, "corrupt: rc %d", rc);
-    T_CHECK_MSG(strstr(err, "summary.json") && strstr(err, d[2]), "'%s'",
-                err);
+    T_CHECK_MSG(strstr(err, "summary.json") && strstr(err, d[2]), "'%s'", err);
     /* and through the command line: exit 3 for it, 2 for a mismatch */
     char *argv3[] = {(char *)"-o", out, d[0], d[1], d[2]};
     T_EQ_INT(qvr_merge_cmd(5, argv3), QVR_EXIT_RUN);

@@ -105,8 +105,8 @@ static double header_num(const struct resp *r, const char *name)
 static char url_base[64];
 
 /* Prepares e for one request (body NULL = no body). */
-static void setup(CURL *e, struct resp *r, const char *method,
-                  const char *path, const char *body, long timeout_ms)
+static void setup(CURL *e, struct resp *r, const char *method, const char *path,
+                  const char *body, long timeout_ms)
 {
     char url[256];
 
@@ -339,8 +339,8 @@ static uint64_t model_ns(const struct qvr_mock_config *c, const char *body,
 {
     const struct qvr_mock_work *ws[1] = {w};
     char err[128];
-    int st = qvr_mock_work_parse(w, QVR_MOCK_QWEN3VL, body, strlen(body),
-                                 1000, err, sizeof(err));
+    int st = qvr_mock_work_parse(w, QVR_MOCK_QWEN3VL, body, strlen(body), 1000,
+                                 err, sizeof(err));
 
     T_CHECK_MSG(st == 0, "%s", err);
     return st == 0 ? qvr_mock_pass_ns(c, ws, 1) : 0;
@@ -354,8 +354,12 @@ static void test_tokens(void)
         const char *s;
         uint64_t tokens;
     } cases[] = {
-        {"", 0},          {"   ", 0},          {"one", 2},
-        {"a b", 3},       {" a  b\tc\n", 4},   {"one two three four", 6},
+        {"", 0},
+        {"   ", 0},
+        {"one", 2},
+        {"a b", 3},
+        {" a  b\tc\n", 4},
+        {"one two three four", 6},
         {"1 2 3 4 5 6 7 8 9 10", 13},
     };
     size_t i;
@@ -422,8 +426,8 @@ static void test_model_exact(void)
     model_ns(&c, "{\"query\":\"a b c\",\"documents\":[\"x\",\"y\"]}", &b);
     want = 40e6 + 37000.0 * 3 * 70 * 1.65 * pow(2.0, -0.18);
     T_NEAR((double)qvr_mock_pass_ns(&c, two, 2), want, 1.0);
-    T_NEAR((double)qvr_mock_pass_ns(&c, two, 1),
-           40e6 + 37000.0 * 70 * 1.65, 1.0);
+    T_NEAR((double)qvr_mock_pass_ns(&c, two, 1), 40e6 + 37000.0 * 70 * 1.65,
+           1.0);
 
     /* --service replaces the model whatever the work. */
     c.service_ns = 100 * MS;
@@ -555,8 +559,7 @@ static void test_flags(void)
     T_NEAR(c.leak_per_min, 0.01, 1e-12);
 
     /* A profile sets its defaults; explicit flags win in any order. */
-    T_EQ_INT(parse(&c, "--profile h100-qwen3vl-8b-batch", err, sizeof(err)),
-             0);
+    T_EQ_INT(parse(&c, "--profile h100-qwen3vl-8b-batch", err, sizeof(err)), 0);
     T_EQ_INT(c.profile, QVR_MOCK_H100_BATCH);
     T_EQ_INT(c.batch, 16);
     T_EQ_INT(c.slots, 1);
@@ -574,8 +577,7 @@ static void test_flags(void)
         T_CHECK_MSG(parse(&c, bad[i].flags, err, sizeof(err)) == QVR_EINVAL,
                     "'%s' was accepted", bad[i].flags);
         T_CHECK_MSG(strstr(err, bad[i].err_names) != NULL,
-                    "'%s': message '%s' does not name it", bad[i].flags,
-                    err);
+                    "'%s': message '%s' does not name it", bad[i].flags, err);
         T_CHECK(strchr(err, '\n') == NULL);
     }
 }
@@ -612,15 +614,15 @@ static void test_validation(void)
         int status;
         const char *error; /* substring of "error", NULL = 2xx */
     } cases[] = {
-        {"POST", "/api/rerank", "{\"query\":\"q\",\"documents\":[\"a\"]}",
-         200, NULL},
+        {"POST", "/api/rerank", "{\"query\":\"q\",\"documents\":[\"a\"]}", 200,
+         NULL},
         {"POST", "/api/rerank", "{\"query\":", 400, "JSON"},
         {"POST", "/api/rerank", "", 400, "JSON"},
         {"POST", "/api/rerank", "[1,2]", 400, "object"},
         {"POST", "/api/rerank", "\"q\"", 400, "object"},
         {"POST", "/api/rerank", "{\"documents\":[\"a\"]}", 400, "query"},
-        {"POST", "/api/rerank", "{\"query\":\"\",\"documents\":[\"a\"]}",
-         400, "query"},
+        {"POST", "/api/rerank", "{\"query\":\"\",\"documents\":[\"a\"]}", 400,
+         "query"},
         {"POST", "/api/rerank", "{\"query\":{},\"documents\":[\"a\"]}", 400,
          "query"},
         {"POST", "/api/rerank",
@@ -649,17 +651,16 @@ static void test_validation(void)
         {"POST", "/api/rerank",
          "{\"query\":\"q\",\"documents\":[\"a\"],\"instruction\":3}", 400,
          "instruction"},
-        {"POST", "/v1/rerank", "{\"query\":{\"text\":\"q\"},"
-                               "\"documents\":[\"a\"]}",
+        {"POST", "/v1/rerank",
+         "{\"query\":{\"text\":\"q\"},"
+         "\"documents\":[\"a\"]}",
          400, "query"},
         {"POST", "/v1/rerank", "{\"query\":\"q\",\"documents\":[1]}", 400,
          "documents[0]"},
         {"POST", "/v1/rerank",
-         "{\"query\":\"q\",\"documents\":[\"a\"],\"top_n\":0}", 400,
-         "top_n"},
+         "{\"query\":\"q\",\"documents\":[\"a\"],\"top_n\":0}", 400, "top_n"},
         {"POST", "/v1/rerank",
-         "{\"query\":\"q\",\"documents\":[\"a\"],\"top_n\":1.5}", 400,
-         "top_n"},
+         "{\"query\":\"q\",\"documents\":[\"a\"],\"top_n\":1.5}", 400, "top_n"},
         {"POST", "/rerank", "{\"query\":\"q\",\"documents\":[\"a\"]}", 400,
          "texts"},
         {"POST", "/rerank", "{\"query\":\"q\",\"texts\":[{\"text\":\"a\"}]}",
@@ -693,10 +694,9 @@ static void test_validation(void)
         request(&r, cases[i].method, cases[i].path, cases[i].body);
         T_CHECK_MSG(r.rc == CURLE_OK && r.code == cases[i].status,
                     "%s %s %s: %ld (curl %d), want %d", cases[i].method,
-                    cases[i].path, cases[i].body ? cases[i].body : "",
-                    r.code, (int)r.rc, cases[i].status);
-        T_EQ_STR(header(&r, "Content-Type", v, sizeof(v)),
-                 "application/json");
+                    cases[i].path, cases[i].body ? cases[i].body : "", r.code,
+                    (int)r.rc, cases[i].status);
+        T_EQ_STR(header(&r, "Content-Type", v, sizeof(v)), "application/json");
         T_CHECK(header_num(&r, "X-Queue-Ms") >= 0.0);
         T_CHECK(header_num(&r, "X-Infer-Ms") >= 0.0);
         if (cases[i].status == 405)
@@ -747,8 +747,7 @@ static void test_validation(void)
     T_EQ_INT(r.code, 200);
     T_CHECK(strstr(header(&r, "Content-Type", v, sizeof(v)),
                    "text/plain; version=0.0.4") != NULL);
-    snprintf(v, sizeof(v), "qvr_mock_requests_total{code=\"400\"} %d\n",
-             n400);
+    snprintf(v, sizeof(v), "qvr_mock_requests_total{code=\"400\"} %d\n", n400);
     T_CHECK_MSG(strstr(r.body.p, v) != NULL, "no '%s' in metrics", v);
     T_CHECK(strstr(r.body.p, "qvr_mock_requests_total{code=\"413\"} 3\n"));
     T_CHECK(strstr(r.body.p, "qvr_mock_requests_total{code=\"405\"} 4\n"));
@@ -756,10 +755,10 @@ static void test_validation(void)
     T_CHECK(strstr(r.body.p, "qvr_mock_requests_total{code=\"200\"} 1\n"));
     T_CHECK(strstr(r.body.p, "qvr_mock_queue_depth 0\n"));
     T_CHECK(strstr(r.body.p, "qvr_mock_inflight 0\n"));
-    T_CHECK(strstr(r.body.p,
-                   "qvr_mock_service_seconds_bucket{le=\"0.001\"} 1\n"));
-    T_CHECK(strstr(r.body.p,
-                   "qvr_mock_service_seconds_bucket{le=\"+Inf\"} 1\n"));
+    T_CHECK(
+        strstr(r.body.p, "qvr_mock_service_seconds_bucket{le=\"0.001\"} 1\n"));
+    T_CHECK(
+        strstr(r.body.p, "qvr_mock_service_seconds_bucket{le=\"+Inf\"} 1\n"));
     T_CHECK(strstr(r.body.p, "qvr_mock_service_seconds_count 1\n"));
     T_CHECK(strstr(r.body.p, "qvr_mock_service_seconds_sum 0.001000000\n"));
     resp_free(&r);
@@ -806,8 +805,7 @@ static void test_dialects(void)
     T_CHECK(cJSON_IsArray(a) && cJSON_GetArraySize(a) == 5);
     for (i = 0; i < 4 && cJSON_IsArray(a); i++)
         T_NEAR(cJSON_GetArrayItem(a, i)->valuedouble, want[i], 1e-6);
-    T_CHECK(cJSON_IsArray(a) &&
-            cJSON_GetArrayItem(a, 4)->valuedouble < 0.13);
+    T_CHECK(cJSON_IsArray(a) && cJSON_GetArrayItem(a, 4)->valuedouble < 0.13);
     T_CHECK(want[3] > want[1] && want[1] > want[2] && want[2] > want[0]);
     cJSON_Delete(j);
     resp_free(&r);
@@ -877,8 +875,7 @@ static void test_dialects(void)
 static void test_queue_full(void)
 {
     struct resp r[4];
-    struct qvr_mock *m =
-        start_flags("--slots 1 --queue 1 --service 300ms");
+    struct qvr_mock *m = start_flags("--slots 1 --queue 1 --service 300ms");
     const char *body = "{\"query\":\"q\",\"documents\":[\"a\"]}";
     int i, ok = 0, full = 0;
     char v[32];
@@ -1109,8 +1106,8 @@ static void test_faults(void)
         resp_free(&r);
     }
     request_on(e, &r, "GET", "/metrics", NULL);
-    T_CHECK_MSG(strstr(r.body.p, "qvr_mock_dropped_total 3\n") != NULL,
-                "%s", r.body.p);
+    T_CHECK_MSG(strstr(r.body.p, "qvr_mock_dropped_total 3\n") != NULL, "%s",
+                r.body.p);
     resp_free(&r);
     curl_easy_cleanup(e);
     qvr_mock_stop(m);

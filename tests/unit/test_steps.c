@@ -6,8 +6,8 @@
 #include "steps.h"
 #include "t.h"
 
-static struct qvr_step_row row(int users, double rate, double rps,
-                               double p99, double err)
+static struct qvr_step_row row(int users, double rate, double rps, double p99,
+                               double err)
 {
     struct qvr_step_row r;
     memset(&r, 0, sizeof(r));
