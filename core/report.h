@@ -56,6 +56,10 @@ struct qvr_run_result {
     double load_s;       /* from the start until the load stopped */
     double start_gap_cv; /* coefficient of variation of the gaps
                             between actual starts; NaN if < 2 */
+    double gen_cpu_max_pct; /* the generator's busiest window */
+    int gen_busy_windows;   /* windows above 90% of a core */
+    double gen_lag_max_ms;  /* worst event-loop lag */
+    double gen_lag_mean_ms;
 };
 
 /* Latency of a stat's cumulative response-time histogram at percentile p,

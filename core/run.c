@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -130,6 +132,21 @@ struct run {
     struct qvr_redact redact;
     char shown_target[512]; /* the target with any password redacted */
     struct event *start_ev; /* --start-at */
+    /* the generator watching itself, and what findings need */
+    uint64_t next_win_due;  /* when the window timer should fire */
+    uint64_t lag_max_ns;    /* worst event-loop lag seen by that timer */
+    uint64_t lag_sum_ns;
+    int lag_n;
+    double cpu_prev_s;      /* process CPU seconds at the last window */
+    int busy_windows;       /* windows with the generator above 90% CPU */
+    double cpu_max_pct;
+    uint64_t first_us;      /* the first request's response time */
+    uint64_t first_t;       /* and its intended start */
+    int have_first;
+    uint64_t win_refused;   /* 429/503 answers in the current window */
+    int refused_windows, refused_first, refused_last;
+    uint64_t refused_total;
+    double retry_after_max; /* largest Retry-After seen, seconds */
 };
 
 static void add_finding(struct run *r, const char *fmt, ...) QVR_PRINTF(2, 3);
@@ -368,6 +385,25 @@ static void close_window(struct run *r, uint64_t now, int final)
     w->max_ms = s->win->total ? (double)s->win->max / 1000.0 : 0;
     w->len_s = len;
     sample_users(r);
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0) {
+        double cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+                     ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+        double pct = len > 0 ? 100.0 * (cpu - r->cpu_prev_s) / len : 0;
+        r->cpu_prev_s = cpu;
+        if (!final) {
+            if (pct > r->cpu_max_pct)
+                r->cpu_max_pct = pct;
+            r->busy_windows += pct >= 90;
+        }
+    }
+    if (r->win_refused) {
+        r->refused_total += r->win_refused;
+        if (!r->refused_windows++)
+            r->refused_first = r->nrows;
+        r->refused_last = r->nrows;
+        r->win_refused = 0;
+    }
     if (w->users > r->max_active)
         r->max_active = w->users;
     write_hlog(r, w->t_s - len, len);
@@ -431,8 +467,19 @@ static void window_cb(evutil_socket_t fd, short what, void *arg)
     struct run *r = arg;
     (void)fd;
     (void)what;
+    uint64_t now = qvr_clock_ns();
+    /* How late the loop got round to this timer: the generator's own lag. */
+    if (r->next_win_due && now > r->next_win_due) {
+        uint64_t lag = now - r->next_win_due;
+        r->lag_sum_ns += lag;
+        r->lag_n++;
+        if (lag > r->lag_max_ns)
+            r->lag_max_ns = lag;
+    }
+    r->next_win_due = (r->next_win_due ? r->next_win_due : now) +
+                      r->plan->window_ns;
     if (r->phase == PH_RUN || r->phase == PH_DRAIN)
-        close_window(r, qvr_clock_ns(), 0);
+        close_window(r, now, 0);
 }
 
 /* ---- phases -------------------------------------------------------------- */
@@ -796,6 +843,11 @@ static void start_run_phase(struct run *r)
         (time_t)(r->plan->window_ns / QVR_NS_PER_S),
         (suseconds_t)(r->plan->window_ns % QVR_NS_PER_S / 1000)};
     event_add(r->window_ev, &tv);
+    r->next_win_due = r->t0 + r->plan->window_ns;
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0)
+        r->cpu_prev_s = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+                        ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
     build_segments(r);
     begin_segment(r, 0);
 }
@@ -860,11 +912,33 @@ static void on_headers(void *ud, const char *raw, size_t len)
     struct run *r = ud;
     if (r->coll && r->phase != PH_WARMUP)
         qvr_collect_header(r->coll, raw, len);
+    /* Retry-After of a refusal, for the burst finding */
+    for (const char *p = raw, *end = raw + len; p < end;) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        if (!eol)
+            eol = end;
+        if (eol - p > 12 && strncasecmp(p, "retry-after:", 12) == 0) {
+            double v = strtod(p + 12, NULL);
+            if (v > r->retry_after_max)
+                r->retry_after_max = v;
+        }
+        p = eol + 1;
+    }
 }
 
 static void on_request(void *ud, struct qvr_vu *vu)
 {
     struct run *r = ud;
+    /* The first request is the one meant to start first (others may
+     * complete before it does). */
+    if (!r->have_first || vu->t_intended_ns < r->first_t) {
+        r->have_first = 1;
+        r->first_t = vu->t_intended_ns;
+        r->first_us = vu->sample.response_us;
+    }
+    if (r->phase != PH_WARMUP &&
+        (vu->sample.status == 503 || vu->sample.status == 429))
+        r->win_refused++;
     if (r->phase == PH_WARMUP &&
         r->warm->total.requests >= (uint64_t)r->plan->warmup_requests)
         qvr_vu_stop(vu);
@@ -1076,6 +1150,50 @@ static void knee_findings(struct run *r)
                     "%.0f -> %.0f ms%s",
                     s->index, what, s->rps, r->steps[k->knee - 1].rps,
                     r->steps[k->knee - 1].p99_ms, s->p99_ms, safe);
+}
+
+/* Cold start, refusal bursts, and the generator as the bottleneck. */
+static void run_findings(struct run *r, double elapsed_s)
+{
+    const struct qvr_stat *t = &r->m->total;
+    double p50 = qvr_report_pct_ms(t, 50);
+    double first = r->first_us / 1000.0;
+    if (r->have_first && t->requests >= 10 && p50 > 0 && first > 3 * p50 &&
+        first - p50 > 50)
+        add_finding(r, "cold start: the first request took %.0f ms, %.0fx "
+                       "the steady P50 (%.0f ms)%s",
+                    first, first / p50, p50,
+                    r->plan->warmup_requests ? " (it was a warm-up request)"
+                                             : "");
+    if (r->refused_windows) {
+        char when[64] = "";
+        if (r->refused_last < r->nrows && r->refused_first < r->nrows)
+            snprintf(when, sizeof(when), " between %.0fs and %.0fs",
+                     r->rows[r->refused_first].t_s -
+                         r->rows[r->refused_first].len_s,
+                     r->rows[r->refused_last].t_s);
+        char ra[64] = "";
+        if (r->retry_after_max > 0)
+            snprintf(ra, sizeof(ra), "; Retry-After up to %gs",
+                     r->retry_after_max);
+        add_finding(r, "the target refused load: %llu answers 503/429 in %d "
+                       "window%s%s (%.1f%% of requests)%s",
+                    (unsigned long long)r->refused_total, r->refused_windows,
+                    r->refused_windows == 1 ? "" : "s", when,
+                    t->requests ? 100.0 * r->refused_total / t->requests : 0,
+                    ra);
+    }
+    int windows = r->nrows > 1 ? r->nrows - 1 : r->nrows;
+    if (windows >= 3 && r->busy_windows * 5 >= windows)
+        add_finding(r, "the generator was the bottleneck: qvrrun used >= 90%% "
+                       "of a core in %d of %d windows (peak %.0f%%); add "
+                       "--segment processes or lower the load",
+                    r->busy_windows, windows, r->cpu_max_pct);
+    else if (r->lag_max_ns > 50 * QVR_NS_PER_MS && elapsed_s > 0)
+        add_finding(r, "the generator's event loop fell behind by up to %.0f "
+                       "ms: figures near that size are the tool's, not the "
+                       "target's",
+                    r->lag_max_ns / 1e6);
 }
 
 static int evaluate_thresholds(struct run *r, double elapsed_s)
@@ -1434,6 +1552,7 @@ int qvr_run_main(const struct qvr_run_opts *o)
         knee_findings(r);
     int held = evaluate_thresholds(r, elapsed);
     drift_findings(r);
+    run_findings(r, elapsed);
     if (r->coll) {
         char *cf[4];
         int ncf = qvr_collect_findings(r->coll, r->rows, r->nrows, cf, 4);
@@ -1474,6 +1593,10 @@ int qvr_run_main(const struct qvr_run_opts *o)
                      p->load.kind == QVR_LOAD_SWEEP ||
                      (p->load.kind == QVR_LOAD_STEPS && p->load.open);
     res.intended_rps = p->load.kind == QVR_LOAD_RATE ? p->load.rps : 0;
+    res.gen_cpu_max_pct = r->cpu_max_pct;
+    res.gen_busy_windows = r->busy_windows;
+    res.gen_lag_max_ms = r->lag_max_ns / 1e6;
+    res.gen_lag_mean_ms = r->lag_n ? r->lag_sum_ns / 1e6 / r->lag_n : 0;
     res.started = r->started;
     res.load_s = (double)(r->t_stop - r->t0) / 1e9;
     res.late = r->late;

@@ -9,9 +9,9 @@
 # --out OUT/seg-K ...` (K = 1..N, T = now + S seconds, default 3, so every
 # process has loaded its scenario before the load begins), waits for them
 # and runs `qvrrun merge -o OUT/merged OUT/seg-*`. Each process writes its
-# log to OUT/seg-K.log. The exit code is merge's: 0 every threshold held on
-# the whole run, 99 one failed, 2/3 the segments could not be merged; 3
-# when a segment could not run at all.
+# log to OUT/logs/seg-K.log. The exit code is merge's: 0 every threshold
+# held on the whole run, 99 one failed, 2/3 the segments could not be
+# merged; 3 when a segment could not run at all.
 #
 # The same shape spreads a run over several machines: start the same
 # command with the same --start-at on each (ssh, a CI matrix, a Kubernetes
@@ -89,7 +89,7 @@ if [[ -e "$out" && -n "$(ls -A "$out" 2>/dev/null)" ]]; then
     echo "local.sh: $out is not empty: give a new directory with -o" >&2
     exit 2
 fi
-mkdir -p "$out"
+mkdir -p "$out/logs"
 
 # One start for all, in Unix seconds with milliseconds.
 start_at=$(awk -v now="$(date +%s.%N)" -v s="$start_in" \
@@ -112,7 +112,7 @@ echo "local.sh: $n segments of $scenario start at $start_at; results in $out"
 for ((k = 1; k <= n; k++)); do
     "$QVRRUN" "$scenario" --segment "$k/$n" --start-at "$start_at" \
         --out "$out/seg-$k" --quiet --no-plots "$@" \
-        </dev/null >"$out/seg-$k.log" 2>&1 &
+        </dev/null >"$out/logs/seg-$k.log" 2>&1 &
     pids+=("$!")
 done
 
@@ -131,8 +131,9 @@ for ((k = 1; k <= n; k++)); do
     case $rc in
     0 | 99 | 130) ;;
     *)
-        echo "local.sh: segment $k/$n exited $rc (see $out/seg-$k.log):" >&2
-        tail -n 5 "$out/seg-$k.log" >&2 || true
+        echo "local.sh: segment $k/$n exited $rc" \
+            "(see $out/logs/seg-$k.log):" >&2
+        tail -n 5 "$out/logs/seg-$k.log" >&2 || true
         bad=1
         ;;
     esac

@@ -77,6 +77,15 @@ rows=$(awk 'NR > 1 && NF' "$TS" | wc -l)
 lines=$(grep -cv -e '^#' -e '^"' -e '^Tag=' "$OUT/merged/latency.hlog")
 assert_eq "$lines" "$rows" "latency.hlog: one untagged line per window"
 assert_le "$rows" 6 "3 s of load in at most 6 windows of 1 s ($rows)"
+# The merged log holds the same requests as the merged summary: `qvrrun
+# report` recomputes every percentile from it and finds the same ones.
+cp -r "$OUT/merged" "$QVR_TMP/again"
+run_qvrrun report "$QVR_TMP/again" --no-plots --quiet
+assert_eq "$RC" 0 "qvrrun report on the merged directory"
+LAT='d["totals"]["latency_ms"]'
+assert_eq "$(json_get "$QVR_TMP/again/summary.json" "$LAT")" \
+    "$(json_get "$M" "$LAT")" \
+    "percentiles recomputed from the merged latency.hlog are the same"
 [[ -f "$OUT/merged/latency.png" ]] || fail "no latency.png"
 pass "charts rendered"
 
