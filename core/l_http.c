@@ -143,7 +143,7 @@ static void push_json(lua_State *L, const cJSON *j)
 }
 
 /* Pushes the decoded value, or nil and a message. */
-static int decode(lua_State *L, const char *s, size_t len)
+int qvr_l_json_decode(lua_State *L, const char *s, size_t len)
 {
     cJSON *j = cJSON_ParseWithLength(s, len);
     if (!j) {
@@ -167,7 +167,7 @@ static int l_json_decode(lua_State *L)
 {
     size_t len;
     const char *s = luaL_checklstring(L, 1, &len);
-    return decode(L, s, len);
+    return qvr_l_json_decode(L, s, len);
 }
 
 int qvr_luaopen_json(lua_State *L)
@@ -193,7 +193,7 @@ static int resp_json(lua_State *L)
         lua_pushstring(L, "no body");
         return 2;
     }
-    return decode(L, s, len);
+    return qvr_l_json_decode(L, s, len);
 }
 
 static void parse_headers(lua_State *L, const char *p, size_t len)

@@ -21,6 +21,10 @@ void qvr_l_http_push_response(lua_State *co, const struct qvr_http_result *r,
                               const struct qvr_sample *s, const char *name,
                               uint64_t seq);
 
+/* Decodes JSON text and pushes the value (1 result), or nil and a message
+ * (2 results) when it is not JSON. Never raises for bad input. */
+int qvr_l_json_decode(lua_State *L, const char *s, size_t len);
+
 /* Encodes the Lua value at idx as compact JSON and pushes it as a string.
  * Raises a Lua error for values JSON cannot hold (functions, cycles). */
 void qvr_l_json_encode(lua_State *L, int idx);

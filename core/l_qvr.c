@@ -893,6 +893,8 @@ static int open_qvr(lua_State *L)
     lua_setfield(L, -2, "http");
     luaL_requiref(L, "qvr.json", qvr_luaopen_json, 0);
     lua_setfield(L, -2, "json");
+    luaL_requiref(L, "qvr.data", qvr_luaopen_data, 0);
+    lua_setfield(L, -2, "data");
     return 1;
 }
 

@@ -12,6 +12,9 @@
  * over the process environment in env(). */
 void qvr_l_qvr_install(lua_State *L, const char *const *env, int nenv);
 
+/* luaopen-style: the `data` module {lines, jsonl} (l_data.c). */
+int qvr_luaopen_data(lua_State *L);
+
 /* Metatable name of a validated scenario table. */
 #define QVR_SCENARIO_MT "qvr.scenario"
 

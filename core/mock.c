@@ -45,6 +45,7 @@
 #define MAX_HEADERS_SIZE (64 * 1024)
 #define HTTP_TIMEOUT_S 600
 #define LISTEN_BACKLOG 4096
+#define MAX_PASS_NS 3600e9 /* a leak over days must not overflow */
 
 /* What happens to an accepted request when its pass ends. Decided at
  * arrival, applied at the answer: a fault costs its service time, as a
@@ -422,13 +423,13 @@ static void on_stall_end(evutil_socket_t fd, short what, void *arg)
 {
     struct qvr_mock *m = arg;
     struct job *j, *next;
-    uint64_t end;
+    uint64_t end, now = qvr_clock_ns();
 
     (void)fd;
     (void)what;
-    if (in_stall(m, qvr_clock_ns(), &end)) {
+    if (in_stall(m, now, &end)) {
         /* The timer fired a little early: wait out the rest. */
-        arm(m->stall_timer, end - qvr_clock_ns());
+        arm(m->stall_timer, end - now);
         return;
     }
     j = m->held;
@@ -500,6 +501,8 @@ static void dispatch(struct qvr_mock *m)
         if (m->cfg.leak_per_min > 0.0)
             t *= 1.0 + m->cfg.leak_per_min * (double)(now - m->start_ns) /
                            (60.0 * QVR_NS_PER_S);
+        if (t > MAX_PASS_NS)
+            t = MAX_PASS_NS;
         s->pass_ns = (uint64_t)llround(t);
         for (i = 0; i < s->n; i++) {
             s->jobs[i]->start_ns = now;

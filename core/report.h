@@ -53,9 +53,9 @@ struct qvr_run_result {
     int open_model;
     double intended_rps; /* rate{}: the planned arrival rate */
     uint64_t started, late, dropped;
-    double load_s;       /* from the start until the load stopped */
-    double start_gap_cv; /* coefficient of variation of the gaps
-                            between actual starts; NaN if < 2 */
+    double load_s;          /* from the start until the load stopped */
+    double start_gap_cv;    /* coefficient of variation of the gaps
+                               between actual starts; NaN if < 2 */
     double gen_cpu_max_pct; /* the generator's busiest window */
     int gen_busy_windows;   /* windows above 90% of a core */
     double gen_lag_max_ms;  /* worst event-loop lag */

@@ -133,17 +133,17 @@ struct run {
     char shown_target[512]; /* the target with any password redacted */
     struct event *start_ev; /* --start-at */
     /* the generator watching itself, and what findings need */
-    uint64_t next_win_due;  /* when the window timer should fire */
-    uint64_t lag_max_ns;    /* worst event-loop lag seen by that timer */
+    uint64_t next_win_due; /* when the window timer should fire */
+    uint64_t lag_max_ns;   /* worst event-loop lag seen by that timer */
     uint64_t lag_sum_ns;
     int lag_n;
-    double cpu_prev_s;      /* process CPU seconds at the last window */
-    int busy_windows;       /* windows with the generator above 90% CPU */
+    double cpu_prev_s; /* process CPU seconds at the last window */
+    int busy_windows;  /* windows with the generator above 90% CPU */
     double cpu_max_pct;
-    uint64_t first_us;      /* the first request's response time */
-    uint64_t first_t;       /* and its intended start */
+    uint64_t first_us; /* the first request's response time */
+    uint64_t first_t;  /* and its intended start */
     int have_first;
-    uint64_t win_refused;   /* 429/503 answers in the current window */
+    uint64_t win_refused; /* 429/503 answers in the current window */
     int refused_windows, refused_first, refused_last;
     uint64_t refused_total;
     double retry_after_max; /* largest Retry-After seen, seconds */
@@ -476,8 +476,8 @@ static void window_cb(evutil_socket_t fd, short what, void *arg)
         if (lag > r->lag_max_ns)
             r->lag_max_ns = lag;
     }
-    r->next_win_due = (r->next_win_due ? r->next_win_due : now) +
-                      r->plan->window_ns;
+    r->next_win_due =
+        (r->next_win_due ? r->next_win_due : now) + r->plan->window_ns;
     if (r->phase == PH_RUN || r->phase == PH_DRAIN)
         close_window(r, now, 0);
 }
@@ -1160,8 +1160,9 @@ static void run_findings(struct run *r, double elapsed_s)
     double first = r->first_us / 1000.0;
     if (r->have_first && t->requests >= 10 && p50 > 0 && first > 3 * p50 &&
         first - p50 > 50)
-        add_finding(r, "cold start: the first request took %.0f ms, %.0fx "
-                       "the steady P50 (%.0f ms)%s",
+        add_finding(r,
+                    "cold start: the first request took %.0f ms, %.0fx "
+                    "the steady P50 (%.0f ms)%s",
                     first, first / p50, p50,
                     r->plan->warmup_requests ? " (it was a warm-up request)"
                                              : "");
@@ -1176,8 +1177,9 @@ static void run_findings(struct run *r, double elapsed_s)
         if (r->retry_after_max > 0)
             snprintf(ra, sizeof(ra), "; Retry-After up to %gs",
                      r->retry_after_max);
-        add_finding(r, "the target refused load: %llu answers 503/429 in %d "
-                       "window%s%s (%.1f%% of requests)%s",
+        add_finding(r,
+                    "the target refused load: %llu answers 503/429 in %d "
+                    "window%s%s (%.1f%% of requests)%s",
                     (unsigned long long)r->refused_total, r->refused_windows,
                     r->refused_windows == 1 ? "" : "s", when,
                     t->requests ? 100.0 * r->refused_total / t->requests : 0,
@@ -1185,14 +1187,16 @@ static void run_findings(struct run *r, double elapsed_s)
     }
     int windows = r->nrows > 1 ? r->nrows - 1 : r->nrows;
     if (windows >= 3 && r->busy_windows * 5 >= windows)
-        add_finding(r, "the generator was the bottleneck: qvrrun used >= 90%% "
-                       "of a core in %d of %d windows (peak %.0f%%); add "
-                       "--segment processes or lower the load",
+        add_finding(r,
+                    "the generator was the bottleneck: qvrrun used >= 90%% "
+                    "of a core in %d of %d windows (peak %.0f%%); add "
+                    "--segment processes or lower the load",
                     r->busy_windows, windows, r->cpu_max_pct);
     else if (r->lag_max_ns > 50 * QVR_NS_PER_MS && elapsed_s > 0)
-        add_finding(r, "the generator's event loop fell behind by up to %.0f "
-                       "ms: figures near that size are the tool's, not the "
-                       "target's",
+        add_finding(r,
+                    "the generator's event loop fell behind by up to %.0f "
+                    "ms: figures near that size are the tool's, not the "
+                    "target's",
                     r->lag_max_ns / 1e6);
 }
 

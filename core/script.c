@@ -837,6 +837,10 @@ struct qvr_script *qvr_script_load(const char *file,
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
+    /* No VU runs on the main thread: its extra space (where a coroutine
+     * finds its VU, and which new threads copy) must say so. Lua leaves it
+     * uninitialised. */
+    *(void **)lua_getextraspace(L) = NULL;
     luaL_openlibs(L);
     /* Generational GC: every request leaves a short-lived response table;
      * collecting the young ones often keeps the heap near the live data
