@@ -38,9 +38,10 @@ sanitize:
 	cmake -S . -B $(BUILD_SAN) -DQVR_SANITIZE=ON -DQVR_WERROR=ON -DCMAKE_BUILD_TYPE=Debug
 	cmake --build $(BUILD_SAN) -j $(JOBS)
 
-# Latency-bound tests (names with "timing") run only in the optimised build.
+# Latency-bound tests ("timing") and the 3-minute soaks run only in the
+# optimised build.
 test-san: test-deps sanitize
-	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -E timing
+	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -E "timing|soak"
 
 # A short run against the in-process mock under valgrind: no leaks, no errors.
 valgrind: test-deps build

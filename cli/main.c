@@ -12,6 +12,7 @@
 #include "http.h"
 #include "log.h"
 #include "compare.h"
+#include "merge.h"
 #include "mock.h"
 #include "render.h"
 #include "qvr.h"
@@ -32,6 +33,8 @@ static void usage(FILE *out)
           "summary\n"
           "       qvrrun compare BASE_DIR NEW_DIR    regression diff (exit 99 "
           "when worse)\n"
+          "       qvrrun merge -o OUT DIR...         combine --segment "
+          "results\n"
           "\n"
           "options (override the scenario):\n"
           "  --target URL       target base URL, or \"mock\"\n"
@@ -49,7 +52,8 @@ static void usage(FILE *out)
           "  --junit FILE       the thresholds as a JUnit XML report\n"
           "  --metrics-listen A serve Prometheus metrics on A (e.g. "
           "127.0.0.1:9464)\n"
-          "  --threads N        worker threads (this build: 1)\n"
+          "  --threads N        worker threads (default: cores, 1 under 100 "
+          "users)\n"
           "  --quiet            no progress lines\n"
           "  --no-plots         do not render charts\n"
           "  -h, --help         this text;  --version  the version\n"
@@ -247,10 +251,7 @@ static int cmd_run(int argc, char **argv)
                     bad("--threads: expected a whole number >= 1, got '%s'", v);
                 goto out;
             }
-            if (n != 1) {
-                rc = bad("--threads %s: this build runs one worker thread", v);
-                goto out;
-            }
+            o.threads = (int)n;
         } else {
             takes = 0;
             rc = bad("unknown flag '%s'", a);
@@ -302,6 +303,8 @@ int main(int argc, char **argv)
         return qvr_report_cmd(argc - 2, argv + 2);
     if (strcmp(cmd, "compare") == 0)
         return qvr_compare_cmd(argc - 2, argv + 2);
+    if (strcmp(cmd, "merge") == 0)
+        return qvr_merge_cmd(argc - 2, argv + 2);
     if (qvr_http_global_init() < 0) {
         qvr_error("cannot initialise libcurl");
         return QVR_EXIT_RUN;

@@ -490,6 +490,7 @@ struct esum {
     double svc_max, conn, conn_ms, tls, tls_ms;
     uint64_t min_us, max_us, iters, script_errors, cancelled;
     int with_req, extras, svc_exact, ttfb_exact;
+    int one; /* at most one segment has requests */
     const char *method;
     struct qvr_hist *svc, *ttfb_h; /* service time, time to first byte */
     cJSON *sums[4];                /* failures_by_kind, status, bytes,
@@ -592,7 +593,7 @@ static cJSON *entry_obj(struct mstat *ms, struct esum *e, double elapsed,
                                 : ms->exact ? pct_ms(ms->resp, pcts[i].p)
                                             : e->pmax[i]);
     cJSON_AddNumberToObject(lat, "max", req ? ms->max_ms : 0);
-    if (req && !ms->exact)
+    if (req && !ms->exact && !e->one)
         cJSON_AddFalseToObject(lat, "exact");
     cJSON *sv = cJSON_AddObjectToObject(o, "service_ms");
     static const double svp[3] = {50, 90, 99};
@@ -601,7 +602,7 @@ static cJSON *entry_obj(struct mstat *ms, struct esum *e, double elapsed,
         cJSON_AddNumberToObject(
             sv, svk[i], e->svc_exact ? pct_ms(svc, svp[i]) : e->svc_pmax[i]);
     cJSON_AddNumberToObject(sv, "max", e->svc_max);
-    if (req && !e->svc_exact)
+    if (req && !e->svc_exact && !e->one)
         cJSON_AddFalseToObject(sv, "exact");
     cJSON *tt = cJSON_AddObjectToObject(o, "ttfb_ms");
     /* Without histograms, the worst segment's: a bound, not the figure. */
@@ -610,7 +611,7 @@ static cJSON *entry_obj(struct mstat *ms, struct esum *e, double elapsed,
                             tt_exact ? pct_ms(e->ttfb_h, 50) : e->ttfb[0]);
     cJSON_AddNumberToObject(tt, "p99",
                             tt_exact ? pct_ms(e->ttfb_h, 99) : e->ttfb[1]);
-    if (!tt_exact && e->with_req > 1)
+    if (!tt_exact && !e->one)
         cJSON_AddFalseToObject(tt, "exact");
     cJSON *cn = cJSON_AddObjectToObject(o, "connections_ms");
     cJSON_AddNumberToObject(cn, "connects", e->conn);
@@ -677,6 +678,8 @@ static int merge_stat(struct merge *m, struct mstat *ms, const char *sect,
     ms->checks_fail = jcount(e.sums[3], "failed");
     if (ms->resp->total != ms->requests)
         ms->exact = 0; /* a segment's histogram and counts disagree */
+    /* One segment with requests: its own figures are the merged ones. */
+    e.one = e.with_req <= 1;
     pin(ms->resp, e.with_req ? e.min_us : 0, e.max_us);
     pin(e.svc, 0, us_of(e.svc_max));
     cJSON *o = entry_obj(ms, &e, elapsed, with_hist);
@@ -1227,6 +1230,7 @@ static int merge_step(struct merge *m, int i, struct qvr_step_row *r,
     double pmax[5] = {0};
     static const char *const keys[5] = {"p50", "p90", "p95", "p99", "max"};
     uint64_t max_us = 0;
+    int with_req = 0;
     *exact = 1;
     qvr_hist_reset(h);
     for (int k = 0; k < m->nseg; k++) {
@@ -1248,6 +1252,7 @@ static int merge_step(struct merge *m, int i, struct qvr_step_row *r,
         r->duration_s = fmax(r->duration_s, jnum(o, "duration_s", 0));
         r->achieved_users += jnum(o, "achieved_users", 0);
         r->achieved_rate += jnum(o, "achieved_rate", 0);
+        with_req += jcount(o, "requests") > 0;
         r->requests += jcount(o, "requests");
         r->failures += jcount(o, "failures");
         r->refused += jcount(o, "refused");
@@ -1272,7 +1277,9 @@ static int merge_step(struct merge *m, int i, struct qvr_step_row *r,
         r->p95_ms = pct_ms(h, 95);
         r->p99_ms = pct_ms(h, 99);
     } else {
-        *exact = 0;
+        /* The worst segment's: a bound, or the figure itself when only
+         * one segment had requests in this step. */
+        *exact = with_req <= 1;
         r->p50_ms = pmax[0];
         r->p90_ms = pmax[1];
         r->p95_ms = pmax[2];
@@ -1518,6 +1525,19 @@ static void knee_finding(struct merge *m)
                     m->steps[k->knee - 1].p99_ms, s->p99_ms, safe);
 }
 
+/* A segment's finding that the merge makes again on the whole run (the
+ * knee, drift): the version of a part would only mislead. */
+static int rederived(const char *f)
+{
+    static const char *const heads[] = {
+        "knee at ",  "no knee:",  "throughput fell ",
+        "P99 rose ", "P50 rose ", "the error rate crept up "};
+    for (size_t i = 0; i < QVR_ARRAY_LEN(heads); i++)
+        if (strncmp(f, heads[i], strlen(heads[i])) == 0)
+            return 1;
+    return 0;
+}
+
 static void merged_findings(struct merge *m)
 {
     double lo = INFINITY, hi = -INFINITY;
@@ -1564,7 +1584,7 @@ static void merged_findings(struct merge *m)
                         s->count, s->dir, ab);
         cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(sm, "findings"))
         {
-            if (cJSON_IsString(it))
+            if (cJSON_IsString(it) && !rederived(it->valuestring))
                 add_finding(m, "segment %d/%d: %s", s->index, s->count,
                             it->valuestring);
         }

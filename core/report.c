@@ -417,6 +417,7 @@ static char *summary_json(const struct qvr_run_result *r)
     cJSON_AddNumberToObject(gen, "busy_windows", r->gen_busy_windows);
     cJSON_AddNumberToObject(gen, "loop_lag_ms_max", r3(r->gen_lag_max_ms));
     cJSON_AddNumberToObject(gen, "loop_lag_ms_mean", r3(r->gen_lag_mean_ms));
+    cJSON_AddNumberToObject(gen, "threads", r->threads);
     cJSON *f = cJSON_CreateArray();
     for (int i = 0; i < r->nfindings; i++)
         cJSON_AddItemToArray(f, cJSON_CreateString(r->findings[i]));

@@ -9,8 +9,11 @@
 #include "run.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <event2/event.h>
+#include <event2/thread.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -147,6 +150,26 @@ struct run {
     int refused_windows, refused_first, refused_last;
     uint64_t refused_total;
     double retry_after_max; /* largest Retry-After seen, seconds */
+    /* --threads: a worker runs the engine on its share of the load and
+     * writes nothing; the main thread merges and reports. */
+    int worker;             /* 1: this run is a worker thread's */
+    pthread_t tid;
+    pthread_mutex_t mu;     /* guards rows, wenc, steps (worker side) */
+    char **wenc;            /* per window: the total histogram, encoded */
+    char *step_enc[MAX_SEGS]; /* per step: its histogram, encoded */
+    struct event *ctl_ev;   /* main -> worker: stop_req changed */
+    int stop_req;           /* 1: drain, 2: stop now (under mu) */
+    int finished;           /* the worker's loop is over (under mu) */
+    struct run *main_run;   /* the worker's main run */
+    struct event *done_ev;  /* main: a worker has finished */
+    int ndone;
+    struct run **workers;
+    int nworkers;
+    struct qvr_run_opts wopts; /* the workers' options */
+    struct event *progress_ev;
+    uint64_t t_end;         /* threads: when the last worker finished */
+    int prog_rows;          /* threads: merged windows already shown */
+    uint64_t prog_requests, prog_failures;
 };
 
 static void add_finding(struct run *r, const char *fmt, ...) QVR_PRINTF(2, 3);
@@ -282,18 +305,19 @@ static void progress(struct run *r, const struct qvr_window_row *w, int final)
     if (r->opts->quiet)
         return;
     const struct qvr_stat *s = &r->m->total;
+    uint64_t req = r->nworkers ? r->prog_requests : s->requests;
+    uint64_t fails = r->nworkers ? r->prog_failures : s->failures;
     uint64_t dur = qvr_sched_duration(&r->plan->load);
     char el[16], tot[16];
     qvr_duration_fmt((uint64_t)(w->t_s * 1e9), el, sizeof(el));
     qvr_duration_fmt(dur, tot, sizeof(tot));
-    double er = s->requests ? 100.0 * s->failures / s->requests : 0;
+    double er = req ? 100.0 * fails / req : 0;
     char line[256];
     snprintf(line, sizeof(line),
              "[%6s/%s] users %d | %.1f req/s | p50 %.1fms p99 %.1fms | "
              "requests %llu | errors %llu (%.1f%%)",
              el, tot, w->users, w->rps, w->p50_ms, w->p99_ms,
-             (unsigned long long)s->requests, (unsigned long long)s->failures,
-             er);
+             (unsigned long long)req, (unsigned long long)fails, er);
     if (r->tty) {
         fprintf(stderr, "\r\033[K%s%s", line, final ? "\n" : "");
     } else {
@@ -363,12 +387,22 @@ static void close_window(struct run *r, uint64_t now, int final)
     double len = (double)(now - r->win_start) / 1e9;
     if (final && s->win_requests == 0 && len < 0.05)
         return;
+    if (r->worker)
+        pthread_mutex_lock(&r->mu); /* the main thread reads the rows */
     if (r->nrows == r->caprows) {
         int cap = r->caprows ? r->caprows * 2 : 64;
         struct qvr_window_row *n = realloc(r->rows, (size_t)cap * sizeof(*n));
-        if (!n)
+        char **e = r->worker ? realloc(r->wenc, (size_t)cap * sizeof(*e))
+                             : NULL;
+        if (n)
+            r->rows = n;
+        if (e)
+            r->wenc = e;
+        if (!n || (r->worker && !e)) {
+            if (r->worker)
+                pthread_mutex_unlock(&r->mu);
             return;
-        r->rows = n;
+        }
         r->caprows = cap;
     }
     struct qvr_window_row *w = &r->rows[r->nrows++];
@@ -386,7 +420,7 @@ static void close_window(struct run *r, uint64_t now, int final)
     w->len_s = len;
     sample_users(r);
     struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) == 0) {
+    if (getrusage(r->worker ? RUSAGE_THREAD : RUSAGE_SELF, &ru) == 0) {
         double cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
                      ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
         double pct = len > 0 ? 100.0 * (cpu - r->cpu_prev_s) / len : 0;
@@ -400,12 +434,21 @@ static void close_window(struct run *r, uint64_t now, int final)
     if (r->win_refused) {
         r->refused_total += r->win_refused;
         if (!r->refused_windows++)
-            r->refused_first = r->nrows;
-        r->refused_last = r->nrows;
+            r->refused_first = r->nrows - 1;
+        r->refused_last = r->nrows - 1;
         r->win_refused = 0;
     }
     if (w->users > r->max_active)
         r->max_active = w->users;
+    if (r->worker) {
+        /* The main thread merges this window with the other workers'. */
+        r->wenc[r->nrows - 1] = NULL;
+        qvr_hist_encode(s->win, &r->wenc[r->nrows - 1]);
+        pthread_mutex_unlock(&r->mu);
+        qvr_metrics_window_reset(r->m);
+        r->win_start = now;
+        return;
+    }
     write_hlog(r, w->t_s - len, len);
     int gate_abort = qvr_gate_window(r->gate, s->win, s->win_requests,
                                      s->win_failures, len, w->t_s);
@@ -679,7 +722,12 @@ static void end_step(struct run *r)
     row->under = want > 0 && got < 0.9 * want;
     r->holding = 0;
     r->ctx.step_stat = NULL;
-    print_step(r, row);
+    if (r->worker) {
+        r->step_enc[r->nsteps - 1] = NULL;
+        qvr_hist_encode(st->resp, &r->step_enc[r->nsteps - 1]);
+    } else {
+        print_step(r, row);
+    }
 
     /* A sweep learns its rates from the baseline and saturation steps. */
     const struct qvr_load *l = &r->plan->load;
@@ -755,7 +803,8 @@ static void begin_segment(struct run *r, int i)
             set_users(r, 0);
         r->ctx.open_model = 1;
         r->rps = s->rps;
-        r->next_arrival = qvr_clock_ns();
+        /* a part of a split load starts its arrivals between the others' */
+        r->next_arrival = qvr_clock_ns() + r->plan->load.arrival_offset_ns;
         r->seg_end = r->next_arrival + s->settle_ns + s->hold_ns;
         arm_ns(r->arrive_ev, 0);
     } else if (s->plan) {
@@ -838,14 +887,15 @@ static void start_run_phase(struct run *r)
     r->win_start = r->t0;
     r->last_progress = r->t0;
     r->wall0 = (double)qvr_clock_wall_ns() / 1e9;
-    open_hlog(r);
+    if (!r->worker)
+        open_hlog(r);
     struct timeval tv = {
         (time_t)(r->plan->window_ns / QVR_NS_PER_S),
         (suseconds_t)(r->plan->window_ns % QVR_NS_PER_S / 1000)};
     event_add(r->window_ev, &tv);
     r->next_win_due = r->t0 + r->plan->window_ns;
     struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) == 0)
+    if (getrusage(r->worker ? RUSAGE_THREAD : RUSAGE_SELF, &ru) == 0)
         r->cpu_prev_s = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
                         ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
     build_segments(r);
@@ -1069,7 +1119,7 @@ static void add_finding(struct run *r, const char *fmt, ...)
 }
 
 /* Drift over the steady phase, in words, when it is large enough to
- * matter: throughput -10% or worse, P99 +25% or worse, errors +2 pp. */
+ * matter: throughput -5% or worse, P99 +25% or worse, errors +2 pp. */
 static void drift_findings(struct run *r)
 {
     double from = steady_from_s(&r->plan->load);
@@ -1082,7 +1132,7 @@ static void drift_findings(struct run *r)
     qvr_duration_fmt((uint64_t)((r->rows[r->nrows - 1].t_s - from) * 1e9), span,
                      sizeof(span));
     v = qvr_trend_value(r->rows, r->nrows, from, win, QVR_TM_RPS_TREND, &a, &b);
-    if (!isnan(v) && v <= -0.10)
+    if (!isnan(v) && v <= -0.05)
         add_finding(r,
                     "throughput fell %.0f%% over %s (%.1f -> %.1f req/s "
                     "on the trend line)",
@@ -1339,6 +1389,12 @@ static void teardown(struct run *r)
         event_free(r->seg_ev);
     if (r->start_ev)
         event_free(r->start_ev);
+    if (r->ctl_ev)
+        event_free(r->ctl_ev);
+    if (r->done_ev)
+        event_free(r->done_ev);
+    if (r->progress_ev)
+        event_free(r->progress_ev);
     if (r->arrive_ev)
         event_free(r->arrive_ev);
     qvr_stat_free(r->step_stat);
@@ -1365,6 +1421,626 @@ static void teardown(struct run *r)
         fclose(r->hlog);
     qvr_redact_fini(&r->redact);
     qvr_script_free(r->script);
+    for (int i = 0; r->wenc && i < r->nrows; i++)
+        free(r->wenc[i]);
+    free(r->wenc);
+    for (int i = 0; i < MAX_SEGS; i++)
+        free(r->step_enc[i]);
+    for (int i = 0; i < r->nworkers; i++) {
+        teardown(r->workers[i]);
+        pthread_mutex_destroy(&r->workers[i]->mu);
+        free(r->workers[i]);
+    }
+    free(r->workers);
+}
+
+static void ctl_cb(evutil_socket_t fd, short what, void *arg);
+
+/* Everything a run needs to turn: metrics, event base, libcurl handles,
+ * the user pool and the VU context. A worker gets a control event instead
+ * of signal handlers. Returns 0, or -1 with fatal_msg set. */
+static int setup_engine(struct run *r)
+{
+    struct qvr_plan *p = r->plan;
+    const char **names = calloc((size_t)p->ntasks + 1, sizeof(char *));
+    for (int i = 0; names && i < p->ntasks; i++)
+        names[i] = p->tasks[i].name;
+    if (names) {
+        r->m = qvr_metrics_new(p->ntasks, names);
+        r->warm = qvr_metrics_new(p->ntasks, names);
+        free(names);
+    }
+    /* Precise timers: epoll's millisecond timeouts would add up to 1 ms to
+     * every think time, sleep and libcurl timeout. */
+    struct event_config *ecfg = event_config_new();
+    if (ecfg) {
+        event_config_set_flag(ecfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+        r->base = event_base_new_with_config(ecfg);
+        event_config_free(ecfg);
+    }
+    struct qvr_http_conf hc;
+    qvr_http_conf_init(&hc);
+    hc.timeout_ms = p->timeout_ms;
+    hc.max_body = p->max_body;
+    hc.insecure = p->insecure;
+    r->nvus = qvr_sched_max_users(&p->load);
+    if (r->nvus < 1)
+        r->nvus = 1;
+    /* libcurl finds a connection to reuse by walking its cache: a cost per
+     * request that grows with the connections of one multi handle. Users
+     * are spread over multi handles of at most USERS_PER_MULTI each. */
+    r->nhttp = (r->nvus + USERS_PER_MULTI - 1) / USERS_PER_MULTI;
+    hc.max_conns = USERS_PER_MULTI + 4;
+    /* Thousands of users: a smaller receive buffer each (answers of a
+     * reranker are small); more reads for a large body, far less memory. */
+    hc.buffer_size = r->nvus > 1000 ? 4096 : 0;
+    r->http = calloc((size_t)r->nhttp, sizeof(*r->http));
+    for (int i = 0; r->base && r->http && i < r->nhttp; i++)
+        r->http[i] = qvr_http_new(r->base, &hc);
+    r->vus = calloc((size_t)r->nvus, sizeof(*r->vus));
+    r->freev = calloc((size_t)r->nvus, sizeof(*r->freev));
+    r->in_free = calloc((size_t)r->nvus, 1);
+    r->lateq_cap = r->nvus;
+    r->lateq = calloc((size_t)r->lateq_cap, sizeof(*r->lateq));
+    r->step_stat = qvr_stat_new("step");
+    r->arr_rng = 0x2545F4914F6CDD1DULL ^ (uint64_t)qvr_clock_ns() ^
+                 ((uint64_t)r->plan->seg_index << 40);
+    int http_ok = r->http != NULL;
+    for (int i = 0; http_ok && i < r->nhttp; i++)
+        http_ok = r->http[i] != NULL;
+    if (!r->m || !r->warm || !r->base || !http_ok || !r->vus || !r->freev ||
+        !r->in_free || !r->lateq || !r->step_stat) {
+        snprintf(r->fatal_msg, sizeof(r->fatal_msg),
+                 "cannot set up the run: out of memory");
+        return -1;
+    }
+    r->sched_ev = evtimer_new(r->base, sched_cb, r);
+    r->window_ev = event_new(r->base, -1, EV_PERSIST, window_cb, r);
+    r->seg_ev = evtimer_new(r->base, seg_cb, r);
+    r->arrive_ev = evtimer_new(r->base, arrive_cb, r);
+    r->grace_ev = evtimer_new(r->base, grace_cb, r);
+    if (r->worker) {
+        r->ctl_ev = event_new(r->base, -1, 0, ctl_cb, r);
+    } else {
+        r->sig_ev[0] = evsignal_new(r->base, SIGINT, signal_cb, r);
+        r->sig_ev[1] = evsignal_new(r->base, SIGTERM, signal_cb, r);
+        for (int i = 0; i < 2; i++)
+            if (r->sig_ev[i])
+                event_add(r->sig_ev[i], NULL);
+    }
+
+    struct qvr_vu_ctx *c = &r->ctx;
+    c->base = r->base;
+    c->http = r->http;
+    c->nhttp = r->nhttp;
+    c->L = r->script->L;
+    c->target = r->target;
+    c->ntasks = p->ntasks;
+    c->task_refs = p->task_refs;
+    c->task_cumw = p->task_cumw;
+    c->wait = p->wait;
+    c->rng = 0x9E3779B97F4A7C15ULL ^ (uint64_t)qvr_clock_ns() ^
+             ((uint64_t)r->plan->seg_index << 32);
+    c->timeout_ms = p->timeout_ms;
+    c->slo_us = (uint64_t)(p->slo.p99_ms * 1000.0);
+    qvr_redact_init(&r->redact);
+    for (int i = 0; i < p->nredact; i++)
+        qvr_redact_add_name(&r->redact, p->redact[i]);
+    c->redact = &r->redact;
+    qvr_redact_url(r->target, r->shown_target, sizeof(r->shown_target));
+    c->on_stopped = on_stopped;
+    c->on_request = on_request;
+    c->on_free = on_free;
+    c->on_headers = on_headers;
+    c->ud = r;
+    return 0;
+}
+
+/* Waits for --start-at (or starts now). Returns 0 or -1 (fatal_msg). */
+static int schedule_start(struct run *r, double start_at)
+{
+    double wait_s =
+        start_at > 0 ? start_at - (double)qvr_clock_wall_ns() / 1e9 : 0;
+    if (wait_s > 0) {
+        if (!r->opts->quiet)
+            fprintf(stderr, "qvrrun: starting in %.1fs (--start-at)\n", wait_s);
+        r->start_ev = evtimer_new(r->base, start_cb, r);
+        if (!r->start_ev) {
+            snprintf(r->fatal_msg, sizeof(r->fatal_msg), "out of memory");
+            return -1;
+        }
+        arm_ns(r->start_ev, (uint64_t)(wait_s * 1e9));
+        return 0;
+    }
+    if (start_at > 0 && wait_s < -1)
+        qvr_warn("--start-at is %.1fs in the past: starting now", -wait_s);
+    return begin_first_phase(r);
+}
+
+/* After the loop: thresholds, findings, files, the table. Returns the
+ * exit code. */
+static int finish_run(struct run *r, const struct qvr_run_opts *o)
+{
+    struct qvr_plan *p = r->plan;
+    char err[1024] = "";
+    int code;
+    if (r->fatal) {
+        qvr_error("%s", r->fatal_msg);
+        return QVR_EXIT_RUN;
+    }
+    uint64_t now = qvr_clock_ns();
+    if (!r->t_stop)
+        r->t_stop = now;
+    if (r->t0 && !r->nworkers)
+        close_window(r, now, 1);
+    double elapsed = r->t0 ? (double)((r->t_end ? r->t_end : now) - r->t0) / 1e9
+                           : 0;
+    if (r->nsteps)
+        knee_findings(r);
+    int held = evaluate_thresholds(r, elapsed);
+    drift_findings(r);
+    run_findings(r, elapsed);
+    if (r->coll) {
+        char *cf[4];
+        int ncf = qvr_collect_findings(r->coll, r->rows, r->nrows, cf, 4);
+        for (int i = 0; i < ncf; i++) {
+            add_finding(r, "%s", cf[i]);
+            free(cf[i]);
+        }
+    }
+    code = r->signals
+               ? QVR_EXIT_INTERRUPT
+               : (held && !r->abort_reason ? QVR_EXIT_OK : QVR_EXIT_THRESHOLD);
+
+    struct qvr_run_result res;
+    memset(&res, 0, sizeof(res));
+    res.plan = p;
+    res.target_url = r->shown_target;
+    res.target_kind = r->mock ? "mock" : "http";
+    res.out_dir = r->out_dir;
+    res.m = r->m;
+    res.warm = p->warmup_requests ? r->warm : NULL;
+    res.elapsed_s = elapsed;
+    res.started_wall_s = r->wall0;
+    res.max_users = r->max_active;
+    res.rows = r->rows;
+    res.nrows = r->nrows;
+    res.exit_code = code;
+    res.interrupted = r->signals > 0;
+    res.abort_reason = r->abort_reason;
+    res.cancelled = r->cancelled;
+    res.collect = r->nworkers ? NULL : r->coll;
+    res.findings = (const char *const *)r->findings;
+    res.nfindings = r->nfindings;
+    res.steps = r->steps;
+    res.nsteps = r->nsteps;
+    res.knee = &r->knee;
+    res.vary = p->load.vary[0] ? p->load.vary : NULL;
+    res.open_model = p->load.kind == QVR_LOAD_RATE ||
+                     p->load.kind == QVR_LOAD_SWEEP ||
+                     (p->load.kind == QVR_LOAD_STEPS && p->load.open);
+    res.intended_rps = p->load.kind == QVR_LOAD_RATE ? p->load.rps : 0;
+    res.gen_cpu_max_pct = r->cpu_max_pct;
+    res.gen_busy_windows = r->busy_windows;
+    res.gen_lag_max_ms = r->lag_max_ns / 1e6;
+    res.gen_lag_mean_ms = r->lag_n ? r->lag_sum_ns / 1e6 / r->lag_n : 0;
+    res.threads = r->nworkers ? r->nworkers : 1;
+    res.started = r->started;
+    res.load_s = (double)(r->t_stop - r->t0) / 1e9;
+    res.late = r->late;
+    res.dropped = r->dropped;
+    res.start_gap_cv =
+        r->ngaps > 1 && r->gap_mean > 0
+            ? sqrt(r->gap_m2 / (double)(r->ngaps - 1)) / r->gap_mean
+            : NAN;
+    if (qvr_report_write(&res, err, sizeof(err)) < 0) {
+        qvr_error("%s", err);
+        return QVR_EXIT_RUN;
+    }
+    /* Charts, Locust CSV and JUnit come from the files just written, the
+     * same way `qvrrun report DIR` makes them later. */
+    struct qvr_render_opts ro = {o->csv_prefix, o->junit_file, o->no_plots,
+                                 o->quiet, 0};
+    if (qvr_render(r->out_dir, &ro, err, sizeof(err)) < 0)
+        qvr_warn("%s", err);
+    qvr_report_print(&res, stdout);
+    return code;
+}
+
+/* ---- --threads: workers on shares of the load, merged by the main -------- */
+
+/* Worker side: the main thread asked to stop (a signal). */
+static void ctl_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct run *r = arg;
+    (void)fd;
+    (void)what;
+    pthread_mutex_lock(&r->mu);
+    int req = r->stop_req;
+    pthread_mutex_unlock(&r->mu);
+    r->signals = req;
+    if (req == 1 && r->phase == PH_RUN)
+        begin_drain(r);
+    else if (req >= 1)
+        abort_all(r);
+}
+
+static void *worker_main(void *arg)
+{
+    struct run *r = arg;
+    sigset_t all;
+    sigfillset(&all); /* signals are the main thread's */
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    if (schedule_start(r, r->opts->start_at) < 0)
+        r->fatal = 1;
+    else
+        event_base_dispatch(r->base);
+    uint64_t now = qvr_clock_ns();
+    if (!r->t_stop)
+        r->t_stop = now;
+    if (r->t0)
+        close_window(r, now, 1);
+    r->t_end = now;
+    pthread_mutex_lock(&r->mu);
+    r->finished = 1;
+    pthread_mutex_unlock(&r->mu);
+    /* Two workers finishing together activate the event once: done_cb
+     * counts the finished flags, not the activations. */
+    event_active(r->main_run->done_ev, EV_READ, 0);
+    return NULL;
+}
+
+static void done_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct run *r = arg;
+    (void)fd;
+    (void)what;
+    int n = 0;
+    for (int i = 0; i < r->nworkers; i++) {
+        pthread_mutex_lock(&r->workers[i]->mu);
+        n += r->workers[i]->finished;
+        pthread_mutex_unlock(&r->workers[i]->mu);
+    }
+    r->ndone = n;
+    if (n >= r->nworkers)
+        event_base_loopbreak(r->base);
+}
+
+static void main_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+    struct run *r = arg;
+    (void)what;
+    r->signals++;
+    if (r->signals == 1 && !r->opts->quiet)
+        qvr_warn("%s: stopping; in-flight requests get up to %.0fs (again to "
+                 "stop now)",
+                 sig == SIGINT ? "interrupted" : "terminated",
+                 r->plan->grace_ns / 1e9);
+    for (int i = 0; i < r->nworkers; i++) {
+        struct run *w = r->workers[i];
+        pthread_mutex_lock(&w->mu);
+        w->stop_req = r->signals >= 2 ? 2 : 1;
+        pthread_mutex_unlock(&w->mu);
+        event_active(w->ctl_ev, EV_READ, 0);
+    }
+}
+
+/* Window i of every worker as one: counts summed, histograms added.
+ * Returns the merged histogram (the caller frees it) or NULL. Workers'
+ * rows are read under their locks. */
+static struct qvr_hist *merge_window(struct run *r, int i,
+                                     struct qvr_window_row *out)
+{
+    struct qvr_hist *h = qvr_hist_new();
+    if (!h)
+        return NULL;
+    memset(out, 0, sizeof(*out));
+    for (int k = 0; k < r->nworkers; k++) {
+        struct run *w = r->workers[k];
+        pthread_mutex_lock(&w->mu);
+        if (i < w->nrows) {
+            const struct qvr_window_row *x = &w->rows[i];
+            out->t_s = x->t_s > out->t_s ? x->t_s : out->t_s;
+            out->wall_s = x->wall_s > out->wall_s ? x->wall_s : out->wall_s;
+            out->len_s = x->len_s > out->len_s ? x->len_s : out->len_s;
+            out->users += x->users;
+            out->requests += x->requests;
+            out->failures += x->failures;
+            out->rps += x->rps;
+            struct qvr_hist *one = NULL;
+            if (w->wenc[i] &&
+                qvr_hist_decode(w->wenc[i], strlen(w->wenc[i]), &one) == 0)
+                qvr_hist_add(h, one);
+            qvr_hist_free(one);
+        }
+        pthread_mutex_unlock(&w->mu);
+    }
+    out->p50_ms = qvr_hist_value_at(h, 50) / 1000.0;
+    out->p90_ms = qvr_hist_value_at(h, 90) / 1000.0;
+    out->p99_ms = qvr_hist_value_at(h, 99) / 1000.0;
+    out->max_ms = h->total ? h->max / 1000.0 : 0;
+    return h;
+}
+
+/* Main side: a progress line from the windows every worker has closed. */
+static void main_progress_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct run *r = arg;
+    (void)fd;
+    (void)what;
+    int k = INT_MAX;
+    for (int i = 0; i < r->nworkers; i++) {
+        pthread_mutex_lock(&r->workers[i]->mu);
+        int n = r->workers[i]->nrows;
+        pthread_mutex_unlock(&r->workers[i]->mu);
+        k = n < k ? n : k;
+    }
+    if (k == INT_MAX || k <= r->prog_rows)
+        return;
+    struct qvr_window_row w;
+    for (; r->prog_rows < k; r->prog_rows++) {
+        qvr_hist_free(merge_window(r, r->prog_rows, &w));
+        r->prog_requests += w.requests;
+        r->prog_failures += w.failures;
+    }
+    progress(r, &w, 0);
+}
+
+/* After the workers: their figures as one run, in the main run. */
+static int merge_workers(struct run *r)
+{
+    struct qvr_plan *p = r->plan;
+    const char **names = calloc((size_t)p->ntasks + 1, sizeof(char *));
+    for (int i = 0; names && i < p->ntasks; i++)
+        names[i] = p->tasks[i].name;
+    if (names) {
+        r->m = qvr_metrics_new(p->ntasks, names);
+        r->warm = qvr_metrics_new(p->ntasks, names);
+        free(names);
+    }
+    if (!r->m || !r->warm)
+        return QVR_ENOMEM;
+    int maxrows = 0, nsteps = INT_MAX;
+    double cv_sum = 0;
+    int cv_n = 0;
+    for (int k = 0; k < r->nworkers; k++) {
+        struct run *w = r->workers[k];
+        if (w->fatal && !r->fatal) {
+            r->fatal = 1;
+            snprintf(r->fatal_msg, sizeof(r->fatal_msg), "%s", w->fatal_msg);
+        }
+        qvr_metrics_add(r->m, w->m);
+        qvr_metrics_add(r->warm, w->warm);
+        if (w->t0 && (!r->t0 || w->t0 < r->t0)) {
+            r->t0 = w->t0;
+            r->wall0 = w->wall0;
+        }
+        r->t_stop = w->t_stop > r->t_stop ? w->t_stop : r->t_stop;
+        r->t_end = w->t_end > r->t_end ? w->t_end : r->t_end;
+        r->started += w->started;
+        r->late += w->late;
+        r->dropped += w->dropped;
+        r->cancelled += w->cancelled;
+        r->max_active += w->max_active;
+        r->busy_windows =
+            w->busy_windows > r->busy_windows ? w->busy_windows : r->busy_windows;
+        r->cpu_max_pct =
+            w->cpu_max_pct > r->cpu_max_pct ? w->cpu_max_pct : r->cpu_max_pct;
+        r->lag_max_ns = w->lag_max_ns > r->lag_max_ns ? w->lag_max_ns
+                                                      : r->lag_max_ns;
+        r->lag_sum_ns += w->lag_sum_ns;
+        r->lag_n += w->lag_n;
+        r->refused_total += w->refused_total;
+        if (w->refused_windows > r->refused_windows) {
+            r->refused_windows = w->refused_windows;
+            r->refused_first = w->refused_first;
+            r->refused_last = w->refused_last;
+        }
+        if (w->retry_after_max > r->retry_after_max)
+            r->retry_after_max = w->retry_after_max;
+        if (w->have_first && (!r->have_first || w->first_t < r->first_t)) {
+            r->have_first = 1;
+            r->first_t = w->first_t;
+            r->first_us = w->first_us;
+        }
+        if (w->ngaps > 1 && w->gap_mean > 0) {
+            cv_sum += sqrt(w->gap_m2 / (double)(w->ngaps - 1)) / w->gap_mean;
+            cv_n++;
+        }
+        for (int i = 0; i < w->nfindings; i++)
+            if (k == 0)
+                add_finding(r, "%s", w->findings[i]);
+        maxrows = w->nrows > maxrows ? w->nrows : maxrows;
+        nsteps = w->nsteps < nsteps ? w->nsteps : nsteps;
+    }
+    /* Each worker's arrivals are their own stream: report their mean
+     * coefficient of variation (1 for Poisson, ~0 for constant). */
+    if (cv_n) {
+        r->ngaps = 2;
+        r->gap_mean = 1;
+        r->gap_m2 = (cv_sum / cv_n) * (cv_sum / cv_n);
+    }
+    open_hlog(r);
+    for (int i = 0; i < maxrows; i++) {
+        if (r->nrows == r->caprows) {
+            int cap = r->caprows ? r->caprows * 2 : 64;
+            struct qvr_window_row *nr =
+                realloc(r->rows, (size_t)cap * sizeof(*nr));
+            if (!nr)
+                return QVR_ENOMEM;
+            r->rows = nr;
+            r->caprows = cap;
+        }
+        struct qvr_window_row *w = &r->rows[r->nrows++];
+        struct qvr_hist *h = merge_window(r, i, w);
+        if (!h)
+            return QVR_ENOMEM;
+        char *enc = NULL;
+        if (r->hlog && qvr_hist_encode(h, &enc) == 0) {
+            fprintf(r->hlog, "%.3f,%.3f,%.3f,%s\n", w->t_s - w->len_s,
+                    w->len_s, h->total ? h->max / 1000.0 : 0.0, enc);
+            free(enc);
+        }
+        qvr_gate_window(r->gate, h, w->requests, w->failures, w->len_s,
+                        w->t_s);
+        qvr_hist_free(h);
+    }
+    if (r->hlog)
+        fflush(r->hlog);
+    for (int i = 0; nsteps != INT_MAX && i < nsteps; i++) {
+        struct qvr_step_row *row = &r->steps[r->nsteps++];
+        *row = r->workers[0]->steps[i];
+        struct qvr_hist *h = qvr_hist_new();
+        if (!h)
+            return QVR_ENOMEM;
+        row->users = 0;
+        row->rate = 0;
+        row->achieved_users = row->achieved_rate = row->rps = 0;
+        row->requests = row->failures = row->late = row->dropped = 0;
+        row->refused = 0;
+        for (int k = 0; k < r->nworkers; k++) {
+            const struct qvr_step_row *x = &r->workers[k]->steps[i];
+            row->users += x->users;
+            row->rate += x->rate;
+            row->achieved_users += x->achieved_users;
+            row->achieved_rate += x->achieved_rate;
+            row->rps += x->rps;
+            row->requests += x->requests;
+            row->failures += x->failures;
+            row->late += x->late;
+            row->dropped += x->dropped;
+            row->refused += x->refused;
+            if (x->duration_s > row->duration_s)
+                row->duration_s = x->duration_s;
+            struct qvr_hist *one = NULL;
+            const char *e = r->workers[k]->step_enc[i];
+            if (e && qvr_hist_decode(e, strlen(e), &one) == 0)
+                qvr_hist_add(h, one);
+            qvr_hist_free(one);
+        }
+        row->p50_ms = qvr_hist_value_at(h, 50) / 1000.0;
+        row->p90_ms = qvr_hist_value_at(h, 90) / 1000.0;
+        row->p95_ms = qvr_hist_value_at(h, 95) / 1000.0;
+        row->p99_ms = qvr_hist_value_at(h, 99) / 1000.0;
+        row->max_ms = h->total ? h->max / 1000.0 : 0;
+        row->error_rate =
+            row->requests ? (double)row->failures / row->requests : 0;
+        qvr_hist_free(h);
+    }
+    return 0;
+}
+
+static int run_threaded(struct run *r, const struct qvr_run_opts *o, int n)
+{
+    char err[1024] = "";
+    int code = QVR_EXIT_RUN;
+    evthread_use_pthreads();
+    r->base = event_base_new();
+    r->workers = calloc((size_t)n, sizeof(*r->workers));
+    if (!r->base || !r->workers) {
+        qvr_error("cannot set up the run: out of memory");
+        return QVR_EXIT_RUN;
+    }
+    r->done_ev = event_new(r->base, -1, 0, done_cb, r);
+    r->sig_ev[0] = evsignal_new(r->base, SIGINT, main_signal_cb, r);
+    r->sig_ev[1] = evsignal_new(r->base, SIGTERM, main_signal_cb, r);
+    r->progress_ev = event_new(r->base, -1, EV_PERSIST, main_progress_cb, r);
+    for (int i = 0; i < 2; i++)
+        if (r->sig_ev[i])
+            event_add(r->sig_ev[i], NULL);
+    qvr_redact_init(&r->redact);
+    qvr_redact_url(r->target, r->shown_target, sizeof(r->shown_target));
+    if (o->metrics_listen)
+        qvr_warn("--metrics-listen is not served with --threads %d", n);
+    /* Workers: the same scenario, each its own share of the load (as
+     * --segment parts), all starting at the same moment. */
+    r->wopts = *o;
+    r->wopts.quiet = 1;
+    double now_s = (double)qvr_clock_wall_ns() / 1e9;
+    r->wopts.start_at = o->start_at > now_s + 0.3 ? o->start_at : now_s + 0.3;
+    for (int k = 0; k < n; k++) {
+        struct run *w = calloc(1, sizeof(*w));
+        if (!w) {
+            qvr_error("out of memory");
+            goto stop;
+        }
+        r->workers[r->nworkers++] = w;
+        w->worker = 1;
+        w->opts = &r->wopts;
+        w->main_run = r;
+        pthread_mutex_init(&w->mu, NULL);
+        struct qvr_overrides ov = o->ov;
+        ov.target = r->target;
+        int base_n = o->ov.seg_count > 0 ? o->ov.seg_count : 1;
+        int base_k = o->ov.seg_count > 0 ? o->ov.seg_index : 1;
+        ov.seg_count = base_n * n;
+        ov.seg_index = (base_k - 1) * n + k + 1;
+        w->script = qvr_script_load(o->scenario, &ov, err, sizeof(err));
+        if (!w->script) {
+            qvr_error("%s", err);
+            goto stop;
+        }
+        w->plan = &w->script->plan;
+        snprintf(w->target, sizeof(w->target), "%s", r->target);
+        snprintf(w->out_dir, sizeof(w->out_dir), "%s", r->out_dir);
+        if (setup_engine(w) < 0) {
+            qvr_error("%s", w->fatal_msg);
+            goto stop;
+        }
+    }
+    banner(r);
+    if (!o->quiet)
+        fprintf(stderr, "qvrrun: %d worker threads\n", n);
+    struct timeval every = {r->tty ? 1 : 5, 0};
+    event_add(r->progress_ev, &every);
+    int started = 0;
+    for (int k = 0; k < n; k++) {
+        if (pthread_create(&r->workers[k]->tid, NULL, worker_main,
+                           r->workers[k]) != 0) {
+            qvr_error("cannot start worker thread %d", k + 1);
+            break;
+        }
+        started++;
+    }
+    if (started == n)
+        event_base_dispatch(r->base);
+    else
+        for (int k = 0; k < started; k++)
+            main_signal_cb(SIGTERM, 0, r), main_signal_cb(SIGTERM, 0, r);
+    for (int k = 0; k < started; k++)
+        pthread_join(r->workers[k]->tid, NULL);
+    if (started < n)
+        goto stop;
+    if (merge_workers(r) < 0) {
+        qvr_error("cannot merge the workers' results: out of memory");
+        goto stop;
+    }
+    code = finish_run(r, o);
+stop:
+    return code;
+}
+
+/* --threads: the number of worker threads. The default is the number of
+ * cores for loads of 100 users or more, else 1; sweeps and monitors keep
+ * one (their steps depend on each other's results). */
+static int choose_threads(const struct qvr_run_opts *o,
+                          const struct qvr_plan *p)
+{
+    int n = o->threads;
+    if (n <= 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        n = qvr_sched_max_users(&p->load) >= 100 && cores > 1 ? (int)cores
+                                                             : 1;
+    }
+    if (n > 1 && p->load.kind == QVR_LOAD_SWEEP) {
+        if (o->threads > 1)
+            qvr_warn("a sweep runs on one thread (--threads %d ignored)", n);
+        n = 1;
+    }
+    int users = qvr_sched_max_users(&p->load);
+    if (n > users && users > 0)
+        n = users;
+    return n < 1 ? 1 : n;
 }
 
 int qvr_run_main(const struct qvr_run_opts *o)
@@ -1415,92 +2091,15 @@ int qvr_run_main(const struct qvr_run_opts *o)
     } else {
         snprintf(r->target, sizeof(r->target), "%s", p->target);
     }
-
-    const char **names = calloc((size_t)p->ntasks + 1, sizeof(char *));
-    for (int i = 0; names && i < p->ntasks; i++)
-        names[i] = p->tasks[i].name;
-    if (names) {
-        r->m = qvr_metrics_new(p->ntasks, names);
-        r->warm = qvr_metrics_new(p->ntasks, names);
-        free(names);
-    }
-    /* Precise timers: epoll's millisecond timeouts would add up to 1 ms to
-     * every think time, sleep and libcurl timeout. */
-    struct event_config *ecfg = event_config_new();
-    if (ecfg) {
-        event_config_set_flag(ecfg, EVENT_BASE_FLAG_PRECISE_TIMER);
-        r->base = event_base_new_with_config(ecfg);
-        event_config_free(ecfg);
-    }
-    struct qvr_http_conf hc;
-    qvr_http_conf_init(&hc);
-    hc.timeout_ms = p->timeout_ms;
-    hc.max_body = p->max_body;
-    hc.insecure = p->insecure;
-    r->nvus = qvr_sched_max_users(&p->load);
-    if (r->nvus < 1)
-        r->nvus = 1;
-    /* libcurl finds a connection to reuse by walking its cache: a cost per
-     * request that grows with the connections of one multi handle. Users
-     * are spread over multi handles of at most USERS_PER_MULTI each. */
-    r->nhttp = (r->nvus + USERS_PER_MULTI - 1) / USERS_PER_MULTI;
-    hc.max_conns = USERS_PER_MULTI + 4;
-    /* Thousands of users: a smaller receive buffer each (answers of a
-     * reranker are small); more reads for a large body, far less memory. */
-    hc.buffer_size = r->nvus > 1000 ? 4096 : 0;
-    r->http = calloc((size_t)r->nhttp, sizeof(*r->http));
-    for (int i = 0; r->base && r->http && i < r->nhttp; i++)
-        r->http[i] = qvr_http_new(r->base, &hc);
-    r->vus = calloc((size_t)r->nvus, sizeof(*r->vus));
-    r->freev = calloc((size_t)r->nvus, sizeof(*r->freev));
-    r->in_free = calloc((size_t)r->nvus, 1);
-    r->lateq_cap = r->nvus;
-    r->lateq = calloc((size_t)r->lateq_cap, sizeof(*r->lateq));
-    r->step_stat = qvr_stat_new("step");
-    r->arr_rng = 0x2545F4914F6CDD1DULL ^ (uint64_t)qvr_clock_ns();
-    int http_ok = r->http != NULL;
-    for (int i = 0; http_ok && i < r->nhttp; i++)
-        http_ok = r->http[i] != NULL;
-    if (!r->m || !r->warm || !r->base || !http_ok || !r->vus || !r->freev ||
-        !r->in_free || !r->lateq || !r->step_stat) {
-        qvr_error("cannot set up the run: out of memory");
+    int nthreads = choose_threads(o, p);
+    if (nthreads > 1) {
+        code = run_threaded(r, o, nthreads);
         goto out;
     }
-    r->sched_ev = evtimer_new(r->base, sched_cb, r);
-    r->window_ev = event_new(r->base, -1, EV_PERSIST, window_cb, r);
-    r->seg_ev = evtimer_new(r->base, seg_cb, r);
-    r->arrive_ev = evtimer_new(r->base, arrive_cb, r);
-    r->grace_ev = evtimer_new(r->base, grace_cb, r);
-    r->sig_ev[0] = evsignal_new(r->base, SIGINT, signal_cb, r);
-    r->sig_ev[1] = evsignal_new(r->base, SIGTERM, signal_cb, r);
-    for (int i = 0; i < 2; i++)
-        if (r->sig_ev[i])
-            event_add(r->sig_ev[i], NULL);
-
-    struct qvr_vu_ctx *c = &r->ctx;
-    c->base = r->base;
-    c->http = r->http;
-    c->nhttp = r->nhttp;
-    c->L = r->script->L;
-    c->target = r->target;
-    c->ntasks = p->ntasks;
-    c->task_refs = p->task_refs;
-    c->task_cumw = p->task_cumw;
-    c->wait = p->wait;
-    c->rng = 0x9E3779B97F4A7C15ULL ^ (uint64_t)qvr_clock_ns();
-    c->timeout_ms = p->timeout_ms;
-    c->slo_us = (uint64_t)(p->slo.p99_ms * 1000.0);
-    qvr_redact_init(&r->redact);
-    for (int i = 0; i < p->nredact; i++)
-        qvr_redact_add_name(&r->redact, p->redact[i]);
-    c->redact = &r->redact;
-    qvr_redact_url(r->target, r->shown_target, sizeof(r->shown_target));
-    c->on_stopped = on_stopped;
-    c->on_request = on_request;
-    c->on_free = on_free;
-    c->on_headers = on_headers;
-    c->ud = r;
-
+    if (setup_engine(r) < 0) {
+        qvr_error("%s", r->fatal_msg);
+        goto out;
+    }
     r->coll = qvr_collect_new(r->base, p, err, sizeof(err));
     if (!r->coll) {
         qvr_error("%s: %s", p->file, err);
@@ -1517,110 +2116,14 @@ int qvr_run_main(const struct qvr_run_opts *o)
         qvr_expo_set_metrics(r->expo, r->m);
         fprintf(stderr, "qvrrun: metrics at %s\n", qvr_expo_url(r->expo));
     }
-
     banner(r);
     /* --start-at: segments on several machines begin together. */
-    double wait_s =
-        o->start_at > 0 ? o->start_at - (double)qvr_clock_wall_ns() / 1e9 : 0;
-    if (wait_s > 0) {
-        if (!o->quiet)
-            fprintf(stderr, "qvrrun: starting in %.1fs (--start-at)\n", wait_s);
-        r->start_ev = evtimer_new(r->base, start_cb, r);
-        if (!r->start_ev) {
-            qvr_error("out of memory");
-            goto out;
-        }
-        arm_ns(r->start_ev, (uint64_t)(wait_s * 1e9));
-    } else {
-        if (o->start_at > 0 && wait_s < -1)
-            qvr_warn("--start-at is %.1fs in the past: starting now", -wait_s);
-        if (begin_first_phase(r) < 0) {
-            qvr_error("%s", r->fatal_msg);
-            goto out;
-        }
+    if (schedule_start(r, o->start_at) < 0) {
+        qvr_error("%s", r->fatal_msg);
+        goto out;
     }
     event_base_dispatch(r->base);
-
-    if (r->fatal) {
-        qvr_error("%s", r->fatal_msg);
-        code = QVR_EXIT_RUN;
-        goto out;
-    }
-    uint64_t now = qvr_clock_ns();
-    if (!r->t_stop)
-        r->t_stop = now;
-    if (r->t0)
-        close_window(r, now, 1);
-    double elapsed = r->t0 ? (double)(now - r->t0) / 1e9 : 0;
-    if (r->nsteps)
-        knee_findings(r);
-    int held = evaluate_thresholds(r, elapsed);
-    drift_findings(r);
-    run_findings(r, elapsed);
-    if (r->coll) {
-        char *cf[4];
-        int ncf = qvr_collect_findings(r->coll, r->rows, r->nrows, cf, 4);
-        for (int i = 0; i < ncf; i++) {
-            add_finding(r, "%s", cf[i]);
-            free(cf[i]);
-        }
-    }
-    code = r->signals
-               ? QVR_EXIT_INTERRUPT
-               : (held && !r->abort_reason ? QVR_EXIT_OK : QVR_EXIT_THRESHOLD);
-
-    struct qvr_run_result res;
-    memset(&res, 0, sizeof(res));
-    res.plan = p;
-    res.target_url = r->shown_target;
-    res.target_kind = r->mock ? "mock" : "http";
-    res.out_dir = r->out_dir;
-    res.m = r->m;
-    res.warm = p->warmup_requests ? r->warm : NULL;
-    res.elapsed_s = elapsed;
-    res.started_wall_s = r->wall0;
-    res.max_users = r->max_active;
-    res.rows = r->rows;
-    res.nrows = r->nrows;
-    res.exit_code = code;
-    res.interrupted = r->signals > 0;
-    res.abort_reason = r->abort_reason;
-    res.cancelled = r->cancelled;
-    res.collect = r->coll;
-    res.findings = (const char *const *)r->findings;
-    res.nfindings = r->nfindings;
-    res.steps = r->steps;
-    res.nsteps = r->nsteps;
-    res.knee = &r->knee;
-    res.vary = p->load.vary[0] ? p->load.vary : NULL;
-    res.open_model = p->load.kind == QVR_LOAD_RATE ||
-                     p->load.kind == QVR_LOAD_SWEEP ||
-                     (p->load.kind == QVR_LOAD_STEPS && p->load.open);
-    res.intended_rps = p->load.kind == QVR_LOAD_RATE ? p->load.rps : 0;
-    res.gen_cpu_max_pct = r->cpu_max_pct;
-    res.gen_busy_windows = r->busy_windows;
-    res.gen_lag_max_ms = r->lag_max_ns / 1e6;
-    res.gen_lag_mean_ms = r->lag_n ? r->lag_sum_ns / 1e6 / r->lag_n : 0;
-    res.started = r->started;
-    res.load_s = (double)(r->t_stop - r->t0) / 1e9;
-    res.late = r->late;
-    res.dropped = r->dropped;
-    res.start_gap_cv =
-        r->ngaps > 1 && r->gap_mean > 0
-            ? sqrt(r->gap_m2 / (double)(r->ngaps - 1)) / r->gap_mean
-            : NAN;
-    if (qvr_report_write(&res, err, sizeof(err)) < 0) {
-        qvr_error("%s", err);
-        code = QVR_EXIT_RUN;
-        goto out;
-    }
-    /* Charts, Locust CSV and JUnit come from the files just written, the
-     * same way `qvrrun report DIR` makes them later. */
-    struct qvr_render_opts ro = {o->csv_prefix, o->junit_file, o->no_plots,
-                                 o->quiet, 0};
-    if (qvr_render(r->out_dir, &ro, err, sizeof(err)) < 0)
-        qvr_warn("%s", err);
-    qvr_report_print(&res, stdout);
+    code = finish_run(r, o);
 out:
     teardown(r);
     return code;

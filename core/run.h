@@ -15,6 +15,7 @@ struct qvr_run_opts {
     const char *csv_prefix;     /* --csv: Locust-compatible CSV files */
     const char *junit_file;     /* --junit: thresholds as a JUnit report */
     double start_at;            /* --start-at: Unix seconds; 0 = now */
+    int threads;                /* --threads; 0 = automatic */
     const char *metrics_listen; /* --metrics-listen ADDR, or NULL */
 };
 

@@ -123,7 +123,21 @@ uint64_t qvr_sched_duration(const struct qvr_load *l)
     return d;
 }
 
+static int whole_users_at(const struct qvr_load *l, uint64_t t);
+
+/* The k-th of n whole shares of total (remainder to the first parts). */
+static int share(int total, int k, int n)
+{
+    return total / n + (k <= total % n ? 1 : 0);
+}
+
 int qvr_sched_users_at(const struct qvr_load *l, uint64_t t)
+{
+    int u = whole_users_at(l, t);
+    return l->seg_n > 1 ? share(u, l->seg_k, l->seg_n) : u;
+}
+
+static int whole_users_at(const struct qvr_load *l, uint64_t t)
 {
     if (l->kind == QVR_LOAD_USERS)
         return all_at_once(l) ? l->users : spawned(l, t);
@@ -150,7 +164,15 @@ int qvr_sched_users_at(const struct qvr_load *l, uint64_t t)
     return from;
 }
 
+static int whole_max_users(const struct qvr_load *l);
+
 int qvr_sched_max_users(const struct qvr_load *l)
+{
+    int u = whole_max_users(l);
+    return l->seg_n > 1 ? share(u, l->seg_k, l->seg_n) : u;
+}
+
+static int whole_max_users(const struct qvr_load *l)
 {
     if (l->kind == QVR_LOAD_USERS)
         return l->users;
@@ -191,7 +213,7 @@ uint64_t qvr_sched_next_change(const struct qvr_load *l, uint64_t t)
     /* The stage holding t: its next change inside the stage, else its end
      * if the level differs there; past an unchanged end the following
      * stages are searched from their start the same way. */
-    int now = qvr_sched_users_at(l, t);
+    int now = whole_users_at(l, t);
     int from = 0;
     uint64_t start = 0;
     for (int i = 0; i < l->nstages; i++) {
@@ -208,7 +230,7 @@ uint64_t qvr_sched_next_change(const struct qvr_load *l, uint64_t t)
                         return start + c;
                 }
             }
-            if (end != UINT64_MAX && qvr_sched_users_at(l, end) != now)
+            if (end != UINT64_MAX && whole_users_at(l, end) != now)
                 return end;
         }
         start = end;
@@ -232,25 +254,25 @@ uint64_t qvr_sched_gap_ns(double rps, enum qvr_arrival a, uint64_t *rng)
     return (uint64_t)(-log(u) * mean + 0.5);
 }
 
-/* The k-th of n whole shares of total (remainder to the first parts). */
-static int share(int total, int k, int n)
-{
-    return total / n + (k <= total % n ? 1 : 0);
-}
-
 void qvr_sched_split(struct qvr_load *l, int k, int n)
 {
     if (n <= 1)
         return;
-    l->users = share(l->users, k, n);
-    l->spawn_rate /= n;
+    if (l->kind == QVR_LOAD_USERS || l->kind == QVR_LOAD_RAMP) {
+        l->seg_k = k;
+        l->seg_n = n;
+        return;
+    }
+    double whole_rps = l->rps;
     l->rps /= n;
     l->max_rps /= n;
-    if (l->max_users)
-        l->max_users =
-            share(l->max_users, k, n) ? share(l->max_users, k, n) : 1;
-    for (int i = 0; i < l->nstages; i++)
-        l->stages[i].users = share(l->stages[i].users, k, n);
+    if (whole_rps > 0)
+        l->arrival_offset_ns = (uint64_t)((k - 1) * 1e9 / whole_rps);
+    if (l->max_users) {
+        int m = share(l->max_users, k, n);
+        l->max_users = m > 0 ? m : 1;
+    }
+    l->users = share(l->users, k, n);
     for (int i = 0; i < l->nsteps; i++) {
         l->steps[i].users = share(l->steps[i].users, k, n);
         l->steps[i].rps /= n;

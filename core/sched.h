@@ -53,14 +53,20 @@ struct qvr_load {
     double max_rps;         /* SWEEP: 0 = find it with a saturation run */
     int rates;              /* SWEEP: rates between baseline and max */
     int stop_on_saturation; /* stop_on = "saturation" */
+    int seg_k, seg_n;       /* USERS, RAMP split by qvr_sched_split: this
+                               part runs share(k, n) of the plan's users at
+                               every instant (0: whole) */
+    uint64_t arrival_offset_ns; /* RATE split: this part's first arrival */
     uint64_t interval_ns;   /* EVERY: one probe per interval */
     int window;             /* EVERY: rolling window, in probes */
 };
 
-/* Turns l into the k-th (1-based) of n equal parts of the load: users and
- * user pools split as whole numbers with the remainder going to the first
- * parts (the parts add up exactly), spawn and arrival rates divided by n.
- * Durations, steps and stages keep their timing. */
+/* Turns l into the k-th (1-based) of n equal parts of the load. For
+ * users{} and ramp{} the part runs, at every instant, its whole-number
+ * share of the plan's users (remainders to the first parts), so the parts
+ * add up to the plan exactly at all times; step users and user pools are
+ * shared the same way; arrival rates are divided by n, and part k's first
+ * arrival is offset by (k-1) gaps so that constant arrivals interleave. */
 void qvr_sched_split(struct qvr_load *l, int k, int n);
 
 /* The gap to the next arrival at rps: exactly 1/rps for constant arrivals,

@@ -670,6 +670,12 @@ static int build_plan(lua_State *L, int sc, struct qvr_plan *p,
                            "--segment: a %s{} load cannot be split",
                            p->load.kind == QVR_LOAD_SWEEP ? "sweep" : "every");
         qvr_sched_split(&p->load, ov->seg_index, ov->seg_count);
+        /* each part warms its own connections: its share, at least one */
+        if (p->warmup_requests > 0) {
+            int w = p->warmup_requests / ov->seg_count +
+                    (ov->seg_index <= p->warmup_requests % ov->seg_count);
+            p->warmup_requests = w > 0 ? w : 1;
+        }
     }
     p->seg_index = ov->seg_count ? ov->seg_index : 0;
     p->seg_count = ov->seg_count;

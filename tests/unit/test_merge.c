@@ -444,8 +444,11 @@ static void make_seg(const char *dir, int k, double start, int shift,
         }
     }
     cJSON *fd = cJSON_AddArrayToObject(r, "findings");
-    if (k == 2)
+    if (k == 2) {
         cJSON_AddItemToArray(fd, cJSON_CreateString("a finding of two"));
+        cJSON_AddItemToArray(fd, cJSON_CreateString("knee at step 1 (0 "
+                                                    "users): it breaks"));
+    }
     write_json(dir, "summary.json", r);
     cJSON_Delete(r);
     fstat_fini(&tot);
@@ -682,6 +685,8 @@ static void test_merge_good(void)
     T_CHECK(txt && strstr(txt, "merged from 3 segments"));
     T_CHECK(txt && strstr(txt, "threshold p99[1s] < 3s failed"));
     T_CHECK(txt && strstr(txt, "segment 2/3: a finding of two"));
+    /* a part's knee is not the whole run's: not carried over */
+    T_CHECK(txt && !strstr(txt, "knee at step 1 (0 users)"));
     free(txt);
     cJSON_Delete(s);
 

@@ -3,6 +3,7 @@
  * Every expected instant is computed here in exact integer arithmetic, so
  * an implementation that rounds with an epsilon, or measures from the wrong
  * end of a stage, is off by at least one nanosecond somewhere and fails. */
+#include "clock.h"
 #include "sched.h"
 
 #include <stdint.h>
@@ -336,41 +337,66 @@ static void test_ramp_consistency(void)
     }
 }
 
-/* --segment K/N: the parts add up to the whole exactly, remainders to the
- * first parts, rates divided. */
+/* --segment K/N: at every instant the parts' users add up to the plan's,
+ * never differ by more than one, and rates are divided. */
 static void test_split(void)
 {
-    static const int counts[] = {1, 2, 7, 10, 99, 100, 101, 10000};
     static const int parts[] = {1, 2, 3, 4, 7, 16};
-    for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
-        for (size_t p = 0; p < sizeof(parts) / sizeof(parts[0]); p++) {
-            int n = parts[p], sum = 0, stage = 0, lo = 1 << 30, hi = 0;
-            double rate = 0;
-            for (int k = 1; k <= n; k++) {
-                struct qvr_load l;
-                memset(&l, 0, sizeof(l));
-                l.kind = QVR_LOAD_USERS;
-                l.users = counts[c];
-                l.spawn_rate = 3.0;
-                l.rps = 12.5;
-                l.nstages = 1;
-                l.stages[0].users = counts[c] * 2;
-                qvr_sched_split(&l, k, n);
-                sum += l.users;
-                stage += l.stages[0].users;
-                rate += l.rps;
-                lo = l.users < lo ? l.users : lo;
-                hi = l.users > hi ? l.users : hi;
-                if (k == 1)
-                    T_EQ_INT(l.users, counts[c] / n + (counts[c] % n ? 1 : 0));
-                T_NEAR(l.spawn_rate, 3.0 / n, 1e-12);
+    struct qvr_load whole;
+    memset(&whole, 0, sizeof(whole));
+    whole.kind = QVR_LOAD_RAMP;
+    whole.nstages = 3;
+    whole.stages[0].users = 37;
+    whole.stages[0].dur_ns = 10 * QVR_NS_PER_S;
+    whole.stages[1].users = 37;
+    whole.stages[1].dur_ns = 5 * QVR_NS_PER_S;
+    whole.stages[2].users = 5;
+    whole.stages[2].dur_ns = 7 * QVR_NS_PER_S;
+    struct qvr_load users = whole;
+    users.kind = QVR_LOAD_USERS;
+    users.users = 101;
+    users.spawn_rate = 9.5;
+    users.duration_ns = 30 * QVR_NS_PER_S;
+    const struct qvr_load *plans[2] = {&whole, &users};
+    for (int pl = 0; pl < 2; pl++) {
+        for (size_t pi = 0; pi < sizeof(parts) / sizeof(parts[0]); pi++) {
+            int n = parts[pi], bad = 0, maxsum = 0;
+            struct qvr_load part[16];
+            for (int k = 0; k < n; k++) {
+                part[k] = *plans[pl];
+                qvr_sched_split(&part[k], k + 1, n);
+                maxsum += qvr_sched_max_users(&part[k]);
             }
-            T_EQ_INT(sum, counts[c]);
-            T_EQ_INT(stage, counts[c] * 2);
-            T_NEAR(rate, 12.5, 1e-9);
-            T_CHECK(hi - lo <= 1);
+            T_EQ_INT(maxsum, qvr_sched_max_users(plans[pl]));
+            for (uint64_t t = 0; t < 25 * QVR_NS_PER_S; t += 37 * QVR_NS_PER_MS) {
+                int sum = 0, lo = 1 << 30, hi = 0;
+                for (int k = 0; k < n; k++) {
+                    int u = qvr_sched_users_at(&part[k], t);
+                    sum += u;
+                    lo = u < lo ? u : lo;
+                    hi = u > hi ? u : hi;
+                }
+                bad += sum != qvr_sched_users_at(plans[pl], t) || hi - lo > 1;
+            }
+            T_EQ_INT(bad, 0);
         }
     }
+    struct qvr_load rate;
+    memset(&rate, 0, sizeof(rate));
+    rate.kind = QVR_LOAD_RATE;
+    rate.rps = 100;
+    rate.max_users = 7;
+    double rps = 0;
+    int pool = 0;
+    for (int k = 1; k <= 3; k++) {
+        struct qvr_load r = rate;
+        qvr_sched_split(&r, k, 3);
+        rps += r.rps;
+        pool += r.max_users;
+        T_EQ_INT(r.arrival_offset_ns, (uint64_t)((k - 1) * 1e7));
+    }
+    T_NEAR(rps, 100, 1e-9);
+    T_EQ_INT(pool, 7);
 }
 
 int main(void)
