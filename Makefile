@@ -11,7 +11,7 @@ PKGS = build-essential cmake pkg-config liblua5.4-dev libcurl4-openssl-dev \
        libevent-dev libcjson-dev zlib1g-dev gnuplot-nox
 TEST_PKGS = nginx-light python3 valgrind curl prometheus time
 
-.PHONY: all deps test-deps build run test sanitize test-san valgrind format format-check bench clean
+.PHONY: all deps test-deps build run test sanitize test-san tsan valgrind format format-check bench clean
 
 all: build
 
@@ -43,6 +43,15 @@ sanitize:
 test-san: test-deps sanitize
 	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -E "timing|soak"
 
+# ThreadSanitizer: the multi-threaded end-to-end test with a TSan build;
+# any race report makes qvrrun exit 66 and the test fail.
+BUILD_TSAN ?= build-tsan
+tsan: test-deps
+	cmake -S . -B $(BUILD_TSAN) -DQVR_TSAN=ON -DCMAKE_BUILD_TYPE=Debug
+	cmake --build $(BUILD_TSAN) -j $(JOBS) --target qvrrun
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66" QVRRUN=$(CURDIR)/$(BUILD_TSAN)/qvrrun \
+	    QVR_BIN_DIR=$(CURDIR)/$(BUILD_TSAN) QVR_TIMEOUT=300 bash tests/e2e/threads.sh
+
 # A short run against the in-process mock under valgrind: no leaks, no errors.
 valgrind: test-deps build
 	valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect \
@@ -62,4 +71,4 @@ bench: deps build
 	bash bench/run-all.sh
 
 clean:
-	rm -rf $(BUILD) $(BUILD_SAN)
+	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_TSAN)

@@ -21,13 +21,13 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <threads.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -121,7 +121,7 @@ struct qvr_mock {
     int wake_fd; /* eventfd that stops the thread */
     struct event *wake;
     struct event *sigint, *sigterm;
-    thrd_t thread;
+    pthread_t thread;
     int running; /* the thread was started */
 };
 
@@ -948,12 +948,14 @@ static void ignore_sigpipe(void)
     }
 }
 
-static int mock_thread(void *arg)
+/* POSIX threads, not C11 <threads.h>: glibc's thrd_create bypasses the
+ * pthread_create that ThreadSanitizer intercepts. */
+static void *mock_thread(void *arg)
 {
     struct qvr_mock *m = arg;
 
     event_base_loop(m->base, EVLOOP_NO_EXIT_ON_EMPTY);
-    return 0;
+    return NULL;
 }
 
 struct qvr_mock *qvr_mock_start(const struct qvr_mock_config *c, char *err,
@@ -978,9 +980,9 @@ struct qvr_mock *qvr_mock_start(const struct qvr_mock_config *c, char *err,
     /* The server thread takes no signals: they belong to the caller. */
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    rc = thrd_create(&m->thread, mock_thread, m);
+    rc = pthread_create(&m->thread, NULL, mock_thread, m);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc != thrd_success) {
+    if (rc != 0) {
         snprintf(err, errlen, "mock: cannot start its thread");
         goto fail;
     }
@@ -1006,7 +1008,7 @@ void qvr_mock_stop(struct qvr_mock *m)
     if (m->running) {
         if (write(m->wake_fd, &one, sizeof(one)) != sizeof(one))
             qvr_warn("mock: cannot wake its thread: %s", strerror(errno));
-        thrd_join(m->thread, NULL);
+        pthread_join(m->thread, NULL);
         m->running = 0;
     }
     mock_free(m);

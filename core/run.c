@@ -152,23 +152,23 @@ struct run {
     double retry_after_max; /* largest Retry-After seen, seconds */
     /* --threads: a worker runs the engine on its share of the load and
      * writes nothing; the main thread merges and reports. */
-    int worker;             /* 1: this run is a worker thread's */
+    int worker; /* 1: this run is a worker thread's */
     pthread_t tid;
-    pthread_mutex_t mu;     /* guards rows, wenc, steps (worker side) */
-    char **wenc;            /* per window: the total histogram, encoded */
+    pthread_mutex_t mu;       /* guards rows, wenc, steps (worker side) */
+    char **wenc;              /* per window: the total histogram, encoded */
     char *step_enc[MAX_SEGS]; /* per step: its histogram, encoded */
-    struct event *ctl_ev;   /* main -> worker: stop_req changed */
-    int stop_req;           /* 1: drain, 2: stop now (under mu) */
-    int finished;           /* the worker's loop is over (under mu) */
-    struct run *main_run;   /* the worker's main run */
-    struct event *done_ev;  /* main: a worker has finished */
+    struct event *ctl_ev;     /* main -> worker: stop_req changed */
+    int stop_req;             /* 1: drain, 2: stop now (under mu) */
+    int finished;             /* the worker's loop is over (under mu) */
+    struct run *main_run;     /* the worker's main run */
+    struct event *done_ev;    /* main: a worker has finished */
     int ndone;
     struct run **workers;
     int nworkers;
     struct qvr_run_opts wopts; /* the workers' options */
     struct event *progress_ev;
-    uint64_t t_end;         /* threads: when the last worker finished */
-    int prog_rows;          /* threads: merged windows already shown */
+    uint64_t t_end; /* threads: when the last worker finished */
+    int prog_rows;  /* threads: merged windows already shown */
     uint64_t prog_requests, prog_failures;
 };
 
@@ -392,8 +392,8 @@ static void close_window(struct run *r, uint64_t now, int final)
     if (r->nrows == r->caprows) {
         int cap = r->caprows ? r->caprows * 2 : 64;
         struct qvr_window_row *n = realloc(r->rows, (size_t)cap * sizeof(*n));
-        char **e = r->worker ? realloc(r->wenc, (size_t)cap * sizeof(*e))
-                             : NULL;
+        char **e =
+            r->worker ? realloc(r->wenc, (size_t)cap * sizeof(*e)) : NULL;
         if (n)
             r->rows = n;
         if (e)
@@ -1573,8 +1573,8 @@ static int finish_run(struct run *r, const struct qvr_run_opts *o)
         r->t_stop = now;
     if (r->t0 && !r->nworkers)
         close_window(r, now, 1);
-    double elapsed = r->t0 ? (double)((r->t_end ? r->t_end : now) - r->t0) / 1e9
-                           : 0;
+    double elapsed =
+        r->t0 ? (double)((r->t_end ? r->t_end : now) - r->t0) / 1e9 : 0;
     if (r->nsteps)
         knee_findings(r);
     int held = evaluate_thresholds(r, elapsed);
@@ -1822,12 +1822,12 @@ static int merge_workers(struct run *r)
         r->dropped += w->dropped;
         r->cancelled += w->cancelled;
         r->max_active += w->max_active;
-        r->busy_windows =
-            w->busy_windows > r->busy_windows ? w->busy_windows : r->busy_windows;
+        r->busy_windows = w->busy_windows > r->busy_windows ? w->busy_windows
+                                                            : r->busy_windows;
         r->cpu_max_pct =
             w->cpu_max_pct > r->cpu_max_pct ? w->cpu_max_pct : r->cpu_max_pct;
-        r->lag_max_ns = w->lag_max_ns > r->lag_max_ns ? w->lag_max_ns
-                                                      : r->lag_max_ns;
+        r->lag_max_ns =
+            w->lag_max_ns > r->lag_max_ns ? w->lag_max_ns : r->lag_max_ns;
         r->lag_sum_ns += w->lag_sum_ns;
         r->lag_n += w->lag_n;
         r->refused_total += w->refused_total;
@@ -1877,12 +1877,11 @@ static int merge_workers(struct run *r)
             return QVR_ENOMEM;
         char *enc = NULL;
         if (r->hlog && qvr_hist_encode(h, &enc) == 0) {
-            fprintf(r->hlog, "%.3f,%.3f,%.3f,%s\n", w->t_s - w->len_s,
-                    w->len_s, h->total ? h->max / 1000.0 : 0.0, enc);
+            fprintf(r->hlog, "%.3f,%.3f,%.3f,%s\n", w->t_s - w->len_s, w->len_s,
+                    h->total ? h->max / 1000.0 : 0.0, enc);
             free(enc);
         }
-        qvr_gate_window(r->gate, h, w->requests, w->failures, w->len_s,
-                        w->t_s);
+        qvr_gate_window(r->gate, h, w->requests, w->failures, w->len_s, w->t_s);
         qvr_hist_free(h);
     }
     if (r->hlog)
@@ -2029,8 +2028,7 @@ static int choose_threads(const struct qvr_run_opts *o,
     int n = o->threads;
     if (n <= 0) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        n = qvr_sched_max_users(&p->load) >= 100 && cores > 1 ? (int)cores
-                                                             : 1;
+        n = qvr_sched_max_users(&p->load) >= 100 && cores > 1 ? (int)cores : 1;
     }
     if (n > 1 && p->load.kind == QVR_LOAD_SWEEP) {
         if (o->threads > 1)

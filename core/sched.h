@@ -46,19 +46,19 @@ struct qvr_load {
     enum qvr_arrival arrival; /* RATE, open STEPS, SWEEP */
     int nsteps;               /* STEPS */
     struct qvr_step steps[QVR_MAX_STEPS];
-    int open;               /* STEPS over rps */
-    char vary[32];          /* STEPS over a payload variable: its name */
-    uint64_t hold_ns;       /* STEPS, SWEEP: measured part of a step */
-    uint64_t settle_ns;     /* STEPS, SWEEP: unmeasured start of a step */
-    double max_rps;         /* SWEEP: 0 = find it with a saturation run */
-    int rates;              /* SWEEP: rates between baseline and max */
-    int stop_on_saturation; /* stop_on = "saturation" */
-    int seg_k, seg_n;       /* USERS, RAMP split by qvr_sched_split: this
-                               part runs share(k, n) of the plan's users at
-                               every instant (0: whole) */
+    int open;                   /* STEPS over rps */
+    char vary[32];              /* STEPS over a payload variable: its name */
+    uint64_t hold_ns;           /* STEPS, SWEEP: measured part of a step */
+    uint64_t settle_ns;         /* STEPS, SWEEP: unmeasured start of a step */
+    double max_rps;             /* SWEEP: 0 = find it with a saturation run */
+    int rates;                  /* SWEEP: rates between baseline and max */
+    int stop_on_saturation;     /* stop_on = "saturation" */
+    int seg_k, seg_n;           /* USERS, RAMP split by qvr_sched_split: this
+                                   part runs share(k, n) of the plan's users at
+                                   every instant (0: whole) */
     uint64_t arrival_offset_ns; /* RATE split: this part's first arrival */
-    uint64_t interval_ns;   /* EVERY: one probe per interval */
-    int window;             /* EVERY: rolling window, in probes */
+    uint64_t interval_ns;       /* EVERY: one probe per interval */
+    int window;                 /* EVERY: rolling window, in probes */
 };
 
 /* Turns l into the k-th (1-based) of n equal parts of the load. For

@@ -368,7 +368,8 @@ static void test_split(void)
                 maxsum += qvr_sched_max_users(&part[k]);
             }
             T_EQ_INT(maxsum, qvr_sched_max_users(plans[pl]));
-            for (uint64_t t = 0; t < 25 * QVR_NS_PER_S; t += 37 * QVR_NS_PER_MS) {
+            for (uint64_t t = 0; t < 25 * QVR_NS_PER_S;
+                 t += 37 * QVR_NS_PER_MS) {
                 int sum = 0, lo = 1 << 30, hi = 0;
                 for (int k = 0; k < n; k++) {
                     int u = qvr_sched_users_at(&part[k], t);
