@@ -164,6 +164,10 @@ static cJSON *stat_obj(const struct qvr_stat *s, double elapsed_s,
             cJSON_AddStringToObject(o, "service_histogram_us", enc);
             free(enc);
         }
+        if (qvr_hist_encode(s->ttfb, &enc) == 0) {
+            cJSON_AddStringToObject(o, "ttfb_histogram_us", enc);
+            free(enc);
+        }
     }
     return o;
 }
@@ -247,6 +251,10 @@ static cJSON *config_obj(const struct qvr_plan *p)
     cJSON_AddNumberToObject(c, "warmup_requests", p->warmup_requests);
     cJSON_AddNumberToObject(c, "timeout_ms", (double)p->timeout_ms);
     cJSON_AddNumberToObject(c, "window_s", p->window_ns / 1e9);
+    cJSON *slo = cJSON_AddObjectToObject(c, "slo");
+    cJSON_AddNumberToObject(slo, "pct", p->slo.pct);
+    cJSON_AddNumberToObject(slo, "latency_ms", p->slo.p99_ms);
+    cJSON_AddNumberToObject(slo, "error_rate", p->slo.error_rate);
     cJSON_AddBoolToObject(c, "insecure", p->insecure);
     return c;
 }
@@ -365,6 +373,8 @@ static char *summary_json(const struct qvr_run_result *r)
             cJSON_AddNumberToObject(o, "error_rate", s->error_rate);
             cJSON_AddBoolToObject(o, "slo_ok", s->slo_ok);
             cJSON_AddStringToObject(o, "note", s->note);
+            if (r->step_hist && r->step_hist[i])
+                cJSON_AddStringToObject(o, "histogram_us", r->step_hist[i]);
             cJSON_AddItemToArray(st, o);
         }
         cJSON *k = cJSON_AddObjectToObject(root, "knee");

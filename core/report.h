@@ -60,7 +60,8 @@ struct qvr_run_result {
     int gen_busy_windows;   /* windows above 90% of a core */
     double gen_lag_max_ms;  /* worst event-loop lag */
     double gen_lag_mean_ms;
-    int threads; /* worker threads that ran the load */
+    int threads;                  /* worker threads that ran the load */
+    const char *const *step_hist; /* per step: its histogram, encoded */
 };
 
 /* Latency of a stat's cumulative response-time histogram at percentile p,

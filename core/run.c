@@ -160,6 +160,9 @@ struct run {
     struct event *ctl_ev;     /* main -> worker: stop_req changed */
     int stop_req;             /* 1: drain, 2: stop now (under mu) */
     int finished;             /* the worker's loop is over (under mu) */
+    double run_at;            /* --start-at with a warm-up: the measured
+                                 phase (not the warm-up) starts then */
+    int warm_done;            /* the warm-up is over, waiting for run_at */
     struct run *main_run;     /* the worker's main run */
     struct event *done_ev;    /* main: a worker has finished */
     int ndone;
@@ -722,12 +725,12 @@ static void end_step(struct run *r)
     row->under = want > 0 && got < 0.9 * want;
     r->holding = 0;
     r->ctx.step_stat = NULL;
-    if (r->worker) {
-        r->step_enc[r->nsteps - 1] = NULL;
-        qvr_hist_encode(st->resp, &r->step_enc[r->nsteps - 1]);
-    } else {
+    /* The step's histogram goes into summary.json (merges are exact) and,
+     * for a worker, to the main thread. */
+    r->step_enc[r->nsteps - 1] = NULL;
+    qvr_hist_encode(st->resp, &r->step_enc[r->nsteps - 1]);
+    if (!r->worker)
         print_step(r, row);
-    }
 
     /* A sweep learns its rates from the baseline and saturation steps. */
     const struct qvr_load *l = &r->plan->load;
@@ -902,6 +905,8 @@ static void start_run_phase(struct run *r)
     begin_segment(r, 0);
 }
 
+static void start_cb(evutil_socket_t fd, short what, void *arg);
+
 static void on_stopped(void *ud, struct qvr_vu *vu)
 {
     struct run *r = ud;
@@ -916,6 +921,16 @@ static void on_stopped(void *ud, struct qvr_vu *vu)
             r->fatal = 1;
             finish(r);
             return;
+        }
+        double wait_s = r->run_at - (double)qvr_clock_wall_ns() / 1e9;
+        if (r->run_at > 0 && wait_s > 0) {
+            r->warm_done = 1;
+            if (!r->start_ev)
+                r->start_ev = evtimer_new(r->base, start_cb, r);
+            if (r->start_ev) {
+                arm_ns(r->start_ev, (uint64_t)(wait_s * 1e9));
+                return;
+            }
         }
         start_run_phase(r);
         return;
@@ -953,7 +968,11 @@ static void start_cb(evutil_socket_t fd, short what, void *arg)
     struct run *r = arg;
     (void)fd;
     (void)what;
-    if (r->phase == PH_WARMUP && !r->signals && begin_first_phase(r) < 0)
+    if (r->phase != PH_WARMUP || r->signals)
+        return;
+    if (r->warm_done)
+        start_run_phase(r);
+    else if (begin_first_phase(r) < 0)
         finish(r);
 }
 
@@ -1541,6 +1560,12 @@ static int schedule_start(struct run *r, double start_at)
 {
     double wait_s =
         start_at > 0 ? start_at - (double)qvr_clock_wall_ns() / 1e9 : 0;
+    if (wait_s > 0 && r->plan->warmup_requests > 0) {
+        /* Warm up now; the measured phases of all parts begin together at
+         * start_at (on_stopped waits for it). */
+        r->run_at = start_at;
+        return begin_first_phase(r);
+    }
     if (wait_s > 0) {
         if (!r->opts->quiet)
             fprintf(stderr, "qvrrun: starting in %.1fs (--start-at)\n", wait_s);
@@ -1625,6 +1650,7 @@ static int finish_run(struct run *r, const struct qvr_run_opts *o)
     res.gen_lag_max_ms = r->lag_max_ns / 1e6;
     res.gen_lag_mean_ms = r->lag_n ? r->lag_sum_ns / 1e6 / r->lag_n : 0;
     res.threads = r->nworkers ? r->nworkers : 1;
+    res.step_hist = (const char *const *)r->step_enc;
     res.started = r->started;
     res.load_s = (double)(r->t_stop - r->t0) / 1e9;
     res.late = r->late;
@@ -1924,6 +1950,7 @@ static int merge_workers(struct run *r)
         row->max_ms = h->total ? h->max / 1000.0 : 0;
         row->error_rate =
             row->requests ? (double)row->failures / row->requests : 0;
+        qvr_hist_encode(h, &r->step_enc[r->nsteps - 1]);
         qvr_hist_free(h);
     }
     return 0;
