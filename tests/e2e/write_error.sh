@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# A write error during the run (the result directory's file system fills
+# up) exits 3 with a message naming the file, and never leaves a
+# half-written summary.json behind. Needs root for a small tmpfs.
+source "$(dirname "$0")/lib.sh"
+qvr_tmpdir
+start_nginx
+mnt=$QVR_TMP/small
+mkdir -p "$mnt"
+mount -t tmpfs -o size=256k tmpfs "$mnt" || fail "cannot mount a tmpfs (this test runs as root)"
+trap 'umount "$mnt" 2>/dev/null || true; qvr_cleanup' EXIT
+mkdir "$mnt/out"
+# leave a few KiB: enough for the writability probe, not for the results
+dd if=/dev/zero of="$mnt/filler" bs=1k count=250 2>/dev/null || true
+run_qvrrun "$QVR_SRC_DIR/tests/e2e/scenarios/mix.lua" --out "$mnt/out" --quiet \
+    --no-plots -e QVR_TARGET="http://127.0.0.1:$NGINX_PORT" -e USERS=2 -e DURATION=2s
+assert_eq "$RC" 3 "write error during the run: exit 3"
+assert_contains "$QVR_STDERR" "No space left on device"
+assert_contains "$QVR_STDERR" "$mnt/out/"
+[[ ! -e "$mnt/out/summary.json" ]] && pass "no half-written summary.json" || \
+    python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$mnt/out/summary.json" ||
+    fail "summary.json is half-written"
+[[ -z "$(ls -A "$mnt/out" | grep '\.tmp$' || true)" ]] && pass "no temporary files left" || fail "temporary files left behind"
+finish
