@@ -38,10 +38,11 @@ sanitize:
 	cmake -S . -B $(BUILD_SAN) -DQVR_SANITIZE=ON -DQVR_WERROR=ON -DCMAKE_BUILD_TYPE=Debug
 	cmake --build $(BUILD_SAN) -j $(JOBS)
 
-# Latency-bound tests ("timing") and the 3-minute soaks run only in the
+# Latency-bound tests ("timing"), the 3-minute soaks and the threaded test
+# (which `make tsan` runs under ThreadSanitizer) run only in the
 # optimised build.
 test-san: test-deps sanitize
-	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -E "timing|soak"
+	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -E "timing|soak|threads"
 
 # ThreadSanitizer: the multi-threaded end-to-end test with a TSan build;
 # any race report makes qvrrun exit 66 and the test fail.

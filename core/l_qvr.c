@@ -849,6 +849,14 @@ static int l_sleep(lua_State *L)
     return lua_yield(L, 0);
 }
 
+/* now(): seconds from CLOCK_MONOTONIC, for tasks that act on elapsed time
+ * (os.time() only counts whole wall-clock seconds). */
+static int l_now(lua_State *L)
+{
+    lua_pushnumber(L, (double)qvr_clock_ns() / 1e9);
+    return 1;
+}
+
 static int l_log(lua_State *L)
 {
     luaL_Buffer b;
@@ -877,14 +885,23 @@ static int l_log(lua_State *L)
 /* ---- modules --------------------------------------------------------------
  */
 
-static const luaL_Reg dsl[] = {{"scenario", l_scenario}, {"users", l_users},
-                               {"ramp", l_ramp},         {"between", l_between},
-                               {"constant", l_constant}, {"pacing", l_pacing},
-                               {"env", l_env},           {"check", l_check},
-                               {"fail", l_fail},         {"sleep", l_sleep},
-                               {"log", l_log},           {"rate", l_rate},
-                               {"steps", l_steps},       {"sweep", l_sweep},
-                               {"every", l_every},       {NULL, NULL}};
+static const luaL_Reg dsl[] = {{"scenario", l_scenario},
+                               {"users", l_users},
+                               {"ramp", l_ramp},
+                               {"between", l_between},
+                               {"constant", l_constant},
+                               {"pacing", l_pacing},
+                               {"env", l_env},
+                               {"check", l_check},
+                               {"fail", l_fail},
+                               {"sleep", l_sleep},
+                               {"now", l_now},
+                               {"log", l_log},
+                               {"rate", l_rate},
+                               {"steps", l_steps},
+                               {"sweep", l_sweep},
+                               {"every", l_every},
+                               {NULL, NULL}};
 
 static int open_qvr(lua_State *L)
 {
