@@ -80,7 +80,9 @@ int qvr_junit_write(const struct qvr_rdir *rd, const char *path, char *err,
     qvr_buf_init(&b, 0);
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(root, "started");
     char stamp[32] = "";
-    if (cJSON_IsNumber(st) && st->valuedouble > 0) {
+    /* a hostile file may say 1e300: only plausible times are converted */
+    if (cJSON_IsNumber(st) && st->valuedouble > 0 &&
+        st->valuedouble < 253402300800.0) { /* year 10000 */
         time_t secs = (time_t)st->valuedouble;
         struct tm tm;
         gmtime_r(&secs, &tm);

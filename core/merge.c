@@ -938,7 +938,8 @@ static int emit_window(struct merge *m, FILE *f, struct qvr_gate *g, int b)
 
 static void hlog_header(const struct merge *m, FILE *f)
 {
-    time_t secs = (time_t)m->t0;
+    /* clamp: start times come from files that may be hostile */
+    time_t secs = m->t0 > 0 && m->t0 < 253402300800.0 ? (time_t)m->t0 : 0;
     char date[64];
     struct tm tm;
     gmtime_r(&secs, &tm);
@@ -1593,23 +1594,6 @@ static void merged_findings(struct merge *m)
 
 /* ---- output ---- */
 
-static int mkdir_p(const char *path)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-        return -1;
-    return 0;
-}
-
 /* out must be missing or an empty directory: a merge never mixes its files
  * with another run's. */
 static int check_out(struct merge *m)
@@ -1887,7 +1871,7 @@ int qvr_merge_dirs(const char *out, const char *const *dirs, int ndirs,
         (rc = load_thresholds(&m)) < 0)
         goto done;
     load_from_config(&m);
-    if (mkdir_p(out) < 0) {
+    if (qvr_report_mkdir_p(out) < 0) {
         rc = errf(&m, QVR_EIO, "cannot create %s: %s", out, strerror(errno));
         goto done;
     }

@@ -49,6 +49,7 @@
 #include "metrics.h"
 #include "mock.h"
 #include "qvr.h"
+#include "report.h"
 #include "script.h"
 #include "thresh.h"
 #include "vu.h"
@@ -159,23 +160,6 @@ struct monitor {
 };
 
 /* ---- small helpers ------------------------------------------------------- */
-
-static int mkdir_p(const char *path)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-        return -1;
-    return 0;
-}
 
 static int is_file(const char *p)
 {
@@ -1753,7 +1737,7 @@ int qvr_monitor_main(int argc, char **argv)
     else
         snprintf(mo->out_dir, sizeof(mo->out_dir), "results/monitor-%s",
                  mo->name);
-    if (mkdir_p(mo->out_dir) < 0) {
+    if (qvr_report_mkdir_p(mo->out_dir) < 0) {
         qvr_error("cannot create '%s': %s", mo->out_dir, strerror(errno));
         goto out;
     }

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -21,6 +22,23 @@ double qvr_report_pct_ms(const struct qvr_stat *s, double p)
     if (!s->resp->total)
         return 0;
     return (double)qvr_hist_value_at(s->resp, p) / 1000.0;
+}
+
+int qvr_report_mkdir_p(const char *path)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+            return QVR_EIO;
+        *p = '/';
+    }
+    if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+        return QVR_EIO;
+    return 0;
 }
 
 int qvr_report_write_file(const char *dir, const char *name, const char *data,

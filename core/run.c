@@ -1295,23 +1295,6 @@ static int evaluate_thresholds(struct run *r, double elapsed_s)
 
 /* ---- set-up -------------------------------------------------------------- */
 
-static int mkdir_p(const char *path)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-        return -1;
-    return 0;
-}
-
 /* Creates the result directory and proves it is writable, before any load
  * is sent. */
 static int prepare_out(struct run *r, char *err, size_t len)
@@ -1330,7 +1313,7 @@ static int prepare_out(struct run *r, char *err, size_t len)
     char probe[4200];
     snprintf(probe, sizeof(probe), "%s/.qvrrun-write-test", r->out_dir);
     FILE *f = NULL;
-    if (mkdir_p(r->out_dir) == 0)
+    if (qvr_report_mkdir_p(r->out_dir) == 0)
         f = fopen(probe, "w");
     if (!f) {
         snprintf(err, len, "cannot write results to '%.900s': %s", r->out_dir,
@@ -1455,20 +1438,28 @@ static void teardown(struct run *r)
 
 static void ctl_cb(evutil_socket_t fd, short what, void *arg);
 
+/* The run's metrics and the warm-up's, one stat per task of the plan; NULL
+ * members on allocation failure (the callers check). */
+static void new_metrics(struct run *r)
+{
+    const struct qvr_plan *p = r->plan;
+    const char **names = calloc((size_t)p->ntasks + 1, sizeof(char *));
+    if (!names)
+        return;
+    for (int i = 0; i < p->ntasks; i++)
+        names[i] = p->tasks[i].name;
+    r->m = qvr_metrics_new(p->ntasks, names);
+    r->warm = qvr_metrics_new(p->ntasks, names);
+    free(names);
+}
+
 /* Everything a run needs to turn: metrics, event base, libcurl handles,
  * the user pool and the VU context. A worker gets a control event instead
  * of signal handlers. Returns 0, or -1 with fatal_msg set. */
 static int setup_engine(struct run *r)
 {
     struct qvr_plan *p = r->plan;
-    const char **names = calloc((size_t)p->ntasks + 1, sizeof(char *));
-    for (int i = 0; names && i < p->ntasks; i++)
-        names[i] = p->tasks[i].name;
-    if (names) {
-        r->m = qvr_metrics_new(p->ntasks, names);
-        r->warm = qvr_metrics_new(p->ntasks, names);
-        free(names);
-    }
+    new_metrics(r);
     /* Precise timers: epoll's millisecond timeouts would add up to 1 ms to
      * every think time, sleep and libcurl timeout. */
     struct event_config *ecfg = event_config_new();
@@ -1815,15 +1806,7 @@ static void main_progress_cb(evutil_socket_t fd, short what, void *arg)
 /* After the workers: their figures as one run, in the main run. */
 static int merge_workers(struct run *r)
 {
-    struct qvr_plan *p = r->plan;
-    const char **names = calloc((size_t)p->ntasks + 1, sizeof(char *));
-    for (int i = 0; names && i < p->ntasks; i++)
-        names[i] = p->tasks[i].name;
-    if (names) {
-        r->m = qvr_metrics_new(p->ntasks, names);
-        r->warm = qvr_metrics_new(p->ntasks, names);
-        free(names);
-    }
+    new_metrics(r);
     if (!r->m || !r->warm)
         return QVR_ENOMEM;
     int maxrows = 0, nsteps = INT_MAX;
