@@ -1116,17 +1116,7 @@ static double steady_from(const struct merge *m)
     if (!m->has_load)
         return 0;
     const struct qvr_load *l = &m->load;
-    int max = qvr_sched_max_users(l);
-    uint64_t t = 0;
-    for (int guard = 0; guard < 10000000; guard++) {
-        if (qvr_sched_users_at(l, t) >= max)
-            break;
-        uint64_t n = qvr_sched_next_change(l, t);
-        if (n == UINT64_MAX)
-            break;
-        t = n;
-    }
-    return (double)t / 1e9;
+    return (double)qvr_sched_full_ns(l) / 1e9;
 }
 
 static double stat_value(struct merge *m, const struct qvr_thresh *t)

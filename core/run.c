@@ -1110,17 +1110,7 @@ static int check_thresholds_supported(struct run *r, char *err, size_t len)
  * steady phase that trends are fitted over starts there. */
 static double steady_from_s(const struct qvr_load *l)
 {
-    int max = qvr_sched_max_users(l);
-    uint64_t t = 0;
-    for (int guard = 0; guard < 100000000; guard++) {
-        if (qvr_sched_users_at(l, t) >= max)
-            break;
-        uint64_t n = qvr_sched_next_change(l, t);
-        if (n == UINT64_MAX)
-            break;
-        t = n;
-    }
-    return (double)t / 1e9;
+    return (double)qvr_sched_full_ns(l) / 1e9;
 }
 
 static void add_finding(struct run *r, const char *fmt, ...)

@@ -278,3 +278,19 @@ void qvr_sched_split(struct qvr_load *l, int k, int n)
         l->steps[i].rps /= n;
     }
 }
+
+uint64_t qvr_sched_full_ns(const struct qvr_load *l)
+{
+    int max = qvr_sched_max_users(l);
+    uint64_t t = 0;
+    /* each step moves to the next change; bounded for safety */
+    for (int guard = 0; guard < 10000000; guard++) {
+        if (qvr_sched_users_at(l, t) >= max)
+            break;
+        uint64_t n = qvr_sched_next_change(l, t);
+        if (n == UINT64_MAX)
+            break;
+        t = n;
+    }
+    return t;
+}

@@ -61,6 +61,10 @@ struct qvr_load {
     int window;                 /* EVERY: rolling window, in probes */
 };
 
+/* When the plan first runs its most users (ns after the start): where the
+ * steady phase that trends are fitted over begins. 0 for open loads. */
+uint64_t qvr_sched_full_ns(const struct qvr_load *l);
+
 /* Turns l into the k-th (1-based) of n equal parts of the load. For
  * users{} and ramp{} the part runs, at every instant, its whole-number
  * share of the plan's users (remainders to the first parts), so the parts

@@ -398,6 +398,18 @@ static void test_split(void)
     }
     T_NEAR(rps, 100, 1e-9);
     T_EQ_INT(pool, 7);
+
+    /* where the steady phase starts: the plan's first moment at its most */
+    T_EQ_INT(qvr_sched_full_ns(&whole), 10 * QVR_NS_PER_S);
+    struct qvr_load u;
+    memset(&u, 0, sizeof(u));
+    u.kind = QVR_LOAD_USERS;
+    u.users = 5;
+    u.spawn_rate = 2;
+    u.duration_ns = 10 * QVR_NS_PER_S;
+    T_EQ_INT(qvr_sched_full_ns(&u), 2 * QVR_NS_PER_S);
+    u.spawn_rate = 0;
+    T_EQ_INT(qvr_sched_full_ns(&u), 0);
 }
 
 int main(void)
