@@ -9,7 +9,8 @@
 # SECONDS per run, RUNS runs interleaved. Writes the medians, the ratios and
 # the machine to bench/RESULTS.md (or $QVR_BENCH_RESULTS).
 #
-# Defaults: 0 1 10 3. Environment: QVRRUN (default build/qvrrun).
+# Defaults: 0 1 10 3. Environment: QVRRUN (default build/qvrrun),
+# QVR_BENCH_GENS (a subset of the generators, space-separated).
 set -euo pipefail
 
 GEN_CORE=${1:-0}
@@ -69,7 +70,7 @@ NGINX_WORKER=$(pgrep -P "$NGINX_PID" | head -n 1 || true)
 TCK=$(getconf CLK_TCK)
 log "nginx on $URL (worker pid ${NGINX_WORKER:-?}, core ${SERVER_CORE:-any})"
 
-GENS=(qvrrun wrk hey locust curl_poll)
+read -r -a GENS <<<"${QVR_BENCH_GENS:-qvrrun wrk hey locust curl_poll}"
 declare -A RPS CMD NOTE CPU RSS SRV OTH
 for g in "${GENS[@]}"; do
     RPS[$g]="" CPU[$g]="" RSS[$g]="" SRV[$g]="" OTH[$g]="" NOTE[$g]=""

@@ -19,8 +19,6 @@
 #include "monitor.h"
 #include "run.h"
 
-#define QVR_VERSION "0.1.0"
-
 static void usage(FILE *out)
 {
     fputs("usage: qvrrun SCENARIO.lua [options]      run a scenario\n"

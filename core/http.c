@@ -11,6 +11,9 @@
 #include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "clock.h"
@@ -26,14 +29,19 @@ struct qvr_http {
     struct event *done_ev; /* runs the completion callbacks */
     struct qvr_http_xfer *done_head; /* finished, callback not yet run */
     struct qvr_http_xfer *done_tail;
+    struct event *kick_ev; /* lets libcurl send what was added */
+    int kick_pending;      /* kick_ev is active */
 };
 
 struct qvr_http_xfer {
     struct qvr_http *h;
     CURL *easy;
-    struct curl_slist *hdrs; /* this request's header list */
-    struct qvr_buf body;     /* response body, capped at max_body */
-    struct qvr_buf head;     /* raw header block of the last answer */
+    struct curl_slist *hdrs; /* the header list given to libcurl */
+    int hdrs_body;           /* it was built for a request with a body */
+    struct qvr_buf hsig;     /* the request's lines it was built from */
+    int hsig_valid;
+    struct qvr_buf body; /* response body, capped at max_body */
+    struct qvr_buf head; /* raw header block of the last answer */
     qvr_http_cb cb;
     void *ud;
     uint64_t t_sent_ns;
@@ -48,10 +56,65 @@ struct qvr_http_xfer {
 };
 
 /* One watched socket: its libevent event, and what it waits for. */
+/* What we watch on one socket. Sockets of connections libcurl opened
+ * (sock_open) stay registered with epoll while their connection sits idle in
+ * curl's cache, so reusing a connection costs no epoll_ctl; they leave the
+ * table when libcurl closes them (sock_close). Other sockets (a resolver's
+ * socketpair) are watched only while libcurl asks. */
 struct sock {
     struct event *ev;
-    int what; /* CURL_POLL_IN / OUT / INOUT */
+    struct qvr_http *h; /* whose transfer uses it now */
+    int what;           /* CURL_POLL_* registered with epoll (0: none) */
+    int owned;          /* opened by sock_open: we see its close */
+    int idle;           /* libcurl no longer watches it (cached, idle) */
 };
+
+/* The sockets of this thread's handles, by descriptor: a descriptor belongs
+ * to one connection at a time, whichever handle it serves. */
+static _Thread_local struct sock **socks;
+static _Thread_local int nsocks;
+static _Thread_local int nhandles; /* qvr_http of this thread alive */
+
+static struct sock *sock_get(curl_socket_t fd, int create)
+{
+    if (fd < 0)
+        return NULL;
+    if (fd >= nsocks) {
+        if (!create)
+            return NULL;
+        int n = nsocks ? nsocks : 64;
+        while (n <= fd)
+            n *= 2;
+        struct sock **t = realloc(socks, (size_t)n * sizeof(*t));
+        if (!t)
+            return NULL;
+        memset(t + nsocks, 0, (size_t)(n - nsocks) * sizeof(*t));
+        socks = t;
+        nsocks = n;
+    }
+    if (!socks[fd] && create)
+        socks[fd] = calloc(1, sizeof(struct sock));
+    return socks[fd];
+}
+
+/* Stops watching fd (and forgets it unless its close is still to come). */
+static void sock_unwatch(struct sock *s)
+{
+    if (s->what && s->ev)
+        event_del(s->ev);
+    s->what = 0;
+}
+
+static void sock_drop(curl_socket_t fd)
+{
+    struct sock *s = sock_get(fd, 0);
+    if (!s)
+        return;
+    if (s->ev)
+        event_free(s->ev);
+    free(s);
+    socks[fd] = NULL;
+}
 
 void qvr_http_conf_init(struct qvr_http_conf *c)
 {
@@ -173,8 +236,6 @@ static void drain(struct qvr_http *h)
             r->http_version = 0;
             break;
         }
-        curl_slist_free_all(x->hdrs);
-        x->hdrs = NULL;
         x->done = 1;
         x->next = NULL;
         if (h->done_tail)
@@ -186,6 +247,8 @@ static void drain(struct qvr_http *h)
     if (h->done_head)
         event_active(h->done_ev, EV_TIMEOUT, 0);
 }
+
+static void socket_action(struct qvr_http *h, curl_socket_t fd, int flags);
 
 /* Runs the completion callbacks queued by drain. */
 static void run_done(evutil_socket_t fd, short kind, void *arg)
@@ -208,6 +271,16 @@ static void run_done(evutil_socket_t fd, short kind, void *arg)
         if (cb) /* NULL: cancelled after it was taken off the list */
             cb(ud, &x->res);
     }
+}
+
+/* Sends what qvr_http_start added since the last kick, back to back. */
+static void kick_cb(evutil_socket_t fd, short kind, void *arg)
+{
+    struct qvr_http *h = arg;
+    (void)fd;
+    (void)kind;
+    h->kick_pending = 0;
+    socket_action(h, CURL_SOCKET_TIMEOUT, 0);
 }
 
 /* Takes x off the done list (cancelled before its callback ran). */
@@ -236,10 +309,16 @@ static void socket_action(struct qvr_http *h, curl_socket_t fd, int flags)
 
 static void event_cb(evutil_socket_t fd, short kind, void *arg)
 {
-    struct qvr_http *h = arg;
+    struct sock *s = arg;
+    if (s->idle) {
+        /* An idle cached connection became readable: the server closed it
+         * (or talks out of turn). libcurl finds out when it reuses it. */
+        sock_unwatch(s);
+        return;
+    }
     int flags = ((kind & EV_READ) ? CURL_CSELECT_IN : 0) |
                 ((kind & EV_WRITE) ? CURL_CSELECT_OUT : 0);
-    socket_action(h, fd, flags);
+    socket_action(s->h, fd, flags);
 }
 
 static void timeout_cb(evutil_socket_t fd, short kind, void *arg)
@@ -264,45 +343,81 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *arg)
     return 0;
 }
 
-/* CURLMOPT_SOCKETFUNCTION: keep one persistent event per socket and touch
- * epoll only when the interest actually changes. */
+/* CURLMOPT_SOCKETFUNCTION: one persistent event per socket; epoll is told
+ * only when the interest changes. A connection going back to curl's cache
+ * keeps its registration (see struct sock). */
 static int sock_cb(CURL *easy, curl_socket_t fd, int what, void *arg,
                    void *sockp)
 {
     struct qvr_http *h = arg;
-    struct sock *s = sockp;
     (void)easy;
+    (void)sockp;
+    struct sock *s = sock_get(fd, what != CURL_POLL_REMOVE);
     if (what == CURL_POLL_REMOVE) {
-        if (s) {
-            event_free(s->ev);
-            free(s);
-            curl_multi_assign(h->multi, fd, NULL);
-        }
+        if (!s)
+            return 0;
+        s->idle = 1;
+        if (s->owned && s->what == CURL_POLL_IN)
+            return 0; /* stays watched, ready for reuse */
+        sock_unwatch(s);
+        if (!s->owned)
+            sock_drop(fd);
         return 0;
     }
+    if (!s)
+        return -1;
+    s->h = h;
+    s->idle = 0;
+    if (s->what == what)
+        return 0;
     short kind = EV_PERSIST | ((what & CURL_POLL_IN) ? EV_READ : 0) |
                  ((what & CURL_POLL_OUT) ? EV_WRITE : 0);
-    if (!s) {
-        s = calloc(1, sizeof(*s));
-        if (!s)
+    sock_unwatch(s);
+    if (!s->ev) {
+        s->ev = event_new(h->base, fd, kind, event_cb, s);
+        if (!s->ev)
             return -1;
-        s->ev = event_new(h->base, fd, kind, event_cb, h);
-        if (!s->ev) {
-            free(s);
-            return -1;
-        }
-        s->what = what;
-        event_add(s->ev, NULL);
-        curl_multi_assign(h->multi, fd, s);
-        return 0;
+    } else {
+        event_assign(s->ev, h->base, fd, kind, event_cb, s);
     }
-    if (s->what != what) {
-        event_del(s->ev);
-        event_assign(s->ev, h->base, fd, kind, event_cb, h);
-        event_add(s->ev, NULL);
-        s->what = what;
-    }
+    if (event_add(s->ev, NULL) < 0)
+        return -1;
+    s->what = what;
     return 0;
+}
+
+/* CURLOPT_OPENSOCKETFUNCTION: a connection's socket, known to the table so
+ * that its registration can outlive a transfer. */
+static curl_socket_t sock_open(void *arg, curlsocktype purpose,
+                               struct curl_sockaddr *a)
+{
+    (void)arg;
+    (void)purpose;
+    curl_socket_t fd =
+        socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    if (fd == CURL_SOCKET_BAD)
+        return fd;
+    struct sock *s = sock_get(fd, 1);
+    if (!s) {
+        close(fd);
+        return CURL_SOCKET_BAD;
+    }
+    sock_unwatch(s); /* a stale entry: its descriptor was closed */
+    s->owned = 1;
+    s->idle = 0;
+    return fd;
+}
+
+/* CURLOPT_CLOSESOCKETFUNCTION: unregister before the descriptor goes. */
+static int sock_close(void *arg, curl_socket_t fd)
+{
+    (void)arg;
+    struct sock *s = sock_get(fd, 0);
+    if (s) {
+        sock_unwatch(s);
+        sock_drop(fd);
+    }
+    return close(fd);
 }
 
 struct qvr_http *qvr_http_new(struct event_base *base,
@@ -313,6 +428,7 @@ struct qvr_http *qvr_http_new(struct event_base *base,
         return NULL;
     h->base = base;
     h->conf = *conf;
+    nhandles++;
     /* libcurl looks the proxy variables up on every transfer; when none is
      * set, say so once (an explicit empty proxy) and spare those look-ups. */
     static const char *const vars[] = {
@@ -325,7 +441,8 @@ struct qvr_http *qvr_http_new(struct event_base *base,
     h->multi = curl_multi_init();
     h->timer = evtimer_new(base, timeout_cb, h);
     h->done_ev = event_new(base, -1, 0, run_done, h);
-    if (!h->multi || !h->timer || !h->done_ev)
+    h->kick_ev = event_new(base, -1, 0, kick_cb, h);
+    if (!h->multi || !h->timer || !h->done_ev || !h->kick_ev)
         goto fail;
     curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
     curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
@@ -349,7 +466,17 @@ void qvr_http_free(struct qvr_http *h)
         event_free(h->timer);
     if (h->done_ev)
         event_free(h->done_ev);
+    if (h->kick_ev)
+        event_free(h->kick_ev);
     free(h);
+    if (--nhandles == 0) {
+        for (int fd = 0; fd < nsocks; fd++)
+            if (socks[fd])
+                sock_drop(fd);
+        free(socks);
+        socks = NULL;
+        nsocks = 0;
+    }
 }
 
 static size_t write_cb(char *p, size_t size, size_t n, void *arg)
@@ -388,6 +515,7 @@ struct qvr_http_xfer *qvr_http_xfer_new(struct qvr_http *h)
     }
     qvr_buf_init(&x->body, h->conf.max_body);
     qvr_buf_init(&x->head, 64 * 1024);
+    qvr_buf_init(&x->hsig, 256 * 1024);
     CURL *e = x->easy;
     curl_easy_setopt(e, CURLOPT_PRIVATE, x);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
@@ -396,14 +524,14 @@ struct qvr_http_xfer *qvr_http_xfer_new(struct qvr_http *h)
     curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, sock_open);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, sock_close);
     /* Do not wait for a stuck resolver thread at cleanup: a DNS server
      * that drops queries must not keep a finished run alive. */
     curl_easy_setopt(e, CURLOPT_QUICK_EXIT, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, h->conf.connect_timeout_ms);
-    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "qvrrun/0.1");
     if (h->no_proxy_env)
         curl_easy_setopt(e, CURLOPT_PROXY, "");
     if (h->conf.buffer_size > 0)
@@ -431,8 +559,6 @@ void qvr_http_cancel(struct qvr_http_xfer *x)
     x->active = 0;
     x->cb = NULL;
     x->ud = NULL;
-    curl_slist_free_all(x->hdrs);
-    x->hdrs = NULL;
 }
 
 void qvr_http_xfer_free(struct qvr_http_xfer *x)
@@ -441,10 +567,89 @@ void qvr_http_xfer_free(struct qvr_http_xfer *x)
         return;
     qvr_http_cancel(x);
     curl_easy_cleanup(x->easy);
+    curl_slist_free_all(x->hdrs);
     qvr_buf_free(&x->body);
     qvr_buf_free(&x->head);
+    qvr_buf_free(&x->hsig);
     free(x->url);
     free(x);
+}
+
+/* Whether x's header list was built from req's header lines (a user's
+ * requests mostly carry the same ones: the list is then kept, not rebuilt).
+ * x->hsig holds the lines it was built from, each with its NUL. */
+static int same_headers(const struct qvr_http_xfer *x,
+                        const struct qvr_http_request *req)
+{
+    if (!x->hsig_valid || x->hdrs_body != (req->body != NULL))
+        return 0;
+    size_t off = 0;
+    for (int i = 0; i < req->nheaders; i++) {
+        size_t n = strlen(req->headers[i]) + 1;
+        if (off + n > x->hsig.len ||
+            memcmp(x->hsig.data + off, req->headers[i], n) != 0)
+            return 0;
+        off += n;
+    }
+    return off == x->hsig.len;
+}
+
+static int has_name(const char *line, const char *name, size_t len)
+{
+    return strncasecmp(line, name, len) == 0 && line[len] == ':';
+}
+
+/* Builds the header list libcurl gets from req's lines: the user's headers,
+ * our User-Agent unless they give one, and "Expect:" for a body. An
+ * Accept-Encoding line becomes CURLOPT_ACCEPT_ENCODING instead, so that
+ * libcurl decodes what the server compresses; without one, nothing is
+ * asked for (as wrk does) and libcurl formats one header line less. */
+static int build_headers(struct qvr_http_xfer *x,
+                         const struct qvr_http_request *req)
+{
+    struct curl_slist *hl = NULL, *n;
+    const char *ae = NULL;
+    int has_ua = 0;
+    qvr_buf_reset(&x->hsig);
+    x->hsig_valid = 0;
+    for (int i = 0; i < req->nheaders; i++) {
+        const char *h = req->headers[i];
+        if (qvr_buf_append(&x->hsig, h, strlen(h) + 1) < 0)
+            goto nomem;
+        if (has_name(h, "Accept-Encoding", 15)) {
+            ae = h + 16;
+            while (*ae == ' ' || *ae == '\t')
+                ae++;
+            continue;
+        }
+        if (has_name(h, "User-Agent", 10))
+            has_ua = 1;
+        if (!(n = curl_slist_append(hl, h)))
+            goto nomem;
+        hl = n;
+    }
+    if (!has_ua) {
+        if (!(n = curl_slist_append(hl, "User-Agent: qvrrun/" QVR_VERSION)))
+            goto nomem;
+        hl = n;
+    }
+    if (req->body) {
+        /* libcurl would send "Expect: 100-continue" above 1 kB and wait for
+         * the server: a round trip that is not the target's latency. */
+        if (!(n = curl_slist_append(hl, "Expect:")))
+            goto nomem;
+        hl = n;
+    }
+    curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(x->easy, CURLOPT_ACCEPT_ENCODING, ae);
+    curl_slist_free_all(x->hdrs);
+    x->hdrs = hl;
+    x->hdrs_body = req->body != NULL;
+    x->hsig_valid = !x->hsig.truncated;
+    return 0;
+nomem:
+    curl_slist_free_all(hl);
+    return QVR_ENOMEM;
 }
 
 int qvr_http_start(struct qvr_http_xfer *x, const struct qvr_http_request *req,
@@ -455,32 +660,18 @@ int qvr_http_start(struct qvr_http_xfer *x, const struct qvr_http_request *req,
     if (!req->url || !req->method)
         return QVR_EINVAL;
     CURL *e = x->easy;
-    struct curl_slist *hl = NULL;
-    for (int i = 0; i < req->nheaders; i++) {
-        struct curl_slist *n = curl_slist_append(hl, req->headers[i]);
-        if (!n)
-            goto nomem;
-        hl = n;
-    }
-    if (req->body) {
-        /* libcurl would send "Expect: 100-continue" above 1 kB and wait for
-         * the server: a round trip that is not the target's latency. */
-        struct curl_slist *n = curl_slist_append(hl, "Expect:");
-        if (!n)
-            goto nomem;
-        hl = n;
-    }
+    if (!same_headers(x, req) && build_headers(x, req) < 0)
+        return QVR_ENOMEM;
     /* Same URL as the last request of this handle (the common case): libcurl
      * keeps it; no copy. */
     if (!x->url || strcmp(x->url, req->url) != 0) {
         char *u = strdup(req->url);
         if (!u)
-            goto nomem;
+            return QVR_ENOMEM;
         free(x->url);
         x->url = u;
         curl_easy_setopt(e, CURLOPT_URL, u);
     }
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, hl);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
                      req->timeout_ms > 0 ? req->timeout_ms
                                          : x->h->conf.timeout_ms);
@@ -502,7 +693,6 @@ int qvr_http_start(struct qvr_http_xfer *x, const struct qvr_http_request *req,
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST,
                          is_post ? NULL : req->method);
     }
-    x->hdrs = hl;
     x->cb = cb;
     x->ud = ud;
     x->too_large = 0;
@@ -511,20 +701,18 @@ int qvr_http_start(struct qvr_http_xfer *x, const struct qvr_http_request *req,
     qvr_buf_reset(&x->body);
     qvr_buf_reset(&x->head);
     x->t_sent_ns = qvr_clock_ns();
-    if (curl_multi_add_handle(x->h->multi, e) != CURLM_OK) {
-        curl_slist_free_all(hl);
-        x->hdrs = NULL;
+    if (curl_multi_add_handle(x->h->multi, e) != CURLM_OK)
         return QVR_EINVAL;
-    }
     x->active = 1;
     x->h->active++;
-    /* Send now rather than at the next loop pass: a burst of completions
-     * would otherwise hold every new request until all of them ran. */
-    socket_action(x->h, CURL_SOCKET_TIMEOUT, 0);
+    /* Sent later in this loop pass, together with every other request
+     * started in it: libcurl's send path runs once for the batch, and the
+     * server, woken by the first, finds the rest already there. */
+    if (!x->h->kick_pending) {
+        x->h->kick_pending = 1;
+        event_active(x->h->kick_ev, EV_TIMEOUT, 0);
+    }
     return 0;
-nomem:
-    curl_slist_free_all(hl);
-    return QVR_ENOMEM;
 }
 
 int qvr_http_active(const struct qvr_http *h)

@@ -265,7 +265,7 @@ void qvr_l_http_push_response(lua_State *co, const struct qvr_http_result *r,
                               const struct qvr_sample *s, const char *name,
                               uint64_t seq)
 {
-    lua_createtable(co, 0, 12);
+    lua_createtable(co, 0, 16); /* room for every field: no rehash */
     lua_pushinteger(co, r->status);
     lua_setfield(co, -2, "status");
     lua_pushboolean(co, s->fail == QVR_FAIL_NONE);
@@ -444,9 +444,11 @@ static int request(lua_State *L, const char *method, int url_idx)
                 if (vu->ctx->redact &&
                     qvr_redact_is_secret(vu->ctx->redact, k, strlen(k)))
                     qvr_redact_add_value(vu->ctx->redact, v, strlen(v));
+                size_t kl = lua_rawlen(L, -2), vl = lua_rawlen(L, -1);
                 offs[nh++] = hb->len;
-                qvr_buf_printf(hb, "%s: %s", k, v);
-                qvr_buf_append(hb, "", 1);
+                qvr_buf_append(hb, k, kl);
+                qvr_buf_append(hb, ": ", 2);
+                qvr_buf_append(hb, v, vl + 1); /* with its NUL */
                 lua_pop(L, 1);
             }
         }
@@ -454,8 +456,8 @@ static int request(lua_State *L, const char *method, int url_idx)
     }
     if (json && !has_ctype) {
         offs[nh++] = hb->len;
-        qvr_buf_printf(hb, "Content-Type: application/json");
-        qvr_buf_append(hb, "", 1);
+        static const char ct[] = "Content-Type: application/json";
+        qvr_buf_append(hb, ct, sizeof(ct)); /* with its NUL */
     }
     if (hb->truncated)
         return luaL_error(L, "headers too large");

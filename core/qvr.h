@@ -3,6 +3,8 @@
 #ifndef QVR_H
 #define QVR_H
 
+#define QVR_VERSION "0.1.0" /* also the User-Agent: qvrrun/QVR_VERSION */
+
 #include <stddef.h>
 #include <stdint.h>
 

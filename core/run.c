@@ -1370,6 +1370,7 @@ static void teardown(struct run *r)
     for (int i = 0; i < r->nvus; i++)
         qvr_vu_free(r->vus[i]);
     free(r->vus);
+    qvr_vu_ctx_cleanup(&r->ctx);
     for (int i = 0; i < r->nhttp; i++)
         qvr_http_free(r->http[i]);
     free(r->http);

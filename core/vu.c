@@ -46,6 +46,86 @@ static void arm(struct qvr_vu *vu, uint64_t ns)
     evtimer_add(vu->timer, &tv);
 }
 
+static void ready_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct qvr_vu_ctx *ctx = arg;
+    (void)fd;
+    (void)what;
+    /* Only the VUs queued now; those queued while these run (an iteration
+     * that ended without yielding) wait for the next pass. */
+    struct qvr_vu *vu, *list = ctx->ready_head;
+    ctx->ready_head = ctx->ready_tail = NULL;
+    ctx->in_ready = 1;
+    for (vu = list; vu; vu = vu->ready_next)
+        vu->on_ready = 2; /* taken: unready() must not touch the links */
+    while ((vu = list)) {
+        list = vu->ready_next;
+        vu->ready_next = NULL;
+        vu->on_ready = 0;
+        if (vu->state == QVR_VU_READY || vu->state == QVR_VU_THINK)
+            start_iteration(vu);
+    }
+    ctx->in_ready = 0;
+    /* Queued meanwhile (an iteration that never yielded): at the next loop
+     * pass, after the loop has polled, as a zero timer would. */
+    if (ctx->ready_head) {
+        struct timeval zero = {0, 0};
+        event_add(ctx->ready_ev, &zero);
+    }
+}
+
+/* Starts vu's next iteration later in this loop pass. */
+static void make_ready(struct qvr_vu *vu)
+{
+    struct qvr_vu_ctx *ctx = vu->ctx;
+    if (vu->on_ready)
+        return;
+    if (!ctx->ready_ev) {
+        ctx->ready_ev = event_new(ctx->base, -1, 0, ready_cb, ctx);
+        if (!ctx->ready_ev) {
+            arm(vu, 0);
+            return;
+        }
+    }
+    evtimer_del(vu->timer);
+    vu->on_ready = 1;
+    vu->ready_next = NULL;
+    if (ctx->ready_tail)
+        ctx->ready_tail->ready_next = vu;
+    else
+        ctx->ready_head = vu;
+    ctx->ready_tail = vu;
+    if (ctx->ready_head == vu && !ctx->in_ready)
+        event_active(ctx->ready_ev, EV_TIMEOUT, 0);
+}
+
+static void unready(struct qvr_vu *vu)
+{
+    struct qvr_vu_ctx *ctx = vu->ctx;
+    if (vu->on_ready != 1)
+        return; /* not queued, or taken by ready_cb (which checks state) */
+    struct qvr_vu **pp = &ctx->ready_head, *prev = NULL;
+    while (*pp && *pp != vu) {
+        prev = *pp;
+        pp = &(*pp)->ready_next;
+    }
+    if (*pp) {
+        *pp = vu->ready_next;
+        if (ctx->ready_tail == vu)
+            ctx->ready_tail = prev;
+    }
+    vu->on_ready = 0;
+    vu->ready_next = NULL;
+}
+
+void qvr_vu_ctx_cleanup(struct qvr_vu_ctx *ctx)
+{
+    if (ctx->ready_ev)
+        event_free(ctx->ready_ev);
+    ctx->ready_ev = NULL;
+    ctx->ready_head = ctx->ready_tail = NULL;
+}
+
 void qvr_vu_commit(struct qvr_vu *vu)
 {
     if (!vu->pending)
@@ -67,6 +147,7 @@ static void stop_now(struct qvr_vu *vu)
 {
     qvr_vu_commit(vu);
     evtimer_del(vu->timer);
+    unready(vu);
     vu->state = QVR_VU_STOPPED;
     if (vu->ctx->on_stopped)
         vu->ctx->on_stopped(vu->ctx->ud, vu);
@@ -125,7 +206,10 @@ static void iteration_end(struct qvr_vu *vu)
     }
     }
     vu->state = QVR_VU_THINK;
-    arm(vu, wait);
+    if (wait == 0)
+        make_ready(vu);
+    else
+        arm(vu, wait);
 }
 
 /* Resumes the coroutine with nargs values on its stack and handles what it
@@ -227,6 +311,7 @@ void qvr_vu_free(struct qvr_vu *vu)
 {
     if (!vu)
         return;
+    unready(vu);
     qvr_http_xfer_free(vu->xfer);
     if (vu->timer)
         event_free(vu->timer);
@@ -240,7 +325,7 @@ void qvr_vu_free(struct qvr_vu *vu)
 void qvr_vu_start(struct qvr_vu *vu)
 {
     vu->state = QVR_VU_READY;
-    arm(vu, 0);
+    make_ready(vu);
 }
 
 void qvr_vu_begin(struct qvr_vu *vu, uint64_t intended_ns)
@@ -248,7 +333,7 @@ void qvr_vu_begin(struct qvr_vu *vu, uint64_t intended_ns)
     vu->iter_intended_ns = intended_ns;
     vu->stop_requested = 0;
     vu->state = QVR_VU_READY;
-    arm(vu, 0);
+    make_ready(vu);
 }
 
 void qvr_vu_stop(struct qvr_vu *vu)

@@ -69,11 +69,19 @@ struct qvr_vu_ctx {
     /* Called with the raw header block of every answer (may be NULL). */
     void (*on_headers)(void *ud, const char *raw, size_t len);
     void *ud;
+    /* VUs whose next iteration starts in this loop pass (no think time):
+     * one event runs them all, rather than a zero timer per VU. */
+    struct qvr_vu *ready_head, *ready_tail;
+    struct event *ready_ev; /* created on first use; see qvr_vu_ctx_cleanup */
+    int in_ready;           /* ready_ev's callback is running */
 };
+
+/* Frees what the VUs of ctx created in it (after every VU is freed). */
+void qvr_vu_ctx_cleanup(struct qvr_vu_ctx *ctx);
 
 enum qvr_vu_state {
     QVR_VU_IDLE,  /* created, not started */
-    QVR_VU_READY, /* an iteration is about to start (timer armed) */
+    QVR_VU_READY, /* an iteration is about to start (timer or ready list) */
     QVR_VU_HTTP,  /* waiting for a response */
     QVR_VU_SLEEP, /* in sleep() */
     QVR_VU_THINK, /* waiting between iterations */
@@ -90,7 +98,9 @@ struct qvr_vu {
     int body_ref; /* request body anchored while in flight */
     struct qvr_http_xfer *xfer;
     struct event *timer;
-    int task; /* task of the current iteration */
+    struct qvr_vu *ready_next; /* ctx's ready list */
+    int on_ready;              /* 1: on that list; 2: taken to run */
+    int task;                  /* task of the current iteration */
     uint64_t iter_start_ns;
     uint64_t iter_intended_ns; /* open model: scheduled start of the
                                   iteration; its first request counts

@@ -16,7 +16,8 @@
 # these helpers is remembered by pid and stopped, by that pid, on exit.
 #
 # Environment (ctest sets the first three): QVRRUN, QVR_BIN_DIR, QVR_SRC_DIR;
-# QVR_TIMEOUT (seconds for run_qvrrun, default 120); QVR_NGINX_CPU (pin
+# QVR_TIMEOUT (seconds for run_qvrrun, default 120); QVR_NGINX_WORKERS
+# (worker processes, default 1); QVR_NGINX_CPU (pin
 # nginx to that core with taskset); QVR_NGINX_ACCESS_LOG=off (no access log,
 # for benchmarks).
 
@@ -186,7 +187,7 @@ start_nginx()
 $user_line
 daemon off;
 master_process on;
-worker_processes 1;
+worker_processes ${QVR_NGINX_WORKERS:-1};
 worker_rlimit_nofile 65536;
 pid $dir/nginx.pid;
 error_log $dir/error.log warn;

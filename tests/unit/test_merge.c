@@ -78,7 +78,7 @@ static double exact_pct(uint64_t *v, int n, double p)
 
 static void write_text(const char *dir, const char *name, const char *text)
 {
-    char path[512];
+    char path[1024];
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     FILE *f = fopen(path, "w");
     T_CHECK(f != NULL);
@@ -259,7 +259,7 @@ static void make_seg(const char *dir, int k, double start, int shift,
     struct fstat tot, nm[NNAME], task;
     struct qvr_hist *win[NNAME + 1];
     uint64_t winmax[NNAME + 1];
-    char line[256];
+    char line[1024];
     mkdir(dir, 0755);
     fstat_init(&tot);
     fstat_init(&task);
