@@ -2,8 +2,10 @@
 # bench/run-all.sh [GEN_CORE] [SERVER_CORE] [SECONDS] [RUNS] -- what
 # `make bench` runs: the throughput comparison (bench/throughput.sh), which
 # rewrites bench/RESULTS.md, then the latency overhead above a 20 ms server
-# (bench/overhead.sh), which adds its section. Bounded to under 10 minutes
-# as a whole; the defaults (0 1 10 3) take about 4. Loopback only.
+# (bench/overhead.sh), start-up (bench/startup.sh) and the scale figures with
+# 5 s runs (bench/scale.sh), each adding its section. Bounded to under 10
+# minutes as a whole; the defaults (0 1 10 3) take about 8. The 10-minute
+# memory run (bench/memory.sh 10) is separate. Loopback only.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,7 +17,7 @@ runs=${4:-${QVR_BENCH_RUNS:-3}}
 # Five generators, RUNS runs of SECONDS each, plus start-up, then three
 # overhead runs: refuse a plan that cannot finish inside the budget rather
 # than cutting it short.
-if ((5 * runs * (secs + 4) + 3 * (secs + 3) + 40 > 570)); then
+if ((5 * runs * (secs + 4) + 3 * (secs + 3) + 40 + 170 > 570)); then
     echo "run-all: $runs runs of ${secs}s do not fit in 10 minutes" >&2
     exit 2
 fi
@@ -39,9 +41,9 @@ timeout -k 10 $((585 - (SECONDS - start))) \
     bash "$here/overhead.sh" "$gen" "$srv" "$secs" 20ms 10
 timeout -k 5 30 bash "$here/startup.sh" 5
 left=$((560 - (SECONDS - start)))
-if ((left > 130)); then
-    timeout -k 10 "$left" bash "$here/memory.sh" 2 50
+if ((left > 170)); then
+    timeout -k 10 "$left" bash "$here/scale.sh" "$gen" "$srv" 5 3 10000
 else
-    echo "run-all: no time left for bench/memory.sh" >&2
+    echo "run-all: no time left for bench/scale.sh" >&2
 fi
 echo "run-all: done in $((SECONDS - start)) s" >&2

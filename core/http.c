@@ -29,8 +29,9 @@ struct qvr_http {
     struct event *done_ev; /* runs the completion callbacks */
     struct qvr_http_xfer *done_head; /* finished, callback not yet run */
     struct qvr_http_xfer *done_tail;
-    struct event *kick_ev; /* lets libcurl send what was added */
-    int kick_pending;      /* kick_ev is active */
+    struct event *kick_ev;      /* lets libcurl send what was added */
+    struct qvr_http_xfer *pool; /* idle transfers, linked by pool_next */
+    int kick_pending;           /* kick_ev is active */
 };
 
 struct qvr_http_xfer {
@@ -51,6 +52,9 @@ struct qvr_http_xfer {
     int done;                   /* on the done list */
     char *url;                  /* the URL last given to libcurl */
     struct qvr_http_xfer *next; /* done list link */
+    /* Pool link: apart from next, because a transfer cancelled while
+     * run_done holds it on its list may go back to the pool meanwhile. */
+    struct qvr_http_xfer *pool_next;
     struct qvr_http_result res; /* the outcome, until its callback */
     char errbuf[CURL_ERROR_SIZE];
 };
@@ -262,13 +266,18 @@ static void run_done(evutil_socket_t fd, short kind, void *arg)
     h->done_head = h->done_tail = NULL;
     while ((x = list)) {
         list = x->next;
-        x->done = 0;
         x->next = NULL;
+        /* Cancelled after it was taken off the list (qvr_http_cancel
+         * cleared done; it may even be back from the pool and busy with
+         * another request): no callback for this result. */
+        if (!x->done)
+            continue;
+        x->done = 0;
         qvr_http_cb cb = x->cb;
         void *ud = x->ud;
         x->cb = NULL;
         x->ud = NULL;
-        if (cb) /* NULL: cancelled after it was taken off the list */
+        if (cb)
             cb(ud, &x->res);
     }
 }
@@ -460,6 +469,11 @@ void qvr_http_free(struct qvr_http *h)
 {
     if (!h)
         return;
+    struct qvr_http_xfer *x;
+    while ((x = h->pool)) {
+        h->pool = x->pool_next;
+        qvr_http_xfer_free(x);
+    }
     if (h->multi)
         curl_multi_cleanup(h->multi);
     if (h->timer)
@@ -713,6 +727,25 @@ int qvr_http_start(struct qvr_http_xfer *x, const struct qvr_http_request *req,
         event_active(x->h->kick_ev, EV_TIMEOUT, 0);
     }
     return 0;
+}
+
+struct qvr_http_xfer *qvr_http_xfer_get(struct qvr_http *h)
+{
+    struct qvr_http_xfer *x = h->pool;
+    if (!x)
+        return qvr_http_xfer_new(h);
+    h->pool = x->pool_next;
+    x->pool_next = NULL;
+    return x;
+}
+
+void qvr_http_xfer_put(struct qvr_http_xfer *x)
+{
+    if (!x)
+        return;
+    qvr_http_cancel(x);
+    x->pool_next = x->h->pool;
+    x->h->pool = x;
 }
 
 int qvr_http_active(const struct qvr_http *h)

@@ -3,8 +3,11 @@
  * One qvr_http per worker owns a curl multi handle attached to the worker's
  * event base (hiperfifo's shape: socket callback -> per-socket event, one
  * one-shot timer, completions drained after every socket action). A
- * qvr_http_xfer is one reusable easy handle (one per virtual user): its
- * connection, buffers and options persist between requests.
+ * qvr_http_xfer is one reusable easy handle: its buffers and options persist
+ * between requests. Users borrow one per request from their qvr_http's pool
+ * (qvr_http_xfer_get / _put), so a thinking user holds none; connections
+ * live in the multi handle's cache, not in the easy handle, and any handle
+ * of the pool reuses them.
  *
  * Completion callbacks run from the drain loop, never from inside a curl
  * callback, so they may start the next transfer or resume a coroutine. */
@@ -86,6 +89,12 @@ struct qvr_http_xfer *qvr_http_xfer_new(struct qvr_http *h);
 
 /* Cancels the transfer if active (no callback), frees it. NULL: no-op. */
 void qvr_http_xfer_free(struct qvr_http_xfer *x);
+
+/* A transfer from h's pool of idle ones (a new one when it is empty), and
+ * back: qvr_http_xfer_put cancels it if active and keeps it for the next
+ * _get; qvr_http_free frees the pool. NULL on failure / no-op for NULL. */
+struct qvr_http_xfer *qvr_http_xfer_get(struct qvr_http *h);
+void qvr_http_xfer_put(struct qvr_http_xfer *x);
 
 /* Starts req on x; cb(ud, result) runs once on completion. Returns 0,
  * QVR_ESTATE if x is already active, QVR_EINVAL for a bad request,

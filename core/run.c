@@ -132,6 +132,8 @@ struct run {
     int nactive;      /* users not stopped, idle or free */
     uint64_t seg_end; /* open segments: no arrival at or after this */
     int drain_users;  /* users running when the load stopped */
+    int drain_left;   /* of those, not stopped yet (see on_stopped) */
+    int stopping_all; /* begin_drain is stopping every user */
     struct qvr_redact redact;
     char shown_target[512]; /* the target with any password redacted */
     struct event *start_ev; /* --start-at */
@@ -266,10 +268,13 @@ static void begin_drain(struct run *r)
     evtimer_del(r->arrive_ev);
     r->dropped += (uint64_t)r->lateq_n; /* queued starts never ran */
     r->lateq_n = 0;
+    r->stopping_all = 1; /* on_stopped: no count per user stopped here */
     for (int i = 0; i < r->nvus; i++)
         if (r->vus[i] && r->vus[i]->state != QVR_VU_STOPPED)
             qvr_vu_stop(r->vus[i]);
-    if (active_users(r) == 0) {
+    r->stopping_all = 0;
+    r->drain_left = active_users(r);
+    if (r->drain_left == 0) {
         finish(r);
         return;
     }
@@ -939,7 +944,10 @@ static void on_stopped(void *ud, struct qvr_vu *vu)
         on_free(r, vu);
         return;
     }
-    if (r->phase == PH_DRAIN && active_users(r) == 0)
+    /* Counted down, and confirmed by a scan only at zero: a scan per
+     * stopped user would cost users^2 at the end of a large run. */
+    if (r->phase == PH_DRAIN && !r->stopping_all && --r->drain_left <= 0 &&
+        active_users(r) == 0)
         finish(r);
 }
 

@@ -39,6 +39,51 @@ struct qvr_vu *qvr_vu_current(lua_State *co)
     return *(struct qvr_vu **)lua_getextraspace(co);
 }
 
+/* Coroutines are taken for an iteration and given back to the ctx's pool
+ * when the user starts to think, stops or waits for an open-model start:
+ * a waiting user holds no Lua thread (about 1 KB with its stack). */
+static void co_take(struct qvr_vu *vu)
+{
+    struct qvr_vu_ctx *ctx = vu->ctx;
+    if (vu->co)
+        return;
+    if (ctx->nco > 0) {
+        ctx->nco--;
+        vu->co = ctx->co_pool[ctx->nco].co;
+        vu->co_ref = ctx->co_pool[ctx->nco].ref;
+    } else {
+        vu->co = lua_newthread(ctx->L); /* L: co */
+        vu->co_ref = luaL_ref(ctx->L, LUA_REGISTRYINDEX);
+    }
+    *(struct qvr_vu **)lua_getextraspace(vu->co) = vu;
+}
+
+static void co_give(struct qvr_vu *vu)
+{
+    struct qvr_vu_ctx *ctx = vu->ctx;
+    if (!vu->co)
+        return;
+    lua_settop(vu->co, 0);
+    *(struct qvr_vu **)lua_getextraspace(vu->co) = NULL;
+    if (ctx->nco == ctx->co_cap) {
+        int cap = ctx->co_cap ? 2 * ctx->co_cap : 64;
+        struct qvr_co *p = realloc(ctx->co_pool, (size_t)cap * sizeof(*p));
+        if (!p) {
+            luaL_unref(ctx->L, LUA_REGISTRYINDEX, vu->co_ref);
+            vu->co = NULL;
+            vu->co_ref = LUA_NOREF;
+            return;
+        }
+        ctx->co_pool = p;
+        ctx->co_cap = cap;
+    }
+    ctx->co_pool[ctx->nco].co = vu->co;
+    ctx->co_pool[ctx->nco].ref = vu->co_ref;
+    ctx->nco++;
+    vu->co = NULL;
+    vu->co_ref = LUA_NOREF;
+}
+
 static void arm(struct qvr_vu *vu, uint64_t ns)
 {
     struct timeval tv = {(time_t)(ns / QVR_NS_PER_S),
@@ -120,6 +165,11 @@ static void unready(struct qvr_vu *vu)
 
 void qvr_vu_ctx_cleanup(struct qvr_vu_ctx *ctx)
 {
+    for (int i = 0; i < ctx->nco; i++)
+        luaL_unref(ctx->L, LUA_REGISTRYINDEX, ctx->co_pool[i].ref);
+    free(ctx->co_pool);
+    ctx->co_pool = NULL;
+    ctx->nco = ctx->co_cap = 0;
     if (ctx->ready_ev)
         event_free(ctx->ready_ev);
     ctx->ready_ev = NULL;
@@ -148,6 +198,7 @@ static void stop_now(struct qvr_vu *vu)
     qvr_vu_commit(vu);
     evtimer_del(vu->timer);
     unready(vu);
+    co_give(vu);
     vu->state = QVR_VU_STOPPED;
     if (vu->ctx->on_stopped)
         vu->ctx->on_stopped(vu->ctx->ud, vu);
@@ -181,6 +232,7 @@ static void iteration_end(struct qvr_vu *vu)
         return;
     }
     if (ctx->open_model) {
+        co_give(vu);
         vu->state = QVR_VU_FREE;
         if (ctx->on_free)
             ctx->on_free(ctx->ud, vu);
@@ -206,10 +258,12 @@ static void iteration_end(struct qvr_vu *vu)
     }
     }
     vu->state = QVR_VU_THINK;
-    if (wait == 0)
+    if (wait == 0) {
         make_ready(vu);
-    else
+    } else {
+        co_give(vu);
         arm(vu, wait);
+    }
 }
 
 /* Resumes the coroutine with nargs values on its stack and handles what it
@@ -261,6 +315,7 @@ static void start_iteration(struct qvr_vu *vu)
     }
     vu->task = t;
     vu->iter_start_ns = qvr_clock_ns();
+    co_take(vu);
     lua_rawgeti(vu->co, LUA_REGISTRYINDEX, ctx->task_refs[t]);
     resume(vu, 0);
 }
@@ -295,12 +350,8 @@ struct qvr_vu *qvr_vu_new(struct qvr_vu_ctx *ctx, int id)
     vu->task = -1;
     qvr_buf_init(&vu->url, 64 * 1024);
     qvr_buf_init(&vu->hdrs, 256 * 1024);
-    vu->co = lua_newthread(ctx->L); /* L: co */
-    vu->co_ref = luaL_ref(ctx->L, LUA_REGISTRYINDEX);
-    *(struct qvr_vu **)lua_getextraspace(vu->co) = vu;
-    vu->xfer = qvr_http_xfer_new(ctx->http[id % ctx->nhttp]);
     vu->timer = evtimer_new(ctx->base, timer_cb, vu);
-    if (!vu->xfer || !vu->timer) {
+    if (!vu->timer) {
         qvr_vu_free(vu);
         return NULL;
     }
@@ -312,7 +363,7 @@ void qvr_vu_free(struct qvr_vu *vu)
     if (!vu)
         return;
     unready(vu);
-    qvr_http_xfer_free(vu->xfer);
+    qvr_http_xfer_put(vu->xfer);
     if (vu->timer)
         event_free(vu->timer);
     luaL_unref(vu->ctx->L, LUA_REGISTRYINDEX, vu->body_ref);
@@ -347,11 +398,13 @@ void qvr_vu_stop(struct qvr_vu *vu)
 int qvr_vu_abort(struct qvr_vu *vu)
 {
     int inflight = vu->state == QVR_VU_HTTP;
-    qvr_http_cancel(vu->xfer);
+    qvr_http_xfer_put(vu->xfer);
+    vu->xfer = NULL;
     luaL_unref(vu->ctx->L, LUA_REGISTRYINDEX, vu->body_ref);
     vu->body_ref = LUA_NOREF;
     if (vu->state != QVR_VU_STOPPED && vu->state != RUNNING) {
-        lua_resetthread(vu->co);
+        if (vu->co)
+            lua_resetthread(vu->co);
         stop_now(vu);
     }
     return inflight;
@@ -400,6 +453,9 @@ static void http_done(void *ud, const struct qvr_http_result *r)
     vu->pending = 1;
     vu->pending_seq = ++ctx->seq;
     qvr_l_http_push_response(vu->co, r, s, vu->name, vu->pending_seq);
+    /* Everything of r is copied: the handle goes back to the pool. */
+    qvr_http_xfer_put(vu->xfer);
+    vu->xfer = NULL;
     resume(vu, 1);
 }
 
@@ -417,9 +473,15 @@ int qvr_vu_http(struct qvr_vu *vu, const struct qvr_http_request *req,
     if (vu->iter_intended_ns && vu->iter_intended_ns < vu->t_intended_ns)
         vu->t_intended_ns = vu->iter_intended_ns;
     vu->iter_intended_ns = 0; /* later requests count from their send */
+    if (!vu->xfer &&
+        !(vu->xfer = qvr_http_xfer_get(vu->ctx->http[vu->id % vu->ctx->nhttp])))
+        return QVR_ENOMEM;
     int rc = qvr_http_start(vu->xfer, req, http_done, vu);
-    if (rc < 0)
+    if (rc < 0) {
+        qvr_http_xfer_put(vu->xfer);
+        vu->xfer = NULL;
         return rc;
+    }
     if (body_idx) {
         lua_pushvalue(vu->co, body_idx);
         vu->body_ref = luaL_ref(vu->co, LUA_REGISTRYINDEX);

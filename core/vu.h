@@ -74,6 +74,11 @@ struct qvr_vu_ctx {
     struct qvr_vu *ready_head, *ready_tail;
     struct event *ready_ev; /* created on first use; see qvr_vu_ctx_cleanup */
     int in_ready;           /* ready_ev's callback is running */
+    struct qvr_co {
+        lua_State *co;
+        int ref;
+    } * co_pool; /* idle coroutines (see co_take in vu.c) */
+    int nco, co_cap;
 };
 
 /* Frees what the VUs of ctx created in it (after every VU is freed). */
@@ -93,7 +98,8 @@ struct qvr_vu {
     struct qvr_vu_ctx *ctx;
     int id;
     enum qvr_vu_state state;
-    lua_State *co; /* the coroutine (anchored by co_ref) */
+    lua_State *co; /* the coroutine of this iteration (anchored by co_ref);
+                      NULL while the user thinks or waits */
     int co_ref;
     int body_ref; /* request body anchored while in flight */
     struct qvr_http_xfer *xfer;
