@@ -27,12 +27,28 @@ read -r at60 last peak < <(printf '%s\n' "${samples[@]}" | awk -F: '
 growth=$(( (last - at60) ))
 req=$(json_get "$QVR_TMP/r/summary.json" 'd["totals"]["requests"]')
 echo "memory: RSS ${at60} kB at 1 min, ${last} kB at ${minutes} min (growth ${growth} kB), peak ${peak} kB, ${req} requests"
+section=$QVR_TMP/section.md
 {
+    echo "## Memory over a long run"
     echo
-    echo "## Memory over a long run ($(date -u +%Y-%m-%d))"
+    echo "Written by \`bench/memory.sh $minutes $users\` on $(date -u '+%Y-%m-%d %H:%M') UTC: $users users"
+    echo "without think time against nginx for $minutes min, $req requests. RSS ${at60} kB"
+    echo "after the first minute, ${last} kB at the end: growth **${growth} kB** (goal:"
+    echo "<= 2048 kB over 10 min); peak ${peak} kB."
     echo
-    echo "\`bench/memory.sh $minutes $users\`: $users users without think time against"
-    echo "nginx for $minutes min, $req requests. RSS ${at60} kB after the first minute,"
-    echo "${last} kB at the end: growth **${growth} kB** (goal: <= 2048 kB over 10 min);"
-    echo "peak ${peak} kB."
-} >>"$here/RESULTS.md"
+} >"$section"
+python3 - "${QVR_BENCH_RESULTS:-$here/RESULTS.md}" "$section" <<'PY'
+import re, sys
+path, sec = sys.argv[1], open(sys.argv[2]).read()
+try:
+    text = open(path).read()
+except OSError:
+    text = ""
+m = re.search(r"^## Memory over a long run.*?(?=^## |\Z)", text, flags=re.S | re.M)
+if m:
+    text = text[:m.start()] + sec + text[m.end():]
+else:
+    text = text.rstrip("\n") + "\n\n" + sec
+open(path, "w").write(text)
+PY
+cat "$section"
