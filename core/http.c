@@ -38,7 +38,7 @@ struct qvr_http_xfer {
     struct qvr_http *h;
     CURL *easy;
     struct curl_slist *hdrs; /* the header list given to libcurl */
-    int hdrs_body;           /* it was built for a request with a body */
+    int hdrs_body;           /* it was built for a body above 1 kB */
     struct qvr_buf hsig;     /* the request's lines it was built from */
     int hsig_valid;
     struct qvr_buf body; /* response body, capped at max_body */
@@ -589,13 +589,20 @@ void qvr_http_xfer_free(struct qvr_http_xfer *x)
     free(x);
 }
 
+/* libcurl asks "Expect: 100-continue" only above 1 kB of body: below that
+ * there is nothing to switch off (and one custom header less to scan). */
+static int big_body(const struct qvr_http_request *req)
+{
+    return req->body && req->body_len > 1024;
+}
+
 /* Whether x's header list was built from req's header lines (a user's
  * requests mostly carry the same ones: the list is then kept, not rebuilt).
  * x->hsig holds the lines it was built from, each with its NUL. */
 static int same_headers(const struct qvr_http_xfer *x,
                         const struct qvr_http_request *req)
 {
-    if (!x->hsig_valid || x->hdrs_body != (req->body != NULL))
+    if (!x->hsig_valid || x->hdrs_body != big_body(req))
         return 0;
     size_t off = 0;
     for (int i = 0; i < req->nheaders; i++) {
@@ -647,9 +654,9 @@ static int build_headers(struct qvr_http_xfer *x,
             goto nomem;
         hl = n;
     }
-    if (req->body) {
-        /* libcurl would send "Expect: 100-continue" above 1 kB and wait for
-         * the server: a round trip that is not the target's latency. */
+    if (big_body(req)) {
+        /* libcurl would send "Expect: 100-continue" and wait for the
+         * server: a round trip that is not the target's latency. */
         if (!(n = curl_slist_append(hl, "Expect:")))
             goto nomem;
         hl = n;
@@ -658,7 +665,7 @@ static int build_headers(struct qvr_http_xfer *x,
     curl_easy_setopt(x->easy, CURLOPT_ACCEPT_ENCODING, ae);
     curl_slist_free_all(x->hdrs);
     x->hdrs = hl;
-    x->hdrs_body = req->body != NULL;
+    x->hdrs_body = big_body(req);
     x->hsig_valid = !x->hsig.truncated;
     return 0;
 nomem:
