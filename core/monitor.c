@@ -1676,6 +1676,7 @@ static void summary(struct monitor *mo, int code)
 static void teardown(struct monitor *mo)
 {
     qvr_vu_free(mo->vu);
+    qvr_vu_ctx_cleanup(&mo->ctx);
     qvr_http_xfer_free(mo->xfer);
     qvr_http_free(mo->http);
     qvr_expo_stop(mo->expo);
