@@ -9,6 +9,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 minutes=${1:-2}
 users=${2:-50}
 source "$here/../tests/e2e/lib.sh"
+# shellcheck source=section.sh
+source "$here/section.sh"
 qvr_tmpdir
 QVR_NGINX_ACCESS_LOG=off start_nginx
 "$QVRRUN" "$here/qvrrun_bench.lua" --target "$NGINX_URL" --users "$users" \
@@ -37,18 +39,5 @@ section=$QVR_TMP/section.md
     echo "<= 2048 kB over 10 min); peak ${peak} kB."
     echo
 } >"$section"
-python3 - "${QVR_BENCH_RESULTS:-$here/RESULTS.md}" "$section" <<'PY'
-import re, sys
-path, sec = sys.argv[1], open(sys.argv[2]).read()
-try:
-    text = open(path).read()
-except OSError:
-    text = ""
-m = re.search(r"^## Memory over a long run.*?(?=^## |\Z)", text, flags=re.S | re.M)
-if m:
-    text = text[:m.start()] + sec + text[m.end():]
-else:
-    text = text.rstrip("\n") + "\n\n" + sec
-open(path, "w").write(text)
-PY
+put_section "${QVR_BENCH_RESULTS:-$here/RESULTS.md}" "$section"
 cat "$section"

@@ -23,6 +23,8 @@ src=$(cd "$here/.." && pwd)
 export QVR_SRC_DIR=$src
 # shellcheck source=../tests/e2e/lib.sh
 source "$src/tests/e2e/lib.sh"
+# shellcheck source=section.sh
+source "$here/section.sh"
 qvr_tmpdir
 RESULTS=${QVR_BENCH_RESULTS:-$here/RESULTS.md}
 
@@ -152,18 +154,6 @@ section=$QVR_TMP/overhead.md
     echo "\`totals.latency_ms\` of summary.json."
 } >"$section"
 
-# Replace the old section (from its heading to the next "## " or the end).
-if [[ -f "$RESULTS" ]]; then
-    python3 - "$RESULTS" "$section" <<'EOF'
-import re, sys
-path, sec = sys.argv[1], open(sys.argv[2]).read()
-text = open(path).read()
-text = re.sub(r"\n## Overhead above .*?(?=\n## |\Z)", "", text, flags=re.S)
-open(path + ".tmp", "w").write(text.rstrip("\n") + "\n\n" + sec)
-EOF
-    mv "$RESULTS.tmp" "$RESULTS"
-else
-    cp "$section" "$RESULTS"
-fi
+put_section "$RESULTS" "$section"
 log "wrote the overhead section of $RESULTS"
 cat "$section"

@@ -34,6 +34,8 @@ src=$(cd "$here/.." && pwd)
 export QVR_SRC_DIR=$src
 # shellcheck source=../tests/e2e/lib.sh
 source "$src/tests/e2e/lib.sh"
+# shellcheck source=section.sh
+source "$here/section.sh"
 qvr_tmpdir
 RESULTS=${QVR_BENCH_RESULTS:-$here/RESULTS.md}
 log() { echo "[scale] $*" >&2; }
@@ -182,18 +184,5 @@ section=$QVR_TMP/section.md
     echo
 } >"$section"
 
-python3 - "$RESULTS" "$section" <<'EOF'
-import re, sys
-path, sec = sys.argv[1], open(sys.argv[2]).read()
-try:
-    text = open(path).read()
-except OSError:
-    text = ""
-m = re.search(r"^## Scale\n.*?(?=^## |\Z)", text, flags=re.S | re.M)
-if m:
-    text = text[:m.start()] + sec + text[m.end():]
-else:
-    text = text.rstrip("\n") + "\n\n" + sec
-open(path, "w").write(text)
-EOF
+put_section "$RESULTS" "$section"
 cat "$section"

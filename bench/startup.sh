@@ -7,6 +7,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 runs=${1:-5}
 source "$here/../tests/e2e/lib.sh"
+# shellcheck source=section.sh
+source "$here/section.sh"
 command -v strace >/dev/null || bash "$here/../tools/install-deps.sh" strace
 qvr_tmpdir
 QVR_NGINX_ACCESS_LOG=off start_nginx
@@ -36,17 +38,4 @@ section=$QVR_TMP/section.md
     echo "**${med} ms** of ${runs} runs (${ms[*]}). Goal: <= 50 ms."
     echo
 } >"$section"
-python3 - "${QVR_BENCH_RESULTS:-$here/RESULTS.md}" "$section" <<'PY'
-import re, sys
-path, sec = sys.argv[1], open(sys.argv[2]).read()
-try:
-    text = open(path).read()
-except OSError:
-    text = ""
-m = re.search(r"^## Start-up.*?(?=^## |\Z)", text, flags=re.S | re.M)
-if m:
-    text = text[:m.start()] + sec + text[m.end():]
-else:
-    text = text.rstrip("\n") + "\n\n" + sec
-open(path, "w").write(text)
-PY
+put_section "${QVR_BENCH_RESULTS:-$here/RESULTS.md}" "$section"
