@@ -9,7 +9,7 @@
 #     SERVER_CORE, the generator pinned to GEN_CORE; the figure is the
 #     5,000-user rate as a share of the same tool's 50-user rate.
 #  2. Many thinking users: THINK_USERS (default 10,000) users with
-#     between(1, 3) think time (bench/qvrrun_think.lua) against
+#     between(1, 3) think time (bench/qvrrun_bench.lua -e THINK=1) against
 #     `qvrrun mock --profile fast` in its own process on SERVER_CORE, for
 #     max(SECONDS, 30) s plus the spawn: all users running, the achieved rate
 #     against the THINK_USERS / 2 offered, peak RSS per user.
@@ -99,7 +99,7 @@ wait_port "$MOCK_PORT" "$MOCK_PID" 10 || { log "mock did not start"; cat "$QVR_T
 SPAWN=2000
 think_out=$QVR_TMP/think
 timeout -k 5 $((TSECS + 120)) taskset -c "$GEN_CORE" /usr/bin/time -f '%M' \
-    -o "$QVR_TMP/think.rss" "$QVRRUN" "$here/qvrrun_think.lua" \
+    -o "$QVR_TMP/think.rss" "$QVRRUN" "$here/qvrrun_bench.lua" -e THINK=1 \
     --users "$THINK_USERS" --spawn-rate "$SPAWN" --duration "${TSECS}s" \
     --threads 1 --target "http://127.0.0.1:$MOCK_PORT" --quiet --no-plots \
     --out "$think_out" >"$QVR_TMP/think.log" 2>&1 || true

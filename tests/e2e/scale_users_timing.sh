@@ -7,7 +7,7 @@
 # libraries, histograms) does not count. Timing-sensitive: runs alone.
 source "$(dirname "$0")/lib.sh"
 qvr_tmpdir
-SC=$QVR_SRC_DIR/bench/qvrrun_think.lua
+SC=$QVR_SRC_DIR/bench/qvrrun_bench.lua
 PORT=$(free_port)
 "$QVRRUN" mock --profile fast --listen "127.0.0.1:$PORT" --queue 100000 \
     >"$QVR_TMP/mock.log" 2>&1 &
@@ -18,7 +18,7 @@ T=http://127.0.0.1:$PORT
 
 peak_kb()
 {
-    /usr/bin/time -f '%M' -o "$QVR_TMP/$1.rss" "$QVRRUN" "$SC" --users "$2" \
+    /usr/bin/time -f '%M' -o "$QVR_TMP/$1.rss" "$QVRRUN" "$SC" -e THINK=1 --users "$2" \
         --spawn-rate 3000 --duration 8s --threads 1 --target "$T" --quiet \
         --no-plots --out "$QVR_TMP/$1" >"$QVR_TMP/$1.log" 2>&1 || true
     tail -n 1 "$QVR_TMP/$1.rss"
