@@ -101,7 +101,7 @@ static struct sock *sock_get(curl_socket_t fd, int create)
     return socks[fd];
 }
 
-/* Stops watching fd (and forgets it unless its close is still to come). */
+/* Stops watching the socket; the entry stays (its close is still to come). */
 static void sock_unwatch(struct sock *s)
 {
     if (s->what && s->ev)
@@ -109,6 +109,7 @@ static void sock_unwatch(struct sock *s)
     s->what = 0;
 }
 
+/* Forgets fd: its event goes (event_free leaves epoll first). */
 static void sock_drop(curl_socket_t fd)
 {
     struct sock *s = sock_get(fd, 0);
@@ -368,8 +369,9 @@ static int sock_cb(CURL *easy, curl_socket_t fd, int what, void *arg,
         s->idle = 1;
         if (s->owned && s->what == CURL_POLL_IN)
             return 0; /* stays watched, ready for reuse */
-        sock_unwatch(s);
-        if (!s->owned)
+        if (s->owned)
+            sock_unwatch(s);
+        else
             sock_drop(fd);
         return 0;
     }
@@ -421,11 +423,7 @@ static curl_socket_t sock_open(void *arg, curlsocktype purpose,
 static int sock_close(void *arg, curl_socket_t fd)
 {
     (void)arg;
-    struct sock *s = sock_get(fd, 0);
-    if (s) {
-        sock_unwatch(s);
-        sock_drop(fd);
-    }
+    sock_drop(fd);
     return close(fd);
 }
 
