@@ -9,6 +9,7 @@
 
 #include <curl/curl.h>
 #include <event2/event.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -31,6 +32,7 @@ struct qvr_http {
     struct qvr_http_xfer *done_tail;
     struct event *kick_ev;      /* lets libcurl send what was added */
     struct qvr_http_xfer *pool; /* idle transfers, linked by pool_next */
+    struct sock_table *socks;   /* shared with the handles of this base */
     int kick_pending;           /* kick_ev is active */
 };
 
@@ -59,7 +61,6 @@ struct qvr_http_xfer {
     char errbuf[CURL_ERROR_SIZE];
 };
 
-/* One watched socket: its libevent event, and what it waits for. */
 /* What we watch on one socket. Sockets of connections libcurl opened
  * (sock_open) stay registered with epoll while their connection sits idle in
  * curl's cache, so reusing a connection costs no epoll_ctl; they leave the
@@ -73,32 +74,41 @@ struct sock {
     int idle;           /* libcurl no longer watches it (cached, idle) */
 };
 
-/* The sockets of this thread's handles, by descriptor: a descriptor belongs
- * to one connection at a time, whichever handle it serves. */
-static _Thread_local struct sock **socks;
-static _Thread_local int nsocks;
-static _Thread_local int nhandles; /* qvr_http of this thread alive */
+/* The sockets of the handles on one event base (one worker), by descriptor:
+ * a descriptor belongs to one connection at a time, whichever handle it
+ * serves. Handles reach it through h->socks, so a connection closed by
+ * another thread (a worker's handles freed after its thread ended) still
+ * finds its entry; the last handle of the base frees it. */
+struct sock_table {
+    struct event_base *base;
+    struct sock **v;
+    int n;
+    int refs;
+    struct sock_table *next;
+};
+static pthread_mutex_t tables_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct sock_table *tables;
 
-static struct sock *sock_get(curl_socket_t fd, int create)
+static struct sock *sock_get(struct sock_table *t, curl_socket_t fd, int create)
 {
     if (fd < 0)
         return NULL;
-    if (fd >= nsocks) {
+    if (fd >= t->n) {
         if (!create)
             return NULL;
-        int n = nsocks ? nsocks : 64;
+        int n = t->n ? t->n : 64;
         while (n <= fd)
             n *= 2;
-        struct sock **t = realloc(socks, (size_t)n * sizeof(*t));
-        if (!t)
+        struct sock **v = realloc(t->v, (size_t)n * sizeof(*v));
+        if (!v)
             return NULL;
-        memset(t + nsocks, 0, (size_t)(n - nsocks) * sizeof(*t));
-        socks = t;
-        nsocks = n;
+        memset(v + t->n, 0, (size_t)(n - t->n) * sizeof(*v));
+        t->v = v;
+        t->n = n;
     }
-    if (!socks[fd] && create)
-        socks[fd] = calloc(1, sizeof(struct sock));
-    return socks[fd];
+    if (!t->v[fd] && create)
+        t->v[fd] = calloc(1, sizeof(struct sock));
+    return t->v[fd];
 }
 
 /* Stops watching the socket; the entry stays (its close is still to come). */
@@ -110,15 +120,53 @@ static void sock_unwatch(struct sock *s)
 }
 
 /* Forgets fd: its event goes (event_free leaves epoll first). */
-static void sock_drop(curl_socket_t fd)
+static void sock_drop(struct sock_table *t, curl_socket_t fd)
 {
-    struct sock *s = sock_get(fd, 0);
+    struct sock *s = sock_get(t, fd, 0);
     if (!s)
         return;
     if (s->ev)
         event_free(s->ev);
     free(s);
-    socks[fd] = NULL;
+    t->v[fd] = NULL;
+}
+
+static struct sock_table *table_ref(struct event_base *base)
+{
+    pthread_mutex_lock(&tables_mu);
+    struct sock_table *t = tables;
+    while (t && t->base != base)
+        t = t->next;
+    if (!t && (t = calloc(1, sizeof(*t)))) {
+        t->base = base;
+        t->next = tables;
+        tables = t;
+    }
+    if (t)
+        t->refs++;
+    pthread_mutex_unlock(&tables_mu);
+    return t;
+}
+
+static void table_unref(struct sock_table *t)
+{
+    if (!t)
+        return;
+    pthread_mutex_lock(&tables_mu);
+    int last = --t->refs == 0;
+    if (last) {
+        struct sock_table **pp = &tables;
+        while (*pp != t)
+            pp = &(*pp)->next;
+        *pp = t->next;
+    }
+    pthread_mutex_unlock(&tables_mu);
+    if (!last)
+        return;
+    for (int fd = 0; fd < t->n; fd++)
+        sock_drop(t, fd);
+    free(t->v);
+    free(t);
 }
 
 void qvr_http_conf_init(struct qvr_http_conf *c)
@@ -362,7 +410,7 @@ static int sock_cb(CURL *easy, curl_socket_t fd, int what, void *arg,
     struct qvr_http *h = arg;
     (void)easy;
     (void)sockp;
-    struct sock *s = sock_get(fd, what != CURL_POLL_REMOVE);
+    struct sock *s = sock_get(h->socks, fd, what != CURL_POLL_REMOVE);
     if (what == CURL_POLL_REMOVE) {
         if (!s)
             return 0;
@@ -372,7 +420,7 @@ static int sock_cb(CURL *easy, curl_socket_t fd, int what, void *arg,
         if (s->owned)
             sock_unwatch(s);
         else
-            sock_drop(fd);
+            sock_drop(h->socks, fd);
         return 0;
     }
     if (!s)
@@ -402,13 +450,13 @@ static int sock_cb(CURL *easy, curl_socket_t fd, int what, void *arg,
 static curl_socket_t sock_open(void *arg, curlsocktype purpose,
                                struct curl_sockaddr *a)
 {
-    (void)arg;
+    struct qvr_http *h = arg;
     (void)purpose;
     curl_socket_t fd =
         socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
     if (fd == CURL_SOCKET_BAD)
         return fd;
-    struct sock *s = sock_get(fd, 1);
+    struct sock *s = sock_get(h->socks, fd, 1);
     if (!s) {
         close(fd);
         return CURL_SOCKET_BAD;
@@ -422,8 +470,8 @@ static curl_socket_t sock_open(void *arg, curlsocktype purpose,
 /* CURLOPT_CLOSESOCKETFUNCTION: unregister before the descriptor goes. */
 static int sock_close(void *arg, curl_socket_t fd)
 {
-    (void)arg;
-    sock_drop(fd);
+    struct qvr_http *h = arg;
+    sock_drop(h->socks, fd);
     return close(fd);
 }
 
@@ -435,7 +483,11 @@ struct qvr_http *qvr_http_new(struct event_base *base,
         return NULL;
     h->base = base;
     h->conf = *conf;
-    nhandles++;
+    h->socks = table_ref(base);
+    if (!h->socks) {
+        free(h);
+        return NULL;
+    }
     /* libcurl looks the proxy variables up on every transfer; when none is
      * set, say so once (an explicit empty proxy) and spare those look-ups. */
     static const char *const vars[] = {
@@ -480,15 +532,8 @@ void qvr_http_free(struct qvr_http *h)
         event_free(h->done_ev);
     if (h->kick_ev)
         event_free(h->kick_ev);
+    table_unref(h->socks);
     free(h);
-    if (--nhandles == 0) {
-        for (int fd = 0; fd < nsocks; fd++)
-            if (socks[fd])
-                sock_drop(fd);
-        free(socks);
-        socks = NULL;
-        nsocks = 0;
-    }
 }
 
 static size_t write_cb(char *p, size_t size, size_t n, void *arg)
@@ -537,7 +582,9 @@ struct qvr_http_xfer *qvr_http_xfer_new(struct qvr_http *h)
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, sock_open);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, h);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, sock_close);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, h);
     /* Do not wait for a stuck resolver thread at cleanup: a DNS server
      * that drops queries must not keep a finished run alive. */
     curl_easy_setopt(e, CURLOPT_QUICK_EXIT, 1L);
