@@ -32,6 +32,7 @@ start_hostile()
     HOSTILE_LOG=$QVR_TMP/hostile-$HOSTILE_SEQ.log
     out=$QVR_TMP/hostile-$HOSTILE_SEQ.out
     : >"$HOSTILE_LOG"
+    : >"$out" # exists before the server starts: the poll below reads it
     "$bin" --mode "$mode" --port 0 --lifetime 120 --log "$HOSTILE_LOG" "$@" \
         </dev/null >"$out" 2>&1 &
     HOSTILE_PID=$!
