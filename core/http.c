@@ -53,6 +53,7 @@ struct qvr_http_xfer {
     int too_large;
     int done;                   /* on the done list */
     char *url;                  /* the URL last given to libcurl */
+    CURLU *uh;                  /* it, parsed once (CURLOPT_CURLU) */
     struct qvr_http_xfer *next; /* done list link */
     /* Pool link: apart from next, because a transfer cancelled while
      * run_done holds it on its list may go back to the pool meanwhile. */
@@ -591,8 +592,12 @@ struct qvr_http_xfer *qvr_http_xfer_new(struct qvr_http *h)
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, h->conf.connect_timeout_ms);
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-    if (h->no_proxy_env)
+    /* No proxy in the environment: say so, and libcurl stops reading the
+     * *_proxy and no_proxy variables again for every transfer. */
+    if (h->no_proxy_env) {
         curl_easy_setopt(e, CURLOPT_PROXY, "");
+        curl_easy_setopt(e, CURLOPT_NOPROXY, "");
+    }
     if (h->conf.buffer_size > 0)
         curl_easy_setopt(e, CURLOPT_BUFFERSIZE, h->conf.buffer_size);
     if (h->conf.insecure) {
@@ -631,6 +636,8 @@ void qvr_http_xfer_free(struct qvr_http_xfer *x)
     qvr_buf_free(&x->head);
     qvr_buf_free(&x->hsig);
     free(x->url);
+    if (x->uh)
+        curl_url_cleanup(x->uh);
     free(x);
 }
 
@@ -736,7 +743,19 @@ int qvr_http_start(struct qvr_http_xfer *x, const struct qvr_http_request *req,
             return QVR_ENOMEM;
         free(x->url);
         x->url = u;
-        curl_easy_setopt(e, CURLOPT_URL, u);
+        /* Parsed here once, not by libcurl at every transfer. A URL the
+         * parser rejects goes to libcurl as text, which then fails the
+         * request with its own message. */
+        if (!x->uh)
+            x->uh = curl_url();
+        if (x->uh && curl_url_set(x->uh, CURLUPART_URL, u,
+                                  CURLU_GUESS_SCHEME |
+                                      CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK) {
+            curl_easy_setopt(e, CURLOPT_CURLU, x->uh);
+        } else {
+            curl_easy_setopt(e, CURLOPT_CURLU, NULL);
+            curl_easy_setopt(e, CURLOPT_URL, u);
+        }
     }
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
                      req->timeout_ms > 0 ? req->timeout_ms

@@ -182,6 +182,39 @@ int qvr_luaopen_json(lua_State *L)
 
 /* ---- the response object ------------------------------------------------ */
 
+/* A response table holds what scripts read on every request (status, ok,
+ * body, time; kind and err on failure) as plain fields. The rest -- name,
+ * version, headers, timings and the sequence number that ties a check to its
+ * request -- waits in one userdata ("_x") and becomes Lua values only when a
+ * script asks: a response costs one table, one body string and one block. */
+struct resp_x {
+    uint64_t seq;
+    double svc_ms, ttfb_ms, conn_ms, tls_ms;
+    int version; /* 10, 11, 20, 30; 0: unknown */
+    size_t name_len;
+    size_t head_len;
+    char data[]; /* the name, a NUL, the raw header block */
+};
+
+static const struct resp_x *resp_x(lua_State *L, int idx)
+{
+    if (lua_type(L, idx) != LUA_TTABLE)
+        return NULL;
+    lua_pushliteral(L, "_x");
+    lua_rawget(L, idx);
+    const struct resp_x *x = lua_type(L, -1) == LUA_TUSERDATA
+                                 ? (const struct resp_x *)lua_touserdata(L, -1)
+                                 : NULL;
+    lua_pop(L, 1); /* the table keeps the block alive */
+    return x;
+}
+
+uint64_t qvr_l_http_response_seq(lua_State *L, int idx)
+{
+    const struct resp_x *x = resp_x(L, idx);
+    return x ? x->seq : 0;
+}
+
 /* r:json() / r.json(): the body decoded (nil, message when not JSON). */
 static int resp_json(lua_State *L)
 {
@@ -235,25 +268,40 @@ static int resp_index(lua_State *L)
         lua_pushcclosure(L, resp_json, 1);
         return 1;
     }
+    const struct resp_x *x = resp_x(L, 1);
+    if (!x)
+        return 0;
+    if (strcmp(k, "name") == 0) {
+        lua_pushlstring(L, x->data, x->name_len);
+        return 1;
+    }
+    if (strcmp(k, "version") == 0) {
+        if (!x->version)
+            return 0;
+        lua_pushstring(L, x->version == 20   ? "2"
+                          : x->version == 30 ? "3"
+                          : x->version == 10 ? "1.0"
+                                             : "1.1");
+        return 1;
+    }
     if (strcmp(k, "headers") == 0) {
-        lua_getfield(L, 1, "_h");
-        size_t len = 0;
-        const char *h = lua_tolstring(L, -1, &len);
-        parse_headers(L, h ? h : "", h ? len : 0);
+        parse_headers(L, x->data + x->name_len + 1, x->head_len);
         lua_pushvalue(L, -1);
         lua_setfield(L, 1, "headers"); /* cache */
         return 1;
     }
     if (strcmp(k, "timings") == 0) {
-        static const char *const keys[] = {"connect", "tls", "ttfb", "service",
-                                           "response"};
-        static const char *const hidden[] = {"_conn", "_tls", "_ttfb", "_svc",
-                                             "time"};
         lua_createtable(L, 0, 5);
-        for (int i = 0; i < 5; i++) {
-            lua_getfield(L, 1, hidden[i]);
-            lua_setfield(L, -2, keys[i]);
-        }
+        lua_getfield(L, 1, "time");
+        lua_setfield(L, -2, "response");
+        lua_pushnumber(L, x->conn_ms);
+        lua_setfield(L, -2, "connect");
+        lua_pushnumber(L, x->tls_ms);
+        lua_setfield(L, -2, "tls");
+        lua_pushnumber(L, x->ttfb_ms);
+        lua_setfield(L, -2, "ttfb");
+        lua_pushnumber(L, x->svc_ms);
+        lua_setfield(L, -2, "service");
         lua_pushvalue(L, -1);
         lua_setfield(L, 1, "timings");
         return 1;
@@ -265,7 +313,8 @@ void qvr_l_http_push_response(lua_State *co, const struct qvr_http_result *r,
                               const struct qvr_sample *s, const char *name,
                               uint64_t seq)
 {
-    lua_createtable(co, 0, 16); /* room for every field: no rehash */
+    int failed = s->fail != QVR_FAIL_NONE || r->fail != QVR_FAIL_NONE;
+    lua_createtable(co, 0, failed ? 7 : 5);
     lua_pushinteger(co, r->status);
     lua_setfield(co, -2, "status");
     lua_pushboolean(co, s->fail == QVR_FAIL_NONE);
@@ -274,15 +323,6 @@ void qvr_l_http_push_response(lua_State *co, const struct qvr_http_result *r,
     lua_setfield(co, -2, "body");
     lua_pushnumber(co, (double)s->response_us / 1000.0);
     lua_setfield(co, -2, "time");
-    lua_pushstring(co, name);
-    lua_setfield(co, -2, "name");
-    if (r->http_version) {
-        lua_pushstring(co, r->http_version == 20   ? "2"
-                           : r->http_version == 30 ? "3"
-                           : r->http_version == 10 ? "1.0"
-                                                   : "1.1");
-        lua_setfield(co, -2, "version");
-    }
     if (s->fail != QVR_FAIL_NONE) {
         lua_pushstring(co, qvr_fail_kind_name(s->fail));
         lua_setfield(co, -2, "kind");
@@ -291,18 +331,23 @@ void qvr_l_http_push_response(lua_State *co, const struct qvr_http_result *r,
         lua_pushstring(co, r->error ? r->error : "transport error");
         lua_setfield(co, -2, "err");
     }
-    lua_pushinteger(co, (lua_Integer)seq);
-    lua_setfield(co, -2, "_seq");
-    lua_pushlstring(co, r->headers, r->headers_len);
-    lua_setfield(co, -2, "_h");
-    lua_pushnumber(co, (double)s->service_us / 1000.0);
-    lua_setfield(co, -2, "_svc");
-    lua_pushnumber(co, (double)s->ttfb_us / 1000.0);
-    lua_setfield(co, -2, "_ttfb");
-    lua_pushnumber(co, (double)s->connect_us / 1000.0);
-    lua_setfield(co, -2, "_conn");
-    lua_pushnumber(co, (double)s->tls_us / 1000.0);
-    lua_setfield(co, -2, "_tls");
+    size_t nl = name ? strlen(name) : 0;
+    size_t hl = r->headers ? r->headers_len : 0;
+    struct resp_x *x = lua_newuserdatauv(co, sizeof(*x) + nl + 1 + hl, 0);
+    x->seq = seq;
+    x->svc_ms = (double)s->service_us / 1000.0;
+    x->ttfb_ms = (double)s->ttfb_us / 1000.0;
+    x->conn_ms = (double)s->connect_us / 1000.0;
+    x->tls_ms = (double)s->tls_us / 1000.0;
+    x->version = (int)r->http_version;
+    x->name_len = nl;
+    x->head_len = hl;
+    if (nl)
+        memcpy(x->data, name, nl);
+    x->data[nl] = 0;
+    if (hl)
+        memcpy(x->data + nl + 1, r->headers, hl);
+    lua_setfield(co, -2, "_x");
     luaL_setmetatable(co, RESPONSE_MT);
 }
 

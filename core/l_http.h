@@ -21,6 +21,9 @@ void qvr_l_http_push_response(lua_State *co, const struct qvr_http_result *r,
                               const struct qvr_sample *s, const char *name,
                               uint64_t seq);
 
+/* The sequence number of the response table at idx; 0 when it is none. */
+uint64_t qvr_l_http_response_seq(lua_State *L, int idx);
+
 /* Decodes JSON text and pushes the value (1 result), or nil and a message
  * (2 results) when it is not JSON. Never raises for bad input. */
 int qvr_l_json_decode(lua_State *L, const char *s, size_t len);

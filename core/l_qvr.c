@@ -781,12 +781,7 @@ static struct qvr_vu *task_vu(lua_State *L, const char *fn)
 
 static uint64_t response_seq(lua_State *L, int idx)
 {
-    if (lua_type(L, idx) != LUA_TTABLE)
-        return 0;
-    lua_getfield(L, idx, "_seq");
-    uint64_t seq = (uint64_t)lua_tointeger(L, -1);
-    lua_pop(L, 1);
-    return seq;
+    return qvr_l_http_response_seq(L, idx);
 }
 
 static int run_check(lua_State *L, struct qvr_vu *vu, uint64_t seq,
