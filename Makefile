@@ -8,7 +8,7 @@ CMAKE_ARGS ?=
 SCENARIO   ?= scenarios/quickstart.lua
 
 PKGS = build-essential cmake pkg-config liblua5.4-dev libcurl4-openssl-dev \
-       libevent-dev libcjson-dev zlib1g-dev gnuplot-nox
+       libevent-dev libcjson-dev zlib1g-dev libmimalloc-dev gnuplot-nox
 TEST_PKGS = nginx-light python3 valgrind curl prometheus time
 
 .PHONY: all deps test-deps build run test sanitize test-san tsan valgrind format format-check bench clean

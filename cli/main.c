@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef QVR_MIMALLOC
+#include <mimalloc.h>
+#endif
 #include <sys/resource.h>
 #include <time.h>
 
@@ -293,6 +296,12 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "--version") == 0) {
         printf("qvrrun %s\n", QVR_VERSION);
+#ifdef QVR_MIMALLOC
+        int mv = mi_version();
+        printf("malloc: mimalloc %d.%d.%d\n", mv / 100, mv / 10 % 10, mv % 10);
+#else
+        printf("malloc: glibc\n");
+#endif
         return 0;
     }
     if (strcmp(cmd, "mock") == 0)
