@@ -886,34 +886,35 @@ void qvr_collect_header(struct qvr_collect *c, const char *raw, size_t len)
         const char *eol = memchr(line, '\n', (size_t)(end - line));
         if (!eol)
             eol = end;
-        const char *colon = memchr(line, ':', (size_t)(eol - line));
         const char *next = eol + 1;
-        if (!colon || colon == line) {
+        const char *colon = memchr(line, ':', (size_t)(eol - line));
+        size_t nl = colon ? (size_t)(colon - line) : 0;
+        /* The name decides first: most lines are neither. */
+        int timing = nl == 13 && strncasecmp(line, "Server-Timing", 13) == 0;
+        struct col *k = !timing && nl && c->nheaders
+                            ? find_col(c, K_HEADER, line, nl)
+                            : NULL;
+        if (!timing && !k) {
             line = next;
             continue;
         }
-        size_t nl = (size_t)(colon - line);
         const char *v = colon + 1;
         const char *ve = eol;
         while (v < ve && (*v == ' ' || *v == '\t'))
             v++;
         while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
             ve--;
-        if (nl == 13 && strncasecmp(line, "Server-Timing", 13) == 0) {
+        if (timing) {
             qvr_collect_parse_server_timing(v, (size_t)(ve - v), timing_cb, c);
         } else {
-            struct col *k = find_col(c, K_HEADER, line, nl);
-            if (k) {
-                char vbuf[64];
-                size_t vl = (size_t)(ve - v) < sizeof(vbuf) - 1
-                                ? (size_t)(ve - v)
-                                : sizeof(vbuf) - 1;
-                memcpy(vbuf, v, vl);
-                vbuf[vl] = 0;
-                double d;
-                if (num(vbuf, &d))
-                    add_sample(k, d);
-            }
+            char vbuf[64];
+            size_t vl = (size_t)(ve - v) < sizeof(vbuf) - 1 ? (size_t)(ve - v)
+                                                            : sizeof(vbuf) - 1;
+            memcpy(vbuf, v, vl);
+            vbuf[vl] = 0;
+            double d;
+            if (num(vbuf, &d))
+                add_sample(k, d);
         }
         line = next;
     }

@@ -989,12 +989,17 @@ static void on_headers(void *ud, const char *raw, size_t len)
     struct run *r = ud;
     if (r->coll && r->phase != PH_WARMUP)
         qvr_collect_header(r->coll, raw, len);
-    /* Retry-After of a refusal, for the burst finding */
+    /* Retry-After of a refusal, for the burst finding (only refusals
+     * carry it; the common answer is skipped with one comparison). */
+    const char *sp = memchr(raw, ' ', len < 16 ? len : 16);
+    if (sp && (size_t)(raw + len - sp) > 4 && memcmp(sp + 1, "200", 3) == 0)
+        return;
     for (const char *p = raw, *end = raw + len; p < end;) {
         const char *eol = memchr(p, '\n', (size_t)(end - p));
         if (!eol)
             eol = end;
-        if (eol - p > 12 && strncasecmp(p, "retry-after:", 12) == 0) {
+        if (eol - p > 12 && (*p == 'r' || *p == 'R') &&
+            strncasecmp(p, "retry-after:", 12) == 0) {
             double v = strtod(p + 12, NULL);
             if (v > r->retry_after_max)
                 r->retry_after_max = v;
