@@ -155,7 +155,7 @@ section=$QVR_TMP/section.md
     echo "## Scale"
     echo
     echo "Written by \`bench/scale.sh $GEN_CORE $SERVER_CORE $SECS $RUNS $THINK_USERS\` on $(date -u '+%Y-%m-%d %H:%M') UTC"
-    echo "($("$QVRRUN" --version 2>/dev/null | head -n 1); medians of $RUNS runs; the machine as above)."
+    echo "($("$QVRRUN" --version 2>/dev/null | paste -sd " " -); medians of $RUNS runs; the machine as above)."
     echo
     echo "**Many connections**: no think time, one nginx worker on core $SERVER_CORE, the"
     echo "generator on core $GEN_CORE, ${SECS} s per run."

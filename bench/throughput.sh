@@ -212,7 +212,7 @@ ver()
 {
     dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "not installed"
 }
-qvr_version=$("$QVRRUN" --version 2>/dev/null | head -n 1 || true)
+qvr_version=$("$QVRRUN" --version 2>/dev/null | paste -sd " " - || true)
 qmed=$(echo "${RPS[qvrrun]}" | median || true)
 
 declare -A LABEL GOAL

@@ -22,7 +22,7 @@ count_body()
 
 # 1. Headers: our User-Agent, no Accept-Encoding unless the scenario sets
 #    one; the scenario's own User-Agent replaces ours.
-VERSION=$("$QVRRUN" --version | awk '{ print $2 }')
+VERSION=$("$QVRRUN" --version | awk 'NR == 1 { print $2 }')
 run_qvrrun "$SC" --quiet --no-plots --out "$QVR_TMP/h1" -e QVR_TARGET="$T" \
     -e PATH_=/ae -e USERS=1 -e DURATION=1s -e WANT="ae=[] ua=[qvrrun/$VERSION]"
 S=$QVR_TMP/h1/summary.json
