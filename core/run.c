@@ -175,6 +175,10 @@ struct run {
     uint64_t t_end; /* threads: when the last worker finished */
     int prog_rows;  /* threads: merged windows already shown */
     uint64_t prog_requests, prog_failures;
+    /* threads: abort = true thresholds judged as the merged windows come */
+    struct qvr_gate *live_gate;  /* windowed ones (on the plan's results) */
+    struct qvr_hist *live_total; /* whole-run ones: every merged window */
+    uint64_t prog_shown;         /* when progress was last printed */
 };
 
 static void add_finding(struct run *r, const char *fmt, ...) QVR_PRINTF(2, 3);
@@ -1423,6 +1427,8 @@ static void teardown(struct run *r)
     for (int i = 0; i < r->nfindings; i++)
         free(r->findings[i]);
     qvr_gate_free(r->gate);
+    qvr_gate_free(r->live_gate);
+    qvr_hist_free(r->live_total);
     if (r->hlog)
         fclose(r->hlog);
     qvr_redact_fini(&r->redact);
@@ -1783,7 +1789,84 @@ static struct qvr_hist *merge_window(struct run *r, int i,
     return h;
 }
 
-/* Main side: a progress line from the windows every worker has closed. */
+/* Main side: the merged window w (histogram h) against the abort = true
+ * thresholds, as close_window does in a one-thread run. Windowed ones go
+ * through a gate of their own (it records the worst value, which the final
+ * gate in merge_workers finds again); whole-run ones are judged on the sum
+ * of the merged windows. Tagged and trend thresholds need per-name data
+ * and fitted trends: they are judged at the end only. On failure the
+ * workers drain, as on a first signal. */
+static void live_abort(struct run *r, const struct qvr_hist *h,
+                       const struct qvr_window_row *w)
+{
+    int gate_abort = r->live_gate
+                         ? qvr_gate_window(r->live_gate, h, w->requests,
+                                           w->failures, w->len_s, w->t_s)
+                         : 0;
+    if (r->live_total)
+        qvr_hist_add(r->live_total, h);
+    if (r->abort_reason || r->signals)
+        return;
+    for (int i = 0; i < r->plan->nthresh; i++) {
+        const struct qvr_plan_thresh *pt = &r->plan->thresh[i];
+        const struct qvr_thresh *t = &pt->t;
+        if (!t->abort || w->t_s * 1e9 < (double)t->after_ns)
+            continue;
+        double v = NAN;
+        if (t->window_ns) {
+            if (!gate_abort || pt->ok)
+                continue;
+            v = pt->value;
+        } else if (t->kind != QVR_TK_TREND && !t->ntags && r->live_total) {
+            const struct qvr_hist *a = r->live_total;
+            uint64_t n = r->prog_requests;
+            switch (t->metric) {
+            case QVR_TM_PCTL:
+                v = n ? qvr_hist_value_at(a, t->pct) / 1000.0 : NAN;
+                break;
+            case QVR_TM_MIN:
+                v = n ? a->min / 1000.0 : NAN;
+                break;
+            case QVR_TM_MAX:
+                v = n ? a->max / 1000.0 : NAN;
+                break;
+            case QVR_TM_MEAN:
+                v = n ? qvr_hist_mean(a) / 1000.0 : NAN;
+                break;
+            case QVR_TM_RPS:
+                v = w->t_s > 0 ? n / w->t_s : NAN;
+                break;
+            case QVR_TM_ERROR_RATE:
+                v = n ? (double)r->prog_failures / n : NAN;
+                break;
+            default: /* checks, goodput: judged at the end */
+                break;
+            }
+            if (isnan(v) || qvr_thresh_check(t, v))
+                continue;
+        } else {
+            continue;
+        }
+        char buf[64];
+        snprintf(r->abort_buf, sizeof(r->abort_buf), "%s (measured %s)",
+                 t->expr, qvr_thresh_fmt_value(t, v, buf, sizeof(buf)));
+        r->abort_reason = r->abort_buf;
+        qvr_warn("threshold %s failed: stopping the run", r->abort_buf);
+        for (int k = 0; k < r->nworkers; k++) {
+            struct run *wk = r->workers[k];
+            pthread_mutex_lock(&wk->mu);
+            if (!wk->stop_req)
+                wk->stop_req = 1;
+            pthread_mutex_unlock(&wk->mu);
+            event_active(wk->ctl_ev, EV_READ, 0);
+        }
+        return;
+    }
+}
+
+/* Main side, every second: the windows every worker has closed, merged,
+ * judged against the abort thresholds, and a progress line (every second
+ * on a terminal, else every 5 s). */
 static void main_progress_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct run *r = arg;
@@ -1800,11 +1883,19 @@ static void main_progress_cb(evutil_socket_t fd, short what, void *arg)
         return;
     struct qvr_window_row w;
     for (; r->prog_rows < k; r->prog_rows++) {
-        qvr_hist_free(merge_window(r, r->prog_rows, &w));
+        struct qvr_hist *h = merge_window(r, r->prog_rows, &w);
         r->prog_requests += w.requests;
         r->prog_failures += w.failures;
+        if (h)
+            live_abort(r, h, &w);
+        qvr_hist_free(h);
     }
-    progress(r, &w, 0);
+    uint64_t now = qvr_clock_ns();
+    uint64_t every = r->tty ? QVR_NS_PER_S : 5 * QVR_NS_PER_S;
+    if (!r->prog_shown || now - r->prog_shown >= every - QVR_NS_PER_S / 10) {
+        progress(r, &w, 0);
+        r->prog_shown = now;
+    }
 }
 
 /* After the workers: their figures as one run, in the main run. */
@@ -1958,6 +2049,16 @@ static int run_threaded(struct run *r, const struct qvr_run_opts *o, int n)
     r->sig_ev[0] = evsignal_new(r->base, SIGINT, main_signal_cb, r);
     r->sig_ev[1] = evsignal_new(r->base, SIGTERM, main_signal_cb, r);
     r->progress_ev = event_new(r->base, -1, EV_PERSIST, main_progress_cb, r);
+    for (int i = 0; i < r->plan->nthresh; i++) {
+        const struct qvr_thresh *t = &r->plan->thresh[i].t;
+        if (!t->abort)
+            continue;
+        if (t->window_ns && !r->live_gate)
+            r->live_gate = qvr_gate_new(r->plan->thresh, r->plan->nthresh,
+                                        r->plan->window_ns);
+        if (!t->window_ns && !r->live_total)
+            r->live_total = qvr_hist_new();
+    }
     for (int i = 0; i < 2; i++)
         if (r->sig_ev[i])
             event_add(r->sig_ev[i], NULL);
@@ -2004,7 +2105,7 @@ static int run_threaded(struct run *r, const struct qvr_run_opts *o, int n)
     banner(r);
     if (!o->quiet)
         fprintf(stderr, "qvrrun: %d worker threads\n", n);
-    struct timeval every = {r->tty ? 1 : 5, 0};
+    struct timeval every = {1, 0};
     event_add(r->progress_ev, &every);
     int started = 0;
     for (int k = 0; k < n; k++) {

@@ -1,0 +1,19 @@
+-- abort = true thresholds stop a run early, on one thread or several
+-- (tests/e2e/threshold_abort.sh). TH picks the thresholds.
+local th = {
+  whole = { p50 = { "< 5ms", abort = true } },
+  window = { ["p99[2s]"] = { "< 5ms", abort = true } },
+  after = { p50 = { "< 5ms", abort = true, after = "4s" } },
+  errors = { error_rate = { "< 10%", abort = true } },
+  holds = { p50 = { "< 5s", abort = true }, ["p99[2s]"] = { "< 5s", abort = true } },
+}
+return scenario {
+  name = "abort",
+  target = "mock",
+  mock = { service = "20ms", slots = 1000, ["error-rate"] = env("ERR", "0") },
+  load = users { count = tonumber(env("USERS", "200")), duration = env("DURATION", "30s") },
+  tasks = { r = function()
+    http.post("/api/rerank", { json = { query = "q", documents = { "a" } } })
+  end },
+  thresholds = th[env("TH", "whole")],
+}
