@@ -44,14 +44,21 @@ sanitize:
 test-san: test-deps sanitize
 	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -E "timing|soak|threads"
 
-# ThreadSanitizer: the multi-threaded end-to-end test with a TSan build;
-# any race report makes qvrrun exit 66 and the test fail.
+# ThreadSanitizer: the multi-threaded end-to-end test and a threaded run
+# stopped by an abort threshold, with a TSan build; any race report makes
+# qvrrun exit 66 and the target fail.
 BUILD_TSAN ?= build-tsan
 tsan: test-deps
 	cmake -S . -B $(BUILD_TSAN) -DQVR_TSAN=ON -DCMAKE_BUILD_TYPE=Debug
 	cmake --build $(BUILD_TSAN) -j $(JOBS) --target qvrrun
 	TSAN_OPTIONS="halt_on_error=1 exitcode=66" QVRRUN=$(CURDIR)/$(BUILD_TSAN)/qvrrun \
 	    QVR_BIN_DIR=$(CURDIR)/$(BUILD_TSAN) QVR_TIMEOUT=300 bash tests/e2e/threads.sh
+	@# the main thread stopping the workers on a failing abort threshold
+	rc=0; TSAN_OPTIONS="halt_on_error=1 exitcode=66" timeout 120 \
+	    ./$(BUILD_TSAN)/qvrrun tests/e2e/scenarios/abort.lua --threads 2 --quiet \
+	    --no-plots --out $(BUILD_TSAN)/tsan-abort -e TH=window -e USERS=20 \
+	    >/dev/null || rc=$$?; \
+	test $$rc -eq 99 || { echo "tsan: abort run exited $$rc (want 99)"; exit 1; }
 
 # A short run against the in-process mock under valgrind: no leaks, no errors.
 valgrind: test-deps build
