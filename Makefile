@@ -53,7 +53,8 @@ tsan: test-deps
 	cmake --build $(BUILD_TSAN) -j $(JOBS) --target qvrrun
 	TSAN_OPTIONS="halt_on_error=1 exitcode=66" QVRRUN=$(CURDIR)/$(BUILD_TSAN)/qvrrun \
 	    QVR_BIN_DIR=$(CURDIR)/$(BUILD_TSAN) QVR_TIMEOUT=300 bash tests/e2e/threads.sh
-	@# the main thread stopping the workers on a failing abort threshold
+	@# the main thread stopping the workers on a failing abort threshold,
+	@# while they feed its collector the answers' timing headers
 	rc=0; TSAN_OPTIONS="halt_on_error=1 exitcode=66" timeout 120 \
 	    ./$(BUILD_TSAN)/qvrrun tests/e2e/scenarios/abort.lua --threads 2 --quiet \
 	    --no-plots --out $(BUILD_TSAN)/tsan-abort -e TH=window -e USERS=20 \

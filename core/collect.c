@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -68,6 +69,11 @@ struct col {
 
 struct qvr_collect {
     struct event_base *base;
+    /* qvr_collect_share: worker threads feed headers while the main thread
+     * samples and closes windows; every entry point that touches the
+     * columns then holds mu. */
+    int shared;
+    pthread_mutex_t mu;
     struct event *tick_ev;
     int host;
     uint64_t cpu_busy, cpu_total;
@@ -362,6 +368,18 @@ int qvr_collect_parse_server_timing(const char *value, size_t len,
 
 /* ---- columns ------------------------------------------------------------- */
 
+static void lock(struct qvr_collect *c)
+{
+    if (c->shared)
+        pthread_mutex_lock(&c->mu);
+}
+
+static void unlock(struct qvr_collect *c)
+{
+    if (c->shared)
+        pthread_mutex_unlock(&c->mu);
+}
+
 static struct col *add_col(struct qvr_collect *c, enum col_kind kind,
                            const char *name, const char *match)
 {
@@ -561,10 +579,8 @@ static void gpu_output(struct qvr_collect *c)
     }
 }
 
-static void gpu_read_cb(evutil_socket_t fd, short what, void *arg)
+static void gpu_read(struct qvr_collect *c, evutil_socket_t fd)
 {
-    struct qvr_collect *c = arg;
-    (void)what;
     for (;;) {
         char chunk[1024];
         ssize_t n = read(fd, chunk, sizeof(chunk));
@@ -584,6 +600,15 @@ static void gpu_read_cb(evutil_socket_t fd, short what, void *arg)
         memcpy(c->gpu_out + c->gpu_len, chunk, take);
         c->gpu_len += take;
     }
+}
+
+static void gpu_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct qvr_collect *c = arg;
+    (void)what;
+    lock(c);
+    gpu_read(c, fd);
+    unlock(c);
 }
 
 static void gpu_spawn(struct qvr_collect *c)
@@ -669,9 +694,8 @@ static void prom_fail(struct qvr_collect *c, const char *why)
     }
 }
 
-static void prom_done(struct evhttp_request *req, void *arg)
+static void prom_answer(struct qvr_collect *c, struct evhttp_request *req)
 {
-    struct qvr_collect *c = arg;
     c->prom_busy = 0;
     if (!req || evhttp_request_get_response_code(req) == 0) {
         prom_fail(c, "no answer");
@@ -706,6 +730,14 @@ static void prom_done(struct evhttp_request *req, void *arg)
         add_sample(k, g[i].value);
     }
     free(g);
+}
+
+static void prom_done(struct evhttp_request *req, void *arg)
+{
+    struct qvr_collect *c = arg;
+    lock(c);
+    prom_answer(c, req);
+    unlock(c);
 }
 
 static void sample_prom(struct qvr_collect *c)
@@ -777,9 +809,18 @@ void qvr_collect_tick(struct qvr_collect *c)
 
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
+    struct qvr_collect *c = arg;
     (void)fd;
     (void)what;
-    qvr_collect_tick(arg);
+    lock(c);
+    qvr_collect_tick(c);
+    unlock(c);
+}
+
+void qvr_collect_share(struct qvr_collect *c)
+{
+    if (c && !c->shared && pthread_mutex_init(&c->mu, NULL) == 0)
+        c->shared = 1;
 }
 
 int qvr_collect_wanted(const struct qvr_plan *p)
@@ -858,6 +899,8 @@ void qvr_collect_free(struct qvr_collect *c)
     }
     if (c->conn)
         evhttp_connection_free(c->conn);
+    if (c->shared)
+        pthread_mutex_destroy(&c->mu);
     free(c->rows);
     free(c);
 }
@@ -879,7 +922,7 @@ static void timing_cb(void *ud, const char *name, size_t n, double ms)
     add_sample(k, ms);
 }
 
-void qvr_collect_header(struct qvr_collect *c, const char *raw, size_t len)
+static void header(struct qvr_collect *c, const char *raw, size_t len)
 {
     const char *end = raw + len;
     for (const char *line = raw; line < end;) {
@@ -920,9 +963,16 @@ void qvr_collect_header(struct qvr_collect *c, const char *raw, size_t len)
     }
 }
 
+void qvr_collect_header(struct qvr_collect *c, const char *raw, size_t len)
+{
+    lock(c);
+    header(c, raw, len);
+    unlock(c);
+}
+
 /* ---- rows ---------------------------------------------------------------- */
 
-int qvr_collect_window(struct qvr_collect *c)
+static int window(struct qvr_collect *c)
 {
     if (c->nrows == c->caprows) {
         int cap = c->caprows ? c->caprows * 2 : 256;
@@ -950,6 +1000,14 @@ int qvr_collect_window(struct qvr_collect *c)
         k->n = 0;
     }
     return c->nrows++;
+}
+
+int qvr_collect_window(struct qvr_collect *c)
+{
+    lock(c);
+    int rc = window(c);
+    unlock(c);
+    return rc;
 }
 
 int qvr_collect_nrows(const struct qvr_collect *c)

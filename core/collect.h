@@ -72,6 +72,12 @@ struct qvr_collect *qvr_collect_new(struct event_base *base,
  * and frees c. NULL is a no-op. */
 void qvr_collect_free(struct qvr_collect *c);
 
+/* From now on, qvr_collect_header may be called from other threads than
+ * the one running base (--threads: the workers feed the answers' headers,
+ * the main thread samples and closes the windows); a mutex then guards the
+ * columns. Call before those threads start. */
+void qvr_collect_share(struct qvr_collect *c);
+
 /* Takes one sample of everything configured now (as the timer does). */
 void qvr_collect_tick(struct qvr_collect *c);
 

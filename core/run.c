@@ -179,6 +179,7 @@ struct run {
     struct qvr_gate *live_gate;  /* windowed ones (on the plan's results) */
     struct qvr_hist *live_total; /* whole-run ones: every merged window */
     uint64_t prog_shown;         /* when progress was last printed */
+    double prog_wall; /* wall-clock end of the last merged window */
 };
 
 static void add_finding(struct run *r, const char *fmt, ...) QVR_PRINTF(2, 3);
@@ -991,8 +992,10 @@ static void start_cb(evutil_socket_t fd, short what, void *arg)
 static void on_headers(void *ud, const char *raw, size_t len)
 {
     struct run *r = ud;
-    if (r->coll && r->phase != PH_WARMUP)
-        qvr_collect_header(r->coll, raw, len);
+    /* A worker feeds the main run's collector (shared, locked). */
+    struct qvr_collect *coll = r->worker ? r->main_run->coll : r->coll;
+    if (coll && r->phase != PH_WARMUP)
+        qvr_collect_header(coll, raw, len);
     /* Retry-After of a refusal, for the burst finding (only refusals
      * carry it; the common answer is skipped with one comparison). */
     const char *sp = memchr(raw, ' ', len < 16 ? len : 16);
@@ -1635,7 +1638,7 @@ static int finish_run(struct run *r, const struct qvr_run_opts *o)
     res.interrupted = r->signals > 0;
     res.abort_reason = r->abort_reason;
     res.cancelled = r->cancelled;
-    res.collect = r->nworkers ? NULL : r->coll;
+    res.collect = r->coll;
     res.findings = (const char *const *)r->findings;
     res.nfindings = r->nfindings;
     res.steps = r->steps;
@@ -1864,9 +1867,30 @@ static void live_abort(struct run *r, const struct qvr_hist *h,
     }
 }
 
-/* Main side, every second: the windows every worker has closed, merged,
- * judged against the abort thresholds, and a progress line (every second
- * on a terminal, else every 5 s). */
+/* Main side: the next pass of main_progress_cb, 50 ms after the workers
+ * should have closed their next window (the one after the window that
+ * ended at last_wall_s), so that the collector's rows (host and GPU
+ * samples, the answers' headers) line up with the workers' windows; every
+ * 100 ms until the first window is known. */
+static void arm_progress(struct run *r, double last_wall_s)
+{
+    double win = (double)r->plan->window_ns / 1e9;
+    double delay = 0.1;
+    if (last_wall_s > 0) {
+        delay = last_wall_s + win + 0.05 - (double)qvr_clock_wall_ns() / 1e9;
+        if (delay < 0.02)
+            delay = 0.02;
+        if (delay > win + 0.1)
+            delay = win + 0.1;
+    }
+    struct timeval tv = {(time_t)delay,
+                         (suseconds_t)((delay - (double)(time_t)delay) * 1e6)};
+    event_add(r->progress_ev, &tv);
+}
+
+/* Main side, once per window: the windows every worker has closed, merged,
+ * judged against the abort thresholds and closed in the collector, and a
+ * progress line (every second on a terminal, else every 5 s). */
 static void main_progress_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct run *r = arg;
@@ -1879,8 +1903,10 @@ static void main_progress_cb(evutil_socket_t fd, short what, void *arg)
         pthread_mutex_unlock(&r->workers[i]->mu);
         k = n < k ? n : k;
     }
-    if (k == INT_MAX || k <= r->prog_rows)
+    if (k == INT_MAX || k <= r->prog_rows) {
+        arm_progress(r, r->prog_wall);
         return;
+    }
     struct qvr_window_row w;
     for (; r->prog_rows < k; r->prog_rows++) {
         struct qvr_hist *h = merge_window(r, r->prog_rows, &w);
@@ -1889,7 +1915,11 @@ static void main_progress_cb(evutil_socket_t fd, short what, void *arg)
         if (h)
             live_abort(r, h, &w);
         qvr_hist_free(h);
+        if (r->coll)
+            qvr_collect_window(r->coll); /* row r->prog_rows */
     }
+    r->prog_wall = w.wall_s;
+    arm_progress(r, r->prog_wall);
     uint64_t now = qvr_clock_ns();
     uint64_t every = r->tty ? QVR_NS_PER_S : 5 * QVR_NS_PER_S;
     if (!r->prog_shown || now - r->prog_shown >= every - QVR_NS_PER_S / 10) {
@@ -1990,6 +2020,11 @@ static int merge_workers(struct run *r)
     }
     if (r->hlog)
         fflush(r->hlog);
+    /* The collector's rows follow the merged windows; the last ones
+     * closed after the final progress pass. */
+    while (r->coll && qvr_collect_nrows(r->coll) < r->nrows)
+        if (qvr_collect_window(r->coll) < 0)
+            return QVR_ENOMEM;
     for (int i = 0; nsteps != INT_MAX && i < nsteps; i++) {
         struct qvr_step_row *row = &r->steps[r->nsteps++];
         *row = r->workers[0]->steps[i];
@@ -2048,7 +2083,7 @@ static int run_threaded(struct run *r, const struct qvr_run_opts *o, int n)
     r->done_ev = event_new(r->base, -1, 0, done_cb, r);
     r->sig_ev[0] = evsignal_new(r->base, SIGINT, main_signal_cb, r);
     r->sig_ev[1] = evsignal_new(r->base, SIGTERM, main_signal_cb, r);
-    r->progress_ev = event_new(r->base, -1, EV_PERSIST, main_progress_cb, r);
+    r->progress_ev = event_new(r->base, -1, 0, main_progress_cb, r);
     for (int i = 0; i < r->plan->nthresh; i++) {
         const struct qvr_thresh *t = &r->plan->thresh[i].t;
         if (!t->abort)
@@ -2066,6 +2101,14 @@ static int run_threaded(struct run *r, const struct qvr_run_opts *o, int n)
     qvr_redact_url(r->target, r->shown_target, sizeof(r->shown_target));
     if (o->metrics_listen)
         qvr_warn("--metrics-listen is not served with --threads %d", n);
+    /* Host, GPU and Prometheus samples on the main thread's loop; the
+     * workers feed it the answers' timing headers. */
+    r->coll = qvr_collect_new(r->base, r->plan, err, sizeof(err));
+    if (!r->coll) {
+        qvr_error("%s: %s", r->plan->file, err);
+        return QVR_EXIT_USAGE;
+    }
+    qvr_collect_share(r->coll);
     /* Workers: the same scenario, each its own share of the load (as
      * --segment parts), all starting at the same moment. */
     r->wopts = *o;
@@ -2105,8 +2148,7 @@ static int run_threaded(struct run *r, const struct qvr_run_opts *o, int n)
     banner(r);
     if (!o->quiet)
         fprintf(stderr, "qvrrun: %d worker threads\n", n);
-    struct timeval every = {1, 0};
-    event_add(r->progress_ev, &every);
+    arm_progress(r, 0);
     int started = 0;
     for (int k = 0; k < n; k++) {
         if (pthread_create(&r->workers[k]->tid, NULL, worker_main,

@@ -25,8 +25,8 @@ return scenario {
   name = "collect",
   target = "mock",
   mock = { service = "20ms" },
-  load = users { count = 1, duration = "3.5s" },
-  wait = constant(1),
+  load = users { count = tonumber(env("USERS", "1")), duration = "3.5s" },
+  wait = constant(tonumber(env("WAIT", "1"))),
   tasks = { t = function() rerank.post(nil, p) end },
   collect = { host = true, gpu = "nvidia-smi",
               headers = { "X-Queue-Ms", "X-Infer-Ms" } },
@@ -101,6 +101,32 @@ EOF
 assert_eq "$res" ok "timeseries.csv: GPU 37% / 1024 MiB from the fake nvidia-smi, X-Infer-Ms 20, sane host values"
 [[ -s "$OUT/resources.png" ]] && pass "resources.png drawn" ||
     fail "no resources.png"
+
+# --threads 2: the main thread samples host and GPU, the workers feed it
+# the answers' headers; the same columns, one row per merged window.
+OUT=$QVR_TMP/threads
+PATH="$QVR_TMP/bin:$PATH" run_qvrrun "$QVR_TMP/collect.lua" --out "$OUT" \
+    --threads 2 -e USERS=4 -e WAIT=0.2
+assert_eq "$RC" 0 "threaded run exits 0"
+assert_contains "$QVR_STDERR" "2 worker threads" "the run had 2 worker threads"
+res=$(python3 - "$OUT/timeseries.csv" "$OUT/summary.json" <<'EOF'
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert len(rows) >= 3, len(rows)
+for c in ["cpu_pct", "gpu_util_pct", "x_queue_ms", "x_infer_ms"]:
+    assert c in rows[0], "missing column " + c
+gpu = [float(r["gpu_util_pct"]) for r in rows if r["gpu_util_pct"]]
+assert len(gpu) >= len(rows) - 1 and all(g == 37 for g in gpu), gpu
+inf = [float(r["x_infer_ms"]) for r in rows if r["x_infer_ms"]]
+assert len(inf) >= len(rows) - 1 and all(abs(i - 20) < 0.5 for i in inf), inf
+req = sum(int(r["requests"]) for r in rows)
+assert req == json.load(open(sys.argv[2]))["totals"]["requests"], req
+print("ok")
+EOF
+) || fail "threaded timeseries.csv collect columns: $res"
+assert_eq "$res" ok "--threads 2: GPU 37% and X-Infer-Ms 20 in every merged window"
+[[ -s "$OUT/resources.png" ]] && pass "--threads 2: resources.png drawn" ||
+    fail "--threads 2: no resources.png"
 
 # without nvidia-smi: one note, no GPU columns
 OUT=$QVR_TMP/plain

@@ -1,5 +1,7 @@
 -- abort = true thresholds stop a run early, on one thread or several
--- (tests/e2e/threshold_abort.sh). TH picks the thresholds.
+-- (tests/e2e/threshold_abort.sh). TH picks the thresholds. The collector
+-- runs too (host samples, the mock's timing headers): `make tsan` runs this
+-- with two workers feeding the main thread's collector.
 local th = {
   whole = { p50 = { "< 5ms", abort = true } },
   window = { ["p99[2s]"] = { "< 5ms", abort = true } },
@@ -16,4 +18,5 @@ return scenario {
     http.post("/api/rerank", { json = { query = "q", documents = { "a" } } })
   end },
   thresholds = th[env("TH", "whole")],
+  collect = { host = true, headers = { "X-Infer-Ms" } },
 }
