@@ -179,7 +179,7 @@ struct run {
     struct qvr_gate *live_gate;  /* windowed ones (on the plan's results) */
     struct qvr_hist *live_total; /* whole-run ones: every merged window */
     uint64_t prog_shown;         /* when progress was last printed */
-    double prog_wall; /* wall-clock end of the last merged window */
+    double prog_wall;            /* wall-clock end of the last merged window */
 };
 
 static void add_finding(struct run *r, const char *fmt, ...) QVR_PRINTF(2, 3);
