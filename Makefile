@@ -58,6 +58,7 @@ tsan: test-deps
 	rc=0; TSAN_OPTIONS="halt_on_error=1 exitcode=66" timeout 120 \
 	    ./$(BUILD_TSAN)/qvrrun tests/e2e/scenarios/abort.lua --threads 2 --quiet \
 	    --no-plots --out $(BUILD_TSAN)/tsan-abort -e TH=window -e USERS=20 \
+	    --metrics-listen 127.0.0.1:0 \
 	    >/dev/null || rc=$$?; \
 	test $$rc -eq 99 || { echo "tsan: abort run exited $$rc (want 99)"; exit 1; }
 

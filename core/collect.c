@@ -1103,7 +1103,18 @@ int qvr_collect_json(const struct qvr_collect *c, char *buf, size_t len)
     return (int)o;
 }
 
+static int collect_expo(const struct qvr_collect *c, struct qvr_expo *e);
+
 int qvr_collect_expo(const struct qvr_collect *c, struct qvr_expo *e)
+{
+    struct qvr_collect *mc = (struct qvr_collect *)c; /* the lock only */
+    lock(mc);
+    int rc = collect_expo(c, e);
+    unlock(mc);
+    return rc;
+}
+
+static int collect_expo(const struct qvr_collect *c, struct qvr_expo *e)
 {
     int rc = 0, r;
     for (int i = 0; i < c->ncols; i++) {

@@ -180,6 +180,10 @@ struct run {
     struct qvr_hist *live_total; /* whole-run ones: every merged window */
     uint64_t prog_shown;         /* when progress was last printed */
     double prog_wall;            /* wall-clock end of the last merged window */
+    /* threads and --metrics-listen: each worker's metrics as of its last
+     * closed window (under its mu), and their sum the main serves */
+    struct qvr_metrics *snap;
+    struct qvr_metrics *live_m;
 };
 
 static void add_finding(struct run *r, const char *fmt, ...) QVR_PRINTF(2, 3);
@@ -312,14 +316,15 @@ static void grace_cb(evutil_socket_t fd, short what, void *arg)
 
 static double thresh_value(struct run *r, const struct qvr_thresh *t,
                            double elapsed_s);
+static struct qvr_metrics *metrics_for(const struct qvr_plan *p);
 
 static void progress(struct run *r, const struct qvr_window_row *w, int final)
 {
     if (r->opts->quiet)
         return;
-    const struct qvr_stat *s = &r->m->total;
-    uint64_t req = r->nworkers ? r->prog_requests : s->requests;
-    uint64_t fails = r->nworkers ? r->prog_failures : s->failures;
+    /* With threads the main run has no metrics until the merge. */
+    uint64_t req = r->nworkers ? r->prog_requests : r->m->total.requests;
+    uint64_t fails = r->nworkers ? r->prog_failures : r->m->total.failures;
     uint64_t dur = qvr_sched_duration(&r->plan->load);
     char el[16], tot[16];
     qvr_duration_fmt((uint64_t)(w->t_s * 1e9), el, sizeof(el));
@@ -457,6 +462,15 @@ static void close_window(struct run *r, uint64_t now, int final)
         /* The main thread merges this window with the other workers'. */
         r->wenc[r->nrows - 1] = NULL;
         qvr_hist_encode(s->win, &r->wenc[r->nrows - 1]);
+        if (r->opts->metrics_listen) {
+            struct qvr_metrics *snap = metrics_for(r->plan);
+            if (snap && qvr_metrics_add(snap, r->m) == 0) {
+                qvr_metrics_free(r->snap);
+                r->snap = snap;
+            } else {
+                qvr_metrics_free(snap);
+            }
+        }
         pthread_mutex_unlock(&r->mu);
         qvr_metrics_window_reset(r->m);
         r->win_start = now;
@@ -1420,6 +1434,8 @@ static void teardown(struct run *r)
         if (r->sig_ev[i])
             event_free(r->sig_ev[i]);
     qvr_expo_stop(r->expo);
+    qvr_metrics_free(r->live_m);
+    qvr_metrics_free(r->snap);
     qvr_collect_free(r->coll);
     if (r->base)
         event_base_free(r->base);
@@ -1453,17 +1469,22 @@ static void ctl_cb(evutil_socket_t fd, short what, void *arg);
 
 /* The run's metrics and the warm-up's, one stat per task of the plan; NULL
  * members on allocation failure (the callers check). */
-static void new_metrics(struct run *r)
+static struct qvr_metrics *metrics_for(const struct qvr_plan *p)
 {
-    const struct qvr_plan *p = r->plan;
     const char **names = calloc((size_t)p->ntasks + 1, sizeof(char *));
     if (!names)
-        return;
+        return NULL;
     for (int i = 0; i < p->ntasks; i++)
         names[i] = p->tasks[i].name;
-    r->m = qvr_metrics_new(p->ntasks, names);
-    r->warm = qvr_metrics_new(p->ntasks, names);
+    struct qvr_metrics *m = qvr_metrics_new(p->ntasks, names);
     free(names);
+    return m;
+}
+
+static void new_metrics(struct run *r)
+{
+    r->m = metrics_for(r->plan);
+    r->warm = metrics_for(r->plan);
 }
 
 /* Everything a run needs to turn: metrics, event base, libcurl handles,
@@ -1920,6 +1941,24 @@ static void main_progress_cb(evutil_socket_t fd, short what, void *arg)
     }
     r->prog_wall = w.wall_s;
     arm_progress(r, r->prog_wall);
+    if (r->expo) {
+        /* Served: the workers' figures as of their last closed window. */
+        struct qvr_metrics *m = metrics_for(r->plan);
+        for (int i = 0; m && i < r->nworkers; i++) {
+            pthread_mutex_lock(&r->workers[i]->mu);
+            if (r->workers[i]->snap)
+                qvr_metrics_add(m, r->workers[i]->snap);
+            pthread_mutex_unlock(&r->workers[i]->mu);
+        }
+        if (m) {
+            qvr_expo_set_metrics(r->expo, m);
+            qvr_metrics_free(r->live_m);
+            r->live_m = m;
+        }
+        qvr_expo_set_users(r->expo, w.users);
+        if (r->coll)
+            qvr_collect_expo(r->coll, r->expo);
+    }
     uint64_t now = qvr_clock_ns();
     uint64_t every = r->tty ? QVR_NS_PER_S : 5 * QVR_NS_PER_S;
     if (!r->prog_shown || now - r->prog_shown >= every - QVR_NS_PER_S / 10) {
@@ -2099,8 +2138,14 @@ static int run_threaded(struct run *r, const struct qvr_run_opts *o, int n)
             event_add(r->sig_ev[i], NULL);
     qvr_redact_init(&r->redact);
     qvr_redact_url(r->target, r->shown_target, sizeof(r->shown_target));
-    if (o->metrics_listen)
-        qvr_warn("--metrics-listen is not served with --threads %d", n);
+    if (o->metrics_listen) {
+        r->expo = qvr_expo_start(r->base, o->metrics_listen, err, sizeof(err));
+        if (!r->expo) {
+            qvr_error("%s", err);
+            return QVR_EXIT_USAGE;
+        }
+        fprintf(stderr, "qvrrun: metrics at %s\n", qvr_expo_url(r->expo));
+    }
     /* Host, GPU and Prometheus samples on the main thread's loop; the
      * workers feed it the answers' timing headers. */
     r->coll = qvr_collect_new(r->base, r->plan, err, sizeof(err));
@@ -2171,6 +2216,8 @@ static int run_threaded(struct run *r, const struct qvr_run_opts *o, int n)
         qvr_error("cannot merge the workers' results: out of memory");
         goto stop;
     }
+    if (r->expo)
+        qvr_expo_set_metrics(r->expo, r->m); /* the whole run, merged */
     code = finish_run(r, o);
 stop:
     return code;

@@ -104,10 +104,46 @@ assert_eq "$res" ok "timeseries.csv: GPU 37% / 1024 MiB from the fake nvidia-smi
 
 # --threads 2: the main thread samples host and GPU, the workers feed it
 # the answers' headers; the same columns, one row per merged window.
+# --metrics-listen serves the sum of the workers' figures as of their last
+# closed window: a scrape during the run sees some of the requests, never
+# as many as the run's total, and the collector's gauges.
 OUT=$QVR_TMP/threads
-PATH="$QVR_TMP/bin:$PATH" run_qvrrun "$QVR_TMP/collect.lua" --out "$OUT" \
-    --threads 2 -e USERS=4 -e WAIT=0.2
+MPORT=$(free_port)
+PATH="$QVR_TMP/bin:$PATH" "$QVRRUN" "$QVR_TMP/collect.lua" --out "$OUT" \
+    --threads 2 -e USERS=4 -e WAIT=0.2 --metrics-listen "127.0.0.1:$MPORT" \
+    </dev/null >"$QVR_TMP/t.out" 2>"$QVR_TMP/t.err" &
+BG=$!
+qvr_track "$BG"
+QVR_STDERR=$QVR_TMP/t.err
+QVR_LAST_STDERR=$QVR_STDERR
+for ((i = 0; i < 30; i++)); do # until a merged window has 10 requests
+    sleep 0.1
+    curl -sf -o "$QVR_TMP/tscrape.txt" "http://127.0.0.1:$MPORT/metrics" ||
+        continue
+    awk '/^qvrrun_requests_total/ { n += $2 } END { exit !(n >= 10) }' \
+        "$QVR_TMP/tscrape.txt" && break
+done
+[[ -s "$QVR_TMP/tscrape.txt" ]] || fail "scrape of the threaded run"
+RC=0
+wait "$BG" || RC=$?
 assert_eq "$RC" 0 "threaded run exits 0"
+res=$(python3 - "$QVR_TMP/tscrape.txt" "$OUT/summary.json" <<'EOF'
+import json, re, sys
+s = {}
+for line in open(sys.argv[1]):
+    m = re.match(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$', line.strip())
+    if m and not line.startswith("#"):
+        s[m.group(1) + (m.group(2) or "")] = float(m.group(3))
+tot = json.load(open(sys.argv[2]))["totals"]["requests"]
+req = sum(v for k, v in s.items() if k.startswith("qvrrun_requests_total"))
+assert 10 <= req < tot, (req, tot)
+assert s.get("qvrrun_users") == 4, s.get("qvrrun_users")
+assert s.get("qvrrun_gpu_utilization_percent") == 37, s.get("qvrrun_gpu_utilization_percent")
+assert abs(s.get('qvrrun_target_header_seconds{header="x_infer_ms"}', 0) - 0.02) < 0.001
+print("ok")
+EOF
+) || fail "threaded scrape: $res"
+assert_eq "$res" ok "--threads 2 --metrics-listen: merged counters mid-run, 4 users, GPU and header gauges"
 assert_contains "$QVR_STDERR" "2 worker threads" "the run had 2 worker threads"
 res=$(python3 - "$OUT/timeseries.csv" "$OUT/summary.json" <<'EOF'
 import csv, json, sys
