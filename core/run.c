@@ -176,10 +176,10 @@ struct run {
     int prog_rows;  /* threads: merged windows already shown */
     uint64_t prog_requests, prog_failures;
     /* threads: abort = true thresholds judged as the merged windows come */
-    struct qvr_gate *live_gate;  /* windowed ones (on the plan's results) */
-    struct qvr_hist *live_total; /* whole-run ones: every merged window */
-    uint64_t prog_shown;         /* when progress was last printed */
-    double prog_wall;            /* wall-clock end of the last merged window */
+    struct qvr_gate *live_gate; /* windowed ones (on the plan's results) */
+    int want_snap; /* workers copy their metrics at each window (live_m) */
+    uint64_t prog_shown; /* when progress was last printed */
+    double prog_wall;    /* wall-clock end of the last merged window */
     /* threads and --metrics-listen: each worker's metrics as of its last
      * closed window (under its mu), and their sum the main serves */
     struct qvr_metrics *snap;
@@ -317,6 +317,8 @@ static void grace_cb(evutil_socket_t fd, short what, void *arg)
 static double thresh_value(struct run *r, const struct qvr_thresh *t,
                            double elapsed_s);
 static struct qvr_metrics *metrics_for(const struct qvr_plan *p);
+static double metrics_value(struct qvr_metrics *m, const struct qvr_thresh *t,
+                            double elapsed_s);
 
 static void progress(struct run *r, const struct qvr_window_row *w, int final)
 {
@@ -462,7 +464,7 @@ static void close_window(struct run *r, uint64_t now, int final)
         /* The main thread merges this window with the other workers'. */
         r->wenc[r->nrows - 1] = NULL;
         qvr_hist_encode(s->win, &r->wenc[r->nrows - 1]);
-        if (r->opts->metrics_listen) {
+        if (r->main_run->want_snap) {
             struct qvr_metrics *snap = metrics_for(r->plan);
             if (snap && qvr_metrics_add(snap, r->m) == 0) {
                 qvr_metrics_free(r->snap);
@@ -1071,12 +1073,13 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 
 /* ---- thresholds ---------------------------------------------------------- */
 
-static double thresh_value(struct run *r, const struct qvr_thresh *t,
-                           double elapsed_s)
+/* A whole-run threshold's metric in m; NaN when there is no data. */
+static double metrics_value(struct qvr_metrics *m, const struct qvr_thresh *t,
+                            double elapsed_s)
 {
-    struct qvr_stat *s = &r->m->total;
+    struct qvr_stat *s = &m->total;
     for (int i = 0; i < t->ntags; i++) {
-        s = qvr_metrics_find(r->m, t->tags[i].key, t->tags[i].value);
+        s = qvr_metrics_find(m, t->tags[i].key, t->tags[i].value);
         if (!s)
             return NAN;
     }
@@ -1102,6 +1105,12 @@ static double thresh_value(struct run *r, const struct qvr_thresh *t,
     default:
         return NAN;
     }
+}
+
+static double thresh_value(struct run *r, const struct qvr_thresh *t,
+                           double elapsed_s)
+{
+    return metrics_value(r->m, t, elapsed_s);
 }
 
 /* Features of the threshold grammar that this build cannot evaluate are
@@ -1447,7 +1456,6 @@ static void teardown(struct run *r)
         free(r->findings[i]);
     qvr_gate_free(r->gate);
     qvr_gate_free(r->live_gate);
-    qvr_hist_free(r->live_total);
     if (r->hlog)
         fclose(r->hlog);
     qvr_redact_fini(&r->redact);
@@ -1813,78 +1821,61 @@ static struct qvr_hist *merge_window(struct run *r, int i,
     return h;
 }
 
-/* Main side: the merged window w (histogram h) against the abort = true
- * thresholds, as close_window does in a one-thread run. Windowed ones go
- * through a gate of their own (it records the worst value, which the final
- * gate in merge_workers finds again); whole-run ones are judged on the sum
- * of the merged windows. Tagged and trend thresholds need per-name data
- * and fitted trends: they are judged at the end only. On failure the
+/* Main side: stops the run for the failed threshold t (value v): the
  * workers drain, as on a first signal. */
-static void live_abort(struct run *r, const struct qvr_hist *h,
-                       const struct qvr_window_row *w)
+static void live_stop(struct run *r, const struct qvr_thresh *t, double v)
 {
-    int gate_abort = r->live_gate
-                         ? qvr_gate_window(r->live_gate, h, w->requests,
-                                           w->failures, w->len_s, w->t_s)
-                         : 0;
-    if (r->live_total)
-        qvr_hist_add(r->live_total, h);
-    if (r->abort_reason || r->signals)
+    char buf[64];
+    snprintf(r->abort_buf, sizeof(r->abort_buf), "%s (measured %s)", t->expr,
+             qvr_thresh_fmt_value(t, v, buf, sizeof(buf)));
+    r->abort_reason = r->abort_buf;
+    qvr_warn("threshold %s failed: stopping the run", r->abort_buf);
+    for (int k = 0; k < r->nworkers; k++) {
+        struct run *wk = r->workers[k];
+        pthread_mutex_lock(&wk->mu);
+        if (!wk->stop_req)
+            wk->stop_req = 1;
+        pthread_mutex_unlock(&wk->mu);
+        event_active(wk->ctl_ev, EV_READ, 0);
+    }
+}
+
+/* Main side: the abort = true thresholds, as close_window judges them in a
+ * one-thread run. Windowed ones see each merged window w (histogram h)
+ * through a gate of their own (it records the worst value, which the final
+ * gate in merge_workers finds again); whole-run ones (tags, checks and
+ * goodput included) are judged on the workers' metrics summed as of their
+ * last closed window (live_m); trends only at the end. */
+static void live_abort_window(struct run *r, const struct qvr_hist *h,
+                              const struct qvr_window_row *w)
+{
+    if (!r->live_gate)
         return;
-    for (int i = 0; i < r->plan->nthresh; i++) {
+    int gate_abort = qvr_gate_window(r->live_gate, h, w->requests, w->failures,
+                                     w->len_s, w->t_s);
+    for (int i = 0; gate_abort && i < r->plan->nthresh; i++) {
         const struct qvr_plan_thresh *pt = &r->plan->thresh[i];
         const struct qvr_thresh *t = &pt->t;
-        if (!t->abort || w->t_s * 1e9 < (double)t->after_ns)
+        if (r->abort_reason || r->signals)
+            return;
+        if (t->abort && t->window_ns && !pt->ok &&
+            w->t_s * 1e9 >= (double)t->after_ns)
+            live_stop(r, t, pt->value);
+    }
+}
+
+static void live_abort_total(struct run *r, double elapsed_s)
+{
+    for (int i = 0; r->live_m && i < r->plan->nthresh; i++) {
+        const struct qvr_thresh *t = &r->plan->thresh[i].t;
+        if (r->abort_reason || r->signals)
+            return;
+        if (!t->abort || t->window_ns || t->kind == QVR_TK_TREND ||
+            elapsed_s * 1e9 < (double)t->after_ns)
             continue;
-        double v = NAN;
-        if (t->window_ns) {
-            if (!gate_abort || pt->ok)
-                continue;
-            v = pt->value;
-        } else if (t->kind != QVR_TK_TREND && !t->ntags && r->live_total) {
-            const struct qvr_hist *a = r->live_total;
-            uint64_t n = r->prog_requests;
-            switch (t->metric) {
-            case QVR_TM_PCTL:
-                v = n ? qvr_hist_value_at(a, t->pct) / 1000.0 : NAN;
-                break;
-            case QVR_TM_MIN:
-                v = n ? a->min / 1000.0 : NAN;
-                break;
-            case QVR_TM_MAX:
-                v = n ? a->max / 1000.0 : NAN;
-                break;
-            case QVR_TM_MEAN:
-                v = n ? qvr_hist_mean(a) / 1000.0 : NAN;
-                break;
-            case QVR_TM_RPS:
-                v = w->t_s > 0 ? n / w->t_s : NAN;
-                break;
-            case QVR_TM_ERROR_RATE:
-                v = n ? (double)r->prog_failures / n : NAN;
-                break;
-            default: /* checks, goodput: judged at the end */
-                break;
-            }
-            if (isnan(v) || qvr_thresh_check(t, v))
-                continue;
-        } else {
-            continue;
-        }
-        char buf[64];
-        snprintf(r->abort_buf, sizeof(r->abort_buf), "%s (measured %s)",
-                 t->expr, qvr_thresh_fmt_value(t, v, buf, sizeof(buf)));
-        r->abort_reason = r->abort_buf;
-        qvr_warn("threshold %s failed: stopping the run", r->abort_buf);
-        for (int k = 0; k < r->nworkers; k++) {
-            struct run *wk = r->workers[k];
-            pthread_mutex_lock(&wk->mu);
-            if (!wk->stop_req)
-                wk->stop_req = 1;
-            pthread_mutex_unlock(&wk->mu);
-            event_active(wk->ctl_ev, EV_READ, 0);
-        }
-        return;
+        double v = metrics_value(r->live_m, t, elapsed_s);
+        if (!isnan(v) && !qvr_thresh_check(t, v))
+            live_stop(r, t, v);
     }
 }
 
@@ -1934,15 +1925,15 @@ static void main_progress_cb(evutil_socket_t fd, short what, void *arg)
         r->prog_requests += w.requests;
         r->prog_failures += w.failures;
         if (h)
-            live_abort(r, h, &w);
+            live_abort_window(r, h, &w);
         qvr_hist_free(h);
         if (r->coll)
             qvr_collect_window(r->coll); /* row r->prog_rows */
     }
     r->prog_wall = w.wall_s;
     arm_progress(r, r->prog_wall);
-    if (r->expo) {
-        /* Served: the workers' figures as of their last closed window. */
+    if (r->want_snap) {
+        /* The workers' figures as of their last closed window. */
         struct qvr_metrics *m = metrics_for(r->plan);
         for (int i = 0; m && i < r->nworkers; i++) {
             pthread_mutex_lock(&r->workers[i]->mu);
@@ -1951,10 +1942,14 @@ static void main_progress_cb(evutil_socket_t fd, short what, void *arg)
             pthread_mutex_unlock(&r->workers[i]->mu);
         }
         if (m) {
-            qvr_expo_set_metrics(r->expo, m);
+            if (r->expo)
+                qvr_expo_set_metrics(r->expo, m);
             qvr_metrics_free(r->live_m);
             r->live_m = m;
         }
+        live_abort_total(r, w.t_s);
+    }
+    if (r->expo) {
         qvr_expo_set_users(r->expo, w.users);
         if (r->coll)
             qvr_collect_expo(r->coll, r->expo);
@@ -2130,9 +2125,11 @@ static int run_threaded(struct run *r, const struct qvr_run_opts *o, int n)
         if (t->window_ns && !r->live_gate)
             r->live_gate = qvr_gate_new(r->plan->thresh, r->plan->nthresh,
                                         r->plan->window_ns);
-        if (!t->window_ns && !r->live_total)
-            r->live_total = qvr_hist_new();
+        if (!t->window_ns && t->kind != QVR_TK_TREND)
+            r->want_snap = 1;
     }
+    if (o->metrics_listen)
+        r->want_snap = 1;
     for (int i = 0; i < 2; i++)
         if (r->sig_ev[i])
             event_add(r->sig_ev[i], NULL);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Thresholds with abort = true stop a 30 s run as soon as they fail, on one
 # thread and with worker threads (where the main thread judges the merged
-# windows): whole-run and windowed latency, an error rate, `after` holding
-# the abort back, and thresholds that hold letting the run finish. The
+# windows): whole-run, tagged and windowed latency, an error rate, checks,
+# `after` holding the abort back, and thresholds that hold letting the run
+# finish. The
 # built-in mock answers after 20 ms, so "p50 < 5ms" fails from the first
 # window.
 source "$(dirname "$0")/lib.sh"
@@ -45,6 +46,16 @@ run_abort after 2 after
 assert_eq "$RC" 99 "after: exits 99"
 assert_ge "$(json_get "$S" 'd["duration_s"]')" 4 "after = 4s: no abort before 4 s"
 assert_le "$(json_get "$S" 'd["duration_s"]')" 10 "after = 4s: stopped soon after"
+
+for th in tagged checks; do
+    run_abort $th 2 $th
+    assert_eq "$RC" 99 "$th: exits 99 with 2 threads"
+    assert_le "$(json_get "$S" 'd["duration_s"]')" 8 "$th: stopped early with 2 threads"
+done
+has "$(json_get "$QVR_TMP/tagged/summary.json" 'd["aborted"]')" "p50{name=rr} < 5ms" \
+    "tagged: the reason"
+has "$(json_get "$QVR_TMP/checks/summary.json" 'd["aborted"]')" "checks > 99%" \
+    "checks: the reason"
 
 run_abort errors 2 errors -e ERR=0.5
 assert_eq "$RC" 99 "error rate: exits 99"
