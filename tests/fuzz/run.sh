@@ -106,7 +106,7 @@ read -r -a PKG_LIBS <<<"$(pkg-config --libs $PKGS)"
 # shellcheck disable=SC2054  # the commas are part of one flag
 SAN=(-fsanitize=address,undefined -fno-sanitize-recover=undefined
      -fno-omit-frame-pointer)
-CFLAGS=(-std=c11 -D_GNU_SOURCE -g -O1 "${SAN[@]}" -I"$SRC/core"
+CFLAGS=(-std=c11 -D_GNU_SOURCE -g -O1 "${SAN[@]}" -iquote "$SRC/core"
         "${PKG_CFLAGS[@]}")
 
 # The core library, instrumented for coverage (fuzzer-no-link). A file
