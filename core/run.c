@@ -1883,15 +1883,17 @@ static void live_abort_total(struct run *r, double elapsed_s)
  * should have closed their next window (the one after the window that
  * ended at last_wall_s), so that the collector's rows (host and GPU
  * samples, the answers' headers) line up with the workers' windows; every
- * 100 ms until the first window is known. */
-static void arm_progress(struct run *r, double last_wall_s)
+ * 100 ms until the first window is known, and while a worker is behind
+ * (min_s: a worker still draining its last requests is not polled at a
+ * high rate). */
+static void arm_progress(struct run *r, double last_wall_s, double min_s)
 {
     double win = (double)r->plan->window_ns / 1e9;
     double delay = 0.1;
     if (last_wall_s > 0) {
         delay = last_wall_s + win + 0.05 - (double)qvr_clock_wall_ns() / 1e9;
-        if (delay < 0.02)
-            delay = 0.02;
+        if (delay < min_s)
+            delay = min_s;
         if (delay > win + 0.1)
             delay = win + 0.1;
     }
@@ -1916,7 +1918,7 @@ static void main_progress_cb(evutil_socket_t fd, short what, void *arg)
         k = n < k ? n : k;
     }
     if (k == INT_MAX || k <= r->prog_rows) {
-        arm_progress(r, r->prog_wall);
+        arm_progress(r, r->prog_wall, 0.1);
         return;
     }
     struct qvr_window_row w;
@@ -1931,7 +1933,7 @@ static void main_progress_cb(evutil_socket_t fd, short what, void *arg)
             qvr_collect_window(r->coll); /* row r->prog_rows */
     }
     r->prog_wall = w.wall_s;
-    arm_progress(r, r->prog_wall);
+    arm_progress(r, r->prog_wall, 0.02);
     if (r->want_snap) {
         /* The workers' figures as of their last closed window. */
         struct qvr_metrics *m = metrics_for(r->plan);
@@ -2190,7 +2192,7 @@ static int run_threaded(struct run *r, const struct qvr_run_opts *o, int n)
     banner(r);
     if (!o->quiet)
         fprintf(stderr, "qvrrun: %d worker threads\n", n);
-    arm_progress(r, 0);
+    arm_progress(r, 0, 0.1);
     int started = 0;
     for (int k = 0; k < n; k++) {
         if (pthread_create(&r->workers[k]->tid, NULL, worker_main,
