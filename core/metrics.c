@@ -80,6 +80,7 @@ void qvr_metrics_free(struct qvr_metrics *m)
         free(m->names[i]);
     }
     free(m->names);
+    free(m->name_index);
     for (int l = 0; l < 2; l++) {
         for (int i = 0; i < m->nlabels[l]; i++)
             free(m->labels[l][i].label);
@@ -88,11 +89,63 @@ void qvr_metrics_free(struct qvr_metrics *m)
     free(m);
 }
 
+static uint32_t name_hash(const char *s)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static struct qvr_stat *find_name(const struct qvr_metrics *m, const char *name)
+{
+    if (!m->index_cap)
+        return NULL;
+    uint32_t mask = (uint32_t)m->index_cap - 1;
+    for (uint32_t j = name_hash(name) & mask;; j = (j + 1) & mask) {
+        int v = m->name_index[j];
+        if (!v)
+            return NULL;
+        if (strcmp(m->names[v - 1]->name, name) == 0)
+            return m->names[v - 1];
+    }
+}
+
+/* Puts names[i] into the index, growing it (and rehashing every name)
+ * when it would be more than half full. */
+static int index_name(struct qvr_metrics *m, int i)
+{
+    if ((i + 1) * 2 > m->index_cap) {
+        int cap = m->index_cap ? m->index_cap * 2 : 16;
+        int *n = calloc((size_t)cap, sizeof(*n));
+        if (!n)
+            return QVR_ENOMEM;
+        free(m->name_index);
+        m->name_index = n;
+        m->index_cap = cap;
+        for (int k = 0; k < i; k++)
+            if (index_name(m, k) < 0)
+                return QVR_ENOMEM;
+    }
+    uint32_t mask = (uint32_t)m->index_cap - 1;
+    uint32_t j = name_hash(m->names[i]->name) & mask;
+    while (m->name_index[j])
+        j = (j + 1) & mask;
+    m->name_index[j] = i + 1;
+    return 0;
+}
+
 struct qvr_stat *qvr_metrics_name(struct qvr_metrics *m, const char *name)
 {
-    for (int i = 0; i < m->nnames; i++)
-        if (strcmp(m->names[i]->name, name) == 0)
-            return m->names[i];
+    struct qvr_stat *found = find_name(m, name);
+    if (found)
+        return found;
+    if (m->nnames >= QVR_MAX_NAMES && strcmp(name, QVR_OTHER_NAME) != 0) {
+        m->names_capped = 1;
+        return qvr_metrics_name(m, QVR_OTHER_NAME);
+    }
     if (m->nnames == m->cap_names) {
         int cap = m->cap_names ? m->cap_names * 2 : 8;
         struct qvr_stat **n = realloc(m->names, (size_t)cap * sizeof(*n));
@@ -106,7 +159,13 @@ struct qvr_stat *qvr_metrics_name(struct qvr_metrics *m, const char *name)
         free(s);
         return NULL;
     }
-    m->names[m->nnames++] = s;
+    m->names[m->nnames] = s;
+    if (index_name(m, m->nnames) < 0) {
+        stat_fini(s);
+        free(s);
+        return NULL;
+    }
+    m->nnames++;
     return s;
 }
 
@@ -330,6 +389,7 @@ int qvr_metrics_add(struct qvr_metrics *dst, const struct qvr_metrics *src)
         }
     }
     dst->labels_dropped += src->labels_dropped;
+    dst->names_capped |= src->names_capped;
     dst->script_errors += src->script_errors;
     dst->iterations += src->iterations;
     return 0;
@@ -346,10 +406,7 @@ struct qvr_stat *qvr_metrics_find(struct qvr_metrics *m, const char *key,
                 return &m->tasks[i];
         return NULL;
     }
-    if (strcmp(key, "name") == 0) {
-        for (int i = 0; i < m->nnames; i++)
-            if (strcmp(m->names[i]->name, value) == 0)
-                return m->names[i];
-    }
+    if (strcmp(key, "name") == 0)
+        return find_name(m, value);
     return NULL;
 }

@@ -78,6 +78,11 @@ struct qvr_label {
 };
 
 #define QVR_MAX_LABELS 256
+/* Distinct request names kept apart; later ones are counted under
+ * QVR_OTHER_NAME (a URL with an id in its path, unnamed, would otherwise
+ * make one set of histograms per id). */
+#define QVR_MAX_NAMES 1000
+#define QVR_OTHER_NAME "(other)"
 
 struct qvr_metrics {
     struct qvr_stat total;
@@ -85,6 +90,9 @@ struct qvr_metrics {
     int ntasks;
     struct qvr_stat **names; /* per request name, in first-seen order */
     int nnames, cap_names;
+    int *name_index;  /* open addressing on the name: slots hold index + 1 */
+    int index_cap;    /* a power of two, at least twice nnames */
+    int names_capped; /* more than QVR_MAX_NAMES names: rest in "(other)" */
     uint64_t script_errors;      /* iterations ended by a Lua error */
     uint64_t iterations;         /* iterations completed */
     struct qvr_label *labels[2]; /* [0] checks by label, [1] task errors */
@@ -98,8 +106,9 @@ struct qvr_metrics *qvr_metrics_new(int ntasks, const char *const *task_names);
 
 void qvr_metrics_free(struct qvr_metrics *m);
 
-/* The stat for a request name, created on first use (name copied). NULL on
- * allocation failure. Linear search: names are few. */
+/* The stat for a request name, created on first use (name copied); once
+ * QVR_MAX_NAMES names exist, a new name gets the QVR_OTHER_NAME stat and
+ * names_capped is set. A hash lookup. NULL on allocation failure. */
 struct qvr_stat *qvr_metrics_name(struct qvr_metrics *m, const char *name);
 
 /* A standalone stat (e.g. one step of a step load). The caller frees with

@@ -551,8 +551,18 @@ void qvr_report_print(const struct qvr_run_result *r, FILE *out)
     const struct qvr_metrics *m = r->m;
     fprintf(out, "\n  %-28s %9s %8s %9s %8s %8s %8s %8s\n", "name", "requests",
             "failures", "req/s", "p50", "p90", "p99", "max");
-    for (int i = 0; i < m->nnames; i++)
-        print_row(out, m->names[i]->name, m->names[i], r->elapsed_s);
+    /* The first names seen, "(other)", and a count of the rest: the table
+     * is read by a person; summary.json has every name. */
+    int shown = m->nnames < 40 ? m->nnames : 40, hidden = 0;
+    for (int i = 0; i < m->nnames; i++) {
+        if (i < shown || strcmp(m->names[i]->name, QVR_OTHER_NAME) == 0)
+            print_row(out, m->names[i]->name, m->names[i], r->elapsed_s);
+        else
+            hidden++;
+    }
+    if (hidden)
+        fprintf(out, "  ... %d more names (summary.json has them all)\n",
+                hidden);
     if (m->ntasks > 1)
         for (int i = 0; i < m->ntasks; i++) {
             char n[64];

@@ -1638,6 +1638,17 @@ static int finish_run(struct run *r, const struct qvr_run_opts *o)
     int held = evaluate_thresholds(r, elapsed);
     drift_findings(r);
     run_findings(r, elapsed);
+    if (r->m->names_capped)
+        add_finding(r,
+                    "more than %d request names: the later ones are counted "
+                    "as \"%s\"; name requests by pattern, e.g. http.get(url, "
+                    "{ name = \"/items/:id\" })",
+                    QVR_MAX_NAMES, QVR_OTHER_NAME);
+    if (r->m->labels_dropped)
+        add_finding(r,
+                    "more than %d check labels or task errors: %llu later "
+                    "ones were not counted apart",
+                    QVR_MAX_LABELS, (unsigned long long)r->m->labels_dropped);
     if (r->coll) {
         char *cf[4];
         int ncf = qvr_collect_findings(r->coll, r->rows, r->nrows, cf, 4);

@@ -566,6 +566,62 @@ out:
     qvr_metrics_free(other);
 }
 
+/* More names than QVR_MAX_NAMES (an unnamed URL with an id in it): the
+ * first ones keep their own stats, found through the hash index; the rest
+ * land in "(other)"; counts stay exact, in a merge too. */
+static void test_name_cap(void)
+{
+    struct qvr_metrics *m = qvr_metrics_new(1, task_names);
+    struct qvr_metrics *a = qvr_metrics_new(1, task_names);
+    struct qvr_metrics *b = qvr_metrics_new(1, task_names);
+    struct qvr_metrics *ab = qvr_metrics_new(1, task_names);
+    T_CHECK(m && a && b && ab);
+    if (!m || !a || !b || !ab)
+        return;
+    int n = QVR_MAX_NAMES + 200;
+    for (int i = 0; i < n; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "/items/%d", i);
+        struct qvr_sample smp =
+            sample((uint64_t)(1000 + i), 200, QVR_FAIL_NONE);
+        qvr_metrics_record(m, 0, qvr_metrics_name(m, name), &smp);
+        struct qvr_metrics *half = i % 2 ? a : b;
+        qvr_metrics_record(half, 0, qvr_metrics_name(half, name), &smp);
+        /* the same name again: the same stat */
+        T_CHECK(qvr_metrics_name(m, name) == qvr_metrics_name(m, name));
+    }
+    T_EQ_INT(m->nnames, QVR_MAX_NAMES + 1);
+    T_EQ_INT(m->names_capped, 1);
+    T_EQ_STR(m->names[QVR_MAX_NAMES]->name, QVR_OTHER_NAME);
+    T_EQ_INT((int)m->names[QVR_MAX_NAMES]->requests, 200);
+    T_EQ_INT((int)m->total.requests, n);
+    for (int i = 0; i < QVR_MAX_NAMES; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "/items/%d", i);
+        T_CHECK(qvr_metrics_find(m, "name", name) == m->names[i]);
+        T_EQ_INT((int)m->names[i]->requests, 1);
+    }
+    T_CHECK(qvr_metrics_find(m, "name", "/items/1000") == NULL);
+    T_CHECK(qvr_metrics_find(m, "name", QVR_OTHER_NAME) ==
+            m->names[QVR_MAX_NAMES]);
+    /* each half has 600 names of its own, under the cap; their sum is not */
+    T_EQ_INT(a->names_capped, 0);
+    T_EQ_INT(qvr_metrics_add(ab, a), 0);
+    T_EQ_INT(qvr_metrics_add(ab, b), 0);
+    T_EQ_INT(ab->nnames, QVR_MAX_NAMES + 1);
+    T_EQ_INT(ab->names_capped, 1);
+    T_EQ_INT((int)ab->total.requests, n);
+    uint64_t sum = 0;
+    for (int i = 0; i < ab->nnames; i++)
+        sum += ab->names[i]->requests;
+    T_EQ_INT((int)sum, n);
+    T_EQ_INT((int)qvr_metrics_find(ab, "name", QVR_OTHER_NAME)->requests, 200);
+    qvr_metrics_free(m);
+    qvr_metrics_free(a);
+    qvr_metrics_free(b);
+    qvr_metrics_free(ab);
+}
+
 int main(void)
 {
     test_new_free();
@@ -574,5 +630,6 @@ int main(void)
     test_checks_and_labels();
     test_add();
     test_add_empty_and_cap();
+    test_name_cap();
     return T_DONE();
 }
