@@ -37,7 +37,11 @@ python3 - "$QVR_TMP/f/timeseries.csv" >"$QVR_TMP/windows.txt" <<'EOF'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 away = sum(int(r["failures"]) for r in rows if 2.0 <= float(r["time_s"]) <= 3.5)
-late = rows[-2:]
+# The last two whole windows: the run may end with a short tail window
+# (the requests in flight when the load stopped).
+ends = [float(r["time_s"]) for r in rows]
+whole = [r for i, r in enumerate(rows) if ends[i] - (ends[i - 1] if i else 0) >= 0.5]
+late = whole[-2:]
 print(away, sum(int(r["failures"]) for r in late),
       min(int(r["requests"]) for r in late))
 EOF
