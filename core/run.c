@@ -401,6 +401,30 @@ static void open_hlog(struct run *r)
     fflush(r->hlog);
 }
 
+/* The abort = true threshold t failed with value v: the reason is kept and
+ * shown, and the load stops; with threads (the main run) the workers drain,
+ * as on a first signal. */
+static void abort_run(struct run *r, const struct qvr_thresh *t, double v)
+{
+    char buf[64];
+    snprintf(r->abort_buf, sizeof(r->abort_buf), "%s (measured %s)", t->expr,
+             qvr_thresh_fmt_value(t, v, buf, sizeof(buf)));
+    r->abort_reason = r->abort_buf;
+    qvr_warn("threshold %s failed: stopping the run", r->abort_buf);
+    if (!r->nworkers) {
+        begin_drain(r);
+        return;
+    }
+    for (int k = 0; k < r->nworkers; k++) {
+        struct run *wk = r->workers[k];
+        pthread_mutex_lock(&wk->mu);
+        if (!wk->stop_req)
+            wk->stop_req = 1;
+        pthread_mutex_unlock(&wk->mu);
+        event_active(wk->ctl_ev, EV_READ, 0);
+    }
+}
+
 static void close_window(struct run *r, uint64_t now, int final)
 {
     struct qvr_stat *s = &r->m->total;
@@ -501,36 +525,20 @@ static void close_window(struct run *r, uint64_t now, int final)
     }
 
     /* Thresholds with abort = true stop the run once they fail. */
-    for (int i = 0; !final && i < r->plan->nthresh; i++) {
+    for (int i = 0; !final && !r->abort_reason && i < r->plan->nthresh; i++) {
         const struct qvr_thresh *t = &r->plan->thresh[i].t;
         if (!t->abort || now - r->t0 < t->after_ns)
             continue;
         if (t->window_ns) {
-            if (gate_abort && !r->plan->thresh[i].ok) {
-                char buf[64];
-                snprintf(r->abort_buf, sizeof(r->abort_buf), "%s (measured %s)",
-                         t->expr,
-                         qvr_thresh_fmt_value(t, r->plan->thresh[i].value, buf,
-                                              sizeof(buf)));
-                r->abort_reason = r->abort_buf;
-                qvr_warn("threshold %s failed: stopping the run", r->abort_buf);
-                begin_drain(r);
-                break;
-            }
+            if (gate_abort && !r->plan->thresh[i].ok)
+                abort_run(r, t, r->plan->thresh[i].value);
             continue;
         }
         if (t->kind == QVR_TK_TREND)
             continue;
         double v = thresh_value(r, t, w->t_s);
-        if (!isnan(v) && !qvr_thresh_check(t, v)) {
-            char buf[64];
-            snprintf(r->abort_buf, sizeof(r->abort_buf), "%s (measured %s)",
-                     t->expr, qvr_thresh_fmt_value(t, v, buf, sizeof(buf)));
-            r->abort_reason = r->abort_buf;
-            qvr_warn("threshold %s failed: stopping the run", r->abort_buf);
-            begin_drain(r);
-            break;
-        }
+        if (!isnan(v) && !qvr_thresh_check(t, v))
+            abort_run(r, t, v);
     }
 }
 
@@ -1832,25 +1840,6 @@ static struct qvr_hist *merge_window(struct run *r, int i,
     return h;
 }
 
-/* Main side: stops the run for the failed threshold t (value v): the
- * workers drain, as on a first signal. */
-static void live_stop(struct run *r, const struct qvr_thresh *t, double v)
-{
-    char buf[64];
-    snprintf(r->abort_buf, sizeof(r->abort_buf), "%s (measured %s)", t->expr,
-             qvr_thresh_fmt_value(t, v, buf, sizeof(buf)));
-    r->abort_reason = r->abort_buf;
-    qvr_warn("threshold %s failed: stopping the run", r->abort_buf);
-    for (int k = 0; k < r->nworkers; k++) {
-        struct run *wk = r->workers[k];
-        pthread_mutex_lock(&wk->mu);
-        if (!wk->stop_req)
-            wk->stop_req = 1;
-        pthread_mutex_unlock(&wk->mu);
-        event_active(wk->ctl_ev, EV_READ, 0);
-    }
-}
-
 /* Main side: the abort = true thresholds, as close_window judges them in a
  * one-thread run. Windowed ones see each merged window w (histogram h)
  * through a gate of their own (it records the worst value, which the final
@@ -1871,7 +1860,7 @@ static void live_abort_window(struct run *r, const struct qvr_hist *h,
             return;
         if (t->abort && t->window_ns && !pt->ok &&
             w->t_s * 1e9 >= (double)t->after_ns)
-            live_stop(r, t, pt->value);
+            abort_run(r, t, pt->value);
     }
 }
 
@@ -1886,7 +1875,7 @@ static void live_abort_total(struct run *r, double elapsed_s)
             continue;
         double v = metrics_value(r->live_m, t, elapsed_s);
         if (!isnan(v) && !qvr_thresh_check(t, v))
-            live_stop(r, t, v);
+            abort_run(r, t, v);
     }
 }
 
@@ -2116,6 +2105,31 @@ static int merge_workers(struct run *r)
     return 0;
 }
 
+/* The run's collector (collect = {...}) and, with --metrics-listen, its
+ * Prometheus endpoint, on the run's event base. With threads the main run
+ * has no metrics yet: the endpoint gets them from main_progress_cb. -1 after
+ * a one-line error. */
+static int start_outputs(struct run *r, const struct qvr_run_opts *o)
+{
+    char err[1024] = "";
+    r->coll = qvr_collect_new(r->base, r->plan, err, sizeof(err));
+    if (!r->coll) {
+        qvr_error("%s: %s", r->plan->file, err);
+        return -1;
+    }
+    if (!o->metrics_listen)
+        return 0;
+    r->expo = qvr_expo_start(r->base, o->metrics_listen, err, sizeof(err));
+    if (!r->expo) {
+        qvr_error("%s", err);
+        return -1;
+    }
+    if (r->m)
+        qvr_expo_set_metrics(r->expo, r->m);
+    fprintf(stderr, "qvrrun: metrics at %s\n", qvr_expo_url(r->expo));
+    return 0;
+}
+
 static int run_threaded(struct run *r, const struct qvr_run_opts *o, int n)
 {
     char err[1024] = "";
@@ -2148,21 +2162,10 @@ static int run_threaded(struct run *r, const struct qvr_run_opts *o, int n)
             event_add(r->sig_ev[i], NULL);
     qvr_redact_init(&r->redact);
     qvr_redact_url(r->target, r->shown_target, sizeof(r->shown_target));
-    if (o->metrics_listen) {
-        r->expo = qvr_expo_start(r->base, o->metrics_listen, err, sizeof(err));
-        if (!r->expo) {
-            qvr_error("%s", err);
-            return QVR_EXIT_USAGE;
-        }
-        fprintf(stderr, "qvrrun: metrics at %s\n", qvr_expo_url(r->expo));
-    }
     /* Host, GPU and Prometheus samples on the main thread's loop; the
      * workers feed it the answers' timing headers. */
-    r->coll = qvr_collect_new(r->base, r->plan, err, sizeof(err));
-    if (!r->coll) {
-        qvr_error("%s: %s", r->plan->file, err);
+    if (start_outputs(r, o) < 0)
         return QVR_EXIT_USAGE;
-    }
     qvr_collect_share(r->coll);
     /* Workers: the same scenario, each its own share of the load (as
      * --segment parts), all starting at the same moment. */
@@ -2312,21 +2315,9 @@ int qvr_run_main(const struct qvr_run_opts *o)
         qvr_error("%s", r->fatal_msg);
         goto out;
     }
-    r->coll = qvr_collect_new(r->base, p, err, sizeof(err));
-    if (!r->coll) {
-        qvr_error("%s: %s", p->file, err);
+    if (start_outputs(r, o) < 0) {
         code = QVR_EXIT_USAGE;
         goto out;
-    }
-    if (o->metrics_listen) {
-        r->expo = qvr_expo_start(r->base, o->metrics_listen, err, sizeof(err));
-        if (!r->expo) {
-            qvr_error("%s", err);
-            code = QVR_EXIT_USAGE;
-            goto out;
-        }
-        qvr_expo_set_metrics(r->expo, r->m);
-        fprintf(stderr, "qvrrun: metrics at %s\n", qvr_expo_url(r->expo));
     }
     banner(r);
     /* --start-at: segments on several machines begin together. */

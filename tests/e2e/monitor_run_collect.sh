@@ -15,6 +15,20 @@ for t in sh env cat grep sort timeout gnuplot; do
     p=$(command -v "$t") && ln -sf "$p" "$QVR_TMP/nobin/$t"
 done
 
+# The samples of a Prometheus exposition, by series.
+cat >"$QVR_TMP/scrape.py" <<'EOF'
+import re
+
+
+def samples(path):
+    out = {}
+    for line in open(path):
+        m = re.match(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$', line.strip())
+        if m and not line.startswith("#"):
+            out[m.group(1) + (m.group(2) or "")] = float(m.group(3))
+    return out
+EOF
+
 # One user, a request every second (20 ms each): 4 requests in 3.5 s, the
 # last one done by 3.1 s, so a scrape at 3.3 s sees the final counts.
 cat >"$QVR_TMP/collect.lua" <<'EOF'
@@ -60,13 +74,10 @@ if command -v promtool >/dev/null; then
         { cat "$QVR_TMP/pt.out" >&2; fail "promtool check metrics"; }
     pass "promtool accepts the run's exposition"
 fi
-res=$(python3 - "$QVR_TMP/scrape.txt" "$OUT/summary.json" <<'EOF'
-import json, re, sys
-samples = {}
-for line in open(sys.argv[1]):
-    m = re.match(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$', line.strip())
-    if m and not line.startswith("#"):
-        samples[m.group(1) + (m.group(2) or "")] = float(m.group(3))
+res=$(PYTHONPATH=$QVR_TMP python3 - "$QVR_TMP/scrape.txt" "$OUT/summary.json" <<'EOF'
+import json, sys
+from scrape import samples
+samples = samples(sys.argv[1])
 tot = json.load(open(sys.argv[2]))["totals"]
 req = sum(v for k, v in samples.items() if k.startswith("qvrrun_requests_total"))
 fail = sum(v for k, v in samples.items() if k.startswith("qvrrun_failures_total"))
@@ -105,8 +116,8 @@ assert_eq "$res" ok "timeseries.csv: GPU 37% / 1024 MiB from the fake nvidia-smi
 # --threads 2: the main thread samples host and GPU, the workers feed it
 # the answers' headers; the same columns, one row per merged window.
 # --metrics-listen serves the sum of the workers' figures as of their last
-# closed window: a scrape during the run sees some of the requests, never
-# as many as the run's total, and the collector's gauges.
+# closed window: a scrape during the run counts exactly the requests of the
+# merged windows then closed, and carries the collector's gauges.
 OUT=$QVR_TMP/threads
 MPORT=$(free_port)
 PATH="$QVR_TMP/bin:$PATH" "$QVRRUN" "$QVR_TMP/collect.lua" --out "$OUT" \
@@ -116,27 +127,34 @@ BG=$!
 qvr_track "$BG"
 QVR_STDERR=$QVR_TMP/t.err
 QVR_LAST_STDERR=$QVR_STDERR
-for ((i = 0; i < 30; i++)); do # until a merged window has 10 requests
+for ((i = 0; i < 40; i++)); do # until the first merged window is served
     sleep 0.1
     curl -sf -o "$QVR_TMP/tscrape.txt" "http://127.0.0.1:$MPORT/metrics" ||
         continue
-    awk '/^qvrrun_requests_total/ { n += $2 } END { exit !(n >= 10) }' \
+    T=$(date +%s.%N)
+    awk '/^qvrrun_requests_total/ { n += $2 } END { exit !(n > 0) }' \
         "$QVR_TMP/tscrape.txt" && break
 done
 [[ -s "$QVR_TMP/tscrape.txt" ]] || fail "scrape of the threaded run"
 RC=0
 wait "$BG" || RC=$?
 assert_eq "$RC" 0 "threaded run exits 0"
-res=$(python3 - "$QVR_TMP/tscrape.txt" "$OUT/summary.json" <<'EOF'
-import json, re, sys
-s = {}
-for line in open(sys.argv[1]):
-    m = re.match(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$', line.strip())
-    if m and not line.startswith("#"):
-        s[m.group(1) + (m.group(2) or "")] = float(m.group(3))
-tot = json.load(open(sys.argv[2]))["totals"]["requests"]
-req = sum(v for k, v in s.items() if k.startswith("qvrrun_requests_total"))
-assert 10 <= req < tot, (req, tot)
+res=$(PYTHONPATH=$QVR_TMP python3 - "$QVR_TMP/tscrape.txt" "$OUT/timeseries.csv" "$T" <<'EOF'
+import csv, sys
+from scrape import samples
+s = samples(sys.argv[1])
+# Served: both workers' requests up to the last window they had both
+# closed when scraped (the one ending before the scrape, or the one before
+# if the main thread had not merged it yet); one worker's alone is half.
+ends, prefix = [], [0]
+for r in csv.DictReader(open(sys.argv[2])):
+    ends.append(float(r["wall_s"]))
+    prefix.append(prefix[-1] + int(r["requests"]))
+k = sum(1 for e in ends if e <= float(sys.argv[3]))
+req = sum(v for k_, v in s.items() if k_.startswith("qvrrun_requests_total"))
+cnt = sum(v for k_, v in s.items() if k_.startswith("qvrrun_latency_seconds_count"))
+assert req >= 10 and req in (prefix[k], prefix[max(k - 1, 0)]), (req, k, prefix)
+assert cnt == req, (cnt, req)
 assert s.get("qvrrun_users") == 4, s.get("qvrrun_users")
 assert s.get("qvrrun_gpu_utilization_percent") == 37, s.get("qvrrun_gpu_utilization_percent")
 assert abs(s.get('qvrrun_target_header_seconds{header="x_infer_ms"}', 0) - 0.02) < 0.001
