@@ -129,6 +129,35 @@ static double window_wall(const struct qvr_rdir *rd, const struct qvr_rwin *w)
     return jnum(rd->summary, "started", 0) + w->end_s;
 }
 
+/* The Total columns of a history row. The running figures come off the
+ * merged histograms (a value there is its bucket's, e.g. 43.744 for a
+ * 43.768 ms minimum); once a row counts every request of the run they are
+ * summary.json's own, as in _stats.csv's Aggregated row, so the last row
+ * and _stats.csv agree. */
+static void history_totals(const struct qvr_rdir *rd, const struct qvr_rwin *w,
+                           struct qvr_buf *b)
+{
+    const cJSON *tot = rd->series[0].obj;
+    const cJSON *lat = cJSON_GetObjectItemCaseSensitive(tot, "latency_ms");
+    int all_in = w->cum_requests > 0 &&
+                 (double)w->cum_requests == jnum(tot, "requests", -1) &&
+                 (double)w->cum_failures == jnum(tot, "failures", -1);
+    if (all_in) {
+        csv_ms(b, jnum(lat, "p50", w->cum_p50_ms), 0);
+        csv_ms(b, jnum(lat, "mean", w->cum_mean_ms), 0);
+        csv_ms(b, jnum(lat, "min", w->cum_min_ms), 0);
+        csv_ms(b, jnum(lat, "max", w->cum_max_ms), 0);
+    } else if (!rd->has_hlog && w->cum_requests) {
+        for (int k = 0; k < 4; k++)
+            csv_field(b, "N/A", 0);
+    } else {
+        csv_ms(b, w->cum_p50_ms, 0);
+        csv_ms(b, w->cum_mean_ms, 0);
+        csv_ms(b, w->cum_min_ms, 0);
+        csv_ms(b, w->cum_max_ms, 0);
+    }
+}
+
 static void history_csv(const struct qvr_rdir *rd, struct qvr_buf *b)
 {
     double size = avg_size(rd->series[0].obj);
@@ -159,15 +188,7 @@ static void history_csv(const struct qvr_rdir *rd, struct qvr_buf *b)
         }
         csv_fmt(b, 0, "%.0f", (double)w->cum_requests);
         csv_fmt(b, 0, "%.0f", (double)w->cum_failures);
-        if (!rd->has_hlog && w->cum_requests) {
-            for (int k = 0; k < 4; k++)
-                csv_field(b, "N/A", 0);
-        } else {
-            csv_ms(b, w->cum_p50_ms, 0);
-            csv_ms(b, w->cum_mean_ms, 0);
-            csv_ms(b, w->cum_min_ms, 0);
-            csv_ms(b, w->cum_max_ms, 0);
-        }
+        history_totals(rd, w, b);
         csv_fmt(b, 1, "%.2f", size);
     }
 }

@@ -536,6 +536,104 @@ static void time_axis(const struct qvr_rdir *rd, double *div, const char **unit)
     }
 }
 
+/* ---- resources.png: which collect columns timeseries.csv has ---- */
+
+struct collect_cols {
+    int hashost, hasgpu;
+    /* the timing-header columns (collect.headers and Server-Timing, all in
+     * ms) with at least one value, space-separated: resources.gp draws
+     * them with word() */
+    char timing[1024];
+};
+
+/* The columns of timeseries.csv before the collect ones, and the collect
+ * columns that are not timing headers. */
+static int plain_column(const char *name)
+{
+    static const char *const plain[] = {
+        "time_s",       "wall_s",     "users",           "requests",
+        "failures",     "rps",        "p50_ms",          "p90_ms",
+        "p99_ms",       "max_ms",     "cpu_pct",         "mem_avail_mb",
+        "gpu_util_pct", "gpu_mem_mb", "gpu_mem_total_mb"};
+    for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+        if (strcmp(name, plain[i]) == 0)
+            return 1;
+    return strncmp(name, "prom_", 5) == 0;
+}
+
+#define COLLECT_MAX_FIELDS 320
+
+/* Splits a CSV line (no quoting: qvrrun writes none) in place. */
+static int split_commas(char *line, char **f, int max)
+{
+    int n = 0;
+    line[strcspn(line, "\r\n")] = 0;
+    for (char *p = line; n < max;) {
+        f[n++] = p;
+        char *c = strchr(p, ',');
+        if (!c)
+            break;
+        *c = 0;
+        p = c + 1;
+    }
+    return n;
+}
+
+/* Reads the header of timeseries.csv at path and, for the timing-header
+ * columns, whether any row has a value (a column the target never sent
+ * would leave gnuplot nothing to draw). 0, or -1 when unreadable. */
+static int collect_columns(const char *path, struct collect_cols *cc)
+{
+    memset(cc, 0, sizeof(*cc));
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char *line = NULL, *hdr = NULL, *fields[COLLECT_MAX_FIELDS];
+    size_t cap = 0;
+    unsigned char cand[COLLECT_MAX_FIELDS] = {0},
+                  seen[COLLECT_MAX_FIELDS] = {0};
+    int nh = 0, ncand = 0;
+    if (getline(&line, &cap, f) < 0)
+        goto done;
+    hdr = strdup(line);
+    if (!hdr)
+        goto done;
+    nh = split_commas(hdr, fields, COLLECT_MAX_FIELDS);
+    for (int i = 0; i < nh; i++) {
+        cc->hashost |= strcmp(fields[i], "cpu_pct") == 0;
+        cc->hasgpu |= strcmp(fields[i], "gpu_util_pct") == 0;
+        /* names as collect.c makes them: [a-z0-9_], never empty */
+        int ok = fields[i][0] && !plain_column(fields[i]) &&
+                 strspn(fields[i], "abcdefghijklmnopqrstuvwxyz0123456789_") ==
+                     strlen(fields[i]);
+        cand[i] = (unsigned char)ok;
+        ncand += ok;
+    }
+    while (ncand > 0 && getline(&line, &cap, f) >= 0) {
+        char *row[COLLECT_MAX_FIELDS];
+        int nf = split_commas(line, row, COLLECT_MAX_FIELDS);
+        for (int i = 0; i < nf && i < nh; i++)
+            if (cand[i] && !seen[i] && row[i][0]) {
+                char *end;
+                double x = strtod(row[i], &end);
+                if (end != row[i] && isfinite(x))
+                    seen[i] = 1;
+            }
+    }
+    for (int i = 0; i < nh; i++) {
+        size_t o = strlen(cc->timing);
+        if (!seen[i] || o + strlen(fields[i]) + 2 > sizeof(cc->timing))
+            continue;
+        snprintf(cc->timing + o, sizeof(cc->timing) - o, "%s%s", o ? " " : "",
+                 fields[i]);
+    }
+done:
+    free(hdr);
+    free(line);
+    fclose(f);
+    return 0;
+}
+
 int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
                     unsigned long errlen)
 {
@@ -705,28 +803,27 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
         run_gnuplot(gnuplot, tmpl, rd->dir, "steps.png", &v);
     }
 
-    /* resources.png when the run collected host or GPU samples (their
-     * columns in timeseries.csv). */
+    /* resources.png when the run collected host or GPU samples or the
+     * target's timing headers (their columns in timeseries.csv). */
     snprintf(path, sizeof(path), "%s/timeseries.csv", rd->dir);
-    FILE *ts = fopen(path, "r");
-    if (ts) {
-        char head[2048] = "";
-        if (!fgets(head, sizeof(head), ts))
-            head[0] = 0;
-        fclose(ts);
-        int hashost = strstr(head, "cpu_pct") != NULL;
-        int hasgpu = strstr(head, "gpu_util_pct") != NULL;
-        if (hashost || hasgpu) {
-            snprintf(tmpl, sizeof(tmpl), "%s/resources.gp", pdir);
-            snprintf(title, sizeof(title), "%s: host%s resources per window",
-                     sc, hasgpu ? " and GPU" : "");
-            qvr_buf_reset(&v);
-            gp_str(&v, "datafile", path);
-            gp_str(&v, "charttitle", title);
-            gp_num(&v, "hashost", hashost);
-            gp_num(&v, "hasgpu", hasgpu);
-            run_gnuplot(gnuplot, tmpl, rd->dir, "resources.png", &v);
-        }
+    struct collect_cols cc;
+    if (collect_columns(path, &cc) == 0 &&
+        (cc.hashost || cc.hasgpu || cc.timing[0])) {
+        snprintf(tmpl, sizeof(tmpl), "%s/resources.gp", pdir);
+        if (cc.hashost || cc.hasgpu)
+            snprintf(title, sizeof(title), "%s: host%s resources%s per window",
+                     sc, cc.hasgpu ? " and GPU" : "",
+                     cc.timing[0] ? " and server timing" : "");
+        else
+            snprintf(title, sizeof(title),
+                     "%s: server timing headers per window", sc);
+        qvr_buf_reset(&v);
+        gp_str(&v, "datafile", path);
+        gp_str(&v, "charttitle", title);
+        gp_num(&v, "hashost", cc.hashost);
+        gp_num(&v, "hasgpu", cc.hasgpu);
+        gp_str(&v, "timingcols", cc.timing);
+        run_gnuplot(gnuplot, tmpl, rd->dir, "resources.png", &v);
     }
     rc = 0;
 fail:

@@ -397,8 +397,14 @@ static char *summary_json(const struct qvr_run_result *r)
         }
         cJSON *k = cJSON_AddObjectToObject(root, "knee");
         const struct qvr_knee *kn = r->knee;
-        const char *unit =
-            r->vary ? r->vary : (r->steps[0].rate > 0 ? "rate" : "users");
+        /* The level the knee is quoted in: the varied variable, users, or
+         * for rate steps and sweeps (whose knee is always a rate step,
+         * even though the baseline row is one user) the offered rate. */
+        int rate_steps = 0;
+        for (int i = 0; i < r->nsteps; i++)
+            rate_steps |=
+                r->steps[i].rate > 0 || qvr_steps_reference(&r->steps[i]);
+        const char *unit = r->vary ? r->vary : (rate_steps ? "rps" : "users");
         char key[48];
         if (kn->knee >= 0) {
             const struct qvr_step_row *s = &r->steps[kn->knee];

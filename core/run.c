@@ -832,16 +832,27 @@ static void seg_cb(evutil_socket_t fd, short what, void *arg)
 static void begin_segment(struct run *r, int i)
 {
     const struct segment *s = &r->segs[i];
+    uint64_t quiet_ns = 0;
     r->seg = i;
     set_step_global(r, s, s->is_step ? r->nsteps + 1 : 1);
     if (s->open) {
         /* users of a closed segment before finish their iteration */
-        if (!r->ctx.open_model)
+        if (!r->ctx.open_model) {
             set_users(r, 0);
+            /* After a closed step (a sweep's saturation probe) its users'
+             * requests are still queued at the target: arrivals begin
+             * once they are answered, within about the step's slowest
+             * request, or the backlog would count in this step's hold
+             * (throughput above the offered rate, P99 of the probe). */
+            if (s->is_step && r->nsteps > 0)
+                quiet_ns = (uint64_t)(r->steps[r->nsteps - 1].max_ms * 1.25 *
+                                      QVR_NS_PER_MS);
+        }
         r->ctx.open_model = 1;
         r->rps = s->rps;
         /* a part of a split load starts its arrivals between the others' */
-        r->next_arrival = qvr_clock_ns() + r->plan->load.arrival_offset_ns;
+        r->next_arrival =
+            qvr_clock_ns() + r->plan->load.arrival_offset_ns + quiet_ns;
         r->seg_end = r->next_arrival + s->settle_ns + s->hold_ns;
         arm_ns(r->arrive_ev, 0);
     } else if (s->plan) {
@@ -854,8 +865,8 @@ static void begin_segment(struct run *r, int i)
         set_users(r, s->users);
     }
     if (s->is_step) {
-        if (s->settle_ns)
-            arm_ns(r->seg_ev, s->settle_ns);
+        if (s->settle_ns + quiet_ns)
+            arm_ns(r->seg_ev, s->settle_ns + quiet_ns);
         else
             start_hold(r);
     } else {
@@ -1248,7 +1259,10 @@ static void knee_findings(struct run *r)
                  vary ? g->vary : (g->rate > 0 ? g->rate : g->users), g->rps,
                  g->p99_ms);
     }
-    if (!s->slo_ok)
+    /* "the step before" is the step of the curve the knee was judged
+     * against (k->prev): for a sweep the rate step before, never the
+     * baseline or the saturation probe. */
+    if (!s->slo_ok || k->prev < 0)
         add_finding(r,
                     "knee at step %d (%s): it breaks the SLO (p99 %.0f ms, "
                     "errors %.1f%%)%s",
@@ -1258,8 +1272,8 @@ static void knee_findings(struct run *r)
                     "knee at step %d (%s): throughput %.1f req/s, hardly "
                     "above the step before (%.1f req/s) while p99 went "
                     "%.0f -> %.0f ms%s",
-                    s->index, what, s->rps, r->steps[k->knee - 1].rps,
-                    r->steps[k->knee - 1].p99_ms, s->p99_ms, safe);
+                    s->index, what, s->rps, r->steps[k->prev].rps,
+                    r->steps[k->prev].p99_ms, s->p99_ms, safe);
 }
 
 /* Cold start, refusal bursts, and the generator as the bottleneck. */

@@ -16,10 +16,16 @@ static double planned(const struct qvr_step_row *r)
     return r->rate > 0 ? r->rate : (double)r->users;
 }
 
+int qvr_steps_reference(const struct qvr_step_row *r)
+{
+    return r->label && (strcmp(r->label, "baseline") == 0 ||
+                        strcmp(r->label, "saturation") == 0);
+}
+
 void qvr_steps_analyse(struct qvr_step_row *rows, int n,
                        const struct qvr_slo *slo, struct qvr_knee *k)
 {
-    k->knee = k->safe = k->best_slo = -1;
+    k->knee = k->prev = k->safe = k->best_slo = -1;
     k->saturated = 0;
     for (int i = 0; i < n; i++) {
         struct qvr_step_row *r = &rows[i];
@@ -40,15 +46,17 @@ void qvr_steps_analyse(struct qvr_step_row *rows, int n,
             note(r, "breaks SLO");
         if (r->refused)
             note(r, "target refusing");
-        if (r->slo_ok && (k->best_slo < 0 || r->rps > rows[k->best_slo].rps))
+        if (r->slo_ok && !qvr_steps_reference(r) &&
+            (k->best_slo < 0 || r->rps > rows[k->best_slo].rps))
             k->best_slo = i;
     }
-    /* A sweep's saturation step probes the ceiling; it is not a point on
-     * the curve the knee is looked for on. */
+    /* The knee is looked for on the curve only: a sweep's baseline is one
+     * user, its saturation probe a closed loop of max_users, and neither
+     * is a rate the next step could be scaled from. */
     int prev = -1;
     for (int i = 0; i < n && k->knee < 0; i++) {
         struct qvr_step_row *r = &rows[i];
-        if (r->label && strcmp(r->label, "saturation") == 0)
+        if (qvr_steps_reference(r))
             continue;
         int knee = !r->slo_ok;
         if (prev >= 0 && !knee && !r->has_vary) {
@@ -61,10 +69,9 @@ void qvr_steps_analyse(struct qvr_step_row *rows, int n,
         }
         if (knee) {
             k->knee = i;
+            k->prev = prev;
             for (int j = i - 1; j >= 0; j--)
-                if (rows[j].slo_ok &&
-                    !(rows[j].label &&
-                      strcmp(rows[j].label, "saturation") == 0)) {
+                if (rows[j].slo_ok && !qvr_steps_reference(&rows[j])) {
                     k->safe = j;
                     break;
                 }
@@ -84,6 +91,9 @@ int qvr_steps_saturated(const struct qvr_step_row *rows, int n)
         return 0;
     const struct qvr_step_row *a = &rows[n - 3], *b = &rows[n - 2],
                               *c = &rows[n - 1];
+    if (qvr_steps_reference(a) || qvr_steps_reference(b) ||
+        qvr_steps_reference(c))
+        return 0;
     int flat = b->rps < a->rps * 1.05 && c->rps < b->rps * 1.05;
     int climbing = b->p99_ms > a->p99_ms && c->p99_ms > b->p99_ms;
     return flat && climbing;

@@ -1,5 +1,5 @@
 # monitor.gp -- qvrrun monitor: the latency of every probe as points (failed
-# probes as red crosses) and the rolling-window P50, P90 and P99 as lines,
+# probes as red crosses) over the rolling-window P50, P90 and P99 lines,
 # against local wall-clock time.
 #
 # Set by qvrrun with -e: datafile, outfile, charttitle, yunit ("ms" or "s"),
@@ -23,13 +23,16 @@ set rmargin 8
 set yrange [0:*]
 okv(c) = ($3 > 0.5 ? column(c) / ydiv : NaN)
 failv(c) = ($3 > 0.5 ? NaN : column(c) / ydiv)
-plot datafile using 1:(okv(2)) with points pt 7 ps 0.5 lc rgb "#9e9e9e" \
-         title "probe", \
-     '' using 1:(failv(2)) with points pt 2 ps 1.2 lw 2 lc rgb "#e31a1c" \
-         title "failed probe", \
-     '' using 1:($4/ydiv) with lines lw 2 lc rgb "#1b9e77" \
+# The rolling percentiles first, the probes on top: a stalled probe sits
+# on the P99 plateau it causes and must not be hidden under that line.
+# Answered probes are dark dots, failed ones red crosses (drawn last).
+plot datafile using 1:($4/ydiv) with lines lw 2 lc rgb "#1b9e77" \
          title "rolling P50", \
      '' using 1:($5/ydiv) with lines lw 2 lc rgb "#7570b3" \
          title "rolling P90", \
      '' using 1:($6/ydiv) with lines lw 2 lc rgb "#d95f02" \
-         title "rolling P99"
+         title "rolling P99", \
+     '' using 1:(okv(2)) with points pt 7 ps 0.7 lc rgb "#202020" \
+         title "probe", \
+     '' using 1:(failv(2)) with points pt 2 ps 1.3 lw 2 lc rgb "#e7003c" \
+         title "failed probe"

@@ -84,6 +84,16 @@ for h, t in zip(hist, ts):
     if int(t["requests"]):
         assert float(h["50%"]) == sig3(float(t["p50_ms"])), (h, t)
         assert float(h["99%"]) == sig3(float(t["p99_ms"])), (h, t)
+# The last history row counts the whole run: its Total figures are the
+# Aggregated row's (the exact minimum, not its histogram bucket's edge).
+agg, last = rows["Aggregated"], hist[-1]
+for hcol, scol in (("Total Request Count", "Request Count"),
+                   ("Total Failure Count", "Failure Count"),
+                   ("Total Median Response Time", "Median Response Time"),
+                   ("Total Average Response Time", "Average Response Time"),
+                   ("Total Min Response Time", "Min Response Time"),
+                   ("Total Max Response Time", "Max Response Time")):
+    assert last[hcol] == agg[scol], (hcol, last[hcol], scol, agg[scol])
 fails = list(csv.DictReader(open(p + "_failures.csv")))
 assert sum(int(f["Occurrences"]) for f in fails) == s["totals"]["failures"]
 assert all(f["Error"] == "HTTP 500" and f["Name"] == "rerank_other"
@@ -137,6 +147,35 @@ pass "report's _stats.csv is the run's, byte for byte"
 [[ -s "$QVR_TMP/r2/latency.png" && -s "$QVR_TMP/r2/distribution.png" ]] ||
     fail "report did not redraw the charts"
 pass "report redraws the charts"
+
+# 4b. Where the last history row's Total figures come from: summary.json,
+# like _stats.csv, not the merged histogram. A minimum and maximum that no
+# bucket edge rounds to (a tenth below and above the run's) must show.
+cp -r "$R" "$QVR_TMP/r3"
+python3 - "$QVR_TMP/r3/summary.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+lat = s["totals"]["latency_ms"]
+lat["min"] = round(lat["min"] * 0.9, 3)
+lat["max"] = round(lat["max"] * 1.1, 3)
+json.dump(s, open(sys.argv[1], "w"), indent=1)
+PY
+run_qvrrun report "$QVR_TMP/r3" --no-plots --csv "$QVR_TMP/r3/loc"
+assert_eq "$RC" 0 "qvrrun report on the altered copy exits 0"
+python3 - "$QVR_TMP/r3/summary.json" "$QVR_TMP/r3/loc" <<'PY' ||
+import csv, json, sys
+s = json.load(open(sys.argv[1])); p = sys.argv[2]
+lat = s["totals"]["latency_ms"]
+agg = [r for r in csv.DictReader(open(p + "_stats.csv"))
+       if r["Name"] == "Aggregated"][0]
+last = list(csv.DictReader(open(p + "_stats_history.csv")))[-1]
+for hcol, scol, key in (("Total Min Response Time", "Min Response Time", "min"),
+                        ("Total Max Response Time", "Max Response Time", "max")):
+    assert float(agg[scol]) == float(f"{lat[key]:.2e}"), (scol, agg[scol], lat)
+    assert last[hcol] == agg[scol], (hcol, last[hcol], agg[scol])
+PY
+    fail "last history row's Total Min/Max are not summary.json's"
+pass "last history row's Total Min/Max are summary.json's, as in _stats.csv"
 
 # 5. Errors: a missing dir is a usage error, a corrupt log a file error.
 run_qvrrun report "$QVR_TMP/nope"

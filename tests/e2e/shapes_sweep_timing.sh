@@ -25,6 +25,58 @@ done
 assert_eq "$(json_get "$S" 'd["knee"]["best_slo_step"] in (4, 5, 6)')" true "goodput found among the rate steps"
 assert_ge "$(json_get "$S" 'd["knee"]["goodput_rps"]')" 24 "goodput rate recorded"
 assert_eq "$(json_get "$S" '"knee" not in d["steps"][1]["note"]')" true "the saturation probe is not the knee"
+# The mock does 40 req/s (4 slots x 100 ms) and every rate step is at most
+# that: none below 38/s may be the knee (the baseline's one user once made
+# the first rate step one), and a knee is quoted as a rate, never as users.
+assert_eq "$(json_get "$S" 'd["knee"]["step"] is None or d["steps"][d["knee"]["step"] - 1]["rate"] >= 38')" true "no rate step under the capacity is the knee"
+assert_eq "$(json_get "$S" '"users" not in d["knee"] and "safe_users" not in d["knee"] and "safe_rps" in d["knee"] and (d["knee"]["step"] is None or "rps" in d["knee"])')" true "knee keys: rps, safe_rps"
+assert_eq "$(json_get "$S" '"label" not in d["steps"][d["knee"]["best_slo_step"] - 1]')" true "goodput step is a rate step"
+assert_le "$(json_get "$S" 'd["knee"]["goodput_rps"] / d["steps"][d["knee"]["best_slo_step"] - 1]["rate"]')" 1.1 "goodput no more than its step offered"
+assert_eq "$(json_get "$S" 'any(f.startswith("no knee") or f.startswith("knee at step 6 (") for f in d["findings"])')" true "finding: no knee (or the 40/s step)"
+
+# The audit's sweep, with no settle (the default): two rates, 25 and 40/s,
+# right after the closed probe of 16 users whose requests are still queued
+# at the mock. They must not spill into the 25/s step (33 req/s against 24
+# offered, p99 of the probe): both rate steps deliver their rate within the
+# SLO, so there is no knee below 40/s, and the goodput is a rate step's.
+cat >"$QVR_TMP/sweep.lua" <<'EOF'
+local max_rps = tonumber(env("MAX_RPS", "0"))
+return scenario {
+  name = "sweep-knee",
+  target = "mock",
+  mock = { service = "100ms", slots = 4, queue = 1000 },
+  load = sweep { rates = tonumber(env("RATES", "2")), hold = "1500ms",
+                 settle = env("SETTLE", "0s"), slo = "p99 < 300ms",
+                 max_users = 16, max_rps = max_rps > 0 and max_rps or nil },
+  tasks = { r = function()
+    http.post("/api/rerank", { json = { query = "q", documents = { "a" } } })
+  end },
+}
+EOF
+run_qvrrun "$QVR_TMP/sweep.lua" --out "$QVR_TMP/u" --quiet --no-plots
+assert_eq "$RC" 0 "no-settle sweep exits 0"
+S=$QVR_TMP/u/summary.json
+assert_eq "$(json_get "$S" '[s.get("label") for s in d["steps"]]')" '["baseline", "saturation", null, null]' "baseline, saturation, 2 rates"
+assert_le "$(json_get "$S" 'd["steps"][2]["rps"] / d["steps"][2]["rate"]')" 1.1 "no backlog of the probe in the first rate step"
+assert_le "$(json_get "$S" 'd["steps"][2]["latency_ms"]["p99"]')" 200 "nor its latency"
+assert_eq "$(json_get "$S" 'd["knee"]["step"] in (None, 4)')" true "the first rate step (under 40/s) is not the knee"
+assert_eq "$(json_get "$S" 'd["knee"]["best_slo_step"] in (3, 4)')" true "goodput from a rate step"
+assert_le "$(json_get "$S" 'd["knee"]["goodput_rps"] / d["steps"][d["knee"]["best_slo_step"] - 1]["rate"]')" 1.1 "goodput within what its step offered"
+assert_eq "$(json_get "$S" 'any("safe level: users" in f or "knee at step 3 (" in f for f in d["findings"])')" false "no knee at the first rate step, no safe level in users"
+
+# A real knee at a known step: sweep{max_rps = 80, rates = 3} offers 33.3,
+# 56.7 and 80/s after the baseline (no saturation probe); 56.7/s is over
+# the 40 req/s the mock does, the backlog grows and p99 breaks 300 ms.
+run_qvrrun "$QVR_TMP/sweep.lua" --out "$QVR_TMP/v" --quiet --no-plots -e MAX_RPS=80 -e RATES=3 -e SETTLE=1s
+assert_eq "$RC" 0 "max_rps sweep exits 0"
+S=$QVR_TMP/v/summary.json
+assert_eq "$(json_get "$S" 'len(d["steps"])')" 4 "baseline + 3 rates"
+assert_eq "$(json_get "$S" 'd["knee"]["step"]')" 3 "knee at the first rate over capacity"
+assert_near "$(json_get "$S" 'd["knee"]["rps"]')" "$(json_get "$S" 'd["steps"][2]["rate"]')" 0.01 "knee quoted as its offered rate"
+assert_eq "$(json_get "$S" 'd["knee"]["safe_step"]')" 2 "safe at the rate step before"
+assert_near "$(json_get "$S" 'd["knee"]["safe_rps"]')" "$(json_get "$S" 'd["steps"][1]["rate"]')" 0.01 "safe level quoted as a rate"
+assert_eq "$(json_get "$S" 'd["knee"]["best_slo_step"]')" 2 "goodput from the last rate step under capacity"
+assert_eq "$(json_get "$S" 'any(f.startswith("knee at step 3 (") and "safe level: rate" in f for f in d["findings"])')" true "finding: knee at step 3, safe level a rate"
 
 run_qvrrun "$SC" --out "$QVR_TMP/t" --quiet -e SHAPE=steps -e SLOTS=1 -e STOP_ON=saturation
 assert_eq "$RC" 0 "stop_on run exits 0"

@@ -2,11 +2,13 @@
  * and Server-Timing parsers (table-driven), then a collector on a real
  * event loop with a fake nvidia-smi, a loopback Prometheus endpoint and
  * fed timing headers, its CSV columns and rows, the one-note rule for a
- * missing GPU command, and the findings. */
+ * missing GPU command, and the findings (the host CPU ones from a fake
+ * /proc/stat). */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <math.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -473,6 +475,128 @@ static void test_findings(void)
     rm_fake(dir);
 }
 
+/* ---- CPU saturated while throughput is flat ------------------------------ */
+
+/* The collector reads /proc/stat with open(2); while fake_stat is set this
+ * test's open() hands it that file instead, so the CPU figure of each
+ * window is the test's. Every other open goes through as it is. */
+static const char *fake_stat;
+
+int open(const char *path, int flags, ...)
+{
+    int mode = 0;
+    if (flags & (O_CREAT | O_TMPFILE)) {
+        va_list ap;
+        va_start(ap, flags);
+        mode = va_arg(ap, int);
+        va_end(ap);
+    }
+    if (fake_stat && strcmp(path, "/proc/stat") == 0)
+        path = fake_stat;
+    return openat(AT_FDCWD, path, flags, (mode_t)mode);
+}
+
+/* Writes the aggregate cpu line: busy jiffies (user) and idle ones. */
+static void write_stat(const char *path, unsigned long busy, unsigned long idle)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return;
+    fprintf(f, "cpu  %lu 0 0 %lu 0 0 0 0 0 0\ncpu0 %lu 0 0 %lu\n", busy, idle,
+            busy, idle);
+    fclose(f);
+}
+
+/* The findings of a host-only collector whose windows saw cpu[i] percent
+ * CPU (100 jiffies a window, sampled once at its end) and rps[i] requests
+ * per second (0: a window without requests). */
+static int cpu_findings(const double *cpu, const double *rps, int n, char **f,
+                        int max)
+{
+    char path[] = "/tmp/qvr-stat-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    unsigned long busy = 1000, idle = 9000;
+    write_stat(path, busy, idle);
+    fake_stat = path;
+    struct qvr_plan p;
+    memset(&p, 0, sizeof(p));
+    p.collect_host = 1;
+    struct event_base *base = event_base_new();
+    char err[256];
+    struct qvr_collect *c = qvr_collect_new(base, &p, err, sizeof(err));
+    int nf = -1;
+    struct qvr_window_row rows[32];
+    memset(rows, 0, sizeof(rows));
+    T_CHECK(c != NULL && n <= 32);
+    if (c && n <= 32) {
+        for (int i = 0; i < n; i++) {
+            busy += (unsigned long)cpu[i];
+            idle += 100 - (unsigned long)cpu[i];
+            write_stat(path, busy, idle);
+            qvr_collect_tick(c);
+            T_EQ_INT(qvr_collect_window(c), i);
+            rows[i].requests = (uint64_t)(rps[i] * 10);
+            rows[i].rps = rps[i];
+            rows[i].p99_ms = 200;
+        }
+        /* the row carries the fake figure */
+        char buf[256];
+        T_CHECK(qvr_collect_row(c, 0, buf, sizeof(buf)) > 0);
+        T_NEAR(cell(buf, 0), cpu[0], 1e-3);
+        nf = qvr_collect_findings(c, rows, n, f, max);
+    }
+    qvr_collect_free(c);
+    event_base_free(base);
+    fake_stat = NULL;
+    unlink(path);
+    return nf;
+}
+
+static void test_cpu_findings(void)
+{
+    char *f[4] = {0};
+    /* CPU at 90% or more in 6 of 8 windows, throughput flat at 10 req/s:
+     * the finding with its numbers (mean 680 / 8 = 85%). */
+    static const double hot[8] = {95, 97, 99, 92, 60, 96, 44, 97};
+    static const double flat[8] = {10, 10, 10, 10, 10, 10, 10, 10};
+    T_EQ_INT(cpu_findings(hot, flat, 8, f, 4), 1);
+    T_CHECK_MSG(f[0] && strstr(f[0], "host CPU was saturated (90% or more in "
+                                     "6 of 8 windows, 85% on average) while "
+                                     "throughput stayed flat (10.0 -> 10.0 "
+                                     "req/s)"),
+                "%s", f[0] ? f[0] : "(none)");
+    free(f[0]);
+    f[0] = NULL;
+
+    /* Exactly half the windows busy, throughput up by 10% (not more), and
+     * a window without requests (the sixth, at 100%) that does not count:
+     * 4 of 8, mean 600 / 8 = 75%. */
+    static const double half[9] = {100, 100, 100, 100, 50, 100, 50, 50, 50};
+    static const double up10[9] = {10, 10, 10, 10, 10, 0, 11, 11, 11};
+    T_EQ_INT(cpu_findings(half, up10, 9, f, 4), 1);
+    T_CHECK_MSG(f[0] &&
+                    strstr(f[0], "(90% or more in 4 of 8 windows, 75% on "
+                                 "average)") &&
+                    strstr(f[0], "(10.0 -> 11.0 req/s)"),
+                "%s", f[0] ? f[0] : "(none)");
+    free(f[0]);
+    f[0] = NULL;
+
+    /* CPU just as high but throughput rising by more than 10%: it is
+     * scaling, not stuck. */
+    static const double rising[8] = {10, 10, 11, 12, 12, 13, 14, 14};
+    T_EQ_INT(cpu_findings(hot, rising, 8, f, 4), 0);
+
+    /* CPU low (and busy in fewer than half the windows): nothing. */
+    static const double low[8] = {20, 35, 30, 25, 40, 30, 20, 35};
+    T_EQ_INT(cpu_findings(low, flat, 8, f, 4), 0);
+    static const double few[8] = {95, 95, 95, 50, 50, 50, 50, 50};
+    T_EQ_INT(cpu_findings(few, flat, 8, f, 4), 0);
+}
+
 int main(void)
 {
     test_parse_stat();
@@ -482,5 +606,6 @@ int main(void)
     test_collector();
     test_notes();
     test_findings();
+    test_cpu_findings();
     return T_DONE();
 }

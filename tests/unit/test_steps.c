@@ -75,6 +75,107 @@ int main(void)
     T_CHECK(strstr(e[1].note, "under-delivered") != NULL);
     T_EQ_INT(e[0].under, 0);
 
+    /* A sweep against 4 slots of 100 ms (40 req/s), as the audit saw it:
+     * a one-at-a-time baseline (1 user), the closed saturation probe (16
+     * users, p99 over the SLO), then rates 25 and 40 that both deliver
+     * within it. The first rate step was judged against the baseline's
+     * one user (ideal gain x25) and made the knee; the reference rows are
+     * not steps of the curve: no knee, no safe level, goodput from the
+     * 40/s rate step. */
+    struct qvr_slo slo300 = {300, 99, 0.05};
+    struct qvr_step_row f[4] = {row(1, 0, 10, 101, 0), row(16, 0, 40, 402, 0),
+                                row(0, 25, 24.7, 101, 0),
+                                row(0, 40, 40.0, 109, 0)};
+    f[0].label = "baseline";
+    f[1].label = "saturation";
+    for (int i = 0; i < 4; i++)
+        f[i].index = i + 1;
+    qvr_steps_analyse(f, 4, &slo300, &k);
+    T_EQ_INT(k.knee, -1);
+    T_EQ_INT(k.prev, -1);
+    T_EQ_INT(k.safe, -1);
+    T_EQ_INT(k.best_slo, 3);
+    T_EQ_INT(k.saturated, 0);
+    T_CHECK(strstr(f[1].note, "breaks SLO") != NULL);
+    for (int i = 0; i < 4; i++)
+        T_CHECK_MSG(!strstr(f[i].note, "knee") && !strstr(f[i].note, "safe"),
+                    "row %d: %s", i, f[i].note);
+
+    /* The saturation probe's throughput (closed loop, it met the SLO here)
+     * above every rate step is still not the goodput, and the baseline is
+     * not a safe level. Four evenly spaced rates that all scale: no knee. */
+    struct qvr_step_row g[6] = {
+        row(1, 0, 10, 101, 0),      row(16, 0, 48, 250, 0),
+        row(0, 17.5, 17.4, 101, 0), row(0, 25, 24.9, 102, 0),
+        row(0, 32.5, 32.3, 104, 0), row(0, 40, 39.6, 118, 0)};
+    g[0].label = "baseline";
+    g[1].label = "saturation";
+    qvr_steps_analyse(g, 6, &slo300, &k);
+    T_EQ_INT(k.knee, -1);
+    T_EQ_INT(k.safe, -1);
+    T_EQ_INT(k.best_slo, 5);
+    T_EQ_INT(k.saturated, 0);
+
+    /* A real knee at a known rate step: 20, 30, 40 req/s scale, 50 gives
+     * 40.4 (gain 0.4, under 10% of the ideal 10): the knee is the 50/s
+     * step, judged against the 40/s step (prev), safe at 40/s. */
+    struct qvr_step_row h[6] = {
+        row(1, 0, 10, 101, 0),    row(16, 0, 40, 402, 0),
+        row(0, 20, 19.9, 101, 0), row(0, 30, 29.8, 102, 0),
+        row(0, 40, 40.0, 115, 0), row(0, 50, 40.4, 250, 0)};
+    h[0].label = "baseline";
+    h[1].label = "saturation";
+    qvr_steps_analyse(h, 6, &slo300, &k);
+    T_EQ_INT(k.knee, 5);
+    T_EQ_INT(k.prev, 4);
+    T_EQ_INT(k.safe, 4);
+    T_EQ_INT(k.best_slo, 5);
+    T_CHECK(strstr(h[5].note, "knee") != NULL);
+    T_CHECK(strstr(h[4].note, "safe") != NULL);
+
+    /* The same curve breaking the SLO at 50/s instead: knee there too. */
+    h[5].rps = 48;
+    h[5].p99_ms = 900;
+    qvr_steps_analyse(h, 6, &slo300, &k);
+    T_EQ_INT(k.knee, 5);
+    T_EQ_INT(k.safe, 4);
+    T_EQ_INT(k.best_slo, 4);
+
+    /* sweep{max_rps=}: no saturation row. The first rate step follows the
+     * baseline (1 user, 10 req/s); 33 req/s at 33.3 offered is no knee (it
+     * was, against the baseline's 1 user); 56.7 breaks the SLO. */
+    struct qvr_step_row m[4] = {
+        row(1, 0, 10, 101, 0), row(0, 33.3, 33.1, 110, 0),
+        row(0, 56.7, 40.1, 1040, 0), row(0, 80, 40.0, 2100, 0)};
+    m[0].label = "baseline";
+    qvr_steps_analyse(m, 4, &slo300, &k);
+    T_EQ_INT(k.knee, 2);
+    T_EQ_INT(k.prev, 1);
+    T_EQ_INT(k.safe, 1);
+    T_EQ_INT(k.best_slo, 1);
+
+    /* The first rate step breaking the SLO is the knee, with nothing to
+     * compare it with and no safe level (the baseline is not one). */
+    m[1].p99_ms = 400;
+    qvr_steps_analyse(m, 4, &slo300, &k);
+    T_EQ_INT(k.knee, 1);
+    T_EQ_INT(k.prev, -1);
+    T_EQ_INT(k.safe, -1);
+    T_EQ_INT(k.best_slo, -1);
+
+    /* Saturation (stop_on) is read on the curve only: flat throughput and
+     * climbing P99 across baseline, probe and one rate step is not it. */
+    struct qvr_step_row q[3] = {row(1, 0, 40, 100, 0), row(16, 0, 40, 400, 0),
+                                row(0, 40, 40, 500, 0)};
+    q[0].label = "baseline";
+    q[1].label = "saturation";
+    T_EQ_INT(qvr_steps_saturated(q, 3), 0);
+    q[0].label = q[1].label = NULL;
+    T_EQ_INT(qvr_steps_saturated(q, 3), 1);
+    T_EQ_INT(qvr_steps_reference(&g[0]), 1);
+    T_EQ_INT(qvr_steps_reference(&g[1]), 1);
+    T_EQ_INT(qvr_steps_reference(&g[2]), 0);
+
     /* steps.csv: header, one line per step, the note last and quoted. */
     struct qvr_buf buf;
     qvr_buf_init(&buf, 0);
