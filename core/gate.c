@@ -1,10 +1,13 @@
 /* gate.c -- windowed and trend thresholds (see gate.h). */
 #include "gate.h"
 
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
+#include "log.h"
 #include "qvr.h"
 #include "thresh.h"
 
@@ -49,22 +52,28 @@ int qvr_trend_fit(const double *x, const double *y, int n, double *y_first,
     return 0;
 }
 
-double qvr_trend_value(const struct qvr_window_row *rows, int n,
-                       double steady_from_s, double window_s,
-                       enum qvr_thresh_metric metric, double *first,
-                       double *last)
+int qvr_trend_eval(const struct qvr_window_row *rows, int n,
+                   double steady_from_s, double window_s,
+                   enum qvr_thresh_metric metric, struct qvr_trend *t)
 {
-    double *x = malloc(sizeof(double) * (size_t)(n ? n : 1));
-    double *y = malloc(sizeof(double) * (size_t)(n ? n : 1));
-    int m = 0;
-    double v = NAN;
-    if (!x || !y)
+    double *x = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
+    double *y = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
+    int m = 0, rc = QVR_EINVAL;
+    double start_s = 0;
+    t->change = t->first = t->last = NAN;
+    t->windows = 0;
+    t->span_s = 0;
+    if (!x || !y) {
+        rc = QVR_ENOMEM;
         goto out;
+    }
     for (int i = 0; i < n; i++) {
         const struct qvr_window_row *w = &rows[i];
         if (w->t_s - w->len_s < steady_from_s - 1e-6 ||
             w->len_s < 0.9 * window_s)
             continue;
+        if (metric != QVR_TM_RPS_TREND && !w->requests)
+            continue; /* no percentile, no error rate */
         x[m] = w->t_s;
         switch (metric) {
         case QVR_TM_RPS_TREND:
@@ -77,28 +86,246 @@ double qvr_trend_value(const struct qvr_window_row *rows, int n,
             y[m] = w->p99_ms;
             break;
         case QVR_TM_ERROR_RATE_TREND:
-            y[m] = w->requests ? (double)w->failures / w->requests : 0;
+            y[m] = (double)w->failures / w->requests;
             break;
         default:
             goto out;
         }
+        if (m == 0)
+            start_s = w->t_s - w->len_s;
+        t->span_s = w->t_s - start_s;
         m++;
     }
+    t->windows = m;
     double a, b;
-    if (qvr_trend_fit(x, y, m, &a, &b) < 0)
+    if (m < QVR_TREND_MIN_WINDOWS || qvr_trend_fit(x, y, m, &a, &b) < 0)
         goto out;
-    if (first)
-        *first = a;
-    if (last)
-        *last = b;
+    t->first = a;
+    t->last = b;
     if (metric == QVR_TM_ERROR_RATE_TREND)
-        v = b - a;
+        t->change = b - a;
     else if (a > 0)
-        v = (b - a) / a;
+        t->change = (b - a) / a;
+    if (!isnan(t->change))
+        rc = 0;
 out:
     free(x);
     free(y);
-    return v;
+    return rc;
+}
+
+double qvr_trend_value(const struct qvr_window_row *rows, int n,
+                       double steady_from_s, double window_s,
+                       enum qvr_thresh_metric metric, double *first,
+                       double *last)
+{
+    struct qvr_trend t;
+    qvr_trend_eval(rows, n, steady_from_s, window_s, metric, &t);
+    if (first)
+        *first = t.first;
+    if (last)
+        *last = t.last;
+    return t.change;
+}
+
+/* What a trend metric is about, in the words and units of a finding, and
+ * the fixed limit of a finding when the scenario has no threshold on it. */
+static const struct drift {
+    enum qvr_thresh_metric metric;
+    const char *what, *unit;
+    double limit; /* a change at or beyond it (same sign) is a finding */
+} drifts[] = {
+    {QVR_TM_RPS_TREND, "throughput", "req/s", -0.05},
+    {QVR_TM_P99_TREND, "P99", "ms", 0.25},
+    {QVR_TM_P50_TREND, "P50", "ms", 0.25},
+    {QVR_TM_ERROR_RATE_TREND, "the error rate", "points", 0.02},
+};
+
+/* A line's value with about 3 significant digits and no exponent. */
+static void fmt_level(char *buf, size_t len, double v)
+{
+    double a = fabs(v);
+    snprintf(buf, len, a >= 100 ? "%.0f" : a >= 10 ? "%.1f" : "%.2f", v);
+}
+
+/* "throughput fell 8.0% over 10.0s (30.5 -> 28.1 req/s on the trend line
+ * through 10 windows)", then ", failing EXPR" when a threshold failed. The
+ * change is printed as the threshold's measured value is (one decimal of
+ * %, two of pp), so the two agree. */
+static char *drift_sentence(const struct drift *d, const struct qvr_trend *t,
+                            const struct qvr_plan_thresh *pt)
+{
+    char span[24], a[32], b[32], buf[512];
+    int rate = d->metric == QVR_TM_ERROR_RATE_TREND;
+    const char *verb = t->change > 0   ? (rate ? "crept up" : "rose")
+                       : t->change < 0 ? "fell"
+                                       : "changed";
+    /* to 0.1 s: ten windows of a run are "10s", not "9.99s" */
+    qvr_duration_fmt((uint64_t)llround(t->span_s * 10) * 100000000ULL, span,
+                     sizeof(span));
+    if (rate) {
+        snprintf(a, sizeof(a), "%.2f%%", t->first * 100);
+        snprintf(b, sizeof(b), "%.2f%%", t->last * 100);
+    } else {
+        fmt_level(a, sizeof(a), t->first);
+        fmt_level(b, sizeof(b), t->last);
+    }
+    int k;
+    if (rate)
+        k = snprintf(buf, sizeof(buf),
+                     "%s %s %.2f points over %s (%s -> %s on the trend line "
+                     "through %d windows)",
+                     d->what, verb, fabs(t->change) * 100, span, a, b,
+                     t->windows);
+    else
+        k = snprintf(buf, sizeof(buf),
+                     "%s %s %.1f%% over %s (%s -> %s %s on the trend line "
+                     "through %d windows)",
+                     d->what, verb, fabs(t->change) * 100, span, a, b, d->unit,
+                     t->windows);
+    if (pt && k > 0 && (size_t)k < sizeof(buf))
+        snprintf(buf + k, sizeof(buf) - (size_t)k, ", failing %s", pt->t.expr);
+    return strdup(buf);
+}
+
+int qvr_drift_findings(const struct qvr_plan_thresh *th, int nth,
+                       const struct qvr_window_row *rows, int n,
+                       double steady_from_s, double window_s, char **out,
+                       int max)
+{
+    int count = 0;
+    /* The fixed limits need a steady phase long enough to mean drift. */
+    int long_enough = n >= 10 && rows[n - 1].t_s - steady_from_s >= 30;
+    for (size_t i = 0; i < QVR_ARRAY_LEN(drifts) && count < max; i++) {
+        const struct drift *d = &drifts[i];
+        const struct qvr_plan_thresh *pt = NULL;
+        for (int j = 0; j < nth && !pt; j++)
+            if (th[j].t.kind == QVR_TK_TREND && th[j].t.metric == d->metric)
+                pt = &th[j];
+        if (pt ? pt->ok || pt->skipped : !long_enough)
+            continue;
+        struct qvr_trend t;
+        if (qvr_trend_eval(rows, n, steady_from_s, window_s, d->metric, &t) < 0)
+            continue;
+        if (!pt && (d->limit < 0 ? t.change > d->limit : t.change < d->limit))
+            continue;
+        char *f = drift_sentence(d, &t, pt);
+        if (f)
+            out[count++] = f;
+    }
+    return count;
+}
+
+static const char *const drift_verbs[] = {"fell ", "rose ", "crept up ",
+                                          "changed "};
+
+int qvr_drift_finding_is(const char *f)
+{
+    for (size_t i = 0; i < QVR_ARRAY_LEN(drifts); i++) {
+        size_t n = strlen(drifts[i].what);
+        if (strncmp(f, drifts[i].what, n) != 0 || f[n] != ' ')
+            continue;
+        for (size_t j = 0; j < QVR_ARRAY_LEN(drift_verbs); j++)
+            if (strncmp(f + n + 1, drift_verbs[j], strlen(drift_verbs[j])) == 0)
+                return 1;
+    }
+    return 0;
+}
+
+int qvr_gate_trends(struct qvr_plan_thresh *th, int nth,
+                    const struct qvr_window_row *rows, int n,
+                    double steady_from_s, double window_s)
+{
+    int skipped = 0;
+    char names[512] = "";
+    size_t used = 0;
+    for (int i = 0; i < nth; i++) {
+        struct qvr_plan_thresh *pt = &th[i];
+        if (pt->t.kind != QVR_TK_TREND || pt->t.window_ns)
+            continue;
+        struct qvr_trend t;
+        int rc =
+            qvr_trend_eval(rows, n, steady_from_s, window_s, pt->t.metric, &t);
+        pt->value = t.change;
+        pt->why[0] = 0;
+        pt->skipped = 0;
+        if (rc == 0) {
+            pt->ok = qvr_thresh_check(&pt->t, pt->value);
+            pt->evaluated = 1;
+        } else if (t.windows < QVR_TREND_MIN_WINDOWS) {
+            snprintf(pt->why, sizeof(pt->why),
+                     "%d steady window%s, a trend needs %d", t.windows,
+                     t.windows == 1 ? "" : "s", QVR_TREND_MIN_WINDOWS);
+            pt->skipped = 1;
+            pt->ok = 1;
+            pt->evaluated = 0;
+            int k = snprintf(names + used, sizeof(names) - used, "%s%s",
+                             skipped ? ", " : "", pt->t.expr);
+            if (k > 0 && (size_t)k < sizeof(names) - used)
+                used += (size_t)k;
+            skipped++;
+        } else {
+            snprintf(pt->why, sizeof(pt->why),
+                     "the trend line starts at %.3g, no relative change",
+                     t.first);
+            pt->ok = 0;
+            pt->evaluated = 1;
+        }
+    }
+    if (skipped)
+        qvr_warn("%d trend threshold%s not evaluated (%s): fewer than %d "
+                 "steady windows (full-length windows from %.1fs on, once "
+                 "the load runs its most users); %s not fail the gate, run "
+                 "longer to judge drift",
+                 skipped, skipped == 1 ? "" : "s", names, QVR_TREND_MIN_WINDOWS,
+                 steady_from_s, skipped == 1 ? "it does" : "they do");
+    return skipped;
+}
+
+const char *qvr_gate_verdict(const struct qvr_plan_thresh *pt)
+{
+    return pt->skipped ? "n/a" : pt->ok ? "ok" : "FAIL";
+}
+
+void qvr_gate_print(const struct qvr_plan_thresh *pt, FILE *out)
+{
+    char buf[64];
+    if (pt->skipped)
+        fprintf(out, "    %-4s %-36s not evaluated: %s\n", qvr_gate_verdict(pt),
+                pt->t.expr, pt->why);
+    else if (isnan(pt->value) && pt->why[0])
+        fprintf(out, "    %-4s %-36s measured n/a: %s\n", qvr_gate_verdict(pt),
+                pt->t.expr, pt->why);
+    else
+        fprintf(out, "    %-4s %-36s measured %s\n", qvr_gate_verdict(pt),
+                pt->t.expr,
+                qvr_thresh_fmt_value(&pt->t, pt->value, buf, sizeof(buf)));
+}
+
+cJSON *qvr_gate_json(const struct qvr_plan_thresh *pt)
+{
+    cJSON *o = cJSON_CreateObject();
+    char buf[64];
+    const char *unit = pt->t.kind == QVR_TK_LATENCY ? "value_ms" : "value";
+    if (!o)
+        return NULL;
+    cJSON_AddStringToObject(o, "expr", pt->t.expr);
+    if (isnan(pt->value))
+        cJSON_AddNullToObject(o, unit);
+    else
+        cJSON_AddNumberToObject(o, unit, pt->value);
+    cJSON_AddStringToObject(
+        o, "measured",
+        qvr_thresh_fmt_value(&pt->t, pt->value, buf, sizeof(buf)));
+    if (pt->skipped) {
+        cJSON_AddNullToObject(o, "ok");
+        cJSON_AddStringToObject(o, "skipped", pt->why);
+    } else {
+        cJSON_AddBoolToObject(o, "ok", pt->ok);
+        if (isnan(pt->value) && pt->why[0])
+            cJSON_AddStringToObject(o, "reason", pt->why);
+    }
+    return o;
 }
 
 struct qvr_gate *qvr_gate_new(struct qvr_plan_thresh *th, int nth,

@@ -4,11 +4,16 @@
  * through the steady-phase windows from its start to its end).
  *
  * Memory is bounded by the longest threshold window: a ring of that many
- * compressed per-window histograms, never the whole run. */
+ * compressed per-window histograms, never the whole run.
+ *
+ * Also the verdicts as the table and summary.json show them, and the drift
+ * findings, which follow the scenario's trend thresholds; run.c and merge.c
+ * share them. */
 #ifndef QVR_GATE_H
 #define QVR_GATE_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "hist.h"
 #include "report.h"
@@ -21,14 +26,80 @@ struct qvr_gate;
 int qvr_trend_fit(const double *x, const double *y, int n, double *y_first,
                   double *y_last);
 
-/* The trend of a metric over the rows whose window lies wholly after
- * steady_from_s and that are full-length: relative change for rps/p50/p99,
- * absolute change of the fraction for error_rate. NaN when there are fewer
- * than 3 such windows or the start value is 0 (relative). */
+/* The fewest steady windows a trend is fitted through. With fewer, a trend
+ * threshold is not evaluated: reported "n/a" with the reason, a warning on
+ * stderr, and it does not fail the gate (a 5 s run of a soak scenario
+ * says nothing about drift, neither good nor bad). */
+#define QVR_TREND_MIN_WINDOWS 5
+
+/* A fitted trend. */
+struct qvr_trend {
+    double change;      /* relative (rps, p50, p99) or absolute change of the
+                           fraction (error rate); NaN when not fitted */
+    double first, last; /* the line at the first and last steady window
+                           (req/s, ms, or a fraction for the error rate) */
+    int windows;        /* steady windows fitted through */
+    double span_s;      /* start of the first to end of the last of them */
+};
+
+/* Fits the trend of a metric through the steady windows: the rows whose
+ * window lies wholly after steady_from_s and that are full-length (at least
+ * 90% of window_s); for latency and error rate only windows with requests
+ * (an empty window has no percentile and no rate; for throughput it is a
+ * real 0). Fills *t. Returns 0; QVR_EINVAL when there are fewer than
+ * QVR_TREND_MIN_WINDOWS steady windows (t->windows says how many, change is
+ * NaN), or when a relative change has no start (the line starts at or
+ * below 0: change NaN, first and last set). */
+int qvr_trend_eval(const struct qvr_window_row *rows, int n,
+                   double steady_from_s, double window_s,
+                   enum qvr_thresh_metric metric, struct qvr_trend *t);
+
+/* qvr_trend_eval's change, and the line's ends in first and last (each may
+ * be NULL). NaN when it cannot be fitted. */
 double qvr_trend_value(const struct qvr_window_row *rows, int n,
                        double steady_from_s, double window_s,
                        enum qvr_thresh_metric metric, double *first,
                        double *last);
+
+/* Evaluates every trend threshold of th (nth entries; the others are left
+ * alone) over the rows, as qvr_trend_eval fits them: value, ok, evaluated.
+ * One with too few steady windows is skipped (value NaN, ok 1, evaluated 0,
+ * skipped 1, why "2 steady windows, a trend needs 5"); one whose line
+ * starts at 0 fails with its why. Warns once on stderr when any was
+ * skipped. Returns the number skipped. */
+int qvr_gate_trends(struct qvr_plan_thresh *th, int nth,
+                    const struct qvr_window_row *rows, int n,
+                    double steady_from_s, double window_s);
+
+/* The drift findings of a run, in words with the fitted numbers: "throughput
+ * fell 8.0% over 10.0s (30.5 -> 28.1 req/s on the trend line through 10
+ * windows), failing rps_trend > -5%". For each of throughput, P99, P50 and
+ * error rate: when th holds a trend threshold on it, a finding exactly when
+ * that threshold failed; otherwise the fixed limits (throughput -5%, P99 and
+ * P50 +25%, error rate +2 pp) over a steady phase of at least 10 windows and
+ * 30 s. Writes up to max malloc'd sentences to out (the caller frees them);
+ * returns how many. */
+int qvr_drift_findings(const struct qvr_plan_thresh *th, int nth,
+                       const struct qvr_window_row *rows, int n,
+                       double steady_from_s, double window_s, char **out,
+                       int max);
+
+/* 1 when f is a sentence of qvr_drift_findings (a merge makes those again
+ * on the whole run instead of carrying a segment's), else 0. */
+int qvr_drift_finding_is(const char *f);
+
+/* A threshold's verdict as the table prints it: "ok", "FAIL", or "n/a" when
+ * it was skipped. */
+const char *qvr_gate_verdict(const struct qvr_plan_thresh *pt);
+
+/* The table's line for a threshold: verdict, expression, the measured value
+ * or why there is none. */
+void qvr_gate_print(const struct qvr_plan_thresh *pt, FILE *out);
+
+/* summary.json's entry for a threshold: {expr, value_ms (latency) or value,
+ * measured, ok}; a skipped one has "ok": null and "skipped": why, one with
+ * no value for another reason "reason": why. NULL when out of memory. */
+struct cJSON *qvr_gate_json(const struct qvr_plan_thresh *pt);
 
 /* Creates the ring for the windowed thresholds in th (nth entries; those
  * without a window are ignored). The caller frees with qvr_gate_free. NULL

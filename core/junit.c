@@ -55,6 +55,14 @@ static const char *jstr(const cJSON *o, const char *k, const char *def)
     return cJSON_IsString(v) ? v->valuestring : def;
 }
 
+/* A threshold that was not evaluated: "ok": null (summary.json says why
+ * in "skipped"). It is neither a pass nor a failure. */
+static int is_skipped(const cJSON *t)
+{
+    return cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(t, "ok")) ||
+           cJSON_IsString(cJSON_GetObjectItemCaseSensitive(t, "skipped"));
+}
+
 static void property(struct qvr_buf *b, const char *name, const char *value)
 {
     qvr_buf_printf(b, "    <property name=\"%s\" value=\"", name);
@@ -68,13 +76,17 @@ int qvr_junit_write(const struct qvr_rdir *rd, const char *path, char *err,
     const cJSON *root = rd->summary;
     const cJSON *th = cJSON_GetObjectItemCaseSensitive(root, "thresholds");
     const cJSON *t;
-    int tests = 0, failures = 0;
+    int tests = 0, failures = 0, skipped = 0;
     cJSON_ArrayForEach(t, th)
     {
         if (!cJSON_IsObject(t))
             continue;
         tests++;
-        failures += !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "ok"));
+        if (is_skipped(t))
+            skipped++;
+        else
+            failures +=
+                !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "ok"));
     }
     struct qvr_buf b;
     qvr_buf_init(&b, 0);
@@ -91,9 +103,9 @@ int qvr_junit_write(const struct qvr_rdir *rd, const char *path, char *err,
     qvr_buf_printf(&b,
                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                    "<testsuite name=\"qvrrun thresholds\" tests=\"%d\" "
-                   "failures=\"%d\" errors=\"0\" skipped=\"0\" "
+                   "failures=\"%d\" errors=\"0\" skipped=\"%d\" "
                    "time=\"%.3f\"",
-                   tests, failures, rd->duration_s);
+                   tests, failures, skipped, rd->duration_s);
     if (stamp[0])
         qvr_buf_printf(&b, " timestamp=\"%s\"", stamp);
     qvr_buf_printf(&b, ">\n  <properties>\n");
@@ -118,6 +130,13 @@ int qvr_junit_write(const struct qvr_rdir *rd, const char *path, char *err,
         qvr_buf_printf(&b, "\" name=\"");
         xml_text(&b, expr);
         qvr_buf_printf(&b, "\" time=\"0\"");
+        if (is_skipped(t)) {
+            /* not evaluated (a trend through too few windows) */
+            qvr_buf_printf(&b, ">\n    <skipped message=\"not evaluated: ");
+            xml_text(&b, jstr(t, "skipped", "no value"));
+            qvr_buf_printf(&b, "\"/>\n  </testcase>\n");
+            continue;
+        }
         if (ok) {
             qvr_buf_printf(&b, ">\n    <system-out>measured ");
             xml_text(&b, measured);

@@ -800,7 +800,7 @@ static int run_check(lua_State *L, struct qvr_vu *vu, uint64_t seq,
         return luaL_error(L, "check '%s': expected a function or a boolean",
                           label);
     }
-    qvr_vu_check(vu, seq, label, ok);
+    qvr_vu_check(vu, seq, label, ok, QVR_FAIL_CHECK);
     return ok;
 }
 
@@ -828,11 +828,29 @@ static int l_check(lua_State *L)
     return 1;
 }
 
+/* fail([msg [, kind]]): kind is the failure kind the pending request gets,
+ * "check" (the default) or "invalid_json" (an answer that is not JSON). */
 static int l_fail(lua_State *L)
 {
     struct qvr_vu *vu = task_vu(L, "fail");
     const char *msg = luaL_optstring(L, 1, "fail()");
-    qvr_vu_check(vu, vu->pending ? vu->pending_seq : 0, msg, 0);
+    enum qvr_fail_kind kind = QVR_FAIL_CHECK;
+    if (!lua_isnoneornil(L, 2)) {
+        if (lua_type(L, 2) != LUA_TSTRING)
+            return luaL_error(L,
+                              "fail: the failure kind must be a string, "
+                              "not a %s",
+                              luaL_typename(L, 2));
+        const char *k = lua_tostring(L, 2);
+        if (strcmp(k, "invalid_json") == 0)
+            kind = QVR_FAIL_INVALID_JSON;
+        else if (strcmp(k, "check") != 0)
+            return luaL_error(L,
+                              "fail: unknown failure kind '%s' (expected "
+                              "\"check\" or \"invalid_json\")",
+                              k);
+    }
+    qvr_vu_check(vu, vu->pending ? vu->pending_seq : 0, msg, 0, kind);
     return 0;
 }
 

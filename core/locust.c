@@ -205,6 +205,7 @@ static const char *kind_text(const char *kind)
                {"tls", "TLS error"},
                {"too_large", "response too large"},
                {"transport", "transport error"},
+               {"invalid_json", "invalid JSON"},
                {"check", "check failed"},
                {"script", "task error"},
                {"http_4xx", "HTTP 4xx"},

@@ -1161,36 +1161,20 @@ static int eval_thresholds(struct merge *m, struct qvr_gate *g)
     int failed = 0;
     double from = steady_from(m);
     qvr_gate_finish(g);
+    /* trends: too few steady windows is "n/a", never a failure */
+    qvr_gate_trends(m->th, m->nth, m->rows, m->nb, from, m->win_s);
     for (int i = 0; i < m->nth; i++) {
         struct qvr_plan_thresh *pt = &m->th[i];
-        if (!pt->t.window_ns) {
-            if (pt->t.kind == QVR_TK_TREND)
-                pt->value = qvr_trend_value(m->rows, m->nb, from, m->win_s,
-                                            pt->t.metric, NULL, NULL);
-            else
-                pt->value = stat_value(m, &pt->t);
+        if (!pt->t.window_ns && pt->t.kind != QVR_TK_TREND) {
+            pt->value = stat_value(m, &pt->t);
             pt->ok = !isnan(pt->value) && qvr_thresh_check(&pt->t, pt->value);
             pt->evaluated = 1;
         }
         failed += !pt->ok;
     }
     cJSON *a = cJSON_AddArrayToObject(m->root, "thresholds");
-    for (int i = 0; i < m->nth; i++) {
-        const struct qvr_plan_thresh *pt = &m->th[i];
-        cJSON *o = cJSON_CreateObject();
-        char buf[64];
-        const char *unit = pt->t.kind == QVR_TK_LATENCY ? "value_ms" : "value";
-        cJSON_AddStringToObject(o, "expr", pt->t.expr);
-        if (isnan(pt->value))
-            cJSON_AddNullToObject(o, unit);
-        else
-            cJSON_AddNumberToObject(o, unit, pt->value);
-        cJSON_AddStringToObject(
-            o, "measured",
-            qvr_thresh_fmt_value(&pt->t, pt->value, buf, sizeof(buf)));
-        cJSON_AddBoolToObject(o, "ok", pt->ok);
-        cJSON_AddItemToArray(a, o);
-    }
+    for (int i = 0; i < m->nth; i++)
+        cJSON_AddItemToArray(a, qvr_gate_json(&m->th[i]));
     return failed;
 }
 
@@ -1436,43 +1420,16 @@ static void merge_arrivals(struct merge *m)
 }
 
 /* Drift over the steady phase of the merged windows, with the rules and
- * words of a single run. */
+ * words of a single run (qvr_drift_findings). */
 static void drift_findings(struct merge *m)
 {
-    double from = steady_from(m), a, b, v;
-    char span[16];
-    if (m->nb < 10 || m->rows[m->nb - 1].t_s - from < 30)
-        return;
-    qvr_duration_fmt((uint64_t)((m->rows[m->nb - 1].t_s - from) * 1e9), span,
-                     sizeof(span));
-    v = qvr_trend_value(m->rows, m->nb, from, m->win_s, QVR_TM_RPS_TREND, &a,
-                        &b);
-    if (!isnan(v) && v <= -0.10)
-        add_finding(m,
-                    "throughput fell %.0f%% over %s (%.1f -> %.1f req/s "
-                    "on the trend line)",
-                    -v * 100, span, a, b);
-    v = qvr_trend_value(m->rows, m->nb, from, m->win_s, QVR_TM_P99_TREND, &a,
-                        &b);
-    if (!isnan(v) && v >= 0.25)
-        add_finding(m,
-                    "P99 rose %.0f%% over %s (%.0f -> %.0f ms on the "
-                    "trend line)",
-                    v * 100, span, a, b);
-    v = qvr_trend_value(m->rows, m->nb, from, m->win_s, QVR_TM_P50_TREND, &a,
-                        &b);
-    if (!isnan(v) && v >= 0.25)
-        add_finding(m,
-                    "P50 rose %.0f%% over %s (%.0f -> %.0f ms on the "
-                    "trend line)",
-                    v * 100, span, a, b);
-    v = qvr_trend_value(m->rows, m->nb, from, m->win_s, QVR_TM_ERROR_RATE_TREND,
-                        &a, &b);
-    if (!isnan(v) && v >= 0.02)
-        add_finding(m,
-                    "the error rate crept up %.1f points over %s (%.1f%% "
-                    "-> %.1f%%)",
-                    v * 100, span, a * 100, b * 100);
+    char *f[4];
+    int nf = qvr_drift_findings(m->th, m->nth, m->rows, m->nb, steady_from(m),
+                                m->win_s, f, (int)QVR_ARRAY_LEN(f));
+    for (int i = 0; i < nf; i++) {
+        add_finding(m, "%s", f[i]);
+        free(f[i]);
+    }
 }
 
 static void knee_finding(struct merge *m)
@@ -1520,13 +1477,11 @@ static void knee_finding(struct merge *m)
  * knee, drift): the version of a part would only mislead. */
 static int rederived(const char *f)
 {
-    static const char *const heads[] = {
-        "knee at ",  "no knee:",  "throughput fell ",
-        "P99 rose ", "P50 rose ", "the error rate crept up "};
+    static const char *const heads[] = {"knee at ", "no knee:"};
     for (size_t i = 0; i < QVR_ARRAY_LEN(heads); i++)
         if (strncmp(f, heads[i], strlen(heads[i])) == 0)
             return 1;
-    return 0;
+    return qvr_drift_finding_is(f);
 }
 
 static void merged_findings(struct merge *m)
@@ -1712,13 +1667,8 @@ static void print_table(const struct merge *m, FILE *out)
         qvr_steps_print(m->steps, m->nsteps, m->vary, &m->knee, out);
     if (m->nth)
         fprintf(out, "\n  thresholds:\n");
-    for (int i = 0; i < m->nth; i++) {
-        const struct qvr_plan_thresh *pt = &m->th[i];
-        char buf[64];
-        fprintf(out, "    %-4s %-36s measured %s\n", pt->ok ? "ok" : "FAIL",
-                pt->t.expr,
-                qvr_thresh_fmt_value(&pt->t, pt->value, buf, sizeof(buf)));
-    }
+    for (int i = 0; i < m->nth; i++)
+        qvr_gate_print(&m->th[i], out);
     fprintf(out, "\n  results: %s/summary.json\n", m->out);
     fflush(out);
 }

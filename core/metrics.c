@@ -7,9 +7,9 @@
 #include "qvr.h"
 
 static const char *const fail_names[QVR_FAIL__COUNT] = {
-    "none",      "http_4xx", "http_5xx", "http_other", "timeout",
-    "refused",   "reset",    "dns",      "tls",        "too_large",
-    "transport", "check",    "script",
+    "none",      "http_4xx",     "http_5xx", "http_other", "timeout",
+    "refused",   "reset",        "dns",      "tls",        "too_large",
+    "transport", "invalid_json", "check",    "script",
 };
 
 const char *qvr_fail_kind_name(enum qvr_fail_kind k)

@@ -852,9 +852,9 @@ static void url_done(void *ud, const struct qvr_http_result *r)
         for (int i = 0; !why[0] && i < mo->ndocs; i++)
             if (!cJSON_IsNumber(cJSON_GetArrayItem(sc, i)))
                 snprintf(why, sizeof(why), "score %d is not a number", i + 1);
-        cJSON_Delete(j);
         if (why[0])
-            s.fail = QVR_FAIL_CHECK;
+            s.fail = j ? QVR_FAIL_CHECK : QVR_FAIL_INVALID_JSON;
+        cJSON_Delete(j);
     }
     qvr_metrics_record(mo->m, 0, mo->probe_stat, &s);
     probe_done(mo, ms, r->status, why[0] == 0, why);
@@ -887,6 +887,9 @@ static void on_request(void *ud, struct qvr_vu *vu)
         else if (s->fail == QVR_FAIL_CHECK)
             snprintf(mo->acc_err, sizeof(mo->acc_err),
                      "a check failed (HTTP %d)", s->status);
+        else if (s->fail == QVR_FAIL_INVALID_JSON)
+            snprintf(mo->acc_err, sizeof(mo->acc_err),
+                     "the answer is not JSON (HTTP %d)", s->status);
         else
             snprintf(mo->acc_err, sizeof(mo->acc_err), "%s",
                      mo->ctx.last_error ? mo->ctx.last_error

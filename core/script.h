@@ -21,8 +21,11 @@ struct qvr_task {
 struct qvr_plan_thresh {
     struct qvr_thresh t;
     double value; /* measured, canonical unit; NAN when not measurable */
-    int ok;       /* verdict after evaluation */
+    int ok;       /* verdict after evaluation (1 when skipped) */
     int evaluated;
+    int skipped;  /* could not be evaluated (a trend through too few
+                     windows): neither held nor failed */
+    char why[96]; /* why value is NaN, for the table and summary.json */
 };
 
 /* Command-line values that override the scenario (unset: < 0 / NULL). */

@@ -497,7 +497,8 @@ void qvr_vu_sleep(struct qvr_vu *vu, uint64_t ns)
     arm(vu, ns);
 }
 
-void qvr_vu_check(struct qvr_vu *vu, uint64_t seq, const char *label, int ok)
+void qvr_vu_check(struct qvr_vu *vu, uint64_t seq, const char *label, int ok,
+                  enum qvr_fail_kind kind)
 {
     struct qvr_vu_ctx *ctx = vu->ctx;
     int matches = seq && vu->pending && seq == vu->pending_seq;
@@ -507,7 +508,7 @@ void qvr_vu_check(struct qvr_vu *vu, uint64_t seq, const char *label, int ok)
     qvr_metrics_check(ctx->metrics, vu->task, name, ok);
     qvr_metrics_label(ctx->metrics, 0, label, ok);
     if (!ok && matches && vu->sample.fail == QVR_FAIL_NONE) {
-        vu->sample.fail = QVR_FAIL_CHECK;
+        vu->sample.fail = kind;
         vu->sample.good = 0;
     }
 }

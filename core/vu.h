@@ -161,8 +161,10 @@ int qvr_vu_http(struct qvr_vu *vu, const struct qvr_http_request *req,
 void qvr_vu_sleep(struct qvr_vu *vu, uint64_t ns);
 
 /* Bindings: a check() named label on response sequence seq (0: none). A
- * false check marks that response failed if it is still pending. */
-void qvr_vu_check(struct qvr_vu *vu, uint64_t seq, const char *label, int ok);
+ * false check marks that response failed, as kind (QVR_FAIL_CHECK or
+ * QVR_FAIL_INVALID_JSON), if it is still pending and not failed yet. */
+void qvr_vu_check(struct qvr_vu *vu, uint64_t seq, const char *label, int ok,
+                  enum qvr_fail_kind kind);
 
 /* Records the pending response now. */
 void qvr_vu_commit(struct qvr_vu *vu);

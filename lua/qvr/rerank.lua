@@ -150,10 +150,12 @@ function M.payload(t)
   }
 end
 
+local NOT_JSON = "answer is not JSON"
+
 -- Scores in document order from an answer body, or nil and the reason.
 function M.parse(p, body)
   local ok, d = pcall(json.decode, body)
-  if not ok or d == nil then return nil, "answer is not JSON" end
+  if not ok or d == nil then return nil, NOT_JSON end
   local n = p.ndocs
   if p.dialect == "qwen3vl" then
     if type(d) ~= "table" or type(d.scores) ~= "table" then return nil, "no 'scores' list" end
@@ -188,7 +190,9 @@ end
 -- rerank.post(path, payload, opts) from a task: sends the payload, checks
 -- the answer ("rerank status 200", "rerank scores valid") and returns the
 -- response with .scores in document order (nil when invalid) and
--- .scores_error with the reason.
+-- .scores_error with the reason. A 200 whose body is not JSON fails as
+-- "rerank answer is not JSON" with the failure kind invalid_json instead of
+-- the scores check, so that it is told apart from JSON with wrong scores.
 function M.post(path, p, opts)
   if type(p) ~= "table" or not p.body then
     error("rerank.post: the second argument must come from rerank.payload{}", 2)
@@ -204,7 +208,11 @@ function M.post(path, p, opts)
   if r.status == 200 then scores, why = M.parse(p, r.body) else why = "status " .. r.status end
   r.scores, r.scores_error = scores, why
   check(r, "rerank status 200", r.status == 200)
-  check(r, "rerank scores valid", scores ~= nil)
+  if why == NOT_JSON then
+    fail("rerank answer is not JSON", "invalid_json")
+  else
+    check(r, "rerank scores valid", scores ~= nil)
+  end
   return r
 end
 

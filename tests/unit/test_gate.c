@@ -1,10 +1,14 @@
 /* test_gate.c -- least-squares trends over window rows and sliding-window
  * thresholds fed window by window. */
+#include <cjson/cJSON.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gate.h"
 #include "hist.h"
+#include "log.h"
 #include "t.h"
 #include "thresh.h"
 
@@ -42,6 +46,175 @@ int main(void)
     T_CHECK(v > 0.02 && v < 0.06); /* absolute change of the fraction */
     T_CHECK(isnan(
         qvr_trend_value(rows, 70, 68.5, 1, QVR_TM_RPS_TREND, NULL, NULL)));
+
+    /* A trend needs QVR_TREND_MIN_WINDOWS steady windows: from 64 s (the
+     * windows ending at 65..69; 70 is a short tail) it is fitted, from 65 s
+     * it is not, and says how many there were. */
+    struct qvr_trend tr;
+    T_EQ_INT(QVR_TREND_MIN_WINDOWS, 5);
+    T_EQ_INT(qvr_trend_eval(rows, 70, 64, 1, QVR_TM_RPS_TREND, &tr), 0);
+    T_EQ_INT(tr.windows, 5);
+    T_NEAR(tr.span_s, 5, 1e-9);
+    T_CHECK(!isnan(tr.change) && tr.change < 0);
+    T_CHECK(qvr_trend_eval(rows, 70, 65, 1, QVR_TM_RPS_TREND, &tr) < 0);
+    T_EQ_INT(tr.windows, 4);
+    T_CHECK(isnan(tr.change));
+    T_CHECK(
+        isnan(qvr_trend_value(rows, 70, 65, 1, QVR_TM_RPS_TREND, NULL, NULL)));
+    /* A window without requests has no P99 (it is not 0 ms) but a real
+     * throughput of 0. */
+    struct qvr_window_row gap[12];
+    memset(gap, 0, sizeof(gap));
+    for (int i = 0; i < 12; i++) {
+        gap[i].t_s = i + 1;
+        gap[i].len_s = 1;
+        gap[i].requests = i % 2 ? 0 : 10;
+        gap[i].rps = gap[i].requests;
+        gap[i].p99_ms = gap[i].requests ? 100 : 0;
+    }
+    T_EQ_INT(qvr_trend_eval(gap, 12, 0, 1, QVR_TM_P99_TREND, &tr), 0);
+    T_EQ_INT(tr.windows, 6);
+    T_NEAR(tr.change, 0, 1e-12);
+    T_EQ_INT(qvr_trend_eval(gap, 12, 0, 1, QVR_TM_RPS_TREND, &tr), 0);
+    T_EQ_INT(tr.windows, 12);
+    T_EQ_INT(qvr_trend_eval(gap, 9, 0, 1, QVR_TM_ERROR_RATE_TREND, &tr), 0);
+    T_EQ_INT(tr.windows, 5);
+    T_CHECK(qvr_trend_eval(gap, 8, 0, 1, QVR_TM_ERROR_RATE_TREND, &tr) < 0);
+    T_EQ_INT(tr.windows, 4);
+
+    /* The n/a rule on thresholds: steady phase from 67 s leaves 2 full
+     * windows (68, 69; 70 is a short tail): every trend is skipped, not
+     * failed, and says why; the others are left alone. */
+    struct qvr_plan_thresh tt[4];
+    memset(tt, 0, sizeof(tt));
+    char err0[128];
+    T_EQ_INT(
+        qvr_thresh_parse("rps_trend", "> -20%", &tt[0].t, err0, sizeof(err0)),
+        0);
+    T_EQ_INT(
+        qvr_thresh_parse("p99_trend", "< +25%", &tt[1].t, err0, sizeof(err0)),
+        0);
+    T_EQ_INT(qvr_thresh_parse("error_rate_trend", "< +2pp", &tt[2].t, err0,
+                              sizeof(err0)),
+             0);
+    T_EQ_INT(qvr_thresh_parse("p99", "< 5s", &tt[3].t, err0, sizeof(err0)), 0);
+    tt[3].value = 42;
+    qvr_log_set_level(QVR_LOG_ERROR); /* the warning is not this test's */
+    T_EQ_INT(qvr_gate_trends(tt, 4, rows, 70, 67, 1), 3);
+    for (int i = 0; i < 3; i++) {
+        T_EQ_INT(tt[i].skipped, 1);
+        T_EQ_INT(tt[i].ok, 1);
+        T_EQ_INT(tt[i].evaluated, 0);
+        T_CHECK(isnan(tt[i].value));
+        T_EQ_STR(tt[i].why, "2 steady windows, a trend needs 5");
+        T_EQ_STR(qvr_gate_verdict(&tt[i]), "n/a");
+    }
+    T_EQ_INT(tt[3].skipped, 0);
+    T_NEAR(tt[3].value, 42, 0);
+    /* summary.json: "ok": null with the reason; the table says n/a */
+    cJSON *jo = qvr_gate_json(&tt[0]);
+    T_CHECK(jo && cJSON_IsNull(cJSON_GetObjectItem(jo, "ok")));
+    T_CHECK(jo && cJSON_IsNull(cJSON_GetObjectItem(jo, "value")));
+    T_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(jo, "skipped")),
+             "2 steady windows, a trend needs 5");
+    T_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(jo, "measured")), "n/a");
+    cJSON_Delete(jo);
+    char line[512] = "";
+    FILE *mf = fmemopen(line, sizeof(line) - 1, "w");
+    T_CHECK(mf != NULL);
+    if (mf) {
+        qvr_gate_print(&tt[0], mf);
+        fclose(mf);
+    }
+    T_CHECK(strstr(line, "n/a  rps_trend > -20%") != NULL);
+    T_CHECK(strstr(line, "not evaluated: 2 steady windows, a trend needs 5"));
+    /* Skipped trends make no drift finding. */
+    char *fs[4];
+    T_EQ_INT(qvr_drift_findings(tt, 4, rows, 70, 67, 1, fs, 4), 0);
+
+    /* With enough windows they are judged: from 10 s the rps trend is
+     * -14.7% (holds > -20%), the p99 trend +58% (fails < +25%). */
+    T_EQ_INT(qvr_gate_trends(tt, 4, rows, 70, 10, 1), 0);
+    T_EQ_INT(tt[0].skipped, 0);
+    T_EQ_INT(tt[0].evaluated, 1);
+    T_EQ_INT(tt[0].ok, 1);
+    T_EQ_INT(tt[1].ok, 0);
+    T_EQ_STR(tt[1].why, "");
+    jo = qvr_gate_json(&tt[1]);
+    T_CHECK(jo && cJSON_IsFalse(cJSON_GetObjectItem(jo, "ok")));
+    T_CHECK(jo && !cJSON_GetObjectItem(jo, "skipped"));
+    cJSON_Delete(jo);
+
+    /* Findings follow the thresholds: the failed p99_trend has one with
+     * the fitted numbers and the measured change as the table prints it;
+     * throughput fell 14.7%, within its threshold -20% (the default limit
+     * -5% is not used when a threshold exists), and the error rate rose
+     * 3.4 pp against "< +2pp": a finding. */
+    int nf = qvr_drift_findings(tt, 4, rows, 70, 10, 1, fs, 4);
+    T_EQ_INT(nf, 2);
+    char want[160], meas[32];
+    qvr_trend_eval(rows, 70, 10, 1, QVR_TM_P99_TREND, &tr);
+    qvr_thresh_fmt_value(&tt[1].t, tt[1].value, meas, sizeof(meas));
+    snprintf(want, sizeof(want), "P99 rose %s over 59s (", meas + 1);
+    T_CHECK_MSG(nf > 0 && strstr(fs[0], want), "%s / %s", nf ? fs[0] : "",
+                want);
+    snprintf(want, sizeof(want),
+             "(%.0f -> %.0f ms on the trend line through 59 windows), "
+             "failing p99_trend < +25%%",
+             tr.first, tr.last);
+    T_CHECK_MSG(nf > 0 && strstr(fs[0], want), "%s / %s", nf ? fs[0] : "",
+                want);
+    T_CHECK(nf > 1 && strstr(fs[1], "the error rate crept up") &&
+            strstr(fs[1], "failing error_rate_trend < +2pp"));
+    for (int i = 0; i < nf; i++)
+        free(fs[i]);
+
+    /* Without trend thresholds the fixed limits apply, and only over a
+     * steady phase of 30 s or more: rps -14.7% (limit -5%), P99 +58% and
+     * the error rate +3.4 pp are findings; P50 (0 ms here) has no relative
+     * change. */
+    nf = qvr_drift_findings(tt + 3, 1, rows, 70, 10, 1, fs, 4);
+    T_EQ_INT(nf, 3);
+    T_CHECK(nf > 0 && strstr(fs[0], "throughput fell 14.7% over 59s") &&
+            !strstr(fs[0], "failing"));
+    T_CHECK(nf > 1 && strstr(fs[1], "P99 rose 58."));
+    T_CHECK(nf > 2 && strstr(fs[2], "the error rate crept up"));
+    for (int i = 0; i < nf; i++) {
+        T_CHECK(qvr_drift_finding_is(fs[i])); /* merge re-derives them */
+        free(fs[i]);
+    }
+    T_CHECK(qvr_drift_finding_is("the error rate fell 1.00 points over 1m"));
+    T_CHECK(!qvr_drift_finding_is("knee at step 3 (8 users)"));
+    T_CHECK(!qvr_drift_finding_is("throughput was flat"));
+    T_CHECK(!qvr_drift_finding_is("P99"));
+    T_EQ_INT(qvr_drift_findings(NULL, 0, rows, 70, 45, 1, fs, 4), 0);
+    /* ... while a failed threshold needs no 30 s: 6 windows of a falling
+     * throughput (20 -> 10 req/s) against rps_trend > -5% */
+    struct qvr_window_row fall[6];
+    memset(fall, 0, sizeof(fall));
+    for (int i = 0; i < 6; i++) {
+        fall[i].t_s = i + 1;
+        fall[i].len_s = 1;
+        fall[i].rps = 20 - 2.0 * i;
+        fall[i].requests = (uint64_t)fall[i].rps;
+        fall[i].p99_ms = 100;
+    }
+    struct qvr_plan_thresh ft;
+    memset(&ft, 0, sizeof(ft));
+    qvr_thresh_parse("rps_trend", "> -5%", &ft.t, err0, sizeof(err0));
+    T_EQ_INT(qvr_gate_trends(&ft, 1, fall, 6, 0, 1), 0);
+    T_EQ_INT(ft.ok, 0);
+    T_NEAR(ft.value, -0.5, 1e-9);
+    nf = qvr_drift_findings(&ft, 1, fall, 6, 0, 1, fs, 4);
+    T_EQ_INT(nf, 1);
+    T_CHECK_MSG(nf == 1 && strcmp(fs[0], "throughput fell 50.0% over 6s "
+                                         "(20.0 -> 10.0 req/s on the trend "
+                                         "line through 6 windows), failing "
+                                         "rps_trend > -5%") == 0,
+                "%s", nf ? fs[0] : "");
+    for (int i = 0; i < nf; i++)
+        free(fs[i]);
+    T_EQ_INT(qvr_drift_findings(NULL, 0, fall, 6, 0, 1, fs, 4), 0);
 
     /* Windowed: p99[3s] < 50ms over windows of 1 s: windows 1-4 fast,
      * window 5 slow -> the sliding window ending at 5 fails; the worst

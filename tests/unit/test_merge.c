@@ -24,7 +24,7 @@
 #include "t.h"
 
 #define NSEG 3
-#define NWIN 4        /* windows of 1 s per segment */
+#define NWIN 6        /* windows of 1 s per segment (a trend needs 5) */
 #define NB (NWIN + 1) /* merged windows: segment 2 starts 0.5 s late */
 #define TAIL_S 0.02   /* segment 2 ends with a drain window this long */
 #define SPAN (NWIN + 0.5 + TAIL_S)
@@ -657,21 +657,21 @@ static void test_merge_good(void)
             T_CHECK(ok);
             T_NEAR(jnum(t, "value_ms"), sum / tr.nall / 1000.0, 0.001);
         } else if (strcmp(e, "rps_trend > -10%") == 0) {
-            /* least squares through the full windows 1..4 (the last is
-             * about half a window): rps 2 segments, then 3 */
-            double x[4], y[4], mx = 0, my = 0, sxx = 0, sxy = 0;
-            for (int b = 0; b < 4; b++) {
+            /* least squares through the full windows 1..NWIN (the last
+             * is about half a window): rps 2 segments, then 3 */
+            double x[NWIN], y[NWIN], mx = 0, my = 0, sxx = 0, sxy = 0;
+            for (int b = 0; b < NWIN; b++) {
                 x[b] = b + 1;
                 y[b] = tr.nbucket[b];
-                mx += x[b] / 4;
-                my += y[b] / 4;
+                mx += x[b] / NWIN;
+                my += y[b] / NWIN;
             }
-            for (int b = 0; b < 4; b++) {
+            for (int b = 0; b < NWIN; b++) {
                 sxx += (x[b] - mx) * (x[b] - mx);
                 sxy += (x[b] - mx) * (y[b] - my);
             }
             double first = my + sxy / sxx * (1 - mx);
-            double last = my + sxy / sxx * (4 - mx);
+            double last = my + sxy / sxx * (NWIN - mx);
             T_CHECK(ok);
             T_NEAR(jnum(t, "value"), (last - first) / first, 1e-3);
         } else {

@@ -66,6 +66,8 @@ static void test_new_free(void)
     T_EQ_STR(qvr_fail_kind_name(QVR_FAIL_TIMEOUT), "timeout");
     T_EQ_STR(qvr_fail_kind_name(QVR_FAIL_TOO_LARGE), "too_large");
     T_EQ_STR(qvr_fail_kind_name(QVR_FAIL_SCRIPT), "script");
+    T_EQ_STR(qvr_fail_kind_name(QVR_FAIL_INVALID_JSON), "invalid_json");
+    T_EQ_STR(qvr_fail_kind_name(QVR_FAIL_CHECK), "check");
     T_EQ_STR(qvr_fail_kind_name(QVR_FAIL__COUNT), "unknown");
 }
 
@@ -363,7 +365,11 @@ static int stat_diff(const struct qvr_stat *a, const struct qvr_stat *b)
 
 static enum qvr_fail_kind random_fail(int *status)
 {
-    uint64_t r = next_rand() % 20;
+    uint64_t r = next_rand() % 22;
+    if (r >= 20) { /* a 200 whose answer failed: not JSON, or a check */
+        *status = 200;
+        return r == 20 ? QVR_FAIL_INVALID_JSON : QVR_FAIL_CHECK;
+    }
     if (r < 12) {
         *status = 200;
         return QVR_FAIL_NONE;
@@ -476,6 +482,12 @@ static void test_add(void)
             diffs += stat_diff(s, all->names[i]);
     }
     T_EQ_INT(diffs, 0);
+    /* invalid_json was drawn (apart from check) and summed like the other
+     * kinds (stat_diff compared every kind above). */
+    T_CHECK(all->total.fails[QVR_FAIL_INVALID_JSON] > 0);
+    T_CHECK(all->total.fails[QVR_FAIL_CHECK] > 0);
+    T_EQ_INT(a->total.fails[QVR_FAIL_INVALID_JSON],
+             all->total.fails[QVR_FAIL_INVALID_JSON]);
     T_EQ_INT(a->script_errors, 7);
     T_EQ_INT(a->iterations, 150);
     for (int l = 0; l < 2; l++) {
