@@ -1314,8 +1314,13 @@ static void knee_json(struct merge *m)
 {
     cJSON *k = cJSON_AddObjectToObject(m->root, "knee");
     const struct qvr_knee *kn = &m->knee;
-    const char *unit =
-        m->vary ? m->vary : (m->steps[0].rate > 0 ? "rate" : "users");
+    /* As a run's summary.json keys it (report.c): rate steps and sweeps
+     * (whose knee is always a rate step) in rps. */
+    int rate_steps = 0;
+    for (int i = 0; i < m->nsteps; i++)
+        rate_steps |=
+            m->steps[i].rate > 0 || qvr_steps_reference(&m->steps[i]);
+    const char *unit = m->vary ? m->vary : (rate_steps ? "rps" : "users");
     char key[48];
     if (kn->knee >= 0) {
         cJSON_AddNumberToObject(k, "step", m->steps[kn->knee].index);
@@ -1459,7 +1464,10 @@ static void knee_finding(struct merge *m)
                  m->vary ? m->vary : (g->rate > 0 ? "rate" : "users"),
                  step_level(m, g), g->rps, g->p99_ms);
     }
-    if (!s->slo_ok || k->knee == 0)
+    /* The step the knee was compared with (a sweep's reference rows are
+     * not steps of the curve). */
+    int prev = k->prev >= 0 ? k->prev : k->knee - 1;
+    if (!s->slo_ok || k->knee == 0 || prev < 0)
         add_finding(m,
                     "knee at step %d (%s): it breaks the SLO (p99 %.0f ms, "
                     "errors %.1f%%)%s",
@@ -1469,8 +1477,8 @@ static void knee_finding(struct merge *m)
                     "knee at step %d (%s): throughput %.1f req/s, hardly "
                     "above the step before (%.1f req/s) while p99 went "
                     "%.0f -> %.0f ms%s",
-                    s->index, what, s->rps, m->steps[k->knee - 1].rps,
-                    m->steps[k->knee - 1].p99_ms, s->p99_ms, safe);
+                    s->index, what, s->rps, m->steps[prev].rps,
+                    m->steps[prev].p99_ms, s->p99_ms, safe);
 }
 
 /* A segment's finding that the merge makes again on the whole run (the
