@@ -1318,8 +1318,7 @@ static void knee_json(struct merge *m)
      * (whose knee is always a rate step) in rps. */
     int rate_steps = 0;
     for (int i = 0; i < m->nsteps; i++)
-        rate_steps |=
-            m->steps[i].rate > 0 || qvr_steps_reference(&m->steps[i]);
+        rate_steps |= m->steps[i].rate > 0 || qvr_steps_reference(&m->steps[i]);
     const char *unit = m->vary ? m->vary : (rate_steps ? "rps" : "users");
     char key[48];
     if (kn->knee >= 0) {
