@@ -1,6 +1,7 @@
 /* l_http.c -- the `http` and `json` Lua modules and the response object.
  *
- * http.get/post/request check their arguments (misuse raises), start the
+ * http.get/post/request check their arguments (misuse raises, an unknown
+ * option key too: {jsn = ...} would silently send no body), start the
  * transfer through the running VU and yield; the VU resumes the coroutine
  * with a response table when the transfer completes. A transport failure is
  * data in that table (r.err, r.kind), never a Lua error. */
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "l_qvr.h"
 #include "qvr.h"
 #include "vu.h"
 
@@ -390,7 +392,43 @@ static uint64_t opt_duration(lua_State *L, int idx, const char *what)
     return ns;
 }
 
-static int request(lua_State *L, const char *method, int url_idx)
+/* Every option request() reads; anything else in the table is a typo
+ * that would otherwise send a request the script did not mean. */
+static const char *const OPTIONS[] = {"json", "body",    "headers",
+                                      "name", "timeout", NULL};
+#define OPTIONS_TEXT "json, body, headers, name, timeout"
+
+/* Raises "http.post: unknown option 'jsn' (did you mean 'json'? ...)" for
+ * the first key of the options table at idx that request() does not read. */
+static void check_options(lua_State *L, int idx, const char *fn)
+{
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING)
+            luaL_error(L,
+                       "%s: options are name = value pairs (" OPTIONS_TEXT
+                       "), got a %s key",
+                       fn, luaL_typename(L, -1));
+        const char *k = lua_tostring(L, -1);
+        int i = 0;
+        while (OPTIONS[i] && strcmp(k, OPTIONS[i]) != 0)
+            i++;
+        if (OPTIONS[i])
+            continue;
+        const char *best;
+        if (qvr_l_suggest(k, OPTIONS, &best) <= 2 && best)
+            luaL_error(L,
+                       "%s: unknown option '%s' (did you mean '%s'? options "
+                       "are " OPTIONS_TEXT ")",
+                       fn, k, best);
+        luaL_error(L, "%s: unknown option '%s' (options are " OPTIONS_TEXT ")",
+                   fn, k);
+    }
+}
+
+static int request(lua_State *L, const char *fn, const char *method,
+                   int url_idx)
 {
     struct qvr_vu *vu = qvr_vu_current(L);
     if (!vu || vu->co != L)
@@ -438,6 +476,7 @@ static int request(lua_State *L, const char *method, int url_idx)
     qvr_buf_reset(hb);
     default_name(url, name, sizeof(name));
     if (opts) {
+        check_options(L, opts, fn);
         if (lua_getfield(L, opts, "name") != LUA_TNIL) {
             const char *n = luaL_checkstring(L, -1);
             snprintf(name, sizeof(name), "%s", n);
@@ -520,12 +559,12 @@ static int request(lua_State *L, const char *method, int url_idx)
 
 static int l_get(lua_State *L)
 {
-    return request(L, "GET", 1);
+    return request(L, "http.get", "GET", 1);
 }
 
 static int l_post(lua_State *L)
 {
-    return request(L, "POST", 1);
+    return request(L, "http.post", "POST", 1);
 }
 
 static int l_request(lua_State *L)
@@ -535,7 +574,7 @@ static int l_request(lua_State *L)
                                           "PATCH", "HEAD", "OPTIONS", NULL};
     for (int i = 0; methods[i]; i++)
         if (strcasecmp(m, methods[i]) == 0)
-            return request(L, methods[i], 2);
+            return request(L, "http.request", methods[i], 2);
     return luaL_argerror(L, 1, "unknown HTTP method");
 }
 

@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "l_http.h"
 #include "log.h"
+#include "redact.h"
 #include "sched.h"
 #include "vu.h"
 
@@ -755,19 +756,31 @@ int qvr_l_scenario_check(lua_State *L)
 /* ---- runtime functions ----------------------------------------------------
  */
 
+/* env(key [, default]): -e KEY=VALUE, else the environment, else default.
+ * When the key looks secret (TOKEN, SECRET, PASSWORD, ...), the value is
+ * learned for redaction at once, before any request could send it; plain
+ * numbers (MAX_TOKENS=1024) are not, or every 1024 written would go. */
 static int l_env(lua_State *L)
 {
     const char *key = luaL_checkstring(L, 1);
     lua_settop(L, 2);                            /* key default */
     lua_getfield(L, LUA_REGISTRYINDEX, ENV_KEY); /* key default pairs */
-    if (lua_getfield(L, 3, key) != LUA_TNIL)
-        return 1;
-    const char *v = getenv(key);
-    if (v) {
-        lua_pushstring(L, v);
-        return 1;
+    if (lua_getfield(L, 3, key) == LUA_TNIL) {
+        lua_pop(L, 1);
+        const char *v = getenv(key);
+        if (v)
+            lua_pushstring(L, v);
+        else
+            lua_pushvalue(L, 2); /* the default, or nil */
     }
-    lua_pushvalue(L, 2); /* the default, or nil */
+    if (lua_type(L, -1) == LUA_TSTRING && qvr_redact_env_key_is_secret(key)) {
+        size_t len;
+        const char *v = lua_tolstring(L, -1, &len);
+        if (lua_stringtonumber(L, v))
+            lua_pop(L, 1); /* the number it pushed; the string stays */
+        else
+            qvr_redact_learn(v, len);
+    }
     return 1;
 }
 
@@ -800,7 +813,12 @@ static int run_check(lua_State *L, struct qvr_vu *vu, uint64_t seq,
         return luaL_error(L, "check '%s': expected a function or a boolean",
                           label);
     }
-    qvr_vu_check(vu, seq, label, ok, QVR_FAIL_CHECK);
+    /* Redacted before it becomes a key: the same check quoting a secret
+     * counts under one "<redacted>" label, and the table never shows it. */
+    char *tofree;
+    qvr_vu_check(vu, seq, qvr_redact_str(vu->ctx->redact, label, &tofree), ok,
+                 QVR_FAIL_CHECK);
+    free(tofree);
     return ok;
 }
 
@@ -850,7 +868,10 @@ static int l_fail(lua_State *L)
                               "\"check\" or \"invalid_json\")",
                               k);
     }
-    qvr_vu_check(vu, vu->pending ? vu->pending_seq : 0, msg, 0, kind);
+    char *tofree; /* the message is a check label: redacted as one */
+    qvr_vu_check(vu, vu->pending ? vu->pending_seq : 0,
+                 qvr_redact_str(vu->ctx->redact, msg, &tofree), 0, kind);
+    free(tofree);
     return 0;
 }
 

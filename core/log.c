@@ -13,6 +13,13 @@
 /* -1 until the first use reads QVR_LOG_LEVEL. */
 static atomic_int log_level = -1;
 
+static _Atomic(qvr_log_filter_fn) log_filter;
+
+void qvr_log_set_filter(qvr_log_filter_fn filter)
+{
+    atomic_store(&log_filter, filter);
+}
+
 /* The level named by QVR_LOG_LEVEL, or -1 when it is unset or unknown. */
 static int env_level(void)
 {
@@ -60,7 +67,8 @@ enum qvr_log_level qvr_log_get_level(void)
 /* Formats and writes one line when level is at or above the threshold.
  * A trailing newline in fmt is not doubled. QVR_LOG_QUIET as a message
  * level is never printed. Lines that do not fit the stack buffer go
- * through one heap allocation; if that fails the line is cut short. */
+ * through one heap allocation; if that fails the line is cut short. The
+ * whole line then passes the filter (secrets), if one is set. */
 void qvr_log(enum qvr_log_level level, const char *fmt, ...)
 {
     char stack[1024], *line = stack, *heap = NULL;
@@ -99,6 +107,15 @@ void qvr_log(enum qvr_log_level level, const char *fmt, ...)
     if (n == pre || line[n - 1] != '\n')
         line[n++] = '\n';
     line[n] = '\0';
-    fputs(line, stderr);
+    qvr_log_filter_fn filter = atomic_load(&log_filter);
+    if (filter != NULL) {
+        char *clean = filter(line);
+        fputs(clean != NULL ? clean
+                            : "qvrrun: (line withheld: out of memory)\n",
+              stderr);
+        free(clean);
+    } else {
+        fputs(line, stderr);
+    }
     free(heap);
 }

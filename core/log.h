@@ -27,6 +27,13 @@ enum qvr_log_level qvr_log_get_level(void);
 
 void qvr_log(enum qvr_log_level level, const char *fmt, ...) QVR_PRINTF(2, 3);
 
+/* A filter every line passes through before it is written: returns a
+ * malloc'ed replacement (NULL: out of memory, the line is not written as
+ * it was). redact.c installs one once a secret is known, so that no line
+ * on stderr carries it. NULL removes it. Thread-safe. */
+typedef char *(*qvr_log_filter_fn)(const char *line);
+void qvr_log_set_filter(qvr_log_filter_fn filter);
+
 #define qvr_debug(...) qvr_log(QVR_LOG_DEBUG, __VA_ARGS__)
 #define qvr_info(...) qvr_log(QVR_LOG_INFO, __VA_ARGS__)
 #define qvr_warn(...) qvr_log(QVR_LOG_WARN, __VA_ARGS__)

@@ -1,12 +1,15 @@
 /* redact.c -- see redact.h. */
 #include "redact.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "buf.h"
+#include "log.h"
 #include "qvr.h"
 
 static const char MARK[] = "<redacted>";
@@ -54,63 +57,212 @@ int qvr_redact_is_secret(const struct qvr_redact *r, const char *name,
     return 0;
 }
 
-static void add_one(struct qvr_redact *r, const char *v, size_t len)
+/* ---- the process-wide table ---------------------------------------------
+ *
+ * Every value learned anywhere (any user, any worker thread, env() while
+ * the scenario loads) lands here, under g_mu. Values [0, g_npinned) are
+ * pinned (env()) and never give way; the others are replaced oldest first.
+ * g_gen counts changes: a run's mirror copies the table when its gen is
+ * behind, so that the per-request paths (checks, header values already
+ * known) take no lock. */
+static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
+static char *g_values[QVR_REDACT_MAX_VALUES];
+static int g_nvalues, g_npinned;
+static atomic_uint g_gen;
+
+static char *log_filter(const char *line)
 {
-    if (len < 4)
+    return qvr_redact_text(NULL, line);
+}
+
+static int known(char *const *values, int n, const char *v, size_t len)
+{
+    for (int i = 0; i < n; i++)
+        if (strlen(values[i]) == len && memcmp(values[i], v, len) == 0)
+            return 1;
+    return 0;
+}
+
+/* Adds one value to the table (g_mu held). */
+static void global_add_locked(const char *v, size_t len, int pin)
+{
+    if (len < 4 || known(g_values, g_nvalues, v, len))
         return;
-    for (int i = 0; i < r->nvalues; i++)
-        if (strlen(r->values[i]) == len && memcmp(r->values[i], v, len) == 0)
-            return;
     char *copy = strndup(v, len);
     if (!copy)
         return;
-    if (r->nvalues == QVR_REDACT_MAX_VALUES) {
-        free(r->values[0]);
-        memmove(r->values, r->values + 1,
-                sizeof(r->values[0]) * (QVR_REDACT_MAX_VALUES - 1));
-        r->nvalues--;
+    pin = pin && g_npinned < QVR_REDACT_MAX_PINNED;
+    if (g_nvalues == QVR_REDACT_MAX_VALUES) {
+        /* the oldest unpinned value gives way (there is one: pinned
+         * values are at most half the table) */
+        free(g_values[g_npinned]);
+        memmove(g_values + g_npinned, g_values + g_npinned + 1,
+                sizeof(g_values[0]) *
+                    (size_t)(QVR_REDACT_MAX_VALUES - 1 - g_npinned));
+        g_nvalues--;
     }
-    r->values[r->nvalues++] = copy;
+    if (pin) {
+        memmove(g_values + g_npinned + 1, g_values + g_npinned,
+                sizeof(g_values[0]) * (size_t)(g_nvalues - g_npinned));
+        g_values[g_npinned++] = copy;
+    } else {
+        g_values[g_nvalues] = copy;
+    }
+    g_nvalues++;
+    if (atomic_fetch_add(&g_gen, 1) == 0)
+        qvr_log_set_filter(log_filter); /* the first secret: stderr too */
 }
 
-void qvr_redact_add_value(struct qvr_redact *r, const char *v, size_t len)
+/* Copies the table into r when r is behind. */
+static void sync_mirror(struct qvr_redact *r)
+{
+    if (r->gen == atomic_load(&g_gen))
+        return;
+    pthread_mutex_lock(&g_mu);
+    for (int i = 0; i < r->nvalues; i++)
+        free(r->values[i]);
+    r->nvalues = 0;
+    for (int i = 0; i < g_nvalues; i++) {
+        char *c = strdup(g_values[i]);
+        if (c)
+            r->values[r->nvalues++] = c;
+    }
+    r->gen = atomic_load(&g_gen);
+    pthread_mutex_unlock(&g_mu);
+}
+
+/* Learns v and, for "Bearer <token>", the token alone. */
+static void add_value(struct qvr_redact *r, const char *v, size_t len, int pin)
 {
     while (len && (*v == ' ' || *v == '\t')) {
         v++;
         len--;
     }
-    add_one(r, v, len);
+    while (len && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+        len--;
     const char *sp = memchr(v, ' ', len);
-    if (sp) /* "Bearer <token>": the token alone too */
-        add_one(r, sp + 1, len - (size_t)(sp + 1 - v));
+    size_t tlen = sp ? len - (size_t)(sp + 1 - v) : 0;
+    /* Known to the mirror (every request after the first): no lock. */
+    if (r && r->gen == atomic_load(&g_gen) &&
+        (len < 4 || known(r->values, r->nvalues, v, len)) &&
+        (!sp || tlen < 4 || known(r->values, r->nvalues, sp + 1, tlen)))
+        return;
+    pthread_mutex_lock(&g_mu);
+    global_add_locked(v, len, pin);
+    if (sp)
+        global_add_locked(sp + 1, tlen, pin);
+    pthread_mutex_unlock(&g_mu);
+    if (r)
+        sync_mirror(r);
 }
 
-char *qvr_redact_text(const struct qvr_redact *r, const char *text)
+void qvr_redact_add_value(struct qvr_redact *r, const char *v, size_t len)
 {
-    if (!r || r->nvalues == 0)
-        return strdup(text);
-    struct qvr_buf b;
-    qvr_buf_init(&b, 0);
+    add_value(r, v, len, 0);
+}
+
+void qvr_redact_learn(const char *v, size_t len)
+{
+    add_value(NULL, v, len, 1);
+}
+
+int qvr_redact_env_key_is_secret(const char *key)
+{
+    static const char *const words[] = {
+        "TOKEN",  "SECRET", "PASSWORD",   "PASSWD",  "API_KEY",
+        "APIKEY", "AUTH",   "CREDENTIAL", "PRIVATE", NULL};
+    char up[256];
+    size_t n = strlen(key);
+    if (n >= sizeof(up))
+        n = sizeof(up) - 1;
+    for (size_t i = 0; i < n; i++) {
+        char c = key[i];
+        up[i] = c == '-' ? '_' : (c >= 'a' && c <= 'z') ? (char)(c - 32) : c;
+    }
+    up[n] = 0;
+    for (int i = 0; words[i]; i++)
+        if (strstr(up, words[i]))
+            return 1;
+    return 0;
+}
+
+/* Length of the longest value matching at p, 0 if none. */
+static size_t match_at(char *const *values, int n, const char *p)
+{
+    size_t best = 0;
+    for (int i = 0; i < n; i++) {
+        if (values[i][0] != *p)
+            continue;
+        size_t len = strlen(values[i]);
+        if (len > best && strncmp(p, values[i], len) == 0)
+            best = len;
+    }
+    return best;
+}
+
+/* The redacted copy of text, or NULL (nothing to replace, *oom 0; or out
+ * of memory, *oom 1). */
+static char *redact_values(char *const *values, int n, const char *text,
+                           int *oom)
+{
+    *oom = 0;
     const char *p = text;
+    size_t m = 0;
+    while (*p && !(m = match_at(values, n, p)))
+        p++;
+    if (!m)
+        return NULL;
+    struct qvr_buf b;
+    int rc = 0;
+    qvr_buf_init(&b, 0);
+    rc |= qvr_buf_append(&b, text, (size_t)(p - text));
     while (*p) {
-        size_t best = 0;
-        for (int i = 0; i < r->nvalues; i++) {
-            size_t n = strlen(r->values[i]);
-            if (n > best && strncmp(p, r->values[i], n) == 0)
-                best = n;
-        }
-        if (best) {
-            qvr_buf_append(&b, MARK, sizeof(MARK) - 1);
-            p += best;
+        m = match_at(values, n, p);
+        if (m) {
+            rc |= qvr_buf_append(&b, MARK, sizeof(MARK) - 1);
+            p += m;
         } else {
-            qvr_buf_append(&b, p, 1);
+            rc |= qvr_buf_append(&b, p, 1);
             p++;
         }
     }
-    qvr_buf_append(&b, "", 0);
-    if (!b.data)
-        return strdup("");
+    if (rc < 0 || !b.data) {
+        qvr_buf_free(&b);
+        *oom = 1;
+        return NULL;
+    }
     return b.data;
+}
+
+const char *qvr_redact_str(struct qvr_redact *r, const char *text,
+                           char **tofree)
+{
+    char *out;
+    int oom;
+    *tofree = NULL;
+    if (r) {
+        sync_mirror(r);
+        if (r->nvalues == 0)
+            return text;
+        out = redact_values(r->values, r->nvalues, text, &oom);
+    } else {
+        if (atomic_load(&g_gen) == 0)
+            return text;
+        pthread_mutex_lock(&g_mu);
+        out = redact_values(g_values, g_nvalues, text, &oom);
+        pthread_mutex_unlock(&g_mu);
+    }
+    if (oom)
+        return MARK;
+    *tofree = out;
+    return out ? out : text;
+}
+
+char *qvr_redact_text(struct qvr_redact *r, const char *text)
+{
+    char *tofree;
+    const char *s = qvr_redact_str(r, text, &tofree);
+    return tofree ? tofree : strdup(s);
 }
 
 void qvr_redact_url(const char *url, char *out, size_t len)

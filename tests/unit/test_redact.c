@@ -41,6 +41,52 @@ int main(void)
     T_EQ_STR(s, "<redacted>");
     free(s);
 
+    /* One process-wide table: what one run (or thread) learns, another
+     * run's mirror and the NULL (output) path know too. */
+    struct qvr_redact other;
+    qvr_redact_init(&other);
+    qvr_redact_add_value(&other, "Basic b3RoZXI6c2VjcmV0", 22);
+    s = qvr_redact_text(&r, "from the other run: b3RoZXI6c2VjcmV0");
+    T_EQ_STR(s, "from the other run: <redacted>");
+    free(s);
+    s = qvr_redact_text(NULL, "at output: b3RoZXI6c2VjcmV0.");
+    T_EQ_STR(s, "at output: <redacted>.");
+    free(s);
+
+    /* Nothing to replace: the text itself, no copy (check labels). */
+    char *tofree;
+    const char *label = "status 200";
+    T_CHECK(qvr_redact_str(&r, label, &tofree) == label);
+    T_CHECK(tofree == NULL);
+    T_EQ_STR(qvr_redact_str(NULL, "ok b3RoZXI6c2VjcmV0", &tofree),
+             "ok <redacted>");
+    T_CHECK(tofree != NULL);
+    free(tofree);
+
+    /* env() keys that look secret; values learned from them stay while
+     * newer header values come and go. */
+    T_CHECK(qvr_redact_env_key_is_secret("API_TOKEN"));
+    T_CHECK(qvr_redact_env_key_is_secret("db_password"));
+    T_CHECK(qvr_redact_env_key_is_secret("X-Api-Key"));
+    T_CHECK(qvr_redact_env_key_is_secret("OPENAI_APIKEY"));
+    T_CHECK(qvr_redact_env_key_is_secret("Authorization"));
+    T_CHECK(qvr_redact_env_key_is_secret("GCP_CREDENTIALS"));
+    T_CHECK(qvr_redact_env_key_is_secret("SSH_PRIVATE"));
+    T_CHECK(qvr_redact_env_key_is_secret("MY_SECRET"));
+    T_CHECK(qvr_redact_env_key_is_secret("PASSWD"));
+    T_CHECK(!qvr_redact_env_key_is_secret("QVR_TARGET"));
+    T_CHECK(!qvr_redact_env_key_is_secret("USERS"));
+    T_CHECK(!qvr_redact_env_key_is_secret("KEYBOARD"));
+    qvr_redact_learn("env-secret-1", 12);
+    for (int i = 0; i < 3 * QVR_REDACT_MAX_VALUES; i++) {
+        snprintf(v, sizeof(v), "later-%04d", i);
+        qvr_redact_add_value(&r, v, strlen(v));
+    }
+    s = qvr_redact_text(&other, "env-secret-1 later-0000 later-0191");
+    T_EQ_STR(s, "<redacted> later-0000 <redacted>");
+    free(s);
+    qvr_redact_fini(&other);
+
     char out[128];
     qvr_redact_url("http://user:pa55@host:80/p?q=1", out, sizeof(out));
     T_EQ_STR(out, "http://user:<redacted>@host:80/p?q=1");
