@@ -60,9 +60,14 @@ EOF
 pass "measured value = the stalled probe's latency; the next probe was late"
 
 # on_alert ran (without blocking the loop) with the alert in its env
-sleep 0.5
-blocks=$(grep -c '^---$' "$ENVF" || true)
+# (the last command may still be running when qvrrun exits: wait for it,
+# up to 5 s, rather than a fixed half second a busy machine can outlast)
 lines=$(grep -c 'ALERT' "$QVR_STDOUT" || true)
+for ((i = 0; i < 50; i++)); do
+    blocks=$(grep -c '^---$' "$ENVF" || true)
+    ((blocks >= lines)) && break
+    sleep 0.1
+done
 assert_eq "$blocks" "$lines" "on_alert ran once per ALERT line"
 assert_contains "$ENVF" "QVR_ALERT_EXPR=p99 < 500ms"
 assert_contains "$ENVF" "QVR_ALERT_STATE=failing"
