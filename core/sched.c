@@ -96,24 +96,104 @@ static int stage_level(int a, int b, uint64_t dur, uint64_t x)
     return m.up ? a + (int)k : a - (int)k;
 }
 
+/* ---- steps{users=, spawn_rate=} ------------------------------------------ */
+
+static int step_spawns(const struct qvr_load *l)
+{
+    return l->kind == QVR_LOAD_STEPS && !l->open && l->spawn_rate > 0 &&
+           !isinf(l->spawn_rate);
+}
+
+/* The users of step i; none before the first. */
+static int step_level(const struct qvr_load *l, int i)
+{
+    if (i < 0 || l->open)
+        return 0;
+    return l->vary[0] ? l->users : l->steps[i].users;
+}
+
+/* How many users step i adds or removes when it begins. */
+static uint64_t step_delta(const struct qvr_load *l, int i)
+{
+    int a = step_level(l, i - 1), b = step_level(l, i);
+    return b > a ? (uint64_t)b - (uint64_t)a : (uint64_t)a - (uint64_t)b;
+}
+
+/* Changes of step i made by x ns into it: the k-th (k = 1..delta) comes
+ * at spawn_at(k - 1), the first one at once, as users{} spawns. */
+static uint64_t step_changes_by(const struct qvr_load *l, uint64_t delta,
+                                uint64_t x)
+{
+    if (!delta)
+        return 0;
+    double e = floor((double)x * l->spawn_rate / 1e9);
+    uint64_t k = e <= 0 ? 0 : e >= (double)delta - 1 ? delta - 1 : (uint64_t)e;
+    while (k + 1 < delta && spawn_at(l, (int)(k + 1)) <= x)
+        k++;
+    while (k > 0 && spawn_at(l, (int)k) > x)
+        k--;
+    return k + 1;
+}
+
+static int share(int total, int k, int n);
+
+int qvr_sched_step_users(const struct qvr_load *l, int i, uint64_t x, int k,
+                         int n)
+{
+    int a = step_level(l, i - 1), b = step_level(l, i), u = b;
+    if (step_spawns(l) && a != b) {
+        int c = (int)step_changes_by(l, step_delta(l, i), x);
+        u = b > a ? a + c : a - c;
+    }
+    return n > 1 ? share(u, k, n) : u;
+}
+
+uint64_t qvr_sched_step_spawn_ns(const struct qvr_load *l, int i)
+{
+    uint64_t d = step_spawns(l) ? step_delta(l, i) : 0;
+    return d > 1 ? spawn_at(l, (int)(d - 1)) : 0;
+}
+
+uint64_t qvr_sched_step_next_change(const struct qvr_load *l, int i, uint64_t x)
+{
+    uint64_t d = step_spawns(l) ? step_delta(l, i) : 0;
+    uint64_t c = step_changes_by(l, d, x);
+    return c < d ? spawn_at(l, (int)c) : UINT64_MAX;
+}
+
+/* The length of step i: its spawning, settle and hold. */
+static uint64_t step_len(const struct qvr_load *l, int i)
+{
+    return add_sat(qvr_sched_step_spawn_ns(l, i), l->settle_ns + l->hold_ns);
+}
+
 /* ---- exported ------------------------------------------------------------ */
 
-/* Steps, rates and sweeps: the step a time falls in, or -1 past the end. */
-static int step_at(const struct qvr_load *l, uint64_t t)
+/* Steps: the step a time falls in (and its start), or -1 past the end. */
+static int step_at(const struct qvr_load *l, uint64_t t, uint64_t *start)
 {
-    uint64_t len = l->settle_ns + l->hold_ns;
-    if (!len)
-        return -1;
-    uint64_t i = t / len;
-    return i < (uint64_t)l->nsteps ? (int)i : -1;
+    uint64_t s = 0;
+    for (int i = 0; i < l->nsteps; i++) {
+        uint64_t e = add_sat(s, step_len(l, i));
+        if (t < e) {
+            *start = s;
+            return i;
+        }
+        s = e;
+    }
+    return -1;
 }
 
 uint64_t qvr_sched_duration(const struct qvr_load *l)
 {
     if (l->kind == QVR_LOAD_USERS || l->kind == QVR_LOAD_RATE)
         return l->duration_ns;
-    if (l->kind == QVR_LOAD_STEPS)
-        return (uint64_t)l->nsteps * (l->settle_ns + l->hold_ns);
+    if (l->kind == QVR_LOAD_STEPS) {
+        uint64_t d = 0;
+        for (int i = 0; i < l->nsteps; i++)
+            d = add_sat(d, step_len(l, i));
+        return d;
+    }
     if (l->kind == QVR_LOAD_SWEEP)
         return (uint64_t)(l->rates + (l->max_rps > 0 ? 1 : 2)) *
                (l->settle_ns + l->hold_ns);
@@ -144,12 +224,11 @@ static int whole_users_at(const struct qvr_load *l, uint64_t t)
     if (l->kind == QVR_LOAD_RATE || l->kind == QVR_LOAD_SWEEP)
         return 0; /* open: users follow the arrivals */
     if (l->kind == QVR_LOAD_STEPS) {
-        int i = step_at(l, t);
-        if (l->open)
-            return 0;
-        if (l->vary[0])
-            return l->users;
-        return l->steps[i < 0 ? l->nsteps - 1 : i].users;
+        uint64_t start = 0;
+        int i = step_at(l, t, &start);
+        if (i < 0)
+            return step_level(l, l->nsteps - 1);
+        return qvr_sched_step_users(l, i, t - start, 1, 1);
     }
     int from = 0;
     uint64_t start = 0;
@@ -198,11 +277,19 @@ uint64_t qvr_sched_next_change(const struct qvr_load *l, uint64_t t)
     if (l->kind == QVR_LOAD_RATE || l->kind == QVR_LOAD_SWEEP)
         return UINT64_MAX;
     if (l->kind == QVR_LOAD_STEPS) {
-        uint64_t len = l->settle_ns + l->hold_ns;
-        int i = step_at(l, t);
-        if (i < 0 || i + 1 >= l->nsteps || l->open || l->vary[0] || !len)
+        uint64_t start = 0;
+        int i = step_at(l, t, &start);
+        if (i < 0 || l->open)
             return UINT64_MAX;
-        return (uint64_t)(i + 1) * len;
+        uint64_t c = qvr_sched_step_next_change(l, i, t - start);
+        if (c != UINT64_MAX)
+            return start + c;
+        /* the next step that changes the level, from its start */
+        for (uint64_t s = add_sat(start, step_len(l, i)); ++i < l->nsteps;
+             s = add_sat(s, step_len(l, i)))
+            if (step_level(l, i) != step_level(l, i - 1))
+                return s;
+        return UINT64_MAX;
     }
     if (l->kind == QVR_LOAD_USERS) {
         if (all_at_once(l))

@@ -37,7 +37,8 @@ struct qvr_stage {
 struct qvr_load {
     enum qvr_load_kind kind;
     int users;            /* USERS: the count */
-    double spawn_rate;    /* USERS: users started per second; 0 = all */
+    double spawn_rate;    /* USERS, closed STEPS: users started (or, for
+                             a step down, stopped) per second; 0 = all */
     uint64_t duration_ns; /* USERS: run length */
     int nstages;          /* RAMP */
     struct qvr_stage stages[QVR_MAX_STAGES];
@@ -78,13 +79,32 @@ void qvr_sched_split(struct qvr_load *l, int k, int n);
  * xorshift state *rng). */
 uint64_t qvr_sched_gap_ns(double rps, enum qvr_arrival a, uint64_t *rng);
 
-/* Total planned length of the load in ns. */
+/* Total planned length of the load in ns (steps: each step's spawning,
+ * settle and hold). */
 uint64_t qvr_sched_duration(const struct qvr_load *l);
 
 /* Users that should be running at t ns after the start (t past the end
  * gives the last level). USERS: user k (0-based) starts at k / spawn_rate.
  * RAMP: linear interpolation within a stage, rounded down. */
 int qvr_sched_users_at(const struct qvr_load *l, uint64_t t);
+
+/* Closed steps with spawn_rate: the users of step i (0-based) x ns after
+ * the step began. They move from the step before's users (none before the
+ * first) to step i's one at a time, the first change at once and the k-th
+ * at (k-1) / spawn_rate s, as users{} spawns; without spawn_rate, step i's
+ * users at once. l is the whole plan; with n > 1 the result is part k's
+ * share of it (as qvr_sched_split shares step users). */
+int qvr_sched_step_users(const struct qvr_load *l, int i, uint64_t x, int k,
+                         int n);
+
+/* When step i's last such change happens, ns after it began (0: at once);
+ * the step's settle, then its hold, start there. */
+uint64_t qvr_sched_step_spawn_ns(const struct qvr_load *l, int i);
+
+/* The first x' > x at which the whole plan's users of step i change, or
+ * UINT64_MAX (a part's share may stay the same there). */
+uint64_t qvr_sched_step_next_change(const struct qvr_load *l, int i,
+                                    uint64_t x);
 
 /* The largest user count the plan ever asks for. */
 int qvr_sched_max_users(const struct qvr_load *l);

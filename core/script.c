@@ -247,6 +247,14 @@ static int build_load(lua_State *L, int sc, struct qvr_plan *p,
             if (!l->max_users)
                 l->max_users = 1000;
         }
+        /* users come and go one at a time at the start of each step */
+        l->spawn_rate = field_number(L, t, "spawn_rate", 0);
+        if (l->open && l->spawn_rate > 0) {
+            rc = fail_at(L, sc, err, errlen,
+                         "steps: spawn_rate applies to steps of users; "
+                         "steps of rps start arrivals, not users");
+            goto out;
+        }
         if (lua_getfield(L, t, "vary") == LUA_TTABLE) {
             lua_pushnil(L);
             lua_next(L, -2); /* vary name values */

@@ -19,6 +19,8 @@
 #include "qvr.h"
 
 #define RUNNING ((enum qvr_vu_state)100) /* inside lua_resume */
+/* withdrawn inside lua_resume: the task is dropped once it yields */
+#define ENDING ((enum qvr_vu_state)101)
 #define MAX_PRINTED_ERRORS 3
 
 static void start_iteration(struct qvr_vu *vu);
@@ -274,6 +276,13 @@ static void resume(struct qvr_vu *vu, int nargs)
     int nres = 0;
     vu->state = RUNNING;
     int st = lua_resume(vu->co, ctx->L, nargs, &nres);
+    if (st == LUA_YIELD && vu->state == ENDING) {
+        /* A withdrawn user about to send or sleep: the rest of its task
+         * is dropped (its last answer is still recorded by stop_now). */
+        lua_resetthread(vu->co);
+        stop_now(vu);
+        return;
+    }
     if (st == LUA_YIELD) {
         if (vu->state != RUNNING)
             return; /* waiting in http.* or sleep() */
@@ -333,6 +342,14 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     case QVR_VU_SLEEP:
         resume(vu, 0);
         break;
+    case QVR_VU_HTTP: /* a withdrawn user's grace period is over */
+        if (vu->stop_requested != 2)
+            break;
+        if (vu->ctx->on_grace_over)
+            vu->ctx->on_grace_over(vu->ctx->ud, vu);
+        else
+            qvr_vu_abort(vu);
+        break;
     default:
         break;
     }
@@ -389,10 +406,38 @@ void qvr_vu_begin(struct qvr_vu *vu, uint64_t intended_ns)
 
 void qvr_vu_stop(struct qvr_vu *vu)
 {
-    vu->stop_requested = 1;
+    if (!vu->stop_requested)
+        vu->stop_requested = 1;
     if (vu->state == QVR_VU_THINK || vu->state == QVR_VU_READY ||
         vu->state == QVR_VU_IDLE || vu->state == QVR_VU_FREE)
         stop_now(vu);
+}
+
+void qvr_vu_withdraw(struct qvr_vu *vu)
+{
+    struct qvr_vu_ctx *ctx = vu->ctx;
+    int first = vu->stop_requested != 2;
+    vu->stop_requested = 2;
+    if (vu->state == QVR_VU_THINK || vu->state == QVR_VU_READY ||
+        vu->state == QVR_VU_IDLE || vu->state == QVR_VU_FREE) {
+        stop_now(vu);
+    } else if (vu->state == QVR_VU_SLEEP) {
+        /* between requests: whatever follows the sleep is not run */
+        lua_resetthread(vu->co);
+        stop_now(vu);
+    } else if (vu->state == QVR_VU_HTTP && first && ctx->stop_grace_ns &&
+               !ctx->stopping) {
+        arm(vu, ctx->stop_grace_ns); /* the timer is idle while in HTTP */
+    }
+}
+
+void qvr_vu_keep(struct qvr_vu *vu)
+{
+    if (!vu->stop_requested)
+        return;
+    vu->stop_requested = 0;
+    if (vu->state == QVR_VU_HTTP)
+        evtimer_del(vu->timer); /* its grace timer */
 }
 
 int qvr_vu_abort(struct qvr_vu *vu)
@@ -463,6 +508,11 @@ int qvr_vu_http(struct qvr_vu *vu, const struct qvr_http_request *req,
                 const char *name, int body_idx)
 {
     qvr_vu_commit(vu);
+    if (vu->stop_requested == 2) {
+        /* withdrawn: no further request; resume ends the task here */
+        vu->state = ENDING;
+        return 0;
+    }
     size_t n = strlen(name);
     if (n >= sizeof(vu->name))
         n = sizeof(vu->name) - 1;
@@ -493,6 +543,10 @@ int qvr_vu_http(struct qvr_vu *vu, const struct qvr_http_request *req,
 void qvr_vu_sleep(struct qvr_vu *vu, uint64_t ns)
 {
     qvr_vu_commit(vu);
+    if (vu->stop_requested == 2) {
+        vu->state = ENDING; /* as in qvr_vu_http */
+        return;
+    }
     vu->state = QVR_VU_SLEEP;
     arm(vu, ns);
 }

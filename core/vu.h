@@ -68,6 +68,12 @@ struct qvr_vu_ctx {
     void (*on_free)(void *ud, struct qvr_vu *vu);
     /* Called with the raw header block of every answer (may be NULL). */
     void (*on_headers)(void *ud, const char *raw, size_t len);
+    /* A user withdrawn (qvr_vu_withdraw) with a request in flight gets
+     * stop_grace_ns for it (0: no limit; not while ctx->stopping, whose
+     * drain has a grace period of its own); then on_grace_over is called
+     * (NULL: the request is dropped with qvr_vu_abort). */
+    uint64_t stop_grace_ns;
+    void (*on_grace_over)(void *ud, struct qvr_vu *vu);
     void *ud;
     /* VUs whose next iteration starts in this loop pass (no think time):
      * one event runs them all, rather than a zero timer per VU. */
@@ -112,7 +118,8 @@ struct qvr_vu {
                                   iteration; its first request counts
                                   from here (0: from its own send) */
     uint64_t t_intended_ns;    /* intended start of the current request */
-    int stop_requested;
+    int stop_requested; /* 1: after this iteration (qvr_vu_stop); 2: before
+                           its next request (qvr_vu_withdraw) */
     /* The last response, recorded once the task moves on, so that check()
      * and fail() can still mark it failed. */
     int pending;
@@ -139,8 +146,20 @@ void qvr_vu_start(struct qvr_vu *vu);
 void qvr_vu_begin(struct qvr_vu *vu, uint64_t intended_ns);
 
 /* Asks the VU to stop after its current iteration (or now, when it is only
- * thinking or sleeping between requests). */
+ * thinking between iterations). */
 void qvr_vu_stop(struct qvr_vu *vu);
+
+/* The load plan no longer wants the VU (a ramp down, a smaller step): it
+ * stops now when it thinks, waits or sleeps; else its task sends no
+ * further request (it is dropped where it would send one or sleep) and the
+ * VU stops once its request in flight is answered, or at the end of
+ * ctx->stop_grace_ns (see on_grace_over). */
+void qvr_vu_withdraw(struct qvr_vu *vu);
+
+/* Takes back a stop request (qvr_vu_stop, qvr_vu_withdraw) that has not
+ * taken effect yet: the VU goes on with its task, no grace period
+ * running. */
+void qvr_vu_keep(struct qvr_vu *vu);
 
 /* Drops any in-flight work without recording it (end of grace period).
  * Returns 1 if a request was in flight. */
@@ -153,11 +172,13 @@ struct qvr_vu *qvr_vu_current(lua_State *co);
  * then returns lua_yield(co, 0). The response table is pushed when the
  * coroutine is resumed. name may be NULL (then the URL's path). The body at
  * stack index body_idx (0: none) is anchored until completion. Returns 0 or
- * a negative qvr_err (bad URL, busy). */
+ * a negative qvr_err (bad URL, busy). A withdrawn VU sends nothing: 0, and
+ * its task is dropped once the binding has yielded. */
 int qvr_vu_http(struct qvr_vu *vu, const struct qvr_http_request *req,
                 const char *name, int body_idx);
 
-/* Bindings: sleep for ns, then resume with no values. */
+/* Bindings: sleep for ns, then resume with no values (a withdrawn VU does
+ * not sleep: its task is dropped, as in qvr_vu_http). */
 void qvr_vu_sleep(struct qvr_vu *vu, uint64_t ns);
 
 /* Bindings: a check() named label on response sequence seq (0: none). A

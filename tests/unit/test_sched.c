@@ -412,9 +412,87 @@ static void test_split(void)
     T_EQ_INT(qvr_sched_full_ns(&u), 0);
 }
 
+/* steps{users=, spawn_rate=}: each step moves to its users one at a time,
+ * the first change at once and the k-th at (k-1) / rate; its settle and
+ * hold follow the last change. */
+static struct qvr_load steps_load(int n, const int *users, double rate)
+{
+    struct qvr_load l;
+    memset(&l, 0, sizeof(l));
+    l.kind = QVR_LOAD_STEPS;
+    l.nsteps = n;
+    for (int i = 0; i < n; i++)
+        l.steps[i].users = users[i];
+    l.spawn_rate = rate;
+    l.settle_ns = SEC;
+    l.hold_ns = 2 * SEC;
+    return l;
+}
+
+static void test_steps_spawn(void)
+{
+    static const int users[] = {1, 7, 3};
+    struct qvr_load l = steps_load(3, users, 2);
+    /* within a step */
+    T_EQ_INT(qvr_sched_step_spawn_ns(&l, 0), 0);
+    T_EQ_INT(qvr_sched_step_users(&l, 0, 0, 1, 1), 1);
+    T_EQ_INT(qvr_sched_step_spawn_ns(&l, 1), 2500 * MS);
+    T_EQ_INT(qvr_sched_step_users(&l, 1, 0, 1, 1), 2);
+    T_EQ_INT(qvr_sched_step_users(&l, 1, 500 * MS - 1, 1, 1), 2);
+    T_EQ_INT(qvr_sched_step_users(&l, 1, 500 * MS, 1, 1), 3);
+    T_EQ_INT(qvr_sched_step_users(&l, 1, 2500 * MS - 1, 1, 1), 6);
+    T_EQ_INT(qvr_sched_step_users(&l, 1, 2500 * MS, 1, 1), 7);
+    T_EQ_INT(qvr_sched_step_users(&l, 1, 60 * SEC, 1, 1), 7);
+    T_CHECK(qvr_sched_step_next_change(&l, 1, 0) == 500 * MS);
+    T_CHECK(qvr_sched_step_next_change(&l, 1, 2 * SEC) == 2500 * MS);
+    T_CHECK(qvr_sched_step_next_change(&l, 1, 2500 * MS) == UINT64_MAX);
+    /* down: 7 -> 3 in 4 changes, the last 1.5 s in */
+    T_EQ_INT(qvr_sched_step_spawn_ns(&l, 2), 1500 * MS);
+    T_EQ_INT(qvr_sched_step_users(&l, 2, 0, 1, 1), 6);
+    T_EQ_INT(qvr_sched_step_users(&l, 2, 1500 * MS, 1, 1), 3);
+    /* parts of a split load add up to the whole at every instant */
+    for (uint64_t x = 0; x < 3 * SEC; x += 100 * MS) {
+        int whole = qvr_sched_step_users(&l, 1, x, 1, 1);
+        int sum = 0;
+        for (int k = 1; k <= 3; k++)
+            sum += qvr_sched_step_users(&l, 1, x, k, 3);
+        T_EQ_INT(sum, whole);
+    }
+    /* on the plan's timeline: 3 s, 5.5 s and 4.5 s */
+    T_EQ_INT(qvr_sched_duration(&l), 13 * SEC);
+    T_EQ_INT(qvr_sched_users_at(&l, 0), 1);
+    T_EQ_INT(qvr_sched_users_at(&l, 3 * SEC - 1), 1);
+    T_EQ_INT(qvr_sched_users_at(&l, 3 * SEC), 2);
+    T_EQ_INT(qvr_sched_users_at(&l, 5500 * MS), 7);
+    T_EQ_INT(qvr_sched_users_at(&l, 8500 * MS - 1), 7);
+    T_EQ_INT(qvr_sched_users_at(&l, 8500 * MS), 6);
+    T_EQ_INT(qvr_sched_users_at(&l, 10 * SEC), 3);
+    T_EQ_INT(qvr_sched_users_at(&l, 99 * SEC), 3);
+    T_EQ_INT(qvr_sched_full_ns(&l), 5500 * MS);
+    T_EQ_INT(walk_changes(&l, "steps spawn"), 6 + 4); /* after t = 0 */
+    random_consistency(&l, "steps spawn");
+    /* without spawn_rate: each step's users at once */
+    l.spawn_rate = 0;
+    T_EQ_INT(qvr_sched_step_spawn_ns(&l, 1), 0);
+    T_EQ_INT(qvr_sched_step_users(&l, 1, 0, 1, 1), 7);
+    T_EQ_INT(qvr_sched_duration(&l), 9 * SEC);
+    T_EQ_INT(qvr_sched_users_at(&l, 3 * SEC), 7);
+    T_EQ_INT(walk_changes(&l, "steps at once"), 2);
+    /* steps over a payload variable: only the first step spawns */
+    static const int none[] = {0, 0};
+    struct qvr_load v = steps_load(2, none, 1);
+    snprintf(v.vary, sizeof(v.vary), "docs");
+    v.users = 4;
+    T_EQ_INT(qvr_sched_step_spawn_ns(&v, 0), 3 * SEC);
+    T_EQ_INT(qvr_sched_step_spawn_ns(&v, 1), 0);
+    T_EQ_INT(qvr_sched_step_users(&v, 1, 0, 1, 1), 4);
+    T_EQ_INT(qvr_sched_duration(&v), 9 * SEC);
+}
+
 int main(void)
 {
     test_split();
+    test_steps_spawn();
     test_users_spawn();
     test_users_fixed_points();
     test_ramp_up_hold();
