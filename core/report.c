@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "gate.h"
 #include "qvr.h"
+#include "redact.h"
 #include "thresh.h"
 
 double qvr_report_pct_ms(const struct qvr_stat *s, double p)
@@ -277,21 +279,40 @@ static cJSON *config_obj(const struct qvr_plan *p)
     return c;
 }
 
+/* Labels are redacted again as they are written: a secret learned after a
+ * label was counted goes too, and labels that become equal are one. */
 static cJSON *labels_obj(const struct qvr_metrics *m, int list)
 {
     cJSON *a = cJSON_CreateArray();
+    const char *key = list == 0 ? "name" : "message";
     for (int i = 0; i < m->nlabels[list]; i++) {
         const struct qvr_label *l = &m->labels[list][i];
-        cJSON *o = cJSON_CreateObject();
-        if (list == 0) {
-            cJSON_AddStringToObject(o, "name", l->label);
+        char *tofree;
+        const char *label = qvr_redact_str(NULL, l->label, &tofree);
+        cJSON *o = a->child;
+        while (o && strcmp(cJSON_GetObjectItem(o, key)->valuestring, label))
+            o = o->next;
+        if (o && list == 0) {
+            cJSON *p = cJSON_GetObjectItem(o, "passed");
+            cJSON *f = cJSON_GetObjectItem(o, "failed");
+            cJSON_SetNumberValue(p, p->valuedouble + (double)l->ok);
+            cJSON_SetNumberValue(f, f->valuedouble + (double)l->fail);
+        } else if (o) {
+            cJSON *c = cJSON_GetObjectItem(o, "count");
+            cJSON_SetNumberValue(c, c->valuedouble + (double)l->fail);
+        } else if (list == 0) {
+            o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "name", label);
             cJSON_AddNumberToObject(o, "passed", (double)l->ok);
             cJSON_AddNumberToObject(o, "failed", (double)l->fail);
+            cJSON_AddItemToArray(a, o);
         } else {
-            cJSON_AddStringToObject(o, "message", l->label);
+            o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "message", label);
             cJSON_AddNumberToObject(o, "count", (double)l->fail);
+            cJSON_AddItemToArray(a, o);
         }
-        cJSON_AddItemToArray(a, o);
+        free(tofree);
     }
     return a;
 }
@@ -341,22 +362,8 @@ static char *summary_json(const struct qvr_run_result *r)
     cJSON_AddItemToObject(root, "errors", labels_obj(r->m, 1));
 
     cJSON *th = cJSON_CreateArray();
-    for (int i = 0; i < p->nthresh; i++) {
-        const struct qvr_plan_thresh *pt = &p->thresh[i];
-        cJSON *o = cJSON_CreateObject();
-        char buf[64];
-        cJSON_AddStringToObject(o, "expr", pt->t.expr);
-        const char *unit = pt->t.kind == QVR_TK_LATENCY ? "value_ms" : "value";
-        if (isnan(pt->value))
-            cJSON_AddNullToObject(o, unit);
-        else
-            cJSON_AddNumberToObject(o, unit, pt->value);
-        cJSON_AddStringToObject(
-            o, "measured",
-            qvr_thresh_fmt_value(&pt->t, pt->value, buf, sizeof(buf)));
-        cJSON_AddBoolToObject(o, "ok", pt->ok);
-        cJSON_AddItemToArray(th, o);
-    }
+    for (int i = 0; i < p->nthresh; i++)
+        cJSON_AddItemToArray(th, qvr_gate_json(&p->thresh[i]));
     cJSON_AddItemToObject(root, "thresholds", th);
     if (r->nsteps) {
         cJSON *st = cJSON_AddArrayToObject(root, "steps");
@@ -608,13 +615,8 @@ void qvr_report_print(const struct qvr_run_result *r, FILE *out)
                 (unsigned long long)r->late, (unsigned long long)r->dropped);
     if (r->plan->nthresh) {
         fprintf(out, "\n  thresholds:\n");
-        for (int i = 0; i < r->plan->nthresh; i++) {
-            const struct qvr_plan_thresh *pt = &r->plan->thresh[i];
-            char buf[64];
-            fprintf(out, "    %-4s %-36s measured %s\n", pt->ok ? "ok" : "FAIL",
-                    pt->t.expr,
-                    qvr_thresh_fmt_value(&pt->t, pt->value, buf, sizeof(buf)));
-        }
+        for (int i = 0; i < r->plan->nthresh; i++)
+            qvr_gate_print(&r->plan->thresh[i], out);
     }
     for (int i = 0; i < r->nfindings; i++)
         fprintf(out, "%s  %s\n", i == 0 ? "\n  findings:\n" : "",

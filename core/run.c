@@ -184,6 +184,15 @@ struct run {
      * closed window (under its mu), and their sum the main serves */
     struct qvr_metrics *snap;
     struct qvr_metrics *live_m;
+    uint64_t spawn_t0; /* steps{spawn_rate=}: when this step began */
+    /* stop_on = "saturation" for a ramp: the windows while users rise, as
+     * steps (see ramp_saturation); sat[nsat] is the one being filled */
+    struct sat_step {
+        uint64_t requests;
+        double len_s, users_sum, p99_sum;
+        int nwin, users_end;
+    } sat[3];
+    int nsat;
 };
 
 static void add_finding(struct run *r, const char *fmt, ...) QVR_PRINTF(2, 3);
@@ -211,6 +220,17 @@ static int active_users(const struct run *r)
     return n;
 }
 
+/* The users the load runs: busy and not asked to stop (a user stopped by
+ * a ramp-down may finish its request in flight; it is no longer one of
+ * the load's users). */
+static int running_users(const struct run *r)
+{
+    int n = 0;
+    for (int i = 0; i < r->nvus; i++)
+        n += busy(r->vus[i]) && !r->vus[i]->stop_requested;
+    return n;
+}
+
 /* Brings the running users to n: starts [old, n), asks [n, old) to stop. */
 static void set_users(struct run *r, int n)
 {
@@ -228,15 +248,17 @@ static void set_users(struct run *r, int n)
                 return;
             }
         }
-        vu->stop_requested = 0;
+        qvr_vu_keep(vu);
         if (vu->state == QVR_VU_IDLE || vu->state == QVR_VU_STOPPED)
             qvr_vu_start(vu);
     }
+    /* A withdrawn user sends no further request; one in flight gets the
+     * grace period (ctx.stop_grace_ns, then on_grace_over). */
     for (int i = n; i < r->nvus; i++)
         if (busy(r->vus[i]))
-            qvr_vu_stop(r->vus[i]);
+            qvr_vu_withdraw(r->vus[i]);
     r->wanted = n;
-    int a = active_users(r);
+    int a = running_users(r);
     if (a > r->max_active)
         r->max_active = a;
 }
@@ -248,6 +270,28 @@ static void arm_ns(struct event *ev, uint64_t ns)
     evtimer_add(ev, &tv);
 }
 
+static void start_hold(struct run *r);
+
+/* steps{spawn_rate=}: the step's users come (or go) one at a time, on the
+ * whole plan's instants (each part of a split load runs its share); the
+ * settle, then the hold, begin after the last change. */
+static void spawn_step(struct run *r)
+{
+    const struct qvr_plan *p = r->plan;
+    const struct segment *s = &r->segs[r->seg];
+    int k = p->seg_count > 1 ? p->seg_index : 1;
+    int n = p->seg_count > 1 ? p->seg_count : 1;
+    uint64_t x = qvr_clock_ns() - r->spawn_t0;
+    set_users(r, qvr_sched_step_users(&p->load_full, r->seg, x, k, n));
+    uint64_t next = qvr_sched_step_next_change(&p->load_full, r->seg, x);
+    if (next != UINT64_MAX)
+        arm_ns(r->sched_ev, next - x);
+    else if (s->settle_ns)
+        arm_ns(r->seg_ev, s->settle_ns);
+    else
+        start_hold(r);
+}
+
 static void sched_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct run *r = arg;
@@ -255,6 +299,10 @@ static void sched_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     if (r->phase != PH_RUN)
         return;
+    if (!r->segs[r->seg].plan) {
+        spawn_step(r);
+        return;
+    }
     uint64_t t = qvr_clock_ns() - r->t0;
     set_users(r, qvr_sched_users_at(&r->plan->load, t));
     uint64_t next = qvr_sched_next_change(&r->plan->load, t);
@@ -270,7 +318,7 @@ static void begin_drain(struct run *r)
         return;
     r->phase = PH_DRAIN;
     r->t_stop = qvr_clock_ns();
-    r->drain_users = active_users(r);
+    r->drain_users = running_users(r);
     r->ctx.stopping = 1;
     evtimer_del(r->sched_ev);
     evtimer_del(r->seg_ev);
@@ -310,6 +358,23 @@ static void grace_cb(evutil_socket_t fd, short what, void *arg)
         qvr_warn("grace period over: cancelling %d unfinished users",
                  active_users(r));
     abort_all(r);
+}
+
+/* A user stopped by the plan (a ramp down, a smaller step) still had its
+ * request in flight at the end of the grace period: cancelled and counted
+ * as the drain counts its own (abort_all). */
+static void on_grace_over(void *ud, struct qvr_vu *vu)
+{
+    struct run *r = ud;
+    if (r->cancelled == 0 && vu->state == QVR_VU_HTTP) {
+        char g[16];
+        qvr_duration_fmt(r->plan->grace_ns, g, sizeof(g));
+        qvr_warn("%.1fs: a user stopped by the load plan still waits for an "
+                 "answer after the grace period (%s): cancelling it (counted "
+                 "as cancelled, not as a request; later ones are not logged)",
+                 (double)(qvr_clock_ns() - r->t0) / 1e9, g);
+    }
+    r->cancelled += (uint64_t)qvr_vu_abort(vu);
 }
 
 /* ---- windows, progress, abort thresholds --------------------------------- */
@@ -401,16 +466,10 @@ static void open_hlog(struct run *r)
     fflush(r->hlog);
 }
 
-/* The abort = true threshold t failed with value v: the reason is kept and
- * shown, and the load stops; with threads (the main run) the workers drain,
- * as on a first signal. */
-static void abort_run(struct run *r, const struct qvr_thresh *t, double v)
+/* The load stops before its plan ends: this run drains; with threads (the
+ * main run) the workers drain, as on a first signal. */
+static void stop_load(struct run *r)
 {
-    char buf[64];
-    snprintf(r->abort_buf, sizeof(r->abort_buf), "%s (measured %s)", t->expr,
-             qvr_thresh_fmt_value(t, v, buf, sizeof(buf)));
-    r->abort_reason = r->abort_buf;
-    qvr_warn("threshold %s failed: stopping the run", r->abort_buf);
     if (!r->nworkers) {
         begin_drain(r);
         return;
@@ -423,6 +482,84 @@ static void abort_run(struct run *r, const struct qvr_thresh *t, double v)
         pthread_mutex_unlock(&wk->mu);
         event_active(wk->ctl_ev, EV_READ, 0);
     }
+}
+
+/* The abort = true threshold t failed with value v: the reason is kept and
+ * shown, and the load stops. */
+static void abort_run(struct run *r, const struct qvr_thresh *t, double v)
+{
+    char buf[64];
+    snprintf(r->abort_buf, sizeof(r->abort_buf), "%s (measured %s)", t->expr,
+             qvr_thresh_fmt_value(t, v, buf, sizeof(buf)));
+    r->abort_reason = r->abort_buf;
+    qvr_warn("threshold %s failed: stopping the run", r->abort_buf);
+    stop_load(r);
+}
+
+/* stop_on = "saturation" for ramp{} (and users{} with spawn_rate): the
+ * windows are cut into steps as the users rise. A step closes once it has
+ * SAT_WINDOWS windows, SAT_REQUESTS requests and, at its last window, at
+ * least SAT_RISE times (and one more than) the users at the end of the
+ * step before; the last three steps are judged as a step load's are
+ * (qvr_steps_saturated: throughput up by under 5% twice while P99 climbed
+ * twice). A smaller rise is never judged on its own (throughput need not
+ * follow it beyond noise); users that fall start the steps over. One
+ * thread: the run's windows; threads: the main run's merged windows. */
+#define SAT_WINDOWS 2
+#define SAT_REQUESTS 20
+#define SAT_RISE 1.2
+
+static void ramp_saturation(struct run *r, const struct qvr_window_row *w)
+{
+    const struct qvr_load *l = &r->plan->load;
+    if (!l->stop_on_saturation || r->nsat < 0 || r->abort_reason ||
+        r->signals || (l->kind != QVR_LOAD_RAMP && l->kind != QVR_LOAD_USERS))
+        return;
+    struct sat_step *c = &r->sat[r->nsat];
+    int last = c->nwin   ? c->users_end
+               : r->nsat ? r->sat[r->nsat - 1].users_end
+                         : 0;
+    if (w->users < last) {
+        memset(r->sat, 0, sizeof(r->sat));
+        r->nsat = 0;
+        c = &r->sat[0];
+    }
+    c->requests += w->requests;
+    c->len_s += w->len_s;
+    c->users_sum += w->users;
+    c->p99_sum += w->p99_ms * (double)w->requests; /* weighted by requests */
+    c->nwin++;
+    c->users_end = w->users;
+    int before = r->nsat ? r->sat[r->nsat - 1].users_end : 0;
+    if (c->nwin < SAT_WINDOWS || c->requests < SAT_REQUESTS ||
+        (r->nsat &&
+         (c->users_end < before + 1 || c->users_end < before * SAT_RISE)))
+        return;
+    if (r->nsat < 2) {
+        r->nsat++;
+        return;
+    }
+    struct qvr_step_row g[3];
+    memset(g, 0, sizeof(g));
+    for (int i = 0; i < 3; i++) {
+        g[i].rps = (double)r->sat[i].requests / r->sat[i].len_s;
+        g[i].p99_ms = r->sat[i].p99_sum / (double)r->sat[i].requests;
+    }
+    if (!qvr_steps_saturated(g, 3)) {
+        r->sat[0] = r->sat[1];
+        r->sat[1] = r->sat[2];
+        memset(&r->sat[2], 0, sizeof(r->sat[2]));
+        return;
+    }
+    add_finding(r,
+                "stopped at %d users (%.0fs): throughput stopped rising for "
+                "two steps of the ramp (%.1f -> %.1f req/s as users went "
+                "%.0f -> %.0f) while P99 climbed (%.0f -> %.0f ms)",
+                w->users, w->t_s, g[0].rps, g[2].rps,
+                r->sat[0].users_sum / r->sat[0].nwin,
+                r->sat[2].users_sum / r->sat[2].nwin, g[0].p99_ms, g[2].p99_ms);
+    r->nsat = -1; /* judged: the load is stopping */
+    stop_load(r);
 }
 
 static void close_window(struct run *r, uint64_t now, int final)
@@ -453,7 +590,7 @@ static void close_window(struct run *r, uint64_t now, int final)
     w->t_s = (double)(now - r->t0) / 1e9;
     w->wall_s = r->wall0 + w->t_s;
     /* The window that ends as the load stops still had its users. */
-    w->users = r->phase == PH_RUN ? active_users(r) : r->drain_users;
+    w->users = r->phase == PH_RUN ? running_users(r) : r->drain_users;
     w->requests = s->win_requests;
     w->failures = s->win_failures;
     w->rps = len > 0 ? s->win_requests / len : 0;
@@ -540,6 +677,8 @@ static void close_window(struct run *r, uint64_t now, int final)
         if (!isnan(v) && !qvr_thresh_check(t, v))
             abort_run(r, t, v);
     }
+    if (!final && r->phase == PH_RUN)
+        ramp_saturation(r, w);
 }
 
 static void window_cb(evutil_socket_t fd, short what, void *arg)
@@ -695,7 +834,7 @@ static void sample_users(struct run *r)
 {
     if (!r->holding)
         return;
-    r->users_sum += active_users(r);
+    r->users_sum += running_users(r);
     r->users_samples++;
 }
 
@@ -862,6 +1001,12 @@ static void begin_segment(struct run *r, int i)
         r->ctx.open_model = 0;
         r->rps = 0;
         evtimer_del(r->arrive_ev);
+        if (r->plan->load.kind == QVR_LOAD_STEPS &&
+            r->plan->load.spawn_rate > 0) {
+            r->spawn_t0 = qvr_clock_ns();
+            spawn_step(r); /* then the settle or the hold */
+            return;
+        }
         set_users(r, s->users);
     }
     if (s->is_step) {
@@ -1189,44 +1334,20 @@ static void add_finding(struct run *r, const char *fmt, ...)
         r->nfindings++;
 }
 
-/* Drift over the steady phase, in words, when it is large enough to
- * matter: throughput -5% or worse, P99 +25% or worse, errors +2 pp. */
+/* Drift over the steady phase, in words with the fitted numbers: when a
+ * *_trend threshold failed, and without one when it is large enough to
+ * matter (qvr_drift_findings, shared with merge). */
 static void drift_findings(struct run *r)
 {
-    double from = steady_from_s(&r->plan->load);
-    double win = r->plan->window_ns / 1e9;
-    double a, b, v;
-    char span[16];
-    /* Too short a steady phase says nothing about drift. */
-    if (r->nrows < 10 || r->rows[r->nrows - 1].t_s - from < 30)
-        return;
-    qvr_duration_fmt((uint64_t)((r->rows[r->nrows - 1].t_s - from) * 1e9), span,
-                     sizeof(span));
-    v = qvr_trend_value(r->rows, r->nrows, from, win, QVR_TM_RPS_TREND, &a, &b);
-    if (!isnan(v) && v <= -0.05)
-        add_finding(r,
-                    "throughput fell %.0f%% over %s (%.1f -> %.1f req/s "
-                    "on the trend line)",
-                    -v * 100, span, a, b);
-    v = qvr_trend_value(r->rows, r->nrows, from, win, QVR_TM_P99_TREND, &a, &b);
-    if (!isnan(v) && v >= 0.25)
-        add_finding(r,
-                    "P99 rose %.0f%% over %s (%.0f -> %.0f ms on the "
-                    "trend line)",
-                    v * 100, span, a, b);
-    v = qvr_trend_value(r->rows, r->nrows, from, win, QVR_TM_P50_TREND, &a, &b);
-    if (!isnan(v) && v >= 0.25)
-        add_finding(r,
-                    "P50 rose %.0f%% over %s (%.0f -> %.0f ms on the "
-                    "trend line)",
-                    v * 100, span, a, b);
-    v = qvr_trend_value(r->rows, r->nrows, from, win, QVR_TM_ERROR_RATE_TREND,
-                        &a, &b);
-    if (!isnan(v) && v >= 0.02)
-        add_finding(r,
-                    "the error rate crept up %.1f points over %s (%.1f%% "
-                    "-> %.1f%%)",
-                    v * 100, span, a * 100, b * 100);
+    char *f[4];
+    int nf =
+        qvr_drift_findings(r->plan->thresh, r->plan->nthresh, r->rows, r->nrows,
+                           steady_from_s(&r->plan->load),
+                           r->plan->window_ns / 1e9, f, (int)QVR_ARRAY_LEN(f));
+    for (int i = 0; i < nf; i++) {
+        add_finding(r, "%s", f[i]);
+        free(f[i]);
+    }
 }
 
 /* The knee and the safe level of a step load, in words. */
@@ -1329,18 +1450,16 @@ static int evaluate_thresholds(struct run *r, double elapsed_s)
     int all = 1;
     double from = steady_from_s(&r->plan->load);
     qvr_gate_finish(r->gate);
+    /* trends: too few steady windows is "n/a", never a failure */
+    qvr_gate_trends(r->plan->thresh, r->plan->nthresh, r->rows, r->nrows, from,
+                    r->plan->window_ns / 1e9);
     for (int i = 0; i < r->plan->nthresh; i++) {
         struct qvr_plan_thresh *pt = &r->plan->thresh[i];
-        if (pt->t.window_ns) {
-            all &= pt->ok; /* the worst sliding window, set by the gate */
+        if (pt->t.window_ns || pt->t.kind == QVR_TK_TREND) {
+            all &= pt->ok; /* set by the gate */
             continue;
         }
-        if (pt->t.kind == QVR_TK_TREND)
-            pt->value = qvr_trend_value(r->rows, r->nrows, from,
-                                        r->plan->window_ns / 1e9, pt->t.metric,
-                                        NULL, NULL);
-        else
-            pt->value = thresh_value(r, &pt->t, elapsed_s);
+        pt->value = thresh_value(r, &pt->t, elapsed_s);
         pt->ok = !isnan(pt->value) && qvr_thresh_check(&pt->t, pt->value);
         pt->evaluated = 1;
         all &= pt->ok;
@@ -1606,6 +1725,8 @@ static int setup_engine(struct run *r)
     c->on_request = on_request;
     c->on_free = on_free;
     c->on_headers = on_headers;
+    c->stop_grace_ns = p->grace_ns;
+    c->on_grace_over = on_grace_over;
     c->ud = r;
     return 0;
 }
@@ -1943,6 +2064,7 @@ static void main_progress_cb(evutil_socket_t fd, short what, void *arg)
         if (h)
             live_abort_window(r, h, &w);
         qvr_hist_free(h);
+        ramp_saturation(r, &w);
         if (r->coll)
             qvr_collect_window(r->coll); /* row r->prog_rows */
     }
