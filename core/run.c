@@ -318,6 +318,7 @@ static void begin_drain(struct run *r)
         return;
     r->phase = PH_DRAIN;
     r->t_stop = qvr_clock_ns();
+    atomic_store_explicit(&r->ctx.end_ns, r->t_stop, memory_order_relaxed);
     r->drain_users = running_users(r);
     r->ctx.stopping = 1;
     evtimer_del(r->sched_ev);
@@ -1091,6 +1092,11 @@ static void start_run_phase(struct run *r)
     if (getrusage(r->worker ? RUSAGE_THREAD : RUSAGE_SELF, &ru) == 0)
         r->cpu_prev_s = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
                         ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+    /* the watchdog's limit is shorter past the planned end (see vu.h): a
+     * task spinning in Lua has no request in flight to give grace to */
+    uint64_t d = qvr_sched_duration(&r->plan->load);
+    if (d && d < UINT64_MAX / 4)
+        atomic_store_explicit(&r->ctx.end_ns, r->t0 + d, memory_order_relaxed);
     build_segments(r);
     begin_segment(r, 0);
 }
@@ -2343,6 +2349,14 @@ static int run_threaded(struct run *r, const struct qvr_run_opts *o, int n)
     if (!o->quiet)
         fprintf(stderr, "qvrrun: %d worker threads\n", n);
     arm_progress(r, 0, 0.1);
+    /* one watchdog for every worker's tasks (see vu.h) */
+    struct qvr_vu_ctx **wctx = calloc((size_t)n, sizeof(*wctx));
+    struct qvr_watchdog *wd = NULL;
+    if (wctx) {
+        for (int k = 0; k < n; k++)
+            wctx[k] = &r->workers[k]->ctx;
+        wd = qvr_watchdog_start(wctx, n);
+    }
     int started = 0;
     for (int k = 0; k < n; k++) {
         if (pthread_create(&r->workers[k]->tid, NULL, worker_main,
@@ -2359,6 +2373,8 @@ static int run_threaded(struct run *r, const struct qvr_run_opts *o, int n)
             main_signal_cb(SIGTERM, 0, r), main_signal_cb(SIGTERM, 0, r);
     for (int k = 0; k < started; k++)
         pthread_join(r->workers[k]->tid, NULL);
+    qvr_watchdog_stop(wd);
+    free(wctx);
     if (started < n)
         goto stop;
     if (merge_workers(r) < 0) {
@@ -2461,7 +2477,10 @@ int qvr_run_main(const struct qvr_run_opts *o)
         qvr_error("%s", r->fatal_msg);
         goto out;
     }
+    struct qvr_vu_ctx *wctx = &r->ctx;
+    struct qvr_watchdog *wd = qvr_watchdog_start(&wctx, 1);
     event_base_dispatch(r->base);
+    qvr_watchdog_stop(wd);
     code = finish_run(r, o);
 out:
     teardown(r);

@@ -10,8 +10,12 @@
 
 #include <event2/event.h>
 #include <lauxlib.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "clock.h"
 #include "l_http.h"
@@ -24,6 +28,10 @@
 #define MAX_PRINTED_ERRORS 3
 
 static void start_iteration(struct qvr_vu *vu);
+
+/* The watchdog's coarse clock (qvr_clock_ns, updated every tick; 0: no
+ * watchdog): a resume reads it rather than the clock. */
+static _Atomic uint64_t wd_now_ns;
 
 double qvr_vu_rand(struct qvr_vu_ctx *ctx)
 {
@@ -275,7 +283,13 @@ static void resume(struct qvr_vu *vu, int nargs)
     struct qvr_vu_ctx *ctx = vu->ctx;
     int nres = 0;
     vu->state = RUNNING;
+    atomic_store_explicit(&ctx->lua_co, vu->co, memory_order_relaxed);
+    atomic_store_explicit(
+        &ctx->lua_since_ns,
+        atomic_load_explicit(&wd_now_ns, memory_order_relaxed),
+        memory_order_relaxed);
     int st = lua_resume(vu->co, ctx->L, nargs, &nres);
+    atomic_store_explicit(&ctx->lua_since_ns, 0, memory_order_relaxed);
     if (st == LUA_YIELD && vu->state == ENDING) {
         /* A withdrawn user about to send or sleep: the rest of its task
          * is dropped (its last answer is still recorded by stop_now). */
@@ -306,6 +320,14 @@ static void resume(struct qvr_vu *vu, int nargs)
     report_error(vu, lua_tostring(ctx->L, -1));
     lua_pop(ctx->L, 1);
     lua_resetthread(vu->co);
+    if (ctx->wd_fired) {
+        /* An error raised by a hook leaves the coroutine's hooks disabled
+         * (lua_resume does not restore them): it is not reused. */
+        ctx->wd_fired = 0;
+        *(struct qvr_vu **)lua_getextraspace(vu->co) = NULL;
+        luaL_unref(ctx->L, LUA_REGISTRYINDEX, vu->co_ref);
+        vu->co = NULL;
+    }
     iteration_end(vu);
 }
 
@@ -565,4 +587,179 @@ void qvr_vu_check(struct qvr_vu *vu, uint64_t seq, const char *label, int ok,
         vu->sample.fail = kind;
         vu->sample.good = 0;
     }
+}
+
+/* ---- watchdog ------------------------------------------------------------ */
+
+#define WD_TICK_NS (100 * QVR_NS_PER_MS)
+#define WD_LIMIT_NS (5 * QVR_NS_PER_S)      /* a resume without yielding */
+#define WD_LIMIT_LATE_NS (1 * QVR_NS_PER_S) /* past the end or signalled */
+
+struct qvr_watchdog {
+    pthread_t tid;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int stop; /* under mu */
+    struct qvr_vu_ctx **ctxs;
+    int n;
+    int started; /* tid is a running thread */
+    int chained; /* wd_on_signal installed in front of the loop's handlers */
+};
+
+/* SIGINT/SIGTERM seen while a watchdog runs: the loop's own signal events
+ * (libevent's handler) are not processed while a task blocks it, so a
+ * handler chained in front of libevent's tells the watchdog. */
+static const int wd_sigs[2] = {SIGINT, SIGTERM};
+static struct sigaction wd_old[2];
+static atomic_int wd_signalled;
+
+static void wd_on_signal(int sig, siginfo_t *si, void *uc)
+{
+    atomic_store(&wd_signalled, 1);
+    for (int i = 0; i < 2; i++) {
+        if (wd_sigs[i] != sig)
+            continue;
+        if (wd_old[i].sa_flags & SA_SIGINFO)
+            wd_old[i].sa_sigaction(sig, si, uc);
+        else if (wd_old[i].sa_handler != SIG_DFL &&
+                 wd_old[i].sa_handler != SIG_IGN)
+            wd_old[i].sa_handler(sig);
+    }
+}
+
+/* Runs on the loop's thread at the next Lua instruction of the coroutine
+ * the watchdog marked; a hook left over from a resume that has ended
+ * meanwhile (or a coroutine since given to another user) does nothing. */
+static void runaway_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    lua_sethook(L, NULL, 0, 0);
+    struct qvr_vu *vu = qvr_vu_current(L);
+    if (!vu || vu->co != L)
+        return;
+    struct qvr_vu_ctx *ctx = vu->ctx;
+    uint64_t since =
+        atomic_load_explicit(&ctx->lua_since_ns, memory_order_relaxed);
+    if (!since ||
+        since != atomic_load_explicit(&ctx->wd_target, memory_order_relaxed) ||
+        atomic_load_explicit(&ctx->lua_co, memory_order_relaxed) != L)
+        return;
+    uint64_t now = qvr_clock_ns();
+    char msg[96];
+    snprintf(msg, sizeof(msg),
+             "task ran %.1fs without yielding (an endless loop?): stopped",
+             now > since ? (double)(now - since) / 1e9 : 0.0);
+    ctx->wd_fired = 1;
+    luaL_error(L, "%s", msg);
+}
+
+static void wd_check(struct qvr_watchdog *w, uint64_t now)
+{
+    int late = atomic_load(&wd_signalled);
+    for (int i = 0; i < w->n; i++) {
+        struct qvr_vu_ctx *c = w->ctxs[i];
+        uint64_t since =
+            atomic_load_explicit(&c->lua_since_ns, memory_order_relaxed);
+        if (!since)
+            continue;
+        uint64_t end = atomic_load_explicit(&c->end_ns, memory_order_relaxed);
+        uint64_t limit =
+            late || (end && now > end) ? WD_LIMIT_LATE_NS : WD_LIMIT_NS;
+        if (now < since || now - since < limit)
+            continue;
+        lua_State *co = atomic_load_explicit(&c->lua_co, memory_order_relaxed);
+        if (!co)
+            continue;
+        atomic_store_explicit(&c->wd_target, since, memory_order_relaxed);
+        /* Documented as safe to call asynchronously (lua.c does it from its
+         * SIGINT handler); the hook checks that this resume still runs. */
+        lua_sethook(co, runaway_hook, LUA_MASKCOUNT, 1);
+    }
+}
+
+static void *wd_main(void *arg)
+{
+    struct qvr_watchdog *w = arg;
+    sigset_t all;
+    sigfillset(&all); /* signals are the loop's */
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    pthread_mutex_lock(&w->mu);
+    while (!w->stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        uint64_t due = (uint64_t)ts.tv_sec * QVR_NS_PER_S +
+                       (uint64_t)ts.tv_nsec + WD_TICK_NS;
+        ts.tv_sec = (time_t)(due / QVR_NS_PER_S);
+        ts.tv_nsec = (long)(due % QVR_NS_PER_S);
+        pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+        if (w->stop)
+            break;
+        uint64_t now = qvr_clock_ns();
+        atomic_store_explicit(&wd_now_ns, now, memory_order_relaxed);
+        wd_check(w, now);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+struct qvr_watchdog *qvr_watchdog_start(struct qvr_vu_ctx **ctxs, int n)
+{
+    struct qvr_watchdog *w = calloc(1, sizeof(*w));
+    if (!w)
+        return NULL;
+    w->ctxs = ctxs;
+    w->n = n;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    atomic_store(&wd_signalled, 0);
+    atomic_store(&wd_now_ns, qvr_clock_ns());
+    /* Chain in front of libevent's handlers (installed by evsignal events),
+     * never in place of a default or ignored disposition. */
+    struct sigaction cur[2];
+    int ok = 1;
+    for (int i = 0; i < 2; i++)
+        if (sigaction(wd_sigs[i], NULL, &cur[i]) != 0 ||
+            (!(cur[i].sa_flags & SA_SIGINFO) &&
+             (cur[i].sa_handler == SIG_DFL || cur[i].sa_handler == SIG_IGN)))
+            ok = 0;
+    if (ok) {
+        for (int i = 0; i < 2; i++) {
+            wd_old[i] = cur[i];
+            struct sigaction sa = cur[i];
+            sa.sa_flags |= SA_SIGINFO;
+            sa.sa_sigaction = wd_on_signal;
+            sigaction(wd_sigs[i], &sa, NULL);
+        }
+        w->chained = 1;
+    }
+    if (pthread_create(&w->tid, NULL, wd_main, w) != 0) {
+        qvr_watchdog_stop(w);
+        return NULL;
+    }
+    w->started = 1;
+    return w;
+}
+
+void qvr_watchdog_stop(struct qvr_watchdog *w)
+{
+    if (!w)
+        return;
+    if (w->started) {
+        pthread_mutex_lock(&w->mu);
+        w->stop = 1;
+        pthread_cond_signal(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+        pthread_join(w->tid, NULL);
+    }
+    if (w->chained)
+        for (int i = 0; i < 2; i++)
+            sigaction(wd_sigs[i], &wd_old[i], NULL);
+    atomic_store(&wd_now_ns, 0);
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->mu);
+    free(w);
 }

@@ -8,6 +8,7 @@
 #define QVR_VU_H
 
 #include <lua.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "buf.h"
@@ -85,7 +86,26 @@ struct qvr_vu_ctx {
         int ref;
     } * co_pool; /* idle coroutines (see co_take in vu.c) */
     int nco, co_cap;
+    /* Read by the watchdog thread (qvr_watchdog_start): while a
+     * coroutine is resumed, since when (its coarse clock, ns; 0: not in
+     * Lua) and which one; the planned end of the run (0: unknown). */
+    _Atomic uint64_t lua_since_ns;
+    _Atomic(lua_State *) lua_co;
+    _Atomic uint64_t end_ns;
+    _Atomic uint64_t wd_target; /* the lua_since_ns the watchdog stops */
+    int wd_fired; /* the hook raised its error in this resume (loop's) */
 };
+
+/* A thread that stops a task running too long without yielding (an
+ * endless loop would block the event loop, its deadline and signals):
+ * every 100 ms it checks each ctx, and a resume older than 5 s (1 s once
+ * end_ns, the planned end or the start of the drain, has passed or
+ * SIGINT/SIGTERM arrived) gets a count hook that raises a task error. Start it
+ * before the loop runs, stop it before the ctxs' Lua states are closed. NULL on
+ * failure (the run goes on). */
+struct qvr_watchdog;
+struct qvr_watchdog *qvr_watchdog_start(struct qvr_vu_ctx **ctxs, int n);
+void qvr_watchdog_stop(struct qvr_watchdog *w);
 
 /* Frees what the VUs of ctx created in it (after every VU is freed). */
 void qvr_vu_ctx_cleanup(struct qvr_vu_ctx *ctx);

@@ -1,0 +1,27 @@
+-- A task that never yields (an endless loop on every 5th iteration, or on
+-- every one with MODE=loop) beside one that yields normally: the watchdog
+-- stops the loop with a task error and the run goes on (runaway_task.sh).
+local n = 0
+local function spin()
+  local x = 0
+  while true do x = x + 1 end
+end
+local tasks = {
+  ok = function()
+    http.get("/")
+    sleep(0.05)
+  end,
+  loop = function()
+    n = n + 1
+    if n % 5 == 0 then spin() end
+    sleep(0.05)
+  end,
+}
+if env("MODE", "") == "loop" then tasks = { loop = spin } end
+return scenario {
+  name = "runaway",
+  target = "mock",
+  load = users { count = tonumber(env("USERS", "2")),
+                 duration = env("DURATION", "3s") },
+  tasks = tasks,
+}
