@@ -58,7 +58,10 @@ void qvr_steps_analyse(struct qvr_step_row *rows, int n,
         struct qvr_step_row *r = &rows[i];
         if (qvr_steps_reference(r))
             continue;
-        int knee = !r->slo_ok;
+        /* An open-model step that could not serve its offered rate (fewer
+         * than 90% of the planned starts done: dropped or late) is past
+         * the target's capacity, however its throughput compares. */
+        int knee = !r->slo_ok || (r->rate > 0 && r->under);
         if (prev >= 0 && !knee && !r->has_vary) {
             const struct qvr_step_row *p = &rows[prev];
             double scale = planned(p) > 0 ? planned(r) / planned(p) : 1;

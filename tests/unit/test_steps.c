@@ -74,6 +74,19 @@ int main(void)
     T_EQ_INT(e[1].under, 1);
     T_CHECK(strstr(e[1].note, "under-delivered") != NULL);
     T_EQ_INT(e[0].under, 0);
+    /* ... and is the knee although its throughput still rose well: 160/s
+     * offered, 80 served, after 40 of 40 (rate steps against a 4-slot,
+     * 50 ms mock: throughput doubles, latency holds the SLO, but half the
+     * starts were dropped). */
+    struct qvr_step_row e2[3] = {row(0, 20, 20, 100, 0), row(0, 40, 40, 110, 0),
+                                 row(0, 160, 80, 200, 0)};
+    e2[2].achieved_rate = 80;
+    qvr_steps_analyse(e2, 3, &slo, &k);
+    T_EQ_INT(k.knee, 2);
+    T_EQ_INT(k.safe, 1);
+    e2[2].achieved_rate = 150; /* 94% served: not under, no knee */
+    qvr_steps_analyse(e2, 3, &slo, &k);
+    T_EQ_INT(k.knee, -1);
 
     /* A sweep against 4 slots of 100 ms (40 req/s), as the audit saw it:
      * a one-at-a-time baseline (1 user), the closed saturation probe (16
