@@ -1,6 +1,6 @@
 -- doc-sweep: how latency grows with the number of documents per request,
--- and where the server starts to refuse (413) or fail. One user; the step
--- table shows latency against `docs`.
+-- and where the server starts to refuse (413) or fail. One user, one request
+-- every 250 ms at most; the step table shows latency against `docs`.
 local rerank = require "qvr.rerank"
 
 local counts = { 1, 2, 4, 8, 16, 32, 64 }
@@ -22,5 +22,9 @@ return scenario {
   name   = "doc-sweep",
   target = env("QVR_TARGET", "mock"),
   load   = steps { vary = { docs = counts }, users = 1, hold = env("HOLD", "10s") },
+  -- At most 4 requests a second: a server that refuses at once (413 past
+  -- its document limit) is not flooded with thousands of refusals a
+  -- second, and a 10 s hold still gives each count 40 samples.
+  wait   = pacing(0.25),
   tasks  = { rerank = function() rerank.post(nil, payloads[step.docs]) end },
 }
