@@ -212,22 +212,14 @@ static int busy(const struct qvr_vu *vu)
            vu->state != QVR_VU_FREE;
 }
 
-static int active_users(const struct run *r)
+/* Users that are busy; with running, only those not asked to stop (a
+ * user stopped by a ramp-down may finish its request in flight; it is no
+ * longer one of the load's users). */
+static int count_users(const struct run *r, int running)
 {
     int n = 0;
     for (int i = 0; i < r->nvus; i++)
-        n += busy(r->vus[i]);
-    return n;
-}
-
-/* The users the load runs: busy and not asked to stop (a user stopped by
- * a ramp-down may finish its request in flight; it is no longer one of
- * the load's users). */
-static int running_users(const struct run *r)
-{
-    int n = 0;
-    for (int i = 0; i < r->nvus; i++)
-        n += busy(r->vus[i]) && !r->vus[i]->stop_requested;
+        n += busy(r->vus[i]) && !(running && r->vus[i]->stop_requested);
     return n;
 }
 
@@ -258,7 +250,7 @@ static void set_users(struct run *r, int n)
         if (busy(r->vus[i]))
             qvr_vu_withdraw(r->vus[i]);
     r->wanted = n;
-    int a = running_users(r);
+    int a = count_users(r, 1);
     if (a > r->max_active)
         r->max_active = a;
 }
@@ -319,7 +311,7 @@ static void begin_drain(struct run *r)
     r->phase = PH_DRAIN;
     r->t_stop = qvr_clock_ns();
     atomic_store_explicit(&r->ctx.end_ns, r->t_stop, memory_order_relaxed);
-    r->drain_users = running_users(r);
+    r->drain_users = count_users(r, 1);
     r->ctx.stopping = 1;
     evtimer_del(r->sched_ev);
     evtimer_del(r->seg_ev);
@@ -331,7 +323,7 @@ static void begin_drain(struct run *r)
         if (r->vus[i] && r->vus[i]->state != QVR_VU_STOPPED)
             qvr_vu_stop(r->vus[i]);
     r->stopping_all = 0;
-    r->drain_left = active_users(r);
+    r->drain_left = count_users(r, 0);
     if (r->drain_left == 0) {
         finish(r);
         return;
@@ -355,9 +347,9 @@ static void grace_cb(evutil_socket_t fd, short what, void *arg)
     struct run *r = arg;
     (void)fd;
     (void)what;
-    if (r->cancelled == 0 && active_users(r))
+    if (r->cancelled == 0 && count_users(r, 0))
         qvr_warn("grace period over: cancelling %d unfinished users",
-                 active_users(r));
+                 count_users(r, 0));
     abort_all(r);
 }
 
@@ -591,7 +583,7 @@ static void close_window(struct run *r, uint64_t now, int final)
     w->t_s = (double)(now - r->t0) / 1e9;
     w->wall_s = r->wall0 + w->t_s;
     /* The window that ends as the load stops still had its users. */
-    w->users = r->phase == PH_RUN ? running_users(r) : r->drain_users;
+    w->users = r->phase == PH_RUN ? count_users(r, 1) : r->drain_users;
     w->requests = s->win_requests;
     w->failures = s->win_failures;
     w->rps = len > 0 ? s->win_requests / len : 0;
@@ -835,7 +827,7 @@ static void sample_users(struct run *r)
 {
     if (!r->holding)
         return;
-    r->users_sum += running_users(r);
+    r->users_sum += count_users(r, 1);
     r->users_samples++;
 }
 
@@ -1138,7 +1130,7 @@ static void on_stopped(void *ud, struct qvr_vu *vu)
     /* Counted down, and confirmed by a scan only at zero: a scan per
      * stopped user would cost users^2 at the end of a large run. */
     if (r->phase == PH_DRAIN && !r->stopping_all && --r->drain_left <= 0 &&
-        active_users(r) == 0)
+        count_users(r, 0) == 0)
         finish(r);
 }
 
