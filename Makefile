@@ -4,9 +4,10 @@
 BUILD      ?= build
 BUILD_SAN  ?= build-san
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
-# ctest runs twice as many tests as cores: most end-to-end tests wait on
-# fixed durations (a 3-minute soak mostly sleeps), and the latency-bound
-# ones ("timing") run alone whatever this says (RUN_SERIAL).
+# `make test` runs twice as many tests as cores: most end-to-end tests wait
+# on fixed durations (a 3-minute soak mostly sleeps), and the latency-bound
+# ones ("timing") run alone whatever this says (RUN_SERIAL). The ASan suite
+# stays at one per core: under ASan the tests are CPU-bound.
 TEST_JOBS  ?= $(shell echo $$(( $(JOBS) * 2 )))
 CMAKE_ARGS ?=
 SCENARIO   ?= scenarios/quickstart.lua
@@ -46,7 +47,7 @@ sanitize:
 # (which `make tsan` runs under ThreadSanitizer) run only in the
 # optimised build.
 test-san: test-deps sanitize
-	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(TEST_JOBS) -E "timing|soak|threads"
+	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -E "timing|soak|threads"
 
 # ThreadSanitizer: the multi-threaded end-to-end test and a threaded run
 # stopped by an abort threshold, with a TSan build; any race report makes

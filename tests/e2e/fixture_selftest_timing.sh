@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# fixture_selftest.sh -- proves the e2e harness (lib.sh + nginx) and the
+# fixture_selftest_timing.sh -- proves the e2e harness (lib.sh + nginx) and the
 # delay fixture tell the truth, with curl as the independent client.
 source "$(dirname "$0")/lib.sh"
 qvr_tmpdir
