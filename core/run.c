@@ -1963,6 +1963,10 @@ static struct qvr_hist *merge_window(struct run *r, int i,
                 qvr_hist_decode(w->wenc[i], strlen(w->wenc[i]), &one) == 0)
                 qvr_hist_add(h, one);
             qvr_hist_free(one);
+        } else if (w->nrows > 0) {
+            /* A worker whose end came before its window timer has no tail
+             * window; its users were still there as the load stopped. */
+            out->users += w->rows[w->nrows - 1].users;
         }
         pthread_mutex_unlock(&w->mu);
     }
