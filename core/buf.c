@@ -129,3 +129,24 @@ void qvr_buf_free(struct qvr_buf *b)
     b->cap = 0;
     b->truncated = 0;
 }
+
+/* One CSV field, quoted when it holds a comma, quote, line break or edge
+ * space (RFC 4180). */
+void qvr_buf_csv_field(struct qvr_buf *b, const char *s, int last)
+{
+    size_t n = strlen(s);
+    int quote = strpbrk(s, ",\"\r\n") != NULL ||
+                (n && (s[0] == ' ' || s[n - 1] == ' '));
+    if (quote) {
+        qvr_buf_append(b, "\"", 1);
+        for (const char *c = s; *c; c++) {
+            if (*c == '"')
+                qvr_buf_append(b, "\"", 1);
+            qvr_buf_append(b, c, 1);
+        }
+        qvr_buf_append(b, "\"", 1);
+    } else {
+        qvr_buf_append(b, s, n);
+    }
+    qvr_buf_append(b, last ? "\n" : ",", 1);
+}

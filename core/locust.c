@@ -37,38 +37,17 @@ static double jnum(const cJSON *o, const char *k, double def)
     return cJSON_IsNumber(v) ? v->valuedouble : def;
 }
 
-/* One CSV field, quoted when it holds a comma, quote, line break or edge
- * space (RFC 4180). */
-static void csv_field(struct qvr_buf *b, const char *s, int last)
-{
-    size_t n = strlen(s);
-    int quote = strpbrk(s, ",\"\r\n") != NULL ||
-                (n && (s[0] == ' ' || s[n - 1] == ' '));
-    if (quote) {
-        qvr_buf_append(b, "\"", 1);
-        for (const char *c = s; *c; c++) {
-            if (*c == '"')
-                qvr_buf_append(b, "\"", 1);
-            qvr_buf_append(b, c, 1);
-        }
-        qvr_buf_append(b, "\"", 1);
-    } else {
-        qvr_buf_append(b, s, n);
-    }
-    qvr_buf_append(b, last ? "\n" : ",", 1);
-}
-
 static void csv_ms(struct qvr_buf *b, double ms, int last)
 {
     char t[32];
-    csv_field(b, qvr_render_fmt_ms(ms, t, sizeof(t)), last);
+    qvr_buf_csv_field(b, qvr_render_fmt_ms(ms, t, sizeof(t)), last);
 }
 
 static void csv_fmt(struct qvr_buf *b, int last, const char *fmt, double v)
 {
     char t[64];
     snprintf(t, sizeof(t), fmt, v);
-    csv_field(b, t, last);
+    qvr_buf_csv_field(b, t, last);
 }
 
 static double avg_size(const cJSON *o)
@@ -85,8 +64,8 @@ static void stats_row(const struct qvr_rdir *rd, const struct qvr_rseries *s,
     const cJSON *lat = cJSON_GetObjectItemCaseSensitive(o, "latency_ms");
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, "method");
     double req = jnum(o, "requests", 0), fail = jnum(o, "failures", 0);
-    csv_field(b, s->name && cJSON_IsString(m) ? m->valuestring : "", 0);
-    csv_field(b, s->name ? s->name : "Aggregated", 0);
+    qvr_buf_csv_field(b, s->name && cJSON_IsString(m) ? m->valuestring : "", 0);
+    qvr_buf_csv_field(b, s->name ? s->name : "Aggregated", 0);
     csv_fmt(b, 0, "%.0f", req);
     csv_fmt(b, 0, "%.0f", fail);
     csv_ms(b, jnum(lat, "p50", 0), 0);
@@ -101,13 +80,13 @@ static void stats_row(const struct qvr_rdir *rd, const struct qvr_rseries *s,
         const char *k = summary_key(p);
         int last = i == QVR_RENDER_NPCT - 1;
         if (req <= 0)
-            csv_field(b, "N/A", last);
+            qvr_buf_csv_field(b, "N/A", last);
         else if (k && cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(lat, k)))
             csv_ms(b, jnum(lat, k, 0), last);
         else if (s->h && s->h->total)
             csv_ms(b, qvr_rseries_pct_ms(s, p), last);
         else
-            csv_field(b, "N/A", last);
+            qvr_buf_csv_field(b, "N/A", last);
     }
 }
 
@@ -149,7 +128,7 @@ static void history_totals(const struct qvr_rdir *rd, const struct qvr_rwin *w,
         csv_ms(b, jnum(lat, "max", w->cum_max_ms), 0);
     } else if (!rd->has_hlog && w->cum_requests) {
         for (int k = 0; k < 4; k++)
-            csv_field(b, "N/A", 0);
+            qvr_buf_csv_field(b, "N/A", 0);
     } else {
         csv_ms(b, w->cum_p50_ms, 0);
         csv_ms(b, w->cum_mean_ms, 0);
@@ -166,8 +145,8 @@ static void history_csv(const struct qvr_rdir *rd, struct qvr_buf *b)
         const struct qvr_rwin *w = &rd->win[i];
         csv_fmt(b, 0, "%.0f", floor(window_wall(rd, w)));
         csv_fmt(b, 0, "%.0f", w->users);
-        csv_field(b, "", 0);
-        csv_field(b, "Aggregated", 0);
+        qvr_buf_csv_field(b, "", 0);
+        qvr_buf_csv_field(b, "Aggregated", 0);
         csv_fmt(b, 0, "%.3f", w->rps);
         csv_fmt(b, 0, "%.3f", w->len_s > 0 ? w->failures / w->len_s : 0);
         for (int k = 0; k < QVR_RENDER_NPCT; k++) {
@@ -276,12 +255,12 @@ static void failures_seen(const struct qvr_rdir *rd, const cJSON *o,
 static void failure_row(struct qvr_buf *b, const char *method, const char *name,
                         const char *error, double n, const struct seen *s)
 {
-    csv_field(b, method, 0);
-    csv_field(b, name, 0);
-    csv_field(b, error, 0);
+    qvr_buf_csv_field(b, method, 0);
+    qvr_buf_csv_field(b, name, 0);
+    qvr_buf_csv_field(b, error, 0);
     csv_fmt(b, 0, "%.0f", n);
-    csv_field(b, s->first, 0);
-    csv_field(b, s->last, 1);
+    qvr_buf_csv_field(b, s->first, 0);
+    qvr_buf_csv_field(b, s->last, 1);
 }
 
 static void failures_of(const struct qvr_rdir *rd, const struct qvr_rseries *s,
@@ -357,9 +336,9 @@ static void exceptions_csv(const struct qvr_rdir *rd, struct qvr_buf *b)
         if (!head)
             continue;
         csv_fmt(b, 0, "%.0f", jnum(e, "count", 1));
-        csv_field(b, head, 0);
-        csv_field(b, tb ? tb + 1 : "", 0);
-        csv_field(b, "local", 1);
+        qvr_buf_csv_field(b, head, 0);
+        qvr_buf_csv_field(b, tb ? tb + 1 : "", 0);
+        qvr_buf_csv_field(b, "local", 1);
         free(head);
     }
 }

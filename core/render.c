@@ -74,6 +74,26 @@ static void fix_max(struct qvr_hist *h, uint64_t max_us)
         h->max = max_us;
 }
 
+/* Opens a result file for reading. Only a regular file: a device or FIFO
+ * (a log pointed at /dev/full, say) would be read forever. Returns 0,
+ * QVR_ENOTFOUND or QVR_EIO with a message naming path in err. */
+static int open_regular(const char *path, FILE **out, char *err,
+                        unsigned long errlen)
+{
+    struct stat st;
+    FILE *f = fopen(path, "rb");
+    if (!f || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        int e = f ? 0 : errno;
+        if (f)
+            fclose(f);
+        snprintf(err, errlen, "cannot read %s: %s", path,
+                 e ? strerror(e) : "not a regular file");
+        return e == ENOENT ? QVR_ENOTFOUND : QVR_EIO;
+    }
+    *out = f;
+    return 0;
+}
+
 /* Reads dir/name whole into a NUL-terminated *out (caller frees). */
 static int slurp(const char *dir, const char *name, char **out, size_t *len,
                  char *err, unsigned long errlen)
@@ -81,12 +101,10 @@ static int slurp(const char *dir, const char *name, char **out, size_t *len,
     char path[4200];
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        int e = errno;
-        snprintf(err, errlen, "cannot read %s: %s", path, strerror(e));
-        return e == ENOENT ? QVR_ENOTFOUND : QVR_EIO;
-    }
+    FILE *f = NULL;
+    int orc = open_regular(path, &f, err, errlen);
+    if (orc < 0)
+        return orc;
     struct qvr_buf b;
     qvr_buf_init(&b, 0);
     char chunk[65536];
@@ -377,12 +395,10 @@ static int load_hlog(struct qvr_rdir *rd, char *err, unsigned long errlen)
 {
     char path[4200], tag[512];
     snprintf(path, sizeof(path), "%s/latency.hlog", rd->dir);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        int e = errno;
-        snprintf(err, errlen, "cannot read %s: %s", path, strerror(e));
-        return e == ENOENT ? QVR_ENOTFOUND : QVR_EIO;
-    }
+    FILE *f = NULL;
+    int orc = open_regular(path, &f, err, errlen);
+    if (orc < 0)
+        return orc;
     char **tags = calloc((size_t)rd->nseries, sizeof(char *));
     char *line = NULL;
     size_t cap = 0;

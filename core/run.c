@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "clock.h"
 #include "collect.h"
 #include "expo.h"
@@ -64,6 +65,15 @@ struct segment {
 #define USERS_PER_MULTI 64
 #endif
 
+/* A worker's window of one request name, waiting for the main thread to
+ * merge it with the other workers' (and then write it to the logs). */
+struct name_win {
+    int row;          /* the worker's window index */
+    const char *name; /* the worker's stat's name: lives as long as the run */
+    uint64_t requests, failures;
+    char *enc; /* the window's histogram, encoded; owned */
+};
+
 struct run {
     const struct qvr_run_opts *opts;
     struct qvr_script *script;
@@ -98,7 +108,12 @@ struct run {
     int fatal; /* exit code 3 decided during the run */
     char fatal_msg[512];
     struct qvr_gate *gate;
-    FILE *hlog; /* latency.hlog, one line per window and name */
+    FILE *hlog;   /* latency.hlog, one line per window and name */
+    FILE *byname; /* timeseries_by_name.csv, one row per window and name */
+    int logs_open;
+    int log_errno;       /* the first failed write to either of them */
+    const char *log_bad; /* and that file's name */
+    struct qvr_buf line; /* one by-name row being built */
     char *findings[8];
     struct qvr_expo *expo;
     struct qvr_collect *coll;
@@ -158,6 +173,10 @@ struct run {
     pthread_t tid;
     pthread_mutex_t mu;       /* guards rows, wenc, steps (worker side) */
     char **wenc;              /* per window: the total histogram, encoded */
+    struct name_win *nw;      /* per window and name, not yet merged */
+    int nnw, capnw;
+    struct qvr_metrics *wm; /* main: the merged window being written */
+    int emitted;            /* main: windows written to the logs */
     char *step_enc[MAX_SEGS]; /* per step: its histogram, encoded */
     struct event *ctl_ev;     /* main -> worker: stop_req changed */
     int stop_req;             /* 1: drain, 2: stop now (under mu) */
@@ -404,59 +423,211 @@ static void progress(struct run *r, const struct qvr_window_row *w, int final)
     fflush(stderr);
 }
 
-/* One line per window for the whole run and one per request name, in
- * HdrHistogram's interval log format (values in us, MaxValueDivisor 1000:
- * the max column is in ms). Flushed at once: a killed run keeps its log. */
-static void write_hlog(struct run *r, double start_s, double len_s)
+/* A failed write to latency.hlog or timeseries_by_name.csv: the first
+ * one is reported when the run ends (exit 3); the run goes on. */
+static void log_check(struct run *r, FILE *f, const char *name)
 {
-    if (!r->hlog)
-        return;
-    struct qvr_stat *s = &r->m->total;
-    for (int i = -1; i < r->m->nnames; i++) {
-        struct qvr_stat *st = i < 0 ? s : r->m->names[i];
-        if (i >= 0 && !st->win_requests)
-            continue;
-        char *enc = NULL;
-        if (qvr_hist_encode(st->win, &enc) < 0)
-            continue;
-        if (i >= 0) {
-            fputs("Tag=name:", r->hlog);
-            for (const char *c = st->name; *c; c++)
-                fputc((*c == ',' || *c == ' ' || *c == '\t') ? '_' : *c,
-                      r->hlog);
-            fputc(',', r->hlog);
-        }
-        fprintf(r->hlog, "%.3f,%.3f,%.3f,%s\n", start_s, len_s,
-                st->win->total ? st->win->max / 1000.0 : 0.0, enc);
-        free(enc);
+    if (f && (ferror(f) || fflush(f) != 0) && !r->log_errno) {
+        r->log_errno = errno ? errno : EIO;
+        r->log_bad = name;
     }
-    fflush(r->hlog);
 }
 
-static void open_hlog(struct run *r)
+/* One window into the two logs written as the run goes, each flushed at
+ * once so that a killed run keeps them:
+ * - latency.hlog, HdrHistogram's interval log: one line for all requests
+ *   and one per request name (values in us; MaxValueDivisor 1000 makes the
+ *   max column ms);
+ * - timeseries_by_name.csv: one row per request name.
+ * m holds the window's histograms and counts: the run's own metrics, or
+ * with threads the main's merge of the workers' windows. */
+static void emit_window(struct run *r, struct qvr_metrics *m,
+                        const struct qvr_window_row *w)
+{
+    double start_s = w->t_s - w->len_s;
+    for (int i = -1; i < m->nnames; i++) {
+        struct qvr_stat *st = i < 0 ? &m->total : m->names[i];
+        if (i >= 0 && !st->win_requests)
+            continue;
+        double max_ms = st->win->total ? st->win->max / 1000.0 : 0.0;
+        char *enc = NULL;
+        if (r->hlog && qvr_hist_encode(st->win, &enc) == 0) {
+            if (i >= 0) {
+                fputs("Tag=name:", r->hlog);
+                for (const char *c = st->name; *c; c++)
+                    fputc((*c == ',' || *c == ' ' || *c == '\t') ? '_' : *c,
+                          r->hlog);
+                fputc(',', r->hlog);
+            }
+            fprintf(r->hlog, "%.3f,%.3f,%.3f,%s\n", start_s, w->len_s, max_ms,
+                    enc);
+        }
+        free(enc);
+        if (i < 0 || !r->byname)
+            continue;
+        qvr_buf_reset(&r->line);
+        qvr_buf_printf(&r->line, "%.3f,%.3f,", w->t_s, w->wall_s);
+        qvr_buf_csv_field(&r->line, st->name, 0);
+        qvr_buf_printf(
+            &r->line, "%llu,%llu,%.3f,%.3f,%.3f,%.3f,%.3f\n",
+            (unsigned long long)st->win_requests,
+            (unsigned long long)st->win_failures,
+            w->len_s > 0 ? st->win_requests / w->len_s : 0,
+            qvr_hist_value_at(st->win, 50) / 1000.0,
+            qvr_hist_value_at(st->win, 90) / 1000.0,
+            qvr_hist_value_at(st->win, 99) / 1000.0, max_ms);
+        if (r->line.data)
+            fwrite(r->line.data, 1, r->line.len, r->byname);
+    }
+    log_check(r, r->hlog, "latency.hlog");
+    log_check(r, r->byname, "timeseries_by_name.csv");
+}
+
+static FILE *open_log(struct run *r, const char *name)
 {
     char path[4200];
-    snprintf(path, sizeof(path), "%s/latency.hlog", r->out_dir);
-    r->hlog = fopen(path, "w");
-    if (!r->hlog) {
+    snprintf(path, sizeof(path), "%s/%s", r->out_dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f)
         qvr_warn("cannot write %s: %s", path, strerror(errno));
-        return;
+    return f;
+}
+
+static void open_logs(struct run *r)
+{
+    r->logs_open = 1;
+    r->hlog = open_log(r, "latency.hlog");
+    r->byname = open_log(r, "timeseries_by_name.csv");
+    if (r->byname)
+        fputs("time_s,wall_s,name,requests,failures,rps,p50_ms,p90_ms,"
+              "p99_ms,max_ms\n",
+              r->byname);
+    if (r->hlog) {
+        time_t secs = (time_t)r->wall0;
+        char date[64];
+        struct tm tm;
+        gmtime_r(&secs, &tm);
+        strftime(date, sizeof(date), "%a %b %d %H:%M:%S UTC %Y", &tm);
+        fprintf(r->hlog,
+                "#[Histogram log format version 1.3]\n"
+                "#[StartTime: %.3f (seconds since epoch), %s]\n"
+                "#[MaxValueDivisor: 1000.0]\n"
+                "#[qvrrun: response time in microseconds from the intended "
+                "start; untagged = all requests]\n"
+                "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\","
+                "\"Interval_Compressed_Histogram\"\n",
+                r->wall0, date);
     }
-    time_t secs = (time_t)r->wall0;
-    char date[64];
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    strftime(date, sizeof(date), "%a %b %d %H:%M:%S UTC %Y", &tm);
-    fprintf(r->hlog,
-            "#[Histogram log format version 1.3]\n"
-            "#[StartTime: %.3f (seconds since epoch), %s]\n"
-            "#[MaxValueDivisor: 1000.0]\n"
-            "#[qvrrun: response time in microseconds from the intended "
-            "start; untagged = all requests]\n"
-            "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\","
-            "\"Interval_Compressed_Histogram\"\n",
-            r->wall0, date);
-    fflush(r->hlog);
+    log_check(r, r->hlog, "latency.hlog");
+    log_check(r, r->byname, "timeseries_by_name.csv");
+}
+
+/* Closes both logs. Returns 0, or -1 with a one-line message in err when
+ * a write to either failed at any time during the run. */
+static int close_logs(struct run *r, char *err, size_t errlen)
+{
+    FILE *f[2] = {r->hlog, r->byname};
+    const char *name[2] = {"latency.hlog", "timeseries_by_name.csv"};
+    r->hlog = r->byname = NULL;
+    for (int i = 0; i < 2; i++) {
+        if (!f[i])
+            continue;
+        log_check(r, f[i], name[i]);
+        if (fclose(f[i]) != 0 && !r->log_errno) {
+            r->log_errno = errno ? errno : EIO;
+            r->log_bad = name[i];
+        }
+    }
+    if (!r->log_errno)
+        return 0;
+    snprintf(err, errlen, "cannot write %.900s/%s: %s", r->out_dir, r->log_bad,
+             strerror(r->log_errno));
+    return -1;
+}
+
+/* Worker side, in close_window (under mu): each name's window, encoded,
+ * for the main thread to merge with the other workers'. */
+static void keep_name_windows(struct run *r, int row)
+{
+    for (int i = 0; i < r->m->nnames; i++) {
+        struct qvr_stat *st = r->m->names[i];
+        if (!st->win_requests)
+            continue;
+        if (r->nnw == r->capnw) {
+            int cap = r->capnw ? r->capnw * 2 : 16;
+            struct name_win *n = realloc(r->nw, (size_t)cap * sizeof(*n));
+            if (!n)
+                return;
+            r->nw = n;
+            r->capnw = cap;
+        }
+        struct name_win *e = &r->nw[r->nnw];
+        e->enc = NULL;
+        if (qvr_hist_encode(st->win, &e->enc) < 0)
+            continue;
+        e->row = row;
+        e->name = st->name;
+        e->requests = st->win_requests;
+        e->failures = st->win_failures;
+        r->nnw++;
+    }
+}
+
+/* The measured start of a threaded run: its earliest worker's. */
+static void start_from_workers(struct run *r)
+{
+    for (int k = 0; k < r->nworkers; k++) {
+        struct run *w = r->workers[k];
+        pthread_mutex_lock(&w->mu);
+        if (w->t0 && (!r->t0 || w->t0 < r->t0)) {
+            r->t0 = w->t0;
+            r->wall0 = w->wall0;
+        }
+        pthread_mutex_unlock(&w->mu);
+    }
+}
+
+/* Main side: merged window i (w, with histogram h) into the logs, with
+ * every worker's windows of each request name for that window added
+ * together. Windows go out in order, each once. */
+static void main_emit(struct run *r, int i, const struct qvr_window_row *w,
+                      const struct qvr_hist *h)
+{
+    if (i < r->emitted)
+        return;
+    if (!r->wm && !(r->wm = qvr_metrics_new(0, NULL)))
+        return;
+    if (!r->logs_open) {
+        start_from_workers(r);
+        open_logs(r);
+    }
+    struct qvr_metrics *m = r->wm;
+    qvr_hist_add(m->total.win, h);
+    for (int k = 0; k < r->nworkers; k++) {
+        struct run *wk = r->workers[k];
+        pthread_mutex_lock(&wk->mu);
+        int j = 0;
+        for (; j < wk->nnw && wk->nw[j].row <= i; j++) {
+            struct name_win *e = &wk->nw[j];
+            struct qvr_stat *st =
+                e->row == i ? qvr_metrics_name(m, e->name) : NULL;
+            struct qvr_hist *one = NULL;
+            if (st && qvr_hist_decode(e->enc, strlen(e->enc), &one) == 0) {
+                qvr_hist_add(st->win, one);
+                st->win_requests += e->requests;
+                st->win_failures += e->failures;
+            }
+            qvr_hist_free(one);
+            free(e->enc);
+        }
+        wk->nnw -= j;
+        if (j && wk->nnw)
+            memmove(wk->nw, wk->nw + j, (size_t)wk->nnw * sizeof(*wk->nw));
+        pthread_mutex_unlock(&wk->mu);
+    }
+    emit_window(r, m, w);
+    qvr_metrics_window_reset(m);
+    r->emitted = i + 1;
 }
 
 /* The load stops before its plan ends: this run drains; with threads (the
@@ -618,6 +789,7 @@ static void close_window(struct run *r, uint64_t now, int final)
         /* The main thread merges this window with the other workers'. */
         r->wenc[r->nrows - 1] = NULL;
         qvr_hist_encode(s->win, &r->wenc[r->nrows - 1]);
+        keep_name_windows(r, r->nrows - 1);
         if (r->main_run->want_snap) {
             struct qvr_metrics *snap = metrics_for(r->plan);
             if (snap && qvr_metrics_add(snap, r->m) == 0) {
@@ -632,7 +804,7 @@ static void close_window(struct run *r, uint64_t now, int final)
         r->win_start = now;
         return;
     }
-    write_hlog(r, w->t_s - len, len);
+    emit_window(r, r->m, w);
     int gate_abort = qvr_gate_window(r->gate, s->win, s->win_requests,
                                      s->win_failures, len, w->t_s);
     if (r->coll)
@@ -1074,7 +1246,7 @@ static void start_run_phase(struct run *r)
     r->last_progress = r->t0;
     r->wall0 = (double)qvr_clock_wall_ns() / 1e9;
     if (!r->worker)
-        open_hlog(r);
+        open_logs(r);
     struct timeval tv = {
         (time_t)(r->plan->window_ns / QVR_NS_PER_S),
         (suseconds_t)(r->plan->window_ns % QVR_NS_PER_S / 1000)};
@@ -1595,8 +1767,13 @@ static void teardown(struct run *r)
         free(r->findings[i]);
     qvr_gate_free(r->gate);
     qvr_gate_free(r->live_gate);
-    if (r->hlog)
-        fclose(r->hlog);
+    char err[256];
+    close_logs(r, err, sizeof(err)); /* reported by finish_run if it ran */
+    qvr_buf_free(&r->line);
+    for (int i = 0; i < r->nnw; i++)
+        free(r->nw[i].enc);
+    free(r->nw);
+    qvr_metrics_free(r->wm);
     qvr_redact_fini(&r->redact);
     qvr_script_free(r->script);
     for (int i = 0; r->wenc && i < r->nrows; i++)
@@ -1844,6 +2021,8 @@ static int finish_run(struct run *r, const struct qvr_run_opts *o)
         r->ngaps > 1 && r->gap_mean > 0
             ? sqrt(r->gap_m2 / (double)(r->ngaps - 1)) / r->gap_mean
             : NAN;
+    char logerr[1024] = "";
+    close_logs(r, logerr, sizeof(logerr));
     if (qvr_report_write(&res, err, sizeof(err)) < 0) {
         qvr_error("%s", err);
         return QVR_EXIT_RUN;
@@ -1855,6 +2034,10 @@ static int finish_run(struct run *r, const struct qvr_run_opts *o)
     if (qvr_render(r->out_dir, &ro, err, sizeof(err)) < 0)
         qvr_warn("%s", err);
     qvr_report_print(&res, stdout);
+    if (logerr[0]) {
+        qvr_error("%s", logerr);
+        return QVR_EXIT_RUN;
+    }
     return code;
 }
 
@@ -2063,8 +2246,10 @@ static void main_progress_cb(evutil_socket_t fd, short what, void *arg)
         struct qvr_hist *h = merge_window(r, r->prog_rows, &w);
         r->prog_requests += w.requests;
         r->prog_failures += w.failures;
-        if (h)
+        if (h) {
             live_abort_window(r, h, &w);
+            main_emit(r, r->prog_rows, &w, h);
+        }
         qvr_hist_free(h);
         ramp_saturation(r, &w);
         if (r->coll)
@@ -2168,7 +2353,8 @@ static int merge_workers(struct run *r)
         r->gap_mean = 1;
         r->gap_m2 = (cv_sum / cv_n) * (cv_sum / cv_n);
     }
-    open_hlog(r);
+    /* The windows the progress pass has not written yet (the last ones)
+     * go to the logs here. */
     for (int i = 0; i < maxrows; i++) {
         if (r->nrows == r->caprows) {
             int cap = r->caprows ? r->caprows * 2 : 64;
@@ -2183,12 +2369,7 @@ static int merge_workers(struct run *r)
         struct qvr_hist *h = merge_window(r, i, w);
         if (!h)
             return QVR_ENOMEM;
-        char *enc = NULL;
-        if (r->hlog && qvr_hist_encode(h, &enc) == 0) {
-            fprintf(r->hlog, "%.3f,%.3f,%.3f,%s\n", w->t_s - w->len_s, w->len_s,
-                    h->total ? h->max / 1000.0 : 0.0, enc);
-            free(enc);
-        }
+        main_emit(r, i, w, h);
         qvr_gate_window(r->gate, h, w->requests, w->failures, w->len_s, w->t_s);
         qvr_hist_free(h);
     }

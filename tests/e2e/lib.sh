@@ -300,6 +300,56 @@ start_delay_server()
     fail "qvr_delay_server did not start"
 }
 
+# check_byname DIR: timeseries_by_name.csv agrees with the rest of the
+# result directory: its header; per name, its rows add up to summary.json's
+# requests and failures; per window, its names add up to timeseries.csv's
+# row; no name's max above its window's; one tagged latency.hlog line per
+# row. Fails the test with the first mismatch.
+check_byname()
+{
+    python3 - "$1" <<'EOF' || fail "timeseries_by_name.csv disagrees: see above"
+import csv, json, sys
+from collections import defaultdict
+d = sys.argv[1]
+s = json.load(open(d + "/summary.json"))
+text = open(d + "/timeseries_by_name.csv").read()
+head = "time_s,wall_s,name,requests,failures,rps,p50_ms,p90_ms,p99_ms,max_ms"
+assert text.split("\n")[0] == head, text.split("\n")[0]
+rows = list(csv.DictReader(text.splitlines()))
+assert rows, "no rows"
+per_name = defaultdict(lambda: [0, 0])
+per_win = defaultdict(lambda: [0, 0, 0.0])
+for r in rows:
+    n, f = int(r["requests"]), int(r["failures"])
+    assert n > 0, r
+    assert float(r["p50_ms"]) <= float(r["p99_ms"]) <= float(r["max_ms"]), r
+    per_name[r["name"]][0] += n
+    per_name[r["name"]][1] += f
+    w = per_win[r["time_s"]]
+    w[0] += n
+    w[1] += f
+    w[2] = max(w[2], float(r["max_ms"]))
+for name, st in s["names"].items():
+    got = per_name.get(name, [0, 0])
+    assert got == [st["requests"], st["failures"]], \
+        (name, got, st["requests"], st["failures"])
+assert set(per_name) <= set(s["names"]), (set(per_name), set(s["names"]))
+ts = {r["time_s"]: r for r in csv.DictReader(open(d + "/timeseries.csv"))}
+for t, w in per_win.items():
+    assert t in ts, ("window", t, "not in timeseries.csv")
+    r = ts[t]
+    assert [w[0], w[1]] == [int(r["requests"]), int(r["failures"])], \
+        (t, w, r["requests"], r["failures"])
+    assert w[2] <= float(r["max_ms"]) + 1e-3, (t, w[2], r["max_ms"])
+for t, r in ts.items():
+    assert int(r["requests"]) == 0 or t in per_win, ("window", t, "no names")
+tags = sum(1 for l in open(d + "/latency.hlog") if l.startswith("Tag=name:"))
+assert tags == len(rows), (tags, len(rows))
+print("by-name: %d rows, %d names, %d windows agree"
+      % (len(rows), len(per_name), len(per_win)))
+EOF
+}
+
 # json_get FILE EXPR: prints EXPR evaluated with d = the parsed JSON file,
 # e.g. json_get summary.json 'd["totals"]["requests"]'. Dicts, lists,
 # booleans and null print as JSON; numbers and strings as they are.

@@ -23,6 +23,7 @@ assert_eq "$(json_get "$S" 'd["max_users"]')" 10 "10 users in all"
 assert_eq "$(json_get "$S" 'd["tasks"]["text"]["requests"] + d["tasks"]["other"]["requests"]')" "$total" "tasks add up"
 lines=$(grep -vc '^#\|^"' "$QVR_TMP/n/latency.hlog")
 assert_ge "$lines" 2 "merged windows in latency.hlog"
+check_byname "$QVR_TMP/n"
 
 run_qvrrun "$SHAPES" --out "$QVR_TMP/r" --quiet --threads 2 -e SHAPE=ramp \
     -e SVC=5ms -e SLOTS=64 -e WAIT=0.05
@@ -61,4 +62,17 @@ kill -INT "$pid"
 rc=0; wait "$pid" || rc=$?
 assert_eq "$rc" 130 "SIGINT: exit 130"
 assert_eq "$(json_get "$QVR_TMP/i/summary.json" 'd["interrupted"] and d["totals"]["requests"] > 0')" true "results written"
+check_byname "$QVR_TMP/i"
+
+# Killed outright, a threaded run keeps the windows its workers had closed:
+# the main thread writes latency.hlog and timeseries_by_name.csv as they
+# come, not at the end.
+"$QVRRUN" "$QVR_SRC_DIR/tests/e2e/scenarios/mix.lua" --out "$QVR_TMP/k" --quiet \
+    --threads 2 -e QVR_TARGET="$T" -e USERS=4 -e DURATION=60s >/dev/null 2>&1 &
+pid=$!
+sleep 3.5
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null || true
+assert_ge "$(grep -c '^[0-9]' "$QVR_TMP/k/latency.hlog")" 2 "SIGKILL: merged windows already in latency.hlog"
+assert_ge "$(grep -c 'rerank_text' "$QVR_TMP/k/timeseries_by_name.csv")" 2 "SIGKILL: by-name rows already written"
 finish

@@ -8,7 +8,8 @@ start_nginx
 mnt=$QVR_TMP/small
 mkdir -p "$mnt"
 mount -t tmpfs -o size=256k tmpfs "$mnt" || fail "cannot mount a tmpfs (this test runs as root)"
-trap 'umount "$mnt" 2>/dev/null || true; qvr_cleanup' EXIT
+# keep the test's own exit status for qvr_cleanup, which reads $?
+trap 'rc=$?; umount "$mnt" 2>/dev/null; (exit $rc); qvr_cleanup' EXIT
 mkdir "$mnt/out"
 # leave a few KiB: enough for the writability probe, not for the results
 dd if=/dev/zero of="$mnt/filler" bs=1k count=250 2>/dev/null || true
@@ -21,4 +22,16 @@ assert_contains "$QVR_STDERR" "$mnt/out/"
     python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$mnt/out/summary.json" ||
     fail "summary.json is half-written"
 [[ -z "$(ls -A "$mnt/out" | grep '\.tmp$' || true)" ]] && pass "no temporary files left" || fail "temporary files left behind"
+
+# A log written as the run goes (latency.hlog here) that cannot be written:
+# the run still ends and writes its summary, then says which file failed
+# and exits 3.
+mkdir "$QVR_TMP/full"
+ln -s /dev/full "$QVR_TMP/full/latency.hlog"
+run_qvrrun "$QVR_SRC_DIR/tests/e2e/scenarios/mix.lua" --out "$QVR_TMP/full" --quiet \
+    --no-plots -e QVR_TARGET="http://127.0.0.1:$NGINX_PORT" -e USERS=2 -e DURATION=2s
+assert_eq "$RC" 3 "latency.hlog unwritable: exit 3"
+assert_contains "$QVR_STDERR" "cannot write $QVR_TMP/full/latency.hlog: No space left on device"
+assert_ge "$(json_get "$QVR_TMP/full/summary.json" 'd["totals"]["requests"]')" 1 "summary.json still written"
+assert_ge "$(wc -l < "$QVR_TMP/full/timeseries_by_name.csv")" 2 "timeseries_by_name.csv written beside the failed log"
 finish
