@@ -171,12 +171,12 @@ struct run {
      * writes nothing; the main thread merges and reports. */
     int worker; /* 1: this run is a worker thread's */
     pthread_t tid;
-    pthread_mutex_t mu;       /* guards rows, wenc, steps (worker side) */
-    char **wenc;              /* per window: the total histogram, encoded */
-    struct name_win *nw;      /* per window and name, not yet merged */
+    pthread_mutex_t mu;  /* guards rows, wenc, steps (worker side) */
+    char **wenc;         /* per window: the total histogram, encoded */
+    struct name_win *nw; /* per window and name, not yet merged */
     int nnw, capnw;
-    struct qvr_metrics *wm; /* main: the merged window being written */
-    int emitted;            /* main: windows written to the logs */
+    struct qvr_metrics *wm;   /* main: the merged window being written */
+    int emitted;              /* main: windows written to the logs */
     char *step_enc[MAX_SEGS]; /* per step: its histogram, encoded */
     struct event *ctl_ev;     /* main -> worker: stop_req changed */
     int stop_req;             /* 1: drain, 2: stop now (under mu) */
@@ -468,14 +468,13 @@ static void emit_window(struct run *r, struct qvr_metrics *m,
         qvr_buf_reset(&r->line);
         qvr_buf_printf(&r->line, "%.3f,%.3f,", w->t_s, w->wall_s);
         qvr_buf_csv_field(&r->line, st->name, 0);
-        qvr_buf_printf(
-            &r->line, "%llu,%llu,%.3f,%.3f,%.3f,%.3f,%.3f\n",
-            (unsigned long long)st->win_requests,
-            (unsigned long long)st->win_failures,
-            w->len_s > 0 ? st->win_requests / w->len_s : 0,
-            qvr_hist_value_at(st->win, 50) / 1000.0,
-            qvr_hist_value_at(st->win, 90) / 1000.0,
-            qvr_hist_value_at(st->win, 99) / 1000.0, max_ms);
+        qvr_buf_printf(&r->line, "%llu,%llu,%.3f,%.3f,%.3f,%.3f,%.3f\n",
+                       (unsigned long long)st->win_requests,
+                       (unsigned long long)st->win_failures,
+                       w->len_s > 0 ? st->win_requests / w->len_s : 0,
+                       qvr_hist_value_at(st->win, 50) / 1000.0,
+                       qvr_hist_value_at(st->win, 90) / 1000.0,
+                       qvr_hist_value_at(st->win, 99) / 1000.0, max_ms);
         if (r->line.data)
             fwrite(r->line.data, 1, r->line.len, r->byname);
     }
