@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 #include <event2/event.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -255,6 +256,23 @@ static void drain(struct qvr_http *h)
         curl_easy_getinfo(easy, CURLINFO_APPCONNECT_TIME_T, &t_app);
         curl_easy_getinfo(easy, CURLINFO_STARTTRANSFER_TIME_T, &t_start);
         r->fail = classify(rc, x->too_large);
+        /* A timeout before the name lookup finished is a DNS failure (a
+         * resolver that drops queries), not a slow target. libcurl stamps
+         * the lookup at 1 us at least when it completes, numeric hosts and
+         * reused connections included, so 0 means it never did. */
+        curl_off_t t_dns = 0;
+        if (rc == CURLE_OPERATION_TIMEDOUT &&
+            curl_easy_getinfo(easy, CURLINFO_NAMELOOKUP_TIME_T, &t_dns) ==
+                CURLE_OK &&
+            t_dns == 0) {
+            curl_off_t t_total = 0;
+            curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &t_total);
+            r->fail = QVR_FAIL_DNS;
+            snprintf(x->errbuf, sizeof(x->errbuf),
+                     "name lookup timed out after %lld ms (the DNS "
+                     "resolver did not answer in time)",
+                     (long long)(t_total / 1000));
+        }
         /* An answer cut short still failed as a transfer. */
         r->status = (rc == CURLE_OK) ? (int)status : 0;
         r->error =

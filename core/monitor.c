@@ -130,6 +130,8 @@ struct monitor {
     struct qvr_stat *probe_stat; /* URL mode: name "probe" */
     struct qvr_vu_ctx ctx;
     struct qvr_vu *vu;
+    struct qvr_watchdog *wd; /* scenario mode: stops a task that never
+                                yields (see vu.h) */
     struct qvr_expo *expo;
     struct qvr_collect *coll;
     struct event *tick_ev, *end_ev, *grace_ev, *reap_ev, *sig_ev[2];
@@ -144,6 +146,7 @@ struct monitor {
     uint64_t probe_late_ns;
     double acc_ms;
     int acc_requests, acc_status, acc_fail;
+    enum qvr_fail_kind acc_kind; /* of the first failure */
     uint64_t acc_script_errors;
     char acc_err[256];
     /* schedule */
@@ -651,7 +654,7 @@ static int open_history(struct monitor *mo, char *err, size_t errlen)
 }
 
 static void write_history(struct monitor *mo, double t, double ms, int status,
-                          int ok, const char *error)
+                          int ok, enum qvr_fail_kind kind, const char *error)
 {
     struct qvr_buf b;
     qvr_buf_init(&b, 64 * 1024);
@@ -666,6 +669,8 @@ static void write_history(struct monitor *mo, double t, double ms, int status,
         json_str(&b, error);
     else
         qvr_buf_append(&b, "null", 4);
+    if (!ok)
+        qvr_buf_printf(&b, ", \"kind\": \"%s\"", qvr_fail_kind_name(kind));
     if (mo->probe_late_ns)
         qvr_buf_printf(&b, ", \"late_ms\": %.3f",
                        (double)mo->probe_late_ns / 1e6);
@@ -775,7 +780,7 @@ static void publish(struct monitor *mo, double ms)
 }
 
 static void probe_done(struct monitor *mo, double ms, int status, int ok,
-                       const char *error)
+                       enum qvr_fail_kind kind, const char *error)
 {
     mo->in_flight = 0;
     mo->probes++;
@@ -783,7 +788,7 @@ static void probe_done(struct monitor *mo, double ms, int status, int ok,
     ms = round(ms * 1000) / 1000;
     window_push(&mo->w, ms, ok);
     plot_push(mo, mo->probe_wall, ms, ok);
-    write_history(mo, mo->probe_wall, ms, status, ok, error);
+    write_history(mo, mo->probe_wall, ms, status, ok, kind, error);
 
     char stamp[16];
     time_t secs = (time_t)mo->probe_wall;
@@ -857,7 +862,7 @@ static void url_done(void *ud, const struct qvr_http_result *r)
         cJSON_Delete(j);
     }
     qvr_metrics_record(mo->m, 0, mo->probe_stat, &s);
-    probe_done(mo, ms, r->status, why[0] == 0, why);
+    probe_done(mo, ms, r->status, why[0] == 0, s.fail, why);
 }
 
 /* ---- scenario mode: one iteration through the VU ------------------------ */
@@ -881,6 +886,7 @@ static void on_request(void *ud, struct qvr_vu *vu)
     mo->acc_status = s->status;
     if (s->fail != QVR_FAIL_NONE && !mo->acc_fail) {
         mo->acc_fail = 1;
+        mo->acc_kind = s->fail;
         if (s->fail == QVR_FAIL_HTTP_4XX || s->fail == QVR_FAIL_HTTP_5XX ||
             s->fail == QVR_FAIL_HTTP_OTHER)
             snprintf(mo->acc_err, sizeof(mo->acc_err), "HTTP %d", s->status);
@@ -901,15 +907,21 @@ static void iteration_over(struct monitor *mo)
 {
     if (!mo->in_flight || mo->aborting)
         return;
+    /* a task error (a loop the watchdog stopped included) or a probe that
+     * probed nothing: the scenario's fault, kind script */
     if (mo->m->script_errors > mo->acc_script_errors && !mo->acc_fail) {
         mo->acc_fail = 1;
-        snprintf(mo->acc_err, sizeof(mo->acc_err), "the task raised an error");
+        mo->acc_kind = QVR_FAIL_SCRIPT;
+        snprintf(mo->acc_err, sizeof(mo->acc_err), "task error: %.243s",
+                 mo->ctx.last_task_error);
     } else if (!mo->acc_requests && !mo->acc_fail) {
         mo->acc_fail = 1;
+        mo->acc_kind = QVR_FAIL_SCRIPT;
         snprintf(mo->acc_err, sizeof(mo->acc_err),
                  "the iteration sent no request");
     }
-    probe_done(mo, mo->acc_ms, mo->acc_status, !mo->acc_fail, mo->acc_err);
+    probe_done(mo, mo->acc_ms, mo->acc_status, !mo->acc_fail, mo->acc_kind,
+               mo->acc_err);
 }
 
 static void on_free(void *ud, struct qvr_vu *vu)
@@ -948,6 +960,7 @@ static void start_probe(struct monitor *mo, uint64_t intended, int late)
         mo->acc_requests = 0;
         mo->acc_status = 0;
         mo->acc_fail = 0;
+        mo->acc_kind = QVR_FAIL_NONE;
         mo->acc_err[0] = 0;
         mo->acc_script_errors = mo->m->script_errors;
         qvr_vu_begin(mo->vu, 0);
@@ -968,7 +981,7 @@ static void start_probe(struct monitor *mo, uint64_t intended, int late)
         char why[128];
         snprintf(why, sizeof(why), "cannot start the request: %s",
                  qvr_strerror(rc));
-        probe_done(mo, 0, 0, 0, why);
+        probe_done(mo, 0, 0, 0, QVR_FAIL_TRANSPORT, why);
     }
 }
 
@@ -979,6 +992,10 @@ static void schedule(struct monitor *mo)
         finish(mo);
         return;
     }
+    /* A signal came while a task blocked the loop, which the watchdog
+     * has just freed: signal_cb runs in this loop pass; no probe before. */
+    if (qvr_watchdog_signalled(mo->wd))
+        return;
     uint64_t now = qvr_clock_ns();
     if (mo->duration_ns && now - mo->t0 >= mo->duration_ns) {
         finish(mo);
@@ -1875,7 +1892,17 @@ int qvr_monitor_main(int argc, char **argv)
     if (mo->duration_ns)
         arm_ns(mo->end_ev, mo->duration_ns);
     arm_ns(mo->tick_ev, 0);
+    if (mo->plan) {
+        /* as in a run: a probe looping past the end gets 1 s, not 5 */
+        if (mo->duration_ns)
+            atomic_store_explicit(&mo->ctx.end_ns, mo->t0 + mo->duration_ns,
+                                  memory_order_relaxed);
+        struct qvr_vu_ctx *wctx = &mo->ctx;
+        mo->wd = qvr_watchdog_start(&wctx, 1);
+    }
     event_base_dispatch(mo->base);
+    qvr_watchdog_stop(mo->wd);
+    mo->wd = NULL;
 
     if (mo->plot_n) {
         wait_children(mo); /* a chart still being drawn */

@@ -221,6 +221,8 @@ static void report_error(struct qvr_vu *vu, const char *raw)
     const char *msg = clean ? clean : "(out of memory)";
     ctx->metrics->script_errors++;
     qvr_metrics_label(ctx->metrics, 1, msg, 0);
+    snprintf(ctx->last_task_error, sizeof(ctx->last_task_error), "%.*s",
+             (int)strcspn(msg, "\n"), msg);
     if (ctx->errors_printed < MAX_PRINTED_ERRORS) {
         ctx->errors_printed++;
         qvr_warn("error in task '%s' (vu %d): %s%s",
@@ -742,6 +744,11 @@ struct qvr_watchdog *qvr_watchdog_start(struct qvr_vu_ctx **ctxs, int n)
     }
     w->started = 1;
     return w;
+}
+
+int qvr_watchdog_signalled(const struct qvr_watchdog *w)
+{
+    return w ? atomic_load(&wd_signalled) : 0;
 }
 
 void qvr_watchdog_stop(struct qvr_watchdog *w)

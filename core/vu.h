@@ -59,7 +59,9 @@ struct qvr_vu_ctx {
     uint64_t answered;          /* requests that got any HTTP answer */
     const char *last_error;     /* last transport error text (static/curl) */
     char last_error_buf[256];
-    uint64_t seq; /* response sequence numbers */
+    char last_task_error[256]; /* first line of the last task error,
+                                  redacted ("" before any) */
+    uint64_t seq;              /* response sequence numbers */
     /* Called when a VU has stopped (ctx->stopping or qvr_vu_stop). */
     void (*on_stopped)(void *ud, struct qvr_vu *vu);
     /* Called after every committed request (the warm-up counts them). */
@@ -106,6 +108,12 @@ struct qvr_vu_ctx {
 struct qvr_watchdog;
 struct qvr_watchdog *qvr_watchdog_start(struct qvr_vu_ctx **ctxs, int n);
 void qvr_watchdog_stop(struct qvr_watchdog *w);
+
+/* 1 once SIGINT or SIGTERM arrived while w ran, possibly before the loop's
+ * own signal event has run (a task that blocked the loop was stopped
+ * first): a caller about to start work can wait for that event instead.
+ * 0 for NULL. */
+int qvr_watchdog_signalled(const struct qvr_watchdog *w);
 
 /* Frees what the VUs of ctx created in it (after every VU is freed). */
 void qvr_vu_ctx_cleanup(struct qvr_vu_ctx *ctx);

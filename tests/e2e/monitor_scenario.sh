@@ -98,9 +98,9 @@ assert_contains "$QVR_STDOUT" "ALERT error_rate < 50% failing: measured 100.00%"
 ok=$(python3 -c "
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-assert rows and all(not r['ok'] and r['status'] == 500 and r['error'] == 'HTTP 500' for r in rows), rows
+assert rows and all(not r['ok'] and r['status'] == 500 and r['error'] == 'HTTP 500' and r['kind'] == 'http_5xx' for r in rows), rows
 print('ok')" "$OUT/history.jsonl") || fail "history of failures"
-assert_eq "$ok" ok "history: ok false, status 500, error 'HTTP 500'"
+assert_eq "$ok" ok "history: ok false, status 500, error 'HTTP 500', kind http_5xx"
 
 # 4. a refused connection is a transport error with its text
 OUT=$QVR_TMP/refused
