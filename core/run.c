@@ -1443,6 +1443,34 @@ static void run_findings(struct run *r, double elapsed_s)
                     r->lag_max_ns / 1e6);
 }
 
+/* A threshold without a value because what it reads never occurred (a
+ * task that never ran, a typo'd name): says so in pt->why, with the names
+ * or tasks that did have requests (qvr_gate_no_data). */
+static void explain_no_data(struct run *r, struct qvr_plan_thresh *pt)
+{
+    struct qvr_metrics *m = r->m;
+    const struct qvr_thresh *t = &pt->t;
+    struct qvr_stat *s = &m->total;
+    if (!isnan(pt->value) || pt->skipped || t->kind == QVR_TK_TREND)
+        return;
+    if (t->ntags)
+        s = qvr_metrics_find(m, t->tags[0].key, t->tags[0].value);
+    int cap = m->nnames > m->ntasks ? m->nnames : m->ntasks;
+    const char **seen = malloc(sizeof(*seen) * (size_t)(cap ? cap : 1));
+    int nseen = 0;
+    int task = t->ntags && strcmp(t->tags[0].key, "task") == 0;
+    int name = t->ntags && strcmp(t->tags[0].key, "name") == 0;
+    for (int i = 0; seen && task && i < m->ntasks; i++)
+        if (m->tasks[i].requests)
+            seen[nseen++] = m->tasks[i].name;
+    for (int i = 0; seen && name && i < m->nnames; i++)
+        if (m->names[i]->requests)
+            seen[nseen++] = m->names[i]->name;
+    qvr_gate_no_data(pt, s ? s->requests : 0,
+                     s ? s->checks_ok + s->checks_fail : 0, seen, nseen);
+    free(seen);
+}
+
 static int evaluate_thresholds(struct run *r, double elapsed_s)
 {
     int all = 1;
@@ -1454,14 +1482,18 @@ static int evaluate_thresholds(struct run *r, double elapsed_s)
     for (int i = 0; i < r->plan->nthresh; i++) {
         struct qvr_plan_thresh *pt = &r->plan->thresh[i];
         if (pt->t.window_ns || pt->t.kind == QVR_TK_TREND) {
+            explain_no_data(r, pt);
             all &= pt->ok; /* set by the gate */
             continue;
         }
         pt->value = thresh_value(r, &pt->t, elapsed_s);
         pt->ok = !isnan(pt->value) && qvr_thresh_check(&pt->t, pt->value);
         pt->evaluated = 1;
+        explain_no_data(r, pt);
         all &= pt->ok;
     }
+    /* no data is a failure, never a pass: say which and why, once */
+    qvr_gate_warn_no_data(r->plan->thresh, r->plan->nthresh);
     return all;
 }
 
