@@ -1424,12 +1424,13 @@ out:
 static void merge_arrivals(struct merge *m)
 {
     double intended = 0, started = 0, achieved = 0, late = 0, dropped = 0;
-    int any = 0;
+    int any = 0, steps = 0;
     for (int k = 0; k < m->nseg; k++) {
         const cJSON *a = jobj(m->segs[k].rd.summary, "arrivals");
         if (!a)
             continue;
         any = 1;
+        steps |= jobj(a, "outside_steps") != NULL;
         intended += jnum(a, "intended_rps", 0);
         started += jnum(a, "started", 0);
         achieved += jnum(a, "achieved_rps", 0);
@@ -1445,6 +1446,17 @@ static void merge_arrivals(struct merge *m)
     cJSON_AddNumberToObject(o, "achieved_rps", r3(achieved));
     cJSON_AddNumberToObject(o, "late", late);
     cJSON_AddNumberToObject(o, "dropped", dropped);
+    if (steps) {
+        /* as a run says it: what the merged step rows do not count */
+        double sl = 0, sd = 0;
+        for (int i = 0; i < m->nsteps; i++) {
+            sl += (double)m->steps[i].late;
+            sd += (double)m->steps[i].dropped;
+        }
+        cJSON *x = cJSON_AddObjectToObject(o, "outside_steps");
+        cJSON_AddNumberToObject(x, "late", late > sl ? late - sl : 0);
+        cJSON_AddNumberToObject(x, "dropped", dropped > sd ? dropped - sd : 0);
+    }
     /* The gaps between starts of different machines are not known. */
     cJSON_AddNullToObject(o, "start_gap_cv");
 }
