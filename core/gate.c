@@ -2,10 +2,12 @@
 #include "gate.h"
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "clock.h"
 #include "log.h"
 #include "qvr.h"
@@ -282,6 +284,102 @@ int qvr_gate_trends(struct qvr_plan_thresh *th, int nth,
     return skipped;
 }
 
+/* Edit distance between a and b, ignoring case, over their first 63
+ * bytes (enough to tell a typo from another name). */
+static int edit_distance(const char *a, const char *b)
+{
+    enum { CAP = 63 };
+    int row[CAP + 1];
+    size_t la = strnlen(a, CAP), lb = strnlen(b, CAP);
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        int diag = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= lb; j++) {
+            int up = row[j];
+            int sub = diag + (tolower((unsigned char)a[i - 1]) !=
+                              tolower((unsigned char)b[j - 1]));
+            int best = up + 1 < row[j - 1] + 1 ? up + 1 : row[j - 1] + 1;
+            row[j] = sub < best ? sub : best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+int qvr_gate_no_data(struct qvr_plan_thresh *pt, uint64_t requests,
+                     uint64_t checks, const char *const *seen, int nseen)
+{
+    const struct qvr_thresh *t = &pt->t;
+    char *w = pt->why;
+    size_t len = sizeof(pt->why);
+    if (!isnan(pt->value) || pt->skipped)
+        return 0;
+    if (requests && t->metric == QVR_TM_CHECKS && !checks) {
+        if (t->ntags)
+            snprintf(w, len, "no check ran on a request with %s=%s",
+                     t->tags[0].key, t->tags[0].value);
+        else
+            snprintf(w, len, "no check ran");
+    } else if (requests) {
+        return 0; /* NaN for another reason */
+    } else if (!t->ntags) {
+        snprintf(w, len, "the run completed no request");
+    } else if (!nseen) {
+        snprintf(w, len, "no request had %s=%s; the run completed no request",
+                 t->tags[0].key, t->tags[0].value);
+    } else {
+        /* the names seen, closest to the value first: a typo shows */
+        int pick[QVR_GATE_SEEN_MAX], dist[QVR_GATE_SEEN_MAX], np = 0;
+        for (int i = 0; i < nseen; i++) {
+            int d = edit_distance(t->tags[0].value, seen[i]), k = np;
+            if (np < QVR_GATE_SEEN_MAX)
+                np++;
+            else if (d >= dist[np - 1])
+                continue;
+            else
+                k = np - 1;
+            for (; k > 0 && dist[k - 1] > d; k--) {
+                pick[k] = pick[k - 1];
+                dist[k] = dist[k - 1];
+            }
+            pick[k] = i;
+            dist[k] = d;
+        }
+        int n = snprintf(w, len,
+                         "no request had %s=%s; %ss seen%s: ", t->tags[0].key,
+                         t->tags[0].value, t->tags[0].key,
+                         nseen > QVR_GATE_SEEN_MAX ? " (closest first)" : "");
+        for (int i = 0; i < np && n > 0 && (size_t)n < len; i++)
+            n += snprintf(w + n, len - (size_t)n, "%s%s", i ? ", " : "",
+                          seen[pick[i]]);
+        if (nseen > np && n > 0 && (size_t)n < len)
+            snprintf(w + n, len - (size_t)n, " and %d more", nseen - np);
+    }
+    pt->no_data = 1;
+    return 1;
+}
+
+int qvr_gate_warn_no_data(const struct qvr_plan_thresh *th, int nth)
+{
+    struct qvr_buf b;
+    int n = 0;
+    qvr_buf_init(&b, 0);
+    for (int i = 0; i < nth; i++) {
+        if (!th[i].no_data)
+            continue;
+        qvr_buf_printf(&b, "%s%s (%s)", n ? "; " : "", th[i].t.expr, th[i].why);
+        n++;
+    }
+    if (n)
+        qvr_warn("%d threshold%s had no data and fail%s the gate: %s", n,
+                 n == 1 ? "" : "s", n == 1 ? "s" : "",
+                 b.data ? b.data : "(out of memory)");
+    qvr_buf_free(&b);
+    return n;
+}
+
 const char *qvr_gate_verdict(const struct qvr_plan_thresh *pt)
 {
     return pt->skipped ? "n/a" : pt->ok ? "ok" : "FAIL";
@@ -323,7 +421,8 @@ cJSON *qvr_gate_json(const struct qvr_plan_thresh *pt)
     } else {
         cJSON_AddBoolToObject(o, "ok", pt->ok);
         if (isnan(pt->value) && pt->why[0])
-            cJSON_AddStringToObject(o, "reason", pt->why);
+            cJSON_AddStringToObject(o, pt->no_data ? "no_data" : "reason",
+                                    pt->why);
     }
     return o;
 }

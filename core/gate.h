@@ -88,6 +88,28 @@ int qvr_drift_findings(const struct qvr_plan_thresh *th, int nth,
  * on the whole run instead of carrying a segment's), else 0. */
 int qvr_drift_finding_is(const char *f);
 
+/* Why a whole-run or windowed threshold has no value (pt->value NaN, not
+ * skipped), when the reason is that what it reads never occurred: no
+ * request had its tag (a task that never ran, a typo'd name), the run
+ * completed no request, or no check ran. requests and checks are the
+ * counts of the stat the threshold reads (0 when there is none); seen
+ * lists the values of the threshold's tag key (request names or tasks)
+ * that did have requests, nseen of them (borrowed). Sets pt->no_data and
+ * pt->why, e.g. "no request had name=nope; names seen: rerank", the names
+ * closest to the value first (at most QVR_GATE_SEEN_MAX, then "and N
+ * more"), so that a typo shows. Such a threshold fails: a CI gate must not
+ * pass on a task that never ran. Unlike a trend through too few windows
+ * (the thing happened, the run was too short to fit a line), it is not
+ * skipped. Returns 1 when it set them, else 0 (value not NaN, or NaN for
+ * another reason). */
+#define QVR_GATE_SEEN_MAX 3
+int qvr_gate_no_data(struct qvr_plan_thresh *pt, uint64_t requests,
+                     uint64_t checks, const char *const *seen, int nseen);
+
+/* Warns once on stderr, naming every threshold of th (nth entries) that
+ * failed for want of data, with why. Returns how many there were. */
+int qvr_gate_warn_no_data(const struct qvr_plan_thresh *th, int nth);
+
 /* A threshold's verdict as the table prints it: "ok", "FAIL", or "n/a" when
  * it was skipped. */
 const char *qvr_gate_verdict(const struct qvr_plan_thresh *pt);
@@ -97,7 +119,8 @@ const char *qvr_gate_verdict(const struct qvr_plan_thresh *pt);
 void qvr_gate_print(const struct qvr_plan_thresh *pt, FILE *out);
 
 /* summary.json's entry for a threshold: {expr, value_ms (latency) or value,
- * measured, ok}; a skipped one has "ok": null and "skipped": why, one with
+ * measured, ok}; a skipped one has "ok": null and "skipped": why, one that
+ * failed for want of data "no_data": why (see qvr_gate_no_data), one with
  * no value for another reason "reason": why. NULL when out of memory. */
 struct cJSON *qvr_gate_json(const struct qvr_plan_thresh *pt);
 

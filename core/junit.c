@@ -143,12 +143,23 @@ int qvr_junit_write(const struct qvr_rdir *rd, const char *path, char *err,
             qvr_buf_printf(&b, "</system-out>\n  </testcase>\n");
             continue;
         }
+        /* why there is no value: what it reads never occurred
+         * ("no_data"), or another reason */
+        const char *why = jstr(t, "no_data", jstr(t, "reason", NULL));
         qvr_buf_printf(&b, ">\n    <failure message=\"measured ");
         xml_text(&b, measured);
+        if (why) {
+            qvr_buf_printf(&b, ": ");
+            xml_text(&b, why);
+        }
         qvr_buf_printf(&b, "\" type=\"threshold\">threshold ");
         xml_text(&b, expr);
         qvr_buf_printf(&b, " failed: measured ");
         xml_text(&b, measured);
+        if (why) {
+            qvr_buf_printf(&b, ": ");
+            xml_text(&b, why);
+        }
         qvr_buf_printf(&b, "</failure>\n  </testcase>\n");
     }
     qvr_buf_printf(&b, "</testsuite>\n");

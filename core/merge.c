@@ -1154,6 +1154,29 @@ static double stat_value(struct merge *m, const struct qvr_thresh *t)
     }
 }
 
+/* A threshold without a value because what it reads never occurred: says
+ * so in pt->why, with the names or tasks that did have requests, as a run
+ * does (qvr_gate_no_data). */
+static void explain_no_data(struct merge *m, struct qvr_plan_thresh *pt)
+{
+    const struct qvr_thresh *t = &pt->t;
+    const struct mstat *s = &m->stats[0];
+    if (!isnan(pt->value) || pt->skipped || t->kind == QVR_TK_TREND ||
+        t->ntags > 1)
+        return;
+    if (t->ntags)
+        s = stat_find(m, t->tags[0].key, t->tags[0].value);
+    const char **seen = malloc(sizeof(*seen) * (size_t)m->nstats);
+    int nseen = 0;
+    for (int i = 1; seen && t->ntags && i < m->nstats; i++)
+        if (strcmp(m->stats[i].key, t->tags[0].key) == 0 &&
+            m->stats[i].requests)
+            seen[nseen++] = m->stats[i].name;
+    qvr_gate_no_data(pt, s ? s->requests : 0,
+                     s ? s->checks_ok + s->checks_fail : 0, seen, nseen);
+    free(seen);
+}
+
 /* Every threshold on the whole run; windowed ones were fed window by
  * window. Returns the number that failed. */
 static int eval_thresholds(struct merge *m, struct qvr_gate *g)
@@ -1170,8 +1193,11 @@ static int eval_thresholds(struct merge *m, struct qvr_gate *g)
             pt->ok = !isnan(pt->value) && qvr_thresh_check(&pt->t, pt->value);
             pt->evaluated = 1;
         }
+        explain_no_data(m, pt);
         failed += !pt->ok;
     }
+    /* no data is a failure, never a pass: say which and why, once */
+    qvr_gate_warn_no_data(m->th, m->nth);
     cJSON *a = cJSON_AddArrayToObject(m->root, "thresholds");
     for (int i = 0; i < m->nth; i++)
         cJSON_AddItemToArray(a, qvr_gate_json(&m->th[i]));
@@ -1398,12 +1424,13 @@ out:
 static void merge_arrivals(struct merge *m)
 {
     double intended = 0, started = 0, achieved = 0, late = 0, dropped = 0;
-    int any = 0;
+    int any = 0, steps = 0;
     for (int k = 0; k < m->nseg; k++) {
         const cJSON *a = jobj(m->segs[k].rd.summary, "arrivals");
         if (!a)
             continue;
         any = 1;
+        steps |= jobj(a, "outside_steps") != NULL;
         intended += jnum(a, "intended_rps", 0);
         started += jnum(a, "started", 0);
         achieved += jnum(a, "achieved_rps", 0);
@@ -1419,6 +1446,17 @@ static void merge_arrivals(struct merge *m)
     cJSON_AddNumberToObject(o, "achieved_rps", r3(achieved));
     cJSON_AddNumberToObject(o, "late", late);
     cJSON_AddNumberToObject(o, "dropped", dropped);
+    if (steps) {
+        /* as a run says it: what the merged step rows do not count */
+        double sl = 0, sd = 0;
+        for (int i = 0; i < m->nsteps; i++) {
+            sl += (double)m->steps[i].late;
+            sd += (double)m->steps[i].dropped;
+        }
+        cJSON *x = cJSON_AddObjectToObject(o, "outside_steps");
+        cJSON_AddNumberToObject(x, "late", late > sl ? late - sl : 0);
+        cJSON_AddNumberToObject(x, "dropped", dropped > sd ? dropped - sd : 0);
+    }
     /* The gaps between starts of different machines are not known. */
     cJSON_AddNullToObject(o, "start_gap_cv");
 }
@@ -1515,11 +1553,11 @@ static void merged_findings(struct merge *m)
         char buf[64];
         if (!pt->ok)
             add_finding(
-                m,
-                "threshold %s failed on the merged run: measured "
-                "%s",
+                m, "threshold %s failed on the merged run: measured %s%s%s",
                 pt->t.expr,
-                qvr_thresh_fmt_value(&pt->t, pt->value, buf, sizeof(buf)));
+                qvr_thresh_fmt_value(&pt->t, pt->value, buf, sizeof(buf)),
+                isnan(pt->value) && pt->why[0] ? ": " : "",
+                isnan(pt->value) ? pt->why : "");
     }
     knee_finding(m);
     drift_findings(m);

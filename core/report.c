@@ -317,6 +317,29 @@ static cJSON *labels_obj(const struct qvr_metrics *m, int list)
     return a;
 }
 
+/* A step load or sweep: its arrivals are also counted per step. */
+static int step_load(const struct qvr_run_result *r)
+{
+    return r->plan->load.kind == QVR_LOAD_STEPS ||
+           r->plan->load.kind == QVR_LOAD_SWEEP;
+}
+
+/* The late and dropped starts of the run that no step row counts: those
+ * meant for a step's settle (before its measured hold) and those of a step
+ * cut short by an interrupt or an abort, which has no row. Every other
+ * one is in the row of the step whose hold it was meant for. */
+static void outside_steps(const struct qvr_run_result *r, uint64_t *late,
+                          uint64_t *dropped)
+{
+    uint64_t l = 0, d = 0;
+    for (int i = 0; i < r->nsteps; i++) {
+        l += r->steps[i].late;
+        d += r->steps[i].dropped;
+    }
+    *late = r->late > l ? r->late - l : 0;
+    *dropped = r->dropped > d ? r->dropped - d : 0;
+}
+
 static char *summary_json(const struct qvr_run_result *r)
 {
     const struct qvr_plan *p = r->plan;
@@ -448,6 +471,15 @@ static char *summary_json(const struct qvr_run_result *r)
                                 r->load_s > 0 ? r3(r->started / r->load_s) : 0);
         cJSON_AddNumberToObject(a, "late", (double)r->late);
         cJSON_AddNumberToObject(a, "dropped", (double)r->dropped);
+        if (step_load(r)) {
+            /* what no step row counts: starts meant for a settle, or
+             * for a step cut short (no row); the rows add up with it */
+            uint64_t late, dropped;
+            outside_steps(r, &late, &dropped);
+            cJSON *o = cJSON_AddObjectToObject(a, "outside_steps");
+            cJSON_AddNumberToObject(o, "late", (double)late);
+            cJSON_AddNumberToObject(o, "dropped", (double)dropped);
+        }
         if (isnan(r->start_gap_cv))
             cJSON_AddNullToObject(a, "start_gap_cv");
         else
@@ -606,13 +638,21 @@ void qvr_report_print(const struct qvr_run_result *r, FILE *out)
                 (unsigned long long)m->script_errors);
     if (r->nsteps)
         qvr_steps_print(r->steps, r->nsteps, r->vary, r->knee, out);
-    if (r->open_model)
+    if (r->open_model) {
+        uint64_t late = 0, dropped = 0;
+        if (step_load(r))
+            outside_steps(r, &late, &dropped);
         fprintf(out,
                 "\n  arrivals: %llu started (%.2f/s), %llu late, %llu "
-                "dropped\n",
+                "dropped",
                 (unsigned long long)r->started,
                 r->load_s > 0 ? r->started / r->load_s : 0,
                 (unsigned long long)r->late, (unsigned long long)r->dropped);
+        if (late || dropped)
+            fprintf(out, " (%llu late, %llu dropped outside the steps)",
+                    (unsigned long long)late, (unsigned long long)dropped);
+        fprintf(out, "\n");
+    }
     if (r->plan->nthresh) {
         fprintf(out, "\n  thresholds:\n");
         for (int i = 0; i < r->plan->nthresh; i++)

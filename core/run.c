@@ -135,11 +135,16 @@ struct run {
     uint64_t next_arrival;
     uint64_t arr_rng;
     uint64_t *lateq; /* intended starts waiting for a free user */
+    int *lateq_step; /* per queued start: the step row it was meant for
+                        (r->nsteps while holding), -1 outside a hold */
     int lateq_head, lateq_n, lateq_cap;
     int *freev; /* indices of free users */
     char *in_free;
     int nfree, next_new;
-    uint64_t started, late, dropped;                /* whole run */
+    /* whole run: started, late (queued for a free user, then started),
+     * dropped (never started: the queue was full, or the load stopped
+     * while it waited); each planned start is on time, late or dropped */
+    uint64_t started, late, dropped;
     uint64_t hold_started, hold_late, hold_dropped; /* this step */
     uint64_t last_start; /* for the inter-arrival statistics */
     double gap_mean, gap_m2;
@@ -322,6 +327,27 @@ static void sched_cb(evutil_socket_t fd, short what, void *arg)
         arm_ns(r->sched_ev, next - t);
 }
 
+/* The starts still queued for a free user when the load stops never ran:
+ * each was counted late when it was queued, and is now dropped instead,
+ * in the whole run and in the step it was meant for (its row, or the hold
+ * still running), so that the steps add up to the run. */
+static void drop_queued(struct run *r)
+{
+    for (int k = 0; k < r->lateq_n; k++) {
+        int st = r->lateq_step[(r->lateq_head + k) % r->lateq_cap];
+        r->late--;
+        r->dropped++;
+        if (st >= 0 && st < r->nsteps) {
+            r->steps[st].late--;
+            r->steps[st].dropped++;
+        } else if (st == r->nsteps && r->holding) {
+            r->hold_late--;
+            r->hold_dropped++;
+        }
+    }
+    r->lateq_n = 0;
+}
+
 /* Stop starting work; in-flight requests get the grace period. */
 static void begin_drain(struct run *r)
 {
@@ -335,8 +361,7 @@ static void begin_drain(struct run *r)
     evtimer_del(r->sched_ev);
     evtimer_del(r->seg_ev);
     evtimer_del(r->arrive_ev);
-    r->dropped += (uint64_t)r->lateq_n; /* queued starts never ran */
-    r->lateq_n = 0;
+    drop_queued(r);      /* queued starts never ran */
     r->stopping_all = 1; /* on_stopped: no count per user stopped here */
     for (int i = 0; i < r->nvus; i++)
         if (r->vus[i] && r->vus[i]->state != QVR_VU_STOPPED)
@@ -356,8 +381,7 @@ static void abort_all(struct run *r)
         if (r->vus[i] && r->vus[i]->state != QVR_VU_STOPPED &&
             r->vus[i]->state != QVR_VU_IDLE)
             r->cancelled += (uint64_t)qvr_vu_abort(r->vus[i]);
-    r->dropped += (uint64_t)r->lateq_n;
-    r->lateq_n = 0;
+    drop_queued(r);
     finish(r);
 }
 
@@ -921,19 +945,25 @@ static void launch(struct run *r, struct qvr_vu *vu, uint64_t t)
     qvr_vu_begin(vu, t);
 }
 
+/* Hands the start intended at t to a free user, or queues it (late), or
+ * drops it. A late or dropped start counts in the step whose hold it was
+ * meant for (t in the hold), never in a settle before it. */
 static void dispatch(struct run *r, uint64_t t)
 {
     struct qvr_vu *vu = take_free(r);
+    int in_hold = r->holding && t >= r->hold_t0;
     if (vu) {
         launch(r, vu, t);
     } else if (r->lateq_n < r->lateq_cap) {
-        r->lateq[(r->lateq_head + r->lateq_n++) % r->lateq_cap] = t;
+        int at = (r->lateq_head + r->lateq_n++) % r->lateq_cap;
+        r->lateq[at] = t;
+        r->lateq_step[at] = in_hold ? r->nsteps : -1;
         r->late++;
-        if (r->holding)
+        if (in_hold)
             r->hold_late++;
     } else {
         r->dropped++;
-        if (r->holding)
+        if (in_hold)
             r->hold_dropped++;
     }
 }
@@ -1028,6 +1058,11 @@ static void print_step(struct run *r, const struct qvr_step_row *row)
 static void end_step(struct run *r)
 {
     const struct segment *s = &r->segs[r->seg];
+    /* Arrivals of this step's plan already due go to this step, before
+     * the next segment restarts the arrivals (both timers may be due in
+     * one loop pass, this one first). */
+    if (s->open)
+        arrive_cb(-1, 0, r);
     uint64_t now = qvr_clock_ns();
     sample_users(r);
     struct qvr_stat *st = r->step_stat;
@@ -1614,6 +1649,34 @@ static void run_findings(struct run *r, double elapsed_s)
                     r->lag_max_ns / 1e6);
 }
 
+/* A threshold without a value because what it reads never occurred (a
+ * task that never ran, a typo'd name): says so in pt->why, with the names
+ * or tasks that did have requests (qvr_gate_no_data). */
+static void explain_no_data(struct run *r, struct qvr_plan_thresh *pt)
+{
+    struct qvr_metrics *m = r->m;
+    const struct qvr_thresh *t = &pt->t;
+    struct qvr_stat *s = &m->total;
+    if (!isnan(pt->value) || pt->skipped || t->kind == QVR_TK_TREND)
+        return;
+    if (t->ntags)
+        s = qvr_metrics_find(m, t->tags[0].key, t->tags[0].value);
+    int cap = m->nnames > m->ntasks ? m->nnames : m->ntasks;
+    const char **seen = malloc(sizeof(*seen) * (size_t)(cap ? cap : 1));
+    int nseen = 0;
+    int task = t->ntags && strcmp(t->tags[0].key, "task") == 0;
+    int name = t->ntags && strcmp(t->tags[0].key, "name") == 0;
+    for (int i = 0; seen && task && i < m->ntasks; i++)
+        if (m->tasks[i].requests)
+            seen[nseen++] = m->tasks[i].name;
+    for (int i = 0; seen && name && i < m->nnames; i++)
+        if (m->names[i]->requests)
+            seen[nseen++] = m->names[i]->name;
+    qvr_gate_no_data(pt, s ? s->requests : 0,
+                     s ? s->checks_ok + s->checks_fail : 0, seen, nseen);
+    free(seen);
+}
+
 static int evaluate_thresholds(struct run *r, double elapsed_s)
 {
     int all = 1;
@@ -1625,14 +1688,18 @@ static int evaluate_thresholds(struct run *r, double elapsed_s)
     for (int i = 0; i < r->plan->nthresh; i++) {
         struct qvr_plan_thresh *pt = &r->plan->thresh[i];
         if (pt->t.window_ns || pt->t.kind == QVR_TK_TREND) {
+            explain_no_data(r, pt);
             all &= pt->ok; /* set by the gate */
             continue;
         }
         pt->value = thresh_value(r, &pt->t, elapsed_s);
         pt->ok = !isnan(pt->value) && qvr_thresh_check(&pt->t, pt->value);
         pt->evaluated = 1;
+        explain_no_data(r, pt);
         all &= pt->ok;
     }
+    /* no data is a failure, never a pass: say which and why, once */
+    qvr_gate_warn_no_data(r->plan->thresh, r->plan->nthresh);
     return all;
 }
 
@@ -1745,6 +1812,7 @@ static void teardown(struct run *r)
         event_free(r->arrive_ev);
     qvr_stat_free(r->step_stat);
     free(r->lateq);
+    free(r->lateq_step);
     free(r->freev);
     free(r->in_free);
     if (r->grace_ev)
@@ -1849,6 +1917,7 @@ static int setup_engine(struct run *r)
     r->in_free = calloc((size_t)r->nvus, 1);
     r->lateq_cap = r->nvus;
     r->lateq = calloc((size_t)r->lateq_cap, sizeof(*r->lateq));
+    r->lateq_step = calloc((size_t)r->lateq_cap, sizeof(*r->lateq_step));
     r->step_stat = qvr_stat_new("step");
     r->arr_rng = 0x2545F4914F6CDD1DULL ^ (uint64_t)qvr_clock_ns() ^
                  ((uint64_t)r->plan->seg_index << 40);
@@ -1856,7 +1925,7 @@ static int setup_engine(struct run *r)
     for (int i = 0; http_ok && i < r->nhttp; i++)
         http_ok = r->http[i] != NULL;
     if (!r->m || !r->warm || !r->base || !http_ok || !r->vus || !r->freev ||
-        !r->in_free || !r->lateq || !r->step_stat) {
+        !r->in_free || !r->lateq || !r->lateq_step || !r->step_stat) {
         snprintf(r->fatal_msg, sizeof(r->fatal_msg),
                  "cannot set up the run: out of memory");
         return -1;

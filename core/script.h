@@ -23,9 +23,11 @@ struct qvr_plan_thresh {
     double value; /* measured, canonical unit; NAN when not measurable */
     int ok;       /* verdict after evaluation (1 when skipped) */
     int evaluated;
-    int skipped;  /* could not be evaluated (a trend through too few
-                     windows): neither held nor failed */
-    char why[96]; /* why value is NaN, for the table and summary.json */
+    int skipped;   /* could not be evaluated (a trend through too few
+                      windows): neither held nor failed */
+    int no_data;   /* failed for want of data: what it reads never occurred
+                      (a task that never ran, a typo'd name); why says so */
+    char why[256]; /* why value is NaN, for the table and summary.json */
 };
 
 /* Command-line values that override the scenario (unset: < 0 / NULL). */

@@ -262,5 +262,47 @@ int main(void)
     T_EQ_INT(th[0].ok, 1);
     qvr_gate_free(g);
     qvr_hist_free(h);
+
+    /* No data: a tag that never occurred fails, and says so with the names
+     * that did, closest first. */
+    struct qvr_plan_thresh nd[5];
+    memset(nd, 0, sizeof(nd));
+    qvr_thresh_parse("p99{name=rerank_txt}", "< 1s", &nd[0].t, err,
+                     sizeof(err));
+    qvr_thresh_parse("p99{task=never}", "< 5s", &nd[1].t, err, sizeof(err));
+    qvr_thresh_parse("checks{name=a}", "> 99%", &nd[2].t, err, sizeof(err));
+    qvr_thresh_parse("p99", "< 5s", &nd[3].t, err, sizeof(err));
+    qvr_thresh_parse("p50", "< 5s", &nd[4].t, err, sizeof(err));
+    for (int i = 0; i < 5; i++)
+        nd[i].value = NAN;
+    nd[4].value = 3;
+    const char *names[] = {"alpha", "Rerank_Image", "beta", "rerank_text",
+                           "gamma"};
+    T_EQ_INT(qvr_gate_no_data(&nd[0], 0, 0, names, 5), 1);
+    T_EQ_STR(nd[0].why, "no request had name=rerank_txt; names seen (closest "
+                        "first): rerank_text, Rerank_Image, beta and 2 more");
+    const char *tasks[] = {"r"};
+    T_EQ_INT(qvr_gate_no_data(&nd[1], 0, 0, tasks, 1), 1);
+    T_EQ_STR(nd[1].why, "no request had task=never; tasks seen: r");
+    T_EQ_INT(qvr_gate_no_data(&nd[2], 10, 0, names, 5), 1);
+    T_EQ_STR(nd[2].why, "no check ran on a request with name=a");
+    T_EQ_INT(qvr_gate_no_data(&nd[3], 0, 0, NULL, 0), 1);
+    T_EQ_STR(nd[3].why, "the run completed no request");
+    T_EQ_INT(qvr_gate_no_data(&nd[4], 0, 0, NULL, 0), 0); /* has a value */
+    T_EQ_INT(nd[4].no_data, 0);
+    nd[3].no_data = 0;
+    nd[3].why[0] = 0;
+    T_EQ_INT(qvr_gate_no_data(&nd[3], 5, 0, NULL, 0), 0); /* another cause */
+    T_EQ_INT(nd[3].no_data, 0);
+    jo = qvr_gate_json(&nd[0]);
+    T_CHECK(jo && cJSON_IsFalse(cJSON_GetObjectItem(jo, "ok")));
+    T_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(jo, "no_data")),
+             nd[0].why);
+    T_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(jo, "measured")), "n/a");
+    T_CHECK(jo && !cJSON_GetObjectItem(jo, "reason") &&
+            !cJSON_GetObjectItem(jo, "skipped"));
+    cJSON_Delete(jo);
+    T_EQ_STR(qvr_gate_verdict(&nd[0]), "FAIL");
+    T_EQ_INT(qvr_gate_warn_no_data(nd, 5), 3);
     return T_DONE();
 }
