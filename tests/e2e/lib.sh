@@ -43,6 +43,10 @@ fail()
         echo "--- last qvrrun stderr (tail) ---" >&2
         tail -n 30 "$QVR_LAST_STDERR" >&2 || true
     fi
+    if [[ -n "${QVR_STDOUT:-}" && -s "$QVR_STDOUT" ]]; then
+        echo "--- last qvrrun stdout (tail) ---" >&2
+        tail -n 30 "$QVR_STDOUT" >&2 || true
+    fi
     exit 1
 }
 
