@@ -75,6 +75,14 @@ struct mstat {
     double mean_sum;       /* sum of mean x requests, ms */
 };
 
+/* A request name's merged window, summed from the segments'
+ * timeseries_by_name.csv rows that fall in it. */
+struct bname {
+    int b;      /* merged window */
+    char *name; /* owned */
+    uint64_t requests, failures;
+};
+
 /* One series of the merged window being built from the logs. */
 struct tacc {
     char *tag;          /* as the logs carry it ("name:x"); NULL: all */
@@ -110,7 +118,10 @@ struct merge {
     cJSON *root;      /* the merged summary.json */
     struct tacc *acc; /* [0] all requests, then tags */
     int nacc, capacc;
-    char hlog_tmp[4200]; /* the merged log until it is renamed */
+    char hlog_tmp[4200];   /* the merged log until it is renamed */
+    struct bname *bn;      /* by window, then name; NULL: no by-name file */
+    int nbn, bn_cur;       /* bn_cur: the first not yet written */
+    struct qvr_buf bn_out; /* the merged timeseries_by_name.csv */
 };
 
 static int errf(struct merge *m, int rc, const char *fmt, ...) QVR_PRINTF(3, 4);
@@ -788,6 +799,144 @@ static int merge_labels(struct merge *m, const char *list, const char *label)
     return 0;
 }
 
+/* ---- timeseries_by_name.csv ---- */
+
+static int bname_cmp(const void *a, const void *b)
+{
+    const struct bname *x = a, *y = b;
+    return x->b != y->b ? (x->b > y->b) - (x->b < y->b)
+                        : strcmp(x->name, y->name);
+}
+
+/* Every segment's by-name rows, put in the merged window of the
+ * timeseries row they close with (as the log lines are), and summed per
+ * window and name. A segment without the file (an older qvrrun) means no
+ * merged file: a partial one would not add up. */
+static int load_names(struct merge *m)
+{
+    int cap = 0, rc = 0;
+    for (int k = 0; k < m->nseg; k++) {
+        struct seg *s = &m->segs[k];
+        struct qvr_rname *rows = NULL;
+        int n = 0, cur = 0;
+        rc = qvr_rnames_load(s->dir, &rows, &n, m->err, m->errlen);
+        if (rc == QVR_ENOTFOUND) {
+            qvr_rnames_free(rows, n);
+            m->err[0] = 0;
+            rc = 0;
+            goto none;
+        }
+        for (int i = 0; rc == 0 && i < n; i++) {
+            double end = rows[i].end_s;
+            while (cur < s->rd.nwin && s->rd.win[cur].end_s < end - MATCH_S)
+                cur++;
+            int b =
+                cur < s->rd.nwin && fabs(s->rd.win[cur].end_s - end) <= MATCH_S
+                    ? s->bucket[cur]
+                    : grid_bucket(m, s->start + end - MATCH_S);
+            if (m->nbn == cap) {
+                cap = cap ? cap * 2 : 256;
+                struct bname *g = realloc(m->bn, (size_t)cap * sizeof(*g));
+                if (!g) {
+                    rc = errf(m, QVR_ENOMEM, "out of memory merging names");
+                    break;
+                }
+                m->bn = g;
+            }
+            struct bname *e = &m->bn[m->nbn++];
+            e->b = b < m->nb ? b : m->nb - 1;
+            e->name = rows[i].name;
+            rows[i].name = NULL; /* now the merge's */
+            e->requests = rows[i].requests;
+            e->failures = rows[i].failures;
+        }
+        qvr_rnames_free(rows, n);
+        if (rc < 0)
+            return rc;
+    }
+    if (!m->bn)
+        goto none;
+    qsort(m->bn, (size_t)m->nbn, sizeof(*m->bn), bname_cmp);
+    int j = 0;
+    for (int i = 0; i < m->nbn; i++) {
+        if (j && m->bn[j - 1].b == m->bn[i].b &&
+            strcmp(m->bn[j - 1].name, m->bn[i].name) == 0) {
+            m->bn[j - 1].requests += m->bn[i].requests;
+            m->bn[j - 1].failures += m->bn[i].failures;
+            free(m->bn[i].name);
+        } else {
+            m->bn[j++] = m->bn[i];
+        }
+    }
+    m->nbn = j;
+    qvr_buf_printf(&m->bn_out, "time_s,wall_s,name,requests,failures,rps,"
+                               "p50_ms,p90_ms,p99_ms,max_ms\n");
+    return 0;
+none:
+    for (int i = 0; i < m->nbn; i++)
+        free(m->bn[i].name);
+    free(m->bn);
+    m->bn = NULL;
+    m->nbn = 0;
+    return rc;
+}
+
+/* The log series of a request name: its tag with the characters a tag
+ * cannot hold made '_', as the run wrote it. */
+static struct tacc *name_acc(struct merge *m, const char *name)
+{
+    for (int i = 1; i < m->nacc; i++) {
+        const char *t = m->acc[i].tag, *c = name;
+        if (!t || strncmp(t, "name:", 5) != 0)
+            continue;
+        for (t += 5; *c && *t; c++, t++)
+            if (*t != ((*c == ',' || *c == ' ' || *c == '\t') ? '_' : *c))
+                break;
+        if (!*c && !*t)
+            return &m->acc[i];
+    }
+    return NULL;
+}
+
+/* Merged window b's rows of timeseries_by_name.csv: counts from the
+ * segments' rows, percentiles from the names' merged log series. */
+static void names_window(struct merge *m, int b)
+{
+    const struct qvr_window_row *w = &m->rows[b];
+    for (; m->bn && m->bn_cur < m->nbn && m->bn[m->bn_cur].b <= b;
+         m->bn_cur++) {
+        const struct bname *e = &m->bn[m->bn_cur];
+        struct tacc *a = name_acc(m, e->name);
+        double p[3] = {0, 0, 0}, max_ms = 0;
+        if (a && a->h->total) {
+            pin(a->h, 0, a->max_us);
+            p[0] = pct_ms(a->h, 50);
+            p[1] = pct_ms(a->h, 90);
+            p[2] = pct_ms(a->h, 99);
+            max_ms = a->max_us / 1000.0;
+        }
+        qvr_buf_printf(&m->bn_out, "%.3f,%.3f,", w->t_s, w->wall_s);
+        qvr_buf_csv_field(&m->bn_out, e->name, 0);
+        qvr_buf_printf(&m->bn_out, "%llu,%llu,%.3f,%.3f,%.3f,%.3f,%.3f\n",
+                       (unsigned long long)e->requests,
+                       (unsigned long long)e->failures,
+                       w->len_s > 0 ? e->requests / w->len_s : 0, p[0], p[1],
+                       p[2], max_ms);
+    }
+}
+
+static int write_names(struct merge *m)
+{
+    if (!m->bn)
+        return 0;
+    if (m->bn_out.truncated || !m->bn_out.data)
+        return errf(m, QVR_ENOMEM,
+                    "out of memory writing timeseries_by_name.csv");
+    return qvr_report_write_file(m->out, "timeseries_by_name.csv",
+                                 m->bn_out.data, m->bn_out.len, m->err,
+                                 m->errlen);
+}
+
 /* ---- latency.hlog, streamed side by side ---- */
 
 /* The merged window of a log line: the one of the timeseries row it
@@ -929,6 +1078,7 @@ static int emit_window(struct merge *m, FILE *f, struct qvr_gate *g, int b)
             return errf(m, QVR_ENOMEM, "out of memory writing latency.hlog");
     }
     qvr_gate_window(g, all->h, w->requests, w->failures, w->len_s, w->t_s);
+    names_window(m, b);
     for (int i = 0; i < m->nacc; i++) {
         qvr_hist_reset(m->acc[i].h);
         m->acc[i].max_us = 0;
@@ -1812,6 +1962,10 @@ static void merge_free(struct merge *m)
     for (int i = 0; i < m->nfindings; i++)
         free(m->findings[i]);
     cJSON_Delete(m->root);
+    for (int i = 0; i < m->nbn; i++)
+        free(m->bn[i].name);
+    free(m->bn);
+    qvr_buf_free(&m->bn_out);
     if (m->hlog_tmp[0])
         unlink(m->hlog_tmp);
 }
@@ -1853,7 +2007,7 @@ int qvr_merge_dirs(const char *out, const char *const *dirs, int ndirs,
             goto done;
     }
     if ((rc = check_together(&m)) < 0 || (rc = lay_windows(&m)) < 0 ||
-        (rc = load_thresholds(&m)) < 0)
+        (rc = load_names(&m)) < 0 || (rc = load_thresholds(&m)) < 0)
         goto done;
     load_from_config(&m);
     if (qvr_report_mkdir_p(out) < 0) {
@@ -1879,7 +2033,8 @@ int qvr_merge_dirs(const char *out, const char *const *dirs, int ndirs,
     cJSON_SetNumberValue(exit_item, failed ? QVR_EXIT_THRESHOLD : QVR_EXIT_OK);
     char path[4200];
     snprintf(path, sizeof(path), "%s/latency.hlog", out);
-    if ((rc = write_timeseries(&m)) < 0 || (rc = write_steps(&m)) < 0)
+    if ((rc = write_timeseries(&m)) < 0 || (rc = write_names(&m)) < 0 ||
+        (rc = write_steps(&m)) < 0)
         goto done;
     if (rename(m.hlog_tmp, path) < 0) {
         rc = errf(&m, QVR_EIO, "cannot write %s: %s", path, strerror(errno));

@@ -308,6 +308,81 @@ fail:
     return rc;
 }
 
+/* ---- timeseries_by_name.csv ---- */
+
+int qvr_rnames_load(const char *dir, struct qvr_rname **rows, int *n, char *err,
+                    unsigned long errlen)
+{
+    static const char *const want[4] = {"time_s", "name", "requests",
+                                        "failures"};
+    char *text = NULL, *fields[MAX_FIELDS];
+    size_t len, pos = 0;
+    int col[4], cap = 0, lineno = 1;
+    *rows = NULL;
+    *n = 0;
+    int rc = slurp(dir, "timeseries_by_name.csv", &text, &len, err, errlen);
+    if (rc < 0)
+        return rc;
+    rc = QVR_EINVAL;
+    char *line = next_line(text, len, &pos);
+    int nh = line ? csv_split(line, fields, MAX_FIELDS) : 0;
+    for (int c = 0; c < 4; c++) {
+        col[c] = -1;
+        for (int i = 0; i < nh; i++)
+            if (strcmp(fields[i], want[c]) == 0)
+                col[c] = i;
+        if (col[c] < 0) {
+            snprintf(err, errlen, "%s/timeseries_by_name.csv: header lacks %s",
+                     dir, want[c]);
+            goto out;
+        }
+    }
+    while ((line = next_line(text, len, &pos))) {
+        lineno++;
+        if (!*line)
+            continue;
+        int nf = csv_split(line, fields, MAX_FIELDS);
+        double v[4] = {0, 0, 0, 0};
+        for (int c = 0; c < 4; c++)
+            if (col[c] >= nf ||
+                (c != 1 && parse_num(fields[col[c]], &v[c]) < 0)) {
+                snprintf(err, errlen,
+                         "%s/timeseries_by_name.csv line %d: bad or missing %s",
+                         dir, lineno, want[c]);
+                goto out;
+            }
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 256;
+            struct qvr_rname *g = realloc(*rows, (size_t)cap * sizeof(*g));
+            if (!g)
+                goto oom;
+            *rows = g;
+        }
+        struct qvr_rname *r = &(*rows)[*n];
+        if (!(r->name = strdup(fields[col[1]])))
+            goto oom;
+        (*n)++;
+        r->end_s = v[0];
+        r->requests = (uint64_t)llround(v[2] > 0 && v[2] < 1e18 ? v[2] : 0);
+        r->failures = (uint64_t)llround(v[3] > 0 && v[3] < 1e18 ? v[3] : 0);
+    }
+    rc = 0;
+    goto out;
+oom:
+    rc = QVR_ENOMEM;
+    snprintf(err, errlen, "out of memory reading timeseries_by_name.csv");
+out:
+    free(text);
+    return rc;
+}
+
+void qvr_rnames_free(struct qvr_rname *rows, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(rows[i].name);
+    free(rows);
+}
+
 /* ---- latency.hlog ---- */
 
 /* The tag a request name's lines carry in latency.hlog: "name:" and the

@@ -128,6 +128,21 @@ int qvr_report_cmd(int argc, char **argv);
 int qvr_rdir_load(struct qvr_rdir *rd, const char *dir, int recompute,
                   char *err, unsigned long errlen);
 
+/* One row of timeseries_by_name.csv: a request name's window. */
+struct qvr_rname {
+    double end_s; /* window end, seconds since the start */
+    char *name;   /* owned */
+    uint64_t requests, failures;
+};
+
+/* Loads dir/timeseries_by_name.csv into *rows (*n of them; the caller
+ * frees with qvr_rnames_free, also after a failure). Returns 0,
+ * QVR_ENOTFOUND when the file is absent (results of an older qvrrun),
+ * or a negative enum qvr_err with err naming the file and line. */
+int qvr_rnames_load(const char *dir, struct qvr_rname **rows, int *n, char *err,
+                    unsigned long errlen);
+void qvr_rnames_free(struct qvr_rname *rows, int n);
+
 /* Releases what qvr_rdir_load allocated; safe on a zeroed struct. */
 void qvr_rdir_free(struct qvr_rdir *rd);
 

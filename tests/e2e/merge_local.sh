@@ -77,6 +77,10 @@ rows=$(awk 'NR > 1 && NF' "$TS" | wc -l)
 lines=$(grep -cv -e '^#' -e '^"' -e '^Tag=' "$OUT/merged/latency.hlog")
 assert_eq "$lines" "$rows" "latency.hlog: one untagged line per window"
 assert_le "$rows" 6 "3 s of load in at most 6 windows of 1 s ($rows)"
+# Per name and window, merged from the segments' timeseries_by_name.csv
+# (counts) and the merged log's tagged lines (percentiles).
+check_byname "$OUT/merged"
+pass "merged timeseries_by_name.csv adds up to the merged summary and timeseries"
 # The merged log holds the same requests as the merged summary: `qvrrun
 # report` recomputes every percentile from it and finds the same ones.
 cp -r "$OUT/merged" "$QVR_TMP/again"
