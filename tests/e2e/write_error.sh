@@ -34,4 +34,8 @@ assert_eq "$RC" 3 "latency.hlog unwritable: exit 3"
 assert_contains "$QVR_STDERR" "cannot write $QVR_TMP/full/latency.hlog: No space left on device"
 assert_ge "$(json_get "$QVR_TMP/full/summary.json" 'd["totals"]["requests"]')" 1 "summary.json still written"
 assert_ge "$(wc -l < "$QVR_TMP/full/timeseries_by_name.csv")" 2 "timeseries_by_name.csv written beside the failed log"
+# Reading it back: a device is not read forever (it used to be).
+QVR_TIMEOUT=20 run_qvrrun report "$QVR_TMP/full" --no-plots --quiet
+assert_eq "$RC" 3 "report on a log that is a device: exit 3"
+assert_contains "$QVR_STDERR" "cannot read $QVR_TMP/full/latency.hlog: not a regular file"
 finish
