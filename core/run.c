@@ -2422,7 +2422,10 @@ static int merge_workers(struct run *r)
         r->gap_m2 = (cv_sum / cv_n) * (cv_sum / cv_n);
     }
     /* The windows the progress pass has not written yet (the last ones)
-     * go to the logs here. */
+     * go to the logs here; a run stopped before its first window still
+     * gets both logs, as a one-thread run does. */
+    if (!r->logs_open)
+        open_logs(r);
     for (int i = 0; i < maxrows; i++) {
         if (r->nrows == r->caprows) {
             int cap = r->caprows ? r->caprows * 2 : 64;
