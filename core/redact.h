@@ -5,8 +5,9 @@
  * `redact = {...}`, and (2) when the scenario reads env(KEY) with a KEY that
  * looks secret (qvr_redact_env_key_is_secret: TOKEN, SECRET, PASSWORD, ...),
  * which happens at load time, before any request. Every value learned by
- * any user or worker thread goes to one process-wide table; each run keeps
- * a lock-free mirror of it (struct qvr_redact) for the hot paths.
+ * any user or worker thread goes to one process-wide table; each run (and
+ * `qvrrun monitor`, set up the same way by qvr_redact_setup) keeps a
+ * lock-free mirror of it (struct qvr_redact) for the hot paths.
  *
  * Any text qvrrun writes that came from user code or the target (log()
  * lines, task errors, check labels, fail() messages, failure messages) goes
