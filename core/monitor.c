@@ -49,6 +49,7 @@
 #include "metrics.h"
 #include "mock.h"
 #include "qvr.h"
+#include "redact.h"
 #include "report.h"
 #include "script.h"
 #include "thresh.h"
@@ -111,7 +112,12 @@ struct monitor {
     struct qvr_plan *plan; /* scenario mode, else NULL */
     struct qvr_mock *mock;
     char name[128];
-    char target[512]; /* base URL (scenario) or probe URL */
+    char target[512];       /* base URL (scenario) or probe URL */
+    char shown_target[512]; /* target with any URL password redacted */
+    /* Secrets, as in a run (redact.h): set up before the first probe;
+     * every line the monitor writes that holds text from the scenario, the
+     * target or the probe's errors goes through it. */
+    struct qvr_redact redact;
     char out_dir[4096];
     uint64_t interval_ns, duration_ns;
     int window_cap;
@@ -403,27 +409,33 @@ static void run_alert(struct monitor *mo, const struct qvr_thresh *t,
 {
     if (!mo->on_alert || !*mo->on_alert)
         return;
+    char *fexpr, *fname;
+    const char *expr = qvr_redact_str(&mo->redact, t->expr, &fexpr);
+    const char *name = qvr_redact_str(&mo->redact, mo->name, &fname);
     int n = 0;
     while (environ[n])
         n++;
     char **envp = calloc((size_t)n + 6, sizeof(char *));
     char *vars[5] = {NULL};
-    if (!envp)
+    if (!envp) {
+        free(fexpr);
+        free(fname);
         return;
+    }
     int k = 0;
     for (int i = 0; i < n; i++)
         if (strncmp(environ[i], "QVR_ALERT_", 10) != 0)
             envp[k++] = environ[i];
-    if (asprintf(&vars[0], "QVR_ALERT_EXPR=%s", t->expr) < 0)
+    if (asprintf(&vars[0], "QVR_ALERT_EXPR=%s", expr) < 0)
         vars[0] = NULL;
     if (asprintf(&vars[1], "QVR_ALERT_STATE=%s", failing ? "failing" : "ok") <
         0)
         vars[1] = NULL;
     if (asprintf(&vars[2], "QVR_ALERT_VALUE=%s", value) < 0)
         vars[2] = NULL;
-    if (asprintf(&vars[3], "QVR_ALERT_TARGET=%s", mo->target) < 0)
+    if (asprintf(&vars[3], "QVR_ALERT_TARGET=%s", mo->shown_target) < 0)
         vars[3] = NULL;
-    if (asprintf(&vars[4], "QVR_ALERT_NAME=%s", mo->name) < 0)
+    if (asprintf(&vars[4], "QVR_ALERT_NAME=%s", name) < 0)
         vars[4] = NULL;
     for (int i = 0; i < 5; i++)
         if (vars[i])
@@ -440,6 +452,8 @@ static void run_alert(struct monitor *mo, const struct qvr_thresh *t,
     for (int i = 0; i < 5; i++)
         free(vars[i]);
     free(envp);
+    free(fexpr);
+    free(fname);
 }
 
 /* ---- the chart ----------------------------------------------------------- */
@@ -582,8 +596,10 @@ static void render(struct monitor *mo)
     snprintf(title, sizeof(title),
              "qvrrun monitor %s: %s, a probe every %s, rolling window of %d "
              "probes",
-             mo->name, mo->target, iv, mo->window_cap);
-    gp_str(&v, "charttitle", title);
+             mo->name, mo->shown_target, iv, mo->window_cap);
+    char *ftitle;
+    gp_str(&v, "charttitle", qvr_redact_str(&mo->redact, title, &ftitle));
+    free(ftitle);
     gp_str(&v, "yunit", ydiv > 1 ? "s" : "ms");
     qvr_buf_printf(&v, "ydiv=%g; ", ydiv);
     if (!v.data || v.truncated) {
@@ -715,22 +731,25 @@ static void alerts(struct monitor *mo, const char *stamp)
         pt->evaluated = 1;
         char val[64];
         qvr_thresh_fmt_value(&pt->t, v, val, sizeof(val));
+        char *fexpr;
+        const char *expr = qvr_redact_str(&mo->redact, pt->t.expr, &fexpr);
         if (!ok && !mo->failing[i]) {
             mo->failing[i] = 1;
             mo->ever_failed[i] = 1;
             printf("[%s] ALERT %s failing: measured %s over the last %d "
                    "probes\n",
-                   stamp, pt->t.expr, val, mo->w.n);
+                   stamp, expr, val, mo->w.n);
             fflush(stdout);
             run_alert(mo, &pt->t, 1, val);
         } else if (ok && mo->failing[i]) {
             mo->failing[i] = 0;
             printf("[%s] ALERT %s ok again: measured %s over the last %d "
                    "probes\n",
-                   stamp, pt->t.expr, val, mo->w.n);
+                   stamp, expr, val, mo->w.n);
             fflush(stdout);
             run_alert(mo, &pt->t, 0, val);
         }
+        free(fexpr);
     }
 }
 
@@ -763,12 +782,16 @@ static void publish(struct monitor *mo, double ms)
         struct qvr_buf l;
         qvr_buf_init(&l, 1024);
         qvr_buf_append(&l, "expr=\"", 6);
-        for (const char *c = mo->th[i].t.expr; *c; c++) {
+        char *fexpr;
+        const char *expr =
+            qvr_redact_str(&mo->redact, mo->th[i].t.expr, &fexpr);
+        for (const char *c = expr; *c; c++) {
             if (*c == '"' || *c == '\\')
                 qvr_buf_append(&l, "\\", 1);
             qvr_buf_append(&l, c, 1);
         }
         qvr_buf_append(&l, "\"", 1);
+        free(fexpr);
         if (l.data)
             qvr_expo_value(mo->expo, "qvrrun_monitor_alert_failing", l.data, 0,
                            "1 while a threshold fails over the window.",
@@ -784,6 +807,10 @@ static void probe_done(struct monitor *mo, double ms, int status, int ok,
 {
     mo->in_flight = 0;
     mo->probes++;
+    /* the probe's error may quote the scenario's or the target's text */
+    char *ferror = NULL;
+    if (error)
+        error = qvr_redact_str(&mo->redact, error, &ferror);
     /* the history keeps microseconds: the window holds the same values */
     ms = round(ms * 1000) / 1000;
     window_push(&mo->w, ms, ok);
@@ -810,6 +837,7 @@ static void probe_done(struct monitor *mo, double ms, int status, int ok,
         putchar('\n');
         fflush(stdout);
     }
+    free(ferror);
     alerts(mo, stamp);
     publish(mo, ms);
     if (++mo->since_render >= mo->render_every)
@@ -1641,8 +1669,8 @@ static void banner(struct monitor *mo)
     fprintf(stderr,
             "qvrrun monitor: %s%s every %s, rolling window of %d probes, "
             "%s%s -> %s/history.jsonl\n",
-            mo->target, mo->mock ? " (built-in mock)" : "", iv, mo->window_cap,
-            mo->duration_ns ? "for " : "until stopped",
+            mo->shown_target, mo->mock ? " (built-in mock)" : "", iv,
+            mo->window_cap, mo->duration_ns ? "for " : "until stopped",
             mo->duration_ns ? du : "", mo->out_dir);
     if (mo->restored)
         fprintf(stderr,
@@ -1680,12 +1708,14 @@ static void summary(struct monitor *mo, int code)
     for (int i = 0; i < mo->nth; i++) {
         char val[64];
         qvr_thresh_fmt_value(&mo->th[i].t, mo->th[i].value, val, sizeof(val));
+        char *fexpr;
         fprintf(stderr, "qvrrun monitor: threshold %s: %s (now %s)\n",
-                mo->th[i].t.expr,
+                qvr_redact_str(&mo->redact, mo->th[i].t.expr, &fexpr),
                 mo->ever_failed[i]
                     ? (mo->failing[i] ? "FAILING" : "failed during the run")
                     : "held",
                 val);
+        free(fexpr);
     }
     if (mo->duration_ns && mo->nth && code != QVR_EXIT_INTERRUPT)
         fprintf(stderr, "qvrrun monitor: gate %s (exit %d)\n",
@@ -1697,6 +1727,7 @@ static void teardown(struct monitor *mo)
 {
     qvr_vu_free(mo->vu);
     qvr_vu_ctx_cleanup(&mo->ctx);
+    qvr_redact_fini(&mo->redact);
     qvr_http_xfer_free(mo->xfer);
     qvr_http_free(mo->http);
     qvr_expo_stop(mo->expo);
@@ -1739,6 +1770,13 @@ int qvr_monitor_main(int argc, char **argv)
         qvr_error("%s", err);
         goto out;
     }
+    /* The same secrets as a run's, before anything is written or probed:
+     * the standard secret headers and the scenario's `redact` names (their
+     * values are learned as the probe's requests send them), and the
+     * target shown without its URL password. */
+    qvr_redact_setup(&mo->redact, mo->plan ? mo->plan->nredact : 0,
+                     mo->plan ? mo->plan->redact : NULL, mo->target,
+                     mo->shown_target, sizeof(mo->shown_target));
     for (int i = 0; i < mo->o.nthresh; i++)
         if (add_flag_threshold(mo, mo->o.thresh[i], err, sizeof(err)) < 0) {
             qvr_error("%s", err);
@@ -1850,6 +1888,7 @@ int qvr_monitor_main(int argc, char **argv)
         c->on_free = on_free;
         c->on_stopped = on_stopped;
         c->on_headers = scenario_headers;
+        c->redact = &mo->redact;
         c->ud = mo;
         mo->vu = qvr_vu_new(c, 1);
         if (!mo->vu) {

@@ -22,6 +22,16 @@ void qvr_redact_init(struct qvr_redact *r)
     qvr_redact_add_name(r, "proxy-authorization");
 }
 
+void qvr_redact_setup(struct qvr_redact *r, int nnames, char *const *names,
+                      const char *target, char *shown, size_t len)
+{
+    qvr_redact_init(r);
+    for (int i = 0; i < nnames; i++)
+        qvr_redact_add_name(r, names[i]);
+    if (shown && len)
+        qvr_redact_url(target ? target : "", shown, len);
+}
+
 void qvr_redact_fini(struct qvr_redact *r)
 {
     for (int i = 0; i < r->nnames; i++)

@@ -5,8 +5,9 @@
  * `redact = {...}`, and (2) when the scenario reads env(KEY) with a KEY that
  * looks secret (qvr_redact_env_key_is_secret: TOKEN, SECRET, PASSWORD, ...),
  * which happens at load time, before any request. Every value learned by
- * any user or worker thread goes to one process-wide table; each run keeps
- * a lock-free mirror of it (struct qvr_redact) for the hot paths.
+ * any user or worker thread goes to one process-wide table; each run (and
+ * `qvrrun monitor`, set up the same way by qvr_redact_setup) keeps a
+ * lock-free mirror of it (struct qvr_redact) for the hot paths.
  *
  * Any text qvrrun writes that came from user code or the target (log()
  * lines, task errors, check labels, fail() messages, failure messages) goes
@@ -37,6 +38,15 @@ struct qvr_redact {
 
 /* Starts with the three standard names. */
 void qvr_redact_init(struct qvr_redact *r);
+
+/* What a run (each worker) and a monitor set up before their first
+ * request: qvr_redact_init plus the scenario's extra header names (its
+ * `redact = {...}`, nnames of them, names may be NULL when 0), and in
+ * shown (len bytes) target with the password of its URL redacted (as
+ * qvr_redact_url), the target to print. target may be NULL (shown is then
+ * ""). */
+void qvr_redact_setup(struct qvr_redact *r, int nnames, char *const *names,
+                      const char *target, char *shown, size_t len);
 
 /* Frees everything; the struct can be initialised again. */
 void qvr_redact_fini(struct qvr_redact *r);

@@ -1959,11 +1959,9 @@ static int setup_engine(struct run *r)
              ((uint64_t)r->plan->seg_index << 32);
     c->timeout_ms = p->timeout_ms;
     c->slo_us = (uint64_t)(p->slo.p99_ms * 1000.0);
-    qvr_redact_init(&r->redact);
-    for (int i = 0; i < p->nredact; i++)
-        qvr_redact_add_name(&r->redact, p->redact[i]);
+    qvr_redact_setup(&r->redact, p->nredact, p->redact, r->target,
+                     r->shown_target, sizeof(r->shown_target));
     c->redact = &r->redact;
-    qvr_redact_url(r->target, r->shown_target, sizeof(r->shown_target));
     c->on_stopped = on_stopped;
     c->on_request = on_request;
     c->on_free = on_free;
@@ -2550,8 +2548,8 @@ static int run_threaded(struct run *r, const struct qvr_run_opts *o, int n)
     for (int i = 0; i < 2; i++)
         if (r->sig_ev[i])
             event_add(r->sig_ev[i], NULL);
-    qvr_redact_init(&r->redact);
-    qvr_redact_url(r->target, r->shown_target, sizeof(r->shown_target));
+    qvr_redact_setup(&r->redact, 0, NULL, r->target, r->shown_target,
+                     sizeof(r->shown_target));
     /* Host, GPU and Prometheus samples on the main thread's loop; the
      * workers feed it the answers' timing headers. */
     if (start_outputs(r, o) < 0)
