@@ -162,8 +162,9 @@ struct run {
     uint64_t lag_max_ns;   /* worst event-loop lag seen by that timer */
     uint64_t lag_sum_ns;
     int lag_n;
-    double cpu_prev_s; /* process CPU seconds at the last window */
-    int busy_windows;  /* windows with the generator above 90% CPU */
+    double cpu_prev_s;  /* process CPU seconds at the last window */
+    double wait_prev_s; /* the loop thread's run-queue wait, the same */
+    int busy_windows;   /* windows with the generator above 90% CPU */
     double cpu_max_pct;
     uint64_t first_us; /* the first request's response time */
     uint64_t first_t;  /* and its intended start */
@@ -749,6 +750,20 @@ static void ramp_saturation(struct run *r, const struct qvr_window_row *w)
     stop_load(r);
 }
 
+/* Seconds the calling thread has waited on a run queue for a CPU
+ * (/proc/thread-self/schedstat), or -1. A generator that wanted a core and
+ * did not get it (a shared machine) is as much the bottleneck as one that
+ * used it all. */
+static double runq_wait_s(void)
+{
+    FILE *f = fopen("/proc/thread-self/schedstat", "r");
+    unsigned long long run_ns, wait_ns;
+    int n = f ? fscanf(f, "%llu %llu", &run_ns, &wait_ns) : 0;
+    if (f)
+        fclose(f);
+    return n == 2 ? wait_ns / 1e9 : -1;
+}
+
 static void close_window(struct run *r, uint64_t now, int final)
 {
     struct qvr_stat *s = &r->m->total;
@@ -792,11 +807,15 @@ static void close_window(struct run *r, uint64_t now, int final)
         double cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
                      ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
         double pct = len > 0 ? 100.0 * (cpu - r->cpu_prev_s) / len : 0;
+        double wait = runq_wait_s();
+        double wpct =
+            len > 0 && wait >= 0 ? 100.0 * (wait - r->wait_prev_s) / len : 0;
         r->cpu_prev_s = cpu;
+        r->wait_prev_s = wait;
         if (!final) {
             if (pct > r->cpu_max_pct)
                 r->cpu_max_pct = pct;
-            r->busy_windows += pct >= 90;
+            r->busy_windows += pct + wpct >= 90;
         }
     }
     if (r->win_refused) {
@@ -1290,6 +1309,7 @@ static void start_run_phase(struct run *r)
     if (getrusage(r->worker ? RUSAGE_THREAD : RUSAGE_SELF, &ru) == 0)
         r->cpu_prev_s = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
                         ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+    r->wait_prev_s = runq_wait_s();
     /* the watchdog's limit is shorter past the planned end (see vu.h): a
      * task spinning in Lua has no request in flight to give grace to */
     uint64_t d = qvr_sched_duration(&r->plan->load);
@@ -1637,9 +1657,9 @@ static void run_findings(struct run *r, double elapsed_s)
     int windows = r->nrows > 1 ? r->nrows - 1 : r->nrows;
     if (windows >= 3 && r->busy_windows * 5 >= windows)
         add_finding(r,
-                    "the generator was the bottleneck: qvrrun used >= 90%% "
-                    "of a core in %d of %d windows (peak %.0f%%); add "
-                    "--segment processes or lower the load",
+                    "the generator was the bottleneck: qvrrun used or waited "
+                    "for >= 90%% of a core in %d of %d windows (peak use "
+                    "%.0f%%); add --segment processes or lower the load",
                     r->busy_windows, windows, r->cpu_max_pct);
     else if (r->lag_max_ns > 50 * QVR_NS_PER_MS && elapsed_s > 0)
         add_finding(r,
