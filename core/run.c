@@ -888,6 +888,22 @@ static void close_window(struct run *r, uint64_t now, int final)
         ramp_saturation(r, w);
 }
 
+/* Whether the window due now should run on to the end of the run: the
+ * load ends within a twentieth of a window (the stop timer is due at the
+ * same moment), or stopped less than half a window ago and is draining.
+ * The final window then takes the requests in flight at the stop, and a
+ * run does not end with a sliver of a window holding a few of them (its
+ * rps a spike, its time_s the same as the row before it). A drain that
+ * goes on past half a window closes windows as usual from the next tick. */
+static int end_is_near(struct run *r, uint64_t now)
+{
+    uint64_t win = r->plan->window_ns;
+    if (r->phase == PH_DRAIN)
+        return r->t_stop && now - r->t_stop < win / 2;
+    uint64_t end = atomic_load_explicit(&r->ctx.end_ns, memory_order_relaxed);
+    return end && end < now + win / 20 && now < end + win / 2;
+}
+
 static void window_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct run *r = arg;
@@ -904,7 +920,7 @@ static void window_cb(evutil_socket_t fd, short what, void *arg)
     }
     r->next_win_due =
         (r->next_win_due ? r->next_win_due : now) + r->plan->window_ns;
-    if (r->phase == PH_RUN || r->phase == PH_DRAIN)
+    if ((r->phase == PH_RUN || r->phase == PH_DRAIN) && !end_is_near(r, now))
         close_window(r, now, 0);
 }
 

@@ -23,16 +23,17 @@ p50=$(json_get "$S" 'd["totals"]["latency_ms"]["p50"]')
 p99=$(json_get "$S" 'd["totals"]["latency_ms"]["p99"]')
 min=$(json_get "$S" 'd["totals"]["latency_ms"]["min"]')
 # The server's own service times are the truth (its timers fire late when
-# the machine is busy): p50 within 0.5 ms of the delay and of the server's
-# p50, p99 within 2 ms of the server's p99.
+# the machine is busy: CI once saw the whole run's p50 0.56 ms above the
+# nominal 50 ms): p50 within 0.5 ms of the server's p50 and within 1 ms of
+# the delay, p99 within 2 ms of the server's p99.
 read -r sp50 sp99 < <(awk '{ print $3 }' "$DELAY_LOG" | sort -n | awk '
     { v[NR] = $1 } END { printf "%.3f %.3f\n", v[int(0.5 * NR + 0.5)] / 1000,
                                               v[int(0.99 * NR + 0.5)] / 1000 }')
-assert_near "$p50" 50 0.5 "p50 within 0.5 ms of the 50 ms delay"
+assert_near "$p50" 50 1 "p50 within 1 ms of the 50 ms delay"
 assert_near "$p50" "$sp50" 0.5 "p50 within 0.5 ms of the server's ($sp50 ms)"
 assert_near "$p99" "$sp99" 2 "p99 within 2 ms of the server's ($sp99 ms)"
 assert_ge "$p99" "$sp50" "p99 not below the server's p50"
 assert_ge "$min" 50 "nothing faster than the delay"
 svc=$(json_get "$S" 'd["totals"]["service_ms"]["p50"]')
-assert_near "$svc" 50 0.5 "service time p50 beside it"
+assert_near "$svc" "$sp50" 0.5 "service time p50 within 0.5 ms of the server's"
 finish
