@@ -448,7 +448,9 @@ static int lay_windows(struct merge *m)
     for (int b = 0; b < m->nb; b++) {
         struct qvr_window_row *r = &m->rows[b];
         double end = (b + 1) * m->win_s;
-        if (r->t_s >= 0 && r->t_s < end)
+        /* The last window ends where the segments' last windows end: a
+         * short tail, or one that ran on to the end of the drain. */
+        if (r->t_s >= 0 && (r->t_s < end || b == m->nb - 1))
             end = r->t_s;
         r->t_s = end;
         r->len_s = end - b * m->win_s;
