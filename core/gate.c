@@ -29,8 +29,20 @@ struct qvr_gate {
     struct qvr_hist *acc;
 };
 
+/* Student's t at 97.5% for df degrees of freedom (a two-sided 95%
+ * interval): the table up to 10, then the series 1.96 + 2.37/df +
+ * 2.8/df^2, within 0.2% of it. */
+static double t975(int df)
+{
+    static const double small[] = {INFINITY, 12.706, 4.303, 3.182, 2.776, 2.571,
+                                   2.447,    2.365,  2.306, 2.262, 2.228};
+    if (df <= 10)
+        return small[df > 0 ? df : 0];
+    return 1.96 + 2.37 / df + 2.8 / ((double)df * df);
+}
+
 int qvr_trend_fit(const double *x, const double *y, int n, double *y_first,
-                  double *y_last)
+                  double *y_last, double *half)
 {
     if (n < 3)
         return QVR_EINVAL;
@@ -51,6 +63,15 @@ int qvr_trend_fit(const double *x, const double *y, int n, double *y_first,
     double b = sxy / sxx;
     *y_first = my + b * (x[0] - mx);
     *y_last = my + b * (x[n - 1] - mx);
+    if (half) {
+        /* the slope's standard error from the residuals, over the span */
+        double ssr = 0;
+        for (int i = 0; i < n; i++) {
+            double e = y[i] - (my + b * (x[i] - mx));
+            ssr += e * e;
+        }
+        *half = t975(n - 2) * sqrt(ssr / (n - 2) / sxx) * fabs(x[n - 1] - x[0]);
+    }
     return 0;
 }
 
@@ -62,7 +83,7 @@ int qvr_trend_eval(const struct qvr_window_row *rows, int n,
     double *y = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
     int m = 0, rc = QVR_EINVAL;
     double start_s = 0;
-    t->change = t->first = t->last = NAN;
+    t->change = t->first = t->last = t->noise = NAN;
     t->windows = 0;
     t->span_s = 0;
     if (!x || !y) {
@@ -99,15 +120,18 @@ int qvr_trend_eval(const struct qvr_window_row *rows, int n,
         m++;
     }
     t->windows = m;
-    double a, b;
-    if (m < QVR_TREND_MIN_WINDOWS || qvr_trend_fit(x, y, m, &a, &b) < 0)
+    double a, b, half;
+    if (m < QVR_TREND_MIN_WINDOWS || qvr_trend_fit(x, y, m, &a, &b, &half) < 0)
         goto out;
     t->first = a;
     t->last = b;
-    if (metric == QVR_TM_ERROR_RATE_TREND)
+    if (metric == QVR_TM_ERROR_RATE_TREND) {
         t->change = b - a;
-    else if (a > 0)
+        t->noise = half;
+    } else if (a > 0) {
         t->change = (b - a) / a;
+        t->noise = half / a;
+    }
     if (!isnan(t->change))
         rc = 0;
 out:
@@ -211,6 +235,8 @@ int qvr_drift_findings(const struct qvr_plan_thresh *th, int nth,
             continue;
         if (!pt && (d->limit < 0 ? t.change > d->limit : t.change < d->limit))
             continue;
+        if (!pt && t.noise > fabs(d->limit))
+            continue; /* a change that noise alone could make */
         char *f = drift_sentence(d, &t, pt);
         if (f)
             out[count++] = f;
@@ -238,9 +264,9 @@ int qvr_gate_trends(struct qvr_plan_thresh *th, int nth,
                     const struct qvr_window_row *rows, int n,
                     double steady_from_s, double window_s)
 {
-    int skipped = 0;
-    char names[512] = "";
-    size_t used = 0;
+    int skipped = 0, noisy = 0;
+    char names[512] = "", noisy_names[512] = "";
+    size_t used = 0, nused = 0;
     for (int i = 0; i < nth; i++) {
         struct qvr_plan_thresh *pt = &th[i];
         if (pt->t.kind != QVR_TK_TREND || pt->t.window_ns)
@@ -251,7 +277,27 @@ int qvr_gate_trends(struct qvr_plan_thresh *th, int nth,
         pt->value = t.change;
         pt->why[0] = 0;
         pt->skipped = 0;
-        if (rc == 0) {
+        double margin = fabs(pt->t.target) > QVR_TREND_MIN_MARGIN
+                            ? fabs(pt->t.target)
+                            : QVR_TREND_MIN_MARGIN;
+        if (rc == 0 && t.noise > margin) {
+            char v[32], hw[32], lim[32];
+            qvr_thresh_fmt_value(&pt->t, t.change, v, sizeof(v));
+            qvr_thresh_fmt_value(&pt->t, t.noise, hw, sizeof(hw));
+            qvr_thresh_fmt_value(&pt->t, margin, lim, sizeof(lim));
+            snprintf(pt->why, sizeof(pt->why),
+                     "too noisy: %s +-%s (95%%) through %d windows, wider "
+                     "than the limit's %s",
+                     v, hw + 1, t.windows, lim + 1);
+            pt->skipped = 1;
+            pt->ok = 1;
+            pt->evaluated = 0;
+            int k = snprintf(noisy_names + nused, sizeof(noisy_names) - nused,
+                             "%s%s", noisy ? ", " : "", pt->t.expr);
+            if (k > 0 && (size_t)k < sizeof(noisy_names) - nused)
+                nused += (size_t)k;
+            noisy++;
+        } else if (rc == 0) {
             pt->ok = qvr_thresh_check(&pt->t, pt->value);
             pt->evaluated = 1;
         } else if (t.windows < QVR_TREND_MIN_WINDOWS) {
@@ -281,7 +327,14 @@ int qvr_gate_trends(struct qvr_plan_thresh *th, int nth,
                  "longer to judge drift",
                  skipped, skipped == 1 ? "" : "s", names, QVR_TREND_MIN_WINDOWS,
                  steady_from_s, skipped == 1 ? "it does" : "they do");
-    return skipped;
+    if (noisy)
+        qvr_warn("%d trend threshold%s not evaluated (%s): the window-to-"
+                 "window scatter leaves the fitted change uncertain by more "
+                 "than the limit (see the table); %s not fail the gate, run "
+                 "longer or at a higher rate to judge drift",
+                 noisy, noisy == 1 ? "" : "s", noisy_names,
+                 noisy == 1 ? "it does" : "they do");
+    return skipped + noisy;
 }
 
 /* Edit distance between a and b, ignoring case, over their first 63

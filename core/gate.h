@@ -22,9 +22,12 @@
 struct qvr_gate;
 
 /* Least-squares line through (x[i], y[i]), i < n; writes its values at x[0]
- * and x[n-1]. Returns 0, or QVR_EINVAL when n < 3 or the x are all equal. */
+ * and x[n-1], and when half is not NULL the half-width of the 95%
+ * confidence interval of their difference (y_last - y_first), from the
+ * scatter of the points about the line (Student's t with n - 2 degrees of
+ * freedom). Returns 0, or QVR_EINVAL when n < 3 or the x are all equal. */
 int qvr_trend_fit(const double *x, const double *y, int n, double *y_first,
-                  double *y_last);
+                  double *y_last, double *half);
 
 /* The fewest steady windows a trend is fitted through. With fewer, a trend
  * threshold is not evaluated: reported "n/a" with the reason, a warning on
@@ -32,12 +35,22 @@ int qvr_trend_fit(const double *x, const double *y, int n, double *y_first,
  * says nothing about drift, neither good nor bad). */
 #define QVR_TREND_MIN_WINDOWS 5
 
+/* A trend is also not evaluated when it cannot be told from noise: when
+ * the 95% confidence half-width of its change is wider than the
+ * threshold's own limit (|limit|, at least QVR_TREND_MIN_MARGIN: 1% or
+ * 1 pp). A 40 s soak at 3 req/s has a P99 "trend" of +/-50% from window to
+ * window noise alone; a gate that failed on it would fail one short run in
+ * three. The same rule keeps noise out of the drift findings. */
+#define QVR_TREND_MIN_MARGIN 0.01
+
 /* A fitted trend. */
 struct qvr_trend {
     double change;      /* relative (rps, p50, p99) or absolute change of the
                            fraction (error rate); NaN when not fitted */
     double first, last; /* the line at the first and last steady window
                            (req/s, ms, or a fraction for the error rate) */
+    double noise;       /* 95% half-width of change, in its unit; NaN
+                           when not fitted */
     int windows;        /* steady windows fitted through */
     double span_s;      /* start of the first to end of the last of them */
 };
@@ -64,9 +77,12 @@ double qvr_trend_value(const struct qvr_window_row *rows, int n,
 /* Evaluates every trend threshold of th (nth entries; the others are left
  * alone) over the rows, as qvr_trend_eval fits them: value, ok, evaluated.
  * One with too few steady windows is skipped (value NaN, ok 1, evaluated 0,
- * skipped 1, why "2 steady windows, a trend needs 5"); one whose line
- * starts at 0 fails with its why. Warns once on stderr when any was
- * skipped. Returns the number skipped. */
+ * skipped 1, why "2 steady windows, a trend needs 5"); so is one too noisy
+ * to judge (QVR_TREND_MIN_MARGIN: value kept, why "too noisy: -11.1%
+ * +-48.0% (95%) through 34 windows, wider than the limit's 10.0%"); one
+ * whose line starts at 0 fails with its why. Warns on stderr once for each
+ * of the two reasons when any was skipped for it. Returns the number
+ * skipped. */
 int qvr_gate_trends(struct qvr_plan_thresh *th, int nth,
                     const struct qvr_window_row *rows, int n,
                     double steady_from_s, double window_s);

@@ -16,12 +16,23 @@ int main(void)
 {
     /* A line fits exactly. */
     double x[5] = {1, 2, 3, 4, 5}, y[5] = {10, 9, 8, 7, 6}, a, b;
-    T_EQ_INT(qvr_trend_fit(x, y, 5, &a, &b), 0);
+    T_EQ_INT(qvr_trend_fit(x, y, 5, &a, &b, NULL), 0);
     T_NEAR(a, 10, 1e-9);
     T_NEAR(b, 6, 1e-9);
-    T_CHECK(qvr_trend_fit(x, y, 2, &a, &b) < 0); /* too few points */
+    T_CHECK(qvr_trend_fit(x, y, 2, &a, &b, NULL) < 0); /* too few points */
     double same[3] = {2, 2, 2};
-    T_CHECK(qvr_trend_fit(same, y, 3, &a, &b) < 0);
+    T_CHECK(qvr_trend_fit(same, y, 3, &a, &b, NULL) < 0);
+    /* The 95% half-width of the change from the scatter about the line:
+     * y = 10, 9.5, 8, 7.5, 6 fits 10.2 -> 6.2; residuals 0.2, -0.3, -0.8,
+     * -0.3, -0.2... worked by hand: SSR 0.3, t(3) 3.182, sxx 10, span 4:
+     * 3.182 * sqrt(0.3 / 3 / 10) * 4 = 1.2728. An exact line has none. */
+    double yn[5] = {10, 9.5, 8, 7.5, 6}, half = -1;
+    T_EQ_INT(qvr_trend_fit(x, yn, 5, &a, &b, &half), 0);
+    T_NEAR(a, 10.2, 1e-9);
+    T_NEAR(b, 6.2, 1e-9);
+    T_NEAR(half, 1.2728, 1e-4);
+    T_EQ_INT(qvr_trend_fit(x, y, 5, &a, &b, &half), 0);
+    T_NEAR(half, 0, 1e-9);
 
     /* Rows: 60 one-second windows after a 10 s ramp; rps falls from 20 to
      * 17 over the steady phase; the ramp windows are ignored. */
@@ -215,6 +226,59 @@ int main(void)
     for (int i = 0; i < nf; i++)
         free(fs[i]);
     T_EQ_INT(qvr_drift_findings(NULL, 0, fall, 6, 0, 1, fs, 4), 0);
+
+    /* Too noisy to judge: 34 windows of a flat 3 req/s service whose
+     * windows see 2, 3 or 4 requests and whose P99 is the slowest of
+     * those few (40-160 ms). The fitted changes are noise: skipped with
+     * the value and the half-width, not failed, and no drift finding;
+     * the error rate (0 throughout, no scatter) is judged. The same rows
+     * with 100 times the requests and a tenth of the scatter are judged. */
+    struct qvr_window_row noisy[40];
+    memset(noisy, 0, sizeof(noisy));
+    unsigned seed = 7;
+    for (int i = 0; i < 40; i++) {
+        seed = seed * 1103515245u + 12345u;
+        noisy[i].t_s = i + 1;
+        noisy[i].len_s = 1;
+        noisy[i].requests = 2 + (seed >> 16) % 3;
+        noisy[i].rps = (double)noisy[i].requests;
+        noisy[i].p99_ms = 40 + (double)((seed >> 8) % 121);
+    }
+    struct qvr_plan_thresh nt[3];
+    memset(nt, 0, sizeof(nt));
+    qvr_thresh_parse("rps_trend", "> -10%", &nt[0].t, err0, sizeof(err0));
+    qvr_thresh_parse("p99_trend", "< +25%", &nt[1].t, err0, sizeof(err0));
+    qvr_thresh_parse("error_rate_trend", "< +2pp", &nt[2].t, err0,
+                     sizeof(err0));
+    T_EQ_INT(qvr_gate_trends(nt, 3, noisy, 40, 6, 1), 2);
+    for (int i = 0; i < 2; i++) {
+        qvr_trend_eval(noisy, 40, 6, 1, nt[i].t.metric, &tr);
+        T_CHECK_MSG(tr.noise > fabs(nt[i].t.target), "%s noise %g",
+                    nt[i].t.expr, tr.noise);
+        T_EQ_INT(nt[i].skipped, 1);
+        T_EQ_INT(nt[i].ok, 1);
+        T_NEAR(nt[i].value, tr.change, 1e-12);
+        T_CHECK_MSG(strncmp(nt[i].why, "too noisy: ", 11) == 0 &&
+                        strstr(nt[i].why, "(95%) through 34 windows, wider "
+                                          "than the limit's "),
+                    "%s", nt[i].why);
+        T_EQ_STR(qvr_gate_verdict(&nt[i]), "n/a");
+    }
+    T_CHECK(strstr(nt[0].why, "wider than the limit's 10.0%"));
+    T_EQ_INT(nt[2].skipped, 0);
+    T_EQ_INT(nt[2].ok, 1);
+    T_EQ_INT(nt[2].evaluated, 1);
+    T_EQ_INT(qvr_drift_findings(nt, 3, noisy, 40, 6, 1, fs, 4), 0);
+    T_EQ_INT(qvr_drift_findings(NULL, 0, noisy, 40, 6, 1, fs, 4), 0);
+    /* the same shape, 10 times steadier: a falling rps is judged */
+    for (int i = 0; i < 40; i++) {
+        noisy[i].requests = (uint64_t)(1000 - 5 * i);
+        noisy[i].rps = noisy[i].requests + (noisy[i].p99_ms - 100) / 10;
+    }
+    T_EQ_INT(qvr_gate_trends(nt, 1, noisy, 40, 6, 1), 0);
+    T_EQ_INT(nt[0].skipped, 0);
+    T_EQ_INT(nt[0].ok, 0);
+    T_CHECK(nt[0].value < -0.10 && nt[0].value > -0.25);
 
     /* Windowed: p99[3s] < 50ms over windows of 1 s: windows 1-4 fast,
      * window 5 slow -> the sliding window ending at 5 fails; the worst
