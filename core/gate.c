@@ -41,6 +41,11 @@ static double t975(int df)
     return 1.96 + 2.37 / df + 2.8 / ((double)df * df);
 }
 
+int qvr_trend_decided(double change, double noise, double limit)
+{
+    return !(noise > 0) || fabs(change - limit) >= noise;
+}
+
 int qvr_trend_fit(const double *x, const double *y, int n, double *y_first,
                   double *y_last, double *half)
 {
@@ -235,8 +240,8 @@ int qvr_drift_findings(const struct qvr_plan_thresh *th, int nth,
             continue;
         if (!pt && (d->limit < 0 ? t.change > d->limit : t.change < d->limit))
             continue;
-        if (!pt && t.noise > fabs(d->limit))
-            continue; /* a change that noise alone could make */
+        if (!pt && !qvr_trend_decided(t.change, t.noise, d->limit))
+            continue; /* past the limit by less than its noise */
         char *f = drift_sentence(d, &t, pt);
         if (f)
             out[count++] = f;
@@ -277,18 +282,15 @@ int qvr_gate_trends(struct qvr_plan_thresh *th, int nth,
         pt->value = t.change;
         pt->why[0] = 0;
         pt->skipped = 0;
-        double margin = fabs(pt->t.target) > QVR_TREND_MIN_MARGIN
-                            ? fabs(pt->t.target)
-                            : QVR_TREND_MIN_MARGIN;
-        if (rc == 0 && t.noise > margin) {
+        if (rc == 0 && !qvr_trend_decided(t.change, t.noise, pt->t.target)) {
             char v[32], hw[32], lim[32];
             qvr_thresh_fmt_value(&pt->t, t.change, v, sizeof(v));
             qvr_thresh_fmt_value(&pt->t, t.noise, hw, sizeof(hw));
-            qvr_thresh_fmt_value(&pt->t, margin, lim, sizeof(lim));
+            qvr_thresh_fmt_value(&pt->t, pt->t.target, lim, sizeof(lim));
             snprintf(pt->why, sizeof(pt->why),
-                     "too noisy: %s +-%s (95%%) through %d windows, wider "
-                     "than the limit's %s",
-                     v, hw + 1, t.windows, lim + 1);
+                     "too noisy: %s +-%s (95%%) through %d windows, a range "
+                     "that holds the limit %s",
+                     v, hw + 1, t.windows, lim);
             pt->skipped = 1;
             pt->ok = 1;
             pt->evaluated = 0;
@@ -328,10 +330,11 @@ int qvr_gate_trends(struct qvr_plan_thresh *th, int nth,
                  skipped, skipped == 1 ? "" : "s", names, QVR_TREND_MIN_WINDOWS,
                  steady_from_s, skipped == 1 ? "it does" : "they do");
     if (noisy)
-        qvr_warn("%d trend threshold%s not evaluated (%s): the window-to-"
-                 "window scatter leaves the fitted change uncertain by more "
-                 "than the limit (see the table); %s not fail the gate, run "
-                 "longer or at a higher rate to judge drift",
+        qvr_warn("%d trend threshold%s not evaluated (%s): the limit lies "
+                 "within the fitted change's 95%% confidence interval, so the "
+                 "window-to-window scatter decides the verdict (see the "
+                 "table); %s not fail the gate, run longer or at a higher "
+                 "rate to judge drift",
                  noisy, noisy == 1 ? "" : "s", noisy_names,
                  noisy == 1 ? "it does" : "they do");
     return skipped + noisy;

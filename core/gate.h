@@ -35,13 +35,15 @@ int qvr_trend_fit(const double *x, const double *y, int n, double *y_first,
  * says nothing about drift, neither good nor bad). */
 #define QVR_TREND_MIN_WINDOWS 5
 
-/* A trend is also not evaluated when it cannot be told from noise: when
- * the 95% confidence half-width of its change is wider than the
- * threshold's own limit (|limit|, at least QVR_TREND_MIN_MARGIN: 1% or
- * 1 pp). A 40 s soak at 3 req/s has a P99 "trend" of +/-50% from window to
- * window noise alone; a gate that failed on it would fail one short run in
- * three. The same rule keeps noise out of the drift findings. */
-#define QVR_TREND_MIN_MARGIN 0.01
+/* A trend is also not evaluated when noise decides its verdict: when the
+ * 95% confidence interval of its change (change +- noise) holds the
+ * threshold's limit, the windows cannot tell whether it held or failed. A
+ * 40 s soak at 3 req/s has a P99 "trend" of +-30 to 50% from window to
+ * window scatter alone; a gate that failed on it would fail one short run
+ * in three. A change beyond the limit by more than its noise fails, one
+ * within it by more than its noise holds, on any number of windows. The
+ * same rule keeps noise out of the drift findings. */
+int qvr_trend_decided(double change, double noise, double limit);
 
 /* A fitted trend. */
 struct qvr_trend {
@@ -77,9 +79,10 @@ double qvr_trend_value(const struct qvr_window_row *rows, int n,
 /* Evaluates every trend threshold of th (nth entries; the others are left
  * alone) over the rows, as qvr_trend_eval fits them: value, ok, evaluated.
  * One with too few steady windows is skipped (value NaN, ok 1, evaluated 0,
- * skipped 1, why "2 steady windows, a trend needs 5"); so is one too noisy
- * to judge (QVR_TREND_MIN_MARGIN: value kept, why "too noisy: -11.1%
- * +-48.0% (95%) through 34 windows, wider than the limit's 10.0%"); one
+ * skipped 1, why "2 steady windows, a trend needs 5"); so is one whose
+ * verdict noise decides (qvr_trend_decided: value kept, why "too noisy:
+ * -12.5% +-44.5% (95%) through 34 windows, a range that holds the limit
+ * -10.0%"); one
  * whose line starts at 0 fails with its why. Warns on stderr once for each
  * of the two reasons when any was skipped for it. Returns the number
  * skipped. */

@@ -227,12 +227,21 @@ int main(void)
         free(fs[i]);
     T_EQ_INT(qvr_drift_findings(NULL, 0, fall, 6, 0, 1, fs, 4), 0);
 
+    /* The rule: the verdict is decided when the limit lies outside
+     * change +- noise. */
+    T_CHECK(qvr_trend_decided(-0.138, 0.068, -0.05));  /* fails for sure */
+    T_CHECK(qvr_trend_decided(0.02, 0.2, 0.25));       /* holds for sure */
+    T_CHECK(!qvr_trend_decided(-0.125, 0.445, -0.10)); /* noise decides */
+    T_CHECK(!qvr_trend_decided(0.30, 0.10, 0.25));
+    T_CHECK(qvr_trend_decided(0.30, 0, 0.25)); /* an exact line */
+    T_CHECK(qvr_trend_decided(0, 0, 0));
+
     /* Too noisy to judge: 34 windows of a flat 3 req/s service whose
      * windows see 2, 3 or 4 requests and whose P99 is the slowest of
-     * those few (40-160 ms). The fitted changes are noise: skipped with
-     * the value and the half-width, not failed, and no drift finding;
-     * the error rate (0 throughout, no scatter) is judged. The same rows
-     * with 100 times the requests and a tenth of the scatter are judged. */
+     * those few (40-160 ms). The limits lie inside the fitted changes'
+     * intervals: skipped with the value and the half-width, neither held
+     * nor failed, and no drift finding; the error rate (0 throughout, no
+     * scatter) is judged. */
     struct qvr_window_row noisy[40];
     memset(noisy, 0, sizeof(noisy));
     unsigned seed = 7;
@@ -253,32 +262,34 @@ int main(void)
     T_EQ_INT(qvr_gate_trends(nt, 3, noisy, 40, 6, 1), 2);
     for (int i = 0; i < 2; i++) {
         qvr_trend_eval(noisy, 40, 6, 1, nt[i].t.metric, &tr);
-        T_CHECK_MSG(tr.noise > fabs(nt[i].t.target), "%s noise %g",
-                    nt[i].t.expr, tr.noise);
+        T_CHECK_MSG(fabs(tr.change - nt[i].t.target) < tr.noise, "%s: %g +- %g",
+                    nt[i].t.expr, tr.change, tr.noise);
         T_EQ_INT(nt[i].skipped, 1);
         T_EQ_INT(nt[i].ok, 1);
         T_NEAR(nt[i].value, tr.change, 1e-12);
         T_CHECK_MSG(strncmp(nt[i].why, "too noisy: ", 11) == 0 &&
-                        strstr(nt[i].why, "(95%) through 34 windows, wider "
-                                          "than the limit's "),
+                        strstr(nt[i].why, "(95%) through 34 windows, a range "
+                                          "that holds the limit "),
                     "%s", nt[i].why);
         T_EQ_STR(qvr_gate_verdict(&nt[i]), "n/a");
     }
-    T_CHECK(strstr(nt[0].why, "wider than the limit's 10.0%"));
+    T_CHECK_MSG(strstr(nt[0].why, "holds the limit -10.0%") != NULL, "%s",
+                nt[0].why);
     T_EQ_INT(nt[2].skipped, 0);
     T_EQ_INT(nt[2].ok, 1);
     T_EQ_INT(nt[2].evaluated, 1);
     T_EQ_INT(qvr_drift_findings(nt, 3, noisy, 40, 6, 1, fs, 4), 0);
     T_EQ_INT(qvr_drift_findings(NULL, 0, noisy, 40, 6, 1, fs, 4), 0);
-    /* the same shape, 10 times steadier: a falling rps is judged */
-    for (int i = 0; i < 40; i++) {
-        noisy[i].requests = (uint64_t)(1000 - 5 * i);
-        noisy[i].rps = noisy[i].requests + (noisy[i].p99_ms - 100) / 10;
-    }
+    /* A fall beyond the limit by more than its noise fails however noisy:
+     * the same scatter on 20 times the rate, falling by a quarter. */
+    for (int i = 0; i < 40; i++)
+        noisy[i].rps = 20.0 * noisy[i].rps * (1 - 0.25 * i / 39);
     T_EQ_INT(qvr_gate_trends(nt, 1, noisy, 40, 6, 1), 0);
     T_EQ_INT(nt[0].skipped, 0);
     T_EQ_INT(nt[0].ok, 0);
-    T_CHECK(nt[0].value < -0.10 && nt[0].value > -0.25);
+    qvr_trend_eval(noisy, 40, 6, 1, QVR_TM_RPS_TREND, &tr);
+    T_CHECK_MSG(tr.noise > 0.05 && tr.change + tr.noise < -0.10, "%g +- %g",
+                tr.change, tr.noise);
 
     /* Windowed: p99[3s] < 50ms over windows of 1 s: windows 1-4 fast,
      * window 5 slow -> the sliding window ending at 5 fails; the worst
