@@ -90,6 +90,7 @@ int qvr_trend_eval(const struct qvr_window_row *rows, int n,
     double start_s = 0;
     t->change = t->first = t->last = t->noise = NAN;
     t->windows = 0;
+    t->lo = t->hi = -1;
     t->span_s = 0;
     if (!x || !y) {
         rc = QVR_ENOMEM;
@@ -119,8 +120,11 @@ int qvr_trend_eval(const struct qvr_window_row *rows, int n,
         default:
             goto out;
         }
-        if (m == 0)
+        if (m == 0) {
             start_s = w->t_s - w->len_s;
+            t->lo = i;
+        }
+        t->hi = i;
         t->span_s = w->t_s - start_s;
         m++;
     }

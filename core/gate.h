@@ -54,6 +54,7 @@ struct qvr_trend {
     double noise;       /* 95% half-width of change, in its unit; NaN
                            when not fitted */
     int windows;        /* steady windows fitted through */
+    int lo, hi;         /* rows of the first and last of them; -1 none */
     double span_s;      /* start of the first to end of the last of them */
 };
 

@@ -1913,6 +1913,7 @@ static int summary_head(struct merge *m, cJSON **exit_item)
                                 jnum(s->rd.summary, "exit_code", 0));
         cJSON_AddItemToArray(sa, o);
     }
+    cJSON_AddNumberToObject(r, "steady_from_s", r3(steady_from(m)));
     cJSON *cf = cJSON_Duplicate(jobj(m->first, "config"), 1);
     cJSON_DeleteItemFromObjectCaseSensitive(cf, "segment");
     cJSON_AddItemToObject(r, "config", cf);

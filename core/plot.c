@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "gate.h"
 #include "log.h"
 #include "qvr.h"
 #include "report.h"
@@ -237,8 +238,14 @@ static void put_num(struct qvr_buf *b, double v, int last)
         qvr_buf_printf(b, "%.10g%c", v, last ? '\n' : ' ');
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 /* The typical window length: the median (the first and last windows may
- * be shorter or longer than the rest). */
+ * be shorter or longer than the rest). qsort: a day's soak has 86,400. */
 static double window_len(const struct qvr_rdir *rd)
 {
     int n = rd->nwin;
@@ -249,12 +256,7 @@ static double window_len(const struct qvr_rdir *rd)
         return rd->win[0].len_s;
     for (int i = 0; i < n; i++)
         v[i] = rd->win[i].len_s;
-    for (int i = 1; i < n; i++)
-        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
-            double t = v[j];
-            v[j] = v[j - 1];
-            v[j - 1] = t;
-        }
+    qsort(v, (size_t)n, sizeof(*v), cmp_double);
     double m = v[n / 2];
     free(v);
     return m;
@@ -268,13 +270,47 @@ static int full_window(const struct qvr_rwin *w, double typical)
     return w->len_s >= 0.5 * typical;
 }
 
+/* The gate's own p99_trend fit (qvr_trend_eval) over the windows, from
+ * the steady start the summary records. */
+static int gate_p99_trend(const struct qvr_rdir *rd, double typical, int *first,
+                          int *last, double *a, double *b, double *noise)
+{
+    int n = rd->nwin, rc = -1;
+    struct qvr_window_row *rows = calloc((size_t)n, sizeof(*rows));
+    struct qvr_trend t;
+    if (!rows)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        rows[i].t_s = rd->win[i].end_s;
+        rows[i].len_s = rd->win[i].len_s;
+        rows[i].requests = rd->win[i].requests;
+        rows[i].p99_ms = rd->win[i].p99_ms;
+    }
+    if (qvr_trend_eval(rows, n, rd->steady_from_s, typical, QVR_TM_P99_TREND,
+                       &t) == 0 &&
+        t.hi > t.lo) {
+        double x0 = rows[t.lo].t_s, x1 = rows[t.hi].t_s;
+        *b = (t.last - t.first) / (x1 - x0);
+        *a = t.first - *b * x0;
+        *first = t.lo;
+        *last = t.hi;
+        *noise = t.noise;
+        rc = t.windows;
+    }
+    free(rows);
+    return rc;
+}
+
 int qvr_plot_p99_trend(const struct qvr_rdir *rd, int *first, int *last,
-                       double *a, double *b)
+                       double *a, double *b, double *noise)
 {
     int n = rd->nwin, maxu = 0;
+    *noise = NAN;
     if (n < 2)
         return -1;
     double typical = window_len(rd);
+    if (!isnan(rd->steady_from_s))
+        return gate_p99_trend(rd, typical, first, last, a, b, noise);
     for (int i = 0; i < n; i++)
         if (rd->win[i].users > maxu)
             maxu = rd->win[i].users;
@@ -306,17 +342,22 @@ int qvr_plot_p99_trend(const struct qvr_rdir *rd, int *first, int *last,
     *a = (sy - *b * sx) / k;
     *first = lo;
     *last = hi;
-    return 0;
+    return k;
 }
 
 /* "P99 trend over 36 windows: +58.8% (124 -> 196 ms)": the title's second
- * line on the latency chart. */
+ * line on the latency chart; with the fit's 95% half-width when known,
+ * "+58.8% +-12.0%", as the p99_trend threshold reports it. */
 static void trend_label(char *label, size_t llen, int n, const char *what,
-                        double y0, double y1)
+                        double y0, double y1, double noise)
 {
+    char pm[32] = "";
+    if (!isnan(noise))
+        snprintf(pm, sizeof(pm), " +-%.1f%%", noise * 100.0);
     if (y0 > 0)
-        snprintf(label, llen, "P99 trend over %d %s: %+.1f%% (%.3g -> %.3g ms)",
-                 n, what, (y1 - y0) / y0 * 100.0, y0, y1);
+        snprintf(label, llen,
+                 "P99 trend over %d %s: %+.1f%%%s (%.3g -> %.3g ms)", n, what,
+                 (y1 - y0) / y0 * 100.0, pm, y0, y1);
     else
         snprintf(label, llen, "P99 trend over %d %s: %.3g -> %.3g ms", n, what,
                  y0, y1);
@@ -327,8 +368,9 @@ static int latency_dat(const struct qvr_rdir *rd, struct qvr_buf *b,
 {
     double typical = window_len(rd);
     int lo = -1, hi = -1;
-    double a = 0, sl = 0;
-    int has_trend = qvr_plot_p99_trend(rd, &lo, &hi, &a, &sl) == 0;
+    double a = 0, sl = 0, noise = NAN;
+    int fitted = qvr_plot_p99_trend(rd, &lo, &hi, &a, &sl, &noise);
+    int has_trend = fitted > 0;
     qvr_buf_printf(b,
                    "# qvrrun %s/latency.png: response time per window "
                    "(timeseries.csv)\n"
@@ -349,10 +391,11 @@ static int latency_dat(const struct qvr_rdir *rd, struct qvr_buf *b,
         put_num(b, full_window(w, typical), 1);
     }
     if (has_trend)
-        trend_label(label, llen, hi - lo + 1, "windows",
-                    a + sl * rd->win[lo].end_s, a + sl * rd->win[hi].end_s);
+        trend_label(label, llen, fitted, "windows", a + sl * rd->win[lo].end_s,
+                    a + sl * rd->win[hi].end_s, noise);
     else
         snprintf(label, llen, "P99 trend: too few windows");
+    qvr_buf_printf(b, "# the chart's title: %s\n", label);
     return b->truncated ? QVR_ENOMEM : 0;
 }
 
@@ -408,7 +451,7 @@ static int grouped_dat(const struct qvr_rdir *rd, struct qvr_buf *lat,
         b = (k * sxy - sx * sy) / d;
         a = (sy - b * sx) / k;
         trend_label(label, llen, hi - lo + 1, "groups",
-                    a + b * rd->grp[lo].end_s, a + b * rd->grp[hi].end_s);
+                    a + b * rd->grp[lo].end_s, a + b * rd->grp[hi].end_s, NAN);
     } else {
         snprintf(label, llen, "P99 trend: too few groups");
     }

@@ -23,12 +23,14 @@
 int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
                     unsigned long errlen);
 
-/* The least-squares line through the P99 of the run's steady windows (the
- * ones with requests, of full length, from the first at the most users
- * on): sets *first and *last to the window range used and *a, *b to the
- * line p99 = a + b * end_s. Returns 0, or -1 when fewer than 2 windows
- * qualify. */
+/* The least-squares line through the P99 of the run's steady windows:
+ * the p99_trend threshold's own fit (qvr_trend_eval from the summary's
+ * steady_from_s, *noise its 95% half-width), or for a summary without
+ * steady_from_s the windows with requests, of full length, from the first
+ * at the most users on (*noise NaN). Sets *first and *last to the window
+ * range used and *a, *b to the line p99 = a + b * end_s. Returns the number
+ * of windows fitted, or -1 when too few qualify. */
 int qvr_plot_p99_trend(const struct qvr_rdir *rd, int *first, int *last,
-                       double *a, double *b);
+                       double *a, double *b, double *noise);
 
 #endif

@@ -618,6 +618,7 @@ static int load_summary(struct qvr_rdir *rd, char *err, unsigned long errlen)
     const cJSON *sc = cJSON_GetObjectItemCaseSensitive(rd->summary, "scenario");
     rd->scenario = cJSON_IsString(sc) ? sc->valuestring : "";
     rd->duration_s = jnum(rd->summary, "duration_s", 0);
+    rd->steady_from_s = jnum(rd->summary, "steady_from_s", NAN);
     cJSON *names = cJSON_GetObjectItemCaseSensitive(rd->summary, "names");
     int nn = cJSON_IsObject(names) ? cJSON_GetArraySize(names) : 0;
     rd->series = calloc((size_t)nn + 1, sizeof(*rd->series));

@@ -87,6 +87,8 @@ struct qvr_rdir {
     struct cJSON *summary; /* parsed summary.json (owned) */
     const char *scenario;  /* borrowed from summary; "" if absent */
     double duration_s;
+    double steady_from_s; /* where the trends' steady phase starts; NaN in
+                             a summary from before it was written */
     struct qvr_rwin *win; /* nwin windows in time order (owned) */
     int nwin;
     int has_hlog;               /* latency.hlog was read */

@@ -356,6 +356,7 @@ static char *summary_json(const struct qvr_run_result *r)
     cJSON_AddItemToObject(root, "target", tg);
     cJSON_AddNumberToObject(root, "started", r3(r->started_wall_s));
     cJSON_AddNumberToObject(root, "duration_s", r3(r->elapsed_s));
+    cJSON_AddNumberToObject(root, "steady_from_s", r3(r->steady_from_s));
     cJSON_AddNumberToObject(root, "max_users", r->max_users);
     if (p->seg_count) {
         cJSON *sg = cJSON_AddObjectToObject(root, "segment");

@@ -54,6 +54,8 @@ struct qvr_run_result {
     double intended_rps; /* rate{}: the planned arrival rate */
     uint64_t started, late, dropped;
     double load_s;          /* from the start until the load stopped */
+    double steady_from_s;   /* where the steady phase the trends are fitted
+                               through starts (s since the start) */
     double start_gap_cv;    /* coefficient of variation of the gaps
                                between actual starts; NaN if < 2 */
     double gen_cpu_max_pct; /* the generator's busiest window */

@@ -2117,6 +2117,7 @@ static int finish_run(struct run *r, const struct qvr_run_opts *o)
     res.step_hist = (const char *const *)r->step_enc;
     res.started = r->started;
     res.load_s = (double)(r->t_stop - r->t0) / 1e9;
+    res.steady_from_s = steady_from_s(&p->load);
     res.late = r->late;
     res.dropped = r->dropped;
     res.start_gap_cv =

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "compare.h"
+#include "gate.h"
 #include "hist.h"
 #include "locust.h"
 #include "plot.h"
@@ -721,6 +722,68 @@ static void strip_percentiles(const char *dir)
     cJSON_Delete(root);
 }
 
+/* The chart's trend is the p99_trend threshold's fit when summary.json
+ * says where the steady phase starts: from the end of window `from - 1`,
+ * the line runs over windows from .. NWIN-2 (the 0.25 s tail is not a
+ * full window) with the least squares through exactly those, and the
+ * title gives qvr_trend_eval's change and 95% half-width. */
+static void test_plot_gate_trend(const struct truth *t, const char *dir,
+                                 int from)
+{
+    char p[1024];
+    snprintf(p, sizeof(p), "%s/summary.json", dir);
+    char *txt = read_text(p);
+    cJSON *root = cJSON_Parse(txt);
+    free(txt);
+    T_CHECK(root != NULL);
+    if (!root)
+        return;
+    cJSON_DeleteItemFromObject(root, "steady_from_s");
+    cJSON_AddNumberToObject(root, "steady_from_s", t->win_end[from - 1]);
+    char *js = cJSON_Print(root);
+    write_text(dir, "summary.json", js);
+    free(js);
+    cJSON_Delete(root);
+    struct qvr_render_opts o = {.quiet = 1};
+    char err[512] = "";
+    T_CHECK_MSG(qvr_render(dir, &o, err, sizeof(err)) == 0, "%s", err);
+    static double rows[256][8];
+    snprintf(p, sizeof(p), "%s/plot-latency.dat", dir);
+    T_EQ_INT(dat_rows(p, rows, 256), NWIN);
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    int k = 0;
+    for (int w = from; w < NWIN - 1; w++, k++) {
+        double x = t->win_end[w], y = t->win_p99[w];
+        sx += x, sy += y, sxx += x * x, sxy += x * y;
+    }
+    double b = (k * sxy - sx * sy) / (k * sxx - sx * sx), a = (sy - b * sx) / k;
+    T_CHECK(isnan(rows[from - 1][5]) && isnan(rows[NWIN - 1][5]));
+    T_NEAR(rows[from][5], a + b * t->win_end[from], 1e-3);
+    T_NEAR(rows[NWIN - 2][5], a + b * t->win_end[NWIN - 2], 1e-3);
+    /* the label, as qvr_trend_eval fits the same windows */
+    struct qvr_window_row wr[NWIN];
+    memset(wr, 0, sizeof(wr));
+    for (int w = 0; w < NWIN; w++) {
+        wr[w].t_s = t->win_end[w];
+        wr[w].len_s = t->win_len[w];
+        wr[w].requests = t->win_req[w];
+        wr[w].p99_ms = t->win_p99[w];
+    }
+    struct qvr_trend tr;
+    T_EQ_INT(qvr_trend_eval(wr, NWIN, t->win_end[from - 1], 1, QVR_TM_P99_TREND,
+                            &tr),
+             0);
+    T_EQ_INT(tr.windows, k);
+    T_CHECK(tr.noise > 0);
+    char want[128];
+    snprintf(want, sizeof(want), "P99 trend over %d windows: %+.1f%% +-%.1f%%",
+             k, tr.change * 100, tr.noise * 100);
+    snprintf(p, sizeof(p), "%s/plot-latency.dat", dir);
+    txt = read_text(p);
+    T_CHECK_MSG(txt && strstr(txt, want), "no '%s' in %s", want, p);
+    free(txt);
+}
+
 static void test_recompute(void)
 {
     char a[512], b[512], p[700];
@@ -1070,6 +1133,8 @@ int main(void)
     test_locust(&t, d);
     test_junit(ju);
     test_plot_data(&t, d);
+    test_plot_gate_trend(&t, d, 6);
+    test_plot_gate_trend(&t, d, 3);
     if (have_gnuplot()) {
         check_png(d, "latency.png");
         check_png(d, "throughput.png");
