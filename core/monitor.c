@@ -1931,13 +1931,16 @@ int qvr_monitor_main(int argc, char **argv)
     if (mo->duration_ns)
         arm_ns(mo->end_ev, mo->duration_ns);
     arm_ns(mo->tick_ev, 0);
+    /* The watchdog borrows this array of one for as long as it runs: it
+     * lives in this frame until qvr_watchdog_stop, not in the block below
+     * (ASan: stack-use-after-scope from the watchdog thread). */
+    struct qvr_vu_ctx *wctx[1] = {&mo->ctx};
     if (mo->plan) {
         /* as in a run: a probe looping past the end gets 1 s, not 5 */
         if (mo->duration_ns)
             atomic_store_explicit(&mo->ctx.end_ns, mo->t0 + mo->duration_ns,
                                   memory_order_relaxed);
-        struct qvr_vu_ctx *wctx = &mo->ctx;
-        mo->wd = qvr_watchdog_start(&wctx, 1);
+        mo->wd = qvr_watchdog_start(wctx, 1);
     }
     event_base_dispatch(mo->base);
     qvr_watchdog_stop(mo->wd);

@@ -103,8 +103,9 @@ struct qvr_vu_ctx {
  * every 100 ms it checks each ctx, and a resume older than 5 s (1 s once
  * end_ns, the planned end or the start of the drain, has passed or
  * SIGINT/SIGTERM arrived) gets a count hook that raises a task error. Start it
- * before the loop runs, stop it before the ctxs' Lua states are closed. NULL on
- * failure (the run goes on). */
+ * before the loop runs, stop it before the ctxs' Lua states are closed. The
+ * array ctxs (n pointers) is borrowed, not copied: it must outlive the
+ * watchdog, up to qvr_watchdog_stop. NULL on failure (the run goes on). */
 struct qvr_watchdog;
 struct qvr_watchdog *qvr_watchdog_start(struct qvr_vu_ctx **ctxs, int n);
 void qvr_watchdog_stop(struct qvr_watchdog *w);

@@ -84,7 +84,8 @@ qvr_track "$BG"
 QVR_LAST_STDERR=$QVR_TMP/int.err
 sleep 1.5
 t0=$(date +%s.%N)
-kill -INT "$BG"
+kill -INT "$BG" 2>/dev/null ||
+    fail "SIGINT: the monitor had already exited: $(head -3 "$QVR_TMP/int.err")"
 for _ in $(seq 1 80); do
     kill -0 "$BG" 2>/dev/null || break
     sleep 0.1
