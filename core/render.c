@@ -11,12 +11,14 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "junit.h"
 #include "locust.h"
@@ -75,17 +77,23 @@ static void fix_max(struct qvr_hist *h, uint64_t max_us)
 }
 
 /* Opens a result file for reading. Only a regular file: a device or FIFO
- * (a log pointed at /dev/full, say) would be read forever. Returns 0,
+ * (a log pointed at /dev/full, say) would be read forever. The open does
+ * not block (O_NONBLOCK: a FIFO without a writer would hang open()), and
+ * the flag is cleared once the file is known to be regular. Returns 0,
  * QVR_ENOTFOUND or QVR_EIO with a message naming path in err. */
 static int open_regular(const char *path, FILE **out, char *err,
                         unsigned long errlen)
 {
     struct stat st;
-    FILE *f = fopen(path, "rb");
-    if (!f || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        int e = f ? 0 : errno;
-        if (f)
-            fclose(f);
+    FILE *f = NULL;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    int e = fd < 0 ? errno : 0;
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == 0)
+        f = fdopen(fd, "rb");
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
         snprintf(err, errlen, "cannot read %s: %s", path,
                  e ? strerror(e) : "not a regular file");
         return e == ENOENT ? QVR_ENOTFOUND : QVR_EIO;

@@ -452,7 +452,12 @@ static void progress(struct run *r, const struct qvr_window_row *w, int final)
  * one is reported when the run ends (exit 3); the run goes on. */
 static void log_check(struct run *r, FILE *f, const char *name)
 {
-    if (f && (ferror(f) || fflush(f) != 0) && !r->log_errno) {
+    if (!f || r->log_errno)
+        return;
+    /* errno is this fflush's (it retries what an earlier failed write
+     * left); a write that failed for good leaves only the error flag */
+    errno = 0;
+    if (fflush(f) != 0 || ferror(f)) {
         r->log_errno = errno ? errno : EIO;
         r->log_bad = name;
     }

@@ -38,4 +38,13 @@ assert_ge "$(wc -l < "$QVR_TMP/full/timeseries_by_name.csv")" 2 "timeseries_by_n
 QVR_TIMEOUT=20 run_qvrrun report "$QVR_TMP/full" --no-plots --quiet
 assert_eq "$RC" 3 "report on a log that is a device: exit 3"
 assert_contains "$QVR_STDERR" "cannot read $QVR_TMP/full/latency.hlog: not a regular file"
+# Nor does a FIFO without a writer hang the open (it used to: fopen blocks
+# until a writer comes).
+rm "$QVR_TMP/full/latency.hlog"
+mkfifo "$QVR_TMP/full/latency.hlog"
+t0=$(date +%s)
+QVR_TIMEOUT=20 run_qvrrun report "$QVR_TMP/full" --no-plots --quiet
+assert_eq "$RC" 3 "report on a log that is a FIFO: exit 3 (not the timeout's 124)"
+assert_le "$(($(date +%s) - t0))" 5 "report on a FIFO returns at once"
+assert_contains "$QVR_STDERR" "cannot read $QVR_TMP/full/latency.hlog: not a regular file"
 finish
