@@ -1315,6 +1315,11 @@ static void start_run_phase(struct run *r)
     r->phase = PH_RUN;
     r->ctx.metrics = r->m;
     r->ctx.stopping = 0;
+    /* libevent times the window timer from its cached clock, read when
+     * this loop pass began: refreshed first, the windows end at t0 + k
+     * windows, not a millisecond or so before (time_s 4.999, and a window
+     * holding the spawn at 5 s counted as steady) */
+    event_base_update_cache_time(r->base);
     r->t0 = qvr_clock_ns();
     r->win_start = r->t0;
     r->last_progress = r->t0;
