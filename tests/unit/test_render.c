@@ -697,7 +697,8 @@ static int exists(const char *dir, const char *name)
     return access(p, F_OK) == 0;
 }
 
-static void strip_percentiles(const char *dir)
+/* dir/summary.json parsed (the caller passes it to put_summary), or NULL */
+static cJSON *get_summary(const char *dir)
 {
     char p[1024];
     snprintf(p, sizeof(p), "%s/summary.json", dir);
@@ -705,6 +706,21 @@ static void strip_percentiles(const char *dir)
     cJSON *root = cJSON_Parse(txt);
     free(txt);
     T_CHECK(root != NULL);
+    return root;
+}
+
+/* Writes root as dir/summary.json and frees it. */
+static void put_summary(const char *dir, cJSON *root)
+{
+    char *js = cJSON_Print(root);
+    write_text(dir, "summary.json", js);
+    free(js);
+    cJSON_Delete(root);
+}
+
+static void strip_percentiles(const char *dir)
+{
+    cJSON *root = get_summary(dir);
     cJSON *tot = cJSON_GetObjectItem(root, "totals");
     cJSON *nm = cJSON_GetObjectItem(root, "names");
     cJSON *objs[NNAMES + 1] = {tot, cJSON_GetObjectItem(nm, names[0]),
@@ -716,10 +732,7 @@ static void strip_percentiles(const char *dir)
         for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
             cJSON_DeleteItemFromObject(lat, keys[i]);
     }
-    char *js = cJSON_Print(root);
-    write_text(dir, "summary.json", js);
-    free(js);
-    cJSON_Delete(root);
+    put_summary(dir, root);
 }
 
 /* The chart's trend is the p99_trend threshold's fit when summary.json
@@ -730,20 +743,13 @@ static void strip_percentiles(const char *dir)
 static void test_plot_gate_trend(const struct truth *t, const char *dir,
                                  int from)
 {
-    char p[1024];
-    snprintf(p, sizeof(p), "%s/summary.json", dir);
-    char *txt = read_text(p);
-    cJSON *root = cJSON_Parse(txt);
-    free(txt);
-    T_CHECK(root != NULL);
+    char p[1024], *txt;
+    cJSON *root = get_summary(dir);
     if (!root)
         return;
     cJSON_DeleteItemFromObject(root, "steady_from_s");
     cJSON_AddNumberToObject(root, "steady_from_s", t->win_end[from - 1]);
-    char *js = cJSON_Print(root);
-    write_text(dir, "summary.json", js);
-    free(js);
-    cJSON_Delete(root);
+    put_summary(dir, root);
     struct qvr_render_opts o = {.quiet = 1};
     char err[512] = "";
     T_CHECK_MSG(qvr_render(dir, &o, err, sizeof(err)) == 0, "%s", err);
