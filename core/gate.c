@@ -43,7 +43,8 @@ static double t975(int df)
 
 int qvr_trend_decided(double change, double noise, double limit)
 {
-    return !(noise > 0) || fabs(change - limit) >= noise;
+    return !(noise > 0) || fabs(change) >= noise ||
+           fabs(change - limit) >= noise;
 }
 
 int qvr_trend_fit(const double *x, const double *y, int n, double *y_first,
@@ -293,7 +294,7 @@ int qvr_gate_trends(struct qvr_plan_thresh *th, int nth,
             qvr_thresh_fmt_value(&pt->t, pt->t.target, lim, sizeof(lim));
             snprintf(pt->why, sizeof(pt->why),
                      "too noisy: %s +-%s (95%%) through %d windows, a range "
-                     "that holds the limit %s",
+                     "that holds both 0 and the limit %s",
                      v, hw + 1, t.windows, lim);
             pt->skipped = 1;
             pt->ok = 1;
@@ -334,11 +335,11 @@ int qvr_gate_trends(struct qvr_plan_thresh *th, int nth,
                  skipped, skipped == 1 ? "" : "s", names, QVR_TREND_MIN_WINDOWS,
                  steady_from_s, skipped == 1 ? "it does" : "they do");
     if (noisy)
-        qvr_warn("%d trend threshold%s not evaluated (%s): the limit lies "
-                 "within the fitted change's 95%% confidence interval, so the "
-                 "window-to-window scatter decides the verdict (see the "
-                 "table); %s not fail the gate, run longer or at a higher "
-                 "rate to judge drift",
+        qvr_warn("%d trend threshold%s not evaluated (%s): the fitted "
+                 "change's 95%% confidence interval holds both 0 and the "
+                 "limit, so the window-to-window scatter would decide the "
+                 "verdict (see the table); %s not fail the gate, run longer "
+                 "or at a higher rate to judge drift",
                  noisy, noisy == 1 ? "" : "s", noisy_names,
                  noisy == 1 ? "it does" : "they do");
     return skipped + noisy;

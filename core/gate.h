@@ -35,14 +35,16 @@ int qvr_trend_fit(const double *x, const double *y, int n, double *y_first,
  * says nothing about drift, neither good nor bad). */
 #define QVR_TREND_MIN_WINDOWS 5
 
-/* A trend is also not evaluated when noise decides its verdict: when the
- * 95% confidence interval of its change (change +- noise) holds the
- * threshold's limit, the windows cannot tell whether it held or failed. A
- * 40 s soak at 3 req/s has a P99 "trend" of +-30 to 50% from window to
- * window scatter alone; a gate that failed on it would fail one short run
- * in three. A change beyond the limit by more than its noise fails, one
- * within it by more than its noise holds, on any number of windows. The
- * same rule keeps noise out of the drift findings. */
+/* A trend is also not evaluated when the windows can tell nothing: when
+ * the 95% confidence interval of its change (change +- noise) holds both
+ * 0 and the threshold's limit, they can neither tell a drift from a flat
+ * line nor say on which side of the limit it lies. A 40 s soak at 3 req/s
+ * has a P99 "trend" of +-30 to 50% from window-to-window scatter alone; a
+ * gate that failed on it would fail one short run in three. Otherwise the
+ * change is judged against the limit as usual: a change past the limit
+ * whose interval leaves out 0 (a drift, if not surely past the limit)
+ * fails, on any number of windows. The same rule keeps noise out of the
+ * drift findings. Returns 1 when the trend is judged. */
 int qvr_trend_decided(double change, double noise, double limit);
 
 /* A fitted trend. */
@@ -82,8 +84,8 @@ double qvr_trend_value(const struct qvr_window_row *rows, int n,
  * One with too few steady windows is skipped (value NaN, ok 1, evaluated 0,
  * skipped 1, why "2 steady windows, a trend needs 5"); so is one whose
  * verdict noise decides (qvr_trend_decided: value kept, why "too noisy:
- * -12.5% +-44.5% (95%) through 34 windows, a range that holds the limit
- * -10.0%"); one
+ * -12.5% +-44.5% (95%) through 34 windows, a range that holds both 0 and
+ * the limit -10.0%"); one
  * whose line starts at 0 fails with its why. Warns on stderr once for each
  * of the two reasons when any was skipped for it. Returns the number
  * skipped. */

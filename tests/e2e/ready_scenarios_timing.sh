@@ -219,8 +219,8 @@ within "${V[3]}" "$want" 0.12 3 "baseline: service p50 ${V[3]} ms, the model's $
 # P99 is the slowest of ~3 answers and its rps is 2, 3 or 4, so over 25
 # windows a trend is noise (+-25% either way; before the noise rule about
 # 1 run in 3 failed rps_trend > -10% or p99_trend < +25%). Its 95%
-# half-width is then ~50%, and a trend whose interval holds its limit is
-# n/a, "too noisy", with its value kept (test_gate has the case worked
+# half-width is then ~50%, and a trend whose interval holds 0 and its limit
+# is n/a, "too noisy", with its value kept (test_gate has the case worked
 # through); a run may still land outside, so only that each verdict
 # follows from the thresholds and their arithmetic is checked. ------------
 bg_wait soak
@@ -287,8 +287,8 @@ assert_eq "$u6" 6 "soak: all 6 users after 6 s"
 assert_eq "$rows" 30 "soak: 30 windows of 1 s"
 assert_eq "$bad" none "soak: rps, p99 and error-rate trends measured and equal to the fitted line"
 # Each trend's verdict follows the noise rule: n/a ("too noisy", value
-# kept) exactly when the limit lies inside value +- the 95% half-width the
-# reason gives; otherwise judged on the value.
+# kept) exactly when 0 and the limit lie inside value +- the 95% half-width
+# the reason gives; otherwise judged on the value.
 python3 - "$QVR_TMP/soak/summary.json" <<'EOF' || fail "soak: a trend verdict does not follow the noise rule"
 import json, re, sys
 d = json.load(open(sys.argv[1]))
@@ -301,11 +301,12 @@ for t in d["thresholds"]:
     if t["ok"] is None:
         r = re.fullmatch(r"too noisy: ([-+][0-9.]+)(%|pp) \+-([0-9.]+)(%|pp) "
                          r"\(95%\) through 2[3-6] windows, a range that holds "
-                         r"the limit [-+][0-9.]+(%|pp)", why)
+                         r"both 0 and the limit [-+][0-9.]+(%|pp)", why)
         assert r, (t["expr"], why)
         v, hw = float(r.group(1)) / 100, float(r.group(3)) / 100
         assert abs(v - t["value"]) < 0.0006, (t["expr"], v, t["value"])
-        assert abs(v - lim[m]) < hw + 0.0006, (t["expr"], v, hw)
+        assert abs(v - lim[m]) < hw + 0.0006 and abs(v) < hw + 0.0006, \
+            (t["expr"], v, hw)
     else:
         assert not why, (t["expr"], why)
         held = t["value"] > lim[m] if m == "rps_trend" else t["value"] < lim[m]

@@ -227,21 +227,25 @@ int main(void)
         free(fs[i]);
     T_EQ_INT(qvr_drift_findings(NULL, 0, fall, 6, 0, 1, fs, 4), 0);
 
-    /* The rule: the verdict is decided when the limit lies outside
-     * change +- noise. */
+    /* The rule: judged unless change +- noise holds both 0 and the
+     * limit. */
     T_CHECK(qvr_trend_decided(-0.138, 0.068, -0.05));  /* fails for sure */
     T_CHECK(qvr_trend_decided(0.02, 0.2, 0.25));       /* holds for sure */
     T_CHECK(!qvr_trend_decided(-0.125, 0.445, -0.10)); /* noise decides */
-    T_CHECK(!qvr_trend_decided(0.30, 0.10, 0.25));
-    T_CHECK(qvr_trend_decided(0.30, 0, 0.25)); /* an exact line */
+    T_CHECK(!qvr_trend_decided(0.20, 0.30, 0.25));
+    T_CHECK(qvr_trend_decided(0.30, 0.10, 0.25));   /* a drift, past it */
+    T_CHECK(qvr_trend_decided(-0.12, 0.06, -0.10)); /* a drift: judged */
+    T_CHECK(qvr_trend_decided(-0.08, 0.06, -0.10)); /* a drift: judged */
+    T_CHECK(qvr_trend_decided(0.01, 0.06, -0.10));  /* flat, clear of it */
+    T_CHECK(qvr_trend_decided(0.30, 0, 0.25));      /* an exact line */
     T_CHECK(qvr_trend_decided(0, 0, 0));
 
     /* Too noisy to judge: 34 windows of a flat 3 req/s service whose
      * windows see 2, 3 or 4 requests and whose P99 is the slowest of
-     * those few (40-160 ms). The limits lie inside the fitted changes'
-     * intervals: skipped with the value and the half-width, neither held
-     * nor failed, and no drift finding; the error rate (0 throughout, no
-     * scatter) is judged. */
+     * those few (40-160 ms). 0 and the limits lie inside the fitted
+     * changes' intervals: skipped with the value and the half-width,
+     * neither held nor failed, and no drift finding; the error rate (0
+     * throughout, no scatter) is judged. */
     struct qvr_window_row noisy[40];
     memset(noisy, 0, sizeof(noisy));
     unsigned seed = 7;
@@ -262,18 +266,19 @@ int main(void)
     T_EQ_INT(qvr_gate_trends(nt, 3, noisy, 40, 6, 1), 2);
     for (int i = 0; i < 2; i++) {
         qvr_trend_eval(noisy, 40, 6, 1, nt[i].t.metric, &tr);
-        T_CHECK_MSG(fabs(tr.change - nt[i].t.target) < tr.noise, "%s: %g +- %g",
-                    nt[i].t.expr, tr.change, tr.noise);
+        T_CHECK_MSG(fabs(tr.change - nt[i].t.target) < tr.noise &&
+                        fabs(tr.change) < tr.noise,
+                    "%s: %g +- %g", nt[i].t.expr, tr.change, tr.noise);
         T_EQ_INT(nt[i].skipped, 1);
         T_EQ_INT(nt[i].ok, 1);
         T_NEAR(nt[i].value, tr.change, 1e-12);
         T_CHECK_MSG(strncmp(nt[i].why, "too noisy: ", 11) == 0 &&
                         strstr(nt[i].why, "(95%) through 34 windows, a range "
-                                          "that holds the limit "),
+                                          "that holds both 0 and the limit "),
                     "%s", nt[i].why);
         T_EQ_STR(qvr_gate_verdict(&nt[i]), "n/a");
     }
-    T_CHECK_MSG(strstr(nt[0].why, "holds the limit -10.0%") != NULL, "%s",
+    T_CHECK_MSG(strstr(nt[0].why, "and the limit -10.0%") != NULL, "%s",
                 nt[0].why);
     T_EQ_INT(nt[2].skipped, 0);
     T_EQ_INT(nt[2].ok, 1);
