@@ -5,7 +5,7 @@ BUILD      ?= build
 BUILD_SAN  ?= build-san
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 # `make test` runs twice as many tests as cores: most end-to-end tests wait
-# on fixed durations (a 3-minute soak mostly sleeps), and the latency-bound
+# on fixed durations (a 1-minute soak mostly sleeps), and the latency-bound
 # ones ("timing") run alone whatever this says (RUN_SERIAL). The ASan suite
 # stays at one per core: under ASan the tests are CPU-bound.
 TEST_JOBS  ?= $(shell echo $$(( $(JOBS) * 2 )))
@@ -43,7 +43,7 @@ sanitize:
 	cmake -S . -B $(BUILD_SAN) -DQVR_SANITIZE=ON -DQVR_WERROR=ON -DCMAKE_BUILD_TYPE=Debug
 	cmake --build $(BUILD_SAN) -j $(JOBS)
 
-# Latency-bound tests ("timing"), the 3-minute soaks and the threaded test
+# Latency-bound tests ("timing"), the 1-minute soaks and the threaded test
 # (which `make tsan` runs under ThreadSanitizer) run only in the
 # optimised build.
 test-san: test-deps sanitize
