@@ -395,7 +395,7 @@ static int latency_dat(const struct qvr_rdir *rd, struct qvr_buf *b,
                     a + sl * rd->win[hi].end_s, noise);
     else
         snprintf(label, llen, "P99 trend: too few windows");
-    qvr_buf_printf(b, "# the chart's title: %s\n", label);
+    qvr_buf_printf(b, "# the trend through single windows: %s\n", label);
     return b->truncated ? QVR_ENOMEM : 0;
 }
 
@@ -455,12 +455,28 @@ static int grouped_dat(const struct qvr_rdir *rd, struct qvr_buf *lat,
     } else {
         snprintf(label, llen, "P99 trend: too few groups");
     }
+    /* The groups' P99 (merged histograms) is not the windows' the
+     * p99_trend threshold is fitted through: the title gives that one too,
+     * so the chart and the threshold table agree. */
+    int wlo, whi;
+    double wa, wb, wnoise;
+    int nw = isnan(rd->steady_from_s)
+                 ? -1
+                 : qvr_plot_p99_trend(rd, &wlo, &whi, &wa, &wb, &wnoise);
+    size_t used = strlen(label);
+    double w0 = nw > 0 ? wa + wb * rd->win[wlo].end_s : 0;
+    if (nw > 0 && w0 > 0 && used < llen)
+        snprintf(label + used, llen - used,
+                 "; p99_trend through %d windows: %+.1f%% +-%.1f%%", nw,
+                 (wb * (rd->win[whi].end_s - rd->win[wlo].end_s)) / w0 * 100.0,
+                 wnoise * 100.0);
     qvr_buf_printf(lat,
                    "# qvrrun %s/latency.png: response time per %d windows "
                    "merged (latency.hlog)\n"
+                   "# the chart's title: %s\n"
                    "# time_s p50_ms p90_ms p99_ms max_ms p99_trend_ms "
                    "full (0: a short group, not drawn)\n",
-                   rd->dir, rd->group_k);
+                   rd->dir, rd->group_k, label);
     qvr_buf_printf(thr,
                    "# qvrrun %s/throughput.png: per %d windows merged "
                    "(timeseries.csv)\n"
@@ -681,7 +697,7 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
                     unsigned long errlen)
 {
     struct qvr_buf b, v;
-    char label[160], title[512], tmpl[PATH_MAX + 32], pdir[PATH_MAX],
+    char label[256], title[512], tmpl[PATH_MAX + 32], pdir[PATH_MAX],
         gnuplot[PATH_MAX + 32], path[PATH_MAX + 64];
     int rc, nblocks = 0;
     double xmax = 100, spread = 1, kneex = NAN, tdiv;

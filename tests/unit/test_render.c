@@ -997,6 +997,32 @@ static void test_grouped(void)
     T_EQ_INT(dat_rows(p, rows, G + 8), G);
     T_NEAR(rows[0][1], 20.0, 1e-9);
     T_NEAR(rows[0][3], 4, 1e-9);
+    /* The title gives the groups' trend and, once summary.json says where
+     * the steady phase starts, the p99_trend threshold's own through the
+     * windows (P99 up 40 us a window: a rise, with its half-width). */
+    char *txt;
+    snprintf(p, sizeof(p), "%s/plot-latency-grouped.dat", d);
+    txt = read_text(p);
+    T_CHECK(txt && strstr(txt, "# the chart's title: P99 trend over ") &&
+            !strstr(txt, "p99_trend through"));
+    free(txt);
+    cJSON *root = get_summary(d);
+    if (root) {
+        cJSON_AddNumberToObject(root, "steady_from_s", 0);
+        put_summary(d, root);
+    }
+    T_CHECK_MSG(qvr_render(d, &o, err, sizeof(err)) == 0, "%s", err);
+    txt = read_text(p);
+    const char *at = txt ? strstr(txt, "; p99_trend through ") : NULL;
+    int nw = 0;
+    double chg = NAN, hw = NAN;
+    T_CHECK_MSG(at &&
+                    sscanf(at, "; p99_trend through %d windows: %lf%% +-%lf%%",
+                           &nw, &chg, &hw) == 3,
+                "%s", txt ? txt : "");
+    T_EQ_INT(nw, N); /* every window is full: only the last group is short */
+    T_CHECK(chg > 0 && hw >= 0 && hw < chg);
+    free(txt);
     if (have_gnuplot())
         check_png(d, "latency.png");
     for (int g = 0; g < G; g++)
