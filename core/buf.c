@@ -132,21 +132,31 @@ void qvr_buf_free(struct qvr_buf *b)
 
 /* One CSV field, quoted when it holds a comma, quote, line break or edge
  * space (RFC 4180). */
-void qvr_buf_csv_field(struct qvr_buf *b, const char *s, int last)
+/* qvr_buf_append keeping its first error in *rc. */
+static void append_rc(struct qvr_buf *b, const char *p, size_t n, int *rc)
+{
+    int e = qvr_buf_append(b, p, n);
+    if (e < 0 && !*rc)
+        *rc = e;
+}
+
+int qvr_buf_csv_field(struct qvr_buf *b, const char *s, int last)
 {
     size_t n = strlen(s);
     int quote = strpbrk(s, ",\"\r\n") != NULL ||
                 (n && (s[0] == ' ' || s[n - 1] == ' '));
+    int rc = 0;
     if (quote) {
-        qvr_buf_append(b, "\"", 1);
+        append_rc(b, "\"", 1, &rc);
         for (const char *c = s; *c; c++) {
             if (*c == '"')
-                qvr_buf_append(b, "\"", 1);
-            qvr_buf_append(b, c, 1);
+                append_rc(b, "\"", 1, &rc);
+            append_rc(b, c, 1, &rc);
         }
-        qvr_buf_append(b, "\"", 1);
+        append_rc(b, "\"", 1, &rc);
     } else {
-        qvr_buf_append(b, s, n);
+        append_rc(b, s, n, &rc);
     }
-    qvr_buf_append(b, last ? "\n" : ",", 1);
+    append_rc(b, last ? "\n" : ",", 1, &rc);
+    return rc;
 }

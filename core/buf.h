@@ -32,7 +32,8 @@ void qvr_buf_reset(struct qvr_buf *b);
 void qvr_buf_free(struct qvr_buf *b);
 
 /* Appends one CSV field, quoted when it holds a comma, quote, line break or
- * edge space (RFC 4180), then "," or, when last, a line break. */
-void qvr_buf_csv_field(struct qvr_buf *b, const char *s, int last);
+ * edge space (RFC 4180), then "," or, when last, a line break. Returns 0,
+ * or the first error of qvr_buf_append (the field may then be partial). */
+int qvr_buf_csv_field(struct qvr_buf *b, const char *s, int last);
 
 #endif

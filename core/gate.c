@@ -270,13 +270,31 @@ int qvr_drift_finding_is(const char *f)
     return 0;
 }
 
+/* The thresholds skipped for one reason, named in its warning. */
+struct skipped {
+    int n;
+    size_t used;
+    char names[512];
+};
+
+/* pt is not evaluated (n/a): neither held nor failed; why is set. */
+static void skip_trend(struct qvr_plan_thresh *pt, struct skipped *s)
+{
+    pt->skipped = 1;
+    pt->ok = 1;
+    pt->evaluated = 0;
+    int k = snprintf(s->names + s->used, sizeof(s->names) - s->used, "%s%s",
+                     s->n ? ", " : "", pt->t.expr);
+    if (k > 0 && (size_t)k < sizeof(s->names) - s->used)
+        s->used += (size_t)k;
+    s->n++;
+}
+
 int qvr_gate_trends(struct qvr_plan_thresh *th, int nth,
                     const struct qvr_window_row *rows, int n,
                     double steady_from_s, double window_s)
 {
-    int skipped = 0, noisy = 0;
-    char names[512] = "", noisy_names[512] = "";
-    size_t used = 0, nused = 0;
+    struct skipped few = {0}, noisy = {0};
     for (int i = 0; i < nth; i++) {
         struct qvr_plan_thresh *pt = &th[i];
         if (pt->t.kind != QVR_TK_TREND || pt->t.window_ns)
@@ -296,14 +314,7 @@ int qvr_gate_trends(struct qvr_plan_thresh *th, int nth,
                      "too noisy: %s +-%s (95%%) through %d windows, a range "
                      "that holds both 0 and the limit %s",
                      v, hw + 1, t.windows, lim);
-            pt->skipped = 1;
-            pt->ok = 1;
-            pt->evaluated = 0;
-            int k = snprintf(noisy_names + nused, sizeof(noisy_names) - nused,
-                             "%s%s", noisy ? ", " : "", pt->t.expr);
-            if (k > 0 && (size_t)k < sizeof(noisy_names) - nused)
-                nused += (size_t)k;
-            noisy++;
+            skip_trend(pt, &noisy);
         } else if (rc == 0) {
             pt->ok = qvr_thresh_check(&pt->t, pt->value);
             pt->evaluated = 1;
@@ -311,14 +322,7 @@ int qvr_gate_trends(struct qvr_plan_thresh *th, int nth,
             snprintf(pt->why, sizeof(pt->why),
                      "%d steady window%s, a trend needs %d", t.windows,
                      t.windows == 1 ? "" : "s", QVR_TREND_MIN_WINDOWS);
-            pt->skipped = 1;
-            pt->ok = 1;
-            pt->evaluated = 0;
-            int k = snprintf(names + used, sizeof(names) - used, "%s%s",
-                             skipped ? ", " : "", pt->t.expr);
-            if (k > 0 && (size_t)k < sizeof(names) - used)
-                used += (size_t)k;
-            skipped++;
+            skip_trend(pt, &few);
         } else {
             snprintf(pt->why, sizeof(pt->why),
                      "the trend line starts at %.3g, no relative change",
@@ -327,22 +331,22 @@ int qvr_gate_trends(struct qvr_plan_thresh *th, int nth,
             pt->evaluated = 1;
         }
     }
-    if (skipped)
+    if (few.n)
         qvr_warn("%d trend threshold%s not evaluated (%s): fewer than %d "
                  "steady windows (full-length windows from %.1fs on, once "
                  "the load runs its most users); %s not fail the gate, run "
                  "longer to judge drift",
-                 skipped, skipped == 1 ? "" : "s", names, QVR_TREND_MIN_WINDOWS,
-                 steady_from_s, skipped == 1 ? "it does" : "they do");
-    if (noisy)
+                 few.n, few.n == 1 ? "" : "s", few.names, QVR_TREND_MIN_WINDOWS,
+                 steady_from_s, few.n == 1 ? "it does" : "they do");
+    if (noisy.n)
         qvr_warn("%d trend threshold%s not evaluated (%s): the fitted "
                  "change's 95%% confidence interval holds both 0 and the "
                  "limit, so the window-to-window scatter would decide the "
                  "verdict (see the table); %s not fail the gate, run longer "
                  "or at a higher rate to judge drift",
-                 noisy, noisy == 1 ? "" : "s", noisy_names,
-                 noisy == 1 ? "it does" : "they do");
-    return skipped + noisy;
+                 noisy.n, noisy.n == 1 ? "" : "s", noisy.names,
+                 noisy.n == 1 ? "it does" : "they do");
+    return few.n + noisy.n;
 }
 
 /* Edit distance between a and b, ignoring case, over their first 63

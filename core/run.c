@@ -497,7 +497,7 @@ static void emit_window(struct run *r, struct qvr_metrics *m,
             continue;
         qvr_buf_reset(&r->line);
         int bad = qvr_buf_printf(&r->line, "%.3f,%.3f,", w->t_s, w->wall_s);
-        qvr_buf_csv_field(&r->line, st->name, 0);
+        bad |= qvr_buf_csv_field(&r->line, st->name, 0);
         bad |= qvr_buf_printf(&r->line, "%llu,%llu,%.3f,%.3f,%.3f,%.3f,%.3f\n",
                               (unsigned long long)st->win_requests,
                               (unsigned long long)st->win_failures,
@@ -505,9 +505,7 @@ static void emit_window(struct run *r, struct qvr_metrics *m,
                               qvr_hist_value_at(st->win, 50) / 1000.0,
                               qvr_hist_value_at(st->win, 90) / 1000.0,
                               qvr_hist_value_at(st->win, 99) / 1000.0, max_ms);
-        /* never half a row (out of memory: the name or the rest missing) */
-        if (!bad && !r->line.truncated && r->line.len &&
-            r->line.data[r->line.len - 1] == '\n')
+        if (!bad) /* never half a row (out of memory) */
             fwrite(r->line.data, 1, r->line.len, r->byname);
     }
     log_check(r, r->hlog, "latency.hlog");

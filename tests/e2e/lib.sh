@@ -273,6 +273,32 @@ nginx_count()
     fi
 }
 
+# start_mock ARGS...: `qvrrun mock` on an ephemeral loopback port, the port
+# read from its banner. Sets MOCK_URL, MOCK_PID, MOCK_ERR (its stderr) and
+# MOCK_T0 (ms since the epoch when the banner was seen). The stderr file
+# exists before the mock starts: read too early it would end the test
+# under set -e (CI saw monitor_expo fail so in 0.05 s).
+start_mock()
+{
+    local i port=
+    MOCK_ERR=$QVR_TMP/mock-$RANDOM.err
+    : >"$MOCK_ERR"
+    "$QVRRUN" mock --listen 127.0.0.1:0 "$@" </dev/null >/dev/null \
+        2>"$MOCK_ERR" &
+    MOCK_PID=$!
+    qvr_track "$MOCK_PID"
+    for ((i = 0; i < 400; i++)); do
+        port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\) .*/\1/p' \
+            "$MOCK_ERR" | head -n 1)
+        [[ -n "$port" ]] && break
+        kill -0 "$MOCK_PID" 2>/dev/null || break
+        sleep 0.02
+    done
+    [[ -n "$port" ]] || { cat "$MOCK_ERR" >&2; fail "the mock did not start"; }
+    MOCK_T0=$(($(date +%s%N) / 1000000))
+    MOCK_URL=http://127.0.0.1:$port
+}
+
 # start_delay_server DELAY [ARGS...]: start the fixture server answering
 # after DELAY. Sets DELAY_PORT, DELAY_PID, DELAY_LOG (its per-request log,
 # "METHOD TARGET SERVICE_US" per line), DELAY_URL, DELAY_OUT (its stdout).

@@ -8,29 +8,6 @@
 source "$(dirname "$0")/lib.sh"
 qvr_tmpdir
 
-# start_mock ARGS...: `qvrrun mock` on an ephemeral loopback port, the port
-# read from its banner. Sets MOCK_URL, MOCK_PID, MOCK_ERR, MOCK_T0 (ms
-# since the epoch when the banner was seen, just after the mock started).
-start_mock()
-{
-    local i port=
-    MOCK_ERR=$QVR_TMP/mock-$RANDOM.err
-    "$QVRRUN" mock --listen 127.0.0.1:0 "$@" </dev/null >/dev/null \
-        2>"$MOCK_ERR" &
-    MOCK_PID=$!
-    qvr_track "$MOCK_PID"
-    for ((i = 0; i < 400; i++)); do
-        port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\) .*/\1/p' \
-            "$MOCK_ERR" 2>/dev/null | head -n 1 || true)
-        [[ -n "$port" ]] && break
-        kill -0 "$MOCK_PID" 2>/dev/null || break
-        sleep 0.01
-    done
-    [[ -n "$port" ]] || { cat "$MOCK_ERR" >&2; fail "the mock did not start"; }
-    MOCK_T0=$(($(date +%s%N) / 1000000))
-    MOCK_URL=http://127.0.0.1:$port
-}
-
 stop_mock()
 {
     kill -TERM "$MOCK_PID"

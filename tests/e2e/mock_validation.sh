@@ -7,27 +7,6 @@
 source "$(dirname "$0")/lib.sh"
 qvr_tmpdir
 
-# start_mock ARGS...: `qvrrun mock` on an ephemeral loopback port, the port
-# read from its banner. Sets MOCK_URL, MOCK_PID, MOCK_ERR.
-start_mock()
-{
-    local i port=
-    MOCK_ERR=$QVR_TMP/mock-$RANDOM.err
-    "$QVRRUN" mock --listen 127.0.0.1:0 "$@" </dev/null >/dev/null \
-        2>"$MOCK_ERR" &
-    MOCK_PID=$!
-    qvr_track "$MOCK_PID"
-    for ((i = 0; i < 200; i++)); do
-        port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\) .*/\1/p' \
-            "$MOCK_ERR" 2>/dev/null | head -n 1 || true)
-        [[ -n "$port" ]] && break
-        kill -0 "$MOCK_PID" 2>/dev/null || break
-        sleep 0.05
-    done
-    [[ -n "$port" ]] || { cat "$MOCK_ERR" >&2; fail "the mock did not start"; }
-    MOCK_URL=http://127.0.0.1:$port
-}
-
 # req METHOD PATH [BODY]: one request; the body lands in $QVR_TMP/body,
 # the headers in $QVR_TMP/hdr; prints the status.
 req()

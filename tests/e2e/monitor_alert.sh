@@ -7,23 +7,6 @@
 source "$(dirname "$0")/lib.sh"
 qvr_tmpdir
 
-start_mock()
-{
-    local err=$QVR_TMP/mock-$RANDOM.err i port=
-    "$QVRRUN" mock --listen 127.0.0.1:0 "$@" </dev/null >/dev/null 2>"$err" &
-    MOCK_PID=$!
-    qvr_track "$MOCK_PID"
-    for ((i = 0; i < 200; i++)); do
-        port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' \
-            "$err" | head -n 1)
-        [[ -n "$port" ]] && break
-        kill -0 "$MOCK_PID" 2>/dev/null || break
-        sleep 0.05
-    done
-    [[ -n "$port" ]] || { cat "$err" >&2; fail "the mock did not start"; }
-    MOCK_URL=http://127.0.0.1:$port
-}
-
 start_mock --service 20ms --stall 1s/3s
 ENVF=$QVR_TMP/alerts.env
 : >"$ENVF"

@@ -7,25 +7,6 @@ source "$(dirname "$0")/lib.sh"
 qvr_tmpdir
 export QVR_PLOTS_DIR=$QVR_SRC_DIR/plots
 
-# start_mock ARGS...: `qvrrun mock` on an ephemeral loopback port; sets
-# MOCK_URL and MOCK_PID.
-start_mock()
-{
-    local err=$QVR_TMP/mock-$RANDOM.err i port=
-    "$QVRRUN" mock --listen 127.0.0.1:0 "$@" </dev/null >/dev/null 2>"$err" &
-    MOCK_PID=$!
-    qvr_track "$MOCK_PID"
-    for ((i = 0; i < 200; i++)); do
-        port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' \
-            "$err" | head -n 1)
-        [[ -n "$port" ]] && break
-        kill -0 "$MOCK_PID" 2>/dev/null || break
-        sleep 0.05
-    done
-    [[ -n "$port" ]] || { cat "$err" >&2; fail "the mock did not start"; }
-    MOCK_URL=http://127.0.0.1:$port
-}
-
 # check_lines STDOUT HISTORY WINDOW [OFFSET]: every probe line of STDOUT
 # matches the rolling nearest-rank percentiles, samples= and fails= over
 # the last WINDOW entries of HISTORY, the first line being entry OFFSET+1.

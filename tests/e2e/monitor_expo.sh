@@ -18,23 +18,6 @@ command -v promtool >/dev/null ||
     fail "promtool not found and could not be installed (apt-get install -y prometheus)"
 command -v curl >/dev/null || fail "curl not found"
 
-start_mock()
-{
-    local err=$QVR_TMP/mock-$RANDOM.err i port=
-    "$QVRRUN" mock --listen 127.0.0.1:0 "$@" </dev/null >/dev/null 2>"$err" &
-    MOCK_PID=$!
-    qvr_track "$MOCK_PID"
-    for ((i = 0; i < 200; i++)); do
-        port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' \
-            "$err" | head -n 1)
-        [[ -n "$port" ]] && break
-        kill -0 "$MOCK_PID" 2>/dev/null || break
-        sleep 0.05
-    done
-    [[ -n "$port" ]] || { cat "$err" >&2; fail "the mock did not start"; }
-    MOCK_URL=http://127.0.0.1:$port
-}
-
 start_mock --service 15ms --error-rate 0.3 --seed 11
 OUT=$QVR_TMP/mon
 "$QVRRUN" monitor "$MOCK_URL" --interval 0.25s --duration 8s --window 6 \

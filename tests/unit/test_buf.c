@@ -126,8 +126,28 @@ static void test_binary(void)
     qvr_buf_free(&b);
 }
 
+/* CSV fields: quoted only when they must be (RFC 4180), and a field that
+ * did not fit says so, from its first failed append on. */
+static void test_csv_field(void)
+{
+    struct qvr_buf b;
+    qvr_buf_init(&b, 0);
+    T_EQ_INT(qvr_buf_csv_field(&b, "plain", 0), 0);
+    T_EQ_INT(qvr_buf_csv_field(&b, "a,\"b\"", 0), 0);
+    T_EQ_INT(qvr_buf_csv_field(&b, " edge", 1), 0);
+    T_EQ_STR(b.data, "plain,\"a,\"\"b\"\"\",\" edge\"\n");
+    qvr_buf_free(&b);
+    qvr_buf_init(&b, 8);
+    T_EQ_INT(qvr_buf_csv_field(&b, "abc", 0), 0);
+    T_EQ_INT(qvr_buf_csv_field(&b, "x,y", 1), QVR_ERANGE); /* 6 of 9 fit */
+    T_EQ_INT(b.truncated, 1);
+    T_EQ_INT(qvr_buf_csv_field(&b, "", 1), QVR_ERANGE); /* nothing fits */
+    qvr_buf_free(&b);
+}
+
 int main(void)
 {
+    test_csv_field();
     test_append_grow();
     test_cap();
     test_printf();
