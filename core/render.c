@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fs.h"
 #include "junit.h"
 #include "locust.h"
 #include "log.h"
@@ -984,44 +985,114 @@ static int recompute_summary(struct qvr_rdir *rd, int quiet, char *err,
 int qvr_render_write_path(const char *path, const char *data, size_t len,
                           char *err, unsigned long errlen)
 {
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    const char *base = slash ? slash + 1 : path;
-    if (!*base) {
-        snprintf(err, errlen, "cannot write '%s': not a file name", path);
-        return QVR_EINVAL;
-    }
-    if (!slash)
-        snprintf(dir, sizeof(dir), ".");
-    else if (slash == path)
-        snprintf(dir, sizeof(dir), "/");
-    else
-        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-    return qvr_report_write_file(dir, base, data, len, err, errlen);
+    return qvr_fs_write(path, data, len, err, errlen);
 }
 
 int qvr_render(const char *dir, const struct qvr_render_opts *o, char *err,
                unsigned long errlen)
 {
     struct qvr_rdir rd;
+    char more[512];
     int rc = qvr_rdir_load(&rd, dir, o->recompute, err, errlen);
     if (rc < 0)
         goto fail;
     if (o->recompute &&
         (rc = recompute_summary(&rd, o->quiet, err, errlen)) < 0)
         goto fail;
-    if (!o->no_plots && (rc = qvr_plot_render(&rd, o->quiet, err, errlen)) < 0)
-        goto fail;
-    if (o->csv_prefix &&
-        (rc = qvr_locust_write(&rd, o->csv_prefix, err, errlen)) < 0)
-        goto fail;
-    if (o->junit_file &&
-        (rc = qvr_junit_write(&rd, o->junit_file, err, errlen)) < 0)
-        goto fail;
-    rc = 0;
+    /* Each output is tried even when one before it failed (a chart on a
+     * full disk must not cost the JUnit report): the first error is
+     * returned, the later ones are warnings. */
+    if (!o->no_plots)
+        rc = qvr_plot_render(&rd, o->quiet, err, errlen);
+    if (o->csv_prefix) {
+        int r2 = qvr_locust_write(&rd, o->csv_prefix, rc < 0 ? more : err,
+                                  rc < 0 ? sizeof(more) : errlen);
+        if (r2 < 0 && rc < 0)
+            qvr_warn("%s", more);
+        rc = rc < 0 ? rc : r2;
+    }
+    if (o->junit_file) {
+        int r2 = qvr_junit_write(&rd, o->junit_file, rc < 0 ? more : err,
+                                 rc < 0 ? sizeof(more) : errlen);
+        if (r2 < 0 && rc < 0)
+            qvr_warn("%s", more);
+        rc = rc < 0 ? rc : r2;
+    }
+    rc = rc < 0 ? rc : 0;
 fail:
     qvr_rdir_free(&rd);
     return rc;
+}
+
+/* The files a run writes into its result directory (and the lock). */
+const char *const qvr_render_own_files[] = {"summary.json",
+                                            "timeseries.csv",
+                                            "timeseries_by_name.csv",
+                                            "latency.hlog",
+                                            "steps.csv",
+                                            "latency.png",
+                                            "throughput.png",
+                                            "distribution.png",
+                                            "steps.png",
+                                            "resources.png",
+                                            "plot-latency.dat",
+                                            "plot-latency-grouped.dat",
+                                            "plot-throughput.dat",
+                                            "plot-throughput-grouped.dat",
+                                            "plot-distribution.dat",
+                                            "plot-steps.dat",
+                                            ".qvrrun.lock",
+                                            NULL};
+
+/* One output path of the flag: writable, and none of the files the run
+ * reads or writes itself. */
+static int check_one(const char *flag, const char *path, const char *dir,
+                     const char *scenario, char *err, unsigned long errlen)
+{
+    char why[512], own[4200];
+    if (qvr_fs_check(path, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "%s '%s': %s", flag, path, why);
+        return QVR_EINVAL;
+    }
+    if (scenario && qvr_fs_same(path, scenario)) {
+        snprintf(err, errlen, "%s '%s' is the scenario file: give another path",
+                 flag, path);
+        return QVR_EINVAL;
+    }
+    for (int i = 0; qvr_render_own_files[i]; i++) {
+        snprintf(own, sizeof(own), "%s/%s", dir, qvr_render_own_files[i]);
+        if (qvr_fs_same(path, own)) {
+            snprintf(err, errlen,
+                     "%s '%s' is the run's own %s: give another path", flag,
+                     path, qvr_render_own_files[i]);
+            return QVR_EINVAL;
+        }
+    }
+    return 0;
+}
+
+static const char *const locust_suffix[] = {"_stats.csv", "_stats_history.csv",
+                                            "_failures.csv", "_exceptions.csv"};
+
+int qvr_render_check_outputs(const struct qvr_render_opts *o, const char *dir,
+                             const char *scenario, char *err,
+                             unsigned long errlen)
+{
+    char path[4200];
+    if (o->junit_file &&
+        check_one("--junit", o->junit_file, dir, scenario, err, errlen) < 0)
+        return QVR_EINVAL;
+    for (size_t i = 0; o->csv_prefix && i < QVR_ARRAY_LEN(locust_suffix); i++) {
+        snprintf(path, sizeof(path), "%s%s", o->csv_prefix, locust_suffix[i]);
+        if (check_one("--csv", path, dir, scenario, err, errlen) < 0)
+            return QVR_EINVAL;
+        if (o->junit_file && qvr_fs_same(path, o->junit_file)) {
+            snprintf(err, errlen, "--junit '%s' is also --csv's %s",
+                     o->junit_file, path);
+            return QVR_EINVAL;
+        }
+    }
+    return 0;
 }
 
 static void report_usage(FILE *out)
@@ -1084,6 +1155,10 @@ int qvr_report_cmd(int argc, char **argv)
         return QVR_EXIT_USAGE;
     }
     char err[512];
+    if (qvr_render_check_outputs(&o, dir, NULL, err, sizeof(err)) < 0) {
+        qvr_error("report: %s", err);
+        return QVR_EXIT_USAGE;
+    }
     int rc = qvr_render(dir, &o, err, sizeof(err));
     if (rc < 0) {
         qvr_error("report: %s", err);
