@@ -27,6 +27,7 @@
 #include "plot.h"
 #include "qvr.h"
 #include "report.h"
+#include "salvage.h"
 
 const double qvr_render_pcts[QVR_RENDER_NPCT] = {50, 66, 75,   80,    90, 95,
                                                  98, 99, 99.9, 99.99, 100};
@@ -395,14 +396,16 @@ void qvr_rnames_free(struct qvr_rname *rows, int n)
 /* ---- latency.hlog ---- */
 
 /* The tag a request name's lines carry in latency.hlog: "name:" and the
- * name with spaces, tabs and commas made '_' (as run.c writes them). */
+ * name with spaces, control characters and commas made '_' (as run.c
+ * writes them). */
 static void hlog_tag(const char *name, char *out, size_t len)
 {
     size_t o = (size_t)snprintf(out, len, "name:");
     for (size_t i = 0; name[i] && o + 1 < len; i++)
-        out[o++] = (name[i] == ',' || name[i] == ' ' || name[i] == '\t')
-                       ? '_'
-                       : name[i];
+        out[o++] =
+            ((unsigned char)name[i] <= ' ' || name[i] == ',' || name[i] == 0x7f)
+                ? '_'
+                : name[i];
     out[o < len ? o : len - 1] = 0;
 }
 
@@ -1106,6 +1109,35 @@ static void report_usage(FILE *out)
           out);
 }
 
+/* A result directory without summary.json but with latency.hlog (a run
+ * killed with SIGKILL): the summary rebuilt from the window logs, marked
+ * partial. Returns 0 (also when there is nothing to rebuild) or a negative
+ * enum qvr_err with err set. */
+static int salvage(const char *dir, int quiet, char *err, unsigned long errlen)
+{
+    char path[4200];
+    struct stat st;
+    int cut = 0;
+    snprintf(path, sizeof(path), "%s/summary.json", dir);
+    if (lstat(path, &st) == 0 || errno != ENOENT)
+        return 0;
+    int rc = qvr_salvage_dir(dir, &cut, err, errlen);
+    if (rc == QVR_ENOTFOUND) {
+        err[0] = 0;
+        return 0;
+    }
+    if (rc < 0)
+        return rc;
+    if (!quiet)
+        qvr_warn("report: %s/summary.json was missing (the run did not end: "
+                 "killed?): rebuilt from latency.hlog and "
+                 "timeseries_by_name.csv, marked \"partial\": true%s",
+                 dir,
+                 cut ? "; the log's last line, cut by the kill, was dropped"
+                     : "");
+    return 0;
+}
+
 int qvr_report_cmd(int argc, char **argv)
 {
     struct qvr_render_opts o;
@@ -1159,7 +1191,18 @@ int qvr_report_cmd(int argc, char **argv)
         qvr_error("report: %s", err);
         return QVR_EXIT_USAGE;
     }
-    int rc = qvr_render(dir, &o, err, sizeof(err));
+    /* Never a directory a run is still writing (its summary is not there
+     * yet, and its logs grow); the lock lasts until the process ends. */
+    int lock = qvr_fs_lock_dir(dir, err, sizeof(err));
+    if (lock == QVR_ESTATE) {
+        qvr_error("report: %s", err);
+        return QVR_EXIT_USAGE;
+    }
+    int rc = salvage(dir, o.quiet, err, sizeof(err));
+    if (rc == 0)
+        rc = qvr_render(dir, &o, err, sizeof(err));
+    if (lock >= 0)
+        close(lock);
     if (rc < 0) {
         qvr_error("report: %s", err);
         return QVR_EXIT_RUN;

@@ -487,7 +487,9 @@ static void emit_window(struct run *r, struct qvr_metrics *m,
             if (i >= 0) {
                 fputs("Tag=name:", r->hlog);
                 for (const char *c = st->name; *c; c++)
-                    fputc((*c == ',' || *c == ' ' || *c == '\t') ? '_' : *c,
+                    fputc(((unsigned char)*c <= ' ' || *c == ',' || *c == 0x7f)
+                              ? '_'
+                              : *c,
                           r->hlog);
                 fputc(',', r->hlog);
             }
