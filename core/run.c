@@ -9,6 +9,7 @@
 #include "run.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -516,13 +517,28 @@ static void emit_window(struct run *r, struct qvr_metrics *m,
     log_check(r, r->byname, "timeseries_by_name.csv");
 }
 
+/* Opens one log for writing. Never blocks (a FIFO nobody reads fails
+ * with ENXIO); a log that cannot be opened is the run's log error, so the
+ * run still ends with exit 3 naming it. */
 static FILE *open_log(struct run *r, const char *name)
 {
     char path[4200];
     snprintf(path, sizeof(path), "%s/%s", r->out_dir, name);
-    FILE *f = fopen(path, "w");
-    if (!f)
+    FILE *f = NULL;
+    int fd =
+        open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+        if (!(f = fdopen(fd, "w")))
+            close(fd);
+    }
+    if (!f) {
         qvr_warn("cannot write %s: %s", path, strerror(errno));
+        if (!r->log_errno) {
+            r->log_errno = errno ? errno : EIO;
+            r->log_bad = name;
+        }
+    }
     return f;
 }
 

@@ -10,6 +10,7 @@
 # - the scenario name cannot lead the default result folder out of results/.
 # - a result folder is locked while a run writes it; another run's results
 #   in --out are refused unless --force, which clears them.
+# - a FIFO in place of the run's own latency.hlog is exit 3, not a hang.
 source "$(dirname "$0")/lib.sh"
 qvr_tmpdir
 T=$QVR_TMP
@@ -105,4 +106,12 @@ rc=0
 wait "$first" || rc=$?
 assert_eq "$rc" 0 "the first run is undisturbed"
 assert_eq "$(grep -c "^#\[StartTime" "$T/oc/latency.hlog")" 1 "latency.hlog holds one run"
+
+# 8. A FIFO where the run's own log goes: no wait, exit 3 naming it.
+mkdir "$T/of"
+mkfifo "$T/of/latency.hlog"
+QVR_TIMEOUT=20 run_qvrrun "$SC" --quiet --no-plots --out "$T/of"
+assert_eq "$RC" 3 "latency.hlog is a FIFO nobody reads: exit 3 (not a hang)"
+assert_contains "$QVR_STDERR" "qvrrun: error: cannot write $T/of/latency.hlog: No such device or address"
+assert_ge "$(json_get "$T/of/summary.json" 'd["totals"]["requests"]')" 1 "summary.json still written"
 finish
