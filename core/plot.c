@@ -459,7 +459,7 @@ static int throughput_dat(const struct qvr_rdir *rd, struct qvr_buf *b)
         put_num(b, w->end_s, 0);
         put_num(b, w->rps, 0);
         put_num(b, w->len_s > 0 ? (double)w->failures / w->len_s : 0, 0);
-        put_num(b, w->users, 0);
+        put_num(b, rd->no_users ? NAN : w->users, 0); /* unknown: no line */
         put_num(b, full_window(w, typical), 1);
     }
     return b->truncated ? QVR_ENOMEM : 0;
@@ -543,7 +543,7 @@ static int grouped_dat(const struct qvr_rdir *rd, struct qvr_buf *lat,
         put_num(thr, x, 0);
         put_num(thr, gr->len_s > 0 ? gr->requests / gr->len_s : 0, 0);
         put_num(thr, gr->len_s > 0 ? gr->failures / gr->len_s : 0, 0);
-        put_num(thr, gr->users, 0);
+        put_num(thr, rd->no_users ? NAN : gr->users, 0);
         put_num(thr, ok, 1);
     }
     return lat->truncated || thr->truncated ? QVR_ENOMEM : 0;
@@ -799,7 +799,9 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
                      "QVR_PLOTS_DIR to the plots/ directory)");
         goto fail;
     }
-    const char *sc = rd->scenario[0] ? rd->scenario : "qvrrun";
+    const char *sc = rd->partial       ? "partial run (rebuilt after a kill)"
+                     : rd->scenario[0] ? rd->scenario
+                                       : "qvrrun";
     time_axis(rd, &tdiv, &tunit);
     double wl = window_len(rd);
 

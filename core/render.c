@@ -261,6 +261,7 @@ static int load_timeseries(struct qvr_rdir *rd, char *err, unsigned long errlen)
             if (strcmp(fields[i], ts_names[c]) == 0)
                 col[c] = i;
     }
+    rd->no_users = col[TS_USERS] < 0;
     if (col[TS_TIME] < 0 || col[TS_REQ] < 0) {
         snprintf(err, errlen,
                  "%s/timeseries.csv: header lacks time_s or requests", rd->dir);
@@ -629,6 +630,8 @@ static int load_summary(struct qvr_rdir *rd, char *err, unsigned long errlen)
     }
     const cJSON *sc = cJSON_GetObjectItemCaseSensitive(rd->summary, "scenario");
     rd->scenario = cJSON_IsString(sc) ? sc->valuestring : "";
+    rd->partial =
+        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rd->summary, "partial"));
     rd->duration_s = jnum(rd->summary, "duration_s", 0);
     rd->steady_from_s = jnum(rd->summary, "steady_from_s", NAN);
     cJSON *names = cJSON_GetObjectItemCaseSensitive(rd->summary, "names");

@@ -91,6 +91,9 @@ struct qvr_rdir {
                              a summary from before it was written */
     struct qvr_rwin *win; /* nwin windows in time order (owned) */
     int nwin;
+    int no_users;               /* timeseries.csv has no users column (a summary
+                                   rebuilt after a kill) */
+    int partial;                /* summary.json says "partial": true */
     int has_hlog;               /* latency.hlog was read */
     double hlog_start;          /* its StartTime, Unix seconds */
     struct qvr_rseries *series; /* nseries: [0] totals, then names (owned) */
