@@ -121,10 +121,7 @@ static void gp_num(struct qvr_buf *b, const char *name, double v)
     qvr_buf_printf(b, "%s=%.17g; ", name, v);
 }
 
-/* Whether path holds a whole PNG: the signature first and the IEND chunk
- * last (gnuplot exits 0 on a full disk, leaving an empty or cut file).
- * Returns 0, or -1 with the reason in why. */
-static int png_whole(const char *path, char *why, size_t wlen)
+int qvr_plot_png_whole(const char *path, char *why, size_t wlen)
 {
     static const unsigned char sig[8] = {0x89, 'P',  'N',  'G',
                                          '\r', '\n', 0x1a, '\n'};
@@ -259,7 +256,7 @@ static int run_gnuplot(const char *gnuplot, const char *tmpl, const char *dir,
                 *c = ' ';
         snprintf(why, sizeof(why), "gnuplot failed: %.300s",
                  *line ? line : "(no message)");
-    } else if (png_whole(tmp, why, sizeof(why)) == 0 &&
+    } else if (qvr_plot_png_whole(tmp, why, sizeof(why)) == 0 &&
                rename(tmp, final) < 0) {
         snprintf(why, sizeof(why), "rename: %s", strerror(errno));
     }

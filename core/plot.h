@@ -27,6 +27,12 @@
 int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
                     unsigned long errlen);
 
+/* Whether path holds a whole PNG: the signature first and the IEND chunk
+ * last (gnuplot exits 0 on a full disk, leaving an empty or cut file).
+ * Returns 0, or -1 with the reason ("gnuplot wrote an empty file (disk
+ * full?)", ...) in why. */
+int qvr_plot_png_whole(const char *path, char *why, size_t wlen);
+
 /* The least-squares line through the P99 of the run's steady windows:
  * the p99_trend threshold's own fit (qvr_trend_eval from the summary's
  * steady_from_s, *noise its 95% half-width), or for a summary without
