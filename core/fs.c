@@ -44,6 +44,24 @@ static void folder_of(const char *path, char *dir, size_t len)
         snprintf(dir, len, "%.*s", (int)(slash - path), path);
 }
 
+/* A folder of the kernel's (/dev itself, /proc, /sys): never a place to
+ * create or replace a file, even as root. */
+static int system_folder(const char *dir)
+{
+    char real[PATH_MAX];
+    if (!realpath(dir, real))
+        return 0;
+    if (strcmp(real, "/dev") == 0)
+        return 1;
+    for (int i = 0; i < 2; i++) {
+        const char *top = i ? "/sys" : "/proc";
+        size_t n = strlen(top);
+        if (strncmp(real, top, n) == 0 && (!real[n] || real[n] == '/'))
+            return 1;
+    }
+    return 0;
+}
+
 static int fd_writable(int fd)
 {
     int fl = fcntl(fd, F_GETFL);
@@ -103,6 +121,11 @@ int qvr_fs_check(const char *path, char *why, size_t whylen)
         snprintf(why, whylen, "no such folder '%.400s'", dir);
         return QVR_EINVAL;
     }
+    if (system_folder(dir)) {
+        snprintf(why, whylen,
+                 "'%.400s' is a system folder: give a path elsewhere", dir);
+        return QVR_EINVAL;
+    }
     if (access(dir, W_OK | X_OK) < 0) {
         snprintf(why, whylen, "folder '%.400s': %s", dir, strerror(errno));
         return QVR_EINVAL;
@@ -130,6 +153,10 @@ static int write_replace(const char *path, const char *data, size_t len)
 {
     char dir[PATH_MAX], tmp[PATH_MAX + 64];
     folder_of(path, dir, sizeof(dir));
+    if (system_folder(dir)) {
+        errno = EPERM;
+        return -1;
+    }
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
     snprintf(tmp, sizeof(tmp), "%s/.%s.%ld.tmp", dir, base, (long)getpid());

@@ -8,7 +8,8 @@
  * /proc/self/fd/N are the process's own descriptors, written directly. A
  * symbolic link is followed (the file it names is written, the link
  * stays); a link to nothing is refused. Anything else (a directory, a
- * socket, a block device) is refused. */
+ * socket, a block device) is refused, and so is a file to create or
+ * replace in /dev itself, /proc or /sys. */
 #ifndef QVR_FS_H
 #define QVR_FS_H
 

@@ -157,6 +157,11 @@ static void test_check_and_same(void)
     T_EQ_INT(qvr_fs_check(at("sub/"), why, sizeof(why)), QVR_EINVAL);
     T_EQ_INT(qvr_fs_check(at("dangling.xml"), why, sizeof(why)), QVR_EINVAL);
     T_EQ_INT(qvr_fs_check("/dev/fd/999", why, sizeof(why)), QVR_EINVAL);
+    /* checked only, never created: new files in kernel folders */
+    T_EQ_INT(qvr_fs_check("/dev/qvr-never_stats.csv", why, sizeof(why)),
+             QVR_EINVAL);
+    T_CHECK(strstr(why, "'/dev' is a system folder") != NULL);
+    T_EQ_INT(qvr_fs_check("/proc/qvr-never.xml", why, sizeof(why)), QVR_EINVAL);
 
     T_EQ_INT(qvr_fs_same(at("link.xml"), at("real.xml")), 1);
     T_EQ_INT(qvr_fs_same(at("sub/../real.xml"), at("real.xml")), 1);
