@@ -16,6 +16,7 @@ dd if=/dev/zero of="$mnt/filler" bs=1k count=250 2>/dev/null || true
 run_qvrrun "$QVR_SRC_DIR/tests/e2e/scenarios/mix.lua" --out "$mnt/out" --quiet \
     --no-plots -e QVR_TARGET="http://127.0.0.1:$NGINX_PORT" -e USERS=2 -e DURATION=2s
 assert_eq "$RC" 3 "write error during the run: exit 3"
+assert_contains "$QVR_STDOUT" "TOTAL" "the results table is still printed (it needs no disk)"
 assert_contains "$QVR_STDERR" "No space left on device"
 assert_contains "$QVR_STDERR" "$mnt/out/"
 [[ ! -e "$mnt/out/summary.json" ]] && pass "no half-written summary.json" || \
