@@ -1828,9 +1828,10 @@ static int clear_out(struct run *r, char *err, size_t len)
     return 0;
 }
 
-/* Creates the result directory, proves it is writable, locks it against
- * another run, clears (--force) or refuses another run's results in it,
- * and checks --junit and --csv: all before any load is sent. */
+/* Creates the result directory, proves it is writable, checks --junit and
+ * --csv (qvr_render_check_outputs), locks the directory against another
+ * run, and clears (--force) or refuses another run's results in it: all
+ * before any load is sent. */
 static int prepare_out(struct run *r, char *err, size_t len)
 {
     int rc;
