@@ -1841,7 +1841,12 @@ static int prepare_out(struct run *r, char *err, size_t len)
     } else {
         rc = default_out(r);
     }
-    char probe[4200];
+    char probe[4200], why[512];
+    snprintf(probe, sizeof(probe), "%s/summary.json", r->out_dir);
+    if (rc == 0 && qvr_fs_check(probe, why, sizeof(why)) < 0) {
+        snprintf(err, len, "--out '%.500s': %.400s", r->out_dir, why);
+        return QVR_EINVAL;
+    }
     snprintf(probe, sizeof(probe), "%s/.qvrrun-write-test", r->out_dir);
     FILE *f = NULL;
     if (rc == 0)
