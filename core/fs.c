@@ -337,9 +337,7 @@ int qvr_fs_lock_dir(const char *dir, char *err, size_t errlen)
         pid[strcspn(pid, "\n")] = 0;
         close(fd);
         if (e == EWOULDBLOCK) {
-            snprintf(err, errlen,
-                     "'%s' is in use by another qvrrun (pid %s): give each "
-                     "run its own --out",
+            snprintf(err, errlen, "'%s' is in use by another qvrrun (pid %s)",
                      dir, *pid ? pid : "?");
             return QVR_ESTATE;
         }

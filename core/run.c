@@ -1867,6 +1867,9 @@ static int prepare_out(struct run *r, char *err, size_t len)
     if (r->lock_fd < 0) {
         rc = r->lock_fd;
         r->lock_fd = 0;
+        size_t n = strlen(err);
+        if (rc == QVR_ESTATE && n < len)
+            snprintf(err + n, len - n, ": give each run its own --out");
         return rc;
     }
     return clear_out(r, err, len);
