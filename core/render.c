@@ -1135,9 +1135,7 @@ static int salvage(const char *dir, int quiet, char *err, unsigned long errlen)
         qvr_warn("report: %s/summary.json was missing (the run did not end: "
                  "killed?): rebuilt from latency.hlog and "
                  "timeseries_by_name.csv, marked \"partial\": true%s",
-                 dir,
-                 cut ? "; the log's last line, cut by the kill, was dropped"
-                     : "");
+                 dir, cut ? "; a last line cut by the kill was dropped" : "");
     return 0;
 }
 

@@ -137,6 +137,41 @@ static int write_timeseries(const char *dir, const struct swin *w, int nw,
     return rc;
 }
 
+/* Drops what follows the last line break of dir/name (a line the kill cut
+ * short), rewriting the file; *cut set when something was dropped. text
+ * and len: the file as read (text is cut in place). Returns 0 or a
+ * negative enum qvr_err with err set. */
+static int drop_cut_line(const char *dir, const char *name, char *text,
+                         size_t *len, int *cut, char *err, unsigned long errlen)
+{
+    size_t keep = *len;
+    while (keep > 0 && text[keep - 1] != '\n')
+        keep--;
+    if (keep == *len)
+        return 0;
+    *cut = 1;
+    text[keep] = 0;
+    *len = keep;
+    return qvr_report_write_file(dir, name, text, keep, err, errlen);
+}
+
+/* The same for timeseries_by_name.csv, when it is there. */
+static int trim_byname(const char *dir, int *cut, char *err,
+                       unsigned long errlen)
+{
+    char path[4200], *text = NULL;
+    size_t len = 0;
+    snprintf(path, sizeof(path), "%s/timeseries_by_name.csv", dir);
+    int rc = read_log(path, &text, &len, err, errlen);
+    if (rc == QVR_ENOTFOUND)
+        return 0;
+    if (rc == 0)
+        rc = drop_cut_line(dir, "timeseries_by_name.csv", text, &len, cut, err,
+                           errlen);
+    free(text);
+    return rc;
+}
+
 int qvr_salvage_dir(const char *dir, int *cut, char *err, unsigned long errlen)
 {
     char path[4200];
@@ -153,17 +188,10 @@ int qvr_salvage_dir(const char *dir, int *cut, char *err, unsigned long errlen)
     if (rc < 0)
         return rc;
     /* A line the kill cut short: everything after the last line break. */
-    size_t keep = len;
-    while (keep > 0 && text[keep - 1] != '\n')
-        keep--;
-    if (keep < len) {
-        *cut = 1;
-        rc =
-            qvr_report_write_file(dir, "latency.hlog", text, keep, err, errlen);
-        if (rc < 0)
-            goto out;
-    }
-    text[keep] = 0;
+    if ((rc = drop_cut_line(dir, "latency.hlog", text, &len, cut, err,
+                            errlen)) < 0 ||
+        (rc = trim_byname(dir, cut, err, errlen)) < 0)
+        goto out;
     rc = QVR_ENOMEM;
     for (char *line = text, *next; *line; line = next) {
         next = strchr(line, '\n');
