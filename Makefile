@@ -62,7 +62,7 @@ tsan: test-deps
 	@# while they feed its collector the answers' timing headers
 	rc=0; TSAN_OPTIONS="halt_on_error=1 exitcode=66" timeout 120 \
 	    ./$(BUILD_TSAN)/qvrrun tests/e2e/scenarios/abort.lua --threads 2 --quiet \
-	    --no-plots --out $(BUILD_TSAN)/tsan-abort -e TH=window -e USERS=20 \
+	    --no-plots --force --out $(BUILD_TSAN)/tsan-abort -e TH=window -e USERS=20 \
 	    --metrics-listen 127.0.0.1:0 \
 	    >/dev/null || rc=$$?; \
 	test $$rc -eq 99 || { echo "tsan: abort run exited $$rc (want 99)"; exit 1; }
@@ -72,7 +72,7 @@ valgrind: test-deps build
 	valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect \
 	    --errors-for-leak-kinds=definite,indirect --error-exitcode=1 \
 	    ./$(BUILD)/qvrrun scenarios/quickstart.lua --duration 3s --quiet \
-	    --out $(BUILD)/valgrind-run >/dev/null
+	    --force --out $(BUILD)/valgrind-run >/dev/null
 
 FORMAT_FILES = core/*.c core/*.h cli/*.c tests/unit/*.c tests/fixture/*.c tests/fuzz/*.c
 

@@ -100,7 +100,7 @@ for g in "${GENS[@]}"; do
         fi
         bg_run "$out" "$QVRRUN" "$src/bench/qvrrun_bench.lua" \
             --users "$USERS" --duration "${SECS}s" --target "$DELAY_URL" \
-            --quiet --no-plots --out "$QVR_TMP/q" || rc=$?
+            --quiet --no-plots --force --out "$QVR_TMP/q" || rc=$?
         if [[ -f "$QVR_TMP/q/summary.json" ]]; then
             P50[$g]=$(json_get "$QVR_TMP/q/summary.json" 'd["totals"]["latency_ms"]["p50"]')
             P99[$g]=$(json_get "$QVR_TMP/q/summary.json" 'd["totals"]["latency_ms"]["p99"]')

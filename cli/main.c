@@ -45,6 +45,7 @@ static void usage(FILE *out)
           "  --rate RPS         arrival rate of a rate{} load\n"
           "  --out DIR          result directory "
           "(default results/<name>-<UTC stamp>)\n"
+          "  --force            replace another run's results in --out DIR\n"
           "  -e KEY=VALUE       value for env(KEY) in the scenario\n"
           "  --csv PREFIX       Locust-compatible PREFIX_stats.csv and "
           "friends\n"
@@ -154,6 +155,10 @@ static int cmd_run(int argc, char **argv)
         }
         if (strcmp(a, "--no-plots") == 0) {
             o.no_plots = 1;
+            continue;
+        }
+        if (strcmp(a, "--force") == 0) {
+            o.force = 1;
             continue;
         }
         if (!v) {

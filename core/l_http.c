@@ -376,6 +376,40 @@ static void default_name(const char *url, char *out, size_t outlen)
     out[n] = 0;
 }
 
+/* Raises an error when a request name holds a control character (a line
+ * break would split a row of latency.hlog or of a CSV file): names are
+ * labels, printed in tables and written into every result file. The
+ * message shows the name with the character escaped. */
+static void check_name(lua_State *L, const char *fn, const char *name,
+                       int given)
+{
+    const char *c = name;
+    while (*c && (unsigned char)*c >= 0x20 && *c != 0x7f)
+        c++;
+    if (!*c)
+        return;
+    char shown[4 * 128 + 1];
+    size_t o = 0;
+    for (const char *p = name; *p && o + 5 < sizeof(shown); p++) {
+        unsigned char b = (unsigned char)*p;
+        if (b == '\n')
+            o += (size_t)snprintf(shown + o, sizeof(shown) - o, "\\n");
+        else if (b == '\r')
+            o += (size_t)snprintf(shown + o, sizeof(shown) - o, "\\r");
+        else if (b == '\t')
+            o += (size_t)snprintf(shown + o, sizeof(shown) - o, "\\t");
+        else if (b < 0x20 || b == 0x7f)
+            o += (size_t)snprintf(shown + o, sizeof(shown) - o, "\\x%02x", b);
+        else
+            shown[o++] = (char)b;
+    }
+    shown[o] = 0;
+    luaL_error(L,
+               "%s: request name \"%s\" holds a control character: names go "
+               "into result files and tables, give printable text%s",
+               fn, shown, given ? "" : " (the name comes from the URL's path)");
+}
+
 static uint64_t opt_duration(lua_State *L, int idx, const char *what)
 {
     if (lua_type(L, idx) == LUA_TNUMBER) {
@@ -475,13 +509,18 @@ static int request(lua_State *L, const char *fn, const char *method,
     struct qvr_buf *hb = &vu->hdrs;
     qvr_buf_reset(hb);
     default_name(url, name, sizeof(name));
+    int named = 0;
     if (opts) {
         check_options(L, opts, fn);
         if (lua_getfield(L, opts, "name") != LUA_TNIL) {
             const char *n = luaL_checkstring(L, -1);
             snprintf(name, sizeof(name), "%s", n);
+            named = 1;
         }
         lua_pop(L, 1);
+    }
+    check_name(L, fn, name, named);
+    if (opts) {
         if (lua_getfield(L, opts, "timeout") != LUA_TNIL)
             req.timeout_ms =
                 (long)(opt_duration(L, -1, "timeout") / QVR_NS_PER_MS);

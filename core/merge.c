@@ -892,7 +892,9 @@ static struct tacc *name_acc(struct merge *m, const char *name)
         if (!t || strncmp(t, "name:", 5) != 0)
             continue;
         for (t += 5; *c && *t; c++, t++)
-            if (*t != ((*c == ',' || *c == ' ' || *c == '\t') ? '_' : *c))
+            if (*t != (((unsigned char)*c <= ' ' || *c == ',' || *c == 0x7f)
+                           ? '_'
+                           : *c))
                 break;
         if (!*c && !*t)
             return &m->acc[i];

@@ -48,6 +48,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "mock.h"
+#include "plot.h"
 #include "qvr.h"
 #include "redact.h"
 #include "report.h"
@@ -564,12 +565,17 @@ static void render_done(struct monitor *mo, int ok)
     char tmp[4200], final[4200];
     snprintf(tmp, sizeof(tmp), "%s/.monitor.png.tmp", mo->out_dir);
     snprintf(final, sizeof(final), "%s/monitor.png", mo->out_dir);
+    char why[256] = "";
     mo->plot_running = 0;
-    if (ok && is_file(tmp) && rename(tmp, final) == 0)
+    /* gnuplot exits 0 on a full disk: an empty or cut PNG is not kept */
+    if (ok && qvr_plot_png_whole(tmp, why, sizeof(why)) == 0 &&
+        rename(tmp, final) == 0)
         return;
     unlink(tmp);
     if (!ok)
         qvr_warn("monitor.png not drawn: gnuplot failed on %s", mo->tmpl);
+    else if (why[0])
+        qvr_warn("monitor.png not drawn: %s", why);
 }
 
 /* Starts gnuplot on the current history (nothing when one is running). */

@@ -121,22 +121,62 @@ static void gp_num(struct qvr_buf *b, const char *name, double v)
     qvr_buf_printf(b, "%s=%.17g; ", name, v);
 }
 
-/* Runs gnuplot -e vars template and renames outdir/.name.tmp to
- * outdir/name when it succeeds. Returns 0 or -1 (a warning was printed). */
-static int run_gnuplot(const char *gnuplot, const char *tmpl, const char *dir,
-                       const char *png, struct qvr_buf *vars)
+int qvr_plot_png_whole(const char *path, char *why, size_t wlen)
 {
-    char tmp[4200], final[4200];
+    static const unsigned char sig[8] = {0x89, 'P',  'N',  'G',
+                                         '\r', '\n', 0x1a, '\n'};
+    static const unsigned char iend[12] = {0,   0,   0,    0,    'I',  'E',
+                                           'N', 'D', 0xae, 0x42, 0x60, 0x82};
+    unsigned char head[8], tail[12];
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        snprintf(why, wlen, "gnuplot wrote nothing");
+        goto fail;
+    }
+    if (st.st_size == 0) {
+        snprintf(why, wlen, "gnuplot wrote an empty file (disk full?)");
+        goto fail;
+    }
+    if (st.st_size < 20 || pread(fd, head, 8, 0) != 8 ||
+        memcmp(head, sig, 8) != 0 ||
+        pread(fd, tail, 12, st.st_size - 12) != 12 ||
+        memcmp(tail, iend, 12) != 0) {
+        snprintf(why, wlen,
+                 "gnuplot wrote %lld bytes, not a whole PNG (disk full?)",
+                 (long long)st.st_size);
+        goto fail;
+    }
+    close(fd);
+    return 0;
+fail:
+    if (fd >= 0)
+        close(fd);
+    return -1;
+}
+
+/* Runs gnuplot -e vars template and renames outdir/.name.tmp to
+ * outdir/name when gnuplot exits 0 and the file is a whole PNG. Returns 0,
+ * or -1 with "cannot write DIR/NAME: reason" in err for the first chart
+ * that failed (*nfail 0) and as a warning for the later ones; *nfail
+ * counts them. */
+static int run_gnuplot(const char *gnuplot, const char *tmpl, const char *dir,
+                       const char *png, struct qvr_buf *vars, int *nfail,
+                       char *err, unsigned long errlen)
+{
+    char tmp[4200], final[4200], why[512] = "";
     snprintf(tmp, sizeof(tmp), "%s/.%s.%ld.tmp", dir, png, (long)getpid());
     snprintf(final, sizeof(final), "%s/%s", dir, png);
     gp_str(vars, "outfile", tmp);
-    if (vars->truncated || !vars->data)
-        return -1;
+    if (vars->truncated || !vars->data) {
+        snprintf(why, sizeof(why), "out of memory");
+        goto fail;
+    }
 
-    int pfd[2] = {-1, -1}, ok = 0;
+    int pfd[2] = {-1, -1};
     if (pipe2(pfd, O_CLOEXEC) < 0) {
-        qvr_warn("%s not drawn: pipe: %s", png, strerror(errno));
-        return -1;
+        snprintf(why, sizeof(why), "pipe: %s", strerror(errno));
+        goto fail;
     }
     char *argv[] = {(char *)"gnuplot", (char *)"-e", vars->data, (char *)tmpl,
                     NULL};
@@ -156,9 +196,9 @@ static int run_gnuplot(const char *gnuplot, const char *tmpl, const char *dir,
     close(pfd[1]);
     if (pid < 0) {
         close(pfd[0]);
-        qvr_warn("%s not drawn: cannot start %s: %s", png, gnuplot,
+        snprintf(why, sizeof(why), "cannot start %s: %s", gnuplot,
                  strerror(errno));
-        return -1;
+        goto fail;
     }
 
     /* Collect its complaints (the first KiB) until it closes stderr or
@@ -201,7 +241,7 @@ static int run_gnuplot(const char *gnuplot, const char *tmpl, const char *dir,
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     if (timed_out) {
-        qvr_warn("%s not drawn: gnuplot took longer than %d s", png,
+        snprintf(why, sizeof(why), "gnuplot took longer than %d s",
                  GNUPLOT_TIMEOUT_MS / 1000);
     } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         /* gnuplot's message: the line that says what went wrong. */
@@ -214,18 +254,21 @@ static int run_gnuplot(const char *gnuplot, const char *tmpl, const char *dir,
         for (char *c = line; *c; c++)
             if (*c == '\n')
                 *c = ' ';
-        qvr_warn("%s not drawn: gnuplot failed: %.300s", png,
+        snprintf(why, sizeof(why), "gnuplot failed: %.300s",
                  *line ? line : "(no message)");
-    } else if (!is_file(tmp)) {
-        qvr_warn("%s not drawn: gnuplot wrote nothing", png);
-    } else if (rename(tmp, final) < 0) {
-        qvr_warn("%s not drawn: rename: %s", png, strerror(errno));
-    } else {
-        ok = 1;
+    } else if (qvr_plot_png_whole(tmp, why, sizeof(why)) == 0 &&
+               rename(tmp, final) < 0) {
+        snprintf(why, sizeof(why), "rename: %s", strerror(errno));
     }
-    if (!ok)
-        unlink(tmp);
-    return ok ? 0 : -1;
+    if (!why[0])
+        return 0;
+fail:
+    unlink(tmp);
+    if ((*nfail)++ == 0)
+        snprintf(err, errlen, "cannot write %s: %s", final, why);
+    else
+        qvr_warn("cannot write %s: %s", final, why);
+    return -1;
 }
 
 /* ---- the data files ---- */
@@ -413,7 +456,7 @@ static int throughput_dat(const struct qvr_rdir *rd, struct qvr_buf *b)
         put_num(b, w->end_s, 0);
         put_num(b, w->rps, 0);
         put_num(b, w->len_s > 0 ? (double)w->failures / w->len_s : 0, 0);
-        put_num(b, w->users, 0);
+        put_num(b, rd->no_users ? NAN : w->users, 0); /* unknown: no line */
         put_num(b, full_window(w, typical), 1);
     }
     return b->truncated ? QVR_ENOMEM : 0;
@@ -497,7 +540,7 @@ static int grouped_dat(const struct qvr_rdir *rd, struct qvr_buf *lat,
         put_num(thr, x, 0);
         put_num(thr, gr->len_s > 0 ? gr->requests / gr->len_s : 0, 0);
         put_num(thr, gr->len_s > 0 ? gr->failures / gr->len_s : 0, 0);
-        put_num(thr, gr->users, 0);
+        put_num(thr, rd->no_users ? NAN : gr->users, 0);
         put_num(thr, ok, 1);
     }
     return lat->truncated || thr->truncated ? QVR_ENOMEM : 0;
@@ -699,7 +742,7 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
     struct qvr_buf b, v;
     char label[256], title[512], tmpl[PATH_MAX + 32], pdir[PATH_MAX],
         gnuplot[PATH_MAX + 32], path[PATH_MAX + 64];
-    int rc, nblocks = 0;
+    int rc, nblocks = 0, nfail = 0;
     double xmax = 100, spread = 1, kneex = NAN, tdiv;
     const char *tunit;
     qvr_buf_init(&b, 0);
@@ -753,7 +796,9 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
                      "QVR_PLOTS_DIR to the plots/ directory)");
         goto fail;
     }
-    const char *sc = rd->scenario[0] ? rd->scenario : "qvrrun";
+    const char *sc = rd->partial       ? "partial run (rebuilt after a kill)"
+                     : rd->scenario[0] ? rd->scenario
+                                       : "qvrrun";
     time_axis(rd, &tdiv, &tunit);
     double wl = window_len(rd);
 
@@ -780,7 +825,8 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
         gp_str(&v, "xunit", tunit);
         gp_num(&v, "xdiv", tdiv);
         gp_str(&v, "trendlabel", label);
-        run_gnuplot(gnuplot, tmpl, rd->dir, "latency.png", &v);
+        run_gnuplot(gnuplot, tmpl, rd->dir, "latency.png", &v, &nfail, err,
+                    errlen);
     } else if (!quiet) {
         qvr_info("latency chart skipped: no request completed in any "
                  "window");
@@ -809,7 +855,8 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
             maxu = rd->win[i].users > maxu ? rd->win[i].users : maxu;
         gp_num(&v, "usersmax", ceil(maxu * 1.25));
         gp_num(&v, "usersstep", maxu <= 8 ? 1 : ceil(maxu / 8.0));
-        run_gnuplot(gnuplot, tmpl, rd->dir, "throughput.png", &v);
+        run_gnuplot(gnuplot, tmpl, rd->dir, "throughput.png", &v, &nfail, err,
+                    errlen);
     } else if (!quiet) {
         qvr_info("latency and throughput charts skipped: no windows in "
                  "timeseries.csv");
@@ -829,7 +876,8 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
         gp_num(&v, "nseries", nblocks);
         gp_num(&v, "xmax", xmax);
         gp_num(&v, "logy", spread > 50);
-        run_gnuplot(gnuplot, tmpl, rd->dir, "distribution.png", &v);
+        run_gnuplot(gnuplot, tmpl, rd->dir, "distribution.png", &v, &nfail, err,
+                    errlen);
     }
 
     if (rd->nsteps > 0) {
@@ -859,7 +907,8 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
         gp_num(&v, "hasknee", !isnan(kneex));
         gp_num(&v, "kneex", isnan(kneex) ? 0 : kneex);
         gp_str(&v, "kneelabel", kl);
-        run_gnuplot(gnuplot, tmpl, rd->dir, "steps.png", &v);
+        run_gnuplot(gnuplot, tmpl, rd->dir, "steps.png", &v, &nfail, err,
+                    errlen);
     }
 
     /* resources.png when the run collected host or GPU samples or the
@@ -882,9 +931,10 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
         gp_num(&v, "hashost", cc.hashost);
         gp_num(&v, "hasgpu", cc.hasgpu);
         gp_str(&v, "timingcols", cc.timing);
-        run_gnuplot(gnuplot, tmpl, rd->dir, "resources.png", &v);
+        run_gnuplot(gnuplot, tmpl, rd->dir, "resources.png", &v, &nfail, err,
+                    errlen);
     }
-    rc = 0;
+    rc = nfail ? QVR_EIO : 0;
 fail:
     qvr_buf_free(&b);
     qvr_buf_free(&v);

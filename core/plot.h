@@ -18,10 +18,20 @@
  * (pngcairo, 1200x600) into rd->dir; each PNG is written under a temporary
  * name and renamed into place. A missing gnuplot or missing templates is
  * one note on stderr ("charts skipped: gnuplot not found"; none when quiet)
- * and not an error; a chart gnuplot fails on is a warning. Returns 0, or
- * QVR_EIO / QVR_ENOMEM with err set when a data file cannot be written. */
+ * and not an error. A chart is kept only when gnuplot exits 0 and its file
+ * is a whole PNG (gnuplot exits 0 on a full disk); a chart that fails is
+ * removed, the other charts are still drawn, and the first failure is
+ * returned as QVR_EIO with "cannot write DIR/NAME.png: reason" in err (the
+ * later ones are warnings). Returns 0, or QVR_EIO / QVR_ENOMEM with err set
+ * when a data file or a chart cannot be written. */
 int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
                     unsigned long errlen);
+
+/* Whether path holds a whole PNG: the signature first and the IEND chunk
+ * last (gnuplot exits 0 on a full disk, leaving an empty or cut file).
+ * Returns 0, or -1 with the reason ("gnuplot wrote an empty file (disk
+ * full?)", ...) in why. */
+int qvr_plot_png_whole(const char *path, char *why, size_t wlen);
 
 /* The least-squares line through the P99 of the run's steady windows:
  * the p99_trend threshold's own fit (qvr_trend_eval from the summary's

@@ -20,12 +20,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fs.h"
 #include "junit.h"
 #include "locust.h"
 #include "log.h"
 #include "plot.h"
 #include "qvr.h"
 #include "report.h"
+#include "salvage.h"
 
 const double qvr_render_pcts[QVR_RENDER_NPCT] = {50, 66, 75,   80,    90, 95,
                                                  98, 99, 99.9, 99.99, 100};
@@ -259,6 +261,7 @@ static int load_timeseries(struct qvr_rdir *rd, char *err, unsigned long errlen)
             if (strcmp(fields[i], ts_names[c]) == 0)
                 col[c] = i;
     }
+    rd->no_users = col[TS_USERS] < 0;
     if (col[TS_TIME] < 0 || col[TS_REQ] < 0) {
         snprintf(err, errlen,
                  "%s/timeseries.csv: header lacks time_s or requests", rd->dir);
@@ -394,14 +397,16 @@ void qvr_rnames_free(struct qvr_rname *rows, int n)
 /* ---- latency.hlog ---- */
 
 /* The tag a request name's lines carry in latency.hlog: "name:" and the
- * name with spaces, tabs and commas made '_' (as run.c writes them). */
+ * name with spaces, control characters and commas made '_' (as run.c
+ * writes them). */
 static void hlog_tag(const char *name, char *out, size_t len)
 {
     size_t o = (size_t)snprintf(out, len, "name:");
     for (size_t i = 0; name[i] && o + 1 < len; i++)
-        out[o++] = (name[i] == ',' || name[i] == ' ' || name[i] == '\t')
-                       ? '_'
-                       : name[i];
+        out[o++] =
+            ((unsigned char)name[i] <= ' ' || name[i] == ',' || name[i] == 0x7f)
+                ? '_'
+                : name[i];
     out[o < len ? o : len - 1] = 0;
 }
 
@@ -625,6 +630,8 @@ static int load_summary(struct qvr_rdir *rd, char *err, unsigned long errlen)
     }
     const cJSON *sc = cJSON_GetObjectItemCaseSensitive(rd->summary, "scenario");
     rd->scenario = cJSON_IsString(sc) ? sc->valuestring : "";
+    rd->partial =
+        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rd->summary, "partial"));
     rd->duration_s = jnum(rd->summary, "duration_s", 0);
     rd->steady_from_s = jnum(rd->summary, "steady_from_s", NAN);
     cJSON *names = cJSON_GetObjectItemCaseSensitive(rd->summary, "names");
@@ -984,44 +991,114 @@ static int recompute_summary(struct qvr_rdir *rd, int quiet, char *err,
 int qvr_render_write_path(const char *path, const char *data, size_t len,
                           char *err, unsigned long errlen)
 {
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    const char *base = slash ? slash + 1 : path;
-    if (!*base) {
-        snprintf(err, errlen, "cannot write '%s': not a file name", path);
-        return QVR_EINVAL;
-    }
-    if (!slash)
-        snprintf(dir, sizeof(dir), ".");
-    else if (slash == path)
-        snprintf(dir, sizeof(dir), "/");
-    else
-        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-    return qvr_report_write_file(dir, base, data, len, err, errlen);
+    return qvr_fs_write(path, data, len, err, errlen);
 }
 
 int qvr_render(const char *dir, const struct qvr_render_opts *o, char *err,
                unsigned long errlen)
 {
     struct qvr_rdir rd;
+    char more[512];
     int rc = qvr_rdir_load(&rd, dir, o->recompute, err, errlen);
     if (rc < 0)
         goto fail;
     if (o->recompute &&
         (rc = recompute_summary(&rd, o->quiet, err, errlen)) < 0)
         goto fail;
-    if (!o->no_plots && (rc = qvr_plot_render(&rd, o->quiet, err, errlen)) < 0)
-        goto fail;
-    if (o->csv_prefix &&
-        (rc = qvr_locust_write(&rd, o->csv_prefix, err, errlen)) < 0)
-        goto fail;
-    if (o->junit_file &&
-        (rc = qvr_junit_write(&rd, o->junit_file, err, errlen)) < 0)
-        goto fail;
-    rc = 0;
+    /* Each output is tried even when one before it failed (a chart on a
+     * full disk must not cost the JUnit report): the first error is
+     * returned, the later ones are warnings. */
+    if (!o->no_plots)
+        rc = qvr_plot_render(&rd, o->quiet, err, errlen);
+    if (o->csv_prefix) {
+        int r2 = qvr_locust_write(&rd, o->csv_prefix, rc < 0 ? more : err,
+                                  rc < 0 ? sizeof(more) : errlen);
+        if (r2 < 0 && rc < 0)
+            qvr_warn("%s", more);
+        rc = rc < 0 ? rc : r2;
+    }
+    if (o->junit_file) {
+        int r2 = qvr_junit_write(&rd, o->junit_file, rc < 0 ? more : err,
+                                 rc < 0 ? sizeof(more) : errlen);
+        if (r2 < 0 && rc < 0)
+            qvr_warn("%s", more);
+        rc = rc < 0 ? rc : r2;
+    }
+    rc = rc < 0 ? rc : 0;
 fail:
     qvr_rdir_free(&rd);
     return rc;
+}
+
+/* The files a run writes into its result directory (and the lock). */
+const char *const qvr_render_own_files[] = {"summary.json",
+                                            "timeseries.csv",
+                                            "timeseries_by_name.csv",
+                                            "latency.hlog",
+                                            "steps.csv",
+                                            "latency.png",
+                                            "throughput.png",
+                                            "distribution.png",
+                                            "steps.png",
+                                            "resources.png",
+                                            "plot-latency.dat",
+                                            "plot-latency-grouped.dat",
+                                            "plot-throughput.dat",
+                                            "plot-throughput-grouped.dat",
+                                            "plot-distribution.dat",
+                                            "plot-steps.dat",
+                                            ".qvrrun.lock",
+                                            NULL};
+
+/* One output path of the flag: writable, and none of the files the run
+ * reads or writes itself. */
+static int check_one(const char *flag, const char *path, const char *dir,
+                     const char *scenario, char *err, unsigned long errlen)
+{
+    char why[512], own[4200];
+    if (qvr_fs_check(path, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "%s '%s': %s", flag, path, why);
+        return QVR_EINVAL;
+    }
+    if (scenario && qvr_fs_same(path, scenario)) {
+        snprintf(err, errlen, "%s '%s' is the scenario file: give another path",
+                 flag, path);
+        return QVR_EINVAL;
+    }
+    for (int i = 0; qvr_render_own_files[i]; i++) {
+        snprintf(own, sizeof(own), "%s/%s", dir, qvr_render_own_files[i]);
+        if (qvr_fs_same(path, own)) {
+            snprintf(err, errlen,
+                     "%s '%s' is the run's own %s: give another path", flag,
+                     path, qvr_render_own_files[i]);
+            return QVR_EINVAL;
+        }
+    }
+    return 0;
+}
+
+static const char *const locust_suffix[] = {"_stats.csv", "_stats_history.csv",
+                                            "_failures.csv", "_exceptions.csv"};
+
+int qvr_render_check_outputs(const struct qvr_render_opts *o, const char *dir,
+                             const char *scenario, char *err,
+                             unsigned long errlen)
+{
+    char path[4200];
+    if (o->junit_file &&
+        check_one("--junit", o->junit_file, dir, scenario, err, errlen) < 0)
+        return QVR_EINVAL;
+    for (size_t i = 0; o->csv_prefix && i < QVR_ARRAY_LEN(locust_suffix); i++) {
+        snprintf(path, sizeof(path), "%s%s", o->csv_prefix, locust_suffix[i]);
+        if (check_one("--csv", path, dir, scenario, err, errlen) < 0)
+            return QVR_EINVAL;
+        if (o->junit_file && qvr_fs_same(path, o->junit_file)) {
+            snprintf(err, errlen, "--junit '%s' is also --csv's %s",
+                     o->junit_file, path);
+            return QVR_EINVAL;
+        }
+    }
+    return 0;
 }
 
 static void report_usage(FILE *out)
@@ -1033,6 +1110,33 @@ static void report_usage(FILE *out)
           "  charts (and, when asked, Locust CSV files and a JUnit report) "
           "from RESULT_DIR\n",
           out);
+}
+
+/* A result directory without summary.json but with latency.hlog (a run
+ * killed with SIGKILL): the summary rebuilt from the window logs, marked
+ * partial. Returns 0 (also when there is nothing to rebuild) or a negative
+ * enum qvr_err with err set. */
+static int salvage(const char *dir, int quiet, char *err, unsigned long errlen)
+{
+    char path[4200];
+    struct stat st;
+    int cut = 0;
+    snprintf(path, sizeof(path), "%s/summary.json", dir);
+    if (lstat(path, &st) == 0 || errno != ENOENT)
+        return 0;
+    int rc = qvr_salvage_dir(dir, &cut, err, errlen);
+    if (rc == QVR_ENOTFOUND) {
+        err[0] = 0;
+        return 0;
+    }
+    if (rc < 0)
+        return rc;
+    if (!quiet)
+        qvr_warn("report: %s/summary.json was missing (the run did not end: "
+                 "killed?): rebuilt from latency.hlog and "
+                 "timeseries_by_name.csv, marked \"partial\": true%s",
+                 dir, cut ? "; a last line cut by the kill was dropped" : "");
+    return 0;
 }
 
 int qvr_report_cmd(int argc, char **argv)
@@ -1084,7 +1188,22 @@ int qvr_report_cmd(int argc, char **argv)
         return QVR_EXIT_USAGE;
     }
     char err[512];
-    int rc = qvr_render(dir, &o, err, sizeof(err));
+    if (qvr_render_check_outputs(&o, dir, NULL, err, sizeof(err)) < 0) {
+        qvr_error("report: %s", err);
+        return QVR_EXIT_USAGE;
+    }
+    /* Never a directory a run is still writing (its summary is not there
+     * yet, and its logs grow); the lock lasts until the process ends. */
+    int lock = qvr_fs_lock_dir(dir, err, sizeof(err));
+    if (lock == QVR_ESTATE) {
+        qvr_error("report: %s", err);
+        return QVR_EXIT_USAGE;
+    }
+    int rc = salvage(dir, o.quiet, err, sizeof(err));
+    if (rc == 0)
+        rc = qvr_render(dir, &o, err, sizeof(err));
+    if (lock >= 0)
+        close(lock);
     if (rc < 0) {
         qvr_error("report: %s", err);
         return QVR_EXIT_RUN;

@@ -91,6 +91,9 @@ struct qvr_rdir {
                              a summary from before it was written */
     struct qvr_rwin *win; /* nwin windows in time order (owned) */
     int nwin;
+    int no_users;               /* timeseries.csv has no users column (a summary
+                                   rebuilt after a kill) */
+    int partial;                /* summary.json says "partial": true */
     int has_hlog;               /* latency.hlog was read */
     double hlog_start;          /* its StartTime, Unix seconds */
     struct qvr_rseries *series; /* nseries: [0] totals, then names (owned) */
@@ -109,10 +112,12 @@ struct qvr_rdir {
  * set, and with o->recompute the percentiles of summary.json's totals and
  * names recomputed from latency.hlog (every other key kept). Every file is
  * written atomically. When gnuplot is missing the plot data is still
- * written and one note says the charts were skipped (not an error).
- * Returns 0, or a negative enum qvr_err with a one-line message naming the
- * file in err: QVR_ENOTFOUND / QVR_EINVAL when an input file is missing or
- * corrupt, QVR_EIO when a file cannot be written, QVR_ENOMEM. */
+ * written and one note says the charts were skipped (not an error). A
+ * failed chart does not stop the CSV files and the JUnit report: every
+ * output is tried, the first failure is returned and the later ones are
+ * warnings. Returns 0, or a negative enum qvr_err with a one-line message
+ * naming the file in err: QVR_ENOTFOUND / QVR_EINVAL when an input file is
+ * missing or corrupt, QVR_EIO when a file cannot be written, QVR_ENOMEM. */
 int qvr_render(const char *dir, const struct qvr_render_opts *o, char *err,
                unsigned long errlen);
 
@@ -149,10 +154,24 @@ void qvr_rnames_free(struct qvr_rname *rows, int n);
 void qvr_rdir_free(struct qvr_rdir *rd);
 
 /* Writes data to path (a file name relative to the current directory, or
- * absolute) atomically through qvr_report_write_file. Returns 0 or a
- * negative enum qvr_err with err naming the file. */
+ * absolute) through qvr_fs_write: a regular file atomically, a FIFO or a
+ * device in place, a symbolic link followed. Returns 0 or QVR_EIO with err
+ * naming the file. */
 int qvr_render_write_path(const char *path, const char *data, size_t len,
                           char *err, unsigned long errlen);
+
+/* The names of the files a run writes into its result directory, NULL
+ * ended (summary.json, the logs, the charts, their data, the lock). */
+extern const char *const qvr_render_own_files[];
+
+/* Before a run or a report: every output o names (--junit FILE, --csv
+ * PREFIX's four files) can be written (qvr_fs_check) and is neither the
+ * scenario file (NULL: none) nor one of dir's own files nor another of the
+ * outputs. Returns 0, or QVR_EINVAL with a one-line message naming the
+ * flag and the path in err. */
+int qvr_render_check_outputs(const struct qvr_render_opts *o, const char *dir,
+                             const char *scenario, char *err,
+                             unsigned long errlen);
 
 /* Formats a time in milliseconds with 3 significant digits and no exponent
  * ("0.148", "70.0", "1230", "0"). Returns buf. */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fs.h"
 #include "gate.h"
 #include "qvr.h"
 #include "redact.h"
@@ -46,36 +47,9 @@ int qvr_report_mkdir_p(const char *path)
 int qvr_report_write_file(const char *dir, const char *name, const char *data,
                           size_t len, char *err, unsigned long errlen)
 {
-    char path[4096], tmp[4096];
+    char path[4096];
     snprintf(path, sizeof(path), "%s/%s", dir, name);
-    snprintf(tmp, sizeof(tmp), "%s/.%s.%ld.tmp", dir, name, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        goto fail;
-    size_t off = 0;
-    while (off < len) {
-        ssize_t n = write(fd, data + off, len - off);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            close(fd);
-            unlink(tmp);
-            goto fail;
-        }
-        off += (size_t)n;
-    }
-    if (fsync(fd) < 0 || close(fd) < 0) {
-        unlink(tmp);
-        goto fail;
-    }
-    if (rename(tmp, path) < 0) {
-        unlink(tmp);
-        goto fail;
-    }
-    return 0;
-fail:
-    snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-    return QVR_EIO;
+    return qvr_fs_write(path, data, len, err, errlen);
 }
 
 static double ms(uint64_t us)

@@ -9,6 +9,7 @@
 #include "run.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -29,6 +30,7 @@
 #include "clock.h"
 #include "collect.h"
 #include "expo.h"
+#include "fs.h"
 #include "gate.h"
 #include "http.h"
 #include "log.h"
@@ -81,6 +83,7 @@ struct run {
     struct qvr_mock *mock;
     char target[512];
     char out_dir[4096];
+    int lock_fd; /* the result directory's lock (qvr_fs_lock_dir); 0: none */
     struct event_base *base;
     struct qvr_http **http; /* shards of at most USERS_PER_MULTI users */
     int nhttp;
@@ -485,7 +488,9 @@ static void emit_window(struct run *r, struct qvr_metrics *m,
             if (i >= 0) {
                 fputs("Tag=name:", r->hlog);
                 for (const char *c = st->name; *c; c++)
-                    fputc((*c == ',' || *c == ' ' || *c == '\t') ? '_' : *c,
+                    fputc(((unsigned char)*c <= ' ' || *c == ',' || *c == 0x7f)
+                              ? '_'
+                              : *c,
                           r->hlog);
                 fputc(',', r->hlog);
             }
@@ -512,13 +517,28 @@ static void emit_window(struct run *r, struct qvr_metrics *m,
     log_check(r, r->byname, "timeseries_by_name.csv");
 }
 
+/* Opens one log for writing. Never blocks (a FIFO nobody reads fails
+ * with ENXIO); a log that cannot be opened is the run's log error, so the
+ * run still ends with exit 3 naming it. */
 static FILE *open_log(struct run *r, const char *name)
 {
     char path[4200];
     snprintf(path, sizeof(path), "%s/%s", r->out_dir, name);
-    FILE *f = fopen(path, "w");
-    if (!f)
+    FILE *f = NULL;
+    int fd =
+        open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+        if (!(f = fdopen(fd, "w")))
+            close(fd);
+    }
+    if (!f) {
         qvr_warn("cannot write %s: %s", path, strerror(errno));
+        if (!r->log_errno) {
+            r->log_errno = errno ? errno : EIO;
+            r->log_bad = name;
+        }
+    }
     return f;
 }
 
@@ -1751,25 +1771,85 @@ static int evaluate_thresholds(struct run *r, double elapsed_s)
 
 /* ---- set-up -------------------------------------------------------------- */
 
-/* Creates the result directory and proves it is writable, before any load
- * is sent. */
+/* The default result directory, results/<name>-<UTC stamp>, with the
+ * scenario's name made safe as one folder name; a new folder (-2, -3, ...
+ * when two runs start in the same second). */
+static int default_out(struct run *r)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char stamp[32], safe[128];
+    strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+    qvr_fs_safe_name(r->plan->name, safe, sizeof(safe));
+    snprintf(r->out_dir, sizeof(r->out_dir), "results");
+    if (qvr_report_mkdir_p(r->out_dir) < 0)
+        return QVR_EIO;
+    for (int k = 1; k <= 100; k++) {
+        if (k == 1)
+            snprintf(r->out_dir, sizeof(r->out_dir), "results/%s-%s", safe,
+                     stamp);
+        else
+            snprintf(r->out_dir, sizeof(r->out_dir), "results/%s-%s-%d", safe,
+                     stamp, k);
+        if (mkdir(r->out_dir, 0755) == 0)
+            return 0;
+        if (errno != EEXIST)
+            return QVR_EIO;
+    }
+    return QVR_EIO;
+}
+
+/* Another run's files in the result directory (regular files of the names
+ * a run writes): refused, or with --force removed, so two runs are never
+ * mixed. */
+static int clear_out(struct run *r, char *err, size_t len)
+{
+    char path[4200];
+    struct stat st;
+    for (int i = 0; qvr_render_own_files[i]; i++) {
+        const char *name = qvr_render_own_files[i];
+        snprintf(path, sizeof(path), "%s/%s", r->out_dir, name);
+        if (name[0] == '.' || lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+            continue;
+        if (!r->opts->force) {
+            snprintf(err, len,
+                     "--out '%.900s' holds another run's results (%s): give "
+                     "a new folder, or --force to replace them",
+                     r->out_dir, name);
+            return QVR_EINVAL;
+        }
+        if (unlink(path) < 0) {
+            snprintf(err, len, "--force: cannot remove %.900s: %s", path,
+                     strerror(errno));
+            return QVR_EIO;
+        }
+    }
+    return 0;
+}
+
+/* Creates the result directory, proves it is writable, checks --junit and
+ * --csv (qvr_render_check_outputs), locks the directory against another
+ * run, and clears (--force) or refuses another run's results in it: all
+ * before any load is sent. */
 static int prepare_out(struct run *r, char *err, size_t len)
 {
+    int rc;
     if (r->opts->out_dir) {
         snprintf(r->out_dir, sizeof(r->out_dir), "%s", r->opts->out_dir);
+        rc = qvr_report_mkdir_p(r->out_dir);
     } else {
-        time_t now = time(NULL);
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        char stamp[32];
-        strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-        snprintf(r->out_dir, sizeof(r->out_dir), "results/%s-%s", r->plan->name,
-                 stamp);
+        rc = default_out(r);
     }
-    char probe[4200];
+    char probe[4200], why[512];
+    snprintf(probe, sizeof(probe), "%s/summary.json", r->out_dir);
+    if (rc == 0 && qvr_fs_check(probe, why, sizeof(why)) < 0) {
+        snprintf(err, len, "--out '%.500s': %.400s", r->out_dir, why);
+        return QVR_EINVAL;
+    }
     snprintf(probe, sizeof(probe), "%s/.qvrrun-write-test", r->out_dir);
     FILE *f = NULL;
-    if (qvr_report_mkdir_p(r->out_dir) == 0)
+    if (rc == 0)
         f = fopen(probe, "w");
     if (!f) {
         snprintf(err, len, "cannot write results to '%.900s': %s", r->out_dir,
@@ -1778,7 +1858,21 @@ static int prepare_out(struct run *r, char *err, size_t len)
     }
     fclose(f);
     unlink(probe);
-    return 0;
+    struct qvr_render_opts ro = {r->opts->csv_prefix, r->opts->junit_file, 0, 0,
+                                 0};
+    rc = qvr_render_check_outputs(&ro, r->out_dir, r->opts->scenario, err, len);
+    if (rc < 0)
+        return rc;
+    r->lock_fd = qvr_fs_lock_dir(r->out_dir, err, len);
+    if (r->lock_fd < 0) {
+        rc = r->lock_fd;
+        r->lock_fd = 0;
+        size_t n = strlen(err);
+        if (rc == QVR_ESTATE && n < len)
+            snprintf(err + n, len - n, ": give each run its own --out");
+        return rc;
+    }
+    return clear_out(r, err, len);
 }
 
 static int start_mock(struct run *r, char *err, size_t len)
@@ -1833,6 +1927,8 @@ static void banner(struct run *r)
 
 static void teardown(struct run *r)
 {
+    if (r->lock_fd > 0)
+        close(r->lock_fd);
     for (int i = 0; i < r->nvus; i++)
         qvr_vu_free(r->vus[i]);
     free(r->vus);
@@ -2134,24 +2230,25 @@ static int finish_run(struct run *r, const struct qvr_run_opts *o)
         r->ngaps > 1 && r->gap_mean > 0
             ? sqrt(r->gap_m2 / (double)(r->ngaps - 1)) / r->gap_mean
             : NAN;
-    char logerr[1024] = "";
+    char logerr[1024] = "", outerr[1024] = "";
     close_logs(r, logerr, sizeof(logerr));
-    if (qvr_report_write(&res, err, sizeof(err)) < 0) {
-        qvr_error("%s", err);
-        return QVR_EXIT_RUN;
-    }
     /* Charts, Locust CSV and JUnit come from the files just written, the
-     * same way `qvrrun report DIR` makes them later. */
+     * same way `qvrrun report DIR` makes them later. An output that cannot
+     * be written is exit 3, after the table (which needs no disk). */
     struct qvr_render_opts ro = {o->csv_prefix, o->junit_file, o->no_plots,
                                  o->quiet, 0};
-    if (qvr_render(r->out_dir, &ro, err, sizeof(err)) < 0)
-        qvr_warn("%s", err);
+    int bad = qvr_report_write(&res, err, sizeof(err)) < 0;
+    if (bad)
+        snprintf(outerr, sizeof(outerr), "%s", err);
+    else
+        bad = qvr_render(r->out_dir, &ro, outerr, sizeof(outerr)) < 0;
     qvr_report_print(&res, stdout);
-    if (logerr[0]) {
+    fflush(stdout);
+    if (logerr[0])
         qvr_error("%s", logerr);
-        return QVR_EXIT_RUN;
-    }
-    return code;
+    if (bad)
+        qvr_error("%s", outerr[0] ? outerr : "cannot write the results");
+    return logerr[0] || bad ? QVR_EXIT_RUN : code;
 }
 
 /* ---- --threads: workers on shares of the load, merged by the main -------- */

@@ -17,6 +17,7 @@ struct qvr_run_opts {
     double start_at;            /* --start-at: Unix seconds; 0 = now */
     int threads;                /* --threads; 0 = automatic */
     const char *metrics_listen; /* --metrics-listen ADDR, or NULL */
+    int force; /* --force: replace another run's results in --out */
 };
 
 /* Runs a scenario to the end (or to SIGINT/SIGTERM) and returns the process

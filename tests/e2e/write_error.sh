@@ -16,6 +16,7 @@ dd if=/dev/zero of="$mnt/filler" bs=1k count=250 2>/dev/null || true
 run_qvrrun "$QVR_SRC_DIR/tests/e2e/scenarios/mix.lua" --out "$mnt/out" --quiet \
     --no-plots -e QVR_TARGET="http://127.0.0.1:$NGINX_PORT" -e USERS=2 -e DURATION=2s
 assert_eq "$RC" 3 "write error during the run: exit 3"
+assert_contains "$QVR_STDOUT" "TOTAL" "the results table is still printed (it needs no disk)"
 assert_contains "$QVR_STDERR" "No space left on device"
 assert_contains "$QVR_STDERR" "$mnt/out/"
 [[ ! -e "$mnt/out/summary.json" ]] && pass "no half-written summary.json" || \
@@ -25,16 +26,21 @@ assert_contains "$QVR_STDERR" "$mnt/out/"
 
 # A log written as the run goes (latency.hlog here) that cannot be written:
 # the run still ends and writes its summary, then says which file failed
-# and exits 3.
+# and exits 3. The log is a link into the tmpfs, filled up first (no /dev
+# node is written).
 mkdir "$QVR_TMP/full"
-ln -s /dev/full "$QVR_TMP/full/latency.hlog"
+dd if=/dev/zero of="$mnt/filler2" bs=1k count=1024 2>/dev/null || true
+ln -s "$mnt/hlog" "$QVR_TMP/full/latency.hlog"
 run_qvrrun "$QVR_SRC_DIR/tests/e2e/scenarios/mix.lua" --out "$QVR_TMP/full" --quiet \
     --no-plots -e QVR_TARGET="http://127.0.0.1:$NGINX_PORT" -e USERS=2 -e DURATION=2s
 assert_eq "$RC" 3 "latency.hlog unwritable: exit 3"
 assert_contains "$QVR_STDERR" "cannot write $QVR_TMP/full/latency.hlog: No space left on device"
 assert_ge "$(json_get "$QVR_TMP/full/summary.json" 'd["totals"]["requests"]')" 1 "summary.json still written"
 assert_ge "$(wc -l < "$QVR_TMP/full/timeseries_by_name.csv")" 2 "timeseries_by_name.csv written beside the failed log"
-# Reading it back: a device is not read forever (it used to be).
+# Reading it back: a device is not read forever (it used to be; the
+# device is only opened for reading).
+rm "$QVR_TMP/full/latency.hlog"
+ln -s /dev/full "$QVR_TMP/full/latency.hlog"
 QVR_TIMEOUT=20 run_qvrrun report "$QVR_TMP/full" --no-plots --quiet
 assert_eq "$RC" 3 "report on a log that is a device: exit 3"
 assert_contains "$QVR_STDERR" "cannot read $QVR_TMP/full/latency.hlog: not a regular file"
