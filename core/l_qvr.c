@@ -971,8 +971,119 @@ static int search_embedded(lua_State *L)
     return 1;
 }
 
+/* ---- what a scenario may call --------------------------------------------
+ * Lua's libraries stay, except what would end, hang or outlive the run
+ * (README.md, "What a scenario may call"): a scenario reads files and the
+ * environment; it does not end the process, start processes, change files or
+ * the locale, read standard input, or set debug hooks (the watchdog's). */
+
+/* A library function a scenario may not call: raises (a task error)
+ * naming it (upvalue 1) and why (upvalue 2). */
+static int l_unavailable(lua_State *L)
+{
+    return luaL_error(L, "%s is not available in a scenario: %s",
+                      lua_tostring(L, lua_upvalueindex(1)),
+                      lua_tostring(L, lua_upvalueindex(2)));
+}
+
+/* io.open(path [, mode]): Lua's (upvalue 1), for reading only. */
+static int l_io_open(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    const char *mode = luaL_optstring(L, 2, "r");
+    if (strcmp(mode, "r") != 0 && strcmp(mode, "rb") != 0)
+        return luaL_error(L,
+                          "io.open: a scenario may only read files (mode "
+                          "\"r\" or \"rb\"), got \"%s\" for '%s'",
+                          mode, path);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+/* io.lines(path, ...): Lua's (upvalue 1), with a file name only. */
+static int l_io_lines(lua_State *L)
+{
+    if (lua_isnoneornil(L, 1))
+        return luaL_error(L, "io.lines needs a file name in a scenario "
+                             "(standard input is not read: it would block "
+                             "the run)");
+    luaL_checkstring(L, 1);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+static void unavailable(lua_State *L, const char *lib, const char *fn,
+                        const char *why)
+{
+    if (lua_getglobal(L, lib) != LUA_TTABLE) { /* lib */
+        lua_pop(L, 1);
+        return;
+    }
+    lua_pushfstring(L, "%s.%s", lib, fn);
+    lua_pushstring(L, why);
+    lua_pushcclosure(L, l_unavailable, 2);
+    lua_setfield(L, -2, fn);
+    lua_pop(L, 1);
+}
+
+static void wrap_lib(lua_State *L, const char *lib, const char *fn,
+                     lua_CFunction f)
+{
+    if (lua_getglobal(L, lib) != LUA_TTABLE) { /* lib */
+        lua_pop(L, 1);
+        return;
+    }
+    lua_getfield(L, -1, fn); /* lib orig */
+    lua_pushcclosure(L, f, 1);
+    lua_setfield(L, -2, fn);
+    lua_pop(L, 1);
+}
+
+static void restrict_libs(lua_State *L)
+{
+    static const char *const why_exit =
+        "it would end qvrrun without results (an error ends the iteration "
+        "only; a threshold with abort = true stops the run)";
+    static const char *const why_proc =
+        "a process it starts can block the run past its duration and "
+        "signals";
+    static const char *const why_file =
+        "a scenario reads files, it does not change them";
+    static const char *const why_stdin =
+        "standard input is not read (it would block the run)";
+    unavailable(L, "os", "exit", why_exit);
+    unavailable(L, "os", "execute", why_proc);
+    unavailable(L, "io", "popen", why_proc);
+    unavailable(L, "os", "remove", why_file);
+    unavailable(L, "os", "rename", why_file);
+    unavailable(L, "os", "tmpname", why_file);
+    unavailable(L, "io", "tmpfile", why_file);
+    unavailable(L, "io", "output", why_file);
+    unavailable(L, "os", "setlocale",
+                "the locale is the process's: numbers in the result files "
+                "would change");
+    unavailable(L, "io", "read", why_stdin);
+    unavailable(L, "io", "input", why_stdin);
+    unavailable(L, "debug", "debug", why_stdin);
+    unavailable(L, "debug", "sethook",
+                "the watchdog that stops endless loops uses the hook");
+    wrap_lib(L, "io", "open", l_io_open);
+    wrap_lib(L, "io", "lines", l_io_lines);
+    if (lua_getglobal(L, "io") == LUA_TTABLE) { /* io */
+        lua_pushnil(L);
+        lua_setfield(L, -2, "stdin");
+    }
+    lua_pop(L, 1);
+    qvr_vu_install(L);
+}
+
 void qvr_l_qvr_install(lua_State *L, const char *const *env, int nenv)
 {
+    restrict_libs(L);
     lua_createtable(L, 0, nenv);
     for (int i = 0; i < nenv; i++) {
         const char *eq = strchr(env[i], '=');
