@@ -157,7 +157,9 @@ static int get_number(lua_State *L, int t, const char *field, const char *what,
                    luaL_typename(L, -1));
     double v = lua_tonumber(L, -1);
     lua_pop(L, 1);
-    if (v < 0 || v != v || (!allow_zero && v == 0))
+    if (v != v)
+        luaL_error(L, "%s: '%s' must be a number, got nan", what, field);
+    if (v < 0 || (!allow_zero && v == 0))
         luaL_error(L, "%s: '%s' must be %s, got %s", what, field,
                    allow_zero ? "zero or more" : "greater than zero",
                    num_str(L, v));
@@ -331,6 +333,18 @@ static void need_duration(lua_State *L, int t, const char *field,
     lua_pop(L, 1);
 }
 
+/* An arrival rate v (> 0) given as what: within the bounds of --rate
+ * (QVR_RPS_MIN..QVR_RPS_MAX), or raise. */
+static void check_rps(lua_State *L, const char *what, double v)
+{
+    if (!(v >= QVR_RPS_MIN && v <= QVR_RPS_MAX))
+        luaL_error(L,
+                   "%s must be from %s to %s requests per second (as "
+                   "--rate), got %s",
+                   what, num_str(L, QVR_RPS_MIN), num_str(L, QVR_RPS_MAX),
+                   num_str(L, v));
+}
+
 /* rate{rps=, duration=, max_users=, arrival=}: the open model. */
 static int l_rate(lua_State *L)
 {
@@ -340,6 +354,7 @@ static int l_rate(lua_State *L)
     check_keys(L, 1, "rate", keys);
     double v;
     get_number(L, 1, "rps", "rate", &v, 1, 0);
+    check_rps(L, "rate: 'rps'", v);
     need_duration(L, 1, "duration", "rate", 1);
     whole(L, 1, "max_users", "rate", 0, 0);
     check_arrival(L, 1, "rate");
@@ -391,8 +406,18 @@ static int l_steps(lua_State *L)
                       "{...} or vary = { name = {...} }");
     if (tu == LUA_TTABLE)
         number_list(L, 1, "users", "steps", 1);
-    if (tr != LUA_TNIL)
-        number_list(L, 1, "rps", "steps", 0);
+    if (tr != LUA_TNIL) {
+        int n = number_list(L, 1, "rps", "steps", 0);
+        lua_getfield(L, 1, "rps");
+        for (int i = 1; i <= n; i++) {
+            char what[32];
+            snprintf(what, sizeof(what), "steps: 'rps'[%d]", i);
+            lua_rawgeti(L, -1, i);
+            check_rps(L, what, lua_tonumber(L, -1));
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
     if (tv != LUA_TNIL) {
         if (tv != LUA_TTABLE)
             luaL_error(L, "steps: 'vary' must be { name = {values} }");
@@ -440,7 +465,8 @@ static int l_sweep(lua_State *L)
     luaL_checktype(L, 1, LUA_TTABLE);
     check_keys(L, 1, "sweep", keys);
     double v;
-    get_number(L, 1, "max_rps", "sweep", &v, 0, 0);
+    if (get_number(L, 1, "max_rps", "sweep", &v, 0, 0))
+        check_rps(L, "sweep: 'max_rps'", v);
     int rates = whole(L, 1, "rates", "sweep", 0, 8);
     if (rates > QVR_MAX_STEPS_LUA - 2)
         luaL_error(L, "sweep: at most %d rates", QVR_MAX_STEPS_LUA - 2);
