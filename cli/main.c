@@ -21,6 +21,7 @@
 #include "qvr.h"
 #include "monitor.h"
 #include "run.h"
+#include "sched.h"
 
 static void usage(FILE *out)
 {
@@ -213,8 +214,14 @@ static int cmd_run(int argc, char **argv)
         } else if (strcmp(a, "--rate") == 0) {
             char *end;
             double d = strtod(v, &end);
-            if (end == v || *end || !(d > 0) || d > 1e7) {
+            if (end == v || *end || !(d > 0)) {
                 rc = bad("--rate: expected requests per second > 0, got '%s'",
+                         v);
+                goto out;
+            }
+            if (!(d >= QVR_RPS_MIN && d <= QVR_RPS_MAX)) {
+                rc = bad("--rate: expected requests per second from 0.001 "
+                         "to 10000000, got '%s'",
                          v);
                 goto out;
             }

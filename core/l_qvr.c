@@ -157,7 +157,9 @@ static int get_number(lua_State *L, int t, const char *field, const char *what,
                    luaL_typename(L, -1));
     double v = lua_tonumber(L, -1);
     lua_pop(L, 1);
-    if (v < 0 || v != v || (!allow_zero && v == 0))
+    if (v != v)
+        luaL_error(L, "%s: '%s' must be a number, got nan", what, field);
+    if (v < 0 || (!allow_zero && v == 0))
         luaL_error(L, "%s: '%s' must be %s, got %s", what, field,
                    allow_zero ? "zero or more" : "greater than zero",
                    num_str(L, v));
@@ -331,6 +333,18 @@ static void need_duration(lua_State *L, int t, const char *field,
     lua_pop(L, 1);
 }
 
+/* An arrival rate v (> 0) given as what: within the bounds of --rate
+ * (QVR_RPS_MIN..QVR_RPS_MAX), or raise. */
+static void check_rps(lua_State *L, const char *what, double v)
+{
+    if (!(v >= QVR_RPS_MIN && v <= QVR_RPS_MAX))
+        luaL_error(L,
+                   "%s must be from %s to %s requests per second (as "
+                   "--rate), got %s",
+                   what, num_str(L, QVR_RPS_MIN), num_str(L, QVR_RPS_MAX),
+                   num_str(L, v));
+}
+
 /* rate{rps=, duration=, max_users=, arrival=}: the open model. */
 static int l_rate(lua_State *L)
 {
@@ -340,6 +354,7 @@ static int l_rate(lua_State *L)
     check_keys(L, 1, "rate", keys);
     double v;
     get_number(L, 1, "rps", "rate", &v, 1, 0);
+    check_rps(L, "rate: 'rps'", v);
     need_duration(L, 1, "duration", "rate", 1);
     whole(L, 1, "max_users", "rate", 0, 0);
     check_arrival(L, 1, "rate");
@@ -391,8 +406,18 @@ static int l_steps(lua_State *L)
                       "{...} or vary = { name = {...} }");
     if (tu == LUA_TTABLE)
         number_list(L, 1, "users", "steps", 1);
-    if (tr != LUA_TNIL)
-        number_list(L, 1, "rps", "steps", 0);
+    if (tr != LUA_TNIL) {
+        int n = number_list(L, 1, "rps", "steps", 0);
+        lua_getfield(L, 1, "rps");
+        for (int i = 1; i <= n; i++) {
+            char what[32];
+            snprintf(what, sizeof(what), "steps: 'rps'[%d]", i);
+            lua_rawgeti(L, -1, i);
+            check_rps(L, what, lua_tonumber(L, -1));
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
     if (tv != LUA_TNIL) {
         if (tv != LUA_TTABLE)
             luaL_error(L, "steps: 'vary' must be { name = {values} }");
@@ -440,7 +465,8 @@ static int l_sweep(lua_State *L)
     luaL_checktype(L, 1, LUA_TTABLE);
     check_keys(L, 1, "sweep", keys);
     double v;
-    get_number(L, 1, "max_rps", "sweep", &v, 0, 0);
+    if (get_number(L, 1, "max_rps", "sweep", &v, 0, 0))
+        check_rps(L, "sweep: 'max_rps'", v);
     int rates = whole(L, 1, "rates", "sweep", 0, 8);
     if (rates > QVR_MAX_STEPS_LUA - 2)
         luaL_error(L, "sweep: at most %d rates", QVR_MAX_STEPS_LUA - 2);
@@ -971,8 +997,119 @@ static int search_embedded(lua_State *L)
     return 1;
 }
 
+/* ---- what a scenario may call --------------------------------------------
+ * Lua's libraries stay, except what would end, hang or outlive the run
+ * (README.md, "What a scenario may call"): a scenario reads files and the
+ * environment; it does not end the process, start processes, change files or
+ * the locale, read standard input, or set debug hooks (the watchdog's). */
+
+/* A library function a scenario may not call: raises (a task error)
+ * naming it (upvalue 1) and why (upvalue 2). */
+static int l_unavailable(lua_State *L)
+{
+    return luaL_error(L, "%s is not available in a scenario: %s",
+                      lua_tostring(L, lua_upvalueindex(1)),
+                      lua_tostring(L, lua_upvalueindex(2)));
+}
+
+/* io.open(path [, mode]): Lua's (upvalue 1), for reading only. */
+static int l_io_open(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    const char *mode = luaL_optstring(L, 2, "r");
+    if (strcmp(mode, "r") != 0 && strcmp(mode, "rb") != 0)
+        return luaL_error(L,
+                          "io.open: a scenario may only read files (mode "
+                          "\"r\" or \"rb\"), got \"%s\" for '%s'",
+                          mode, path);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+/* io.lines(path, ...): Lua's (upvalue 1), with a file name only. */
+static int l_io_lines(lua_State *L)
+{
+    if (lua_isnoneornil(L, 1))
+        return luaL_error(L, "io.lines needs a file name in a scenario "
+                             "(standard input is not read: it would block "
+                             "the run)");
+    luaL_checkstring(L, 1);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+static void unavailable(lua_State *L, const char *lib, const char *fn,
+                        const char *why)
+{
+    if (lua_getglobal(L, lib) != LUA_TTABLE) { /* lib */
+        lua_pop(L, 1);
+        return;
+    }
+    lua_pushfstring(L, "%s.%s", lib, fn);
+    lua_pushstring(L, why);
+    lua_pushcclosure(L, l_unavailable, 2);
+    lua_setfield(L, -2, fn);
+    lua_pop(L, 1);
+}
+
+static void wrap_lib(lua_State *L, const char *lib, const char *fn,
+                     lua_CFunction f)
+{
+    if (lua_getglobal(L, lib) != LUA_TTABLE) { /* lib */
+        lua_pop(L, 1);
+        return;
+    }
+    lua_getfield(L, -1, fn); /* lib orig */
+    lua_pushcclosure(L, f, 1);
+    lua_setfield(L, -2, fn);
+    lua_pop(L, 1);
+}
+
+static void restrict_libs(lua_State *L)
+{
+    static const char *const why_exit =
+        "it would end qvrrun without results (an error ends the iteration "
+        "only; a threshold with abort = true stops the run)";
+    static const char *const why_proc =
+        "a process it starts can block the run past its duration and "
+        "signals";
+    static const char *const why_file =
+        "a scenario reads files, it does not change them";
+    static const char *const why_stdin =
+        "standard input is not read (it would block the run)";
+    unavailable(L, "os", "exit", why_exit);
+    unavailable(L, "os", "execute", why_proc);
+    unavailable(L, "io", "popen", why_proc);
+    unavailable(L, "os", "remove", why_file);
+    unavailable(L, "os", "rename", why_file);
+    unavailable(L, "os", "tmpname", why_file);
+    unavailable(L, "io", "tmpfile", why_file);
+    unavailable(L, "io", "output", why_file);
+    unavailable(L, "os", "setlocale",
+                "the locale is the process's: numbers in the result files "
+                "would change");
+    unavailable(L, "io", "read", why_stdin);
+    unavailable(L, "io", "input", why_stdin);
+    unavailable(L, "debug", "debug", why_stdin);
+    unavailable(L, "debug", "sethook",
+                "the watchdog that stops endless loops uses the hook");
+    wrap_lib(L, "io", "open", l_io_open);
+    wrap_lib(L, "io", "lines", l_io_lines);
+    if (lua_getglobal(L, "io") == LUA_TTABLE) { /* io */
+        lua_pushnil(L);
+        lua_setfield(L, -2, "stdin");
+    }
+    lua_pop(L, 1);
+    qvr_vu_install(L);
+}
+
 void qvr_l_qvr_install(lua_State *L, const char *const *env, int nenv)
 {
+    restrict_libs(L);
     lua_createtable(L, 0, nenv);
     for (int i = 0; i < nenv; i++) {
         const char *eq = strchr(env[i], '=');

@@ -141,7 +141,7 @@ struct monitor {
                                 yields (see vu.h) */
     struct qvr_expo *expo;
     struct qvr_collect *coll;
-    struct event *tick_ev, *end_ev, *grace_ev, *reap_ev, *sig_ev[2];
+    struct event *tick_ev, *end_ev, *grace_ev, *reap_ev, *sig_ev[3];
     struct window w;
     struct prow *plot;
     int plot_n, plot_head;
@@ -1114,8 +1114,12 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
     (void)what;
     mo->signals++;
     mo->stopping = 1;
+    if (sig == SIGHUP) /* the output it printed to is gone: writes fail */
+        signal(SIGPIPE, SIG_IGN);
     if (!mo->o.quiet)
-        qvr_info("%s: stopping", sig == SIGINT ? "interrupted" : "terminated");
+        qvr_info("%s: stopping", sig == SIGINT   ? "interrupted"
+                                 : sig == SIGHUP ? "hangup"
+                                                 : "terminated");
     abort_probe(mo);
     finish(mo);
 }
@@ -1700,6 +1704,20 @@ static void wait_children(struct monitor *mo)
     }
 }
 
+static void summary(struct monitor *mo, int code);
+
+/* The watchdog's last resort (vu.h), on its thread: a probe's task stuck
+ * in C code after a second signal. Every finished probe is in
+ * history.jsonl already; the summary is printed, the chart not drawn. */
+static int last_resort(void *ud)
+{
+    struct monitor *mo = ud;
+    if (mo->signals < 2)
+        mo->signals = 2;
+    summary(mo, QVR_EXIT_INTERRUPT);
+    return QVR_EXIT_INTERRUPT;
+}
+
 static void summary(struct monitor *mo, int code)
 {
     char a[24], b[24], c[24];
@@ -1738,8 +1756,9 @@ static void teardown(struct monitor *mo)
     qvr_http_free(mo->http);
     qvr_expo_stop(mo->expo);
     qvr_collect_free(mo->coll);
-    struct event *evs[] = {mo->tick_ev, mo->end_ev,    mo->grace_ev,
-                           mo->reap_ev, mo->sig_ev[0], mo->sig_ev[1]};
+    struct event *evs[] = {mo->tick_ev,  mo->end_ev,    mo->grace_ev,
+                           mo->reap_ev,  mo->sig_ev[0], mo->sig_ev[1],
+                           mo->sig_ev[2]};
     for (size_t i = 0; i < QVR_ARRAY_LEN(evs); i++)
         if (evs[i])
             event_free(evs[i]);
@@ -1874,6 +1893,13 @@ int qvr_monitor_main(int argc, char **argv)
     }
     event_add(mo->sig_ev[0], NULL);
     event_add(mo->sig_ev[1], NULL);
+    /* SIGHUP (the terminal or ssh session closed) as SIGTERM, unless
+     * ignored at start (nohup) */
+    struct sigaction hup;
+    if (sigaction(SIGHUP, NULL, &hup) == 0 &&
+        ((hup.sa_flags & SA_SIGINFO) || hup.sa_handler != SIG_IGN) &&
+        (mo->sig_ev[2] = evsignal_new(mo->base, SIGHUP, signal_cb, mo)))
+        event_add(mo->sig_ev[2], NULL);
 
     if (mo->plan) {
         struct qvr_vu_ctx *c = &mo->ctx;
@@ -1947,6 +1973,7 @@ int qvr_monitor_main(int argc, char **argv)
             atomic_store_explicit(&mo->ctx.end_ns, mo->t0 + mo->duration_ns,
                                   memory_order_relaxed);
         mo->wd = qvr_watchdog_start(wctx, 1);
+        qvr_watchdog_last_resort(mo->wd, last_resort, mo);
     }
     event_base_dispatch(mo->base);
     qvr_watchdog_stop(mo->wd);

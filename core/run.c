@@ -98,7 +98,7 @@ struct run {
     uint64_t t_stop; /* when the load stopped (end, signal, abort) */
     double wall0;
     struct event *sched_ev, *window_ev, *grace_ev;
-    struct event *sig_ev[2];
+    struct event *sig_ev[3]; /* SIGINT, SIGTERM, SIGHUP (NULL: not handled) */
     int signals;
     uint64_t win_start;
     struct qvr_window_row *rows;
@@ -1371,6 +1371,10 @@ static void on_stopped(void *ud, struct qvr_vu *vu)
 {
     struct run *r = ud;
     if (r->phase == PH_WARMUP) {
+        if (r->signals) { /* signal_cb said why */
+            finish(r);
+            return;
+        }
         if (r->ctx.answered == 0) {
             snprintf(r->fatal_msg, sizeof(r->fatal_msg),
                      "target unreachable during warm-up: %s (%llu of %llu "
@@ -1483,22 +1487,65 @@ static void on_request(void *ud, struct qvr_vu *vu)
         qvr_vu_stop(vu);
 }
 
+/* What a stopping signal is called in messages. */
+static const char *sig_word(int sig)
+{
+    return sig == SIGINT   ? "interrupted"
+           : sig == SIGHUP ? "hangup"
+                           : "terminated";
+}
+
+/* SIGHUP (the terminal or ssh session closed) stops a run as SIGTERM
+ * does, unless it was ignored when qvrrun started (nohup). The output
+ * it was printed to is gone then: a write fails rather than kill. */
+static int hup_wanted(void)
+{
+    struct sigaction sa;
+    return sigaction(SIGHUP, NULL, &sa) == 0 &&
+           ((sa.sa_flags & SA_SIGINFO) || sa.sa_handler != SIG_IGN);
+}
+
+/* A signal during the warm-up (or the wait for --start-at after it):
+ * exit 130 with this line, not "target unreachable". */
+static void warmup_stopped(struct run *r, int sig)
+{
+    snprintf(r->fatal_msg, sizeof(r->fatal_msg),
+             "%s during warm-up (%llu of %d warm-up requests done): no "
+             "results",
+             sig_word(sig), (unsigned long long)r->warm->total.requests,
+             r->plan->warmup_requests);
+    r->fatal = 1;
+}
+
+static void on_hup(int sig)
+{
+    if (sig == SIGHUP)
+        signal(SIGPIPE, SIG_IGN);
+}
+
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
 {
     struct run *r = arg;
     (void)what;
     r->signals++;
+    on_hup((int)sig);
     if (r->signals == 1) {
         if (!r->opts->quiet)
             fprintf(stderr, "%s", r->tty ? "\n" : "");
-        qvr_warn("%s: stopping; in-flight requests get up to %.0fs (again to "
-                 "stop now)",
-                 sig == SIGINT ? "interrupted" : "terminated",
-                 r->plan->grace_ns / 1e9);
         if (r->phase == PH_WARMUP) {
+            /* nothing measured yet: no grace to give */
+            if (r->plan->warmup_requests > 0) {
+                qvr_warn("%s during warm-up: stopping", sig_word((int)sig));
+                warmup_stopped(r, (int)sig);
+            } else {
+                qvr_warn("%s: stopping", sig_word((int)sig));
+            }
             abort_all(r);
             return;
         }
+        qvr_warn("%s: stopping; in-flight requests get up to %.0fs (again to "
+                 "stop now)",
+                 sig_word((int)sig), r->plan->grace_ns / 1e9);
         begin_drain(r);
     } else {
         abort_all(r);
@@ -1959,7 +2006,7 @@ static void teardown(struct run *r)
     free(r->in_free);
     if (r->grace_ev)
         event_free(r->grace_ev);
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 3; i++)
         if (r->sig_ev[i])
             event_free(r->sig_ev[i]);
     qvr_expo_stop(r->expo);
@@ -2082,7 +2129,9 @@ static int setup_engine(struct run *r)
     } else {
         r->sig_ev[0] = evsignal_new(r->base, SIGINT, signal_cb, r);
         r->sig_ev[1] = evsignal_new(r->base, SIGTERM, signal_cb, r);
-        for (int i = 0; i < 2; i++)
+        if (hup_wanted())
+            r->sig_ev[2] = evsignal_new(r->base, SIGHUP, signal_cb, r);
+        for (int i = 0; i < 3; i++)
             if (r->sig_ev[i])
                 event_add(r->sig_ev[i], NULL);
     }
@@ -2150,7 +2199,7 @@ static int finish_run(struct run *r, const struct qvr_run_opts *o)
     int code;
     if (r->fatal) {
         qvr_error("%s", r->fatal_msg);
-        return QVR_EXIT_RUN;
+        return r->signals ? QVR_EXIT_INTERRUPT : QVR_EXIT_RUN;
     }
     uint64_t now = qvr_clock_ns();
     if (!r->t_stop)
@@ -2263,6 +2312,9 @@ static void ctl_cb(evutil_socket_t fd, short what, void *arg)
     int req = r->stop_req;
     pthread_mutex_unlock(&r->mu);
     r->signals = req;
+    if (req >= 1 && r->phase == PH_WARMUP && r->plan->warmup_requests > 0 &&
+        !r->fatal)
+        warmup_stopped(r, SIGINT);
     if (req == 1 && r->phase == PH_RUN)
         begin_drain(r);
     else if (req >= 1)
@@ -2315,11 +2367,11 @@ static void main_signal_cb(evutil_socket_t sig, short what, void *arg)
     struct run *r = arg;
     (void)what;
     r->signals++;
+    on_hup((int)sig);
     if (r->signals == 1 && !r->opts->quiet)
         qvr_warn("%s: stopping; in-flight requests get up to %.0fs (again to "
                  "stop now)",
-                 sig == SIGINT ? "interrupted" : "terminated",
-                 r->plan->grace_ns / 1e9);
+                 sig_word((int)sig), r->plan->grace_ns / 1e9);
     for (int i = 0; i < r->nworkers; i++) {
         struct run *w = r->workers[i];
         pthread_mutex_lock(&w->mu);
@@ -2676,6 +2728,8 @@ static int run_threaded(struct run *r, const struct qvr_run_opts *o, int n)
     r->done_ev = event_new(r->base, -1, 0, done_cb, r);
     r->sig_ev[0] = evsignal_new(r->base, SIGINT, main_signal_cb, r);
     r->sig_ev[1] = evsignal_new(r->base, SIGTERM, main_signal_cb, r);
+    if (hup_wanted())
+        r->sig_ev[2] = evsignal_new(r->base, SIGHUP, main_signal_cb, r);
     r->progress_ev = event_new(r->base, -1, 0, main_progress_cb, r);
     for (int i = 0; i < r->plan->nthresh; i++) {
         const struct qvr_thresh *t = &r->plan->thresh[i].t;
@@ -2689,7 +2743,7 @@ static int run_threaded(struct run *r, const struct qvr_run_opts *o, int n)
     }
     if (o->metrics_listen)
         r->want_snap = 1;
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 3; i++)
         if (r->sig_ev[i])
             event_add(r->sig_ev[i], NULL);
     qvr_redact_setup(&r->redact, 0, NULL, r->target, r->shown_target,
@@ -2800,6 +2854,24 @@ static int choose_threads(const struct qvr_run_opts *o,
     return n < 1 ? 1 : n;
 }
 
+/* The watchdog's last resort (vu.h), on its thread: after a second
+ * signal the loop's thread is stuck in a task's C code, and stays so (the
+ * watchdog keeps it from going on). The results measured so far are
+ * written as the second signal would have had them written. */
+static int last_resort(void *ud)
+{
+    struct run *r = ud;
+    if (r->signals < 2)
+        r->signals = 2; /* the loop never saw them */
+    if (r->phase == PH_WARMUP && r->plan->warmup_requests > 0 && !r->fatal)
+        warmup_stopped(r, SIGINT);
+    if (r->phase != PH_DONE && !r->t_stop)
+        r->t_stop = qvr_clock_ns();
+    int code = finish_run(r, r->opts);
+    fflush(stdout);
+    return code;
+}
+
 int qvr_run_main(const struct qvr_run_opts *o)
 {
     struct run run, *r = &run;
@@ -2869,6 +2941,7 @@ int qvr_run_main(const struct qvr_run_opts *o)
     }
     struct qvr_vu_ctx *wctx = &r->ctx;
     struct qvr_watchdog *wd = qvr_watchdog_start(&wctx, 1);
+    qvr_watchdog_last_resort(wd, last_resort, r);
     event_base_dispatch(r->base);
     qvr_watchdog_stop(wd);
     code = finish_run(r, o);

@@ -326,11 +326,19 @@ uint64_t qvr_sched_next_change(const struct qvr_load *l, uint64_t t)
     return UINT64_MAX;
 }
 
+/* ns as a gap: 1 ns to 1e18 ns (NaN: 1 ns), never an overflowing cast. */
+static uint64_t gap_clamp(double ns)
+{
+    if (!(ns >= 1.0))
+        return 1;
+    return ns > 1e18 ? (uint64_t)1e18 : (uint64_t)ns;
+}
+
 uint64_t qvr_sched_gap_ns(double rps, enum qvr_arrival a, uint64_t *rng)
 {
     double mean = 1e9 / rps;
     if (a == QVR_ARRIVAL_CONSTANT)
-        return (uint64_t)(mean + 0.5);
+        return gap_clamp(mean + 0.5);
     uint64_t x = *rng;
     x ^= x >> 12;
     x ^= x << 25;
@@ -338,7 +346,7 @@ uint64_t qvr_sched_gap_ns(double rps, enum qvr_arrival a, uint64_t *rng)
     *rng = x;
     /* u in (0, 1]: never log(0) */
     double u = ((double)((x * 0x2545F4914F6CDD1DULL) >> 11) + 1.0) * 0x1.0p-53;
-    return (uint64_t)(-log(u) * mean + 0.5);
+    return gap_clamp(-log(u) * mean + 0.5);
 }
 
 void qvr_sched_split(struct qvr_load *l, int k, int n)

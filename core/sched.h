@@ -19,6 +19,12 @@ enum qvr_arrival { QVR_ARRIVAL_CONSTANT, QVR_ARRIVAL_POISSON };
 
 #define QVR_MAX_STEPS 64
 
+/* Bounds of an arrival rate in requests per second, for --rate and every
+ * rps of rate{}, steps{} and sweep{}: a gap of 1000 s to 100 ns (a rate
+ * past them would overflow the gap or start work in an endless C loop). */
+#define QVR_RPS_MIN 0.001
+#define QVR_RPS_MAX 1e7
+
 /* One step of a steps{} load: users (closed), a rate (open), or a value of
  * the varied payload variable (closed, with the plan's users). */
 struct qvr_step {
@@ -76,7 +82,9 @@ void qvr_sched_split(struct qvr_load *l, int k, int n);
 
 /* The gap to the next arrival at rps: exactly 1/rps for constant arrivals,
  * exponentially distributed with that mean for Poisson ones (drawn from the
- * xorshift state *rng). */
+ * xorshift state *rng). Never 0, never past 1e18 ns, whatever rps is (a
+ * rate within QVR_RPS_MIN..QVR_RPS_MAX, or a share of one, is not
+ * clamped). */
 uint64_t qvr_sched_gap_ns(double rps, enum qvr_arrival a, uint64_t *rng);
 
 /* Total planned length of the load in ns (steps: each step's spawning,

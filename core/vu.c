@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "l_http.h"
@@ -29,9 +30,18 @@
 
 static void start_iteration(struct qvr_vu *vu);
 
+/* Registry key of the ctx whose VUs run tasks in a Lua state (a light
+ * userdata, set by qvr_vu_new, cleared by qvr_vu_ctx_cleanup): found
+ * from any thread of that state, a coroutine a task made included. */
+static const char ctx_key = 0;
+
 /* The watchdog's coarse clock (qvr_clock_ns, updated every tick; 0: no
  * watchdog): a resume reads it rather than the clock. */
 static _Atomic uint64_t wd_now_ns;
+
+/* SIGINT, SIGTERM and SIGHUP seen while a watchdog runs (see
+ * wd_on_signal). */
+static atomic_int wd_signalled;
 
 double qvr_vu_rand(struct qvr_vu_ctx *ctx)
 {
@@ -106,6 +116,16 @@ static void ready_cb(evutil_socket_t fd, short what, void *arg)
     struct qvr_vu_ctx *ctx = arg;
     (void)fd;
     (void)what;
+    struct timeval zero = {0, 0};
+    /* A signal that came while a task blocked the loop: its event runs
+     * in this pass, after this callback; the users start at the next one
+     * (if the run still wants them). */
+    int sigs = atomic_load(&wd_signalled);
+    if (sigs != ctx->wd_sigs_seen) {
+        ctx->wd_sigs_seen = sigs;
+        event_add(ctx->ready_ev, &zero);
+        return;
+    }
     /* Only the VUs queued now; those queued while these run (an iteration
      * that ended without yielding) wait for the next pass. */
     struct qvr_vu *vu, *list = ctx->ready_head;
@@ -113,20 +133,33 @@ static void ready_cb(evutil_socket_t fd, short what, void *arg)
     ctx->in_ready = 1;
     for (vu = list; vu; vu = vu->ready_next)
         vu->on_ready = 2; /* taken: unready() must not touch the links */
-    while ((vu = list)) {
+    uint64_t stops = ctx->wd_stops;
+    while ((vu = list) && ctx->wd_stops == stops) {
         list = vu->ready_next;
         vu->ready_next = NULL;
         vu->on_ready = 0;
         if (vu->state == QVR_VU_READY || vu->state == QVR_VU_THINK)
             start_iteration(vu);
     }
+    if (list) {
+        /* The watchdog stopped a task that had blocked the loop: timers
+         * (the end of the run) and signals first; the others start at the
+         * next pass, in their order. */
+        struct qvr_vu *last = list;
+        for (vu = list; vu; vu = vu->ready_next) {
+            vu->on_ready = 1;
+            last = vu;
+        }
+        last->ready_next = ctx->ready_head;
+        if (!ctx->ready_head)
+            ctx->ready_tail = last;
+        ctx->ready_head = list;
+    }
     ctx->in_ready = 0;
     /* Queued meanwhile (an iteration that never yielded): at the next loop
      * pass, after the loop has polled, as a zero timer would. */
-    if (ctx->ready_head) {
-        struct timeval zero = {0, 0};
+    if (ctx->ready_head)
         event_add(ctx->ready_ev, &zero);
-    }
 }
 
 /* Starts vu's next iteration later in this loop pass. */
@@ -175,6 +208,10 @@ static void unready(struct qvr_vu *vu)
 
 void qvr_vu_ctx_cleanup(struct qvr_vu_ctx *ctx)
 {
+    if (ctx->L) {
+        lua_pushnil(ctx->L);
+        lua_rawsetp(ctx->L, LUA_REGISTRYINDEX, &ctx_key);
+    }
     for (int i = 0; i < ctx->nco; i++)
         luaL_unref(ctx->L, LUA_REGISTRYINDEX, ctx->co_pool[i].ref);
     free(ctx->co_pool);
@@ -291,6 +328,8 @@ static void resume(struct qvr_vu *vu, int nargs)
         atomic_load_explicit(&wd_now_ns, memory_order_relaxed),
         memory_order_relaxed);
     int st = lua_resume(vu->co, ctx->L, nargs, &nres);
+    while (atomic_load(&ctx->abandoned))
+        pause(); /* the watchdog writes the results and ends the process */
     atomic_store_explicit(&ctx->lua_since_ns, 0, memory_order_relaxed);
     if (st == LUA_YIELD && vu->state == ENDING) {
         /* A withdrawn user about to send or sleep: the rest of its task
@@ -323,9 +362,14 @@ static void resume(struct qvr_vu *vu, int nargs)
     lua_pop(ctx->L, 1);
     lua_resetthread(vu->co);
     if (ctx->wd_fired) {
-        /* An error raised by a hook leaves the coroutine's hooks disabled
-         * (lua_resume does not restore them): it is not reused. */
+        /* The watchdog's hook is still set, and an error raised by a hook
+         * leaves the coroutine's hooks disabled (lua_resume does not
+         * restore them): it is not reused. */
         ctx->wd_fired = 0;
+        ctx->wd_stops++;
+        /* the loop's cached time is as old as the loop: timers armed from
+         * here (a think time) would be due at once */
+        event_base_update_cache_time(ctx->base);
         *(struct qvr_vu **)lua_getextraspace(vu->co) = NULL;
         luaL_unref(ctx->L, LUA_REGISTRYINDEX, vu->co_ref);
         vu->co = NULL;
@@ -361,7 +405,10 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     switch (vu->state) {
     case QVR_VU_READY:
     case QVR_VU_THINK:
-        start_iteration(vu);
+        if (atomic_load(&wd_signalled) != vu->ctx->wd_sigs_seen)
+            make_ready(vu); /* after the signal's event (see ready_cb) */
+        else
+            start_iteration(vu);
         break;
     case QVR_VU_SLEEP:
         resume(vu, 0);
@@ -396,6 +443,8 @@ struct qvr_vu *qvr_vu_new(struct qvr_vu_ctx *ctx, int id)
         qvr_vu_free(vu);
         return NULL;
     }
+    lua_pushlightuserdata(ctx->L, ctx); /* for the watchdog's hook */
+    lua_rawsetp(ctx->L, LUA_REGISTRYINDEX, &ctx_key);
     return vu;
 }
 
@@ -596,6 +645,9 @@ void qvr_vu_check(struct qvr_vu *vu, uint64_t seq, const char *label, int ok,
 #define WD_TICK_NS (100 * QVR_NS_PER_MS)
 #define WD_LIMIT_NS (5 * QVR_NS_PER_S)      /* a resume without yielding */
 #define WD_LIMIT_LATE_NS (1 * QVR_NS_PER_S) /* past the end or signalled */
+/* a resume still running this long after the second signal is stuck in
+ * C code (the hook raises at every Lua instruction since the first) */
+#define WD_LAST_RESORT_NS (2 * QVR_NS_PER_S)
 
 struct qvr_watchdog {
     pthread_t tid;
@@ -604,21 +656,24 @@ struct qvr_watchdog {
     int stop; /* under mu */
     struct qvr_vu_ctx **ctxs;
     int n;
-    int started; /* tid is a running thread */
-    int chained; /* wd_on_signal installed in front of the loop's handlers */
+    int started;            /* tid is a running thread */
+    int chained[3];         /* wd_on_signal installed in front of the loop's
+                               handler of wd_sigs[i] */
+    int (*stuck)(void *ud); /* see qvr_watchdog_last_resort */
+    void *stuck_ud;
+    uint64_t second_ns; /* when the watchdog saw a second signal (0: not) */
 };
 
-/* SIGINT/SIGTERM seen while a watchdog runs: the loop's own signal events
- * (libevent's handler) are not processed while a task blocks it, so a
- * handler chained in front of libevent's tells the watchdog. */
-static const int wd_sigs[2] = {SIGINT, SIGTERM};
-static struct sigaction wd_old[2];
-static atomic_int wd_signalled;
+/* SIGINT/SIGTERM/SIGHUP seen while a watchdog runs: the loop's own signal
+ * events (libevent's handler) are not processed while a task blocks it,
+ * so a handler chained in front of libevent's tells the watchdog. */
+static const int wd_sigs[3] = {SIGINT, SIGTERM, SIGHUP};
+static struct sigaction wd_old[3];
 
 static void wd_on_signal(int sig, siginfo_t *si, void *uc)
 {
-    atomic_store(&wd_signalled, 1);
-    for (int i = 0; i < 2; i++) {
+    atomic_fetch_add(&wd_signalled, 1);
+    for (int i = 0; i < 3; i++) {
         if (wd_sigs[i] != sig)
             continue;
         if (wd_old[i].sa_flags & SA_SIGINFO)
@@ -629,23 +684,43 @@ static void wd_on_signal(int sig, siginfo_t *si, void *uc)
     }
 }
 
-/* Runs on the loop's thread at the next Lua instruction of the coroutine
- * the watchdog marked; a hook left over from a resume that has ended
- * meanwhile (or a coroutine since given to another user) does nothing. */
+static struct qvr_vu_ctx *ctx_of(lua_State *L)
+{
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &ctx_key); /* ctx|nil */
+    struct qvr_vu_ctx *ctx = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return ctx;
+}
+
+/* 1 while the watchdog stops the resume that runs on L's loop thread now
+ * (L being the Lua thread that runs in it: the VU's coroutine or one its
+ * task resumed). */
+static int being_stopped(struct qvr_vu_ctx *ctx, lua_State *L)
+{
+    uint64_t since =
+        atomic_load_explicit(&ctx->lua_since_ns, memory_order_relaxed);
+    return since &&
+           since ==
+               atomic_load_explicit(&ctx->wd_target, memory_order_relaxed) &&
+           atomic_load_explicit(&ctx->lua_co, memory_order_relaxed) == L;
+}
+
+/* Runs on the loop's thread at every Lua instruction of the thread the
+ * watchdog marked, raising each time: a pcall that catches the error is
+ * left at its next instruction, until the error leaves the task (the hook
+ * stays set; the VU's coroutine is not reused, see resume). A hook left
+ * over from a resume that has ended meanwhile (or on a coroutine since
+ * given to another user) removes itself. */
 static void runaway_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
-    lua_sethook(L, NULL, 0, 0);
-    struct qvr_vu *vu = qvr_vu_current(L);
-    if (!vu || vu->co != L)
+    struct qvr_vu_ctx *ctx = ctx_of(L);
+    if (!ctx || !being_stopped(ctx, L)) {
+        lua_sethook(L, NULL, 0, 0);
         return;
-    struct qvr_vu_ctx *ctx = vu->ctx;
+    }
     uint64_t since =
         atomic_load_explicit(&ctx->lua_since_ns, memory_order_relaxed);
-    if (!since ||
-        since != atomic_load_explicit(&ctx->wd_target, memory_order_relaxed) ||
-        atomic_load_explicit(&ctx->lua_co, memory_order_relaxed) != L)
-        return;
     uint64_t now = qvr_clock_ns();
     char msg[96];
     snprintf(msg, sizeof(msg),
@@ -653,6 +728,65 @@ static void runaway_hook(lua_State *L, lua_Debug *ar)
              now > since ? (double)(now - since) / 1e9 : 0.0);
     ctx->wd_fired = 1;
     luaL_error(L, "%s", msg);
+}
+
+/* coroutine.resume and the functions coroutine.wrap returns: Lua's own
+ * (upvalue 1), called with ctx->lua_co naming the coroutine they run
+ * (upvalue 2, or argument 1 for resume), so that the watchdog hooks the
+ * thread that runs: a loop in a coroutine the task made is stopped too.
+ * Back in the caller, a resume being stopped hooks the caller as well. */
+static int co_call(lua_State *L)
+{
+    struct qvr_vu_ctx *ctx = ctx_of(L);
+    lua_State *co = lua_tothread(L, lua_upvalueindex(2));
+    if (!co)
+        co = lua_tothread(L, 1);
+    int tracked =
+        ctx && co &&
+        atomic_load_explicit(&ctx->lua_since_ns, memory_order_relaxed) &&
+        atomic_load_explicit(&ctx->lua_co, memory_order_relaxed) == L;
+    lua_pushvalue(L, lua_upvalueindex(1)); /* args... f */
+    lua_insert(L, 1);                      /* f args... */
+    if (tracked)
+        atomic_store_explicit(&ctx->lua_co, co, memory_order_relaxed);
+    int st = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+    if (tracked) {
+        atomic_store_explicit(&ctx->lua_co, L, memory_order_relaxed);
+        if (being_stopped(ctx, L))
+            lua_sethook(L, runaway_hook, LUA_MASKCOUNT, 1);
+    }
+    if (st != LUA_OK)
+        return lua_error(L); /* wrap's own error, as it raised it */
+    return lua_gettop(L);
+}
+
+/* coroutine.wrap(f): Lua's (upvalue 1) around co_call. */
+static int co_wrap(lua_State *L)
+{
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 1); /* g: Lua's function, its thread as upvalue 1 */
+    if (!lua_getupvalue(L, -1, 1)) /* g co */
+        return 1;
+    lua_pushcclosure(L, co_call, 2); /* co_call(g, co) */
+    return 1;
+}
+
+void qvr_vu_install(lua_State *L)
+{
+    lua_getglobal(L, "coroutine"); /* coroutine */
+    if (!lua_istable(L, -1)) {
+        lua_pop(L, 1);
+        return;
+    }
+    lua_getfield(L, -1, "resume"); /* coroutine resume */
+    lua_pushnil(L);
+    lua_pushcclosure(L, co_call, 2); /* coroutine co_call */
+    lua_setfield(L, -2, "resume");
+    lua_getfield(L, -1, "wrap"); /* coroutine wrap */
+    lua_pushcclosure(L, co_wrap, 1);
+    lua_setfield(L, -2, "wrap");
+    lua_pop(L, 1);
 }
 
 static void wd_check(struct qvr_watchdog *w, uint64_t now)
@@ -679,6 +813,45 @@ static void wd_check(struct qvr_watchdog *w, uint64_t now)
     }
 }
 
+/* After a second signal, a resume that has not returned for
+ * WD_LAST_RESORT_NS although the hook raises at every Lua instruction: the
+ * loop's thread is stuck in C code and will not end the run. */
+static void wd_last_resort(struct qvr_watchdog *w, uint64_t now)
+{
+    if (atomic_load(&wd_signalled) < 2)
+        return;
+    if (!w->second_ns)
+        w->second_ns = now;
+    if (now - w->second_ns < WD_LAST_RESORT_NS)
+        return;
+    int stuck = 0;
+    for (int i = 0; i < w->n; i++) {
+        uint64_t since = atomic_load_explicit(&w->ctxs[i]->lua_since_ns,
+                                              memory_order_relaxed);
+        stuck |= since && since < w->second_ns;
+    }
+    if (!stuck)
+        return;
+    for (int i = 0; i < w->n; i++)
+        atomic_store(&w->ctxs[i]->abandoned, 1);
+    if (w->stuck) {
+        qvr_warn("a task is stuck in C code (%.0fs after the second signal; "
+                 "no hook stops it): writing the results measured so far "
+                 "and exiting",
+                 (double)(now - w->second_ns) / 1e9);
+        int code = w->stuck(w->stuck_ud);
+        fflush(NULL);
+        _exit(code);
+    } else {
+        qvr_error("a task is stuck in C code (%.0fs after the second "
+                  "signal; no hook stops it): exiting; the results of this "
+                  "run are not written",
+                  (double)(now - w->second_ns) / 1e9);
+    }
+    fflush(NULL);
+    _exit(QVR_EXIT_INTERRUPT);
+}
+
 static void *wd_main(void *arg)
 {
     struct qvr_watchdog *w = arg;
@@ -699,6 +872,7 @@ static void *wd_main(void *arg)
         uint64_t now = qvr_clock_ns();
         atomic_store_explicit(&wd_now_ns, now, memory_order_relaxed);
         wd_check(w, now);
+        wd_last_resort(w, now);
     }
     pthread_mutex_unlock(&w->mu);
     return NULL;
@@ -721,22 +895,18 @@ struct qvr_watchdog *qvr_watchdog_start(struct qvr_vu_ctx **ctxs, int n)
     atomic_store(&wd_now_ns, qvr_clock_ns());
     /* Chain in front of libevent's handlers (installed by evsignal events),
      * never in place of a default or ignored disposition. */
-    struct sigaction cur[2];
-    int ok = 1;
-    for (int i = 0; i < 2; i++)
-        if (sigaction(wd_sigs[i], NULL, &cur[i]) != 0 ||
-            (!(cur[i].sa_flags & SA_SIGINFO) &&
-             (cur[i].sa_handler == SIG_DFL || cur[i].sa_handler == SIG_IGN)))
-            ok = 0;
-    if (ok) {
-        for (int i = 0; i < 2; i++) {
-            wd_old[i] = cur[i];
-            struct sigaction sa = cur[i];
-            sa.sa_flags |= SA_SIGINFO;
-            sa.sa_sigaction = wd_on_signal;
-            sigaction(wd_sigs[i], &sa, NULL);
-        }
-        w->chained = 1;
+    for (int i = 0; i < 3; i++) {
+        struct sigaction cur;
+        if (sigaction(wd_sigs[i], NULL, &cur) != 0 ||
+            (!(cur.sa_flags & SA_SIGINFO) &&
+             (cur.sa_handler == SIG_DFL || cur.sa_handler == SIG_IGN)))
+            continue;
+        wd_old[i] = cur;
+        struct sigaction sa = cur;
+        sa.sa_flags |= SA_SIGINFO;
+        sa.sa_sigaction = wd_on_signal;
+        sigaction(wd_sigs[i], &sa, NULL);
+        w->chained[i] = 1;
     }
     if (pthread_create(&w->tid, NULL, wd_main, w) != 0) {
         qvr_watchdog_stop(w);
@@ -746,9 +916,20 @@ struct qvr_watchdog *qvr_watchdog_start(struct qvr_vu_ctx **ctxs, int n)
     return w;
 }
 
+void qvr_watchdog_last_resort(struct qvr_watchdog *w, int (*fn)(void *ud),
+                              void *ud)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->stuck = fn;
+    w->stuck_ud = ud;
+    pthread_mutex_unlock(&w->mu);
+}
+
 int qvr_watchdog_signalled(const struct qvr_watchdog *w)
 {
-    return w ? atomic_load(&wd_signalled) : 0;
+    return w ? atomic_load(&wd_signalled) > 0 : 0;
 }
 
 void qvr_watchdog_stop(struct qvr_watchdog *w)
@@ -762,8 +943,8 @@ void qvr_watchdog_stop(struct qvr_watchdog *w)
         pthread_mutex_unlock(&w->mu);
         pthread_join(w->tid, NULL);
     }
-    if (w->chained)
-        for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 3; i++)
+        if (w->chained[i])
             sigaction(wd_sigs[i], &wd_old[i], NULL);
     atomic_store(&wd_now_ns, 0);
     pthread_cond_destroy(&w->cv);

@@ -95,14 +95,21 @@ struct qvr_vu_ctx {
     _Atomic(lua_State *) lua_co;
     _Atomic uint64_t end_ns;
     _Atomic uint64_t wd_target; /* the lua_since_ns the watchdog stops */
-    int wd_fired; /* the hook raised its error in this resume (loop's) */
+    int wd_fired;      /* the hook raised its error in this resume (loop's) */
+    uint64_t wd_stops; /* resumes the watchdog stopped (loop's) */
+    atomic_int abandoned; /* the watchdog's last resort runs: the loop's
+                             thread must not go on (see vu.c) */
+    int wd_sigs_seen;     /* signals counted when the ready list last ran */
 };
 
 /* A thread that stops a task running too long without yielding (an
  * endless loop would block the event loop, its deadline and signals):
  * every 100 ms it checks each ctx, and a resume older than 5 s (1 s once
  * end_ns, the planned end or the start of the drain, has passed or
- * SIGINT/SIGTERM arrived) gets a count hook that raises a task error. Start it
+ * SIGINT/SIGTERM/SIGHUP arrived) gets a count hook that raises a task error
+ * at every instruction of the Lua thread that runs (the VU's coroutine or
+ * one its task resumed, see qvr_vu_install) until the error leaves the
+ * task: a pcall that catches it does not keep the loop going. Start it
  * before the loop runs, stop it before the ctxs' Lua states are closed. The
  * array ctxs (n pointers) is borrowed, not copied: it must outlive the
  * watchdog, up to qvr_watchdog_stop. NULL on failure (the run goes on). */
@@ -110,11 +117,27 @@ struct qvr_watchdog;
 struct qvr_watchdog *qvr_watchdog_start(struct qvr_vu_ctx **ctxs, int n);
 void qvr_watchdog_stop(struct qvr_watchdog *w);
 
-/* 1 once SIGINT or SIGTERM arrived while w ran, possibly before the loop's
- * own signal event has run (a task that blocked the loop was stopped
+/* The last resort: after a second signal, a task that has not returned
+ * for 2 s more (stuck in C code, e.g. a pattern match that backtracks for
+ * ever: no hook reaches it) would keep the process alive for ever. Then
+ * the watchdog thread calls fn(ud), which writes what it can while the
+ * loop's thread stays blocked and returns the exit code the process ends
+ * with (fn NULL: an error line, no results, exit 130). fn runs on the
+ * watchdog thread. */
+void qvr_watchdog_last_resort(struct qvr_watchdog *w, int (*fn)(void *ud),
+                              void *ud);
+
+/* 1 once SIGINT, SIGTERM or SIGHUP arrived while w ran, possibly before the
+ * loop's own signal event has run (a task that blocked the loop was stopped
  * first): a caller about to start work can wait for that event instead.
  * 0 for NULL. */
 int qvr_watchdog_signalled(const struct qvr_watchdog *w);
+
+/* Replaces coroutine.resume and coroutine.wrap in L's globals with ones
+ * that tell the watchdog which coroutine runs (a loop inside a coroutine
+ * that a task made is stopped as one in the task). Call it before the
+ * scenario file runs, so that no copy of Lua's own is kept. */
+void qvr_vu_install(lua_State *L);
 
 /* Frees what the VUs of ctx created in it (after every VU is freed). */
 void qvr_vu_ctx_cleanup(struct qvr_vu_ctx *ctx);

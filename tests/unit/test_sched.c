@@ -6,6 +6,7 @@
 #include "clock.h"
 #include "sched.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -489,8 +490,35 @@ static void test_steps_spawn(void)
     T_EQ_INT(qvr_sched_duration(&v), 9 * SEC);
 }
 
+/* The gap between arrivals: exact within the rate bounds; past them (a
+ * rate that validation would refuse, or a share of one) never 0 (an
+ * endless loop in the arrival callback) nor an overflowing cast (undefined
+ * behaviour, seen as a hang at 1e-300 rps). */
+static void test_gap_bounds(void)
+{
+    uint64_t seed = 0x9E3779B97F4A7C15ULL;
+    T_EQ_INT(qvr_sched_gap_ns(QVR_RPS_MAX, QVR_ARRIVAL_CONSTANT, &seed), 100);
+    T_EQ_INT(qvr_sched_gap_ns(QVR_RPS_MIN, QVR_ARRIVAL_CONSTANT, &seed),
+             1000 * QVR_NS_PER_S);
+    T_EQ_INT(qvr_sched_gap_ns(3, QVR_ARRIVAL_CONSTANT, &seed), 333333333);
+    T_EQ_INT(qvr_sched_gap_ns(1e12, QVR_ARRIVAL_CONSTANT, &seed), 1);
+    T_EQ_INT(qvr_sched_gap_ns(NAN, QVR_ARRIVAL_CONSTANT, &seed), 1);
+    T_CHECK(qvr_sched_gap_ns(1e-300, QVR_ARRIVAL_CONSTANT, &seed) ==
+            (uint64_t)1e18);
+    double sum = 0;
+    for (int i = 0; i < 1000; i++) {
+        uint64_t g = qvr_sched_gap_ns(1e12, QVR_ARRIVAL_POISSON, &seed);
+        T_CHECK(g >= 1);
+        uint64_t h = qvr_sched_gap_ns(1e-300, QVR_ARRIVAL_POISSON, &seed);
+        T_CHECK(h >= 1 && h <= (uint64_t)1e18);
+        sum += (double)qvr_sched_gap_ns(1000, QVR_ARRIVAL_POISSON, &seed);
+    }
+    T_NEAR(sum / 1000, 1e6, 1e5); /* mean 1 ms, within 10% */
+}
+
 int main(void)
 {
+    test_gap_bounds();
     test_split();
     test_steps_spawn();
     test_users_spawn();

@@ -861,6 +861,163 @@ static void test_long_path(void)
     }
 }
 
+/* ---- issue 16: rate bounds, what a scenario may call ----------------------
+ */
+
+/* Rates past --rate's bounds (0.001 to 1e7 rps) in rate{}, steps{} and
+ * sweep{}: an error naming the file, line and field, not a run that hangs
+ * in a C loop (1e12) or overflows its gap (1e-300); the bounds themselves
+ * load. */
+static void test_rate_bounds(void)
+{
+    static const struct {
+        const char *load;
+        const char *want; /* NULL: loads */
+    } cases[] = {
+        {"rate { rps = 1e12, duration = \"1s\", max_users = 10 }",
+         "rate: 'rps' must be from 0.001 to 10000000 requests per second "
+         "(as --rate), got 1000000000000"},
+        {"rate { rps = 1e-300, duration = \"1s\", arrival = \"poisson\" }",
+         "rate: 'rps' must be from 0.001 to 10000000 requests per second "
+         "(as --rate), got 1e-300"},
+        {"rate { rps = 1/0, duration = \"1s\" }", "rate: 'rps' is too large"},
+        {"rate { rps = 0/0, duration = \"1s\" }",
+         "rate: 'rps' must be a number, got nan"},
+        {"steps { rps = { 10, 1e12 }, hold = \"1s\" }",
+         "steps: 'rps'[2] must be from 0.001 to 10000000"},
+        {"steps { rps = { 0.0001 }, hold = \"1s\" }",
+         "steps: 'rps'[1] must be from 0.001 to 10000000"},
+        {"sweep { max_rps = 1e12, rates = 2, hold = \"1s\" }",
+         "sweep: 'max_rps' must be from 0.001 to 10000000"},
+        {"rate { rps = 1e7, duration = \"1s\" }", NULL},
+        {"rate { rps = 0.001, duration = \"1s\" }", NULL},
+        {"steps { rps = { 0.001, 1e7 }, hold = \"1s\" }", NULL},
+        {"sweep { max_rps = 1e7, rates = 2, hold = \"1s\" }", NULL},
+    };
+    for (size_t i = 0; i < QVR_ARRAY_LEN(cases); i++) {
+        char text[512], name[32], path[256], err[1024], what[32];
+        snprintf(text, sizeof(text),
+                 HEAD "return scenario {\n  target = \"mock\",\n  load = "
+                      "%s,\n" OK_TASKS "}\n",
+                 cases[i].load);
+        snprintf(name, sizeof(name), "rates%02u.lua", (unsigned)i);
+        snprintf(what, sizeof(what), "rate case %u", (unsigned)i);
+        struct qvr_script *s =
+            load_text(name, text, NULL, path, sizeof(path), err, sizeof(err));
+        if (!cases[i].want) {
+            T_CHECK_MSG(s != NULL, "%s: %s", what, err);
+        } else {
+            T_CHECK_MSG(s == NULL, "%s loaded", what);
+            if (!s)
+                check_message(path, err, 5, cases[i].want, NULL, what);
+        }
+        qvr_script_free(s);
+    }
+}
+
+/* The Lua library a scenario keeps (reading files, the environment, the
+ * clock, coroutines) and what raises instead (os.exit, processes, changing
+ * files or the locale, standard input, debug hooks). Each task returns
+ * what its call gave: "ok ..." or the error message. An os.exit that still
+ * ended the process would end this test with exit 3, a failure. */
+static void test_scenario_libs(void)
+{
+    char data[300], victim[300];
+    snprintf(data, sizeof(data), "%s/libs_data.txt", dir);
+    snprintf(victim, sizeof(victim), "%s/libs_victim.txt", dir);
+    write_file(data, "first line\nsecond line\n");
+    write_file(victim, "keep me\n");
+    static const struct {
+        const char *body; /* a task's body: returns a string */
+        const char *want; /* substring of what it returns */
+    } cases[] = {
+        {"local ok, e = pcall(os.exit, 3) return ok and 'ran' or e",
+         "os.exit is not available in a scenario: it would end qvrrun "
+         "without results"},
+        {"local ok, e = pcall(os.execute, 'true') return ok and 'ran' or e",
+         "os.execute is not available in a scenario"},
+        {"local ok, e = pcall(io.popen, 'true') return ok and 'ran' or e",
+         "io.popen is not available in a scenario"},
+        {"local ok, e = pcall(os.remove, VICTIM) return ok and 'ran' or e",
+         "os.remove is not available in a scenario: a scenario reads files"},
+        {"local ok, e = pcall(os.rename, VICTIM, VICTIM .. '.x') "
+         "return ok and 'ran' or e",
+         "os.rename is not available"},
+        {"local ok, e = pcall(os.setlocale, 'C') return ok and 'ran' or e",
+         "os.setlocale is not available"},
+        {"local ok, e = pcall(io.read) return ok and 'ran' or e",
+         "io.read is not available"},
+        {"local ok, e = pcall(io.lines) return ok and 'ran' or e",
+         "io.lines needs a file name"},
+        {"local ok, e = pcall(io.output, VICTIM) return ok and 'ran' or e",
+         "io.output is not available"},
+        {"local ok, e = pcall(io.open, VICTIM, 'w') return ok and 'ran' or e",
+         "io.open: a scenario may only read files (mode \"r\" or \"rb\"), "
+         "got \"w\""},
+        {"local ok, e = pcall(io.open, VICTIM, 'a+') return ok and 'ran' or e",
+         "got \"a+\""},
+        {"local ok, e = pcall(debug.sethook) return ok and 'ran' or e",
+         "debug.sethook is not available"},
+        {"return tostring(io.stdin)", "nil"},
+        /* kept */
+        {"local f = assert(io.open(DATA)) local l = f:read('l') f:close() "
+         "return 'ok ' .. l",
+         "ok first line"},
+        {"local f = assert(io.open(DATA, 'rb')) local n = #f:read('a') "
+         "f:close() return 'ok ' .. n",
+         "ok 23"},
+        {"local n = 0 for l in io.lines(DATA) do n = n + 1 end "
+         "return 'ok ' .. n",
+         "ok 2"},
+        {"return 'ok ' .. type(os.getenv('PATH')) .. type(os.time()) .. "
+         "type(os.clock()) .. type(os.date('%Y'))",
+         "ok stringnumbernumberstring"},
+        /* coroutines still work through the watchdog's wrappers */
+        {"local g = coroutine.wrap(function(a) local b = coroutine.yield(a + "
+         "1) return b * 2 end) return 'ok ' .. g(1) .. ' ' .. g(5)",
+         "ok 2 10"},
+        {"local co = coroutine.create(function() error('boom') end) "
+         "local ok, e = coroutine.resume(co) return 'ok ' .. tostring(ok) .. "
+         "' ' .. e",
+         "ok false"},
+        {"local ok, e = pcall(coroutine.wrap(function() error('wrapped') "
+         "end)) return 'ok ' .. tostring(ok) .. ' ' .. e",
+         ": wrapped"},
+    };
+    for (size_t i = 0; i < QVR_ARRAY_LEN(cases); i++) {
+        char name[32], path[256], err[1024], with_paths[1800];
+        snprintf(with_paths, sizeof(with_paths),
+                 "DATA = [[%s]]\nVICTIM = [[%s]]\nreturn scenario {\n  "
+                 "target = \"mock\",\n" OK_LOAD
+                 "  tasks = { a = function() %s end },\n}\n",
+                 data, victim, cases[i].body);
+        snprintf(name, sizeof(name), "libs%02u.lua", (unsigned)i);
+        struct qvr_script *s = load_text(name, with_paths, NULL, path,
+                                         sizeof(path), err, sizeof(err));
+        T_CHECK_MSG(s != NULL, "libs case %u: %s", (unsigned)i, err);
+        if (!s)
+            continue;
+        char got[512] = "<error>";
+        lua_State *L = s->L;
+        lua_rawgeti(L, LUA_REGISTRYINDEX, s->plan.task_refs[0]);
+        if (lua_pcall(L, 0, 1, 0) == LUA_OK || lua_isstring(L, -1))
+            snprintf(got, sizeof(got), "%s",
+                     lua_isstring(L, -1) ? lua_tostring(L, -1) : "<nil>");
+        lua_pop(L, 1);
+        T_CHECK_MSG(strstr(got, cases[i].want) != NULL,
+                    "libs case %u: got \"%s\", want \"%s\"", (unsigned)i, got,
+                    cases[i].want);
+        qvr_script_free(s);
+    }
+    /* nothing was changed or removed */
+    FILE *f = fopen(victim, "r");
+    char line[32] = "";
+    T_CHECK_MSG(f && fgets(line, sizeof(line), f), "%s is gone", victim);
+    if (f)
+        fclose(f);
+    T_EQ_STR(line, "keep me\n");
+}
+
 int main(void)
 {
     const char *tmp = getenv("TMPDIR");
@@ -880,6 +1037,8 @@ int main(void)
     test_modules();
     test_invalid();
     test_long_path();
+    test_rate_bounds();
+    test_scenario_libs();
     cleanup();
     return T_DONE();
 }
