@@ -50,6 +50,7 @@ struct qvr_http_result {
     int status;              /* HTTP status; 0 when no answer */
     enum qvr_fail_kind fail; /* transport failure kind, or NONE */
     const char *error;       /* curl's message when fail != NONE */
+    const char *url;         /* the URL requested (curl's), may be NULL */
     const char *body;        /* response body (NUL-terminated) */
     size_t body_len;
     const char *headers; /* raw header block of the final answer */

@@ -518,6 +518,14 @@ static void http_done(void *ud, const struct qvr_http_result *r)
                  clean ? clean : "transport error");
         free(clean);
         ctx->last_error = ctx->last_error_buf;
+        /* the reason, kept per kind for the table and summary.json */
+        char where[QVR_ERRMSG_LEN];
+        snprintf(where, sizeof(where), "%s %s", vu->method ? vu->method : "GET",
+                 r->url ? r->url : "");
+        char *wclean = qvr_redact_text(ctx->redact, where);
+        qvr_metrics_errmsg(ctx->metrics, r->fail, ctx->last_error_buf,
+                           wclean ? wclean : "", 1);
+        free(wclean);
     }
     vu->pending = 1;
     vu->pending_seq = ++ctx->seq;
