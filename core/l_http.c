@@ -427,6 +427,66 @@ static void check_options(lua_State *L, int idx, const char *fn)
     }
 }
 
+/* A header name is an RFC 9110 token: letters, digits and
+ * !#$%&'*+-.^_`|~, at least one. */
+static int header_name_ok(const char *k, size_t kl)
+{
+    static const char extra[] = "!#$%&'*+-.^_`|~";
+    if (kl == 0)
+        return 0;
+    for (size_t i = 0; i < kl; i++) {
+        unsigned char c = (unsigned char)k[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || (c && strchr(extra, c))))
+            return 0;
+    }
+    return 1;
+}
+
+/* Raises "http.get: header 'X-A': ..." for a name that is not a token or
+ * a value holding CR, LF, NUL or another control character (TAB aside):
+ * sent as given, such a value would add headers or a second request (a
+ * token copied from a hostile answer, a value read from data). */
+static void check_header(lua_State *L, const char *fn, const char *k, size_t kl,
+                         const char *v, size_t vl)
+{
+    if (!header_name_ok(k, kl)) {
+        luaL_Buffer b;
+        luaL_buffinit(L, &b);
+        for (size_t i = 0; i < kl && i < 64; i++) {
+            unsigned char c = (unsigned char)k[i];
+            if (c < 0x20 || c >= 0x7f || c == '\\' || c == '\'') {
+                char e[8];
+                snprintf(e, sizeof(e), "\\x%02x", c);
+                luaL_addstring(&b, e);
+            } else {
+                luaL_addchar(&b, (char)c);
+            }
+        }
+        luaL_pushresult(&b);
+        luaL_error(L,
+                   "%s: header name '%s' is not a valid token (letters, "
+                   "digits and !#$%%&'*+-.^_`|~ only)",
+                   fn, lua_tostring(L, -1));
+    }
+    for (size_t i = 0; i < vl; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (c == '\r' || c == '\n')
+            luaL_error(L,
+                       "%s: header '%s': the value holds a line break (CR "
+                       "or LF), which would inject headers",
+                       fn, k);
+        if ((c < 0x20 && c != '\t') || c == 0x7f) {
+            char hex[8]; /* lua_pushfstring has no %02x */
+            snprintf(hex, sizeof(hex), "0x%02x", c);
+            luaL_error(L,
+                       "%s: header '%s': the value holds control character "
+                       "%s",
+                       fn, k, hex);
+        }
+    }
+}
+
 static int request(lua_State *L, const char *fn, const char *method,
                    int url_idx)
 {
@@ -518,11 +578,14 @@ static int request(lua_State *L, const char *fn, const char *method,
             while (lua_next(L, -2)) {
                 if (nh >= MAX_HEADERS)
                     return luaL_error(L, "more than %d headers", MAX_HEADERS);
-                const char *k = lua_tostring(L, -2);
-                const char *v = lua_tostring(L, -1);
-                if (lua_type(L, -2) != LUA_TSTRING || !v)
+                /* type first: lua_tostring on a number key would turn
+                 * it into a string and confuse lua_next */
+                if (lua_type(L, -2) != LUA_TSTRING || !lua_tostring(L, -1))
                     return luaL_error(L, "headers: names and values must be "
                                          "strings");
+                const char *k = lua_tostring(L, -2);
+                const char *v = lua_tostring(L, -1);
+                check_header(L, fn, k, lua_rawlen(L, -2), v, lua_rawlen(L, -1));
                 if (strcasecmp(k, "content-type") == 0)
                     has_ctype = 1;
                 if (vu->ctx->redact &&
