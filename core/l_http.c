@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 #include <lauxlib.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,7 +27,7 @@
 static int json_null_key; /* address used as the json.null sentinel */
 #define JSON_NULL ((void *)&json_null_key)
 
-static cJSON *to_json(lua_State *L, int idx, int depth);
+static cJSON *to_json(lua_State *L, int idx, int depth, size_t *size);
 
 static int is_array(lua_State *L, int idx, lua_Integer *len)
 {
@@ -47,9 +48,15 @@ static int is_array(lua_State *L, int idx, lua_Integer *len)
     return n > 0 && max == n;
 }
 
-static cJSON *to_json(lua_State *L, int idx, int depth)
+/* The cJSON tree of the Lua value at idx. Strings are referenced, not
+ * copied (a 27 MB data: URL would otherwise be held twice): the tree lives
+ * only while the value at idx does, and nothing in between runs Lua code.
+ * *size grows by an estimate of the printed length (exact for strings
+ * that need no escaping), so the printer needs no growing buffer. */
+static cJSON *to_json(lua_State *L, int idx, int depth, size_t *size)
 {
     idx = lua_absindex(L, idx);
+    *size += 32; /* a number, a literal, punctuation */
     if (depth > JSON_MAX_DEPTH)
         luaL_error(L, "json: nesting deeper than %d (a cycle?)",
                    JSON_MAX_DEPTH);
@@ -60,8 +67,12 @@ static cJSON *to_json(lua_State *L, int idx, int depth)
         return cJSON_CreateBool(lua_toboolean(L, idx));
     case LUA_TNUMBER:
         return cJSON_CreateNumber(lua_tonumber(L, idx));
-    case LUA_TSTRING:
-        return cJSON_CreateString(lua_tostring(L, idx));
+    case LUA_TSTRING: {
+        size_t n;
+        const char *str = lua_tolstring(L, idx, &n);
+        *size += n;
+        return cJSON_CreateStringReference(str);
+    }
     case LUA_TLIGHTUSERDATA:
         if (lua_touserdata(L, idx) == JSON_NULL)
             return cJSON_CreateNull();
@@ -73,7 +84,7 @@ static cJSON *to_json(lua_State *L, int idx, int depth)
             cJSON *a = cJSON_CreateArray();
             for (lua_Integer i = 1; a && i <= n; i++) {
                 lua_rawgeti(L, idx, i);
-                cJSON_AddItemToArray(a, to_json(L, -1, depth + 1));
+                cJSON_AddItemToArray(a, to_json(L, -1, depth + 1, size));
                 lua_pop(L, 1);
             }
             return a;
@@ -87,8 +98,11 @@ static cJSON *to_json(lua_State *L, int idx, int depth)
                 luaL_error(L, "json: object keys must be strings");
             }
             lua_pushvalue(L, -2);
-            const char *k = lua_tostring(L, -1); /* copy: no lua_next harm */
-            cJSON_AddItemToObject(o, k, to_json(L, -2, depth + 1));
+            size_t kl;
+            const char *k = lua_tolstring(L, -1, &kl); /* a copy: no harm to
+                                                          lua_next */
+            *size += kl + 4;
+            cJSON_AddItemToObject(o, k, to_json(L, -2, depth + 1, size));
             lua_pop(L, 2);
         }
         return o;
@@ -102,8 +116,11 @@ static cJSON *to_json(lua_State *L, int idx, int depth)
 
 void qvr_l_json_encode(lua_State *L, int idx)
 {
-    cJSON *j = to_json(L, idx, 0);
-    char *s = j ? cJSON_PrintUnformatted(j) : NULL;
+    size_t size = 64;
+    cJSON *j = to_json(L, idx, 0, &size);
+    /* one buffer of the estimated size; cJSON grows it only if escapes
+     * made the text longer */
+    char *s = j && size < INT_MAX ? cJSON_PrintBuffered(j, (int)size, 0) : NULL;
     cJSON_Delete(j);
     if (!s)
         luaL_error(L, "json: out of memory");
