@@ -904,6 +904,10 @@ static int l_log(lua_State *L)
     luaL_Buffer b;
     int n = lua_gettop(L);
     struct qvr_vu *vu = qvr_vu_current(L);
+    if (!vu && lua_getfield(L, LUA_REGISTRYINDEX, QVR_QUIET_TOP_KEY) &&
+        lua_toboolean(L, -1))
+        return 0; /* printed once, by the main thread's load */
+    lua_settop(L, n);
     luaL_buffinit(L, &b);
     for (int i = 1; i <= n; i++) {
         size_t len;

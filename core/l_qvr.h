@@ -19,6 +19,9 @@ int qvr_luaopen_data(lua_State *L);
  * rerank.payload{} (max_media): 20 MiB. */
 #define QVR_MEDIA_MAX (20 * 1024 * 1024)
 
+/* Registry field: when true, log() outside a task prints nothing. */
+#define QVR_QUIET_TOP_KEY "qvr.quiet_top"
+
 /* Metatable name of a validated scenario table. */
 #define QVR_SCENARIO_MT "qvr.scenario"
 

@@ -861,6 +861,10 @@ struct qvr_script *qvr_script_load(const char *file,
      * (thousands of users) instead of letting it double between cycles. */
     lua_gc(L, LUA_GCGEN, 0, 0);
     qvr_l_qvr_install(L, ov->env, ov->nenv);
+    if (ov->quiet_top) {
+        lua_pushboolean(L, 1);
+        lua_setfield(L, LUA_REGISTRYINDEX, QVR_QUIET_TOP_KEY);
+    }
 
     /* require() finds modules beside the scenario first. */
     const char *slash = strrchr(file, '/');

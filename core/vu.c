@@ -223,14 +223,20 @@ static void report_error(struct qvr_vu *vu, const char *raw)
     qvr_metrics_label(ctx->metrics, 1, msg, 0);
     snprintf(ctx->last_task_error, sizeof(ctx->last_task_error), "%.*s",
              (int)strcspn(msg, "\n"), msg);
-    if (ctx->errors_printed < MAX_PRINTED_ERRORS) {
-        ctx->errors_printed++;
-        qvr_warn("error in task '%s' (vu %d): %s%s",
-                 ctx->metrics->tasks[vu->task].name, vu->id, msg,
-                 ctx->errors_printed == MAX_PRINTED_ERRORS
-                     ? "\n(further task errors are counted, not printed)"
-                     : "");
+    /* The first MAX_PRINTED_ERRORS of the run, whichever thread they
+     * come from; the counter stops there (no wrap on a long run). */
+    int nth = MAX_PRINTED_ERRORS + 2;
+    if (ctx->errors_shared) {
+        if (atomic_load(ctx->errors_shared) <= MAX_PRINTED_ERRORS)
+            nth = atomic_fetch_add(ctx->errors_shared, 1) + 1;
+    } else if (ctx->errors_printed <= MAX_PRINTED_ERRORS) {
+        nth = ++ctx->errors_printed;
     }
+    if (nth <= MAX_PRINTED_ERRORS)
+        qvr_warn("error in task '%s' (vu %d): %s",
+                 ctx->metrics->tasks[vu->task].name, vu->id, msg);
+    else if (nth == MAX_PRINTED_ERRORS + 1) /* the first one not printed */
+        qvr_warn("(further task errors are counted, not printed)");
     free(clean);
 }
 
