@@ -851,3 +851,26 @@ int qvr_http_active(const struct qvr_http *h)
 {
     return h->active;
 }
+
+int qvr_http_url_check(const char *url, char *why, size_t len)
+{
+    CURLU *u = curl_url();
+    if (!u) {
+        snprintf(why, len, "out of memory");
+        return QVR_ENOMEM;
+    }
+    int rc = 0;
+    CURLUcode uc = curl_url_set(u, CURLUPART_URL, url, 0);
+    char *port = NULL;
+    if (uc != CURLUE_OK) {
+        snprintf(why, len, "%s", curl_url_strerror(uc));
+        rc = QVR_EINVAL;
+    } else if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK &&
+               strtol(port, NULL, 10) == 0) {
+        snprintf(why, len, "port 0 cannot be connected to");
+        rc = QVR_EINVAL;
+    }
+    curl_free(port);
+    curl_url_cleanup(u);
+    return rc;
+}

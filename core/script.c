@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "clock.h"
+#include "http.h"
 #include "l_qvr.h"
 #include "log.h"
 #include "qvr.h"
@@ -652,6 +653,16 @@ static int build_plan(lua_State *L, int sc, struct qvr_plan *p,
                        "scenario: target '%s' must be an http:// or https:// "
                        "URL, or \"mock\"",
                        p->target);
+    char bad_url[160];
+    if (!p->target_is_mock &&
+        qvr_http_url_check(p->target, bad_url, sizeof(bad_url)) < 0) {
+        if (ov->target) {
+            snprintf(err, errlen, "--target '%s': %s", p->target, bad_url);
+            return QVR_EINVAL;
+        }
+        return fail_at(L, sc, err, errlen, "scenario: target '%s': %s",
+                       p->target, bad_url);
+    }
 
     if ((rc = build_load(L, sc, p, ov, err, errlen)) < 0)
         return rc;

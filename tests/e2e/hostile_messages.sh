@@ -56,4 +56,25 @@ assert_contains "$QVR_STDOUT" "Couldn't connect to server" \
     "refused: the reason in the final table"
 assert_eq "$(json_get "$S" 'len(d["totals"]["failure_messages"]["refused"])')" \
     1 "refused: messages equal but for their numbers are one"
+
+# 3. A target libcurl cannot request is a usage error before the run,
+#    with libcurl's reason, from --target or from the scenario (it used to
+#    run, every request a bare 'transport' failure).
+cd "$QVR_TMP" || fail "cannot cd to $QVR_TMP"
+cp "$SC" h.lua
+for t in http://127.0.0.1:99999 http://127.0.0.1:0 'http://127.0.0.1:80x'; do
+    QVR_TIMEOUT=10 run_qvrrun h.lua --quiet --no-plots --out "$QVR_TMP/port" \
+        --target "$t"
+    assert_eq "$RC" 2 "--target $t: exit 2"
+    [[ ! -e "$QVR_TMP/port" ]] || fail "--target $t: a run happened"
+done
+assert_eq "$(cat "$QVR_STDERR")" \
+    "qvrrun: error: h.lua: --target 'http://127.0.0.1:80x': Port number was not a decimal number between 0 and 65535" \
+    "--target with a bad port: libcurl's reason"
+QVR_TIMEOUT=10 run_qvrrun h.lua --quiet --no-plots --out "$QVR_TMP/port" \
+    -e QVR_TARGET=http://127.0.0.1:65536
+assert_eq "$RC" 2 "target = ...:65536 in the scenario: exit 2"
+assert_eq "$(cat "$QVR_STDERR")" \
+    "qvrrun: error: h.lua:2: scenario: target 'http://127.0.0.1:65536': Port number was not a decimal number between 0 and 65535" \
+    "scenario target with a bad port: the scenario line and libcurl's reason"
 finish
