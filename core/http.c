@@ -189,8 +189,13 @@ void qvr_http_global_cleanup(void)
     curl_global_cleanup();
 }
 
-static enum qvr_fail_kind classify(CURLcode rc, int too_large)
+static enum qvr_fail_kind classify(CURLcode rc, int too_large,
+                                   const char *errbuf)
 {
+    /* a body whose chunked framing is broken is the server's protocol
+     * error, not a reset (libcurl reports both as a receive error) */
+    if (rc == CURLE_RECV_ERROR && strstr(errbuf, "chunked-encoding"))
+        return QVR_FAIL_BAD_ENCODING;
     switch (rc) {
     case CURLE_OK:
         return QVR_FAIL_NONE;
@@ -215,6 +220,8 @@ static enum qvr_fail_kind classify(CURLcode rc, int too_large)
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_ISSUER_ERROR:
         return QVR_FAIL_TLS;
+    case CURLE_BAD_CONTENT_ENCODING:
+        return QVR_FAIL_BAD_ENCODING;
     case CURLE_WRITE_ERROR:
     case CURLE_FILESIZE_EXCEEDED:
         if (too_large)
@@ -255,7 +262,7 @@ static void drain(struct qvr_http *h)
         curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &t_conn);
         curl_easy_getinfo(easy, CURLINFO_APPCONNECT_TIME_T, &t_app);
         curl_easy_getinfo(easy, CURLINFO_STARTTRANSFER_TIME_T, &t_start);
-        r->fail = classify(rc, x->too_large);
+        r->fail = classify(rc, x->too_large, x->errbuf);
         /* A timeout before the name lookup finished is a DNS failure (a
          * resolver that drops queries), not a slow target. libcurl stamps
          * the lookup at 1 us at least when it completes, numeric hosts and
@@ -281,6 +288,9 @@ static void drain(struct qvr_http *h)
                 : (x->too_large
                        ? "response body exceeds max_body"
                        : (x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc)));
+        char *eff = NULL;
+        curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &eff);
+        r->url = eff;
         r->body = x->body.data ? x->body.data : "";
         r->body_len = x->body.len;
         r->headers = x->head.data ? x->head.data : "";
@@ -840,4 +850,27 @@ void qvr_http_xfer_put(struct qvr_http_xfer *x)
 int qvr_http_active(const struct qvr_http *h)
 {
     return h->active;
+}
+
+int qvr_http_url_check(const char *url, char *why, size_t len)
+{
+    CURLU *u = curl_url();
+    if (!u) {
+        snprintf(why, len, "out of memory");
+        return QVR_ENOMEM;
+    }
+    int rc = 0;
+    CURLUcode uc = curl_url_set(u, CURLUPART_URL, url, 0);
+    char *port = NULL;
+    if (uc != CURLUE_OK) {
+        snprintf(why, len, "%s", curl_url_strerror(uc));
+        rc = QVR_EINVAL;
+    } else if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK &&
+               strtol(port, NULL, 10) == 0) {
+        snprintf(why, len, "port 0 cannot be connected to");
+        rc = QVR_EINVAL;
+    }
+    curl_free(port);
+    curl_url_cleanup(u);
+    return rc;
 }

@@ -50,6 +50,7 @@ struct qvr_http_result {
     int status;              /* HTTP status; 0 when no answer */
     enum qvr_fail_kind fail; /* transport failure kind, or NONE */
     const char *error;       /* curl's message when fail != NONE */
+    const char *url;         /* the URL requested (curl's), may be NULL */
     const char *body;        /* response body (NUL-terminated) */
     size_t body_len;
     const char *headers; /* raw header block of the final answer */
@@ -104,6 +105,12 @@ int qvr_http_start(struct qvr_http_xfer *x, const struct qvr_http_request *req,
 
 /* Stops an active transfer without calling its callback. No-op if idle. */
 void qvr_http_cancel(struct qvr_http_xfer *x);
+
+/* 0 when url is one libcurl can request: a well-formed URL whose port,
+ * when given, is in 1..65535. Otherwise QVR_EINVAL (QVR_ENOMEM) with
+ * libcurl's reason ("Port number was not a decimal number between 0 and
+ * 65535") in why. For checking a target before the run. */
+int qvr_http_url_check(const char *url, char *why, size_t len);
 
 /* Transfers in flight. */
 int qvr_http_active(const struct qvr_http *h);

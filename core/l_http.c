@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 #include <lauxlib.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,7 +27,7 @@
 static int json_null_key; /* address used as the json.null sentinel */
 #define JSON_NULL ((void *)&json_null_key)
 
-static cJSON *to_json(lua_State *L, int idx, int depth);
+static cJSON *to_json(lua_State *L, int idx, int depth, size_t *size);
 
 static int is_array(lua_State *L, int idx, lua_Integer *len)
 {
@@ -47,9 +48,15 @@ static int is_array(lua_State *L, int idx, lua_Integer *len)
     return n > 0 && max == n;
 }
 
-static cJSON *to_json(lua_State *L, int idx, int depth)
+/* The cJSON tree of the Lua value at idx. Strings are referenced, not
+ * copied (a 27 MB data: URL would otherwise be held twice): the tree lives
+ * only while the value at idx does, and nothing in between runs Lua code.
+ * *size grows by an estimate of the printed length (exact for strings
+ * that need no escaping), so the printer needs no growing buffer. */
+static cJSON *to_json(lua_State *L, int idx, int depth, size_t *size)
 {
     idx = lua_absindex(L, idx);
+    *size += 32; /* a number, a literal, punctuation */
     if (depth > JSON_MAX_DEPTH)
         luaL_error(L, "json: nesting deeper than %d (a cycle?)",
                    JSON_MAX_DEPTH);
@@ -60,8 +67,12 @@ static cJSON *to_json(lua_State *L, int idx, int depth)
         return cJSON_CreateBool(lua_toboolean(L, idx));
     case LUA_TNUMBER:
         return cJSON_CreateNumber(lua_tonumber(L, idx));
-    case LUA_TSTRING:
-        return cJSON_CreateString(lua_tostring(L, idx));
+    case LUA_TSTRING: {
+        size_t n;
+        const char *str = lua_tolstring(L, idx, &n);
+        *size += n;
+        return cJSON_CreateStringReference(str);
+    }
     case LUA_TLIGHTUSERDATA:
         if (lua_touserdata(L, idx) == JSON_NULL)
             return cJSON_CreateNull();
@@ -73,7 +84,7 @@ static cJSON *to_json(lua_State *L, int idx, int depth)
             cJSON *a = cJSON_CreateArray();
             for (lua_Integer i = 1; a && i <= n; i++) {
                 lua_rawgeti(L, idx, i);
-                cJSON_AddItemToArray(a, to_json(L, -1, depth + 1));
+                cJSON_AddItemToArray(a, to_json(L, -1, depth + 1, size));
                 lua_pop(L, 1);
             }
             return a;
@@ -87,8 +98,11 @@ static cJSON *to_json(lua_State *L, int idx, int depth)
                 luaL_error(L, "json: object keys must be strings");
             }
             lua_pushvalue(L, -2);
-            const char *k = lua_tostring(L, -1); /* copy: no lua_next harm */
-            cJSON_AddItemToObject(o, k, to_json(L, -2, depth + 1));
+            size_t kl;
+            const char *k = lua_tolstring(L, -1, &kl); /* a copy: no harm to
+                                                          lua_next */
+            *size += kl + 4;
+            cJSON_AddItemToObject(o, k, to_json(L, -2, depth + 1, size));
             lua_pop(L, 2);
         }
         return o;
@@ -102,8 +116,11 @@ static cJSON *to_json(lua_State *L, int idx, int depth)
 
 void qvr_l_json_encode(lua_State *L, int idx)
 {
-    cJSON *j = to_json(L, idx, 0);
-    char *s = j ? cJSON_PrintUnformatted(j) : NULL;
+    size_t size = 64;
+    cJSON *j = to_json(L, idx, 0, &size);
+    /* one buffer of the estimated size; cJSON grows it only if escapes
+     * made the text longer */
+    char *s = j && size < INT_MAX ? cJSON_PrintBuffered(j, (int)size, 0) : NULL;
     cJSON_Delete(j);
     if (!s)
         luaL_error(L, "json: out of memory");
@@ -461,6 +478,66 @@ static void check_options(lua_State *L, int idx, const char *fn)
     }
 }
 
+/* A header name is an RFC 9110 token: letters, digits and
+ * !#$%&'*+-.^_`|~, at least one. */
+static int header_name_ok(const char *k, size_t kl)
+{
+    static const char extra[] = "!#$%&'*+-.^_`|~";
+    if (kl == 0)
+        return 0;
+    for (size_t i = 0; i < kl; i++) {
+        unsigned char c = (unsigned char)k[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || (c && strchr(extra, c))))
+            return 0;
+    }
+    return 1;
+}
+
+/* Raises "http.get: header 'X-A': ..." for a name that is not a token or
+ * a value holding CR, LF, NUL or another control character (TAB aside):
+ * sent as given, such a value would add headers or a second request (a
+ * token copied from a hostile answer, a value read from data). */
+static void check_header(lua_State *L, const char *fn, const char *k, size_t kl,
+                         const char *v, size_t vl)
+{
+    if (!header_name_ok(k, kl)) {
+        luaL_Buffer b;
+        luaL_buffinit(L, &b);
+        for (size_t i = 0; i < kl && i < 64; i++) {
+            unsigned char c = (unsigned char)k[i];
+            if (c < 0x20 || c >= 0x7f || c == '\\' || c == '\'') {
+                char e[8];
+                snprintf(e, sizeof(e), "\\x%02x", c);
+                luaL_addstring(&b, e);
+            } else {
+                luaL_addchar(&b, (char)c);
+            }
+        }
+        luaL_pushresult(&b);
+        luaL_error(L,
+                   "%s: header name '%s' is not a valid token (letters, "
+                   "digits and !#$%%&'*+-.^_`|~ only)",
+                   fn, lua_tostring(L, -1));
+    }
+    for (size_t i = 0; i < vl; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (c == '\r' || c == '\n')
+            luaL_error(L,
+                       "%s: header '%s': the value holds a line break (CR "
+                       "or LF), which would inject headers",
+                       fn, k);
+        if ((c < 0x20 && c != '\t') || c == 0x7f) {
+            char hex[8]; /* lua_pushfstring has no %02x */
+            snprintf(hex, sizeof(hex), "0x%02x", c);
+            luaL_error(L,
+                       "%s: header '%s': the value holds control character "
+                       "%s",
+                       fn, k, hex);
+        }
+    }
+}
+
 static int request(lua_State *L, const char *fn, const char *method,
                    int url_idx)
 {
@@ -557,11 +634,14 @@ static int request(lua_State *L, const char *fn, const char *method,
             while (lua_next(L, -2)) {
                 if (nh >= MAX_HEADERS)
                     return luaL_error(L, "more than %d headers", MAX_HEADERS);
-                const char *k = lua_tostring(L, -2);
-                const char *v = lua_tostring(L, -1);
-                if (lua_type(L, -2) != LUA_TSTRING || !v)
+                /* type first: lua_tostring on a number key would turn
+                 * it into a string and confuse lua_next */
+                if (lua_type(L, -2) != LUA_TSTRING || !lua_tostring(L, -1))
                     return luaL_error(L, "headers: names and values must be "
                                          "strings");
+                const char *k = lua_tostring(L, -2);
+                const char *v = lua_tostring(L, -1);
+                check_header(L, fn, k, lua_rawlen(L, -2), v, lua_rawlen(L, -1));
                 if (strcasecmp(k, "content-type") == 0)
                     has_ctype = 1;
                 if (vu->ctx->redact &&

@@ -7,10 +7,18 @@
  * into the C plan. */
 #include "l_qvr.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <lauxlib.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "base64.h"
 #include "clock.h"
 #include "l_http.h"
 #include "log.h"
@@ -922,6 +930,10 @@ static int l_log(lua_State *L)
     luaL_Buffer b;
     int n = lua_gettop(L);
     struct qvr_vu *vu = qvr_vu_current(L);
+    if (!vu && lua_getfield(L, LUA_REGISTRYINDEX, QVR_QUIET_TOP_KEY) &&
+        lua_toboolean(L, -1))
+        return 0; /* printed once, by the main thread's load */
+    lua_settop(L, n);
     luaL_buffinit(L, &b);
     for (int i = 1; i <= n; i++) {
         size_t len;
@@ -940,6 +952,132 @@ static int l_log(lua_State *L)
         qvr_info("[scenario] %s", clean ? clean : "");
     free(clean);
     return 0;
+}
+
+/* ---- media files ----------------------------------------------------------
+ */
+
+/* qvr.base64(s [, prefix]) -> prefix .. the standard base64 of s, built in
+ * one buffer of the exact size (a data: URL without a copy of the whole). */
+static int l_base64(lua_State *L)
+{
+    size_t n, pl = 0;
+    const char *s = luaL_checklstring(L, 1, &n);
+    const char *prefix = luaL_optlstring(L, 2, "", &pl);
+    size_t el = qvr_base64_len(n);
+    if ((n && !el) || el > (size_t)-1 - pl)
+        return luaL_error(L, "qvr.base64: input too large");
+    luaL_Buffer b;
+    char *out = luaL_buffinitsize(L, &b, pl + el);
+    memcpy(out, prefix, pl);
+    qvr_base64_encode(out + pl, s, n);
+    luaL_pushresultsize(&b, pl + el);
+    return 1;
+}
+
+/* "2000 bytes" under 1 MiB, else "21.0 MiB". */
+static void human_size(uint64_t n, char *buf, size_t len)
+{
+    if (n < (1 << 20))
+        snprintf(buf, len, "%llu bytes", (unsigned long long)n);
+    else
+        snprintf(buf, len, "%.1f MiB", (double)n / (1 << 20));
+}
+
+/* Pushes nil, a message and a short reason ("missing", "folder",
+ * "special", "too_large", "io"); returns 3. */
+static int readfile_fail(lua_State *L, const char *why, const char *fmt, ...)
+{
+    va_list ap;
+    lua_pushnil(L);
+    va_start(ap, fmt);
+    lua_pushvfstring(L, fmt, ap);
+    va_end(ap);
+    lua_pushstring(L, why);
+    return 3;
+}
+
+/* qvr.readfile(path [, max_bytes]) -> the file's bytes, or nil, a message
+ * and a reason. Only a regular file is read (a folder, a device such as
+ * /dev/zero, a FIFO or a socket is refused without reading it; a FIFO is
+ * opened non-blocking so that a missing writer cannot hang the load), and
+ * only up to max_bytes (default QVR_MEDIA_MAX): a bigger file is refused
+ * before it is read. */
+static int l_readfile(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    lua_Integer max = luaL_optinteger(L, 2, QVR_MEDIA_MAX);
+    luaL_argcheck(L, max >= 0, 2, "must be >= 0");
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return readfile_fail(L, errno == ENOENT ? "missing" : "io", "%s",
+                             strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int e = errno;
+        close(fd);
+        return readfile_fail(L, "io", "%s", strerror(e));
+    }
+    if (S_ISDIR(st.st_mode)) {
+        close(fd);
+        return readfile_fail(L, "folder", "is a folder, not a file");
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return readfile_fail(L, "special",
+                             "is not a regular file (a device, FIFO or "
+                             "socket); it is not read");
+    }
+    if ((uint64_t)st.st_size > (uint64_t)max) {
+        close(fd);
+        char a[32], b[32];
+        human_size((uint64_t)st.st_size, a, sizeof(a));
+        human_size((uint64_t)max, b, sizeof(b));
+        return readfile_fail(L, "too_large", "file of %s, limit %s", a, b);
+    }
+    /* What fstat announced, read into one buffer of that size; then the
+     * rest of a file that grew meanwhile (or of a /proc file, sized 0),
+     * up to the limit. */
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    size_t want = (size_t)st.st_size, total = 0;
+    if (want) {
+        char *p = luaL_prepbuffsize(&b, want);
+        while (total < want) {
+            ssize_t r = read(fd, p + total, want - total);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                break;
+            total += (size_t)r;
+        }
+        luaL_addsize(&b, total);
+    }
+    for (;;) {
+        char tmp[16384];
+        ssize_t r = read(fd, tmp, sizeof(tmp));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            close(fd);
+            return readfile_fail(L, "io", "%s", strerror(e));
+        }
+        if (r == 0)
+            break;
+        if ((uint64_t)total + (uint64_t)r > (uint64_t)max) {
+            close(fd);
+            return readfile_fail(L, "too_large",
+                                 "grew past the limit of %I bytes while "
+                                 "read",
+                                 max);
+        }
+        luaL_addlstring(&b, tmp, (size_t)r);
+        total += (size_t)r;
+    }
+    close(fd);
+    luaL_pushresult(&b);
+    return 1;
 }
 
 /* ---- modules --------------------------------------------------------------
@@ -1136,7 +1274,15 @@ void qvr_l_qvr_install(lua_State *L, const char *const *env, int nenv)
         lua_insert(L, -2);    /* qvr G k k v */
         lua_rawset(L, -4);    /* qvr G k */
     }
-    lua_pop(L, 2);
+    lua_pop(L, 1); /* qvr */
+    /* Module functions that are no globals: qvr.base64, qvr.readfile. */
+    lua_pushcfunction(L, l_base64);
+    lua_setfield(L, -2, "base64");
+    lua_pushcfunction(L, l_readfile);
+    lua_setfield(L, -2, "readfile");
+    lua_pushinteger(L, QVR_MEDIA_MAX);
+    lua_setfield(L, -2, "media_max");
+    lua_pop(L, 1);
 
     /* Embedded modules are searched before package.path, unless
      * QVR_LUA_PATH points at a source tree (development): then after. */

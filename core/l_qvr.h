@@ -15,6 +15,13 @@ void qvr_l_qvr_install(lua_State *L, const char *const *env, int nenv);
 /* luaopen-style: the `data` module {lines, jsonl} (l_data.c). */
 int qvr_luaopen_data(lua_State *L);
 
+/* Default size limit of qvr.readfile, hence of a media file of
+ * rerank.payload{} (max_media): 20 MiB. */
+#define QVR_MEDIA_MAX (20 * 1024 * 1024)
+
+/* Registry field: when true, log() outside a task prints nothing. */
+#define QVR_QUIET_TOP_KEY "qvr.quiet_top"
+
 /* Metatable name of a validated scenario table. */
 #define QVR_SCENARIO_MT "qvr.scenario"
 

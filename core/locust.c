@@ -184,6 +184,7 @@ static const char *kind_text(const char *kind)
                {"tls", "TLS error"},
                {"too_large", "response too large"},
                {"transport", "transport error"},
+               {"bad_encoding", "malformed response encoding"},
                {"invalid_json", "invalid JSON"},
                {"check", "check failed"},
                {"script", "task error"},

@@ -1,15 +1,16 @@
 /* metrics.c -- named request metrics (see metrics.h). */
 #include "metrics.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "qvr.h"
 
 static const char *const fail_names[QVR_FAIL__COUNT] = {
-    "none",      "http_4xx",     "http_5xx", "http_other", "timeout",
-    "refused",   "reset",        "dns",      "tls",        "too_large",
-    "transport", "invalid_json", "check",    "script",
+    "none",      "http_4xx",     "http_5xx",     "http_other", "timeout",
+    "refused",   "reset",        "dns",          "tls",        "too_large",
+    "transport", "bad_encoding", "invalid_json", "check",      "script",
 };
 
 const char *qvr_fail_kind_name(enum qvr_fail_kind k)
@@ -320,6 +321,63 @@ void qvr_metrics_label(struct qvr_metrics *m, int list, const char *label,
         e->fail++;
 }
 
+/* Two messages are one when they differ only in their runs of digits
+ * ("timed out after 1001 ms" and "after 1002 ms"). */
+static int same_shape(const char *a, const char *b)
+{
+    while (*a && *b) {
+        int da = *a >= '0' && *a <= '9', db = *b >= '0' && *b <= '9';
+        if (da != db)
+            return 0;
+        if (da) {
+            while (*a >= '0' && *a <= '9')
+                a++;
+            while (*b >= '0' && *b <= '9')
+                b++;
+            continue;
+        }
+        if (*a++ != *b++)
+            return 0;
+    }
+    return *a == *b;
+}
+
+void qvr_metrics_errmsg(struct qvr_metrics *m, enum qvr_fail_kind kind,
+                        const char *text, const char *where, uint64_t count)
+{
+    if ((int)kind <= 0 || kind >= QVR_FAIL__COUNT || !text || !count)
+        return;
+    struct qvr_errmsg *e = m->errmsgs[kind];
+    char cut[QVR_ERRMSG_LEN];
+    snprintf(cut, sizeof(cut), "%s", text);
+    for (int i = 0; i < QVR_ERRMSG_KEEP; i++) {
+        if (!e[i].text[0]) {
+            snprintf(e[i].text, sizeof(e[i].text), "%s", cut);
+            snprintf(e[i].where, sizeof(e[i].where), "%s", where ? where : "");
+            e[i].count = count;
+            return;
+        }
+        if (same_shape(e[i].text, cut)) {
+            e[i].count += count;
+            return;
+        }
+    }
+    m->errmsg_other[kind] += count;
+}
+
+const struct qvr_errmsg *qvr_metrics_errmsg_top(const struct qvr_metrics *m,
+                                                enum qvr_fail_kind kind)
+{
+    const struct qvr_errmsg *top = NULL;
+    if ((int)kind <= 0 || kind >= QVR_FAIL__COUNT)
+        return NULL;
+    for (int i = 0; i < QVR_ERRMSG_KEEP; i++)
+        if (m->errmsgs[kind][i].text[0] &&
+            (!top || m->errmsgs[kind][i].count > top->count))
+            top = &m->errmsgs[kind][i];
+    return top;
+}
+
 static void stat_window_reset(struct qvr_stat *s)
 {
     qvr_hist_reset(s->win);
@@ -389,6 +447,15 @@ int qvr_metrics_add(struct qvr_metrics *dst, const struct qvr_metrics *src)
         }
     }
     dst->labels_dropped += src->labels_dropped;
+    for (int k = 1; k < QVR_FAIL__COUNT; k++) {
+        for (int i = 0; i < QVR_ERRMSG_KEEP; i++) {
+            const struct qvr_errmsg *e = &src->errmsgs[k][i];
+            if (e->text[0])
+                qvr_metrics_errmsg(dst, (enum qvr_fail_kind)k, e->text,
+                                   e->where, e->count);
+        }
+        dst->errmsg_other[k] += src->errmsg_other[k];
+    }
     dst->names_capped |= src->names_capped;
     dst->script_errors += src->script_errors;
     dst->iterations += src->iterations;

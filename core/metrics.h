@@ -24,6 +24,7 @@ enum qvr_fail_kind {
     QVR_FAIL_TLS,          /* TLS handshake or verification failed */
     QVR_FAIL_TOO_LARGE,    /* body exceeded max_body */
     QVR_FAIL_TRANSPORT,    /* any other transport error */
+    QVR_FAIL_BAD_ENCODING, /* malformed chunked or content encoding */
     QVR_FAIL_INVALID_JSON, /* answer not JSON: fail(msg, "invalid_json") */
     QVR_FAIL_CHECK,        /* a check() was false or fail() was called */
     QVR_FAIL_SCRIPT,       /* the task raised a Lua error (per iteration) */
@@ -85,6 +86,18 @@ struct qvr_label {
 #define QVR_MAX_NAMES 1000
 #define QVR_OTHER_NAME "(other)"
 
+/* Transport failure messages kept per fail kind: the first few distinct
+ * ones (messages equal but for their numbers are one), each with a count
+ * and the request it was first seen on. Later distinct ones are counted in
+ * errmsg_other. Memory is fixed: QVR_FAIL__COUNT x QVR_ERRMSG_KEEP. */
+#define QVR_ERRMSG_KEEP 3
+#define QVR_ERRMSG_LEN 200
+struct qvr_errmsg {
+    char text[QVR_ERRMSG_LEN];  /* curl's message, redacted; "" = unused */
+    char where[QVR_ERRMSG_LEN]; /* "GET http://..." of its first request */
+    uint64_t count;
+};
+
 struct qvr_metrics {
     struct qvr_stat total;
     struct qvr_stat *tasks; /* ntasks entries, indexed like the plan */
@@ -99,6 +112,8 @@ struct qvr_metrics {
     struct qvr_label *labels[2]; /* [0] checks by label, [1] task errors */
     int nlabels[2];
     uint64_t labels_dropped; /* distinct labels beyond QVR_MAX_LABELS */
+    struct qvr_errmsg errmsgs[QVR_FAIL__COUNT][QVR_ERRMSG_KEEP];
+    uint64_t errmsg_other[QVR_FAIL__COUNT]; /* messages not kept above */
 };
 
 /* Creates a metrics set with ntasks task stats named by task_names (copied).
@@ -137,6 +152,17 @@ void qvr_metrics_check(struct qvr_metrics *m, int task, struct qvr_stat *name,
  * QVR_MAX_LABELS distinct labels, new ones are only counted as dropped. */
 void qvr_metrics_label(struct qvr_metrics *m, int list, const char *label,
                        int ok);
+
+/* Counts one transport failure message of kind (text and where are
+ * copied, cut to QVR_ERRMSG_LEN - 1 bytes; where may be NULL). The caller
+ * redacts both first. Bounded: see struct qvr_errmsg. */
+void qvr_metrics_errmsg(struct qvr_metrics *m, enum qvr_fail_kind kind,
+                        const char *text, const char *where, uint64_t count);
+
+/* The kept message of kind seen most often (the first of equal counts), or
+ * NULL when none was kept. */
+const struct qvr_errmsg *qvr_metrics_errmsg_top(const struct qvr_metrics *m,
+                                                enum qvr_fail_kind kind);
 
 /* Clears the per-window histograms and counters of every stat. */
 void qvr_metrics_window_reset(struct qvr_metrics *m);

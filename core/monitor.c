@@ -40,6 +40,7 @@
 #include <cjson/cJSON.h>
 #include <event2/event.h>
 
+#include "base64.h"
 #include "buf.h"
 #include "clock.h"
 #include "collect.h"
@@ -1126,30 +1127,6 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 
 /* ---- the probe's payload ------------------------------------------------- */
 
-static const char b64[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static char *base64(const unsigned char *p, size_t n)
-{
-    char *out = malloc((n + 2) / 3 * 4 + 1);
-    if (!out)
-        return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16;
-        if (i + 1 < n)
-            v |= (uint32_t)p[i + 1] << 8;
-        if (i + 2 < n)
-            v |= p[i + 2];
-        out[o++] = b64[v >> 18 & 63];
-        out[o++] = b64[v >> 12 & 63];
-        out[o++] = i + 1 < n ? b64[v >> 6 & 63] : '=';
-        out[o++] = i + 2 < n ? b64[v & 63] : '=';
-    }
-    out[o] = 0;
-    return out;
-}
-
 static void put_be32(unsigned char *p, uint32_t v)
 {
     p[0] = (unsigned char)(v >> 24);
@@ -1284,12 +1261,10 @@ static char *probe_image(const char *given, char *err, size_t errlen)
         mime = "image/jpeg";
     else if (ext && strcasecmp(ext, ".webp") == 0)
         mime = "image/webp";
-    char *enc = base64((const unsigned char *)png.data, png.len);
+    char prefix[48];
+    snprintf(prefix, sizeof(prefix), "data:%s;base64,", mime);
+    char *url = qvr_base64_new(prefix, png.data, png.len);
     qvr_buf_free(&png);
-    char *url = NULL;
-    if (enc && asprintf(&url, "data:%s;base64,%s", mime, enc) < 0)
-        url = NULL;
-    free(enc);
     if (!url)
         snprintf(err, errlen, "out of memory");
     return url;

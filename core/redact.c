@@ -57,9 +57,37 @@ int qvr_redact_add_name(struct qvr_redact *r, const char *name)
     return 0;
 }
 
+/* 1 when name (len bytes, any case) ends with suffix. */
+static int ends_with(const char *name, size_t len, const char *suffix)
+{
+    size_t sl = strlen(suffix);
+    return len >= sl && strncasecmp(name + len - sl, suffix, sl) == 0;
+}
+
+/* Names that carry a credential by convention, whatever the scenario's
+ * redact = {...} says: api-key (Azure), x-api-key, apikey, anything ending
+ * in -token, -key, _token or _key, authorization, cookie. */
+static int secret_by_name(const char *name, size_t len)
+{
+    static const char *const exact[] = {"authorization", "proxy-authorization",
+                                        "cookie",        "apikey",
+                                        "x-apikey",      NULL};
+    static const char *const suffix[] = {"-key", "_key", "-token", "_token",
+                                         NULL};
+    for (int i = 0; exact[i]; i++)
+        if (strlen(exact[i]) == len && strncasecmp(exact[i], name, len) == 0)
+            return 1;
+    for (int i = 0; suffix[i]; i++)
+        if (ends_with(name, len, suffix[i]))
+            return 1;
+    return 0;
+}
+
 int qvr_redact_is_secret(const struct qvr_redact *r, const char *name,
                          size_t len)
 {
+    if (secret_by_name(name, len))
+        return 1;
     for (int i = 0; i < r->nnames; i++)
         if (strlen(r->names[i]) == len &&
             strncasecmp(r->names[i], name, len) == 0)
@@ -94,6 +122,51 @@ static int known(char *const *values, int n, const char *v, size_t len)
 }
 
 /* Adds one value to the table (g_mu held). */
+static void global_add_locked(const char *v, size_t len, int pin);
+
+/* The value as a JSON string's contents (RFC 8259: \" \\ and \u00xx for
+ * control characters), with '/' also written \/ when slash is 1 (as PHP
+ * and some others do), into a new string; NULL when it is the value itself
+ * or out of memory. */
+static char *json_form(const char *v, size_t len, int slash)
+{
+    struct qvr_buf b;
+    int changed = 0, rc = 0;
+    qvr_buf_init(&b, 0);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (c == '"' || c == '\\' || (slash && c == '/')) {
+            rc |= qvr_buf_printf(&b, "\\%c", c);
+            changed = 1;
+        } else if (c < 0x20) {
+            rc |= qvr_buf_printf(&b, "\\u%04x", c);
+            changed = 1;
+        } else {
+            rc |= qvr_buf_append(&b, &v[i], 1);
+        }
+    }
+    if (!changed || rc < 0 || !b.data) {
+        qvr_buf_free(&b);
+        return NULL;
+    }
+    return b.data;
+}
+
+/* Adds v and the forms a server that echoes it inside JSON writes it in:
+ * a token with a quote, backslash or slash comes back escaped (g_mu
+ * held). */
+static void global_add_forms_locked(const char *v, size_t len, int pin)
+{
+    global_add_locked(v, len, pin);
+    for (int slash = 0; slash < 2; slash++) {
+        char *e = json_form(v, len, slash);
+        if (e) {
+            global_add_locked(e, strlen(e), pin);
+            free(e);
+        }
+    }
+}
+
 static void global_add_locked(const char *v, size_t len, int pin)
 {
     if (len < 4 || known(g_values, g_nvalues, v, len))
@@ -158,9 +231,9 @@ static void add_value(struct qvr_redact *r, const char *v, size_t len, int pin)
         (!sp || tlen < 4 || known(r->values, r->nvalues, sp + 1, tlen)))
         return;
     pthread_mutex_lock(&g_mu);
-    global_add_locked(v, len, pin);
+    global_add_forms_locked(v, len, pin);
     if (sp)
-        global_add_locked(sp + 1, tlen, pin);
+        global_add_forms_locked(sp + 1, tlen, pin);
     pthread_mutex_unlock(&g_mu);
     if (r)
         sync_mirror(r);

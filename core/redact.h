@@ -1,10 +1,11 @@
 /* redact.h -- secrets never leave in results, logs or errors.
  *
  * Secret values are learned (1) when a request sends a header named
- * Authorization, Cookie, Proxy-Authorization or any name in the scenario's
- * `redact = {...}`, and (2) when the scenario reads env(KEY) with a KEY that
- * looks secret (qvr_redact_env_key_is_secret: TOKEN, SECRET, PASSWORD, ...),
- * which happens at load time, before any request. Every value learned by
+ * Authorization, Cookie, Proxy-Authorization, api-key, apikey, x-apikey,
+ * or ending in -key, _key, -token or _token (any case), or any name in the
+ * scenario's `redact = {...}`, and (2) when the scenario reads env(KEY) with a
+ * KEY that looks secret (qvr_redact_env_key_is_secret: TOKEN, SECRET, PASSWORD,
+ * ...), which happens at load time, before any request. Every value learned by
  * any user or worker thread goes to one process-wide table; each run (and
  * `qvrrun monitor`, set up the same way by qvr_redact_setup) keeps a
  * lock-free mirror of it (struct qvr_redact) for the hot paths.
@@ -54,15 +55,18 @@ void qvr_redact_fini(struct qvr_redact *r);
 /* Adds a header name (case-insensitive) whose values are secret. */
 int qvr_redact_add_name(struct qvr_redact *r, const char *name);
 
-/* 1 if the header name (len bytes) is a secret one. */
+/* 1 if the header name (len bytes) is a secret one: one of r's names or
+ * a name that carries a credential by convention (see the top). */
 int qvr_redact_is_secret(const struct qvr_redact *r, const char *name,
                          size_t len);
 
 /* Remembers a secret value process-wide (ignored when shorter than 4
  * bytes or already known; when the table is full the oldest value that is
  * not pinned gives way). For "Bearer xyz" and "Basic xyz" the token alone
- * is remembered too. r (the caller's mirror) may be NULL. Thread-safe for
- * distinct r. */
+ * is remembered too, and for a value with a quote, backslash, slash or
+ * control character its JSON-escaped forms (\" \\ \u00xx, with and
+ * without \/), as a target that echoes it inside JSON writes it. r (the
+ * caller's mirror) may be NULL. Thread-safe for distinct r. */
 void qvr_redact_add_value(struct qvr_redact *r, const char *v, size_t len);
 
 /* As qvr_redact_add_value with no mirror, the value pinned: for values

@@ -291,6 +291,54 @@ static cJSON *labels_obj(const struct qvr_metrics *m, int list)
     return a;
 }
 
+/* The kept messages of kind, most frequent first (ties: first kept). */
+static int errmsgs_sorted(const struct qvr_metrics *m, int kind,
+                          const struct qvr_errmsg **out)
+{
+    int n = 0;
+    for (int i = 0; i < QVR_ERRMSG_KEEP; i++) {
+        const struct qvr_errmsg *e = &m->errmsgs[kind][i];
+        if (!e->text[0])
+            continue;
+        int j = n++;
+        while (j > 0 && out[j - 1]->count < e->count) {
+            out[j] = out[j - 1];
+            j--;
+        }
+        out[j] = e;
+    }
+    return n;
+}
+
+/* "failure_messages": {kind: [{message, request, count}, ...]}: why the
+ * transfers failed, in curl's words, most frequent first; a last entry
+ * {"message": "(other messages)", count} holds those not kept. */
+static cJSON *errmsgs_obj(const struct qvr_metrics *m)
+{
+    cJSON *o = cJSON_CreateObject();
+    for (int k = 1; k < QVR_FAIL__COUNT; k++) {
+        const struct qvr_errmsg *v[QVR_ERRMSG_KEEP];
+        int n = errmsgs_sorted(m, k, v);
+        if (!n && !m->errmsg_other[k])
+            continue;
+        cJSON *a = cJSON_AddArrayToObject(o, qvr_fail_kind_name(k));
+        for (int i = 0; i < n; i++) {
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddStringToObject(e, "message", v[i]->text);
+            cJSON_AddStringToObject(e, "request", v[i]->where);
+            cJSON_AddNumberToObject(e, "count", (double)v[i]->count);
+            cJSON_AddItemToArray(a, e);
+        }
+        if (m->errmsg_other[k]) {
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddStringToObject(e, "message", "(other messages)");
+            cJSON_AddNumberToObject(e, "count", (double)m->errmsg_other[k]);
+            cJSON_AddItemToArray(a, e);
+        }
+    }
+    return o;
+}
+
 /* A step load or sweep: its arrivals are also counted per step. */
 static int step_load(const struct qvr_run_result *r)
 {
@@ -343,6 +391,7 @@ static char *summary_json(const struct qvr_run_result *r)
     cJSON_AddNumberToObject(tot, "iterations", (double)r->m->iterations);
     cJSON_AddNumberToObject(tot, "script_errors", (double)r->m->script_errors);
     cJSON_AddNumberToObject(tot, "cancelled", (double)r->cancelled);
+    cJSON_AddItemToObject(tot, "failure_messages", errmsgs_obj(r->m));
     cJSON_AddItemToObject(root, "totals", tot);
     cJSON *names = cJSON_CreateObject();
     for (int i = 0; i < r->m->nnames; i++)
@@ -566,6 +615,30 @@ static void print_row(FILE *out, const char *name, const struct qvr_stat *s,
             elapsed > 0 ? s->requests / elapsed : 0, p50, p90, p99, mx);
 }
 
+/* Why transfers failed: each kind's kept messages, most frequent first,
+ * with the request each was first seen on. */
+static void print_errmsgs(const struct qvr_metrics *m, FILE *out)
+{
+    int any = 0;
+    for (int k = 1; k < QVR_FAIL__COUNT; k++) {
+        const struct qvr_errmsg *v[QVR_ERRMSG_KEEP];
+        int n = errmsgs_sorted(m, k, v);
+        for (int i = 0; i < n; i++) {
+            if (!any++)
+                fprintf(out, "  transport errors:\n");
+            fprintf(out, "    %-12s %6llu x %s\n", qvr_fail_kind_name(k),
+                    (unsigned long long)v[i]->count, v[i]->text);
+            if (v[i]->where[0])
+                fprintf(out, "    %-12s          first on %s\n", "",
+                        v[i]->where);
+        }
+        if (m->errmsg_other[k])
+            fprintf(out, "    %-12s %6llu x (other messages)\n",
+                    qvr_fail_kind_name(k),
+                    (unsigned long long)m->errmsg_other[k]);
+    }
+}
+
 void qvr_report_print(const struct qvr_run_result *r, FILE *out)
 {
     const struct qvr_metrics *m = r->m;
@@ -598,6 +671,7 @@ void qvr_report_print(const struct qvr_run_result *r, FILE *out)
                 fprintf(out, " %s %llu", qvr_fail_kind_name(k),
                         (unsigned long long)t->fails[k]);
         fprintf(out, "\n");
+        print_errmsgs(m, out);
     }
     if (m->nlabels[0]) {
         fprintf(out, "\n  checks:\n");

@@ -194,7 +194,11 @@ struct run {
                                  phase (not the warm-up) starts then */
     int warm_done;            /* the warm-up is over, waiting for run_at */
     struct run *main_run;     /* the worker's main run */
-    struct event *done_ev;    /* main: a worker has finished */
+    atomic_int task_errors_printed; /* main: task errors printed by the
+                                       workers (up to vu.c's limit) */
+    atomic_int grace_over_logged;   /* main: a worker said on_grace_over's
+                                       line (once for the run) */
+    struct event *done_ev;          /* main: a worker has finished */
     int ndone;
     struct run **workers;
     int nworkers;
@@ -406,7 +410,8 @@ static void grace_cb(evutil_socket_t fd, short what, void *arg)
 static void on_grace_over(void *ud, struct qvr_vu *vu)
 {
     struct run *r = ud;
-    if (r->cancelled == 0 && vu->state == QVR_VU_HTTP) {
+    if (r->cancelled == 0 && vu->state == QVR_VU_HTTP &&
+        (!r->worker || !atomic_exchange(&r->main_run->grace_over_logged, 1))) {
         char g[16];
         qvr_duration_fmt(r->plan->grace_ns, g, sizeof(g));
         qvr_warn("%.1fs: a user stopped by the load plan still waits for an "
@@ -2153,6 +2158,7 @@ static int setup_engine(struct run *r)
     qvr_redact_setup(&r->redact, p->nredact, p->redact, r->target,
                      r->shown_target, sizeof(r->shown_target));
     c->redact = &r->redact;
+    c->errors_shared = r->worker ? &r->main_run->task_errors_printed : NULL;
     c->on_stopped = on_stopped;
     c->on_request = on_request;
     c->on_free = on_free;
@@ -2772,6 +2778,7 @@ static int run_threaded(struct run *r, const struct qvr_run_opts *o, int n)
         pthread_mutex_init(&w->mu, NULL);
         struct qvr_overrides ov = o->ov;
         ov.target = r->target;
+        ov.quiet_top = 1; /* the main thread's load printed its log() */
         int base_n = o->ov.seg_count > 0 ? o->ov.seg_count : 1;
         int base_k = o->ov.seg_count > 0 ? o->ov.seg_index : 1;
         ov.seg_count = base_n * n;

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "clock.h"
+#include "http.h"
 #include "l_qvr.h"
 #include "log.h"
 #include "qvr.h"
@@ -652,6 +653,16 @@ static int build_plan(lua_State *L, int sc, struct qvr_plan *p,
                        "scenario: target '%s' must be an http:// or https:// "
                        "URL, or \"mock\"",
                        p->target);
+    char bad_url[160];
+    if (!p->target_is_mock &&
+        qvr_http_url_check(p->target, bad_url, sizeof(bad_url)) < 0) {
+        if (ov->target) {
+            snprintf(err, errlen, "--target '%s': %s", p->target, bad_url);
+            return QVR_EINVAL;
+        }
+        return fail_at(L, sc, err, errlen, "scenario: target '%s': %s",
+                       p->target, bad_url);
+    }
 
     if ((rc = build_load(L, sc, p, ov, err, errlen)) < 0)
         return rc;
@@ -861,6 +872,10 @@ struct qvr_script *qvr_script_load(const char *file,
      * (thousands of users) instead of letting it double between cycles. */
     lua_gc(L, LUA_GCGEN, 0, 0);
     qvr_l_qvr_install(L, ov->env, ov->nenv);
+    if (ov->quiet_top) {
+        lua_pushboolean(L, 1);
+        lua_setfield(L, LUA_REGISTRYINDEX, QVR_QUIET_TOP_KEY);
+    }
 
     /* require() finds modules beside the scenario first. */
     const char *slash = strrchr(file, '/');

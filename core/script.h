@@ -40,6 +40,9 @@ struct qvr_overrides {
     int seg_index, seg_count; /* --segment K/N; 0 when none */
     int nenv;
     const char *const *env; /* "KEY=VALUE" pairs for env() */
+    int quiet_top;          /* 1: log() outside a task prints nothing (a
+                               worker thread's copy of a scenario the main
+                               thread has loaded, and printed, already) */
 };
 
 struct qvr_plan {

@@ -260,14 +260,20 @@ static void report_error(struct qvr_vu *vu, const char *raw)
     qvr_metrics_label(ctx->metrics, 1, msg, 0);
     snprintf(ctx->last_task_error, sizeof(ctx->last_task_error), "%.*s",
              (int)strcspn(msg, "\n"), msg);
-    if (ctx->errors_printed < MAX_PRINTED_ERRORS) {
-        ctx->errors_printed++;
-        qvr_warn("error in task '%s' (vu %d): %s%s",
-                 ctx->metrics->tasks[vu->task].name, vu->id, msg,
-                 ctx->errors_printed == MAX_PRINTED_ERRORS
-                     ? "\n(further task errors are counted, not printed)"
-                     : "");
+    /* The first MAX_PRINTED_ERRORS of the run, whichever thread they
+     * come from; the counter stops there (no wrap on a long run). */
+    int nth = MAX_PRINTED_ERRORS + 2;
+    if (ctx->errors_shared) {
+        if (atomic_load(ctx->errors_shared) <= MAX_PRINTED_ERRORS)
+            nth = atomic_fetch_add(ctx->errors_shared, 1) + 1;
+    } else if (ctx->errors_printed <= MAX_PRINTED_ERRORS) {
+        nth = ++ctx->errors_printed;
     }
+    if (nth <= MAX_PRINTED_ERRORS)
+        qvr_warn("error in task '%s' (vu %d): %s",
+                 ctx->metrics->tasks[vu->task].name, vu->id, msg);
+    else if (nth == MAX_PRINTED_ERRORS + 1) /* the first one not printed */
+        qvr_warn("(further task errors are counted, not printed)");
     free(clean);
 }
 
@@ -567,6 +573,14 @@ static void http_done(void *ud, const struct qvr_http_result *r)
                  clean ? clean : "transport error");
         free(clean);
         ctx->last_error = ctx->last_error_buf;
+        /* the reason, kept per kind for the table and summary.json */
+        char where[QVR_ERRMSG_LEN];
+        snprintf(where, sizeof(where), "%s %s", vu->method ? vu->method : "GET",
+                 r->url ? r->url : "");
+        char *wclean = qvr_redact_text(ctx->redact, where);
+        qvr_metrics_errmsg(ctx->metrics, r->fail, ctx->last_error_buf,
+                           wclean ? wclean : "", 1);
+        free(wclean);
     }
     vu->pending = 1;
     vu->pending_seq = ++ctx->seq;

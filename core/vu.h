@@ -55,6 +55,9 @@ struct qvr_vu_ctx {
     uint64_t slo_us;            /* a request at or under this, without
                                    failure, counts as good (0: no slo) */
     int errors_printed;         /* script errors printed so far */
+    atomic_int *errors_shared;  /* with threads: the run's count of task
+                                   errors printed, shared by every worker
+                                   (NULL: errors_printed alone) */
     uint64_t requests_done;     /* requests committed (any sink) */
     uint64_t answered;          /* requests that got any HTTP answer */
     const char *last_error;     /* last transport error text (static/curl) */

@@ -22,25 +22,30 @@ local M = {}
 
 M.default_path = { qwen3vl = "/api/rerank", cohere = "/v1/rerank", tei = "/rerank" }
 
-local b64chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+local qvr = require "qvr"
 
--- Standard base64 (RFC 4648) of a binary string.
-local function base64(data)
-  local out, n = {}, #data
-  for i = 1, n, 3 do
-    local a, b, c = data:byte(i, i + 2)
-    local v = a * 65536 + (b or 0) * 256 + (c or 0)
-    local c1 = (v >> 18) & 63
-    local c2 = (v >> 12) & 63
-    local c3 = (v >> 6) & 63
-    local c4 = v & 63
-    out[#out + 1] = b64chars:sub(c1 + 1, c1 + 1) .. b64chars:sub(c2 + 1, c2 + 1)
-      .. (b and b64chars:sub(c3 + 1, c3 + 1) or "=")
-      .. (c and b64chars:sub(c4 + 1, c4 + 1) or "=")
+-- Standard base64 (RFC 4648) of a binary string, in C.
+M.base64 = qvr.base64
+
+-- Largest media file a payload reads (bytes): rerank.max_media for every
+-- payload, or max_media = ... in one rerank.payload{} (bytes, or a string
+-- such as "50MB": KB, MB and GB count 1024s, as in the limit message).
+M.max_media = qvr.media_max
+
+local units = { [""] = 1, b = 1, kb = 1024, kib = 1024, mb = 1024 ^ 2, mib = 1024 ^ 2,
+                gb = 1024 ^ 3, gib = 1024 ^ 3 }
+
+local function media_limit(v, level)
+  if v == nil then v = M.max_media end
+  if type(v) == "number" and v >= 0 then return math.floor(v) end
+  if type(v) == "string" then
+    local n, u = v:match("^%s*([%d%.]+)%s*(%a*)%s*$")
+    local mul = u and units[u:lower()]
+    if n and tonumber(n) and mul then return math.floor(tonumber(n) * mul) end
   end
-  return table.concat(out)
+  error(("rerank.payload: max_media must be a size in bytes or a string such as '50MB', got %s")
+    :format(tostring(v)), level)
 end
-M.base64 = base64
 
 local mime = {
   png = "image/png", jpg = "image/jpeg", jpeg = "image/jpeg", gif = "image/gif",
@@ -50,32 +55,38 @@ local mime = {
 
 local cache = {}
 
--- A path becomes a data: URL (read once per process); URLs pass through.
-local function media_url(path, what, level)
+-- A path becomes a data: URL (read once per process, base64 in C, at
+-- most `limit` bytes; a folder, device or FIFO is refused); URLs pass
+-- through.
+local function media_url(path, what, level, limit)
   if type(path) ~= "string" or path == "" then
     error(("rerank.payload: %s must be a file path or URL"):format(what), level)
   end
   if path:match("^https?://") or path:match("^data:") then return path end
   if cache[path] then return cache[path] end
-  local f, err = io.open(path, "rb")
-  if not f and not path:match("^/") then
+  local data, err, why = qvr.readfile(path, limit)
+  if not data and why == "missing" and not path:match("^/") then
     -- relative paths: the working directory first, then the scenario's own
-    local dir = require("qvr").scenario_dir
-    if dir then f = io.open(dir .. "/" .. path, "rb") end
+    local dir = qvr.scenario_dir
+    if dir then
+      local d2, e2, w2 = qvr.readfile(dir .. "/" .. path, limit)
+      if d2 or w2 ~= "missing" then data, err, why = d2, e2, w2 end
+    end
   end
-  if not f then
+  if not data then
+    if why == "too_large" then err = err .. " (raise it with max_media = ...)" end
     error(("rerank.payload: cannot read %s '%s': %s"):format(what, path, err), level)
   end
-  local data = f:read("a")
-  f:close()
   local ext = (path:match("%.([%w]+)$") or ""):lower()
-  local url = "data:" .. (mime[ext] or "application/octet-stream") .. ";base64," .. base64(data)
+  local url = qvr.base64(data, "data:" .. (mime[ext] or "application/octet-stream") .. ";base64,")
+  data = nil
+  if #url > (1 << 20) then collectgarbage() end -- the file's bytes, before JSON doubles it
   cache[path] = url
   return url
 end
 
 -- One query or document as the qwen3vl API takes it.
-local function item(v, what, level)
+local function item(v, what, level, limit)
   if type(v) == "string" then return { text = v } end
   if type(v) ~= "table" then
     error(("rerank.payload: %s must be a string or {text=|image=|video=}"):format(what), level)
@@ -86,7 +97,7 @@ local function item(v, what, level)
       if type(x) ~= "string" then error(("rerank.payload: %s.text must be a string"):format(what), level) end
       out.text = x
     elseif k == "image" or k == "video" then
-      out[k] = media_url(x, what .. "." .. k, level + 1)
+      out[k] = media_url(x, what .. "." .. k, level + 1, limit)
     else
       error(("rerank.payload: %s: unknown key '%s' (expected text, image or video)"):format(what, tostring(k)), level)
     end
@@ -103,10 +114,11 @@ local function text_only(v, what, dialect, level)
 end
 
 local payload_keys = { instruction = 1, query = 1, documents = 1, dialect = 1,
-                       fps = 1, top_n = 1, model = 1, path = 1, name = 1 }
+                       fps = 1, top_n = 1, model = 1, path = 1, name = 1,
+                       max_media = 1 }
 
 -- rerank.payload{instruction, query, documents, dialect, fps, top_n, model,
--- path, name} -> a payload: {dialect, ndocs, body (JSON text), path, name}.
+-- path, name, max_media} -> a payload: {dialect, ndocs, body (JSON text), path, name}.
 function M.payload(t)
   if type(t) ~= "table" then error("rerank.payload: expected a table", 2) end
   for k in pairs(t) do
@@ -124,8 +136,9 @@ function M.payload(t)
   end
   local docs, body = {}, nil
   if dialect == "qwen3vl" then
-    for i, d in ipairs(t.documents) do docs[i] = item(d, "documents[" .. i .. "]", 3) end
-    body = { query = item(t.query, "query", 3), documents = docs }
+    local limit = media_limit(t.max_media, 3)
+    for i, d in ipairs(t.documents) do docs[i] = item(d, "documents[" .. i .. "]", 3, limit) end
+    body = { query = item(t.query, "query", 3, limit), documents = docs }
     if t.instruction ~= nil then body.instruction = t.instruction end
     if t.fps ~= nil then
       if type(t.fps) ~= "number" or t.fps <= 0 then error("rerank.payload: 'fps' must be a positive number", 2) end

@@ -96,7 +96,7 @@ return scenario { name = "x", target = "mock",
                   tasks = { t = function() end } }
 EOF
 usage_error "missing image file for rerank.payload" \
-    "qvrrun: error: noimage.lua:2: rerank.payload: cannot read documents[1].image 'no/such.png': no/such.png: No such file or directory" \
+    "qvrrun: error: noimage.lua:2: rerank.payload: cannot read documents[1].image 'no/such.png': No such file or directory" \
     noimage.lua
 
 # scen NAME BODY: a scenario file NAME.lua whose scenario{} has BODY after

@@ -634,6 +634,70 @@ static void test_name_cap(void)
     qvr_metrics_free(ab);
 }
 
+/* Transport failure messages: kept per kind, digits aside, bounded, summed
+ * across threads; the kind names are the summary's. */
+static void test_errmsg(void)
+{
+    const char *const names[1] = {"t"};
+    struct qvr_metrics *a = qvr_metrics_new(1, names);
+    struct qvr_metrics *b = qvr_metrics_new(1, names);
+    T_CHECK(a && b);
+    if (!a || !b)
+        goto out;
+    T_EQ_STR(qvr_fail_kind_name(QVR_FAIL_BAD_ENCODING), "bad_encoding");
+    T_EQ_STR(qvr_fail_kind_name(QVR_FAIL_TRANSPORT), "transport");
+    T_EQ_STR(qvr_fail_kind_name(QVR_FAIL_SCRIPT), "script");
+    T_CHECK(qvr_metrics_errmsg_top(a, QVR_FAIL_TIMEOUT) == NULL);
+    qvr_metrics_errmsg(a, QVR_FAIL_TIMEOUT, "timed out after 1001 ms", "GET u1",
+                       1);
+    qvr_metrics_errmsg(a, QVR_FAIL_TIMEOUT, "timed out after 1002 ms", "GET u2",
+                       1);
+    qvr_metrics_errmsg(a, QVR_FAIL_TIMEOUT, "timed out after 9 ms", NULL, 1);
+    qvr_metrics_errmsg(a, QVR_FAIL_TIMEOUT, "timed out after ms", NULL, 1);
+    const struct qvr_errmsg *e = qvr_metrics_errmsg_top(a, QVR_FAIL_TIMEOUT);
+    T_CHECK(e != NULL);
+    if (e) {
+        T_EQ_STR(e->text, "timed out after 1001 ms");
+        T_EQ_STR(e->where, "GET u1");
+        T_EQ_INT(e->count, 3);
+    }
+    T_EQ_STR(a->errmsgs[QVR_FAIL_TIMEOUT][1].text, "timed out after ms");
+    /* past QVR_ERRMSG_KEEP distinct messages: counted, not kept */
+    qvr_metrics_errmsg(a, QVR_FAIL_RESET, "ra", NULL, 1);
+    qvr_metrics_errmsg(a, QVR_FAIL_RESET, "rb", NULL, 2);
+    qvr_metrics_errmsg(a, QVR_FAIL_RESET, "rc", NULL, 5);
+    qvr_metrics_errmsg(a, QVR_FAIL_RESET, "rd", NULL, 7);
+    T_EQ_INT(a->errmsg_other[QVR_FAIL_RESET], 7);
+    e = qvr_metrics_errmsg_top(a, QVR_FAIL_RESET);
+    T_CHECK(e && strcmp(e->text, "rc") == 0 && e->count == 5);
+    /* a long message is cut, never overflows */
+    char big[1000];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = 0;
+    qvr_metrics_errmsg(a, QVR_FAIL_TLS, big, big, 1);
+    T_EQ_INT(strlen(a->errmsgs[QVR_FAIL_TLS][0].text), QVR_ERRMSG_LEN - 1);
+    /* bad kinds and no text are ignored */
+    qvr_metrics_errmsg(a, QVR_FAIL_NONE, "x", NULL, 1);
+    qvr_metrics_errmsg(a, QVR_FAIL__COUNT, "x", NULL, 1);
+    qvr_metrics_errmsg(a, QVR_FAIL_DNS, NULL, NULL, 1);
+    T_CHECK(a->errmsgs[QVR_FAIL_NONE][0].text[0] == 0);
+    T_CHECK(a->errmsgs[QVR_FAIL_DNS][0].text[0] == 0);
+    /* merged: equal shapes add, a new one takes a free slot */
+    qvr_metrics_errmsg(b, QVR_FAIL_TIMEOUT, "timed out after 77 ms", "GET u9",
+                       4);
+    qvr_metrics_errmsg(b, QVR_FAIL_TIMEOUT, "other text", "GET u8", 2);
+    qvr_metrics_errmsg(b, QVR_FAIL_RESET, "rz", NULL, 1);
+    T_EQ_INT(qvr_metrics_add(a, b), 0);
+    T_EQ_INT(a->errmsgs[QVR_FAIL_TIMEOUT][0].count, 7);
+    T_EQ_STR(a->errmsgs[QVR_FAIL_TIMEOUT][0].where, "GET u1");
+    T_EQ_STR(a->errmsgs[QVR_FAIL_TIMEOUT][2].text, "other text");
+    T_EQ_INT(a->errmsgs[QVR_FAIL_TIMEOUT][2].count, 2);
+    T_EQ_INT(a->errmsg_other[QVR_FAIL_RESET], 8);
+out:
+    qvr_metrics_free(a);
+    qvr_metrics_free(b);
+}
+
 int main(void)
 {
     test_new_free();
@@ -643,5 +707,6 @@ int main(void)
     test_add();
     test_add_empty_and_cap();
     test_name_cap();
+    test_errmsg();
     return T_DONE();
 }

@@ -12,9 +12,32 @@ int main(void)
     T_CHECK(qvr_redact_is_secret(&r, "Authorization", 13));
     T_CHECK(qvr_redact_is_secret(&r, "COOKIE", 6));
     T_CHECK(qvr_redact_is_secret(&r, "proxy-authorization", 19));
-    T_CHECK(!qvr_redact_is_secret(&r, "x-api-key", 9));
-    T_EQ_INT(qvr_redact_add_name(&r, "X-Api-Key"), 0);
-    T_CHECK(qvr_redact_is_secret(&r, "x-api-key", 9));
+    T_CHECK(!qvr_redact_is_secret(&r, "x-request-id", 12));
+    T_EQ_INT(qvr_redact_add_name(&r, "X-Request-Id"), 0);
+    T_CHECK(qvr_redact_is_secret(&r, "x-request-id", 12));
+    /* names that carry credentials by convention, without redact = {} */
+    static const char *const conv[] = {"api-key",
+                                       "X-API-Key",
+                                       "x-apikey",
+                                       "ApiKey",
+                                       "X-Auth-Token",
+                                       "x_token",
+                                       "Ocp-Apim-Subscription-Key",
+                                       "RERANK_KEY",
+                                       "cookie",
+                                       "AUTHORIZATION",
+                                       NULL};
+    for (int i = 0; conv[i]; i++)
+        T_CHECK_MSG(qvr_redact_is_secret(&r, conv[i], strlen(conv[i])), "%s",
+                    conv[i]);
+    static const char *const plain[] = {
+        "content-type", "keyboard", "x-token-count", "tokens", "key",
+        "accept",       NULL};
+    for (int i = 0; plain[i]; i++)
+        T_CHECK_MSG(!qvr_redact_is_secret(&r, plain[i], strlen(plain[i])), "%s",
+                    plain[i]);
+    /* the length is the name's: a prefix of a secret name is not one */
+    T_CHECK(!qvr_redact_is_secret(&r, "x-api-key", 5));
 
     char *s = qvr_redact_text(&r, "nothing known yet: abcd");
     T_EQ_STR(s, "nothing known yet: abcd");
@@ -86,6 +109,24 @@ int main(void)
     T_EQ_STR(s, "<redacted> later-0000 <redacted>");
     free(s);
     qvr_redact_fini(&other);
+
+    /* A value with a quote, backslash or slash, echoed inside JSON: its
+     * escaped forms (with and without \/) are secret too. */
+    const char *tok = "tok\"en\\with/special-SECRET42";
+    qvr_redact_add_value(&r, tok, strlen(tok));
+    s = qvr_redact_text(&r,
+                        "{\"echo\":\"tok\\\"en\\\\with/special-SECRET42\"}");
+    T_EQ_STR(s, "{\"echo\":\"<redacted>\"}");
+    free(s);
+    s = qvr_redact_text(NULL, "php: tok\\\"en\\\\with\\/special-SECRET42 raw: "
+                              "tok\"en\\with/special-SECRET42");
+    T_EQ_STR(s, "php: <redacted> raw: <redacted>");
+    free(s);
+    const char *ctl = "Bearer ab\tcd-efgh";
+    qvr_redact_add_value(&r, ctl, strlen(ctl));
+    s = qvr_redact_text(&r, "\"ab\\u0009cd-efgh\"");
+    T_EQ_STR(s, "\"<redacted>\"");
+    free(s);
 
     char out[128];
     qvr_redact_url("http://user:pa55@host:80/p?q=1", out, sizeof(out));

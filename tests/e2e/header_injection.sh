@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Request headers that could be forged (D13): a CR or LF in a value, a
+# control character, a name that is not a token each raise a Lua error at
+# the call, naming the header and the scenario line, and no request is
+# sent; a value with a TAB, and ordinary headers, still go out.
+source "$(dirname "$0")/lib.sh"
+qvr_tmpdir
+cd "$QVR_TMP" || fail "cannot cd to $QVR_TMP"
+
+# run_case NAME HEADERS: one user for 0.5 s whose task sends /health with
+# HEADERS (a Lua table constructor) on line 5 of the scenario.
+run_case()
+{
+    cat >"$1.lua" <<EOF
+return scenario {
+  name = "$1", target = "mock",
+  load = users { count = 1, duration = "500ms" }, wait = constant(0.05),
+  tasks = { t = function()
+    http.get("/health", { headers = $2 })
+  end },
+}
+EOF
+    run_qvrrun "$1.lua" --quiet --no-plots --out "$QVR_TMP/$1"
+    S=$QVR_TMP/$1/summary.json
+}
+
+# errors_only NAME MESSAGE: the run sent nothing and every iteration ended
+# with the one task error MESSAGE.
+errors_only()
+{
+    assert_eq "$RC" 0 "$1: exit 0 (a task error is data)"
+    assert_eq "$(json_get "$S" 'd["totals"]["requests"]')" 0 "$1: nothing sent"
+    local n
+    n=$(json_get "$S" 'd["totals"]["script_errors"]')
+    assert_ge "$n" 3 "$1: every iteration raised"
+    assert_eq "$(json_get "$S" 'd["errors"][0]["message"].split("\n")[0]')" \
+        "$2" "$1: the message"
+    assert_eq "$(json_get "$S" 'len(d["errors"])')" 1 "$1: one message"
+    assert_eq "$(json_get "$S" 'd["errors"][0]["count"]')" "$n" "$1: counted each time"
+}
+
+TOKEN="(letters, digits and !#\$%&'*+-.^_\`|~ only)"
+
+run_case crlf '{ ["X-A"] = "v\r\nInjected: yes" }'
+errors_only crlf "crlf.lua:5: http.get: header 'X-A': the value holds a line break (CR or LF), which would inject headers"
+
+run_case lf '{ ["X-Token"] = "abc\nGET /admin HTTP/1.1" }'
+errors_only lf "lf.lua:5: http.get: header 'X-Token': the value holds a line break (CR or LF), which would inject headers"
+
+run_case space '{ ["Bad Name"] = "z" }'
+errors_only space "space.lua:5: http.get: header name 'Bad Name' is not a valid token $TOKEN"
+
+run_case colon '{ ["X-A: b\r\nX-C"] = "z" }'
+errors_only colon "colon.lua:5: http.get: header name 'X-A: b\\x0d\\x0aX-C' is not a valid token $TOKEN"
+
+run_case nul '{ ["X-A"] = "a\0b" }'
+errors_only nul "nul.lua:5: http.get: header 'X-A': the value holds control character 0x00"
+
+run_case empty '{ [""] = "z" }'
+errors_only empty "empty.lua:5: http.get: header name '' is not a valid token $TOKEN"
+
+run_case good '{ ["X-Tab"] = "a\tb", ["X-Ok_1"] = "v=1; w=\"2\"" }'
+assert_eq "$RC" 0 "good: exit 0"
+assert_ge "$(json_get "$S" 'd["totals"]["requests"]')" 3 "good: requests sent"
+assert_eq "$(json_get "$S" 'd["totals"]["failures"]')" 0 "good: none failed"
+assert_eq "$(json_get "$S" 'd["totals"]["script_errors"]')" 0 "good: no task error"
+finish
