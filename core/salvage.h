@@ -12,9 +12,9 @@
  * dir/timeseries.csv (one row per window of the log, without the users
  * column). `qvrrun report` then recomputes the percentiles from the log
  * and renders the charts as for any run. A last line cut by the kill is
- * dropped from latency.hlog and timeseries_by_name.csv (*cut set to 1). Returns 0, QVR_ENOTFOUND
- * when dir has no latency.hlog, or a negative enum qvr_err with err naming
- * the file (and line). */
+ * dropped from latency.hlog and timeseries_by_name.csv (*cut set to 1).
+ * Returns 0, QVR_ENOTFOUND when dir has no latency.hlog, or a negative enum
+ * qvr_err with err naming the file (and line). */
 int qvr_salvage_dir(const char *dir, int *cut, char *err, unsigned long errlen);
 
 #endif
