@@ -23,6 +23,7 @@
 #include "junit.h"
 #include "locust.h"
 #include "log.h"
+#include "page.h"
 #include "plot.h"
 #include "qvr.h"
 #include "report.h"
@@ -1011,6 +1012,8 @@ int qvr_render(const char *dir, const struct qvr_render_opts *o, char *err,
         (rc = recompute_summary(&rd, o->quiet, err, errlen)) < 0)
         goto fail;
     if (!o->no_plots && (rc = qvr_plot_render(&rd, o->quiet, err, errlen)) < 0)
+        goto fail;
+    if ((rc = qvr_page_report(&rd, err, errlen)) < 0)
         goto fail;
     if (o->csv_prefix &&
         (rc = qvr_locust_write(&rd, o->csv_prefix, err, errlen)) < 0)
