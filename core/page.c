@@ -310,6 +310,14 @@ static cJSON *report_state(const struct qvr_rdir *rd)
     copy_item(st, "interrupted", s, "interrupted");
     copy_item(st, "aborted", s, "aborted");
     copy_item(st, "stopped_by", s, "stopped_by");
+    /* the totals as a row like the names' */
+    cJSON *tot = cJSON_CreateObject();
+    if (tot && totals)
+        cJSON_AddItemReferenceToObject(tot, "TOTAL", (cJSON *)totals);
+    cJSON *trow = stat_rows(tot);
+    cJSON_Delete(tot);
+    cJSON_AddItemToObject(st, "total", cJSON_DetachItemFromArray(trow, 0));
+    cJSON_Delete(trow);
     cJSON_AddItemToObject(
         st, "names", stat_rows(cJSON_GetObjectItemCaseSensitive(s, "names")));
     cJSON_AddItemToObject(

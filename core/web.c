@@ -236,20 +236,18 @@ static size_t unsent(const struct client *c)
     return bev ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
 }
 
-/* Queues "event: name\ndata: a b c\n\n" for one client (the parts joined
- * without separators; none holds a line break: cJSON's unformatted output
- * escapes them). */
-static int send_event(struct client *c, const char *name, const char *a,
-                      const char *b, const char *cc, const char *d)
+/* Queues "event: name\ndata: PARTS\n\n" for one client: the n parts
+ * joined without separators (none holds a line break: cJSON's unformatted
+ * output escapes them). */
+static int send_event(struct client *c, const char *name,
+                      const char *const *parts, int n)
 {
     struct evbuffer *out = evbuffer_new();
     if (!out)
         return QVR_ENOMEM;
     evbuffer_add_printf(out, "event: %s\ndata: ", name);
-    const char *parts[4] = {a, b, cc, d};
-    for (int i = 0; i < 4; i++)
-        if (parts[i])
-            evbuffer_add(out, parts[i], strlen(parts[i]));
+    for (int i = 0; i < n; i++)
+        evbuffer_add(out, parts[i], strlen(parts[i]));
     evbuffer_add(out, "\n\n", 2);
     evhttp_send_reply_chunk(c->req, out);
     evbuffer_free(out);
@@ -259,8 +257,9 @@ static int send_event(struct client *c, const char *name, const char *a,
 static int send_history(struct qvr_web *w, struct client *c)
 {
     const char *hist = w->history.data ? w->history.data : "";
-    return send_event(c, "history", "{\"windows\":[", hist,
-                      "],\"state\":", w->state ? w->state : "null}");
+    const char *parts[] = {"{\"windows\":[", hist,
+                           "],\"state\":", w->state ? w->state : "null", "}"};
+    return send_event(c, "history", parts, 5);
 }
 
 /* Ends every stream where it is: the clients' close callbacks free them. */
@@ -303,8 +302,8 @@ static void handle_events(struct qvr_web *w, struct evhttp_request *req)
 
 /* Sends one event (the window's or the state's) to every client that
  * keeps up; see web.h for the ones that do not. */
-static void broadcast(struct qvr_web *w, const char *name, const char *a,
-                      const char *b, const char *cc, const char *d)
+static void broadcast(struct qvr_web *w, const char *name,
+                      const char *const *parts, int nparts)
 {
     struct client *next;
     for (struct client *c = w->clients; c; c = next) {
@@ -326,7 +325,7 @@ static void broadcast(struct qvr_web *w, const char *name, const char *a,
             }
             continue;
         }
-        send_event(c, name, a, b, cc, d);
+        send_event(c, name, parts, nparts);
     }
 }
 
@@ -348,8 +347,9 @@ int qvr_web_window(struct qvr_web *w, const char *window_json,
     w->nwindows++;
     free(w->state);
     w->state = st;
-    broadcast(w, "window", "{\"window\":", window_json,
-              ",\"state\":", w->state);
+    const char *parts[] = {"{\"window\":", window_json, ",\"state\":", w->state,
+                           "}"};
+    broadcast(w, "window", parts, 5);
     return 0;
 }
 
@@ -360,7 +360,8 @@ int qvr_web_state(struct qvr_web *w, const char *state_json)
         return QVR_ENOMEM;
     free(w->state);
     w->state = st;
-    broadcast(w, "state", w->state, NULL, NULL, NULL);
+    const char *parts[] = {w->state};
+    broadcast(w, "state", parts, 1);
     return 0;
 }
 

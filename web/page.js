@@ -86,6 +86,16 @@
     return out;
   }
 
+  /* x ticks of the distribution: 0%, 50%, 90%, 99%, 99.9%, ... */
+  function pctTicks(min, max) {
+    var out = [];
+    ['0', '50', '90', '99', '99.9', '99.99', '99.999'].forEach(function (p) {
+      var x = 1 / (1 - Number(p) / 100);
+      if (x >= min * 0.999 && x <= max * 1.001) out.push({ v: x, label: p + '%' });
+    });
+    return out;
+  }
+
   function drawCharts() {
     var lat = windows.map(function (w) { return [w[0], w[1], w[2], w[3]]; });
     chart('latency', 'c-latency', lat, {
@@ -109,8 +119,7 @@
     chart('distribution', 'c-distribution', dist, {
       labels: ['percentile', 'response time'], ylabel: 'ms', drawPoints: true,
       colors: ['#000'], includeZero: true,
-      axes: { x: { logscale: true,
-                   axisLabelFormatter: function (x) { return fmtNum(100 * (1 - 1 / x), x > 900 ? 2 : 0) + '%'; },
+      axes: { x: { logscale: true, ticker: pctTicks,
                    valueFormatter: function (x) { return fmtNum(100 * (1 - 1 / x), 3) + '%'; } } }
     });
     var steps = state.steps || [];
@@ -171,7 +180,9 @@
     var rows = [], cls = [];
     (s.names || []).forEach(function (r) { rows.push(statRow(r)); cls.push('name'); });
     (s.tasks || []).forEach(function (r) { var x = statRow(r); x[0] = 'task ' + x[0]; rows.push(x); cls.push('task'); });
-    rows.push(['TOTAL', fmtInt(s.requests), fmtInt(s.failures), fmtNum(s.rps, 1), '', '', '', '']);
+    var tot = s.total ? statRow(s.total) : ['', fmtInt(s.requests), fmtInt(s.failures), fmtNum(s.rps, 1), '', '', '', ''];
+    tot[0] = 'TOTAL';
+    rows.push(tot);
     cls.push('total');
     fillTable('stats', rows, function (i) { return cls[i]; });
     text('stats-note', s.names_total && s.names_total > (s.names || []).length
