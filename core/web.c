@@ -370,6 +370,14 @@ int qvr_web_clients(const struct qvr_web *w)
     return w->nclients;
 }
 
+size_t qvr_web_unsent(const struct qvr_web *w)
+{
+    size_t n = 0;
+    for (const struct client *c = w->clients; c; c = c->next)
+        n += unsent(c);
+    return n;
+}
+
 /* ---- controls ------------------------------------------------------------ */
 
 /* The JSON body of a control, or NULL after replying 400/415. */

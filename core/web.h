@@ -87,6 +87,11 @@ int qvr_web_addr_like(const char *v);
 /* Number of clients connected to /events (for tests). */
 int qvr_web_clients(const struct qvr_web *w);
 
+/* Bytes queued for the clients and not yet taken by their sockets, all
+ * clients together (for tests: it stays within QVR_WEB_CLIENT_MAX and one
+ * event per client however slow a client is). */
+size_t qvr_web_unsent(const struct qvr_web *w);
+
 /* Splits addr into host and port as qvr_web_start reads it; 1 in
  * *loopback when host is 127.0.0.0/8, ::1 or localhost. Returns 0 or
  * QVR_EINVAL with err set. Exposed for tests. */
