@@ -2685,6 +2685,17 @@ static void web_window(struct run *r, const struct qvr_window_row *w)
     free(tofree);
 }
 
+static void web_stop_now(evutil_socket_t fd, short what, void *arg)
+{
+    struct run *r = arg;
+    (void)fd;
+    (void)what;
+    if (!r->nworkers && r->phase == PH_WARMUP)
+        abort_all(r);
+    else
+        stop_load(r);
+}
+
 static int web_stop(void *ud, char *err, size_t len)
 {
     struct run *r = ud;
@@ -2697,10 +2708,11 @@ static int web_stop(void *ud, char *err, size_t len)
     r->web_stop_s = r->t0 ? (double)(qvr_clock_ns() - r->t0) / 1e9 : 0;
     qvr_warn("stopped from the dashboard: in-flight requests get up to %.0fs",
              r->plan->grace_ns / 1e9);
-    if (!r->nworkers && r->phase == PH_WARMUP)
-        abort_all(r);
-    else
-        stop_load(r);
+    /* on the next loop pass: the page's answer goes out first (a drain
+     * with nothing in flight ends the loop at once) */
+    struct timeval now = {0, 0};
+    if (event_base_once(r->base, -1, EV_TIMEOUT, web_stop_now, r, &now) < 0)
+        web_stop_now(-1, 0, r);
     return 0;
 }
 

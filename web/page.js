@@ -102,7 +102,11 @@
       labels: ['time (s)', 'P50', 'P90', 'P99'], ylabel: 'ms', xlabel: 'seconds since start',
       colors: ['#2e7d32', '#f9a825', '#c62828'], includeZero: true
     });
-    var thr = windows.map(function (w) { return [w[0], w[4], w[5], w[6]]; });
+    var monitor = state.mode === 'monitor';
+    $('throughput-box').hidden = monitor;
+    text('latency-title', monitor ? 'Rolling P50, P90, P99 (ms) over the window of probes, after each probe'
+                                  : 'Response time (ms): P50, P90, P99 per window');
+    var thr = monitor ? [] : windows.map(function (w) { return [w[0], w[4], w[5], w[6]]; });
     chart('throughput', 'c-throughput', thr, {
       labels: ['time (s)', 'req/s', 'failures/s', 'users'], xlabel: 'seconds since start',
       ylabel: 'per second', y2label: 'users', includeZero: true,
@@ -210,6 +214,13 @@
     fillTable('errors', errs);
     text('last-error', s.last_error ? 'last transport error: ' + s.last_error : '');
 
+    var al = s.alerts || [];
+    $('alerts-sec').hidden = s.mode !== 'monitor';
+    var alu = $('alerts');
+    while (alu.firstChild) alu.removeChild(alu.firstChild);
+    (al.length ? al : ['none']).forEach(function (a) {
+      var li = document.createElement('li'); li.textContent = a; alu.appendChild(li);
+    });
     var ch = s.changes || [];
     $('changes-sec').hidden = !ch.length;
     var cl = $('changes');

@@ -35,7 +35,7 @@ qvr_track "$PID"
 QVR_LAST_STDERR=$ERR
 URL=
 for ((i = 0; i < 200; i++)); do
-    URL=$(sed -n 's/^qvrrun: dashboard at \(http:[^ ]*\)$/\1/p' "$ERR" | head -n 1)
+    URL=$(grep -m 1 '^qvrrun: dashboard at ' "$ERR" | cut -d' ' -f4 || true)
     [[ -n "$URL" ]] && break
     kill -0 "$PID" 2>/dev/null || break
     sleep 0.05
