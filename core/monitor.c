@@ -815,8 +815,8 @@ static int web_stop(void *ud, char *err, size_t len)
         return QVR_ESTATE;
     }
     qvr_warn("stopped from the dashboard");
-    /* a moment later: the page's answer goes out before the loop ends */
-    struct timeval tv = {0, 100000};
+    /* 50 ms later: the page's answer goes out before the loop ends */
+    struct timeval tv = {0, 50000};
     mo->stopping = 1;
     if (event_base_once(mo->base, -1, EV_TIMEOUT, end_cb, mo, &tv) < 0)
         end_cb(-1, 0, mo);

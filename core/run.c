@@ -2690,6 +2690,7 @@ static void web_stop_now(evutil_socket_t fd, short what, void *arg)
     struct run *r = arg;
     (void)fd;
     (void)what;
+    r->web_stop_s = r->t0 ? (double)(qvr_clock_ns() - r->t0) / 1e9 : 0;
     if (!r->nworkers && r->phase == PH_WARMUP)
         abort_all(r);
     else
@@ -2705,13 +2706,12 @@ static int web_stop(void *ud, char *err, size_t len)
         return QVR_ESTATE;
     }
     r->web_stop = 1;
-    r->web_stop_s = r->t0 ? (double)(qvr_clock_ns() - r->t0) / 1e9 : 0;
     qvr_warn("stopped from the dashboard: in-flight requests get up to %.0fs",
              r->plan->grace_ns / 1e9);
-    /* on the next loop pass: the page's answer goes out first (a drain
-     * with nothing in flight ends the loop at once) */
-    struct timeval now = {0, 0};
-    if (event_base_once(r->base, -1, EV_TIMEOUT, web_stop_now, r, &now) < 0)
+    /* 50 ms later: the page's answer goes out first (a drain with nothing
+     * in flight ends the loop at once) */
+    struct timeval soon = {0, 50000};
+    if (event_base_once(r->base, -1, EV_TIMEOUT, web_stop_now, r, &soon) < 0)
         web_stop_now(-1, 0, r);
     return 0;
 }
