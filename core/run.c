@@ -2382,7 +2382,8 @@ static void main_progress_cb(evutil_socket_t fd, short what, void *arg)
         arm_progress(r, r->prog_wall, 0.1);
         return;
     }
-    struct qvr_window_row w;
+    struct qvr_window_row w, got[8];
+    int ngot = 0;
     for (; r->prog_rows < k; r->prog_rows++) {
         struct qvr_hist *h = merge_window(r, r->prog_rows, &w);
         r->prog_requests += w.requests;
@@ -2395,7 +2396,8 @@ static void main_progress_cb(evutil_socket_t fd, short what, void *arg)
         ramp_saturation(r, &w);
         if (r->coll)
             qvr_collect_window(r->coll); /* row r->prog_rows */
-        web_window(r, &w);
+        if (ngot < 8)
+            got[ngot++] = w; /* for the dashboard, once live_m is new */
     }
     r->prog_wall = w.wall_s;
     arm_progress(r, r->prog_wall, 0.02);
@@ -2416,6 +2418,8 @@ static void main_progress_cb(evutil_socket_t fd, short what, void *arg)
         }
         live_abort_total(r, w.t_s);
     }
+    for (int i = 0; i < ngot; i++)
+        web_window(r, &got[i]);
     if (r->expo) {
         qvr_expo_set_users(r->expo, w.users);
         if (r->coll)
