@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "hist.h"
+#include "redact.h"
 
 static cJSON *jnum(double v)
 {
@@ -22,10 +23,21 @@ static double pct_ms(const struct qvr_hist *h, double p)
     return (double)qvr_hist_value_at(h, p) / 1000.0;
 }
 
+/* A string through the process's redaction (the secrets learned so far),
+ * as summary.json writes labels: the page never shows more than it. */
+static cJSON *redacted(const char *text)
+{
+    char *tofree;
+    const char *s = qvr_redact_str(NULL, text, &tofree);
+    cJSON *j = cJSON_CreateString(s);
+    free(tofree);
+    return j;
+}
+
 static cJSON *stat_row(const struct qvr_stat *s, double elapsed_s)
 {
     cJSON *r = cJSON_CreateArray();
-    cJSON_AddItemToArray(r, cJSON_CreateString(s->name ? s->name : "TOTAL"));
+    cJSON_AddItemToArray(r, redacted(s->name ? s->name : "TOTAL"));
     cJSON_AddItemToArray(r, cJSON_CreateNumber((double)s->requests));
     cJSON_AddItemToArray(r, cJSON_CreateNumber((double)s->failures));
     cJSON_AddItemToArray(
@@ -111,7 +123,7 @@ static void add_metrics(cJSON *st, const struct qvr_live *in)
     cJSON *te = cJSON_AddArrayToObject(st, "task_errors");
     for (int i = m->nlabels[1] - 1, n = 0; i >= 0 && n < 10; i--, n++) {
         cJSON *row = cJSON_CreateArray();
-        cJSON_AddItemToArray(row, cJSON_CreateString(m->labels[1][i].label));
+        cJSON_AddItemToArray(row, redacted(m->labels[1][i].label));
         cJSON_AddItemToArray(row,
                              cJSON_CreateNumber((double)m->labels[1][i].fail));
         cJSON_AddItemToArray(te, row);
@@ -123,7 +135,7 @@ static cJSON *strings(const char *const *v, int n)
 {
     cJSON *a = cJSON_CreateArray();
     for (int i = 0; i < n; i++)
-        cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
+        cJSON_AddItemToArray(a, redacted(v[i]));
     return a;
 }
 
