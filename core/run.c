@@ -2663,8 +2663,15 @@ static void web_window(struct run *r, const struct qvr_window_row *w)
     in.nthresh = nth;
     in.findings = (const char *const *)r->findings;
     in.nfindings = r->nfindings;
-    in.steps = r->steps;
-    in.nsteps = r->nsteps;
+    /* the knee as the steps so far show it (the run's own rows are
+     * analysed once, at the end) */
+    struct qvr_step_row steps[MAX_SEGS];
+    struct qvr_knee knee;
+    memcpy(steps, r->steps, (size_t)r->nsteps * sizeof(*steps));
+    if (r->nsteps && !r->nworkers)
+        qvr_steps_analyse(steps, r->nsteps, &p->slo, &knee);
+    in.steps = steps;
+    in.nsteps = r->nworkers ? 0 : r->nsteps;
     in.steps_x = p->load.vary[0]     ? p->load.vary
                  : r->ctx.open_model ? "rate"
                                      : "users";
