@@ -2849,6 +2849,7 @@ static int start_outputs(struct run *r, const struct qvr_run_opts *o)
         fprintf(stderr, "qvrrun: dashboard at %s%s\n", qvr_web_url(r->web),
                 qvr_web_has_token(r->web) ? "?token=TOKEN (the token given)"
                                           : "");
+        web_window(r, NULL); /* the plan, before the first window */
     }
     if (!o->metrics_listen)
         return 0;
