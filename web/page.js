@@ -104,6 +104,8 @@
     });
     var monitor = state.mode === 'monitor';
     $('throughput-box').hidden = monitor;
+    text('dist-title', live ? 'Latency distribution so far (ms against percentile)'
+                            : 'Latency distribution of the run (ms against percentile)');
     text('latency-title', monitor ? 'Rolling P50, P90, P99 (ms) over the window of probes, after each probe'
                                   : 'Response time (ms): P50, P90, P99 per window');
     var thr = monitor ? [] : windows.map(function (w) { return [w[0], w[4], w[5], w[6]]; });
@@ -172,7 +174,9 @@
     text('rps', fmtNum(s.rps, 1));
     if (s.exit_code !== undefined && s.exit_code !== null) {
       $('verdict-card').hidden = false;
-      var why = s.stopped_by ? ' (stopped from the ' + s.stopped_by + ')' : s.interrupted ? ' (interrupted)' : '';
+      var why = s.stopped_by === 'web' ? ' (stopped from the dashboard)'
+        : s.stopped_by ? ' (stopped by ' + s.stopped_by + ')'
+        : s.interrupted ? ' (interrupted)' : s.aborted ? ' (aborted: ' + s.aborted + ')' : '';
       text('verdict', fmtInt(s.exit_code) + why);
     }
 
@@ -211,7 +215,7 @@
     }
     var errs = (s.errors || []).map(function (e) { return [e[0], fmtInt(e[1])]; });
     (s.task_errors || []).forEach(function (e) { errs.push(['task error: ' + e[0], fmtInt(e[1])]); });
-    fillTable('errors', errs);
+    fillTable('errors', errs.length ? errs : [['none', '']]);
     text('last-error', s.last_error ? 'last transport error: ' + s.last_error : '');
 
     var al = s.alerts || [];
