@@ -207,6 +207,9 @@ char *qvr_live_state(const struct qvr_live *in)
         cJSON_AddStringToObject(o, "source", c->source);
         cJSON_AddItemToArray(ch, o);
     }
+    if (in->collect_columns && *in->collect_columns)
+        qvr_live_cells(cJSON_AddArrayToObject(st, "collect"),
+                       in->collect_columns, 1);
     cJSON *ctl = cJSON_AddObjectToObject(st, "controls");
     cJSON_AddBoolToObject(ctl, "stop", in->can_stop);
     cJSON_AddBoolToObject(ctl, "users", in->can_users);
@@ -216,7 +219,26 @@ char *qvr_live_state(const struct qvr_live *in)
     return s;
 }
 
-char *qvr_live_window(const struct qvr_window_row *w)
+void qvr_live_cells(cJSON *a, const char *cells, int names)
+{
+    for (const char *p = cells; p && *p == ',';) {
+        p++;
+        size_t n = strcspn(p, ",\n");
+        char cell[128];
+        snprintf(cell, sizeof(cell), "%.*s", (int)(n < 127 ? n : 127), p);
+        if (names) {
+            cJSON_AddItemToArray(a, cJSON_CreateString(cell));
+        } else {
+            char *end;
+            double v = strtod(cell, &end);
+            cJSON_AddItemToArray(a, end != cell && !*end ? jnum(v)
+                                                         : cJSON_CreateNull());
+        }
+        p += n;
+    }
+}
+
+char *qvr_live_window(const struct qvr_window_row *w, const char *collect_row)
 {
     cJSON *r = cJSON_CreateArray();
     if (!r)
@@ -227,6 +249,11 @@ char *qvr_live_window(const struct qvr_window_row *w)
     for (int i = 0; i < 6; i++)
         cJSON_AddItemToArray(r, jnum(v[i]));
     cJSON_AddItemToArray(r, cJSON_CreateNumber(w->users));
+    if (collect_row) {
+        cJSON *c = cJSON_CreateArray();
+        qvr_live_cells(c, collect_row, 0);
+        cJSON_AddItemToArray(r, c);
+    }
     char *s = cJSON_PrintUnformatted(r);
     cJSON_Delete(r);
     return s;

@@ -12,7 +12,8 @@
  * task_errors ([message, count]), last_error, distribution ([percentile,
  * ms] of the run so far), steps ([x, req/s, p99, error rate, knee]),
  * steps_x, knee, changes ([{time_s, users|rps, source}]), controls
- * ({stop, users, rate}), alerts (monitor). */
+ * ({stop, users, rate}), alerts (monitor), collect (the names of the
+ * collected columns of each window's eighth element). */
 #ifndef QVR_LIVE_H
 #define QVR_LIVE_H
 
@@ -58,6 +59,8 @@ struct qvr_live {
     const char *const *alerts;
     int nalerts;
     int can_stop, can_users, can_rate;
+    const char *collect_columns; /* ",cpu_pct,..." (qvr_collect_columns): the
+                                    collected samples of each window */
 };
 
 /* The state as a JSON object (malloc'd; the caller frees), or NULL when
@@ -65,7 +68,16 @@ struct qvr_live {
 char *qvr_live_state(const struct qvr_live *in);
 
 /* A window as the page's row [time_s, p50_ms, p90_ms, p99_ms, rps,
- * failures_per_s, users] (malloc'd), or NULL when out of memory. */
-char *qvr_live_window(const struct qvr_window_row *w);
+ * failures_per_s, users], with an eighth element when collect_row is not
+ * NULL: the window's collected samples, collect_row's cells
+ * (",37.5,1024,,": qvr_collect_row) as numbers or null. malloc'd; NULL when
+ * out of memory. */
+char *qvr_live_window(const struct qvr_window_row *w, const char *collect_row);
+
+/* Appends to a the comma-separated cells of cells (",a,b,,c", each cell
+ * after a comma): as strings when names, else as numbers (null when empty
+ * or not a number). */
+struct cJSON;
+void qvr_live_cells(struct cJSON *a, const char *cells, int names);
 
 #endif

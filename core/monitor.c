@@ -795,7 +795,7 @@ static void web_probe(struct monitor *mo)
     w.len_s = in.window_s;
     w.rps = NAN; /* a monitor has no throughput: the page hides it */
     char *st = qvr_live_state(&in);
-    char *win = qvr_live_window(&w);
+    char *win = qvr_live_window(&w, NULL);
     if (st && win)
         qvr_web_window(mo->web, win, st);
     free(st);

@@ -13,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "live.h"
 #include "qvr.h"
 #include "report.h"
 
@@ -167,7 +168,39 @@ static cJSON *window_row(double t, double p50, double p90, double p99,
 /* More windows than this are drawn in rd's groups. */
 #define PAGE_MAX_WINDOWS 4000
 
-static cJSON *windows(const struct qvr_rdir *rd, char *note, size_t nlen)
+/* The collected columns of timeseries.csv (host, GPU, timing headers:
+ * those after max_ms), one line per window in rd->win's order: the names
+ * into names and each row's cells into rows[i] (",37.5,1024,"; malloc'd,
+ * the caller frees). Returns the rows read; 0 when there are none. */
+static const char ts_head[] = "time_s,wall_s,users,requests,failures,rps,"
+                              "p50_ms,p90_ms,p99_ms,max_ms,";
+
+static int collected(const struct qvr_rdir *rd, cJSON *names, char **rows)
+{
+    char path[4200], line[4096];
+    snprintf(path, sizeof(path), "%s/timeseries.csv", rd->dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    int n = 0;
+    if (fgets(line, sizeof(line), f) &&
+        strncmp(line, ts_head, sizeof(ts_head) - 1) == 0) {
+        qvr_live_cells(names, line + sizeof(ts_head) - 2, 1);
+        while (n < rd->nwin && fgets(line, sizeof(line), f)) {
+            if (!strchr(line, '\n') && !feof(f))
+                break; /* a row longer than this: stop, never misalign */
+            const char *p = line;
+            for (int c = 0; p && c < 10; c++)
+                p = strchr(p + (c > 0), ',');
+            rows[n++] = p ? strdup(p) : NULL;
+        }
+    }
+    fclose(f);
+    return n;
+}
+
+static cJSON *windows(const struct qvr_rdir *rd, char *note, size_t nlen,
+                      cJSON *state)
 {
     cJSON *a = cJSON_CreateArray();
     if (rd->grp && rd->nwin > PAGE_MAX_WINDOWS) {
@@ -184,6 +217,13 @@ static cJSON *windows(const struct qvr_rdir *rd, char *note, size_t nlen)
         }
         return a;
     }
+    cJSON *names = cJSON_CreateArray();
+    char **rows = rd->nwin ? calloc((size_t)rd->nwin, sizeof(char *)) : NULL;
+    int nrows = rows && names ? collected(rd, names, rows) : 0;
+    if (nrows && cJSON_GetArraySize(names) > 0)
+        cJSON_AddItemToObject(state, "collect", names);
+    else
+        cJSON_Delete(names);
     for (int i = 0; i < rd->nwin; i++) {
         const struct qvr_rwin *w = &rd->win[i];
         /* a last window much shorter than the others rests on a handful
@@ -191,10 +231,18 @@ static cJSON *windows(const struct qvr_rdir *rd, char *note, size_t nlen)
         if (i == rd->nwin - 1 && i > 0 && w->len_s < 0.5 * rd->win[0].len_s)
             break;
         double len = w->len_s > 0 ? w->len_s : 1;
-        cJSON_AddItemToArray(a, window_row(w->end_s, w->p50_ms, w->p90_ms,
-                                           w->p99_ms, w->rps, w->failures / len,
-                                           w->users));
+        cJSON *row = window_row(w->end_s, w->p50_ms, w->p90_ms, w->p99_ms,
+                                w->rps, w->failures / len, w->users);
+        if (i < nrows && rows[i]) {
+            cJSON *c = cJSON_CreateArray();
+            qvr_live_cells(c, rows[i], 0);
+            cJSON_AddItemToArray(row, c);
+        }
+        cJSON_AddItemToArray(a, row);
     }
+    for (int i = 0; i < nrows; i++)
+        free(rows[i]);
+    free(rows);
     return a;
 }
 
@@ -351,8 +399,9 @@ int qvr_page_report(const struct qvr_rdir *rd, char *err, unsigned long errlen)
     if (!d)
         goto nomem;
     cJSON_AddStringToObject(d, "mode", "report");
-    cJSON_AddItemToObject(d, "state", report_state(rd));
-    cJSON_AddItemToObject(d, "windows", windows(rd, note, sizeof(note)));
+    cJSON *st = report_state(rd);
+    cJSON_AddItemToObject(d, "state", st);
+    cJSON_AddItemToObject(d, "windows", windows(rd, note, sizeof(note), st));
     cJSON_AddStringToObject(d, "note", note);
     char *json = cJSON_PrintUnformatted(d);
     cJSON_Delete(d);

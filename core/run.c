@@ -231,6 +231,7 @@ struct run {
     int web_stop;      /* stopped from the page */
     double web_stop_s;
     uint64_t web_started; /* r->started at the last window (achieved rate) */
+    int web_row;          /* the collector's row of the window published */
 };
 
 static void add_finding(struct run *r, const char *fmt, ...) QVR_PRINTF(2, 3);
@@ -907,6 +908,7 @@ static void close_window(struct run *r, uint64_t now, int final)
         if (!isnan(v) && !qvr_thresh_check(t, v))
             abort_run(r, t, v);
     }
+    r->web_row = r->coll ? qvr_collect_nrows(r->coll) - 1 : -1;
     if (!final)
         web_window(r, w);
     if (!final && r->phase == PH_RUN)
@@ -2383,7 +2385,7 @@ static void main_progress_cb(evutil_socket_t fd, short what, void *arg)
         return;
     }
     struct qvr_window_row w, got[8];
-    int ngot = 0;
+    int ngot = 0, first = r->prog_rows;
     for (; r->prog_rows < k; r->prog_rows++) {
         struct qvr_hist *h = merge_window(r, r->prog_rows, &w);
         r->prog_requests += w.requests;
@@ -2418,8 +2420,10 @@ static void main_progress_cb(evutil_socket_t fd, short what, void *arg)
         }
         live_abort_total(r, w.t_s);
     }
-    for (int i = 0; i < ngot; i++)
+    for (int i = 0; i < ngot; i++) {
+        r->web_row = first + i; /* the collector's row too */
         web_window(r, &got[i]);
+    }
     if (r->expo) {
         qvr_expo_set_users(r->expo, w.users);
         if (r->coll)
@@ -2685,8 +2689,16 @@ static void web_window(struct run *r, const struct qvr_window_row *w)
     in.can_stop = running && !r->web_stop;
     in.can_users = running && !r->nworkers && p->load.kind == QVR_LOAD_USERS;
     in.can_rate = running && !r->nworkers && p->load.kind == QVR_LOAD_RATE;
+    /* the collector's row of this window (host, GPU, timing headers) */
+    char cols[2048] = "", row[2048] = "";
+    int has_row = 0;
+    if (r->coll && qvr_collect_columns(r->coll, cols, sizeof(cols)) > 0) {
+        in.collect_columns = cols;
+        has_row = w && r->web_row >= 0 &&
+                  qvr_collect_row(r->coll, r->web_row, row, sizeof(row)) > 0;
+    }
     char *st = qvr_live_state(&in);
-    char *win = w ? qvr_live_window(w) : NULL;
+    char *win = w ? qvr_live_window(w, has_row ? row : NULL) : NULL;
     if (st && w && win)
         qvr_web_window(r->web, win, st);
     else if (st && !w)

@@ -128,6 +128,23 @@
       axes: { x: { logscale: true, ticker: pctTicks,
                    valueFormatter: function (x) { return fmtNum(100 * (1 - 1 / x), 3) + '%'; } } }
     });
+    /* collected samples: one series per column; memory on the right axis */
+    var cols = state.collect || [];
+    var coll = cols.length ? windows.filter(function (w) { return w[7]; }).map(function (w) {
+      var row = [w[0]];
+      for (var i = 0; i < cols.length; i++) row.push(i < w[7].length ? w[7][i] : null);
+      return row;
+    }) : [];
+    $('collect-box').hidden = !coll.length;
+    if (coll.length) {
+      var series = {};
+      cols.forEach(function (c) { if (/mem/.test(c)) series[c] = { axis: 'y2' }; });
+      chart('collect', 'c-collect', coll, {
+        labels: ['time (s)'].concat(cols), xlabel: 'seconds since start', includeZero: true,
+        ylabel: '% or ms', y2label: 'MB', series: series, connectSeparatedPoints: true,
+        axes: { y2: { axisLabelWidth: 70, axisLabelFormatter: function (v) { return fmtNum(v, 0); } } }
+      });
+    }
     var steps = state.steps || [];
     $('steps-box').hidden = !steps.length;
     $('steps-sec').hidden = !steps.length;
@@ -135,7 +152,8 @@
       chart('steps', 'c-steps', steps.map(function (s) { return [s[0], s[1], s[2]]; }), {
         labels: [state.steps_x || 'level', 'req/s', 'P99 ms'], xlabel: state.steps_x || 'level',
         ylabel: 'req/s', y2label: 'P99 ms', drawPoints: true, includeZero: true,
-        colors: ['#1565c0', '#c62828'], series: { 'P99 ms': { axis: 'y2' } }
+        colors: ['#1565c0', '#c62828'], series: { 'P99 ms': { axis: 'y2' } },
+        axes: { y2: { axisLabelWidth: 60, axisLabelFormatter: function (v) { return fmtNum(v, 0); } } }
       });
       var kneeAt = steps.filter(function (s) { return s[4]; });
       if (charts.steps && kneeAt.length)

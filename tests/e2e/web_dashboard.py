@@ -55,7 +55,7 @@ try:
     d.get(url)
     wait_for("3 windows on the page",
              lambda: d.execute_script("return qvr.windows().length") >= 3, 15)
-    for c in ("latency", "throughput", "distribution"):
+    for c in ("latency", "throughput", "distribution", "collect"):
         n = d.execute_script("return qvr.points(arguments[0])", c)
         if n < 3:
             fail("live chart %s has %d points" % (c, n))
@@ -98,7 +98,7 @@ try:
     errors = [e for e in d.get_log("browser") if e.get("level") == "SEVERE"]
     if errors:
         fail("report.html logged errors: %r" % errors)
-    for c in ("latency", "throughput", "distribution"):
+    for c in ("latency", "throughput", "distribution", "collect"):
         seen["report_points_" + c] = d.execute_script(
             "return qvr.points(arguments[0])", c)
     seen["report_requests"] = int(d.find_element(By.ID, "requests").text)

@@ -6,7 +6,8 @@
 # threshold failing on purpose shown failing, users raised from the page
 # (summary.json's load_changes, the windows' users), and "Stop" clicked
 # ending the run with its results and the exit code of a normal end (99
-# here, never 130). Then report.html from disk: no JavaScript error, the
+# here, never 130), the collected host samples and timing header charted.
+# Then report.html from disk: no JavaScript error, the
 # same totals. Screenshots go to $QVR_BIN_DIR/e2e-web/. Never skipped: a
 # missing browser fails the test.
 source "$(dirname "$0")/lib.sh"
@@ -89,6 +90,7 @@ assert_eq "$(seen 'd["report_failures"]')" "$(json_get "$S" 'd["totals"]["failur
 assert_ge "$(seen 'd["report_points_latency"]')" 3 "report.html: latency chart has points"
 assert_ge "$(seen 'd["report_points_throughput"]')" 3 "report.html: throughput chart has points"
 assert_ge "$(seen 'd["report_points_distribution"]')" 5 "report.html: distribution has points"
+assert_ge "$(seen 'd["report_points_collect"]')" 3 "report.html: the collected samples' chart has points"
 assert_eq "$(seen 'd["report_thresholds"]["p50 < 1ms"]')" failed "report.html: p50 < 1ms failed"
 [[ "$(seen 'd["report_verdict"]')" == 99* ]] || fail "report.html: exit code not 99"
 pass "report.html: exit code 99"

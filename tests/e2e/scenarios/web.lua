@@ -12,4 +12,5 @@ return scenario {
     http.post("/api/rerank", { name = "rerank", json = { query = "q", documents = { "a", "b" } } })
   end },
   thresholds = { p50 = "< 1ms", error_rate = "< 50%" },
+  collect = { host = true, headers = { "X-Infer-Ms" } },
 }
