@@ -257,6 +257,7 @@
       var ctl = s.controls || {};
       $('controls').hidden = ended || s.phase === 'done' || !(ctl.stop || ctl.users || ctl.rate);
       $('stop').hidden = !ctl.stop;
+      text('stop', s.mode === 'monitor' ? 'Stop the monitor' : 'Stop the run');
       $('users-ctl').hidden = !ctl.users;
       $('rate-ctl').hidden = !ctl.rate;
     }
