@@ -13,8 +13,11 @@ CMAKE_ARGS ?=
 SCENARIO   ?= scenarios/quickstart.lua
 
 PKGS = build-essential cmake pkg-config liblua5.4-dev libcurl4-openssl-dev \
-       libevent-dev libcjson-dev zlib1g-dev libmimalloc-dev gnuplot-nox
-TEST_PKGS = nginx-light python3 valgrind curl prometheus time
+       libevent-dev libcjson-dev zlib1g-dev libmimalloc-dev gnuplot-nox \
+       libjs-dygraphs
+# chromium, chromium-driver, python3-selenium: the dashboard's browser test
+TEST_PKGS = nginx-light python3 valgrind curl prometheus time \
+       chromium chromium-driver python3-selenium
 
 .PHONY: all deps test-deps build run test sanitize test-san tsan valgrind format format-check bench clean
 

@@ -22,6 +22,7 @@
 #include "monitor.h"
 #include "run.h"
 #include "sched.h"
+#include "web.h"
 
 static void usage(FILE *out)
 {
@@ -55,6 +56,11 @@ static void usage(FILE *out)
           "  --junit FILE       the thresholds as a JUnit XML report\n"
           "  --metrics-listen A serve Prometheus metrics on A (e.g. "
           "127.0.0.1:9464)\n"
+          "  --web [ADDR]       live dashboard (default 127.0.0.1:8089; 0: any "
+          "free port)\n"
+          "  --web-token T      required by the dashboard (and for a "
+          "non-loopback ADDR);\n"
+          "                     also QVR_WEB_TOKEN\n"
           "  --threads N        worker threads (default: cores, 1 under 100 "
           "users)\n"
           "  --quiet            no progress lines\n"
@@ -162,6 +168,14 @@ static int cmd_run(int argc, char **argv)
             o.force = 1;
             continue;
         }
+        if (strcmp(a, "--web") == 0 || strncmp(a, "--web=", 6) == 0) {
+            o.web = a[5] ? a + 6 : QVR_WEB_DEFAULT_ADDR;
+            if (!a[5] && qvr_web_addr_like(v)) {
+                o.web = v;
+                i++;
+            }
+            continue;
+        }
         if (!v) {
             static const char *const known[] = {"--target",
                                                 "--users",
@@ -176,6 +190,7 @@ static int cmd_run(int argc, char **argv)
                                                 "--metrics-listen",
                                                 "-e",
                                                 "--threads",
+                                                "--web-token",
                                                 NULL};
             for (int k = 0; known[k]; k++)
                 if (strcmp(a, known[k]) == 0) {
@@ -245,6 +260,8 @@ static int cmd_run(int argc, char **argv)
             }
         } else if (strcmp(a, "--metrics-listen") == 0) {
             o.metrics_listen = v;
+        } else if (strcmp(a, "--web-token") == 0) {
+            o.web_token = v;
         } else if (strcmp(a, "--csv") == 0) {
             o.csv_prefix = v;
         } else if (strcmp(a, "--junit") == 0) {
@@ -276,6 +293,12 @@ static int cmd_run(int argc, char **argv)
         rc = bad("%s", "no scenario file given: qvrrun SCENARIO.lua");
         goto out;
     }
+    if (o.web_token && !o.web) {
+        rc = bad("%s", "--web-token needs --web");
+        goto out;
+    }
+    if (!o.web_token && getenv("QVR_WEB_TOKEN") && *getenv("QVR_WEB_TOKEN"))
+        o.web_token = getenv("QVR_WEB_TOKEN");
     rc = qvr_run_main(&o);
 out:
     free(env);

@@ -45,6 +45,7 @@
 #include "clock.h"
 #include "collect.h"
 #include "expo.h"
+#include "live.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -56,6 +57,7 @@
 #include "script.h"
 #include "thresh.h"
 #include "vu.h"
+#include "web.h"
 
 extern char **environ;
 
@@ -66,6 +68,7 @@ extern char **environ;
 #define EXIT_WAIT_NS (5 * QVR_NS_PER_S)
 #define GRACE_NS (10 * QVR_NS_PER_S)
 #define MAX_THRESH 32
+#define MONITOR_ALERTS 10
 
 struct opts {
     const char *what;     /* scenario file, URL or "mock" */
@@ -75,6 +78,8 @@ struct opts {
     const char *out_dir;
     const char *target;
     const char *metrics_listen;
+    const char *web;       /* --web ADDR: the dashboard */
+    const char *web_token; /* --web-token or QVR_WEB_TOKEN */
     const char *on_alert;
     const char *image;
     const char *name;
@@ -141,6 +146,9 @@ struct monitor {
     struct qvr_watchdog *wd; /* scenario mode: stops a task that never
                                 yields (see vu.h) */
     struct qvr_expo *expo;
+    struct qvr_web *web;
+    char *alert_lines[MONITOR_ALERTS]; /* the last alerts, for the page */
+    int nalerts;
     struct qvr_collect *coll;
     struct event *tick_ev, *end_ev, *grace_ev, *reap_ev, *sig_ev[3];
     struct window w;
@@ -725,6 +733,103 @@ static void write_history(struct monitor *mo, double t, double ms, int status,
 
 static void schedule(struct monitor *mo);
 
+/* An alert line for the dashboard; the oldest goes past MONITOR_ALERTS. */
+static void keep_alert(struct monitor *mo, const char *stamp, const char *expr,
+                       const char *what, const char *val)
+{
+    struct qvr_buf b;
+    qvr_buf_init(&b, 512);
+    if (qvr_buf_printf(&b, "[%s] ALERT %s %s: measured %s", stamp, expr, what,
+                       val) < 0 ||
+        !b.data) {
+        qvr_buf_free(&b);
+        return;
+    }
+    if (mo->nalerts == MONITOR_ALERTS) {
+        free(mo->alert_lines[0]);
+        memmove(mo->alert_lines, mo->alert_lines + 1,
+                (MONITOR_ALERTS - 1) * sizeof(char *));
+        mo->nalerts--;
+    }
+    mo->alert_lines[mo->nalerts++] = b.data; /* the buffer's bytes, owned */
+}
+
+/* The dashboard's window after a probe: the rolling percentiles, and the
+ * state (thresholds as alerts over the window). */
+static void web_probe(struct monitor *mo)
+{
+    if (!mo->web)
+        return;
+    struct qvr_live in;
+    struct qvr_live_thresh th[MAX_THRESH];
+    memset(&in, 0, sizeof(in));
+    in.mode = "monitor";
+    in.scenario = mo->name;
+    in.target = mo->shown_target;
+    in.phase = mo->stopping ? "drain" : "run";
+    in.elapsed_s = (double)(qvr_clock_ns() - mo->t0) / 1e9;
+    in.planned_s = (double)mo->duration_ns / 1e9;
+    in.window_s = (double)mo->interval_ns / 1e9;
+    in.users = 1;
+    in.max_users = 1;
+    in.m = mo->m;
+    char *tofree[MAX_THRESH];
+    for (int i = 0; i < mo->nth; i++) {
+        struct qvr_plan_thresh *pt = &mo->th[i];
+        th[i].expr = qvr_redact_str(&mo->redact, pt->t.expr, &tofree[i]);
+        th[i].why = NULL;
+        snprintf(th[i].measured, sizeof(th[i].measured), "-");
+        if (isnan(pt->value) || !pt->evaluated) {
+            th[i].state = "no data yet";
+            continue;
+        }
+        qvr_thresh_fmt_value(&pt->t, pt->value, th[i].measured,
+                             sizeof(th[i].measured));
+        th[i].state = mo->failing[i] ? "failing" : "holding";
+    }
+    in.thresh = th;
+    in.nthresh = mo->nth;
+    in.alerts = (const char *const *)mo->alert_lines;
+    in.nalerts = mo->nalerts;
+    in.can_stop = !mo->stopping;
+    struct qvr_window_row w;
+    memset(&w, 0, sizeof(w));
+    w.t_s = in.elapsed_s;
+    w.p50_ms = window_pct(&mo->w, 50);
+    w.p90_ms = window_pct(&mo->w, 90);
+    w.p99_ms = window_pct(&mo->w, 99);
+    w.users = 1;
+    w.len_s = in.window_s;
+    w.rps = NAN; /* a monitor has no throughput: the page hides it */
+    char *st = qvr_live_state(&in);
+    char *win = qvr_live_window(&w, NULL);
+    if (st && win)
+        qvr_web_window(mo->web, win, st);
+    free(st);
+    free(win);
+    for (int i = 0; i < mo->nth; i++)
+        free(tofree[i]);
+}
+
+static void end_cb(evutil_socket_t fd, short what, void *arg);
+
+/* Stop from the dashboard: the monitor ends as at the end of --duration. */
+static int web_stop(void *ud, char *err, size_t len)
+{
+    struct monitor *mo = ud;
+    if (mo->stopping) {
+        snprintf(err, len, "the monitor is already stopping");
+        return QVR_ESTATE;
+    }
+    qvr_warn("stopped from the dashboard");
+    /* 50 ms later: the page's answer goes out before the loop ends */
+    struct timeval tv = {0, 50000};
+    mo->stopping = 1;
+    if (event_base_once(mo->base, -1, EV_TIMEOUT, end_cb, mo, &tv) < 0)
+        end_cb(-1, 0, mo);
+    return 0;
+}
+
 static void alerts(struct monitor *mo, const char *stamp)
 {
     for (int i = 0; i < mo->nth; i++) {
@@ -746,6 +851,7 @@ static void alerts(struct monitor *mo, const char *stamp)
             printf("[%s] ALERT %s failing: measured %s over the last %d "
                    "probes\n",
                    stamp, expr, val, mo->w.n);
+            keep_alert(mo, stamp, expr, "failing", val);
             fflush(stdout);
             run_alert(mo, &pt->t, 1, val);
         } else if (ok && mo->failing[i]) {
@@ -753,6 +859,7 @@ static void alerts(struct monitor *mo, const char *stamp)
             printf("[%s] ALERT %s ok again: measured %s over the last %d "
                    "probes\n",
                    stamp, expr, val, mo->w.n);
+            keep_alert(mo, stamp, expr, "ok again", val);
             fflush(stdout);
             run_alert(mo, &pt->t, 0, val);
         }
@@ -847,6 +954,7 @@ static void probe_done(struct monitor *mo, double ms, int status, int ok,
     free(ferror);
     alerts(mo, stamp);
     publish(mo, ms);
+    web_probe(mo);
     if (++mo->since_render >= mo->render_every)
         render(mo);
     schedule(mo);
@@ -1334,6 +1442,9 @@ static void usage(FILE *out)
           "  --on-alert CMD        run on alert changes (/bin/sh -c)\n"
           "  --metrics-listen ADDR Prometheus exposition, e.g. "
           "127.0.0.1:9464\n"
+          "  --web [ADDR]          live dashboard (default 127.0.0.1:8089)\n"
+          "  --web-token T         required by the dashboard (or "
+          "QVR_WEB_TOKEN)\n"
           "  --target URL  -e K=V  scenario overrides\n"
           "  --timeout D           URL probe timeout (default 60s)\n"
           "  --image PATH          URL probe image\n"
@@ -1374,11 +1485,19 @@ static int parse_args(struct opts *o, int argc, char **argv)
             o->no_plots = 1;
             continue;
         }
+        if (strcmp(a, "--web") == 0 || strncmp(a, "--web=", 6) == 0) {
+            o->web = a[5] ? a + 6 : QVR_WEB_DEFAULT_ADDR;
+            if (!a[5] && qvr_web_addr_like(v)) {
+                o->web = v;
+                i++;
+            }
+            continue;
+        }
         static const char *const known[] = {
-            "--interval",  "--window",   "--duration", "--out",
-            "--target",    "-e",         "--env",      "--metrics-listen",
-            "--threshold", "--on-alert", "--timeout",  "--image",
-            "--name",      NULL};
+            "--interval",  "--window",    "--duration", "--out",
+            "--target",    "-e",          "--env",      "--metrics-listen",
+            "--threshold", "--on-alert",  "--timeout",  "--image",
+            "--name",      "--web-token", NULL};
         int k;
         for (k = 0; known[k] && strcmp(a, known[k]) != 0; k++)
             ;
@@ -1430,8 +1549,14 @@ static int parse_args(struct opts *o, int argc, char **argv)
             o->image = v;
         } else if (strcmp(a, "--name") == 0) {
             o->name = v;
+        } else if (strcmp(a, "--web-token") == 0) {
+            o->web_token = v;
         }
     }
+    if (o->web_token && !o->web)
+        return usage_error("%s", "--web-token needs --web");
+    if (!o->web_token && getenv("QVR_WEB_TOKEN") && *getenv("QVR_WEB_TOKEN"))
+        o->web_token = getenv("QVR_WEB_TOKEN");
     if (!o->what)
         return usage_error("%s", "give a scenario file or a URL to probe");
     return 0;
@@ -1730,6 +1855,9 @@ static void teardown(struct monitor *mo)
     qvr_http_xfer_free(mo->xfer);
     qvr_http_free(mo->http);
     qvr_expo_stop(mo->expo);
+    qvr_web_stop(mo->web);
+    for (int i = 0; i < mo->nalerts; i++)
+        free(mo->alert_lines[i]);
     qvr_collect_free(mo->coll);
     struct event *evs[] = {mo->tick_ev,  mo->end_ev,    mo->grace_ev,
                            mo->reap_ev,  mo->sig_ev[0], mo->sig_ev[1],
@@ -1930,6 +2058,19 @@ int qvr_monitor_main(int argc, char **argv)
         qvr_expo_set_users(mo->expo, 1);
         fprintf(stderr, "qvrrun monitor: metrics at %s\n",
                 qvr_expo_url(mo->expo));
+    }
+    if (mo->o.web) {
+        struct qvr_web_ops ops = {mo, web_stop, NULL, NULL};
+        mo->web = qvr_web_start(mo->base, mo->o.web, mo->o.web_token, &ops, err,
+                                sizeof(err));
+        if (!mo->web) {
+            qvr_error("%s", err);
+            code = QVR_EXIT_USAGE;
+            goto out;
+        }
+        fprintf(
+            stderr, "qvrrun monitor: dashboard at %s%s\n", qvr_web_url(mo->web),
+            qvr_web_has_token(mo->web) ? "?token=TOKEN (the token given)" : "");
     }
     banner(mo);
 

@@ -24,6 +24,7 @@
 #include "junit.h"
 #include "locust.h"
 #include "log.h"
+#include "page.h"
 #include "plot.h"
 #include "qvr.h"
 #include "report.h"
@@ -1022,6 +1023,14 @@ int qvr_render(const char *dir, const struct qvr_render_opts *o, char *err,
                                  rc < 0 ? sizeof(more) : errlen);
         if (r2 < 0 && rc < 0)
             qvr_warn("%s", more);
+        rc = rc < 0 ? rc : r2;
+    }
+    {
+        char pmsg[512];
+        int r2 = qvr_page_report(&rd, rc < 0 ? pmsg : err,
+                                 rc < 0 ? sizeof(pmsg) : errlen);
+        if (r2 < 0 && rc < 0)
+            qvr_warn("%s", pmsg);
         rc = rc < 0 ? rc : r2;
     }
     rc = rc < 0 ? rc : 0;

@@ -372,6 +372,24 @@ static char *summary_json(const struct qvr_run_result *r)
     cJSON_AddBoolToObject(root, "interrupted", r->interrupted);
     if (r->abort_reason)
         cJSON_AddStringToObject(root, "aborted", r->abort_reason);
+    if (r->stopped_by) {
+        cJSON_AddStringToObject(root, "stopped_by", r->stopped_by);
+        cJSON_AddNumberToObject(root, "stopped_at_s", r3(r->stopped_at_s));
+    }
+    if (r->nchanges) {
+        cJSON *lc = cJSON_AddArrayToObject(root, "load_changes");
+        for (int i = 0; i < r->nchanges; i++) {
+            const struct qvr_load_change *c = &r->changes[i];
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddNumberToObject(o, "time_s", r3(c->time_s));
+            if (c->users >= 0)
+                cJSON_AddNumberToObject(o, "users", c->users);
+            else
+                cJSON_AddNumberToObject(o, "rps", r3(c->rps));
+            cJSON_AddStringToObject(o, "source", c->source);
+            cJSON_AddItemToArray(lc, o);
+        }
+    }
     cJSON *tg = cJSON_CreateObject();
     cJSON_AddStringToObject(tg, "url", r->target_url);
     cJSON_AddStringToObject(tg, "kind", r->target_kind);

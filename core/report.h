@@ -24,6 +24,15 @@ struct qvr_window_row {
     double p50_ms, p90_ms, p99_ms, max_ms;
 };
 
+/* The users or the rate of a running load changed from outside the plan
+ * (the dashboard's controls, web.h). */
+struct qvr_load_change {
+    double time_s;      /* since the measured start */
+    int users;          /* the new users (users{}), or -1 */
+    double rps;         /* the new arrival rate (rate{}), or 0 */
+    const char *source; /* "web" (static) */
+};
+
 /* Everything the writers need; owned by run.c. */
 struct qvr_run_result {
     const struct qvr_plan *plan;
@@ -64,6 +73,10 @@ struct qvr_run_result {
     double gen_lag_mean_ms;
     int threads;                  /* worker threads that ran the load */
     const char *const *step_hist; /* per step: its histogram, encoded */
+    const struct qvr_load_change *changes; /* load_changes in summary.json */
+    int nchanges;
+    const char *stopped_by; /* "web": stopped from the dashboard; NULL */
+    double stopped_at_s;    /* and when, since the measured start */
 };
 
 /* Latency of a stat's cumulative response-time histogram at percentile p,

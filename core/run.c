@@ -33,6 +33,7 @@
 #include "fs.h"
 #include "gate.h"
 #include "http.h"
+#include "live.h"
 #include "log.h"
 #include "metrics.h"
 #include "mock.h"
@@ -44,6 +45,7 @@
 #include "steps.h"
 #include "thresh.h"
 #include "vu.h"
+#include "web.h"
 
 enum phase { PH_WARMUP, PH_RUN, PH_DRAIN, PH_DONE };
 
@@ -62,6 +64,9 @@ struct segment {
 };
 
 #define MAX_SEGS (QVR_MAX_STEPS + 2)
+
+#define WEB_MAX_CHANGES 64
+#define WEB_MAX_USERS 100000
 
 #ifndef USERS_PER_MULTI
 #define USERS_PER_MULTI 64
@@ -225,10 +230,21 @@ struct run {
         int nwin, users_end;
     } sat[3];
     int nsat;
+    /* --web: the dashboard, and the changes of the load made from it */
+    struct qvr_web *web;
+    struct qvr_load_change changes[WEB_MAX_CHANGES];
+    int nchanges;
+    int web_users_set; /* the page set the users: the plan's are ignored */
+    int web_stop;      /* stopped from the page */
+    double web_stop_s;
+    uint64_t web_started; /* r->started at the last window (achieved rate) */
+    int web_row;          /* the collector's row of the window published */
 };
 
 static void add_finding(struct run *r, const char *fmt, ...) QVR_PRINTF(2, 3);
 static void sample_users(struct run *r);
+static void web_window(struct run *r, const struct qvr_window_row *w);
+static double intended_rps(const struct run *r, double load_s);
 
 static void finish(struct run *r)
 {
@@ -327,6 +343,8 @@ static void sched_cb(evutil_socket_t fd, short what, void *arg)
         spawn_step(r);
         return;
     }
+    if (r->web_users_set)
+        return; /* the dashboard set the users */
     uint64_t t = qvr_clock_ns() - r->t0;
     set_users(r, qvr_sched_users_at(&r->plan->load, t));
     uint64_t next = qvr_sched_next_change(&r->plan->load, t);
@@ -376,6 +394,7 @@ static void begin_drain(struct run *r)
             qvr_vu_stop(r->vus[i]);
     r->stopping_all = 0;
     r->drain_left = count_users(r, 0);
+    web_window(r, NULL);
     if (r->drain_left == 0) {
         finish(r);
         return;
@@ -914,6 +933,9 @@ static void close_window(struct run *r, uint64_t now, int final)
         if (!isnan(v) && !qvr_thresh_check(t, v))
             abort_run(r, t, v);
     }
+    r->web_row = r->coll ? qvr_collect_nrows(r->coll) - 1 : -1;
+    if (!final)
+        web_window(r, w);
     if (!final && r->phase == PH_RUN)
         ramp_saturation(r, w);
 }
@@ -1368,6 +1390,7 @@ static void start_run_phase(struct run *r)
         atomic_store_explicit(&r->ctx.end_ns, r->t0 + d, memory_order_relaxed);
     build_segments(r);
     begin_segment(r, 0);
+    web_window(r, NULL);
 }
 
 static void start_cb(evutil_socket_t fd, short what, void *arg);
@@ -2015,6 +2038,7 @@ static void teardown(struct run *r)
         if (r->sig_ev[i])
             event_free(r->sig_ev[i]);
     qvr_expo_stop(r->expo);
+    qvr_web_stop(r->web);
     qvr_metrics_free(r->live_m);
     qvr_metrics_free(r->snap);
     qvr_collect_free(r->coll);
@@ -2269,13 +2293,19 @@ static int finish_run(struct run *r, const struct qvr_run_opts *o)
     res.open_model = p->load.kind == QVR_LOAD_RATE ||
                      p->load.kind == QVR_LOAD_SWEEP ||
                      (p->load.kind == QVR_LOAD_STEPS && p->load.open);
-    res.intended_rps = p->load.kind == QVR_LOAD_RATE ? p->load.rps : 0;
+    res.load_s = (double)(r->t_stop - r->t0) / 1e9;
+    res.intended_rps =
+        p->load.kind == QVR_LOAD_RATE ? intended_rps(r, res.load_s) : 0;
     res.gen_cpu_max_pct = r->cpu_max_pct;
     res.gen_busy_windows = r->busy_windows;
     res.gen_lag_max_ms = r->lag_max_ns / 1e6;
     res.gen_lag_mean_ms = r->lag_n ? r->lag_sum_ns / 1e6 / r->lag_n : 0;
     res.threads = r->nworkers ? r->nworkers : 1;
     res.step_hist = (const char *const *)r->step_enc;
+    res.changes = r->changes;
+    res.nchanges = r->nchanges;
+    res.stopped_by = r->web_stop ? "web" : NULL;
+    res.stopped_at_s = r->web_stop_s;
     res.started = r->started;
     res.load_s = (double)(r->t_stop - r->t0) / 1e9;
     res.steady_from_s = steady_from_s(&p->load);
@@ -2509,7 +2539,8 @@ static void main_progress_cb(evutil_socket_t fd, short what, void *arg)
         arm_progress(r, r->prog_wall, 0.1);
         return;
     }
-    struct qvr_window_row w;
+    struct qvr_window_row w, got[8];
+    int ngot = 0, first = r->prog_rows;
     for (; r->prog_rows < k; r->prog_rows++) {
         struct qvr_hist *h = merge_window(r, r->prog_rows, &w);
         r->prog_requests += w.requests;
@@ -2522,6 +2553,8 @@ static void main_progress_cb(evutil_socket_t fd, short what, void *arg)
         ramp_saturation(r, &w);
         if (r->coll)
             qvr_collect_window(r->coll); /* row r->prog_rows */
+        if (ngot < 8)
+            got[ngot++] = w; /* for the dashboard, once live_m is new */
     }
     r->prog_wall = w.wall_s;
     arm_progress(r, r->prog_wall, 0.02);
@@ -2541,6 +2574,10 @@ static void main_progress_cb(evutil_socket_t fd, short what, void *arg)
             r->live_m = m;
         }
         live_abort_total(r, w.t_s);
+    }
+    for (int i = 0; i < ngot; i++) {
+        r->web_row = first + i; /* the collector's row too */
+        web_window(r, &got[i]);
     }
     if (r->expo) {
         qvr_expo_set_users(r->expo, w.users);
@@ -2695,6 +2732,267 @@ static int merge_workers(struct run *r)
     return 0;
 }
 
+/* ---- --web: the dashboard -------------------------------------------------
+ */
+
+static const char *web_phase(const struct run *r)
+{
+    if (r->nworkers) /* the main run of --threads: its workers' phase */
+        return r->abort_reason || r->signals || r->web_stop ? "drain" : "run";
+    switch (r->phase) {
+    case PH_WARMUP:
+        return r->t0 ? "run" : "warm-up";
+    case PH_RUN:
+        return r->segs[r->seg].is_step ? "steps" : "run";
+    case PH_DRAIN:
+        return "drain";
+    default:
+        return "done";
+    }
+}
+
+/* Each threshold as it stands now: whole-run ones on the figures so far,
+ * windowed ones by their worst window so far, trends at the end. */
+static void web_thresholds(struct run *r, struct qvr_metrics *m, double el,
+                           struct qvr_live_thresh *out, int n)
+{
+    for (int i = 0; i < n; i++) {
+        struct qvr_plan_thresh *pt = &r->plan->thresh[i];
+        const struct qvr_thresh *t = &pt->t;
+        struct qvr_live_thresh *o = &out[i];
+        double v = NAN;
+        o->expr = t->expr;
+        o->why = NULL;
+        snprintf(o->measured, sizeof(o->measured), "-");
+        if (t->kind == QVR_TK_TREND) {
+            o->state = "at the end";
+            continue;
+        }
+        if (t->window_ns)
+            v = pt->evaluated ? pt->value : NAN;
+        else if (m)
+            v = metrics_value(m, t, el);
+        if (isnan(v)) {
+            o->state = "no data yet";
+            continue;
+        }
+        qvr_thresh_fmt_value(t, v, o->measured, sizeof(o->measured));
+        o->state = qvr_thresh_check(t, v) ? "holding" : "failing";
+    }
+}
+
+/* The page's state after window w (NULL: the state changed, e.g. a phase
+ * began, without a window), sent to the dashboard. */
+static void web_window(struct run *r, const struct qvr_window_row *w)
+{
+    if (!r->web)
+        return;
+    const struct qvr_plan *p = r->plan;
+    struct qvr_live in;
+    struct qvr_live_thresh th[64];
+    memset(&in, 0, sizeof(in));
+    uint64_t now = qvr_clock_ns();
+    uint64_t dur = qvr_sched_duration(&p->load);
+    int nth = p->nthresh < 64 ? p->nthresh : 64;
+    in.mode = "run";
+    in.scenario = p->name;
+    in.target = r->shown_target;
+    in.phase = web_phase(r);
+    if (!r->nworkers && r->phase == PH_RUN && r->segs[r->seg].is_step)
+        snprintf(in.step, sizeof(in.step), "%d/%d", r->nsteps + 1, r->nsegs);
+    in.elapsed_s = r->t0 ? (double)(now - r->t0) / 1e9 : 0;
+    in.planned_s = dur && dur < UINT64_MAX / 4 ? (double)dur / 1e9 : 0;
+    in.window_s = (double)p->window_ns / 1e9;
+    in.users = w ? w->users : r->nworkers ? 0 : count_users(r, 1);
+    in.max_users = r->nvus > qvr_sched_max_users(&p->load)
+                       ? r->nvus
+                       : qvr_sched_max_users(&p->load);
+    in.open = r->ctx.open_model;
+    in.intended_rps = r->rps;
+    if (w && w->len_s > 0) {
+        in.achieved_rps = (double)(r->started - r->web_started) / w->len_s;
+        r->web_started = r->started;
+    }
+    in.late = r->late;
+    in.dropped = r->dropped;
+    struct qvr_metrics *m = r->nworkers ? r->live_m : r->m;
+    in.m = m;
+    web_thresholds(r, m, in.elapsed_s, th, nth);
+    in.thresh = th;
+    in.nthresh = nth;
+    in.findings = (const char *const *)r->findings;
+    in.nfindings = r->nfindings;
+    /* the knee as the steps so far show it (the run's own rows are
+     * analysed once, at the end) */
+    struct qvr_step_row steps[MAX_SEGS];
+    struct qvr_knee knee;
+    memcpy(steps, r->steps, (size_t)r->nsteps * sizeof(*steps));
+    if (r->nsteps && !r->nworkers)
+        qvr_steps_analyse(steps, r->nsteps, &p->slo, &knee);
+    in.steps = steps;
+    in.nsteps = r->nworkers ? 0 : r->nsteps;
+    in.steps_x = p->load.vary[0]     ? p->load.vary
+                 : r->ctx.open_model ? "rate"
+                                     : "users";
+    in.changes = r->changes;
+    in.nchanges = r->nchanges;
+    char *tofree = NULL;
+    if (!r->nworkers && r->ctx.last_error)
+        in.last_error = qvr_redact_str(&r->redact, r->ctx.last_error, &tofree);
+    int running = r->nworkers ? !r->abort_reason && !r->signals && !r->web_stop
+                              : r->phase == PH_RUN || r->phase == PH_WARMUP;
+    in.can_stop = running && !r->web_stop;
+    in.can_users = running && !r->nworkers && p->load.kind == QVR_LOAD_USERS;
+    in.can_rate = running && !r->nworkers && p->load.kind == QVR_LOAD_RATE;
+    /* the collector's row of this window (host, GPU, timing headers) */
+    char cols[2048] = "", row[2048] = "";
+    int has_row = 0;
+    if (r->coll && qvr_collect_columns(r->coll, cols, sizeof(cols)) > 0) {
+        in.collect_columns = cols;
+        has_row = w && r->web_row >= 0 &&
+                  qvr_collect_row(r->coll, r->web_row, row, sizeof(row)) > 0;
+    }
+    char *st = qvr_live_state(&in);
+    char *win = w ? qvr_live_window(w, has_row ? row : NULL) : NULL;
+    if (st && w && win)
+        qvr_web_window(r->web, win, st);
+    else if (st && !w)
+        qvr_web_state(r->web, st);
+    free(st);
+    free(win);
+    free(tofree);
+}
+
+static void web_stop_now(evutil_socket_t fd, short what, void *arg)
+{
+    struct run *r = arg;
+    (void)fd;
+    (void)what;
+    r->web_stop_s = r->t0 ? (double)(qvr_clock_ns() - r->t0) / 1e9 : 0;
+    if (!r->nworkers && r->phase == PH_WARMUP)
+        abort_all(r);
+    else
+        stop_load(r);
+}
+
+static int web_stop(void *ud, char *err, size_t len)
+{
+    struct run *r = ud;
+    if (r->web_stop || r->signals || r->abort_reason ||
+        (!r->nworkers && r->phase != PH_RUN && r->phase != PH_WARMUP)) {
+        snprintf(err, len, "the run is already stopping");
+        return QVR_ESTATE;
+    }
+    r->web_stop = 1;
+    qvr_warn("stopped from the dashboard: in-flight requests get up to %.0fs",
+             r->plan->grace_ns / 1e9);
+    /* 50 ms later: the page's answer goes out first (a drain with nothing
+     * in flight ends the loop at once) */
+    struct timeval soon = {0, 50000};
+    if (event_base_once(r->base, -1, EV_TIMEOUT, web_stop_now, r, &soon) < 0)
+        web_stop_now(-1, 0, r);
+    return 0;
+}
+
+/* A load change from the page, for summary.json and the charts. */
+static int web_change(struct run *r, int users, double rps, char *err,
+                      size_t len)
+{
+    if (r->nworkers) {
+        snprintf(err, len, "not with --threads: each worker runs its share");
+        return QVR_ESTATE;
+    }
+    if (r->phase != PH_RUN) {
+        snprintf(err, len, "the load is not running (%s)", web_phase(r));
+        return QVR_ESTATE;
+    }
+    if (r->nchanges == WEB_MAX_CHANGES) {
+        snprintf(err, len, "at most %d changes in one run", WEB_MAX_CHANGES);
+        return QVR_ERANGE;
+    }
+    struct qvr_load_change *c = &r->changes[r->nchanges++];
+    c->time_s = (double)(qvr_clock_ns() - r->t0) / 1e9;
+    c->users = users;
+    c->rps = rps;
+    c->source = "web";
+    return 0;
+}
+
+static int web_users(void *ud, long n, char *err, size_t len)
+{
+    struct run *r = ud;
+    if (r->plan->load.kind != QVR_LOAD_USERS) {
+        snprintf(err, len, "only a users{} load takes a number of users");
+        return QVR_ESTATE;
+    }
+    if (n > WEB_MAX_USERS) {
+        snprintf(err, len, "at most %d users", WEB_MAX_USERS);
+        return QVR_EINVAL;
+    }
+    if (n > r->nvus) {
+        /* more users than the plan had slots for (a closed load: the
+         * open model's queues are not in use) */
+        struct qvr_vu **v = realloc(r->vus, (size_t)n * sizeof(*v));
+        if (!v) {
+            snprintf(err, len, "out of memory");
+            return QVR_ENOMEM;
+        }
+        memset(v + r->nvus, 0, (size_t)(n - r->nvus) * sizeof(*v));
+        r->vus = v;
+        r->nvus = (int)n;
+    }
+    int rc = web_change(r, (int)n, 0, err, len);
+    if (rc < 0)
+        return rc;
+    r->web_users_set = 1;
+    evtimer_del(r->sched_ev);
+    set_users(r, (int)n);
+    qvr_info("dashboard: users set to %ld at %.1fs", n,
+             r->changes[r->nchanges - 1].time_s);
+    web_window(r, NULL);
+    return 0;
+}
+
+static int web_rate(void *ud, double rps, char *err, size_t len)
+{
+    struct run *r = ud;
+    if (r->plan->load.kind != QVR_LOAD_RATE) {
+        snprintf(err, len, "only a rate{} load takes an arrival rate");
+        return QVR_ESTATE;
+    }
+    int rc = web_change(r, -1, rps, err, len);
+    if (rc < 0)
+        return rc;
+    r->rps = rps;
+    /* the next start comes no later than the new rate's first gap */
+    uint64_t now = qvr_clock_ns();
+    uint64_t gap = qvr_sched_gap_ns(rps, r->plan->load.arrival, &r->arr_rng);
+    if (r->next_arrival > now + gap) {
+        r->next_arrival = now + gap;
+        arm_ns(r->arrive_ev, gap);
+    }
+    qvr_info("dashboard: rate set to %g/s at %.1fs", rps,
+             r->changes[r->nchanges - 1].time_s);
+    web_window(r, NULL);
+    return 0;
+}
+
+/* rate{} with changes from the page: the planned rate over the load's
+ * time, weighted by how long each rate was asked for. */
+static double intended_rps(const struct run *r, double load_s)
+{
+    double rps = r->plan->load.rps, at = 0, sum = 0;
+    for (int i = 0; i < r->nchanges; i++) {
+        double t =
+            r->changes[i].time_s < load_s ? r->changes[i].time_s : load_s;
+        sum += rps * (t - at);
+        at = t;
+        rps = r->changes[i].rps;
+    }
+    sum += rps * (load_s - at);
+    return r->nchanges && load_s > 0 ? sum / load_s : r->plan->load.rps;
+}
+
 /* The run's collector (collect = {...}) and, with --metrics-listen, its
  * Prometheus endpoint, on the run's event base. With threads the main run
  * has no metrics yet: the endpoint gets them from main_progress_cb. -1 after
@@ -2706,6 +3004,19 @@ static int start_outputs(struct run *r, const struct qvr_run_opts *o)
     if (!r->coll) {
         qvr_error("%s: %s", r->plan->file, err);
         return -1;
+    }
+    if (o->web) {
+        struct qvr_web_ops ops = {r, web_stop, web_users, web_rate};
+        r->web = qvr_web_start(r->base, o->web, o->web_token, &ops, err,
+                               sizeof(err));
+        if (!r->web) {
+            qvr_error("%s", err);
+            return -1;
+        }
+        fprintf(stderr, "qvrrun: dashboard at %s%s\n", qvr_web_url(r->web),
+                qvr_web_has_token(r->web) ? "?token=TOKEN (the token given)"
+                                          : "");
+        web_window(r, NULL); /* the plan, before the first window */
     }
     if (!o->metrics_listen)
         return 0;
@@ -2747,7 +3058,7 @@ static int run_threaded(struct run *r, const struct qvr_run_opts *o, int n)
         if (!t->window_ns && t->kind != QVR_TK_TREND)
             r->want_snap = 1;
     }
-    if (o->metrics_listen)
+    if (o->metrics_listen || o->web)
         r->want_snap = 1;
     for (int i = 0; i < 3; i++)
         if (r->sig_ev[i])

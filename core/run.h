@@ -18,12 +18,15 @@ struct qvr_run_opts {
     int threads;                /* --threads; 0 = automatic */
     const char *metrics_listen; /* --metrics-listen ADDR, or NULL */
     int force; /* --force: replace another run's results in --out */
+    const char *web;            /* --web ADDR (the dashboard), or NULL */
+    const char *web_token;      /* --web-token or QVR_WEB_TOKEN, or NULL */
 };
 
 /* Runs a scenario to the end (or to SIGINT/SIGTERM) and returns the process
  * exit code: 0 thresholds held, 99 a threshold failed, 2 scenario or usage
  * error, 3 the run could not be carried out, 130 interrupted (results
- * written). */
+ * written). A run stopped from the dashboard (--web) ends as a normal run
+ * does, judged on what it measured (0 or 99). */
 int qvr_run_main(const struct qvr_run_opts *o);
 
 #endif
