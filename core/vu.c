@@ -739,8 +739,10 @@ static int co_call(lua_State *L)
 {
     struct qvr_vu_ctx *ctx = ctx_of(L);
     lua_State *co = lua_tothread(L, lua_upvalueindex(2));
-    if (!co)
+    if (!co) { /* resume: its argument named here, as Lua's would */
+        luaL_checktype(L, 1, LUA_TTHREAD);
         co = lua_tothread(L, 1);
+    }
     int tracked =
         ctx && co &&
         atomic_load_explicit(&ctx->lua_since_ns, memory_order_relaxed) &&
@@ -763,6 +765,7 @@ static int co_call(lua_State *L)
 /* coroutine.wrap(f): Lua's (upvalue 1) around co_call. */
 static int co_wrap(lua_State *L)
 {
+    luaL_checktype(L, 1, LUA_TFUNCTION);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_pushvalue(L, 1);
     lua_call(L, 1, 1); /* g: Lua's function, its thread as upvalue 1 */
