@@ -341,6 +341,7 @@ static void wd_stopped(struct qvr_vu *vu, int st, int nres)
     lua_pop(ctx->L, 1);
     lua_resetthread(vu->co);
     atomic_store_explicit(&ctx->lua_since_ns, 0, memory_order_relaxed);
+    atomic_store_explicit(&ctx->wd_stop_ns, now, memory_order_relaxed);
     ctx->wd_fired = 0;
     ctx->wd_stops++;
     /* the loop's cached time is as old as the loop: timers armed from here
@@ -691,6 +692,7 @@ struct qvr_watchdog {
     int (*stuck)(void *ud); /* see qvr_watchdog_last_resort */
     void *stuck_ud;
     uint64_t second_ns; /* when the watchdog saw a second signal (0: not) */
+    uint64_t sig_ns;    /* when it saw the first (0: not) */
 };
 
 /* SIGINT/SIGTERM/SIGHUP seen while a watchdog runs: the loop's own signal
@@ -831,16 +833,27 @@ void qvr_vu_install(lua_State *L)
 
 static void wd_check(struct qvr_watchdog *w, uint64_t now)
 {
-    int late = atomic_load(&wd_signalled);
+    if (!w->sig_ns && atomic_load(&wd_signalled))
+        w->sig_ns = now;
     for (int i = 0; i < w->n; i++) {
         struct qvr_vu_ctx *c = w->ctxs[i];
         uint64_t since =
             atomic_load_explicit(&c->lua_since_ns, memory_order_relaxed);
         if (!since)
             continue;
+        /* late: since the planned end (or the drain) or a signal */
+        uint64_t late = w->sig_ns;
         uint64_t end = atomic_load_explicit(&c->end_ns, memory_order_relaxed);
-        uint64_t limit =
-            late || (end && now > end) ? WD_LIMIT_LATE_NS : WD_LIMIT_NS;
+        if (end && now > end && (!late || end < late))
+            late = end;
+        uint64_t limit = late ? WD_LIMIT_LATE_NS : WD_LIMIT_NS;
+        /* Late, and a task of this ctx was stopped already: the users
+         * that loop too (each resumed by its answer, or the next one) get
+         * a tick each, not a second each, so that many of them do not
+         * hold the end of the run (or a signal) for as many seconds. */
+        if (late &&
+            atomic_load_explicit(&c->wd_stop_ns, memory_order_relaxed) >= late)
+            limit = WD_TICK_NS;
         /* since is a tick's time: half a tick of slack, so that a tick
          * that wakes a little early does not add a whole tick */
         if (now < since || now - since + WD_TICK_NS / 2 < limit)
