@@ -134,9 +134,14 @@ static uint64_t field_duration(lua_State *L, int t, const char *f,
 {
     uint64_t ns = dflt;
     int ty = lua_getfield(L, t, f);
-    if (ty == LUA_TNUMBER)
-        ns = (uint64_t)(lua_tonumber(L, -1) * 1e9);
-    else if (ty == LUA_TSTRING)
+    if (ty == LUA_TNUMBER) {
+        /* as the constructors allow (0 to 1e9 s), never an overflowing
+         * cast: the table may have been changed after they checked it */
+        double sec = lua_tonumber(L, -1);
+        ns = !(sec > 0)  ? 0
+             : sec > 1e9 ? (uint64_t)1e18
+                         : (uint64_t)(sec * 1e9);
+    } else if (ty == LUA_TSTRING)
         qvr_duration_parse(lua_tostring(L, -1), &ns); /* validated */
     lua_pop(L, 1);
     return ns;
