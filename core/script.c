@@ -135,9 +135,14 @@ static uint64_t field_duration(lua_State *L, int t, const char *f,
 {
     uint64_t ns = dflt;
     int ty = lua_getfield(L, t, f);
-    if (ty == LUA_TNUMBER)
-        ns = (uint64_t)(lua_tonumber(L, -1) * 1e9);
-    else if (ty == LUA_TSTRING)
+    if (ty == LUA_TNUMBER) {
+        /* as the constructors allow (0 to 1e9 s), never an overflowing
+         * cast: the table may have been changed after they checked it */
+        double sec = lua_tonumber(L, -1);
+        ns = !(sec > 0)  ? 0
+             : sec > 1e9 ? (uint64_t)1e18
+                         : (uint64_t)(sec * 1e9);
+    } else if (ty == LUA_TSTRING)
         qvr_duration_parse(lua_tostring(L, -1), &ns); /* validated */
     lua_pop(L, 1);
     return ns;
@@ -150,6 +155,38 @@ static double field_number(lua_State *L, int t, const char *f, double dflt)
         v = lua_tonumber(L, -1);
     lua_pop(L, 1);
     return v;
+}
+
+/* The rates of an open load within --rate's bounds, checked again on the
+ * plan: the load table may have been changed after its constructor
+ * checked it (a rate of 1e12 starts work in a C loop no signal stops). */
+static int check_rates(lua_State *L, int sc, const struct qvr_load *l,
+                       char *err, unsigned long errlen)
+{
+    char what[32] = "";
+    double v = 1;
+    if (l->kind == QVR_LOAD_RATE) {
+        snprintf(what, sizeof(what), "rate: 'rps'");
+        v = l->rps;
+    } else if (l->kind == QVR_LOAD_SWEEP && l->max_rps != 0) {
+        snprintf(what, sizeof(what), "sweep: 'max_rps'");
+        v = l->max_rps;
+    } else if (l->kind == QVR_LOAD_STEPS && l->open && !l->vary[0]) {
+        for (int i = 0; i < l->nsteps; i++) {
+            double x = l->steps[i].rps;
+            if (!(x >= QVR_RPS_MIN && x <= QVR_RPS_MAX)) {
+                snprintf(what, sizeof(what), "steps: 'rps'[%d]", i + 1);
+                v = x;
+                break;
+            }
+        }
+    }
+    if (!what[0] || (v >= QVR_RPS_MIN && v <= QVR_RPS_MAX))
+        return 0;
+    return fail_at(L, sc, err, errlen,
+                   "%s must be from 0.001 to 10000000 requests per second "
+                   "(as --rate), got %.14g",
+                   what, v);
 }
 
 static int build_load(lua_State *L, int sc, struct qvr_plan *p,
@@ -304,6 +341,7 @@ static int build_load(lua_State *L, int sc, struct qvr_plan *p,
         if (!l->max_users)
             l->max_users = 64;
     }
+    rc = check_rates(L, sc, l, err, errlen);
 out:
     lua_pop(L, 2);
     return rc;

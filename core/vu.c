@@ -321,6 +321,45 @@ static void iteration_end(struct qvr_vu *vu)
     }
 }
 
+/* The watchdog stopped the resume that has just returned st (nres values
+ * on the stack of a yield): its hook yielded the task's coroutine or raised
+ * its error (where it could not yield). A task error; the coroutine's
+ * to-be-closed variables are closed while the resume still counts as
+ * stopped (a __close that loops meets the hook too), and it is not reused
+ * (the hook is still set; after a hook's error its hooks are off). */
+static void wd_stopped(struct qvr_vu *vu, int st, int nres)
+{
+    struct qvr_vu_ctx *ctx = vu->ctx;
+    uint64_t since =
+        atomic_load_explicit(&ctx->lua_since_ns, memory_order_relaxed);
+    uint64_t now = qvr_clock_ns();
+    char built[96];
+    snprintf(built, sizeof(built),
+             "task ran %.1fs without yielding (an endless loop?): stopped",
+             now > since ? (double)(now - since) / 1e9 : 0.0);
+    const char *msg = built;
+    if (st == LUA_YIELD)
+        lua_pop(vu->co, nres);
+    else if (st != LUA_OK && lua_type(vu->co, -1) == LUA_TSTRING)
+        msg = lua_tostring(vu->co, -1); /* its error, where it came out */
+    luaL_traceback(ctx->L, vu->co, msg, 0);
+    report_error(vu, lua_tostring(ctx->L, -1));
+    lua_pop(ctx->L, 1);
+    lua_resetthread(vu->co);
+    atomic_store_explicit(&ctx->lua_since_ns, 0, memory_order_relaxed);
+    atomic_store_explicit(&ctx->wd_stop_ns, now, memory_order_relaxed);
+    ctx->wd_fired = 0;
+    ctx->wd_stops++;
+    /* the loop's cached time is as old as the loop: timers armed from here
+     * (a think time) would be due at once */
+    event_base_update_cache_time(ctx->base);
+    *(struct qvr_vu **)lua_getextraspace(vu->co) = NULL;
+    luaL_unref(ctx->L, LUA_REGISTRYINDEX, vu->co_ref);
+    vu->co = NULL;
+    vu->state = RUNNING; /* whatever a binding set: nothing is waited for */
+    iteration_end(vu);
+}
+
 /* Resumes the coroutine with nargs values on its stack and handles what it
  * did: yielded in a binding (wait), returned (iteration over) or failed. */
 static void resume(struct qvr_vu *vu, int nargs)
@@ -336,6 +375,10 @@ static void resume(struct qvr_vu *vu, int nargs)
     int st = lua_resume(vu->co, ctx->L, nargs, &nres);
     while (atomic_load(&ctx->abandoned))
         pause(); /* the watchdog writes the results and ends the process */
+    if (ctx->wd_fired) {
+        wd_stopped(vu, st, nres);
+        return;
+    }
     atomic_store_explicit(&ctx->lua_since_ns, 0, memory_order_relaxed);
     if (st == LUA_YIELD && vu->state == ENDING) {
         /* A withdrawn user about to send or sleep: the rest of its task
@@ -367,19 +410,6 @@ static void resume(struct qvr_vu *vu, int nargs)
     report_error(vu, lua_tostring(ctx->L, -1));
     lua_pop(ctx->L, 1);
     lua_resetthread(vu->co);
-    if (ctx->wd_fired) {
-        /* The watchdog's hook is still set, and an error raised by a hook
-         * leaves the coroutine's hooks disabled (lua_resume does not
-         * restore them): it is not reused. */
-        ctx->wd_fired = 0;
-        ctx->wd_stops++;
-        /* the loop's cached time is as old as the loop: timers armed from
-         * here (a think time) would be due at once */
-        event_base_update_cache_time(ctx->base);
-        *(struct qvr_vu **)lua_getextraspace(vu->co) = NULL;
-        luaL_unref(ctx->L, LUA_REGISTRYINDEX, vu->co_ref);
-        vu->co = NULL;
-    }
     iteration_end(vu);
 }
 
@@ -676,6 +706,7 @@ struct qvr_watchdog {
     int (*stuck)(void *ud); /* see qvr_watchdog_last_resort */
     void *stuck_ud;
     uint64_t second_ns; /* when the watchdog saw a second signal (0: not) */
+    uint64_t sig_ns;    /* when it saw the first (0: not) */
 };
 
 /* SIGINT/SIGTERM/SIGHUP seen while a watchdog runs: the loop's own signal
@@ -720,17 +751,26 @@ static int being_stopped(struct qvr_vu_ctx *ctx, lua_State *L)
 }
 
 /* Runs on the loop's thread at every Lua instruction of the thread the
- * watchdog marked, raising each time: a pcall that catches the error is
- * left at its next instruction, until the error leaves the task (the hook
- * stays set; the VU's coroutine is not reused, see resume). A hook left
- * over from a resume that has ended meanwhile (or on a coroutine since
- * given to another user) removes itself. */
+ * watchdog marked. It yields that thread where it can: no pcall catches
+ * a yield, and no message handler of xpcall runs (the handler of an error
+ * raised in a hook would run with hooks off, out of reach). Where it
+ * cannot (inside a C function such as table.sort's comparator) it raises,
+ * and again at the next instruction if a pcall caught it, until the error
+ * or a yield leaves the task (the hook stays set; the coroutine is not
+ * reused, see wd_stopped). A hook left over from a resume that has ended
+ * meanwhile (or on a coroutine since given to another user) removes
+ * itself. */
 static void runaway_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
     struct qvr_vu_ctx *ctx = ctx_of(L);
     if (!ctx || !being_stopped(ctx, L)) {
         lua_sethook(L, NULL, 0, 0);
+        return;
+    }
+    ctx->wd_fired = 1;
+    if (lua_isyieldable(L)) {
+        lua_yield(L, 0); /* a hook's yield: no values, and nothing after */
         return;
     }
     uint64_t since =
@@ -740,7 +780,6 @@ static void runaway_hook(lua_State *L, lua_Debug *ar)
     snprintf(msg, sizeof(msg),
              "task ran %.1fs without yielding (an endless loop?): stopped",
              now > since ? (double)(now - since) / 1e9 : 0.0);
-    ctx->wd_fired = 1;
     luaL_error(L, "%s", msg);
 }
 
@@ -753,8 +792,10 @@ static int co_call(lua_State *L)
 {
     struct qvr_vu_ctx *ctx = ctx_of(L);
     lua_State *co = lua_tothread(L, lua_upvalueindex(2));
-    if (!co)
+    if (!co) { /* resume: its argument named here, as Lua's would */
+        luaL_checktype(L, 1, LUA_TTHREAD);
         co = lua_tothread(L, 1);
+    }
     int tracked =
         ctx && co &&
         atomic_load_explicit(&ctx->lua_since_ns, memory_order_relaxed) &&
@@ -777,6 +818,7 @@ static int co_call(lua_State *L)
 /* coroutine.wrap(f): Lua's (upvalue 1) around co_call. */
 static int co_wrap(lua_State *L)
 {
+    luaL_checktype(L, 1, LUA_TFUNCTION);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_pushvalue(L, 1);
     lua_call(L, 1, 1); /* g: Lua's function, its thread as upvalue 1 */
@@ -805,17 +847,30 @@ void qvr_vu_install(lua_State *L)
 
 static void wd_check(struct qvr_watchdog *w, uint64_t now)
 {
-    int late = atomic_load(&wd_signalled);
+    if (!w->sig_ns && atomic_load(&wd_signalled))
+        w->sig_ns = now;
     for (int i = 0; i < w->n; i++) {
         struct qvr_vu_ctx *c = w->ctxs[i];
         uint64_t since =
             atomic_load_explicit(&c->lua_since_ns, memory_order_relaxed);
         if (!since)
             continue;
+        /* late: since the planned end (or the drain) or a signal */
+        uint64_t late = w->sig_ns;
         uint64_t end = atomic_load_explicit(&c->end_ns, memory_order_relaxed);
-        uint64_t limit =
-            late || (end && now > end) ? WD_LIMIT_LATE_NS : WD_LIMIT_NS;
-        if (now < since || now - since < limit)
+        if (end && now > end && (!late || end < late))
+            late = end;
+        uint64_t limit = late ? WD_LIMIT_LATE_NS : WD_LIMIT_NS;
+        /* Late, and a task of this ctx was stopped already: the users
+         * that loop too (each resumed by its answer, or the next one) get
+         * a tick each, not a second each, so that many of them do not
+         * hold the end of the run (or a signal) for as many seconds. */
+        if (late &&
+            atomic_load_explicit(&c->wd_stop_ns, memory_order_relaxed) >= late)
+            limit = WD_TICK_NS;
+        /* since is a tick's time: half a tick of slack, so that a tick
+         * that wakes a little early does not add a whole tick */
+        if (now < since || now - since + WD_TICK_NS / 2 < limit)
             continue;
         lua_State *co = atomic_load_explicit(&c->lua_co, memory_order_relaxed);
         if (!co)
@@ -873,11 +928,19 @@ static void *wd_main(void *arg)
     sigfillset(&all); /* signals are the loop's */
     pthread_sigmask(SIG_BLOCK, &all, NULL);
     pthread_mutex_lock(&w->mu);
+    /* Ticks on a fixed schedule, not 100 ms after each wake-up: the
+     * limits are counted in ticks from a tick (a resume's since), and a
+     * late wake-up must not add up over the 50 ticks of 5 s. */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t due = (uint64_t)ts.tv_sec * QVR_NS_PER_S + (uint64_t)ts.tv_nsec;
     while (!w->stop) {
-        struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        uint64_t due = (uint64_t)ts.tv_sec * QVR_NS_PER_S +
-                       (uint64_t)ts.tv_nsec + WD_TICK_NS;
+        uint64_t mono =
+            (uint64_t)ts.tv_sec * QVR_NS_PER_S + (uint64_t)ts.tv_nsec;
+        due += WD_TICK_NS;
+        if (due <= mono) /* fell behind by a tick or more: from now on */
+            due = mono + WD_TICK_NS;
         ts.tv_sec = (time_t)(due / QVR_NS_PER_S);
         ts.tv_nsec = (long)(due % QVR_NS_PER_S);
         pthread_cond_timedwait(&w->cv, &w->mu, &ts);

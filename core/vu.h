@@ -100,16 +100,18 @@ struct qvr_vu_ctx {
     _Atomic uint64_t wd_target; /* the lua_since_ns the watchdog stops */
     int wd_fired;      /* the hook raised its error in this resume (loop's) */
     uint64_t wd_stops; /* resumes the watchdog stopped (loop's) */
-    atomic_int abandoned; /* the watchdog's last resort runs: the loop's
-                             thread must not go on (see vu.c) */
-    int wd_sigs_seen;     /* signals counted when the ready list last ran */
+    _Atomic uint64_t wd_stop_ns; /* when it last stopped one (0: never) */
+    atomic_int abandoned;        /* the watchdog's last resort runs: the loop's
+                                    thread must not go on (see vu.c) */
+    int wd_sigs_seen; /* signals counted when the ready list last ran */
 };
 
 /* A thread that stops a task running too long without yielding (an
  * endless loop would block the event loop, its deadline and signals):
  * every 100 ms it checks each ctx, and a resume older than 5 s (1 s once
  * end_ns, the planned end or the start of the drain, has passed or
- * SIGINT/SIGTERM/SIGHUP arrived) gets a count hook that raises a task error
+ * SIGINT/SIGTERM/SIGHUP arrived; 100 ms once the watchdog has stopped a
+ * task of that ctx since) gets a count hook that raises a task error
  * at every instruction of the Lua thread that runs (the VU's coroutine or
  * one its task resumed, see qvr_vu_install) until the error leaves the
  * task: a pcall that catches it does not keep the loop going. Start it

@@ -913,6 +913,22 @@ static void test_rate_bounds(void)
         }
         qvr_script_free(s);
     }
+    /* Changed after rate{} checked it: checked again on the plan, at the
+     * scenario's line. */
+    char path[256], err[1024];
+    struct qvr_script *s = load_text(
+        "rates_changed.lua",
+        HEAD "local s = scenario {\n  target = \"mock\",\n  load = rate { "
+             "rps = 10, duration = \"1s\" },\n" OK_TASKS "}\n"
+             "s.load.rps = 1e12\nreturn s\n",
+        NULL, path, sizeof(path), err, sizeof(err));
+    T_CHECK_MSG(s == NULL, "a rate changed to 1e12 loaded");
+    qvr_script_free(s);
+    if (!s)
+        check_message(path, err, 3,
+                      "rate: 'rps' must be from 0.001 to 10000000 requests "
+                      "per second (as --rate), got 1000000000000",
+                      NULL, "rate changed");
 }
 
 /* The Lua library a scenario keeps (reading files, the environment, the

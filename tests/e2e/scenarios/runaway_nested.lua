@@ -1,7 +1,8 @@
 -- Endless loops that a pcall catches the watchdog's error in, or that run
 -- in a coroutine the task made (runaway_nested.sh): MODE=pcall, wrap
 -- (coroutine.wrap), nested (coroutine.resume of a coroutine whose loop
--- runs under pcall in a coroutine.wrap, itself under pcall), cfind (a
+-- runs under pcall in a coroutine.wrap, itself under pcall), xpcall (its
+-- message handler loops too), close (a __close that loops), cfind (a
 -- pattern match that backtracks for ever: C code, no hook can stop it).
 -- A first "ok" iteration answers before any loop (the mock's "/").
 local mode = env("MODE", "pcall")
@@ -21,6 +22,17 @@ local loops = {
       end
     end)
     while true do pcall(coroutine.resume, co) end
+  end,
+  xpcall = function()
+    while true do xpcall(spin, spin) end
+  end,
+  close = function()
+    while true do
+      pcall(function()
+        local _ <close> = setmetatable({}, { __close = spin })
+        spin()
+      end)
+    end
   end,
   cfind = function()
     string.find(string.rep("a", 60), string.rep("a*", 60) .. "b")
