@@ -206,6 +206,98 @@ static int sum_into(cJSON *dst, const cJSON *src)
     return 0;
 }
 
+#define OTHER_MESSAGES "(other messages)"
+
+/* Adds a segment's "failure_messages" ({kind: [{message, request, count}]})
+ * into dst: equal messages (but for their numbers) add their counts; past
+ * QVR_ERRMSG_KEEP distinct ones in a kind, the rest join "(other messages)", as
+ * a run keeps them. */
+static int msgs_into(cJSON *dst, const cJSON *src)
+{
+    const cJSON *kind;
+    cJSON_ArrayForEach(kind, src)
+    {
+        if (!cJSON_IsArray(kind) || !kind->string)
+            continue;
+        cJSON *d = cJSON_GetObjectItemCaseSensitive(dst, kind->string);
+        if (!d && !(d = cJSON_AddArrayToObject(dst, kind->string)))
+            return QVR_ENOMEM;
+        const cJSON *it;
+        cJSON_ArrayForEach(it, kind)
+        {
+            const char *msg = jstr(it, "message");
+            double n = jnum(it, "count", 0);
+            if (!msg || !(n > 0))
+                continue;
+            int is_other = strcmp(msg, OTHER_MESSAGES) == 0, kept = 0;
+            cJSON *hit = NULL, *other = NULL, *x;
+            cJSON_ArrayForEach(x, d)
+            {
+                const char *xm = jstr(x, "message");
+                if (xm && strcmp(xm, OTHER_MESSAGES) == 0)
+                    other = x;
+                else
+                    kept++;
+                if (xm && qvr_metrics_errmsg_same(xm, msg))
+                    hit = x;
+            }
+            if (!hit && kept >= QVR_ERRMSG_KEEP) {
+                hit = other;
+                is_other = 1;
+            }
+            if (!hit) {
+                const char *req = jstr(it, "request");
+                hit = cJSON_CreateObject();
+                if (!hit ||
+                    !cJSON_AddStringToObject(hit, "message",
+                                             is_other ? OTHER_MESSAGES : msg) ||
+                    (!is_other && req &&
+                     !cJSON_AddStringToObject(hit, "request", req)) ||
+                    !cJSON_AddNumberToObject(hit, "count", 0) ||
+                    !cJSON_AddItemToArray(d, hit)) {
+                    cJSON_Delete(hit);
+                    return QVR_ENOMEM;
+                }
+            }
+            cJSON *c = cJSON_GetObjectItemCaseSensitive(hit, "count");
+            cJSON_SetNumberValue(c, c->valuedouble + n);
+        }
+    }
+    return 0;
+}
+
+/* Each kind's messages most frequent first, "(other messages)" last. */
+static void msgs_sort(cJSON *msgs)
+{
+    cJSON *kind;
+    cJSON_ArrayForEach(kind, msgs)
+    {
+        cJSON *v[QVR_ERRMSG_KEEP + 1];
+        int n = 0;
+        while (kind->child && n < QVR_ERRMSG_KEEP + 1) {
+            cJSON *x = cJSON_DetachItemFromArray(kind, 0);
+            const char *xm = jstr(x, "message");
+            double key = xm && strcmp(xm, OTHER_MESSAGES) == 0
+                             ? -1
+                             : jnum(x, "count", 0);
+            int j = n++;
+            while (j > 0) {
+                const char *pm = jstr(v[j - 1], "message");
+                double pk = pm && strcmp(pm, OTHER_MESSAGES) == 0
+                                ? -1
+                                : jnum(v[j - 1], "count", 0);
+                if (pk >= key)
+                    break;
+                v[j] = v[j - 1];
+                j--;
+            }
+            v[j] = x;
+        }
+        for (int i = 0; i < n; i++)
+            cJSON_AddItemToArray(kind, v[i]);
+    }
+}
+
 /* A decoded histogram's min and max are bucket edges; the exact ones from
  * latency_ms narrow them, as the recording run had them. */
 static void pin(struct qvr_hist *h, uint64_t min_us, uint64_t max_us)
@@ -508,6 +600,7 @@ struct esum {
     struct qvr_hist *svc, *ttfb_h; /* service time, time to first byte */
     cJSON *sums[4];                /* failures_by_kind, status, bytes,
                                       checks */
+    cJSON *msgs;                   /* failure_messages (totals) */
 };
 
 static int sum_entry(struct merge *m, struct mstat *ms, const struct seg *s,
@@ -552,6 +645,8 @@ static int sum_entry(struct merge *m, struct mstat *ms, const struct seg *s,
     for (int i = 0; i < 4; i++)
         if (sum_into(e->sums[i], jobj(src, sum_keys[i])) < 0)
             return errf(m, QVR_ENOMEM, "out of memory merging %s", what);
+    if (msgs_into(e->msgs, jobj(src, "failure_messages")) < 0)
+        return errf(m, QVR_ENOMEM, "out of memory merging %s", what);
     if (cJSON_GetObjectItemCaseSensitive(src, "iterations"))
         e->extras = 1;
     e->iters += jcount(src, "iterations");
@@ -651,6 +746,9 @@ static cJSON *entry_obj(struct mstat *ms, struct esum *e, double elapsed,
         cJSON_AddNumberToObject(o, "iterations", (double)e->iters);
         cJSON_AddNumberToObject(o, "script_errors", (double)e->script_errors);
         cJSON_AddNumberToObject(o, "cancelled", (double)e->cancelled);
+        msgs_sort(e->msgs);
+        cJSON_AddItemToObject(o, "failure_messages", e->msgs);
+        e->msgs = NULL;
     }
     return o;
 }
@@ -667,6 +765,7 @@ static int merge_stat(struct merge *m, struct mstat *ms, const char *sect,
     memset(&e, 0, sizeof(e));
     for (int i = 0; i < 4; i++)
         e.sums[i] = cJSON_CreateObject();
+    e.msgs = cJSON_CreateObject();
     e.svc = qvr_hist_new();
     e.ttfb_h = qvr_hist_new();
     e.min_us = UINT64_MAX;
@@ -675,8 +774,8 @@ static int merge_stat(struct merge *m, struct mstat *ms, const char *sect,
     ms->resp = qvr_hist_new();
     snprintf(what, sizeof(what), "%s%s%s", sect, ms->name ? "." : "",
              ms->name ? ms->name : "");
-    if (!e.sums[0] || !e.sums[1] || !e.sums[2] || !e.sums[3] || !e.svc ||
-        !e.ttfb_h || !ms->resp) {
+    if (!e.sums[0] || !e.sums[1] || !e.sums[2] || !e.sums[3] || !e.msgs ||
+        !e.svc || !e.ttfb_h || !ms->resp) {
         errf(m, rc, "out of memory merging %s", what);
         goto fail;
     }
@@ -705,6 +804,7 @@ static int merge_stat(struct merge *m, struct mstat *ms, const char *sect,
 fail:
     for (int i = 0; i < 4; i++)
         cJSON_Delete(e.sums[i]);
+    cJSON_Delete(e.msgs);
     qvr_hist_free(e.svc);
     qvr_hist_free(e.ttfb_h);
     return rc;

@@ -321,9 +321,7 @@ void qvr_metrics_label(struct qvr_metrics *m, int list, const char *label,
         e->fail++;
 }
 
-/* Two messages are one when they differ only in their runs of digits
- * ("timed out after 1001 ms" and "after 1002 ms"). */
-static int same_shape(const char *a, const char *b)
+int qvr_metrics_errmsg_same(const char *a, const char *b)
 {
     while (*a && *b) {
         int da = *a >= '0' && *a <= '9', db = *b >= '0' && *b <= '9';
@@ -357,7 +355,7 @@ void qvr_metrics_errmsg(struct qvr_metrics *m, enum qvr_fail_kind kind,
             e[i].count = count;
             return;
         }
-        if (same_shape(e[i].text, cut)) {
+        if (qvr_metrics_errmsg_same(e[i].text, cut)) {
             e[i].count += count;
             return;
         }

@@ -159,6 +159,10 @@ void qvr_metrics_label(struct qvr_metrics *m, int list, const char *label,
 void qvr_metrics_errmsg(struct qvr_metrics *m, enum qvr_fail_kind kind,
                         const char *text, const char *where, uint64_t count);
 
+/* 1 when two messages are one: they differ only in their runs of digits
+ * ("timed out after 1001 ms" and "after 1002 ms"). */
+int qvr_metrics_errmsg_same(const char *a, const char *b);
+
 /* The kept message of kind seen most often (the first of equal counts), or
  * NULL when none was kept. */
 const struct qvr_errmsg *qvr_metrics_errmsg_top(const struct qvr_metrics *m,

@@ -202,7 +202,8 @@ struct run {
     atomic_int task_errors_printed; /* main: task errors printed by the
                                        workers (up to vu.c's limit) */
     atomic_int grace_over_logged;   /* main: a worker said on_grace_over's
-                                       line (once for the run) */
+                                       (1) or grace_cb's (2) line: once
+                                       for the run */
     struct event *done_ev;          /* main: a worker has finished */
     int ndone;
     struct run **workers;
@@ -417,9 +418,13 @@ static void grace_cb(evutil_socket_t fd, short what, void *arg)
     struct run *r = arg;
     (void)fd;
     (void)what;
-    if (r->cancelled == 0 && count_users(r, 0))
+    if (r->cancelled == 0 && count_users(r, 0) && !r->worker)
         qvr_warn("grace period over: cancelling %d unfinished users",
                  count_users(r, 0));
+    else if (r->cancelled == 0 && count_users(r, 0) &&
+             !(atomic_fetch_or(&r->main_run->grace_over_logged, 2) & 2))
+        qvr_warn("grace period over: cancelling the unfinished users (of "
+                 "every thread; counted as cancelled)");
     abort_all(r);
 }
 
@@ -430,7 +435,8 @@ static void on_grace_over(void *ud, struct qvr_vu *vu)
 {
     struct run *r = ud;
     if (r->cancelled == 0 && vu->state == QVR_VU_HTTP &&
-        (!r->worker || !atomic_exchange(&r->main_run->grace_over_logged, 1))) {
+        (!r->worker ||
+         !(atomic_fetch_or(&r->main_run->grace_over_logged, 1) & 1))) {
         char g[16];
         qvr_duration_fmt(r->plan->grace_ns, g, sizeof(g));
         qvr_warn("%.1fs: a user stopped by the load plan still waits for an "

@@ -57,6 +57,22 @@ assert_contains "$QVR_STDOUT" "Couldn't connect to server" \
 assert_eq "$(json_get "$S" 'len(d["totals"]["failure_messages"]["refused"])')" \
     1 "refused: messages equal but for their numbers are one"
 
+# 2b. Two segments of the same refused run, merged: the messages add up
+#     (one entry, its count the merged requests), most frequent first.
+for k in 1 2; do
+    run_qvrrun "$SC" --quiet --no-plots --out "$QVR_TMP/seg$k" --segment "$k/2" \
+        -e QVR_TARGET="http://127.0.0.1:$PORT" -e DUR=1s -e USERS=2 -e WAIT=0.05
+    assert_eq "$RC" 0 "segment $k/2: exit 0"
+done
+run_qvrrun merge -o "$QVR_TMP/merged" "$QVR_TMP/seg1" "$QVR_TMP/seg2"
+assert_eq "$RC" 0 "merge: exit 0"
+M=$QVR_TMP/merged/summary.json
+req=$(json_get "$M" 'd["totals"]["requests"]')
+assert_ge "$req" 20 "merged: requests"
+assert_eq "$(json_get "$M" 'len(d["totals"]["failure_messages"]["refused"])')" 1 \
+    "merged: one refused message"
+assert_eq "$(msg "$M" refused count)" "$req" "merged: its count is every request"
+
 # 3. A target libcurl cannot request is a usage error before the run,
 #    with libcurl's reason, from --target or from the scenario (it used to
 #    run, every request a bare 'transport' failure).

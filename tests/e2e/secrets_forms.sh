@@ -18,7 +18,7 @@ return scenario {
     local r = http.get("/health", { headers = { ["api-key"] = key,
                                                ["X-Auth-Token"] = "x-auth-tok-555" } })
     -- what a server echoing them inside JSON sends back
-    log("json: " .. json.encode { echo = tok, key = key })
+    log("json: " .. json.encode { echo = tok } .. " " .. json.encode { key = key })
     log("php: " .. (json.encode { echo = tok }):gsub("/", "\\/"))
     check(r, "sent key " .. key .. " and x-auth-tok-555", true)
     error("failed with key " .. key)
@@ -38,7 +38,7 @@ for f in "$QVR_STDOUT" "$QVR_STDERR" "$QVR_TMP"/o/*; do
     done
 done
 pass "no form of a secret in stdout, stderr, summary, CSV or JUnit"
-assert_contains "$QVR_STDERR" 'json: {"echo":"<redacted>","key":"<redacted>"}' \
+assert_contains "$QVR_STDERR" 'json: {"echo":"<redacted>"} {"key":"<redacted>"}' \
     "the JSON-escaped token and the api-key value redacted in log()"
 assert_contains "$QVR_STDERR" 'php: {"echo":"<redacted>"}' \
     "the token with \\/ (PHP style) redacted"

@@ -3,7 +3,7 @@
 # once per worker thread (D20): a log() at the scenario's top level once,
 # the first three task errors of the whole run and then one
 # "(further task errors are counted, not printed)"; every error is still
-# counted in summary.json.
+# counted in summary.json; the end of the grace period is one line.
 source "$(dirname "$0")/lib.sh"
 qvr_tmpdir
 cd "$QVR_TMP" || fail "cannot cd to $QVR_TMP"
@@ -30,4 +30,18 @@ for threads in 2 3; do
     assert_eq "$(count "(further task errors are counted, not printed)")" 1 \
         "--threads $threads: the 'further' line once"
 done
+
+# The end of the grace period with requests in flight on both threads:
+# one line for the run, every cut request counted as cancelled.
+start_delay_server 5
+cat >slow.lua <<'EOF'
+return scenario { name = "slow", target = env("T"), grace = "300ms",
+  load = users { count = 4, spawn_rate = 1000, duration = "500ms" },
+  tasks = { t = function() http.get("/slow") end } }
+EOF
+run_qvrrun slow.lua --threads 2 --quiet --no-plots --out "$QVR_TMP/slow" -e T="$DELAY_URL"
+assert_eq "$RC" 0 "grace: exit 0"
+assert_eq "$(json_get "$QVR_TMP/slow/summary.json" 'd["totals"]["cancelled"]')" 4 \
+    "grace: the 4 requests in flight cancelled"
+assert_eq "$(count "grace period over")" 1 "grace: the line once for the run"
 finish
