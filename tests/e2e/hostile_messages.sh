@@ -41,6 +41,7 @@ assert_contains "$QVR_STDOUT" "first on POST $HOSTILE_URL/api/rerank" \
 #    counted once per request across both threads.
 PORT=$(free_port)
 run_qvrrun "$SC" --quiet --no-plots --out "$QVR_TMP/refused" --threads 2 \
+    --csv "$QVR_TMP/refused/locust" \
     -e QVR_TARGET="http://127.0.0.1:$PORT" -e DUR=1s -e USERS=4 -e WAIT=0.05
 assert_eq "$RC" 0 "refused: exit 0"
 S=$QVR_TMP/refused/summary.json
@@ -56,6 +57,10 @@ assert_contains "$QVR_STDOUT" "Couldn't connect to server" \
     "refused: the reason in the final table"
 assert_eq "$(json_get "$S" 'len(d["totals"]["failure_messages"]["refused"])')" \
     1 "refused: messages equal but for their numbers are one"
+# Locust's failures CSV quotes the one reason every refusal had.
+F=$QVR_TMP/refused/locust_failures.csv
+assert_eq "$(grep -c "connection refused: Failed to connect to 127.0.0.1 port $PORT after [0-9]* ms: Couldn't connect to server,$req," "$F")" \
+    1 "refused: Locust failures.csv gives curl's reason and the count"
 
 # 2b. Two segments of the same refused run, merged: the messages add up
 #     (one entry, its count the merged requests), most frequent first.
