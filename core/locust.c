@@ -264,6 +264,26 @@ static void failure_row(struct qvr_buf *b, const char *method, const char *name,
     qvr_buf_csv_field(b, s->last, 1);
 }
 
+/* What Error says for a transport kind: with libcurl's reason when every
+ * failure of that kind in the run had the same one (totals'
+ * failure_messages holds one message for it), so every name's row may
+ * quote it; else the kind's text alone. */
+static const char *error_text(const struct qvr_rdir *rd, const char *kind,
+                              char *buf, size_t len)
+{
+    const cJSON *fm = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(rd->summary, "totals"),
+        "failure_messages");
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(fm, kind);
+    const cJSON *msg =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(a, 0), "message");
+    if (cJSON_GetArraySize(a) != 1 || !cJSON_IsString(msg) ||
+        strcmp(msg->valuestring, "(other messages)") == 0)
+        return kind_text(kind);
+    snprintf(buf, len, "%s: %s", kind_text(kind), msg->valuestring);
+    return buf;
+}
+
 static void failures_of(const struct qvr_rdir *rd, const struct qvr_rseries *s,
                         struct qvr_buf *b)
 {
@@ -307,7 +327,9 @@ static void failures_of(const struct qvr_rdir *rd, const struct qvr_rseries *s,
                 continue;
             }
         }
-        failure_row(b, method, name, kind_text(k->string), k->valuedouble,
+        char why[320]; /* a kind's text and one kept message */
+        failure_row(b, method, name,
+                    error_text(rd, k->string, why, sizeof(why)), k->valuedouble,
                     &seen);
     }
 }

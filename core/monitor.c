@@ -1302,18 +1302,45 @@ static int synth_png(struct qvr_buf *out)
     return out->data && !out->truncated ? 0 : QVR_ENOMEM;
 }
 
-static int read_file(const char *path, struct qvr_buf *out)
+/* Reads a regular file whole into out (capped). Returns 0, or -1 with
+ * the reason in *why: a folder, a device or FIFO (refused unread: a FIFO
+ * is opened non-blocking, so a missing writer cannot hang the start), a
+ * file over the cap, or strerror. */
+static int read_file(const char *path, struct qvr_buf *out, const char **why)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    *why = NULL;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        *why = strerror(errno);
+        if (fd >= 0)
+            close(fd);
         return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        *why = S_ISDIR(st.st_mode) ? "is a folder, not a file"
+                                   : "is not a regular file (a device, FIFO "
+                                     "or socket); it is not read";
+        close(fd);
+        return -1;
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        *why = strerror(errno);
+        close(fd);
+        return -1;
+    }
     char chunk[8192];
     size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && !out->truncated)
         qvr_buf_append(out, chunk, n);
     int bad = ferror(f);
     fclose(f);
-    return bad || out->truncated ? -1 : 0;
+    if (out->truncated)
+        *why = "larger than the 32 MiB a probe image may have";
+    else if (bad)
+        *why = "read error";
+    return *why ? -1 : 0;
 }
 
 /* The image: --image, else examples/data/camera.png in the working
@@ -1324,17 +1351,17 @@ static char *probe_image(const char *given, char *err, size_t errlen)
     struct qvr_buf png;
     qvr_buf_init(&png, 32u << 20);
     int found = 0;
+    const char *why;
     if (given) {
-        if (read_file(given, &png) < 0) {
-            snprintf(err, errlen, "--image: cannot read '%s': %s", given,
-                     strerror(errno ? errno : EIO));
+        if (read_file(given, &png, &why) < 0) {
+            snprintf(err, errlen, "--image: cannot read '%s': %s", given, why);
             qvr_buf_free(&png);
             return NULL;
         }
         found = 1;
     }
     char path[PATH_MAX + 64];
-    if (!found && read_file(QVR_MONITOR_IMAGE, &png) == 0)
+    if (!found && read_file(QVR_MONITOR_IMAGE, &png, &why) == 0)
         found = 1;
     if (!found) {
         qvr_buf_reset(&png);
@@ -1344,7 +1371,7 @@ static char *probe_image(const char *given, char *err, size_t errlen)
         if (slash) {
             *slash = 0;
             snprintf(path, sizeof(path), "%s/../%s", exe, QVR_MONITOR_IMAGE);
-            found = read_file(path, &png) == 0;
+            found = read_file(path, &png, &why) == 0;
         }
     }
 #ifdef QVR_SOURCE_DIR
@@ -1352,7 +1379,7 @@ static char *probe_image(const char *given, char *err, size_t errlen)
         qvr_buf_reset(&png);
         snprintf(path, sizeof(path), "%s/%s", QVR_SOURCE_DIR,
                  QVR_MONITOR_IMAGE);
-        found = read_file(path, &png) == 0;
+        found = read_file(path, &png, &why) == 0;
     }
 #endif
     if (!found) {

@@ -604,9 +604,10 @@ static void http_done(void *ud, const struct qvr_http_result *r)
         free(clean);
         ctx->last_error = ctx->last_error_buf;
         /* the reason, kept per kind for the table and summary.json */
-        char where[QVR_ERRMSG_LEN];
+        char url[QVR_ERRMSG_LEN], where[QVR_ERRMSG_LEN + 16];
+        qvr_redact_url(r->url ? r->url : "", url, sizeof(url));
         snprintf(where, sizeof(where), "%s %s", vu->method ? vu->method : "GET",
-                 r->url ? r->url : "");
+                 url);
         char *wclean = qvr_redact_text(ctx->redact, where);
         qvr_metrics_errmsg(ctx->metrics, r->fail, ctx->last_error_buf,
                            wclean ? wclean : "", 1);

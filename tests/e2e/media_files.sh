@@ -93,4 +93,15 @@ return scenario { name = "api", target = "mock",
 EOF
 run_qvrrun api.lua --quiet --no-plots --out "$QVR_TMP/o-api"
 assert_eq "$RC" 0 "qvr.base64 / qvr.readfile: every assertion held"
+
+# The monitor's --image: the same refusals, before any probe (a FIFO used
+# to block the start forever).
+for img in pipe.png folder; do
+    QVR_TIMEOUT=5 run_qvrrun monitor http://127.0.0.1:9 --image "$img" \
+        --duration 1s --out "$QVR_TMP/mon-$img"
+    assert_eq "$RC" 2 "monitor --image $img: exit 2"
+done
+assert_eq "$(cat "$QVR_STDERR")" \
+    "qvrrun: error: --image: cannot read 'folder': is a folder, not a file" \
+    "monitor --image folder: the message"
 finish

@@ -5,7 +5,8 @@
 # encoder took 8.7 s and 548 MB. CPU time, not wall time, so a busy
 # machine does not make it flaky; "timing" keeps it out of the ASan suite,
 # whose allocator would double the memory.
-source "$(dirname "$0")/hostile_lib.sh"
+source "$(dirname "$0")/lib.sh"
+[[ -x /usr/bin/time ]] || fail "/usr/bin/time not found (apt-get install time)"
 qvr_tmpdir
 cd "$QVR_TMP" || fail "cannot cd to $QVR_TMP"
 head -c 20000000 /dev/urandom >v20.mp4
