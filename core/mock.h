@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mock_llm.h"
+
 enum qvr_mock_profile {
     QVR_MOCK_H100 = 0,   /* "h100-qwen3vl-8b": 1 slot, no batching */
     QVR_MOCK_H100_BATCH, /* "h100-qwen3vl-8b-batch": micro-batching, 16 */
@@ -48,6 +50,18 @@ struct qvr_mock_config {
     double drop_rate;         /* fraction closed without an answer */
     double garbage_rate;      /* fraction answered 200 with broken JSON */
     size_t max_body;          /* request body limit (413 above) */
+
+    /* The LLM routes (/v1/chat/completions, /v1/completions,
+     * /v1/embeddings, /v1/models, /api/chat). */
+    struct qvr_mock_llm_config llm; /* the serving model */
+    uint64_t answer_tokens;         /* mean answer without max_tokens */
+    char model[64];                 /* the model /v1/models lists */
+    double cut_rate;                /* streams cut (FIN) after some tokens */
+    double stream_error_rate;       /* an error event inside the stream */
+    double malformed_rate;          /* one event that is not JSON */
+    double hang_rate;               /* headers, then no token ever */
+    double endless_rate;            /* streams that never end */
+    double huge_rate;               /* one event of 1 MiB of content */
 };
 
 /* The work of one request, what its pass time is computed from, and its
