@@ -172,4 +172,16 @@ curl -sS -o "$QVR_TMP/j" -X POST "$MOCK_URL/v1/chat/completions" \
     --data-binary "$CHAT"',"max_tokens":86}'
 assert_eq "$(json_get "$QVR_TMP/j" 'd["usage"]["completion_tokens"]')" 86 "14 + 86 fit"
 stop_mock
+
+# --- target = "mock": the in-process mock serves them too, with mock = {} ----
+run_qvrrun "$QVR_SRC_DIR/tests/e2e/scenarios/llm_mock.lua" --quiet --no-plots \
+    --out "$QVR_TMP/run" -e MAXT=10
+S=$QVR_TMP/run/summary.json
+assert_eq "$RC" 0 "target = \"mock\": exit 0"
+assert_eq "$(json_get "$S" 'd["target"]["kind"]')" mock "the built-in mock"
+assert_ge "$(json_get "$S" 'd["totals"]["requests"]')" 40 "answers came"
+assert_eq "$(json_get "$S" 'd["totals"]["failures"]')" 0 "every usage as asked"
+# 10 ms to the first token, then 9 x 1 ms
+assert_near "$(json_get "$S" 'd["totals"]["latency_ms"]["p50"]')" 19.5 2.5 \
+    "p50 = ttft + 9 x itl from the scenario's mock flags"
 finish
