@@ -42,9 +42,9 @@
 
 struct stream {
     CURL *easy;
-    uint64_t start_ns;    /* added to the multi handle */
-    uint64_t last_tok_ns; /* the previous token's arrival; 0 = none yet */
-    unsigned long tokens; /* tokens of this answer */
+    uint64_t start_ns;        /* added to the multi handle */
+    uint64_t last_tok_ns;     /* the previous token's arrival; 0 = none yet */
+    unsigned long tokens;     /* tokens of this answer */
     char line[LINE_MAX_KEEP]; /* the start of the current line */
     size_t len;               /* bytes of the current line (may exceed) */
 };
@@ -179,8 +179,7 @@ static int on_socket(CURL *e, curl_socket_t fd, int what, void *arg,
     ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) |
                 (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
     if (sockp == NULL) {
-        if (epoll_ctl(lp->epfd, EPOLL_CTL_ADD, fd, &ev) != 0 &&
-            errno == EEXIST)
+        if (epoll_ctl(lp->epfd, EPOLL_CTL_ADD, fd, &ev) != 0 && errno == EEXIST)
             epoll_ctl(lp->epfd, EPOLL_CTL_MOD, fd, &ev);
         curl_multi_assign(lp->multi, fd, lp); /* marks fd as known */
     } else {
@@ -303,11 +302,11 @@ int main(int argc, char **argv)
                                      &lp.running);
         } else {
             for (i = 0; i < nfd; i++) {
-                int flags = (evs[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
-                            (evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
-                            (evs[i].events & (EPOLLERR | EPOLLHUP)
-                                 ? CURL_CSELECT_ERR
-                                 : 0);
+                int flags =
+                    (evs[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+                    (evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                    (evs[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR
+                                                           : 0);
 
                 curl_multi_socket_action(lp.multi, evs[i].data.fd, flags,
                                          &lp.running);
@@ -320,10 +319,10 @@ int main(int argc, char **argv)
     printf("requests %lu ok %lu errors %lu seconds %.3f rps %.1f tokens %lu "
            "tokens_per_s %.0f ttft_p50_us %lu ttft_p99_us %lu itl_p50_us %lu "
            "itl_p99_us %lu\n",
-           lp.requests, lp.ok, lp.errors, secs, (double)lp.ok / secs,
-           lp.tokens, (double)lp.tokens / secs,
-           hist_at(lp.ttft, lp.nttft, 0.50), hist_at(lp.ttft, lp.nttft, 0.99),
-           hist_at(lp.itl, lp.nitl, 0.50), hist_at(lp.itl, lp.nitl, 0.99));
+           lp.requests, lp.ok, lp.errors, secs, (double)lp.ok / secs, lp.tokens,
+           (double)lp.tokens / secs, hist_at(lp.ttft, lp.nttft, 0.50),
+           hist_at(lp.ttft, lp.nttft, 0.99), hist_at(lp.itl, lp.nitl, 0.50),
+           hist_at(lp.itl, lp.nitl, 0.99));
     for (i = 0; i < lp.n; i++) {
         curl_multi_remove_handle(lp.multi, lp.streams[i].easy);
         curl_easy_cleanup(lp.streams[i].easy);
