@@ -5,9 +5,11 @@
  * mode, determinism of the jitter under --seed, and the request parser's
  * token counts and errors. Every expected time is computed by hand from
  * the formula in docs/mock.md, so a model that adds a term, drops one or
- * starts a step at the wrong moment is off somewhere. */
+ * starts a step at the wrong moment is off somewhere. Also the LLM flags
+ * of `qvrrun mock` and their errors. */
 #include "mock_llm.h"
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -505,6 +507,67 @@ static void test_parse(void)
     }
 }
 
+/* The LLM flags of `qvrrun mock`, and their one-line errors. */
+static int flags(struct qvr_mock_config *c, char *err, int argc, ...)
+{
+    char *argv[16];
+    va_list ap;
+    int i;
+
+    va_start(ap, argc);
+    for (i = 0; i < argc && i < 16; i++)
+        argv[i] = va_arg(ap, char *);
+    va_end(ap);
+    qvr_mock_config_init(c);
+    return qvr_mock_parse_args(c, argc, argv, err, 200);
+}
+
+static void test_flags(void)
+{
+    struct qvr_mock_config c;
+    char err[200];
+
+    T_EQ_INT(flags(&c, err, 0), 0);
+    T_EQ_INT(c.llm.fixed, 0);
+    T_EQ_INT(c.llm.max_seqs, 1024);
+    T_EQ_INT(c.answer_tokens, 256);
+    T_EQ_STR(c.model, "qvr-mock-llama-3.1-8b");
+    T_EQ_INT(flags(&c, err, 2, "--ttft", "20ms"), 0);
+    T_EQ_INT(c.llm.fixed, 1);
+    T_EQ_INT(c.llm.ttft_ns, 20 * MS);
+    T_EQ_INT(c.llm.itl_ns, 20 * MS); /* the other one follows */
+    T_EQ_INT(flags(&c, err, 3, "--itl=5ms", "--ttft", "20ms"), 0);
+    T_EQ_INT(c.llm.ttft_ns, 20 * MS);
+    T_EQ_INT(c.llm.itl_ns, 5 * MS);
+    T_NEAR(c.llm.jitter_sigma, 0.0, 0.0);
+    T_EQ_INT(flags(&c, err, 8, "--max-seqs", "8", "--kv-tokens", "5000",
+                   "--answer-tokens", "40", "--model", "llama3"),
+             0);
+    T_EQ_INT(c.llm.max_seqs, 8);
+    T_EQ_INT(c.llm.kv_tokens, 5000);
+    T_EQ_INT(c.answer_tokens, 40);
+    T_EQ_STR(c.model, "llama3");
+    T_EQ_INT(flags(&c, err, 4, "--stream-cut", "5%", "--stream-huge", "0.5"),
+             0);
+    T_NEAR(c.cut_rate, 0.05, 1e-12);
+    T_NEAR(c.huge_rate, 0.5, 1e-12);
+    T_EQ_INT(flags(&c, err, 2, "--profile", "fast"), 0);
+    T_EQ_INT(c.llm.max_seqs, 65536);
+    T_NEAR(c.llm.jitter_sigma, 0.0, 0.0);
+
+    T_EQ_INT(flags(&c, err, 2, "--itl", "0"), QVR_EINVAL);
+    T_CHECK(strstr(err, "--itl") != NULL);
+    T_EQ_INT(flags(&c, err, 2, "--stream-cut", "150%"), QVR_EINVAL);
+    T_CHECK_MSG(strstr(err, "--stream-cut: bad value '150%'") != NULL &&
+                    strstr(err, "fraction") != NULL,
+                "%s", err);
+    T_EQ_INT(flags(&c, err, 2, "--max-seqs", "0"), QVR_EINVAL);
+    T_CHECK(strstr(err, "--max-seqs") != NULL);
+    T_EQ_INT(flags(&c, err, 2, "--model", ""), QVR_EINVAL);
+    T_EQ_INT(flags(&c, err, 2, "--stream-bogus", "1"), QVR_EINVAL);
+    T_CHECK(strstr(err, "unknown flag --stream-bogus") != NULL);
+}
+
 int main(void)
 {
     test_defaults();
@@ -520,5 +583,6 @@ int main(void)
     test_fixed();
     test_seed();
     test_parse();
+    test_flags();
     return T_DONE();
 }
