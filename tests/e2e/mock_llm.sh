@@ -181,7 +181,8 @@ assert_eq "$RC" 0 "target = \"mock\": exit 0"
 assert_eq "$(json_get "$S" 'd["target"]["kind"]')" mock "the built-in mock"
 assert_ge "$(json_get "$S" 'd["totals"]["requests"]')" 40 "answers came"
 assert_eq "$(json_get "$S" 'd["totals"]["failures"]')" 0 "every usage as asked"
-# 10 ms to the first token, then 9 x 1 ms
-assert_near "$(json_get "$S" 'd["totals"]["latency_ms"]["p50"]')" 19.5 2.5 \
-    "p50 = ttft + 9 x itl from the scenario's mock flags"
+# 10 ms to the first token, then 9 x 1 ms (never less; a busy box adds)
+p50=$(json_get "$S" 'd["totals"]["latency_ms"]["p50"]')
+assert_ge "$p50" 18.9 "p50 >= ttft + 9 x itl from the scenario's mock flags ($p50)"
+assert_le "$p50" 26 "p50 not far above 19 ms"
 finish
