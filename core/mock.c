@@ -1,4 +1,4 @@
-/* mock.c -- the simulated reranker's HTTP server.
+/* mock.c -- the simulated reranker's and LLM server's HTTP server.
  *
  * One event base runs everything: evhttp reads a request, the handler
  * validates it (mock_model.c) and either answers at once (4xx, /health,
@@ -9,6 +9,13 @@
  * free again and the queue is served. Nothing sleeps and nothing spawns a
  * thread per request; the only thread is the one qvr_mock_start creates to
  * run the base (qvr_mock_main runs it in the caller's thread).
+ *
+ * The LLM routes share the base: a request is parsed (mock_llm.c), becomes
+ * a `struct stream` and a sequence of the engine; one timer fires at the
+ * engine's next token time, and the engine's emit callback writes each
+ * token as an SSE chunk (or NDJSON line) to its stream, or the whole JSON
+ * answer at the last one. A once-a-second reaper frees the streams whose
+ * clients left while nothing was being written to them.
  *
  * Randomness (jitter, faults) comes from one splitmix64 stream seeded by
  * --seed and drawn in event order, so a run with the same requests in the

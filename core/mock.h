@@ -8,10 +8,14 @@
  * a seeded PRNG, and faults on demand. docs/mock.md describes the model and
  * its calibration.
  *
+ * The same server answers the LLM routes (/v1/chat/completions,
+ * /v1/completions, /v1/embeddings, /v1/models, Ollama's /api/chat),
+ * streaming tokens from a continuous-batching engine (mock_llm.h).
+ *
  * Two halves: mock_model.c is pure (configuration, flag parsing, request
  * validation, token counting, the timing model and the scores; no I/O) and
- * is what the unit tests check against the measured points; mock.c is the
- * server. */
+ * is what the unit tests check against the measured points, as is
+ * mock_llm.c for the LLM routes; mock.c is the server. */
 #ifndef QVR_MOCK_H
 #define QVR_MOCK_H
 
