@@ -98,7 +98,7 @@ itl_b=$(json_get "$QVR_TMP/batch" 'round(d["itl_mean_ms"], 3)')
 assert_near "$itl_b" 9.65 0.4 "in a batch of 129: mean ITL ~9.65 ms ($itl_b)"
 # the rest of the step under way (< 9.6 ms), then a step with its prefill
 assert_ge "$ttft_b" 9.5 "in the batch: TTFT >= one step ($ttft_b)"
-assert_le "$ttft_b" 30 "in the batch: and about two steps at most"
+assert_le "$ttft_b" 45 "in the batch: and not queued (a busy box adds its lag)"
 
 # --- queued behind --max-seqs 4 --------------------------------------------------
 start_mock --seed 1 --max-seqs 4
