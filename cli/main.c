@@ -29,7 +29,7 @@ static void usage(FILE *out)
     fputs("usage: qvrrun SCENARIO.lua [options]      run a scenario\n"
           "       qvrrun run SCENARIO.lua [options]  the same\n"
           "       qvrrun mock [--listen ADDR] [...]  built-in simulated "
-          "reranker\n"
+          "reranker and LLM server\n"
           "       qvrrun monitor SCENARIO.lua|URL    probe forever (or "
           "--duration): rolling P50/P90/P99\n"
           "       qvrrun report RESULT_DIR           re-render charts, CSV, "

@@ -1,4 +1,4 @@
-/* mock.c -- the simulated reranker's HTTP server.
+/* mock.c -- the simulated reranker's and LLM server's HTTP server.
  *
  * One event base runs everything: evhttp reads a request, the handler
  * validates it (mock_model.c) and either answers at once (4xx, /health,
@@ -10,6 +10,13 @@
  * thread per request; the only thread is the one qvr_mock_start creates to
  * run the base (qvr_mock_main runs it in the caller's thread).
  *
+ * The LLM routes share the base: a request is parsed (mock_llm.c), becomes
+ * a `struct stream` and a sequence of the engine; one timer fires at the
+ * engine's next token time, and the engine's emit callback writes each
+ * token as an SSE chunk (or NDJSON line) to its stream, or the whole JSON
+ * answer at the last one. A once-a-second reaper frees the streams whose
+ * clients left while nothing was being written to them.
+ *
  * Randomness (jitter, faults) comes from one splitmix64 stream seeded by
  * --seed and drawn in event order, so a run with the same requests in the
  * same order gives the same times and faults. */
@@ -18,6 +25,7 @@
 #include <errno.h>
 #include <math.h>
 #include <netdb.h>
+#include <stddef.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -28,6 +36,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -58,6 +67,37 @@ enum fault {
 };
 
 struct qvr_mock;
+
+/* A fault of an LLM stream, drawn at arrival (docs/mock.md). */
+enum sfault {
+    SF_NONE = 0,
+    SF_HANG,      /* headers (or nothing), then no token ever */
+    SF_CUT,       /* the connection is closed after fault_at tokens */
+    SF_ERROR,     /* an error event after fault_at tokens, then the end */
+    SF_MALFORMED, /* one event that is not JSON after fault_at tokens */
+    SF_HUGE,      /* token fault_at is one event of 1 MiB of content */
+    SF_ENDLESS    /* never ends */
+};
+
+/* One LLM request, from arrival to its last byte. */
+struct stream {
+    struct qvr_mock *m;
+    struct evhttp_request *req;   /* evhttp's; detached when the client left */
+    struct qvr_mock_llm_seq *seq; /* in the engine; NULL when out of it */
+    struct qvr_mock_llm_req r;    /* the parsed request */
+    char *model;                  /* JSON-escaped model name, quoted, owned */
+    uint64_t id;                  /* for "chatcmpl-<id>" */
+    uint64_t arrival_ns;
+    uint64_t first_ns; /* first token sent */
+    long long created; /* Unix seconds at arrival */
+    uint64_t n;        /* output tokens of the answer */
+    uint64_t sent;     /* tokens sent */
+    enum sfault fault;
+    uint64_t fault_at; /* token index of a mid-stream fault */
+    int started;       /* reply headers sent (a stream) */
+    int finished;      /* no more writes: cut, or hung */
+    struct stream *prev, *next;
+};
 
 /* One accepted rerank request, from arrival to answer. */
 struct job {
@@ -117,6 +157,17 @@ struct qvr_mock {
     uint64_t hist[NBOUNDS + 1]; /* service-time buckets (+Inf last) */
     double hist_sum;            /* seconds */
     uint64_t hist_count;
+
+    /* The LLM routes: one engine, one timer for its next token, and the
+     * list of every stream from arrival to its last byte. */
+    struct qvr_mock_llm *llm;
+    struct event *llm_timer; /* the engine's next token is due */
+    struct event *reaper;    /* looks for clients that left, each second */
+    struct stream *streams;  /* doubly linked, owned */
+    int nstreams;
+    uint64_t llm_ids;       /* completion ids */
+    uint64_t llm_faults[8]; /* stream faults applied, by enum sfault */
+    char *huge;             /* the --stream-huge content, built once */
 
     int wake_fd; /* eventfd that stops the thread */
     struct event *wake;
@@ -304,17 +355,17 @@ static void job_free(struct job *j)
  * (even by a reset), so a drop with nothing written would only show when
  * the retry is dropped too; one complete line makes every drop a failure
  * the client reports ("connection reset by peer"). */
-static void drop(struct job *j)
+static void drop_req(struct evhttp_request *req)
 {
     static const char line[] = "HTTP/1.1 200 OK\r\n";
-    struct evhttp_connection *c = evhttp_request_get_connection(j->req);
+    struct evhttp_connection *c = evhttp_request_get_connection(req);
     struct bufferevent *bev;
     struct sockaddr sa;
     evutil_socket_t fd;
 
     if (c == NULL) {
         /* The client went away first; the request is ours to free. */
-        evhttp_request_free(j->req);
+        evhttp_request_free(req);
         return;
     }
     bev = evhttp_connection_get_bufferevent(c);
@@ -329,7 +380,7 @@ static void drop(struct job *j)
         if (connect(fd, &sa, sizeof(sa)) != 0)
             qvr_debug("mock: drop: %s", strerror(errno));
     }
-    evhttp_connection_free(c); /* frees j->req too */
+    evhttp_connection_free(c); /* frees req too */
 }
 
 /* Answers (or drops) a job whose pass is over, then frees it. */
@@ -342,7 +393,7 @@ static void answer(struct qvr_mock *m, struct job *j)
     m->inflight--;
     if (j->fault == FAULT_DROP) {
         m->dropped++;
-        drop(j);
+        drop_req(j->req);
         job_free(j);
         return;
     }
@@ -596,6 +647,54 @@ static void handle_health(struct qvr_mock *m, struct evhttp_request *req)
     send_out(m, req, 200, "application/json", 0, 0);
 }
 
+/* The LLM engine's gauges and counters, Prometheus text. */
+static void llm_metrics(struct qvr_mock *m, struct evbuffer *b)
+{
+    static const char *const kinds[] = {"",          "hang", "cut",    "error",
+                                        "malformed", "huge", "endless"};
+    struct qvr_mock_llm_stats st;
+    size_t i;
+
+    qvr_mock_llm_stats(m->llm, &st);
+    evbuffer_add_printf(
+        b,
+        "# HELP qvr_mock_llm_running Sequences in the LLM engine's batch.\n"
+        "# TYPE qvr_mock_llm_running gauge\n"
+        "qvr_mock_llm_running %d\n"
+        "# HELP qvr_mock_llm_waiting Sequences waiting for a place in the "
+        "batch.\n"
+        "# TYPE qvr_mock_llm_waiting gauge\n"
+        "qvr_mock_llm_waiting %d\n"
+        "# HELP qvr_mock_llm_kv_tokens_used KV cache tokens reserved by the "
+        "batch.\n"
+        "# TYPE qvr_mock_llm_kv_tokens_used gauge\n"
+        "qvr_mock_llm_kv_tokens_used %llu\n"
+        "# HELP qvr_mock_llm_streams LLM requests open (answering, waiting "
+        "or held by a fault).\n"
+        "# TYPE qvr_mock_llm_streams gauge\n"
+        "qvr_mock_llm_streams %d\n"
+        "# HELP qvr_mock_llm_tokens_total Output tokens generated.\n"
+        "# TYPE qvr_mock_llm_tokens_total counter\n"
+        "qvr_mock_llm_tokens_total %llu\n"
+        "# HELP qvr_mock_llm_prompt_tokens_total Prompt tokens prefilled.\n"
+        "# TYPE qvr_mock_llm_prompt_tokens_total counter\n"
+        "qvr_mock_llm_prompt_tokens_total %llu\n"
+        "# HELP qvr_mock_llm_steps_total Engine steps run.\n"
+        "# TYPE qvr_mock_llm_steps_total counter\n"
+        "qvr_mock_llm_steps_total %llu\n"
+        "# HELP qvr_mock_llm_stream_faults_total Stream faults applied, by "
+        "kind.\n"
+        "# TYPE qvr_mock_llm_stream_faults_total counter\n",
+        st.running, st.waiting, (unsigned long long)st.kv_used, m->nstreams,
+        (unsigned long long)st.tokens, (unsigned long long)st.prefilled,
+        (unsigned long long)st.steps);
+    for (i = 1; i < QVR_ARRAY_LEN(kinds); i++)
+        evbuffer_add_printf(b,
+                            "qvr_mock_llm_stream_faults_total{kind=\"%s\"} "
+                            "%llu\n",
+                            kinds[i], (unsigned long long)m->llm_faults[i]);
+}
+
 static void handle_metrics(struct qvr_mock *m, struct evhttp_request *req)
 {
     struct evbuffer *b = m->out;
@@ -648,22 +747,695 @@ static void handle_metrics(struct qvr_mock *m, struct evhttp_request *req)
                         "qvr_mock_service_seconds_count %llu\n",
                         (unsigned long long)cum, m->hist_sum,
                         (unsigned long long)m->hist_count);
+    llm_metrics(m, b);
     send_out(m, req, 200, "text/plain; version=0.0.4; charset=utf-8", 0, 0);
 }
 
-enum route_kind { ROUTE_RERANK, ROUTE_HEALTH, ROUTE_METRICS };
+/* ---- LLM routes --------------------------------------------------------- */
+
+#define HUGE_EVENT_BYTES (1 << 20) /* content of a --stream-huge event */
+#define STREAM_OUT_CAP (16 << 20)  /* unread bytes before a client is cut */
+
+/* The words an answer is made of: one word per output token. */
+static const char *const vocab[] = {
+    "the",       "model",  "answers", "with",   "tokens",  "that",
+    "arrive",    "one",    "by",      "one",    "from",    "a",
+    "simulated", "GPU",    "batch",   "of",     "many",    "requests",
+    "each",      "step",   "takes",   "longer", "when",    "more",
+    "sequences", "share",  "it",      "and",    "prompts", "are",
+    "prefilled", "in",     "chunks",  "while",  "others",  "decode",
+    "latency",   "grows",  "under",   "load",   "so",      "measure",
+    "time",      "to",     "first",   "token",  "inter",   "gaps",
+    "output",    "rate",   "cache",   "memory", "queue",   "waits",
+    "until",     "room",   "frees",   "up",     "again",   "fast",
+    "steady",    "stream", "ends",    "here",
+};
+
+/* The word of output token k (1-based) of completion id. */
+static const char *token_word(uint64_t id, uint64_t k)
+{
+    uint64_t h = id * 0x9e3779b97f4a7c15ULL + k * 0xbf58476d1ce4e5b9ULL;
+
+    h ^= h >> 31;
+    h *= 0x94d049bb133111ebULL;
+    h ^= h >> 29;
+    return vocab[h % QVR_ARRAY_LEN(vocab)];
+}
+
+static const char *stream_model(const struct stream *s)
+{
+    return s->r.model[0] != '\0' ? s->r.model : s->m->cfg.model;
+}
+
+/* "length" when the answer stopped at the request's max_tokens. */
+static const char *finish_reason(const struct stream *s)
+{
+    return s->r.max_tokens > 0 && s->n >= s->r.max_tokens ? "length" : "stop";
+}
+
+static void stream_free(struct qvr_mock *m, struct stream *s)
+{
+    if (s->prev != NULL)
+        s->prev->next = s->next;
+    else
+        m->streams = s->next;
+    if (s->next != NULL)
+        s->next->prev = s->prev;
+    m->nstreams--;
+    free(s->model);
+    free(s);
+}
+
+/* The client of s has left (or must be cut off): takes s out of the
+ * engine, releases its request (and its connection, when libevent has not
+ * closed it yet) and frees s. */
+static void stream_abandon(struct qvr_mock *m, struct stream *s)
+{
+    struct evhttp_connection *c = evhttp_request_get_connection(s->req);
+
+    if (s->seq != NULL)
+        qvr_mock_llm_cancel(m->llm, s->seq, qvr_clock_ns());
+    s->seq = NULL;
+    if (c == NULL)
+        evhttp_request_free(s->req);
+    else
+        evhttp_connection_free(c); /* frees s->req too */
+    stream_free(m, s);
+}
+
+/* Answers an LLM route's error: OpenAI's {"error": {...}} object, or
+ * Ollama's {"error": "..."}. */
+static void llm_error(struct qvr_mock *m, struct evhttp_request *req,
+                      enum qvr_mock_llm_api api, int code, const char *type,
+                      const char *msg)
+{
+    cJSON *j, *e;
+
+    if (api == QVR_MOCK_LLM_OLLAMA_CHAT) {
+        reply_error(m, req, code, msg);
+        return;
+    }
+    j = cJSON_CreateObject();
+    e = cJSON_AddObjectToObject(j, "error");
+    if (e == NULL || cJSON_AddStringToObject(e, "message", msg) == NULL ||
+        cJSON_AddStringToObject(e, "type", type) == NULL ||
+        cJSON_AddNullToObject(e, "param") == NULL ||
+        cJSON_AddNumberToObject(e, "code", code) == NULL ||
+        out_json(m, j) != 0) {
+        evbuffer_drain(m->out, evbuffer_get_length(m->out));
+        evbuffer_add(m->out, "{\"error\":\"internal\"}", 20);
+    }
+    cJSON_Delete(j);
+    count(m, code);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      "application/json");
+    evhttp_send_reply(req, code, NULL, m->out);
+    evbuffer_drain(m->out, evbuffer_get_length(m->out));
+}
+
+/* Ollama's created_at: RFC 3339 UTC with nanoseconds. */
+static void rfc3339_now(char *buf, size_t len)
+{
+    struct timespec ts;
+    struct tm tm;
+    char day[32];
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf, len, "%s.%09ldZ", day, (long)ts.tv_nsec);
+}
+
+/* Appends the event carrying output token k to m->out; text NULL = the
+ * token's word (with a space before all but the first). */
+static void add_token_event(struct qvr_mock *m, struct stream *s, uint64_t k,
+                            const char *text)
+{
+    struct evbuffer *b = m->out;
+    const char *sp = k > 1 ? " " : "";
+    unsigned long long id = (unsigned long long)s->id;
+    char when[48];
+
+    if (text == NULL)
+        text = token_word(s->id, k);
+    switch (s->r.api) {
+    case QVR_MOCK_LLM_CHAT:
+        if (k == 1) /* vLLM's first chunk: the role, no content */
+            evbuffer_add_printf(
+                b,
+                "data: {\"id\":\"chatcmpl-%016llx\",\"object\":\"chat."
+                "completion.chunk\",\"created\":%lld,\"model\":%s,"
+                "\"choices\":[{\"index\":0,\"delta\":{\"role\":"
+                "\"assistant\",\"content\":\"\"},\"logprobs\":null,"
+                "\"finish_reason\":null}]}\n\n",
+                id, s->created, s->model);
+        evbuffer_add_printf(
+            b,
+            "data: {\"id\":\"chatcmpl-%016llx\",\"object\":\"chat.completion."
+            "chunk\",\"created\":%lld,\"model\":%s,\"choices\":[{\"index\":0,"
+            "\"delta\":{\"content\":\"%s",
+            id, s->created, s->model, sp);
+        evbuffer_add(b, text, strlen(text));
+        evbuffer_add_printf(b, "\"},\"logprobs\":null,\"finish_reason\":"
+                               "null}]}\n\n");
+        break;
+    case QVR_MOCK_LLM_COMPLETION:
+        evbuffer_add_printf(b,
+                            "data: {\"id\":\"cmpl-%016llx\",\"object\":\"text_"
+                            "completion\",\"created\":%lld,\"model\":%s,"
+                            "\"choices\":[{\"index\":0,\"text\":\"%s",
+                            id, s->created, s->model, sp);
+        evbuffer_add(b, text, strlen(text));
+        evbuffer_add_printf(b, "\",\"logprobs\":null,\"finish_reason\":null,"
+                               "\"stop_reason\":null}]}\n\n");
+        break;
+    default:
+        rfc3339_now(when, sizeof(when));
+        evbuffer_add_printf(b,
+                            "{\"model\":%s,\"created_at\":\"%s\",\"message\":"
+                            "{\"role\":\"assistant\",\"content\":\"%s",
+                            s->model, when, sp);
+        evbuffer_add(b, text, strlen(text));
+        evbuffer_add_printf(b, "\"},\"done\":false}\n");
+        break;
+    }
+}
+
+/* Appends the end of a stream: the finish chunk, the usage chunk when
+ * asked, and [DONE] (or Ollama's final line). */
+static void add_finish(struct qvr_mock *m, struct stream *s, uint64_t now)
+{
+    struct evbuffer *b = m->out;
+    unsigned long long id = (unsigned long long)s->id,
+                       p = (unsigned long long)s->r.prompt_tokens,
+                       n = (unsigned long long)s->sent;
+    int chat = s->r.api == QVR_MOCK_LLM_CHAT;
+    char when[48];
+
+    if (s->r.api == QVR_MOCK_LLM_OLLAMA_CHAT) {
+        uint64_t first = s->first_ns > 0 ? s->first_ns : now;
+
+        rfc3339_now(when, sizeof(when));
+        evbuffer_add_printf(
+            b,
+            "{\"model\":%s,\"created_at\":\"%s\",\"message\":{\"role\":"
+            "\"assistant\",\"content\":\"\"},\"done\":true,\"done_reason\":"
+            "\"%s\",\"total_duration\":%llu,\"load_duration\":0,"
+            "\"prompt_eval_count\":%llu,\"prompt_eval_duration\":%llu,"
+            "\"eval_count\":%llu,\"eval_duration\":%llu}\n",
+            s->model, when, finish_reason(s),
+            (unsigned long long)(now - s->arrival_ns), p,
+            (unsigned long long)(first - s->arrival_ns), n,
+            (unsigned long long)(now - first));
+        return;
+    }
+    if (chat)
+        evbuffer_add_printf(
+            b,
+            "data: {\"id\":\"chatcmpl-%016llx\",\"object\":\"chat.completion."
+            "chunk\",\"created\":%lld,\"model\":%s,\"choices\":[{\"index\":0,"
+            "\"delta\":{},\"logprobs\":null,\"finish_reason\":\"%s\"}]}\n\n",
+            id, s->created, s->model, finish_reason(s));
+    else
+        evbuffer_add_printf(
+            b,
+            "data: {\"id\":\"cmpl-%016llx\",\"object\":\"text_completion\","
+            "\"created\":%lld,\"model\":%s,\"choices\":[{\"index\":0,\"text\":"
+            "\"\",\"logprobs\":null,\"finish_reason\":\"%s\",\"stop_reason\":"
+            "null}]}\n\n",
+            id, s->created, s->model, finish_reason(s));
+    if (s->r.include_usage)
+        evbuffer_add_printf(
+            b,
+            "data: {\"id\":\"%s%016llx\",\"object\":\"%s\",\"created\":%lld,"
+            "\"model\":%s,\"choices\":[],\"usage\":{\"prompt_tokens\":%llu,"
+            "\"total_tokens\":%llu,\"completion_tokens\":%llu}}\n\n",
+            chat ? "chatcmpl-" : "cmpl-", id,
+            chat ? "chat.completion.chunk" : "text_completion", s->created,
+            s->model, p, p + n, n);
+    evbuffer_add_printf(b, "data: [DONE]\n\n");
+}
+
+/* The text of the whole answer, tokens 1..n. Returns a malloc'd string or
+ * NULL when out of memory. */
+static char *answer_text(const struct stream *s)
+{
+    struct evbuffer *b = evbuffer_new();
+    char *text = NULL;
+    size_t len;
+    uint64_t k;
+
+    if (b == NULL)
+        return NULL;
+    for (k = 1; k <= s->n; k++)
+        evbuffer_add_printf(b, "%s%s", k > 1 ? " " : "", token_word(s->id, k));
+    len = evbuffer_get_length(b);
+    text = malloc(len + 1);
+    if (text != NULL) {
+        evbuffer_remove(b, text, len);
+        text[len] = '\0';
+    }
+    evbuffer_free(b);
+    return text;
+}
+
+static cJSON *usage_json(const struct stream *s, int completion)
+{
+    cJSON *u = cJSON_CreateObject();
+    double p = (double)s->r.prompt_tokens, n = (double)s->n;
+
+    cJSON_AddNumberToObject(u, "prompt_tokens", p);
+    cJSON_AddNumberToObject(u, "total_tokens", completion ? p + n : p);
+    if (completion)
+        cJSON_AddNumberToObject(u, "completion_tokens", n);
+    return u;
+}
+
+/* A request that does not stream: the whole answer in one JSON. */
+static void answer_llm(struct qvr_mock *m, struct stream *s, uint64_t now)
+{
+    cJSON *j = cJSON_CreateObject(), *arr, *c, *o;
+    char id[40], when[48], *text = NULL;
+    int i, d;
+
+    if (s->r.api == QVR_MOCK_LLM_EMBEDDING) {
+        cJSON_AddStringToObject(j, "object", "list");
+        arr = cJSON_AddArrayToObject(j, "data");
+        for (i = 0; arr != NULL && i < s->r.inputs; i++) {
+            double *v = malloc((size_t)s->r.dims * sizeof(*v)), norm = 0.0;
+
+            o = cJSON_CreateObject();
+            cJSON_AddItemToArray(arr, o);
+            cJSON_AddStringToObject(o, "object", "embedding");
+            cJSON_AddNumberToObject(o, "index", i);
+            if (v == NULL)
+                break;
+            for (d = 0; d < s->r.dims; d++) {
+                uint64_t h = s->r.input_hash ^ ((uint64_t)i << 32) ^
+                             (uint64_t)d * 0x9e3779b97f4a7c15ULL;
+
+                h ^= h >> 33;
+                h *= 0xff51afd7ed558ccdULL;
+                h ^= h >> 33;
+                v[d] = (double)(h >> 11) * 0x1.0p-52 - 1.0;
+                norm += v[d] * v[d];
+            }
+            norm = norm > 0.0 ? sqrt(norm) : 1.0;
+            for (d = 0; d < s->r.dims; d++)
+                v[d] = round(v[d] / norm * 1e6) / 1e6;
+            cJSON_AddItemToObject(o, "embedding",
+                                  cJSON_CreateDoubleArray(v, s->r.dims));
+            free(v);
+        }
+        cJSON_AddStringToObject(j, "model", stream_model(s));
+        cJSON_AddItemToObject(j, "usage", usage_json(s, 0));
+    } else if (s->r.api == QVR_MOCK_LLM_OLLAMA_CHAT) {
+        text = answer_text(s);
+        rfc3339_now(when, sizeof(when));
+        cJSON_AddStringToObject(j, "model", stream_model(s));
+        cJSON_AddStringToObject(j, "created_at", when);
+        o = cJSON_AddObjectToObject(j, "message");
+        cJSON_AddStringToObject(o, "role", "assistant");
+        cJSON_AddStringToObject(o, "content", text != NULL ? text : "");
+        cJSON_AddTrueToObject(j, "done");
+        cJSON_AddStringToObject(j, "done_reason", finish_reason(s));
+        cJSON_AddNumberToObject(j, "total_duration",
+                                (double)(now - s->arrival_ns));
+        cJSON_AddNumberToObject(j, "load_duration", 0);
+        cJSON_AddNumberToObject(j, "prompt_eval_count",
+                                (double)s->r.prompt_tokens);
+        cJSON_AddNumberToObject(j, "eval_count", (double)s->n);
+    } else {
+        int chat = s->r.api == QVR_MOCK_LLM_CHAT;
+
+        text = answer_text(s);
+        snprintf(id, sizeof(id), "%s%016llx", chat ? "chatcmpl-" : "cmpl-",
+                 (unsigned long long)s->id);
+        cJSON_AddStringToObject(j, "id", id);
+        cJSON_AddStringToObject(j, "object",
+                                chat ? "chat.completion" : "text_completion");
+        cJSON_AddNumberToObject(j, "created", (double)s->created);
+        cJSON_AddStringToObject(j, "model", stream_model(s));
+        arr = cJSON_AddArrayToObject(j, "choices");
+        c = cJSON_CreateObject();
+        cJSON_AddItemToArray(arr, c);
+        cJSON_AddNumberToObject(c, "index", 0);
+        if (chat) {
+            o = cJSON_AddObjectToObject(c, "message");
+            cJSON_AddStringToObject(o, "role", "assistant");
+            cJSON_AddStringToObject(o, "content", text != NULL ? text : "");
+        } else {
+            cJSON_AddStringToObject(c, "text", text != NULL ? text : "");
+        }
+        cJSON_AddNullToObject(c, "logprobs");
+        cJSON_AddStringToObject(c, "finish_reason", finish_reason(s));
+        cJSON_AddItemToObject(j, "usage", usage_json(s, 1));
+    }
+    free(text);
+    if (out_json(m, j) != 0) {
+        cJSON_Delete(j);
+        llm_error(m, s->req, s->r.api, 500, "InternalServerError",
+                  "out of memory");
+        return;
+    }
+    cJSON_Delete(j);
+    count(m, 200);
+    evhttp_add_header(evhttp_request_get_output_headers(s->req), "Content-Type",
+                      "application/json");
+    evhttp_send_reply(s->req, 200, NULL, m->out);
+    evbuffer_drain(m->out, evbuffer_get_length(m->out));
+}
+
+/* After the last bytes before a cut have gone to the kernel: half-close,
+ * so the client gets them, then a FIN in the middle of the body. */
+static void on_cut_flushed(struct evhttp_connection *c, void *arg)
+{
+    struct bufferevent *bev = evhttp_connection_get_bufferevent(c);
+    evutil_socket_t fd = bev != NULL ? bufferevent_getfd(bev) : -1;
+
+    (void)arg;
+    if (fd >= 0 && shutdown(fd, SHUT_WR) != 0)
+        qvr_debug("mock: cut: %s", strerror(errno));
+}
+
+/* Unread output of s's connection, in bytes. */
+static size_t pending_out(struct evhttp_request *req)
+{
+    struct evhttp_connection *c = evhttp_request_get_connection(req);
+    struct bufferevent *bev =
+        c != NULL ? evhttp_connection_get_bufferevent(c) : NULL;
+
+    return bev != NULL ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
+}
+
+/* The engine's emit callback: sends token index of stream user. */
+static int on_token(void *user, uint64_t index, uint64_t t, int last, void *arg)
+{
+    struct stream *s = user;
+    struct qvr_mock *m = arg;
+    uint64_t now = qvr_clock_ns();
+
+    (void)t;
+    if (evhttp_request_get_connection(s->req) == NULL ||
+        pending_out(s->req) > STREAM_OUT_CAP) {
+        s->seq = NULL; /* the engine drops it when this returns 1 */
+        stream_abandon(m, s);
+        return 1;
+    }
+    s->sent = index;
+    if (index == 1)
+        s->first_ns = now;
+    if (!s->r.stream) {
+        if (!last)
+            return 0;
+        answer_llm(m, s, now);
+        s->seq = NULL;
+        stream_free(m, s);
+        return 1;
+    }
+    add_token_event(m, s, index,
+                    s->fault == SF_HUGE && index == s->fault_at ? m->huge
+                                                                : NULL);
+    if (index == s->fault_at && s->fault != SF_NONE) {
+        m->llm_faults[s->fault]++;
+        if (s->fault == SF_MALFORMED) {
+            evbuffer_add_printf(
+                m->out,
+                s->r.api == QVR_MOCK_LLM_OLLAMA_CHAT
+                    ? "{\"model\":%s,\"message\":{\"content\":\n"
+                    : "data: {\"model\":%s,\"choices\":[{\"delta\":{\n\n",
+                s->model);
+        } else if (s->fault == SF_ERROR) {
+            evbuffer_add_printf(
+                m->out, "%s",
+                s->r.api == QVR_MOCK_LLM_OLLAMA_CHAT
+                    ? "{\"error\":\"simulated error in the stream\"}\n"
+                    : "data: {\"error\":{\"message\":\"simulated error in "
+                      "the stream\",\"type\":\"InternalServerError\","
+                      "\"param\":null,\"code\":500}}\n\ndata: [DONE]\n\n");
+            evhttp_send_reply_chunk(s->req, m->out);
+            evhttp_send_reply_end(s->req);
+            s->seq = NULL;
+            stream_free(m, s);
+            return 1;
+        } else if (s->fault == SF_CUT) {
+            evhttp_send_reply_chunk_with_cb(s->req, m->out, on_cut_flushed,
+                                            NULL);
+            s->seq = NULL; /* stays listed until the client closes */
+            s->finished = 1;
+            return 1;
+        }
+    }
+    if (last)
+        add_finish(m, s, now);
+    evhttp_send_reply_chunk(s->req, m->out);
+    evbuffer_drain(m->out, evbuffer_get_length(m->out));
+    if (!last)
+        return 0;
+    evhttp_send_reply_end(s->req);
+    s->seq = NULL;
+    stream_free(m, s);
+    return 1;
+}
+
+/* Arms the engine's timer for its next token (or stops it when idle). */
+static void llm_arm(struct qvr_mock *m)
+{
+    uint64_t next = qvr_mock_llm_next_ns(m->llm), now;
+
+    if (next == UINT64_MAX) {
+        evtimer_del(m->llm_timer);
+        return;
+    }
+    now = qvr_clock_ns();
+    arm(m->llm_timer, next > now ? next - now : 0);
+}
+
+static void on_llm_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct qvr_mock *m = arg;
+
+    (void)fd;
+    (void)what;
+    qvr_mock_llm_advance(m->llm, qvr_clock_ns(), on_token, m);
+    llm_arm(m);
+}
+
+/* 1 when the client of s has gone: its request detached by libevent, or
+ * its socket at end of file or reset (a waiting, hung or cut stream
+ * writes nothing, so libevent would not notice). */
+static int client_gone(struct stream *s)
+{
+    struct evhttp_connection *c = evhttp_request_get_connection(s->req);
+    struct bufferevent *bev;
+    evutil_socket_t fd;
+    char byte;
+    ssize_t n;
+
+    if (c == NULL)
+        return 1;
+    bev = evhttp_connection_get_bufferevent(c);
+    fd = bev != NULL ? bufferevent_getfd(bev) : -1;
+    if (fd < 0)
+        return 0;
+    n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0)
+        return 1;
+    return n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+}
+
+static void on_reap(evutil_socket_t fd, short what, void *arg)
+{
+    struct qvr_mock *m = arg;
+    struct stream *s, *next;
+
+    (void)fd;
+    (void)what;
+    for (s = m->streams; s != NULL; s = next) {
+        next = s->next;
+        if (client_gone(s))
+            stream_abandon(m, s);
+    }
+    llm_arm(m);
+}
+
+static void handle_llm(struct qvr_mock *m, struct evhttp_request *req,
+                       enum qvr_mock_llm_api api)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t len = evbuffer_get_length(in);
+    const char *body = len > 0 ? (const char *)evbuffer_pullup(in, -1) : "";
+    struct qvr_mock_llm_req r;
+    struct stream *s;
+    cJSON *name;
+    char err[256];
+    uint64_t now = qvr_clock_ns(), answer = m->cfg.answer_tokens;
+    double u[10];
+    int i, full;
+
+    if (body == NULL ||
+        qvr_mock_llm_req_parse(&r, api, body, len, err, sizeof(err)) != 0) {
+        llm_error(m, req, api, 400, "BadRequestError",
+                  body == NULL ? "out of memory" : err);
+        return;
+    }
+    /* Tokens due by now go out first, so this request joins the engine
+     * at its true place. */
+    qvr_mock_llm_advance(m->llm, now, on_token, m);
+    /* Always ten draws, so the random stream stays aligned. */
+    for (i = 0; i < 10; i++)
+        u[i] = rng_unit(m);
+    if (u[0] < m->cfg.drop_rate) {
+        m->dropped++;
+        drop_req(req);
+        llm_arm(m);
+        return;
+    }
+    if (u[1] < m->cfg.error_rate) {
+        llm_error(m, req, api, 500, "InternalServerError",
+                  "simulated internal error");
+        llm_arm(m);
+        return;
+    }
+    s = calloc(1, sizeof(*s));
+    name = cJSON_CreateString(r.model[0] != '\0' ? r.model : m->cfg.model);
+    if (s != NULL && name != NULL)
+        s->model = cJSON_PrintUnformatted(name);
+    cJSON_Delete(name);
+    if (s == NULL || s->model == NULL) {
+        if (s != NULL)
+            free(s->model);
+        free(s);
+        llm_error(m, req, api, 500, "InternalServerError", "out of memory");
+        return;
+    }
+    s->m = m;
+    s->req = req;
+    s->r = r;
+    s->id = ++m->llm_ids ^ (m->cfg.seed << 40);
+    s->arrival_ns = now;
+    s->created = (long long)time(NULL);
+    if (api == QVR_MOCK_LLM_EMBEDDING)
+        s->n = 0;
+    else if (r.max_tokens > 0)
+        s->n = r.max_tokens;
+    else
+        s->n = answer / 2 + (uint64_t)(u[9] * (double)(answer + 1));
+    if (s->n + r.prompt_tokens > QVR_MOCK_LLM_MAX_TOKENS)
+        s->n = QVR_MOCK_LLM_MAX_TOKENS - r.prompt_tokens;
+    if (api != QVR_MOCK_LLM_EMBEDDING && s->n == 0)
+        s->n = 1;
+    if (!qvr_mock_llm_fits(m->llm, r.prompt_tokens, s->n)) {
+        snprintf(err, sizeof(err),
+                 "the prompt (%llu tokens) and the answer (%llu) do not fit "
+                 "in the KV cache of %llu tokens",
+                 (unsigned long long)r.prompt_tokens, (unsigned long long)s->n,
+                 (unsigned long long)m->cfg.llm.kv_tokens);
+        free(s->model);
+        free(s);
+        llm_error(m, req, api, 400, "BadRequestError", err);
+        return;
+    }
+    if (u[2] < m->cfg.hang_rate)
+        s->fault = SF_HANG;
+    else if (!r.stream)
+        s->fault = SF_NONE;
+    else if (u[3] < m->cfg.cut_rate)
+        s->fault = SF_CUT;
+    else if (u[4] < m->cfg.stream_error_rate)
+        s->fault = SF_ERROR;
+    else if (u[5] < m->cfg.malformed_rate)
+        s->fault = SF_MALFORMED;
+    else if (u[6] < m->cfg.huge_rate && m->huge != NULL)
+        s->fault = SF_HUGE;
+    else if (u[7] < m->cfg.endless_rate)
+        s->fault = SF_ENDLESS;
+    s->fault_at = 1 + (uint64_t)(u[8] * (double)(s->n > 1 ? s->n - 1 : 1));
+    if (s->fault_at > s->n)
+        s->fault_at = s->n;
+    s->next = m->streams;
+    if (m->streams != NULL)
+        m->streams->prev = s;
+    m->streams = s;
+    m->nstreams++;
+    if (s->fault != SF_HANG) {
+        s->seq = qvr_mock_llm_submit(m->llm, now, r.prompt_tokens, s->n,
+                                     s->fault == SF_ENDLESS, s, &full);
+        if (s->seq == NULL) {
+            stream_free(m, s);
+            if (full)
+                evhttp_add_header(evhttp_request_get_output_headers(req),
+                                  "Retry-After", "1");
+            llm_error(m, req, api, full ? 503 : 500,
+                      full ? "ServiceUnavailableError" : "InternalServerError",
+                      full ? "the server is overloaded: too many requests "
+                             "wait"
+                           : "out of memory");
+            return;
+        }
+    } else {
+        m->llm_faults[SF_HANG]++;
+        s->finished = 1;
+    }
+    if (r.stream) {
+        struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+
+        evhttp_add_header(h, "Content-Type",
+                          api == QVR_MOCK_LLM_OLLAMA_CHAT
+                              ? "application/x-ndjson"
+                              : "text/event-stream; charset=utf-8");
+        evhttp_add_header(h, "Cache-Control", "no-cache");
+        evhttp_send_reply_start(req, 200, "OK");
+        s->started = 1;
+        count(m, 200);
+    }
+    llm_arm(m);
+}
+
+static void handle_models(struct qvr_mock *m, struct evhttp_request *req)
+{
+    cJSON *j = cJSON_CreateObject(), *arr, *o;
+
+    cJSON_AddStringToObject(j, "object", "list");
+    arr = cJSON_AddArrayToObject(j, "data");
+    o = cJSON_CreateObject();
+    cJSON_AddItemToArray(arr, o);
+    cJSON_AddStringToObject(o, "id", m->cfg.model);
+    cJSON_AddStringToObject(o, "object", "model");
+    cJSON_AddNumberToObject(o, "created", 0);
+    cJSON_AddStringToObject(o, "owned_by", "qvrrun");
+    cJSON_AddNumberToObject(o, "max_model_len", QVR_MOCK_LLM_MAX_TOKENS);
+    if (out_json(m, j) != 0)
+        evbuffer_add(m->out, "{}", 2);
+    cJSON_Delete(j);
+    send_out(m, req, 200, "application/json", 0, 0);
+}
+
+enum route_kind {
+    ROUTE_RERANK,
+    ROUTE_HEALTH,
+    ROUTE_METRICS,
+    ROUTE_LLM,
+    ROUTE_MODELS
+};
 
 static const struct route {
     const char *path;
     enum route_kind kind;
     enum qvr_mock_dialect dialect;
+    enum qvr_mock_llm_api api;
     const char *allow;
 } routes[] = {
-    {"/api/rerank", ROUTE_RERANK, QVR_MOCK_QWEN3VL, "POST"},
-    {"/v1/rerank", ROUTE_RERANK, QVR_MOCK_COHERE, "POST"},
-    {"/rerank", ROUTE_RERANK, QVR_MOCK_TEI, "POST"},
-    {"/health", ROUTE_HEALTH, QVR_MOCK_QWEN3VL, "GET, HEAD"},
-    {"/metrics", ROUTE_METRICS, QVR_MOCK_QWEN3VL, "GET, HEAD"},
+    {"/api/rerank", ROUTE_RERANK, QVR_MOCK_QWEN3VL, 0, "POST"},
+    {"/v1/rerank", ROUTE_RERANK, QVR_MOCK_COHERE, 0, "POST"},
+    {"/rerank", ROUTE_RERANK, QVR_MOCK_TEI, 0, "POST"},
+    {"/health", ROUTE_HEALTH, QVR_MOCK_QWEN3VL, 0, "GET, HEAD"},
+    {"/metrics", ROUTE_METRICS, QVR_MOCK_QWEN3VL, 0, "GET, HEAD"},
+    {"/v1/chat/completions", ROUTE_LLM, 0, QVR_MOCK_LLM_CHAT, "POST"},
+    {"/v1/completions", ROUTE_LLM, 0, QVR_MOCK_LLM_COMPLETION, "POST"},
+    {"/v1/embeddings", ROUTE_LLM, 0, QVR_MOCK_LLM_EMBEDDING, "POST"},
+    {"/api/chat", ROUTE_LLM, 0, QVR_MOCK_LLM_OLLAMA_CHAT, "POST"},
+    {"/v1/models", ROUTE_MODELS, 0, 0, "GET, HEAD"},
 };
 
 static void on_request(struct evhttp_request *req, void *arg)
@@ -688,7 +1460,7 @@ static void on_request(struct evhttp_request *req, void *arg)
         reply_error(m, req, 404, "not found");
         return;
     }
-    if (r->kind == ROUTE_RERANK)
+    if (r->kind == ROUTE_RERANK || r->kind == ROUTE_LLM)
         ok = cmd == EVHTTP_REQ_POST;
     else
         ok = cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD;
@@ -707,6 +1479,12 @@ static void on_request(struct evhttp_request *req, void *arg)
         break;
     case ROUTE_METRICS:
         handle_metrics(m, req);
+        break;
+    case ROUTE_LLM:
+        handle_llm(m, req, r->api);
+        break;
+    case ROUTE_MODELS:
+        handle_models(m, req);
         break;
     }
 }
@@ -801,6 +1579,21 @@ static void mock_free(struct qvr_mock *m)
 
     if (m == NULL)
         return;
+    /* Streams first: a request libevent detached is ours to free; the
+     * others go with their connections in evhttp_free. */
+    while (m->streams != NULL) {
+        struct stream *s = m->streams;
+
+        if (evhttp_request_get_connection(s->req) == NULL)
+            evhttp_request_free(s->req);
+        stream_free(m, s);
+    }
+    qvr_mock_llm_free(m->llm);
+    if (m->llm_timer != NULL)
+        event_free(m->llm_timer);
+    if (m->reaper != NULL)
+        event_free(m->reaper);
+    free(m->huge);
     free_chain(m->qhead);
     free_chain(m->held);
     for (i = 0; m->slots != NULL && i < m->cfg.slots; i++) {
@@ -871,12 +1664,38 @@ static struct qvr_mock *mock_new(const struct qvr_mock_config *c, char *err,
         m->base != NULL ? evtimer_new(m->base, on_stall_end, m) : NULL;
     m->slots = calloc((size_t)m->cfg.slots, sizeof(*m->slots));
     m->idle = calloc((size_t)m->cfg.slots, sizeof(*m->idle));
+    {
+        struct qvr_mock_llm_config lc = m->cfg.llm;
+        struct timeval second = {1, 0};
+
+        lc.seed = m->cfg.seed;
+        m->llm = qvr_mock_llm_new(&lc);
+        m->llm_timer =
+            m->base != NULL ? evtimer_new(m->base, on_llm_timer, m) : NULL;
+        m->reaper = m->base != NULL
+                        ? event_new(m->base, -1, EV_PERSIST, on_reap, m)
+                        : NULL;
+        if (m->reaper != NULL)
+            event_add(m->reaper, &second);
+        if (m->cfg.huge_rate > 0.0) {
+            static const char lorem[] = "lorem ipsum ";
+            size_t k;
+
+            m->huge = malloc(HUGE_EVENT_BYTES + 1);
+            for (k = 0; m->huge != NULL && k < HUGE_EVENT_BYTES; k++)
+                m->huge[k] = lorem[k % (sizeof(lorem) - 1)];
+            if (m->huge != NULL)
+                m->huge[HUGE_EVENT_BYTES] = '\0';
+        }
+    }
     h = cJSON_CreateObject();
     if (h != NULL && cJSON_AddStringToObject(h, "status", "ok") != NULL)
         m->health = cJSON_PrintUnformatted(h);
     cJSON_Delete(h);
     if (m->http == NULL || m->out == NULL || m->stall_timer == NULL ||
-        m->slots == NULL || m->idle == NULL || m->health == NULL) {
+        m->slots == NULL || m->idle == NULL || m->health == NULL ||
+        m->llm == NULL || m->llm_timer == NULL || m->reaper == NULL ||
+        (m->cfg.huge_rate > 0.0 && m->huge == NULL)) {
         snprintf(err, errlen, "mock: out of memory");
         goto fail;
     }
@@ -1039,8 +1858,23 @@ static void usage(FILE *f)
           "  --leak P/min           pass time grows by P per minute up\n"
           "  --drop P               reset the connection without an answer\n"
           "  --garbage P            answer 200 with a malformed body\n"
-          "Endpoints: POST /api/rerank, /v1/rerank, /rerank; GET /health, "
-          "/metrics.\n",
+          "LLM routes (continuous-batching model of an 8B model on one "
+          "H100):\n"
+          "  --max-seqs N           sequences in the batch (default 1024)\n"
+          "  --kv-tokens N          KV cache capacity in tokens "
+          "(default 400000)\n"
+          "  --answer-tokens N      mean answer without max_tokens "
+          "(default 256)\n"
+          "  --ttft DUR, --itl DUR  fixed first-token time and token gap "
+          "instead of the model\n"
+          "  --model NAME           the model /v1/models lists\n"
+          "  --stream-cut P, --stream-error P, --stream-malformed P,\n"
+          "  --stream-hang P, --stream-endless P, --stream-huge P\n"
+          "                         stream faults (docs/mock.md)\n"
+          "Endpoints: POST /api/rerank, /v1/rerank, /rerank, "
+          "/v1/chat/completions,\n"
+          "/v1/completions, /v1/embeddings, /api/chat; GET /health, "
+          "/metrics, /v1/models.\n",
           f);
 }
 
@@ -1078,14 +1912,43 @@ static void describe_faults(const struct qvr_mock_config *c, char *buf,
         n += (size_t)snprintf(buf + n, len - n, ", drop %g%%",
                               c->drop_rate * 100);
     if (n < len && c->garbage_rate > 0)
-        snprintf(buf + n, len - n, ", garbage %g%%", c->garbage_rate * 100);
+        n += (size_t)snprintf(buf + n, len - n, ", garbage %g%%",
+                              c->garbage_rate * 100);
+    if (n < len && c->llm.fixed)
+        n += (size_t)snprintf(buf + n, len - n, ", ttft %s, itl %s",
+                              qvr_duration_fmt(c->llm.ttft_ns, d1, 16),
+                              qvr_duration_fmt(c->llm.itl_ns, d2, 16));
+    {
+        static const struct {
+            const char *name;
+            size_t off;
+        } rates[] = {
+            {"stream-cut", offsetof(struct qvr_mock_config, cut_rate)},
+            {"stream-error",
+             offsetof(struct qvr_mock_config, stream_error_rate)},
+            {"stream-malformed",
+             offsetof(struct qvr_mock_config, malformed_rate)},
+            {"stream-hang", offsetof(struct qvr_mock_config, hang_rate)},
+            {"stream-endless", offsetof(struct qvr_mock_config, endless_rate)},
+            {"stream-huge", offsetof(struct qvr_mock_config, huge_rate)},
+        };
+        size_t i;
+
+        for (i = 0; i < QVR_ARRAY_LEN(rates); i++) {
+            double v = *(const double *)((const char *)c + rates[i].off);
+
+            if (n < len && v > 0)
+                n += (size_t)snprintf(buf + n, len - n, ", %s %g%%",
+                                      rates[i].name, v * 100);
+        }
+    }
 }
 
 int qvr_mock_main(int argc, char **argv)
 {
     struct qvr_mock_config c;
     struct qvr_mock *m;
-    char err[256], faults[256];
+    char err[256], faults[512];
     uint64_t answered = 0;
     size_t i;
 

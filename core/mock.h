@@ -8,15 +8,21 @@
  * a seeded PRNG, and faults on demand. docs/mock.md describes the model and
  * its calibration.
  *
+ * The same server answers the LLM routes (/v1/chat/completions,
+ * /v1/completions, /v1/embeddings, /v1/models, Ollama's /api/chat),
+ * streaming tokens from a continuous-batching engine (mock_llm.h).
+ *
  * Two halves: mock_model.c is pure (configuration, flag parsing, request
  * validation, token counting, the timing model and the scores; no I/O) and
- * is what the unit tests check against the measured points; mock.c is the
- * server. */
+ * is what the unit tests check against the measured points, as is
+ * mock_llm.c for the LLM routes; mock.c is the server. */
 #ifndef QVR_MOCK_H
 #define QVR_MOCK_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "mock_llm.h"
 
 enum qvr_mock_profile {
     QVR_MOCK_H100 = 0,   /* "h100-qwen3vl-8b": 1 slot, no batching */
@@ -48,6 +54,18 @@ struct qvr_mock_config {
     double drop_rate;         /* fraction closed without an answer */
     double garbage_rate;      /* fraction answered 200 with broken JSON */
     size_t max_body;          /* request body limit (413 above) */
+
+    /* The LLM routes (/v1/chat/completions, /v1/completions,
+     * /v1/embeddings, /v1/models, /api/chat). */
+    struct qvr_mock_llm_config llm; /* the serving model */
+    uint64_t answer_tokens;         /* mean answer without max_tokens */
+    char model[64];                 /* the model /v1/models lists */
+    double cut_rate;                /* streams cut (FIN) after some tokens */
+    double stream_error_rate;       /* an error event inside the stream */
+    double malformed_rate;          /* one event that is not JSON */
+    double hang_rate;               /* headers, then no token ever */
+    double endless_rate;            /* streams that never end */
+    double huge_rate;               /* one event of 1 MiB of content */
 };
 
 /* The work of one request, what its pass time is computed from, and its

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,6 +58,9 @@ void qvr_mock_config_init(struct qvr_mock_config *c)
     c->seed = 1;
     c->jitter_sigma = 0.05;
     c->max_body = (size_t)64 << 20;
+    qvr_mock_llm_config_init(&c->llm);
+    c->answer_tokens = 256;
+    snprintf(c->model, sizeof(c->model), "qvr-mock-llama-3.1-8b");
 }
 
 const char *qvr_mock_profile_name(enum qvr_mock_profile p)
@@ -91,6 +95,9 @@ int qvr_mock_config_profile(struct qvr_mock_config *c, const char *name)
         c->queue = 4096;
         c->service_ns = QVR_NS_PER_MS;
         c->jitter_sigma = 0.0;
+        c->llm.max_seqs = 65536;
+        c->llm.kv_tokens = (uint64_t)1 << 40;
+        c->llm.jitter_sigma = 0.0;
     }
     return 0;
 }
@@ -248,6 +255,65 @@ static int flag_value(int argc, char **argv, int *i, char *name, size_t nlen,
     return 0;
 }
 
+/* The LLM routes' flags. Returns 0, -1 (bad value) or -2 (unknown). */
+static int set_llm_flag(struct qvr_mock_config *c, const char *name,
+                        const char *v)
+{
+    static const struct {
+        const char *flag;
+        size_t off;
+    } rates[] = {
+        {"--stream-cut", offsetof(struct qvr_mock_config, cut_rate)},
+        {"--stream-error", offsetof(struct qvr_mock_config, stream_error_rate)},
+        {"--stream-malformed",
+         offsetof(struct qvr_mock_config, malformed_rate)},
+        {"--stream-hang", offsetof(struct qvr_mock_config, hang_rate)},
+        {"--stream-endless", offsetof(struct qvr_mock_config, endless_rate)},
+        {"--stream-huge", offsetof(struct qvr_mock_config, huge_rate)},
+    };
+    uint64_t ns;
+    size_t i;
+    long n;
+
+    for (i = 0; i < QVR_ARRAY_LEN(rates); i++) {
+        if (strcmp(name, rates[i].flag) == 0)
+            return parse_prob(v, (double *)((char *)c + rates[i].off));
+    }
+    if (strcmp(name, "--max-seqs") == 0) {
+        if (parse_long(v, 1, 1000000, &n) != 0)
+            return -1;
+        c->llm.max_seqs = (int)n;
+    } else if (strcmp(name, "--kv-tokens") == 0) {
+        if (parse_long(v, 1, 1000000000000L, &n) != 0)
+            return -1;
+        c->llm.kv_tokens = (uint64_t)n;
+    } else if (strcmp(name, "--answer-tokens") == 0) {
+        if (parse_long(v, 1, QVR_MOCK_LLM_MAX_TOKENS / 2, &n) != 0)
+            return -1;
+        c->answer_tokens = (uint64_t)n;
+    } else if (strcmp(name, "--ttft") == 0 || strcmp(name, "--itl") == 0) {
+        if (qvr_duration_parse(v, &ns) != 0 ||
+            (ns == 0 && strcmp(name, "--itl") == 0))
+            return -1;
+        if (!c->llm.fixed) {
+            c->llm.fixed = 1;
+            c->llm.ttft_ns = c->llm.itl_ns = ns;
+        }
+        if (strcmp(name, "--ttft") == 0)
+            c->llm.ttft_ns = ns;
+        else
+            c->llm.itl_ns = ns;
+        c->llm.jitter_sigma = 0.0;
+    } else if (strcmp(name, "--model") == 0) {
+        if (*v == '\0' || strlen(v) >= sizeof(c->model))
+            return -1;
+        snprintf(c->model, sizeof(c->model), "%s", v);
+    } else {
+        return -2;
+    }
+    return 0;
+}
+
 static int set_flag(struct qvr_mock_config *c, const char *name, const char *v)
 {
     long n;
@@ -304,7 +370,7 @@ static int set_flag(struct qvr_mock_config *c, const char *name, const char *v)
             c->stall_ns == 0 || c->stall_ns >= c->stall_period_ns)
             return -1;
     } else {
-        return -2;
+        return set_llm_flag(c, name, v);
     }
     return 0;
 }
@@ -328,6 +394,12 @@ static const char *flag_hint(const char *name)
         {"--garbage", "a fraction or percentage, e.g. 0.05 or 5%"},
         {"--leak", "a rate such as 2%/min"},
         {"--stall", "DURATION/PERIOD with DURATION < PERIOD, e.g. 1s/10s"},
+        {"--max-seqs", "an integer from 1 to 1000000"},
+        {"--kv-tokens", "a positive integer"},
+        {"--answer-tokens", "an integer from 1 to 65536"},
+        {"--ttft", "a duration, e.g. 20ms"},
+        {"--itl", "a duration above 0, e.g. 5ms"},
+        {"--model", "a name of at most 63 bytes"},
     };
     size_t i;
 
@@ -335,6 +407,8 @@ static const char *flag_hint(const char *name)
         if (strcmp(name, hints[i].flag) == 0)
             return hints[i].hint;
     }
+    if (strncmp(name, "--stream-", 9) == 0)
+        return "a fraction or percentage, e.g. 0.05 or 5%";
     return "a value";
 }
 

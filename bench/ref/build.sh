@@ -10,4 +10,7 @@ mkdir -p "$out"
 # shellcheck disable=SC2046 # pkg-config output is meant to split
 gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror \
     "$here/curl_poll.c" -o "$out/curl_poll" $(pkg-config --cflags --libs libcurl)
+# shellcheck disable=SC2046
+gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror \
+    "$here/curl_stream.c" -o "$out/curl_stream" $(pkg-config --cflags --libs libcurl)
 echo "$out"

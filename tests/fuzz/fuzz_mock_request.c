@@ -1,11 +1,17 @@
-/* fuzz_mock_request.c -- libFuzzer target for the mock's request parser,
- * qvr_mock_work_parse (core/mock_model.c), which reads every request body
- * `qvrrun mock` receives from the network.
+/* fuzz_mock_request.c -- libFuzzer target for the mock's request parsers,
+ * qvr_mock_work_parse (core/mock_model.c) and qvr_mock_llm_req_parse
+ * (core/mock_llm.c), which read every request body `qvrrun mock` receives
+ * from the network.
  *
- * Input: byte 0 picks the dialect (qwen3vl, cohere, tei), byte 1 the
- * document limit (1..64), the rest is the request body (not
- * NUL-terminated: the parser must go by its length). Checked beyond memory
- * safety (aborting when it does not hold):
+ * Input: byte 0 below 0x80 picks the rerank dialect (qwen3vl, cohere,
+ * tei), byte 1 the document limit (1..64); byte 0 from 0x80 picks an LLM
+ * API (chat, completions, embeddings, Ollama chat) and byte 1 is unused.
+ * The rest is the request body (not NUL-terminated: the parsers must go by
+ * its length). An LLM request that parses has its prompt + max_tokens
+ * within the context, include_usage only with stream, embeddings with 1
+ * or more inputs of 1..4096 dimensions; one that does not is a 400 with a
+ * one-line reason. Checked beyond memory safety for the rerank dialects
+ * (aborting when it does not hold):
  *   - 0 means 1..max_docs documents, a score in [0, 1] for each, top_n in
  *     1..docs, pair_tokens > 0, and a finite positive pass time;
  *   - otherwise the status is 400, 413 or 500 with a one-line reason, and
@@ -32,6 +38,43 @@ static void fm_check(int ok, const char *what, int dialect)
     abort();
 }
 
+/* The LLM request parser: byte 0 & 0x7f picks the API. */
+static int fm_llm(const uint8_t *data, size_t size)
+{
+    struct qvr_mock_llm_req r;
+    enum qvr_mock_llm_api api =
+        (enum qvr_mock_llm_api)((data[0] & 0x7f) % QVR_MOCK_LLM_NAPI);
+    char err[256], *body = malloc(size > 2 ? size - 2 : 1);
+    int rc;
+
+    if (body == NULL)
+        return 0;
+    memcpy(body, data + 2, size - 2);
+    memset(&r, 0x5a, sizeof(r));
+    err[0] = '\0';
+    rc = qvr_mock_llm_req_parse(&r, api, body, size - 2, err, sizeof(err));
+    fm_check(r.api == api, "api not kept", 100 + (int)api);
+    if (rc == 0) {
+        fm_check(r.prompt_tokens + r.max_tokens <= QVR_MOCK_LLM_MAX_TOKENS,
+                 "past the context", 100 + (int)api);
+        fm_check((r.stream == 0 || r.stream == 1) &&
+                     (!r.include_usage || r.stream),
+                 "stream flags", 100 + (int)api);
+        fm_check(memchr(r.model, '\0', sizeof(r.model)) != NULL,
+                 "model not terminated", 100 + (int)api);
+        if (api == QVR_MOCK_LLM_EMBEDDING)
+            fm_check(r.inputs >= 1 && r.dims >= 1 &&
+                         r.dims <= QVR_MOCK_LLM_MAX_DIMS && !r.stream,
+                     "embedding shape", 100 + (int)api);
+    } else {
+        fm_check(rc == 400, "unexpected status", 100 + (int)api);
+        fm_check(err[0] != '\0' && strchr(err, '\n') == NULL,
+                 "reason empty or not one line", 100 + (int)api);
+    }
+    free(body);
+    return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const enum qvr_mock_dialect dialects[] = {
@@ -46,6 +89,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (size < 2 || size > FM_MAX_INPUT)
         return 0;
+    if (data[0] & 0x80)
+        return fm_llm(data, size);
     d = dialects[data[0] % 3];
     max_docs = 1 + data[1] % 64;
     /* An exact copy, so a read past len is a heap overflow ASan sees. */
