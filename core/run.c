@@ -97,6 +97,8 @@ struct run {
     struct event *sched_ev, *window_ev, *grace_ev;
     struct event *sig_ev[3]; /* SIGINT, SIGTERM, SIGHUP (NULL: not handled) */
     int signals;
+    atomic_int gave_up; /* --threads: the watchdog's last resort asked the
+                           main thread to write what it has (last_resort) */
     uint64_t win_start;
     struct qvr_window_row *rows;
     int nrows, caprows;
@@ -2617,6 +2619,18 @@ static int start_outputs(struct run *r, const struct qvr_run_opts *o)
     return 0;
 }
 
+/* The watchdog's last resort (vu.h) with --threads, on its thread: a
+ * worker stuck in a task's C code after a second signal never finishes.
+ * The main thread stops waiting for it and writes what the workers have
+ * measured (run_threaded); the process ends there. */
+static int last_resort_threads(void *ud)
+{
+    struct run *r = ud;
+    atomic_store(&r->gave_up, 1);
+    event_base_loopbreak(r->base);
+    return -1;
+}
+
 static int run_threaded(struct run *r, const struct qvr_run_opts *o, int n)
 {
     char err[1024] = "";
@@ -2703,6 +2717,7 @@ static int run_threaded(struct run *r, const struct qvr_run_opts *o, int n)
         for (int k = 0; k < n; k++)
             wctx[k] = &r->workers[k]->ctx;
         wd = qvr_watchdog_start(wctx, n);
+        qvr_watchdog_last_resort(wd, last_resort_threads, r);
     }
     int started = 0;
     for (int k = 0; k < n; k++) {
@@ -2718,10 +2733,16 @@ static int run_threaded(struct run *r, const struct qvr_run_opts *o, int n)
     else
         for (int k = 0; k < started; k++)
             main_signal_cb(SIGTERM, 0, r), main_signal_cb(SIGTERM, 0, r);
+    /* A worker the watchdog gave up (stuck in a task's C code) is never
+     * joined: it stays blocked until the process ends, below. */
+    int gave_up = atomic_load(&r->gave_up);
     for (int k = 0; k < started; k++)
-        pthread_join(r->workers[k]->tid, NULL);
-    qvr_watchdog_stop(wd);
-    free(wctx);
+        if (!gave_up || !atomic_load(&r->workers[k]->ctx.abandoned))
+            pthread_join(r->workers[k]->tid, NULL);
+    if (!gave_up) {
+        qvr_watchdog_stop(wd);
+        free(wctx);
+    }
     if (started < n)
         goto stop;
     if (merge_workers(r) < 0) {
@@ -2730,8 +2751,15 @@ static int run_threaded(struct run *r, const struct qvr_run_opts *o, int n)
     }
     if (r->expo)
         qvr_expo_set_metrics(r->expo, r->m); /* the whole run, merged */
+    if (gave_up && r->signals < 2)
+        r->signals = 2;
     code = finish_run(r, o);
 stop:
+    /* after the last resort nothing may be freed under the stuck worker */
+    if (atomic_load(&r->gave_up)) {
+        fflush(NULL);
+        _exit(code);
+    }
     return code;
 }
 

@@ -883,12 +883,13 @@ static void wd_last_resort(struct qvr_watchdog *w, uint64_t now)
     for (int i = 0; i < w->n; i++) {
         uint64_t since = atomic_load_explicit(&w->ctxs[i]->lua_since_ns,
                                               memory_order_relaxed);
-        stuck |= since && since < w->second_ns;
+        if (since && since < w->second_ns) {
+            atomic_store(&w->ctxs[i]->abandoned, 1);
+            stuck = 1;
+        }
     }
     if (!stuck)
         return;
-    for (int i = 0; i < w->n; i++)
-        atomic_store(&w->ctxs[i]->abandoned, 1);
     if (w->stuck) {
         qvr_warn("a task is stuck in C code (%.0fs after the second signal; "
                  "no hook stops it): writing the results measured so far "
@@ -896,6 +897,8 @@ static void wd_last_resort(struct qvr_watchdog *w, uint64_t now)
                  (double)(now - w->second_ns) / 1e9);
         int code = w->stuck(w->stuck_ud);
         fflush(NULL);
+        while (code < 0)
+            pause(); /* another thread writes them and ends the process */
         _exit(code);
     } else {
         qvr_error("a task is stuck in C code (%.0fs after the second "

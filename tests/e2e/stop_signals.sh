@@ -2,7 +2,9 @@
 # Signals that used to lose a run (issue 16): SIGHUP (a closed terminal or
 # ssh session) ends it as SIGTERM does, results written, exit 130 (D9),
 # unless SIGHUP was ignored at start (nohup); SIGINT during the warm-up is
-# "interrupted during warm-up", exit 130, not "target unreachable", 3 (D10).
+# "interrupted during warm-up", exit 130, not "target unreachable", 3 (D10);
+# with --threads, a task stuck in C code is given up at the second SIGINT
+# and the workers' results are written (D2).
 source "$(dirname "$0")/lib.sh"
 qvr_tmpdir
 SC=$QVR_SRC_DIR/tests/e2e/scenarios/stop_signals.lua
@@ -78,4 +80,25 @@ if grep -q "unreachable" "$QVR_TMP/bg.err"; then
     fail "SIGINT in the warm-up: the target is blamed"
 fi
 pass "the target is not blamed"
+
+# 4. --threads 2, each worker's task stuck in C code (a pattern match that
+# backtracks for ever) after its first request: the second SIGINT has the
+# main thread write what the workers measured, 2 s later, exit 130.
+SC=$QVR_SRC_DIR/tests/e2e/scenarios/runaway_nested.lua
+"$QVRRUN" "$SC" -e MODE=cfind -e USERS=2 -e DURATION=30s --threads 2 \
+    --out "$QVR_TMP/thr" --quiet --no-plots >"$QVR_TMP/bg.out" \
+    2>"$QVR_TMP/bg.err" </dev/null &
+BG=$!
+qvr_track "$BG"
+sleep 1.5
+kill -INT "$BG"
+sleep 0.5
+kill -INT "$BG"
+wait_bg 8
+assert_eq "$RC" 130 "--threads 2, stuck in C, second SIGINT: exit 130"
+assert_contains "$QVR_TMP/bg.err" "stuck in C code" "--threads 2: says why"
+S=$QVR_TMP/thr/summary.json
+assert_eq "$(json_get "$S" 'd["interrupted"]')" true "--threads 2: interrupted"
+assert_eq "$(json_get "$S" 'd["totals"]["requests"]')" 2 \
+    "--threads 2: each worker's first request is in the results"
 finish

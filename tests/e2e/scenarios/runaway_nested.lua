@@ -41,7 +41,8 @@ local loops = {
 return scenario {
   name = "runaway_nested",
   target = "mock",
-  load = users { count = 1, duration = env("DURATION", "1s") },
+  load = users { count = tonumber(env("USERS", "1")),
+                 duration = env("DURATION", "1s") },
   grace = "5s",
   tasks = {
     t = function()
