@@ -769,16 +769,17 @@ static void runaway_hook(lua_State *L, lua_Debug *ar)
     luaL_error(L, "%s", msg);
 }
 
-/* coroutine.resume and the functions coroutine.wrap returns: Lua's own
+/* coroutine.resume, coroutine.close (which runs the coroutine's pending
+ * __close methods) and the functions coroutine.wrap returns: Lua's own
  * (upvalue 1), called with ctx->lua_co naming the coroutine they run
- * (upvalue 2, or argument 1 for resume), so that the watchdog hooks the
- * thread that runs: a loop in a coroutine the task made is stopped too.
+ * (upvalue 2, or argument 1 for resume and close), so that the watchdog hooks
+ * the thread that runs: a loop in a coroutine the task made is stopped too.
  * Back in the caller, a resume being stopped hooks the caller as well. */
 static int co_call(lua_State *L)
 {
     struct qvr_vu_ctx *ctx = ctx_of(L);
     lua_State *co = lua_tothread(L, lua_upvalueindex(2));
-    if (!co) { /* resume: its argument named here, as Lua's would */
+    if (!co) { /* resume, close: its argument named here, as Lua's would */
         luaL_checktype(L, 1, LUA_TTHREAD);
         co = lua_tothread(L, 1);
     }
@@ -825,6 +826,10 @@ void qvr_vu_install(lua_State *L)
     lua_pushnil(L);
     lua_pushcclosure(L, co_call, 2); /* coroutine co_call */
     lua_setfield(L, -2, "resume");
+    lua_getfield(L, -1, "close"); /* coroutine close: runs its __close */
+    lua_pushnil(L);
+    lua_pushcclosure(L, co_call, 2);
+    lua_setfield(L, -2, "close");
     lua_getfield(L, -1, "wrap"); /* coroutine wrap */
     lua_pushcclosure(L, co_wrap, 1);
     lua_setfield(L, -2, "wrap");

@@ -138,7 +138,7 @@ void qvr_watchdog_last_resort(struct qvr_watchdog *w, int (*fn)(void *ud),
  * 0 for NULL. */
 int qvr_watchdog_signalled(const struct qvr_watchdog *w);
 
-/* Replaces coroutine.resume and coroutine.wrap in L's globals with ones
+/* Replaces coroutine.resume, close and wrap in L's globals with ones
  * that tell the watchdog which coroutine runs (a loop inside a coroutine
  * that a task made is stopped as one in the task). Call it before the
  * scenario file runs, so that no copy of Lua's own is kept. */
