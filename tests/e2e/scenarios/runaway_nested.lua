@@ -2,7 +2,8 @@
 -- in a coroutine the task made (runaway_nested.sh): MODE=pcall, wrap
 -- (coroutine.wrap), nested (coroutine.resume of a coroutine whose loop
 -- runs under pcall in a coroutine.wrap, itself under pcall), xpcall (its
--- message handler loops too), close (a __close that loops), cfind (a
+-- message handler loops too), close (a __close that loops), coclose (the
+-- same, run by coroutine.close), cfind (a
 -- pattern match that backtracks for ever: C code, no hook can stop it).
 -- A first "ok" iteration answers before any loop (the mock's "/").
 local mode = env("MODE", "pcall")
@@ -32,6 +33,16 @@ local loops = {
         local _ <close> = setmetatable({}, { __close = spin })
         spin()
       end)
+    end
+  end,
+  coclose = function()
+    while true do
+      local co = coroutine.create(function()
+        local _ <close> = setmetatable({}, { __close = spin })
+        coroutine.yield()
+      end)
+      coroutine.resume(co)
+      pcall(coroutine.close, co)
     end
   end,
   cfind = function()
