@@ -2620,7 +2620,7 @@ static int start_outputs(struct run *r, const struct qvr_run_opts *o)
 }
 
 /* The watchdog's last resort (vu.h) with --threads, on its thread: a
- * worker stuck in a task's C code after a second signal never finishes.
+ * worker stuck in a task's C code after a signal never finishes.
  * The main thread stops waiting for it and writes what the workers have
  * measured (run_threaded); the process ends there. */
 static int last_resort_threads(void *ud)
@@ -2717,7 +2717,7 @@ static int run_threaded(struct run *r, const struct qvr_run_opts *o, int n)
         for (int k = 0; k < n; k++)
             wctx[k] = &r->workers[k]->ctx;
         wd = qvr_watchdog_start(wctx, n);
-        qvr_watchdog_last_resort(wd, last_resort_threads, r);
+        qvr_watchdog_last_resort(wd, r->plan->grace_ns, last_resort_threads, r);
     }
     int started = 0;
     for (int k = 0; k < n; k++) {
@@ -2751,8 +2751,8 @@ static int run_threaded(struct run *r, const struct qvr_run_opts *o, int n)
     }
     if (r->expo)
         qvr_expo_set_metrics(r->expo, r->m); /* the whole run, merged */
-    if (gave_up && r->signals < 2)
-        r->signals = 2;
+    if (gave_up && r->signals < 1)
+        r->signals = 1;
     code = finish_run(r, o);
 stop:
     /* after the last resort nothing may be freed under the stuck worker */
@@ -2785,15 +2785,16 @@ static int choose_threads(const struct qvr_run_opts *o,
     return n < 1 ? 1 : n;
 }
 
-/* The watchdog's last resort (vu.h), on its thread: after a second
- * signal the loop's thread is stuck in a task's C code, and stays so (the
- * watchdog keeps it from going on). The results measured so far are
- * written as the second signal would have had them written. */
+/* The watchdog's last resort (vu.h), on its thread: after a signal and
+ * the grace period, or a second signal, the loop's thread is stuck in a
+ * task's C code, and stays so (the watchdog keeps it from going on). The
+ * results measured so far are written as the signal would have had them
+ * written. */
 static int last_resort(void *ud)
 {
     struct run *r = ud;
-    if (r->signals < 2)
-        r->signals = 2; /* the loop never saw them */
+    if (r->signals < 1)
+        r->signals = 1; /* the loop never saw it */
     if (r->phase == PH_WARMUP && r->plan->warmup_requests > 0 && !r->fatal)
         warmup_stopped(r, SIGINT);
     if (r->phase != PH_DONE && !r->t_stop)
@@ -2872,7 +2873,7 @@ int qvr_run_main(const struct qvr_run_opts *o)
     }
     struct qvr_vu_ctx *wctx = &r->ctx;
     struct qvr_watchdog *wd = qvr_watchdog_start(&wctx, 1);
-    qvr_watchdog_last_resort(wd, last_resort, r);
+    qvr_watchdog_last_resort(wd, r->plan->grace_ns, last_resort, r);
     event_base_dispatch(r->base);
     qvr_watchdog_stop(wd);
     code = finish_run(r, o);

@@ -120,17 +120,18 @@ struct qvr_watchdog;
 struct qvr_watchdog *qvr_watchdog_start(struct qvr_vu_ctx **ctxs, int n);
 void qvr_watchdog_stop(struct qvr_watchdog *w);
 
-/* The last resort: after a second signal, a task that has not returned
- * for 2 s more (stuck in C code, e.g. a pattern match that backtracks for
- * ever: no hook reaches it) would keep the process alive for ever. Then
- * the watchdog thread marks each such ctx abandoned (its loop's thread
- * stays blocked once the task returns) and calls fn(ud), which writes what
- * it can and returns the exit code the process ends with, or -1 when it
- * has asked another thread to do so (that thread then ends the process;
- * it must not call qvr_watchdog_stop). fn NULL: an error line, no results,
+/* The last resort: a task stuck where no hook reaches (C code such as a
+ * pattern match that backtracks for ever, a __gc that loops) would keep
+ * the process alive for ever. When one has not returned for grace_ns (2 s
+ * at least) after a signal, or for 2 s after a second signal, the
+ * watchdog thread marks each such ctx abandoned (its loop's thread stays
+ * blocked once the task returns) and calls fn(ud), which writes what it
+ * can and returns the exit code the process ends with, or -1 when it has
+ * asked another thread to do so (that thread then ends the process; it
+ * must not call qvr_watchdog_stop). fn NULL: an error line, no results,
  * exit 130. fn runs on the watchdog thread. */
-void qvr_watchdog_last_resort(struct qvr_watchdog *w, int (*fn)(void *ud),
-                              void *ud);
+void qvr_watchdog_last_resort(struct qvr_watchdog *w, uint64_t grace_ns,
+                              int (*fn)(void *ud), void *ud);
 
 /* 1 once SIGINT, SIGTERM or SIGHUP arrived while w ran, possibly before the
  * loop's own signal event has run (a task that blocked the loop was stopped

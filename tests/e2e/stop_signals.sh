@@ -101,4 +101,25 @@ S=$QVR_TMP/thr/summary.json
 assert_eq "$(json_get "$S" 'd["interrupted"]')" true "--threads 2: interrupted"
 assert_eq "$(json_get "$S" 'd["totals"]["requests"]')" 2 \
     "--threads 2: each worker's first request is in the results"
+
+# 5. One SIGINT only, a task stuck in C code, grace 1s: given up after the
+# grace period (2 s at least), results written, exit 130 (it ran on until
+# SIGKILL, the signal lost).
+"$QVRRUN" "$SC" -e MODE=cfind -e GRACE=1s -e DURATION=30s \
+    --out "$QVR_TMP/one" --quiet --no-plots >"$QVR_TMP/bg.out" \
+    2>"$QVR_TMP/bg.err" </dev/null &
+BG=$!
+qvr_track "$BG"
+sleep 1
+t0=$(date +%s.%N)
+kill -INT "$BG"
+wait_bg 8
+el=$(python3 -c "print(round($(date +%s.%N) - $t0, 2))")
+assert_eq "$RC" 130 "stuck in C, one SIGINT: exit 130"
+assert_le "$el" 3.5 "stuck in C, one SIGINT: ended ${el}s after it (grace 1s)"
+assert_contains "$QVR_TMP/bg.err" "s after the signal; no hook stops it" \
+    "one SIGINT: says why"
+assert_eq "$(json_get "$QVR_TMP/one/summary.json" \
+    '[d["interrupted"], d["totals"]["requests"]]')" "[true, 1]" \
+    "one SIGINT: results written, the first request in them"
 finish

@@ -54,7 +54,7 @@ return scenario {
   target = "mock",
   load = users { count = tonumber(env("USERS", "1")),
                  duration = env("DURATION", "1s") },
-  grace = "5s",
+  grace = env("GRACE", "5s"),
   tasks = {
     t = function()
       if oks == 0 then
