@@ -1150,6 +1150,32 @@ static int l_unavailable(lua_State *L)
                       lua_tostring(L, lua_upvalueindex(2)));
 }
 
+/* Raises when path is a FIFO, a socket or a terminal: reading one blocks
+ * in C, where no hook stops it (the run would outlive its duration and a
+ * signal). Any other failure is left to Lua's own open to report. */
+static void refuse_blocking(lua_State *L, const char *fn, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return;
+    const char *what = S_ISFIFO(st.st_mode)   ? "a FIFO"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                                              : NULL;
+    if (!what && S_ISCHR(st.st_mode)) {
+        int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+        if (fd >= 0) {
+            if (isatty(fd))
+                what = "a terminal";
+            close(fd);
+        }
+    }
+    if (what)
+        luaL_error(L,
+                   "%s: '%s' is %s: reading it could block the run past its "
+                   "duration and signals",
+                   fn, path, what);
+}
+
 /* io.open(path [, mode]): Lua's (upvalue 1), for reading only. */
 static int l_io_open(lua_State *L)
 {
@@ -1160,6 +1186,7 @@ static int l_io_open(lua_State *L)
                           "io.open: a scenario may only read files (mode "
                           "\"r\" or \"rb\"), got \"%s\" for '%s'",
                           mode, path);
+    refuse_blocking(L, "io.open", path);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
     lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
@@ -1173,7 +1200,7 @@ static int l_io_lines(lua_State *L)
         return luaL_error(L, "io.lines needs a file name in a scenario "
                              "(standard input is not read: it would block "
                              "the run)");
-    luaL_checkstring(L, 1);
+    refuse_blocking(L, "io.lines", luaL_checkstring(L, 1));
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
     lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);

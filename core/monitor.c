@@ -2116,7 +2116,7 @@ int qvr_monitor_main(int argc, char **argv)
             atomic_store_explicit(&mo->ctx.end_ns, mo->t0 + mo->duration_ns,
                                   memory_order_relaxed);
         mo->wd = qvr_watchdog_start(wctx, 1);
-        qvr_watchdog_last_resort(mo->wd, last_resort, mo);
+        qvr_watchdog_last_resort(mo->wd, 0, last_resort, mo);
     }
     event_base_dispatch(mo->base);
     qvr_watchdog_stop(mo->wd);

@@ -105,6 +105,8 @@ struct run {
     struct event *sched_ev, *window_ev, *grace_ev;
     struct event *sig_ev[3]; /* SIGINT, SIGTERM, SIGHUP (NULL: not handled) */
     int signals;
+    atomic_int gave_up; /* --threads: the watchdog's last resort asked the
+                           main thread to write what it has (last_resort) */
     uint64_t win_start;
     struct qvr_window_row *rows;
     int nrows, caprows;
@@ -3037,6 +3039,18 @@ static int start_outputs(struct run *r, const struct qvr_run_opts *o)
     return 0;
 }
 
+/* The watchdog's last resort (vu.h) with --threads, on its thread: a
+ * worker stuck in a task's C code after a signal never finishes.
+ * The main thread stops waiting for it and writes what the workers have
+ * measured (run_threaded); the process ends there. */
+static int last_resort_threads(void *ud)
+{
+    struct run *r = ud;
+    atomic_store(&r->gave_up, 1);
+    event_base_loopbreak(r->base);
+    return -1;
+}
+
 static int run_threaded(struct run *r, const struct qvr_run_opts *o, int n)
 {
     char err[1024] = "";
@@ -3124,6 +3138,7 @@ static int run_threaded(struct run *r, const struct qvr_run_opts *o, int n)
         for (int k = 0; k < n; k++)
             wctx[k] = &r->workers[k]->ctx;
         wd = qvr_watchdog_start(wctx, n);
+        qvr_watchdog_last_resort(wd, r->plan->grace_ns, last_resort_threads, r);
     }
     int started = 0;
     for (int k = 0; k < n; k++) {
@@ -3139,10 +3154,16 @@ static int run_threaded(struct run *r, const struct qvr_run_opts *o, int n)
     else
         for (int k = 0; k < started; k++)
             main_signal_cb(SIGTERM, 0, r), main_signal_cb(SIGTERM, 0, r);
+    /* A worker the watchdog gave up (stuck in a task's C code) is never
+     * joined: it stays blocked until the process ends, below. */
+    int gave_up = atomic_load(&r->gave_up);
     for (int k = 0; k < started; k++)
-        pthread_join(r->workers[k]->tid, NULL);
-    qvr_watchdog_stop(wd);
-    free(wctx);
+        if (!gave_up || !atomic_load(&r->workers[k]->ctx.abandoned))
+            pthread_join(r->workers[k]->tid, NULL);
+    if (!gave_up) {
+        qvr_watchdog_stop(wd);
+        free(wctx);
+    }
     if (started < n)
         goto stop;
     if (merge_workers(r) < 0) {
@@ -3151,8 +3172,15 @@ static int run_threaded(struct run *r, const struct qvr_run_opts *o, int n)
     }
     if (r->expo)
         qvr_expo_set_metrics(r->expo, r->m); /* the whole run, merged */
+    if (gave_up && r->signals < 1)
+        r->signals = 1;
     code = finish_run(r, o);
 stop:
+    /* after the last resort nothing may be freed under the stuck worker */
+    if (atomic_load(&r->gave_up)) {
+        fflush(NULL);
+        _exit(code);
+    }
     return code;
 }
 
@@ -3178,15 +3206,16 @@ static int choose_threads(const struct qvr_run_opts *o,
     return n < 1 ? 1 : n;
 }
 
-/* The watchdog's last resort (vu.h), on its thread: after a second
- * signal the loop's thread is stuck in a task's C code, and stays so (the
- * watchdog keeps it from going on). The results measured so far are
- * written as the second signal would have had them written. */
+/* The watchdog's last resort (vu.h), on its thread: after a signal and
+ * the grace period, or a second signal, the loop's thread is stuck in a
+ * task's C code, and stays so (the watchdog keeps it from going on). The
+ * results measured so far are written as the signal would have had them
+ * written. */
 static int last_resort(void *ud)
 {
     struct run *r = ud;
-    if (r->signals < 2)
-        r->signals = 2; /* the loop never saw them */
+    if (r->signals < 1)
+        r->signals = 1; /* the loop never saw it */
     if (r->phase == PH_WARMUP && r->plan->warmup_requests > 0 && !r->fatal)
         warmup_stopped(r, SIGINT);
     if (r->phase != PH_DONE && !r->t_stop)
@@ -3265,7 +3294,7 @@ int qvr_run_main(const struct qvr_run_opts *o)
     }
     struct qvr_vu_ctx *wctx = &r->ctx;
     struct qvr_watchdog *wd = qvr_watchdog_start(&wctx, 1);
-    qvr_watchdog_last_resort(wd, last_resort, r);
+    qvr_watchdog_last_resort(wd, r->plan->grace_ns, last_resort, r);
     event_base_dispatch(r->base);
     qvr_watchdog_stop(wd);
     code = finish_run(r, o);

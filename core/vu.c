@@ -690,8 +690,8 @@ void qvr_vu_check(struct qvr_vu *vu, uint64_t seq, const char *label, int ok,
 #define WD_TICK_NS (100 * QVR_NS_PER_MS)
 #define WD_LIMIT_NS (5 * QVR_NS_PER_S)      /* a resume without yielding */
 #define WD_LIMIT_LATE_NS (1 * QVR_NS_PER_S) /* past the end or signalled */
-/* a resume still running this long after the second signal is stuck in
- * C code (the hook raises at every Lua instruction since the first) */
+/* a resume still running this long after the second signal (or after the
+ * first and the grace period) is stuck where no hook reaches */
 #define WD_LAST_RESORT_NS (2 * QVR_NS_PER_S)
 
 struct qvr_watchdog {
@@ -708,6 +708,7 @@ struct qvr_watchdog {
     void *stuck_ud;
     uint64_t second_ns; /* when the watchdog saw a second signal (0: not) */
     uint64_t sig_ns;    /* when it saw the first (0: not) */
+    uint64_t grace_ns;  /* the run's grace period (last resort) */
 };
 
 /* SIGINT/SIGTERM/SIGHUP seen while a watchdog runs: the loop's own signal
@@ -784,16 +785,17 @@ static void runaway_hook(lua_State *L, lua_Debug *ar)
     luaL_error(L, "%s", msg);
 }
 
-/* coroutine.resume and the functions coroutine.wrap returns: Lua's own
+/* coroutine.resume, coroutine.close (which runs the coroutine's pending
+ * __close methods) and the functions coroutine.wrap returns: Lua's own
  * (upvalue 1), called with ctx->lua_co naming the coroutine they run
- * (upvalue 2, or argument 1 for resume), so that the watchdog hooks the
- * thread that runs: a loop in a coroutine the task made is stopped too.
+ * (upvalue 2, or argument 1 for resume and close), so that the watchdog hooks
+ * the thread that runs: a loop in a coroutine the task made is stopped too.
  * Back in the caller, a resume being stopped hooks the caller as well. */
 static int co_call(lua_State *L)
 {
     struct qvr_vu_ctx *ctx = ctx_of(L);
     lua_State *co = lua_tothread(L, lua_upvalueindex(2));
-    if (!co) { /* resume: its argument named here, as Lua's would */
+    if (!co) { /* resume, close: its argument named here, as Lua's would */
         luaL_checktype(L, 1, LUA_TTHREAD);
         co = lua_tothread(L, 1);
     }
@@ -840,6 +842,10 @@ void qvr_vu_install(lua_State *L)
     lua_pushnil(L);
     lua_pushcclosure(L, co_call, 2); /* coroutine co_call */
     lua_setfield(L, -2, "resume");
+    lua_getfield(L, -1, "close"); /* coroutine close: runs its __close */
+    lua_pushnil(L);
+    lua_pushcclosure(L, co_call, 2);
+    lua_setfield(L, -2, "close");
     lua_getfield(L, -1, "wrap"); /* coroutine wrap */
     lua_pushcclosure(L, co_wrap, 1);
     lua_setfield(L, -2, "wrap");
@@ -883,41 +889,50 @@ static void wd_check(struct qvr_watchdog *w, uint64_t now)
     }
 }
 
-/* After a second signal, a resume that has not returned for
- * WD_LAST_RESORT_NS although the hook raises at every Lua instruction: the
- * loop's thread is stuck in C code and will not end the run. */
+/* After a signal, a resume that has not returned for the grace period
+ * (2 s at least), or for 2 s after a second signal, although the hook
+ * stops any Lua code within a second: the loop's thread is stuck where no
+ * hook reaches (C code, a __gc) and would never end the run. */
 static void wd_last_resort(struct qvr_watchdog *w, uint64_t now)
 {
-    if (atomic_load(&wd_signalled) < 2)
+    if (!w->sig_ns)
         return;
-    if (!w->second_ns)
+    if (!w->second_ns && atomic_load(&wd_signalled) >= 2)
         w->second_ns = now;
-    if (now - w->second_ns < WD_LAST_RESORT_NS)
+    uint64_t wait = WD_LAST_RESORT_NS, from = w->second_ns;
+    if (!from) {
+        from = w->sig_ns;
+        if (w->grace_ns > wait)
+            wait = w->grace_ns;
+    }
+    if (now - from < wait)
         return;
     int stuck = 0;
     for (int i = 0; i < w->n; i++) {
         uint64_t since = atomic_load_explicit(&w->ctxs[i]->lua_since_ns,
                                               memory_order_relaxed);
-        stuck |= since && since < w->second_ns;
+        if (since && now - since >= wait) {
+            atomic_store(&w->ctxs[i]->abandoned, 1);
+            stuck = 1;
+        }
     }
     if (!stuck)
         return;
-    for (int i = 0; i < w->n; i++)
-        atomic_store(&w->ctxs[i]->abandoned, 1);
+    const char *which = w->second_ns ? "the second signal" : "the signal";
+    double secs = (double)(now - from) / 1e9;
     if (w->stuck) {
-        qvr_warn("a task is stuck in C code (%.0fs after the second signal; "
-                 "no hook stops it): writing the results measured so far "
-                 "and exiting",
-                 (double)(now - w->second_ns) / 1e9);
+        qvr_warn("a task is stuck in C code (%.0fs after %s; no hook stops "
+                 "it): writing the results measured so far and exiting",
+                 secs, which);
         int code = w->stuck(w->stuck_ud);
         fflush(NULL);
+        while (code < 0)
+            pause(); /* another thread writes them and ends the process */
         _exit(code);
-    } else {
-        qvr_error("a task is stuck in C code (%.0fs after the second "
-                  "signal; no hook stops it): exiting; the results of this "
-                  "run are not written",
-                  (double)(now - w->second_ns) / 1e9);
     }
+    qvr_error("a task is stuck in C code (%.0fs after %s; no hook stops "
+              "it): exiting; the results of this run are not written",
+              secs, which);
     fflush(NULL);
     _exit(QVR_EXIT_INTERRUPT);
 }
@@ -994,12 +1009,13 @@ struct qvr_watchdog *qvr_watchdog_start(struct qvr_vu_ctx **ctxs, int n)
     return w;
 }
 
-void qvr_watchdog_last_resort(struct qvr_watchdog *w, int (*fn)(void *ud),
-                              void *ud)
+void qvr_watchdog_last_resort(struct qvr_watchdog *w, uint64_t grace_ns,
+                              int (*fn)(void *ud), void *ud)
 {
     if (!w)
         return;
     pthread_mutex_lock(&w->mu);
+    w->grace_ns = grace_ns;
     w->stuck = fn;
     w->stuck_ud = ud;
     pthread_mutex_unlock(&w->mu);

@@ -101,8 +101,9 @@ struct qvr_vu_ctx {
     int wd_fired;      /* the hook raised its error in this resume (loop's) */
     uint64_t wd_stops; /* resumes the watchdog stopped (loop's) */
     _Atomic uint64_t wd_stop_ns; /* when it last stopped one (0: never) */
-    atomic_int abandoned;        /* the watchdog's last resort runs: the loop's
-                                    thread must not go on (see vu.c) */
+    atomic_int abandoned;        /* the watchdog's last resort gave this ctx's
+                                    stuck task up: its loop's thread must not go
+                                    on (see qvr_watchdog_last_resort) */
     int wd_sigs_seen; /* signals counted when the ready list last ran */
 };
 
@@ -122,15 +123,18 @@ struct qvr_watchdog;
 struct qvr_watchdog *qvr_watchdog_start(struct qvr_vu_ctx **ctxs, int n);
 void qvr_watchdog_stop(struct qvr_watchdog *w);
 
-/* The last resort: after a second signal, a task that has not returned
- * for 2 s more (stuck in C code, e.g. a pattern match that backtracks for
- * ever: no hook reaches it) would keep the process alive for ever. Then
- * the watchdog thread calls fn(ud), which writes what it can while the
- * loop's thread stays blocked and returns the exit code the process ends
- * with (fn NULL: an error line, no results, exit 130). fn runs on the
- * watchdog thread. */
-void qvr_watchdog_last_resort(struct qvr_watchdog *w, int (*fn)(void *ud),
-                              void *ud);
+/* The last resort: a task stuck where no hook reaches (C code such as a
+ * pattern match that backtracks for ever, a __gc that loops) would keep
+ * the process alive for ever. When one has not returned for grace_ns (2 s
+ * at least) after a signal, or for 2 s after a second signal, the
+ * watchdog thread marks each such ctx abandoned (its loop's thread stays
+ * blocked once the task returns) and calls fn(ud), which writes what it
+ * can and returns the exit code the process ends with, or -1 when it has
+ * asked another thread to do so (that thread then ends the process; it
+ * must not call qvr_watchdog_stop). fn NULL: an error line, no results,
+ * exit 130. fn runs on the watchdog thread. */
+void qvr_watchdog_last_resort(struct qvr_watchdog *w, uint64_t grace_ns,
+                              int (*fn)(void *ud), void *ud);
 
 /* 1 once SIGINT, SIGTERM or SIGHUP arrived while w ran, possibly before the
  * loop's own signal event has run (a task that blocked the loop was stopped
@@ -138,7 +142,7 @@ void qvr_watchdog_last_resort(struct qvr_watchdog *w, int (*fn)(void *ud),
  * 0 for NULL. */
 int qvr_watchdog_signalled(const struct qvr_watchdog *w);
 
-/* Replaces coroutine.resume and coroutine.wrap in L's globals with ones
+/* Replaces coroutine.resume, close and wrap in L's globals with ones
  * that tell the watchdog which coroutine runs (a loop inside a coroutine
  * that a task made is stopped as one in the task). Call it before the
  * scenario file runs, so that no copy of Lua's own is kept. */

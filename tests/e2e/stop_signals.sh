@@ -2,7 +2,9 @@
 # Signals that used to lose a run (issue 16): SIGHUP (a closed terminal or
 # ssh session) ends it as SIGTERM does, results written, exit 130 (D9),
 # unless SIGHUP was ignored at start (nohup); SIGINT during the warm-up is
-# "interrupted during warm-up", exit 130, not "target unreachable", 3 (D10).
+# "interrupted during warm-up", exit 130, not "target unreachable", 3 (D10);
+# with --threads, a task stuck in C code is given up at the second SIGINT
+# and the workers' results are written (D2).
 source "$(dirname "$0")/lib.sh"
 qvr_tmpdir
 SC=$QVR_SRC_DIR/tests/e2e/scenarios/stop_signals.lua
@@ -61,8 +63,8 @@ kill -0 "$BG" 2>/dev/null && pass "nohup: still running 1 s after SIGHUP" ||
 kill -INT "$BG"
 wait_bg 5
 assert_eq "$RC" 130 "nohup: SIGINT then ends it, exit 130"
-assert_le 1.9 "$(json_get "$QVR_TMP/nohup/summary.json" 'd["duration_s"]')" \
-    "nohup: it measured past the SIGHUP"
+assert_le 1.4 "$(json_get "$QVR_TMP/nohup/summary.json" 'd["duration_s"]')" \
+    "nohup: it measured past the SIGHUP (1 s in, SIGINT 2 s in)"
 
 # 3. SIGINT while the warm-up waits for its slow answers (3 s each).
 start_delay_server 3s
@@ -78,4 +80,46 @@ if grep -q "unreachable" "$QVR_TMP/bg.err"; then
     fail "SIGINT in the warm-up: the target is blamed"
 fi
 pass "the target is not blamed"
+
+# 4. --threads 2, each worker's task stuck in C code (a pattern match that
+# backtracks for ever) after its first request: the second SIGINT has the
+# main thread write what the workers measured, 2 s later, exit 130.
+SC=$QVR_SRC_DIR/tests/e2e/scenarios/runaway_nested.lua
+"$QVRRUN" "$SC" -e MODE=cfind -e USERS=2 -e DURATION=30s --threads 2 \
+    --out "$QVR_TMP/thr" --quiet --no-plots >"$QVR_TMP/bg.out" \
+    2>"$QVR_TMP/bg.err" </dev/null &
+BG=$!
+qvr_track "$BG"
+sleep 1.5
+kill -INT "$BG"
+sleep 0.5
+kill -INT "$BG"
+wait_bg 8
+assert_eq "$RC" 130 "--threads 2, stuck in C, second SIGINT: exit 130"
+assert_contains "$QVR_TMP/bg.err" "stuck in C code" "--threads 2: says why"
+S=$QVR_TMP/thr/summary.json
+assert_eq "$(json_get "$S" 'd["interrupted"]')" true "--threads 2: interrupted"
+assert_eq "$(json_get "$S" 'd["totals"]["requests"]')" 2 \
+    "--threads 2: each worker's first request is in the results"
+
+# 5. One SIGINT only, a task stuck in C code, grace 1s: given up after the
+# grace period (2 s at least), results written, exit 130 (it ran on until
+# SIGKILL, the signal lost).
+"$QVRRUN" "$SC" -e MODE=cfind -e GRACE=1s -e DURATION=30s \
+    --out "$QVR_TMP/one" --quiet --no-plots >"$QVR_TMP/bg.out" \
+    2>"$QVR_TMP/bg.err" </dev/null &
+BG=$!
+qvr_track "$BG"
+sleep 1
+t0=$(date +%s.%N)
+kill -INT "$BG"
+wait_bg 8
+el=$(python3 -c "print(round($(date +%s.%N) - $t0, 2))")
+assert_eq "$RC" 130 "stuck in C, one SIGINT: exit 130"
+assert_le "$el" 3.5 "stuck in C, one SIGINT: ended ${el}s after it (grace 1s)"
+assert_contains "$QVR_TMP/bg.err" "s after the signal; no hook stops it" \
+    "one SIGINT: says why"
+assert_eq "$(json_get "$QVR_TMP/one/summary.json" \
+    '[d["interrupted"], d["totals"]["requests"]]')" "[true, 1]" \
+    "one SIGINT: results written, the first request in them"
 finish

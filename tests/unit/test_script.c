@@ -938,7 +938,10 @@ static void test_rate_bounds(void)
  * ended the process would end this test with exit 3, a failure. */
 static void test_scenario_libs(void)
 {
-    char data[300], victim[300];
+    char data[300], victim[300], fifo[300];
+    snprintf(fifo, sizeof(fifo), "%s/libs_fifo", dir);
+    T_CHECK_MSG(mkfifo(fifo, 0600) == 0, "mkfifo %s", fifo);
+    remember(fifo);
     snprintf(data, sizeof(data), "%s/libs_data.txt", dir);
     snprintf(victim, sizeof(victim), "%s/libs_victim.txt", dir);
     write_file(data, "first line\nsecond line\n");
@@ -975,6 +978,13 @@ static void test_scenario_libs(void)
         {"local ok, e = pcall(debug.sethook) return ok and 'ran' or e",
          "debug.sethook is not available"},
         {"return tostring(io.stdin)", "nil"},
+        /* a FIFO would block in C (nobody writes to this one) */
+        {"local ok, e = pcall(io.open, FIFO) return ok and 'ran' or e",
+         "io.open: '"},
+        {"local ok, e = pcall(io.open, FIFO) return ok and 'ran' or e",
+         "is a FIFO: reading it could block the run"},
+        {"local ok, e = pcall(io.lines, FIFO) return ok and 'ran' or e",
+         "is a FIFO"},
         /* kept */
         {"local f = assert(io.open(DATA)) local l = f:read('l') f:close() "
          "return 'ok ' .. l",
@@ -1003,10 +1013,11 @@ static void test_scenario_libs(void)
     for (size_t i = 0; i < QVR_ARRAY_LEN(cases); i++) {
         char name[32], path[256], err[1024], with_paths[1800];
         snprintf(with_paths, sizeof(with_paths),
-                 "DATA = [[%s]]\nVICTIM = [[%s]]\nreturn scenario {\n  "
+                 "DATA = [[%s]]\nVICTIM = [[%s]]\nFIFO = [[%s]]\nreturn "
+                 "scenario {\n  "
                  "target = \"mock\",\n" OK_LOAD
                  "  tasks = { a = function() %s end },\n}\n",
-                 data, victim, cases[i].body);
+                 data, victim, fifo, cases[i].body);
         snprintf(name, sizeof(name), "libs%02u.lua", (unsigned)i);
         struct qvr_script *s = load_text(name, with_paths, NULL, path,
                                          sizeof(path), err, sizeof(err));

@@ -2,7 +2,8 @@
 -- in a coroutine the task made (runaway_nested.sh): MODE=pcall, wrap
 -- (coroutine.wrap), nested (coroutine.resume of a coroutine whose loop
 -- runs under pcall in a coroutine.wrap, itself under pcall), xpcall (its
--- message handler loops too), close (a __close that loops), cfind (a
+-- message handler loops too), close (a __close that loops), coclose (the
+-- same, run by coroutine.close), cfind (a
 -- pattern match that backtracks for ever: C code, no hook can stop it).
 -- A first "ok" iteration answers before any loop (the mock's "/").
 local mode = env("MODE", "pcall")
@@ -34,6 +35,16 @@ local loops = {
       end)
     end
   end,
+  coclose = function()
+    while true do
+      local co = coroutine.create(function()
+        local _ <close> = setmetatable({}, { __close = spin })
+        coroutine.yield()
+      end)
+      coroutine.resume(co)
+      pcall(coroutine.close, co)
+    end
+  end,
   cfind = function()
     string.find(string.rep("a", 60), string.rep("a*", 60) .. "b")
   end,
@@ -41,8 +52,9 @@ local loops = {
 return scenario {
   name = "runaway_nested",
   target = "mock",
-  load = users { count = 1, duration = env("DURATION", "1s") },
-  grace = "5s",
+  load = users { count = tonumber(env("USERS", "1")),
+                 duration = env("DURATION", "1s") },
+  grace = env("GRACE", "5s"),
   tasks = {
     t = function()
       if oks == 0 then
