@@ -1,5 +1,5 @@
 /* fuzz_mock_request.c -- libFuzzer target for the mock's request parser,
- * qvr_mock_work_parse (core/mock_model.c), which reads every request body
+ * qvr_mock_work_parse (core/mock/mock_model.c), which reads every request body
  * `qvrrun mock` receives from the network.
  *
  * Input: byte 0 picks the dialect (qwen3vl, cohere, tei), byte 1 the

@@ -16,8 +16,9 @@
 #include <stdio.h>
 
 #include "hist.h"
-#include "report.h"
-#include "script.h"
+#include "plan.h"
+#include "thresh.h"
+#include "window_row.h"
 
 struct qvr_gate;
 

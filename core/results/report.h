@@ -8,21 +8,11 @@
 #include <stdio.h>
 
 #include "metrics.h"
-#include "script.h"
+#include "plan.h"
 #include "steps.h"
+#include "window_row.h"
 
 struct qvr_collect;
-
-/* One closed results window (all requests of the run). */
-struct qvr_window_row {
-    double t_s;    /* window end, seconds since the start */
-    double wall_s; /* window end, Unix seconds */
-    double len_s;  /* window length (the last one may be shorter) */
-    int users;     /* users running at the end of the window */
-    uint64_t requests, failures;
-    double rps;
-    double p50_ms, p90_ms, p99_ms, max_ms;
-};
 
 /* Everything the writers need; owned by run.c. */
 struct qvr_run_result {

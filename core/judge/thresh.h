@@ -90,4 +90,17 @@ int qvr_thresh_same_key(const struct qvr_thresh *a, const struct qvr_thresh *b);
 char *qvr_thresh_fmt_value(const struct qvr_thresh *t, double value, char *buf,
                            unsigned long len);
 
+/* A threshold of the plan and its verdict once evaluated. */
+struct qvr_plan_thresh {
+    struct qvr_thresh t;
+    double value; /* measured, canonical unit; NAN when not measurable */
+    int ok;       /* verdict after evaluation (1 when skipped) */
+    int evaluated;
+    int skipped;   /* could not be evaluated (a trend through too few
+                      windows): neither held nor failed */
+    int no_data;   /* failed for want of data: what it reads never occurred
+                      (a task that never ran, a typo'd name); why says so */
+    char why[256]; /* why value is NaN, for the table and summary.json */
+};
+
 #endif

@@ -1,33 +1,40 @@
-/* script.h -- one Lua state per worker: the scenario file loaded, validated
- * and turned into a plan (what to send, how the load goes, what must hold).
- */
-#ifndef QVR_SCRIPT_H
-#define QVR_SCRIPT_H
+/* plan.h -- the scenario as plain data: what to send (tasks, think time),
+ * how the load goes (sched.h), the SLO, what to collect, and the
+ * command-line overrides. No <lua.h>: the Lua host (lua/script.c) builds a
+ * plan, everything else reads it. The thresholds are declared here only by
+ * name; thresh.h (judge) defines them with their verdicts. */
+#ifndef QVR_PLAN_H
+#define QVR_PLAN_H
 
-#include <lua.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sched.h"
-#include "steps.h"
-#include "thresh.h"
-#include "vu.h"
+
+struct qvr_plan_thresh;
+
+enum qvr_wait_kind {
+    QVR_WAIT_NONE,
+    QVR_WAIT_BETWEEN,  /* uniform in [a, b] seconds after each iteration */
+    QVR_WAIT_CONSTANT, /* a seconds after each iteration */
+    QVR_WAIT_PACING    /* iterations start every a seconds */
+};
+
+struct qvr_wait {
+    enum qvr_wait_kind kind;
+    double a, b; /* seconds */
+};
+
+struct qvr_slo {
+    double p99_ms;     /* latency bound (0: none) */
+    double pct;        /* its percentile (99 by default) */
+    double error_rate; /* error-rate bound, fraction */
+};
 
 struct qvr_task {
     char *name; /* owned */
     double weight;
     int fn_ref; /* registry ref of the task function */
-};
-
-struct qvr_plan_thresh {
-    struct qvr_thresh t;
-    double value; /* measured, canonical unit; NAN when not measurable */
-    int ok;       /* verdict after evaluation (1 when skipped) */
-    int evaluated;
-    int skipped;   /* could not be evaluated (a trend through too few
-                      windows): neither held nor failed */
-    int no_data;   /* failed for want of data: what it reads never occurred
-                      (a task that never ran, a typo'd name); why says so */
-    char why[256]; /* why value is NaN, for the table and summary.json */
 };
 
 /* Command-line values that override the scenario (unset: < 0 / NULL). */
@@ -76,20 +83,5 @@ struct qvr_plan {
     int nredact;
     char **redact; /* extra secret header names */
 };
-
-struct qvr_script {
-    lua_State *L;
-    struct qvr_plan plan;
-};
-
-/* Creates a Lua state, runs the scenario file and validates what it returns
- * into s->plan, applying the overrides. On error returns NULL and writes a
- * one-line message (file:line: ...) to err; the exit code for it is
- * QVR_EXIT_USAGE. The caller frees with qvr_script_free. */
-struct qvr_script *qvr_script_load(const char *file,
-                                   const struct qvr_overrides *ov, char *err,
-                                   unsigned long errlen);
-
-void qvr_script_free(struct qvr_script *s);
 
 #endif

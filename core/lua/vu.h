@@ -14,23 +14,12 @@
 #include "buf.h"
 #include "http.h"
 #include "metrics.h"
+#include "plan.h"
 #include "redact.h"
 
 struct event;
 struct event_base;
 struct qvr_vu;
-
-enum qvr_wait_kind {
-    QVR_WAIT_NONE,
-    QVR_WAIT_BETWEEN,  /* uniform in [a, b] seconds after each iteration */
-    QVR_WAIT_CONSTANT, /* a seconds after each iteration */
-    QVR_WAIT_PACING    /* iterations start every a seconds */
-};
-
-struct qvr_wait {
-    enum qvr_wait_kind kind;
-    double a, b; /* seconds */
-};
 
 /* What a VU needs from its worker. Owned by the worker; VUs borrow it. */
 struct qvr_vu_ctx {

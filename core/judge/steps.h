@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "buf.h"
+#include "plan.h"
 
 struct qvr_step_row {
     int index;         /* 1-based */
@@ -28,12 +29,6 @@ struct qvr_step_row {
     int under;  /* achieved < 90% of intended */
     int slo_ok; /* meets the SLO */
     char note[96];
-};
-
-struct qvr_slo {
-    double p99_ms;     /* latency bound (0: none) */
-    double pct;        /* its percentile (99 by default) */
-    double error_rate; /* error-rate bound, fraction */
 };
 
 struct qvr_knee {

@@ -3,7 +3,7 @@
  * The C side does the arithmetic (trend line, percentile spectrum) and
  * writes plain columns; the templates in plots/ only draw. gnuplot is
  * forked and exec'd (posix_spawn's header would pull in <sched.h>, which
- * core/sched.h shadows), gets stdin and stdout on /dev/null and its stderr
+ * core/plan/sched.h shadows), gets stdin and stdout on /dev/null and its stderr
  * on a pipe, is given a minute and is killed (by its pid) after that. */
 #include "plot.h"
 

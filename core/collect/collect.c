@@ -33,9 +33,9 @@
 #include "clock.h"
 #include "expo.h"
 #include "log.h"
+#include "plan.h"
 #include "qvr.h"
-#include "report.h"
-#include "script.h"
+#include "window_row.h"
 
 extern char **environ;
 
