@@ -34,6 +34,7 @@
 #include "expo.h"
 #include "log.h"
 #include "plan.h"
+#include "proc.h"
 #include "qvr.h"
 #include "window_row.h"
 
@@ -481,33 +482,6 @@ static void sample_host(struct qvr_collect *c)
 
 /* ---- GPU: the command as a child process --------------------------------- */
 
-/* The executable for cmd: itself when it holds a '/', else the first match
- * on PATH. 0 or -1. */
-static int find_exe(const char *cmd, char *out, size_t len)
-{
-    struct stat st;
-    if (strchr(cmd, '/')) {
-        snprintf(out, len, "%s", cmd);
-        return access(out, X_OK) == 0 && stat(out, &st) == 0 &&
-                       S_ISREG(st.st_mode)
-                   ? 0
-                   : -1;
-    }
-    const char *path = getenv("PATH");
-    if (!path || !*path)
-        path = "/usr/local/bin:/usr/bin:/bin";
-    while (*path) {
-        const char *colon = strchr(path, ':');
-        size_t l = colon ? (size_t)(colon - path) : strlen(path);
-        snprintf(out, len, "%.*s/%s", (int)(l ? l : 1), l ? path : ".", cmd);
-        if (access(out, X_OK) == 0 && stat(out, &st) == 0 &&
-            S_ISREG(st.st_mode))
-            return 0;
-        path += l + (colon ? 1 : 0);
-    }
-    return -1;
-}
-
 static void gpu_off(struct qvr_collect *c, const char *why)
 {
     if (!c->gpu_on)
@@ -533,8 +507,8 @@ static int gpu_reap(struct qvr_collect *c)
 {
     if (!c->gpu_pid)
         return 1;
-    int st;
-    pid_t r = waitpid(c->gpu_pid, &st, WNOHANG);
+    int st = 0;
+    int r = qvr_proc_reap(c->gpu_pid, 0, &st, NULL);
     if (r == 0)
         return 0;
     c->gpu_pid = 0;
@@ -620,19 +594,8 @@ static void gpu_spawn(struct qvr_collect *c)
                     (char *)"--query-gpu=utilization.gpu,memory.used,"
                             "memory.total",
                     (char *)"--format=csv,noheader,nounits", NULL};
-    /* Only async-signal-safe calls between fork and exec: other threads
-     * (the in-process mock) may hold locks. */
-    pid_t pid = fork();
-    if (pid == 0) {
-        int null = open("/dev/null", O_RDWR);
-        if (null >= 0) {
-            dup2(null, 0);
-            dup2(null, 2);
-        }
-        dup2(pfd[1], 1);
-        execve(c->gpu_path, argv, environ);
-        _exit(127);
-    }
+    pid_t pid =
+        qvr_proc_spawn(c->gpu_path, argv, environ, pfd[1], QVR_PROC_NULL);
     close(pfd[1]);
     if (pid < 0) {
         close(pfd[0]);
@@ -848,7 +811,8 @@ struct qvr_collect *qvr_collect_new(struct event_base *base,
     }
     if (p && p->collect_gpu && *p->collect_gpu) {
         snprintf(c->gpu_name, sizeof(c->gpu_name), "%s", p->collect_gpu);
-        if (find_exe(p->collect_gpu, c->gpu_path, sizeof(c->gpu_path)) < 0) {
+        if (qvr_proc_which(p->collect_gpu, c->gpu_path, sizeof(c->gpu_path)) <
+            0) {
             qvr_info("GPU samples skipped: %s not found", p->collect_gpu);
         } else {
             c->gpu_on = 1;

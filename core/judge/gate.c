@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "log.h"
 #include "qvr.h"
+#include "suggest.h"
 #include "thresh.h"
 
 struct slot {
@@ -349,30 +350,6 @@ int qvr_gate_trends(struct qvr_plan_thresh *th, int nth,
     return few.n + noisy.n;
 }
 
-/* Edit distance between a and b, ignoring case, over their first 63
- * bytes (enough to tell a typo from another name). */
-static int edit_distance(const char *a, const char *b)
-{
-    enum { CAP = 63 };
-    int row[CAP + 1];
-    size_t la = strnlen(a, CAP), lb = strnlen(b, CAP);
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = (int)j;
-    for (size_t i = 1; i <= la; i++) {
-        int diag = row[0];
-        row[0] = (int)i;
-        for (size_t j = 1; j <= lb; j++) {
-            int up = row[j];
-            int sub = diag + (tolower((unsigned char)a[i - 1]) !=
-                              tolower((unsigned char)b[j - 1]));
-            int best = up + 1 < row[j - 1] + 1 ? up + 1 : row[j - 1] + 1;
-            row[j] = sub < best ? sub : best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
 int qvr_gate_no_data(struct qvr_plan_thresh *pt, uint64_t requests,
                      uint64_t checks, const char *const *seen, int nseen)
 {
@@ -398,7 +375,7 @@ int qvr_gate_no_data(struct qvr_plan_thresh *pt, uint64_t requests,
         /* the names seen, closest to the value first: a typo shows */
         int pick[QVR_GATE_SEEN_MAX], dist[QVR_GATE_SEEN_MAX], np = 0;
         for (int i = 0; i < nseen; i++) {
-            int d = edit_distance(t->tags[0].value, seen[i]), k = np;
+            int d = qvr_suggest_distance(t->tags[0].value, seen[i]), k = np;
             if (np < QVR_GATE_SEEN_MAX)
                 np++;
             else if (d >= dist[np - 1])

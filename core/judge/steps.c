@@ -4,6 +4,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "fmt.h"
+
 static void note(struct qvr_step_row *r, const char *s)
 {
     size_t n = strlen(r->note);
@@ -130,14 +132,6 @@ void qvr_steps_csv(const struct qvr_step_row *rows, int n, const char *vary,
     }
 }
 
-static void fmt_ms(double v, char *buf, size_t len)
-{
-    if (v >= 1000)
-        snprintf(buf, len, "%.2fs", v / 1000);
-    else
-        snprintf(buf, len, "%.0fms", v);
-}
-
 void qvr_steps_print(const struct qvr_step_row *rows, int n, const char *vary,
                      const struct qvr_knee *k, FILE *out)
 {
@@ -160,8 +154,8 @@ void qvr_steps_print(const struct qvr_step_row *rows, int n, const char *vary,
             snprintf(got, sizeof(got), "%.1f/s", r->achieved_rate);
         else
             snprintf(got, sizeof(got), "%.1f", r->achieved_users);
-        fmt_ms(r->p50_ms, p50, sizeof(p50));
-        fmt_ms(r->p99_ms, p99, sizeof(p99));
+        qvr_fmt_ms(r->p50_ms, p50, sizeof(p50));
+        qvr_fmt_ms(r->p99_ms, p99, sizeof(p99));
         late[0] = 0;
         if (r->rate > 0)
             snprintf(late, sizeof(late), "%llu",

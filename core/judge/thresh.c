@@ -24,6 +24,7 @@
 
 #include "clock.h"
 #include "qvr.h"
+#include "suggest.h"
 
 #define EXPECTED_METRICS                                                       \
     "p50..p99.9, max, min, mean, rps, error_rate, checks, goodput or *_trend"
@@ -121,58 +122,6 @@ static char *skip_space(char *s)
     return s;
 }
 
-/* Optimal string alignment distance (Levenshtein plus adjacent swaps),
- * ignoring ASCII case; 99 for words too long to bother with. */
-static int edit_distance(const char *a, const char *b)
-{
-    int d[33][33];
-    size_t la = strlen(a), lb = strlen(b), i, j;
-
-    if (la > 32 || lb > 32)
-        return 99;
-    for (i = 0; i <= la; i++)
-        d[i][0] = (int)i;
-    for (j = 0; j <= lb; j++)
-        d[0][j] = (int)j;
-    for (i = 1; i <= la; i++) {
-        for (j = 1; j <= lb; j++) {
-            int ca = tolower((unsigned char)a[i - 1]);
-            int cb = tolower((unsigned char)b[j - 1]);
-            int v = d[i - 1][j - 1] + (ca != cb);
-
-            if (d[i - 1][j] + 1 < v)
-                v = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < v)
-                v = d[i][j - 1] + 1;
-            if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
-                tolower((unsigned char)a[i - 2]) == cb &&
-                d[i - 2][j - 2] + 1 < v)
-                v = d[i - 2][j - 2] + 1;
-            d[i][j] = v;
-        }
-    }
-    return d[la][lb];
-}
-
-/* The candidate nearest to word within distance 2 (and shorter than the
- * word itself, so "x" does not suggest "max"), or NULL. */
-static const char *closest(const char *word, const char *const *cand, size_t n)
-{
-    const char *best = NULL;
-    int bestd = 3;
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        int d = edit_distance(word, cand[i]);
-
-        if (d < bestd && (size_t)d < strlen(word)) {
-            best = cand[i];
-            bestd = d;
-        }
-    }
-    return best;
-}
-
 /* 1 when name has the shape p<digits>[.<digits>], with the number in *pct;
  * the range is checked by the caller. */
 static int pct_shape(const char *name, double *pct)
@@ -246,7 +195,7 @@ static int set_metric(struct parser *p, const char *name)
                           "and error_rate)",
                           base);
     }
-    hint = closest(name, metric_hints, QVR_ARRAY_LEN(metric_hints));
+    hint = qvr_suggest(name, metric_hints, (int)QVR_ARRAY_LEN(metric_hints));
     if (hint != NULL)
         return reject(p,
                       "unknown metric '%s' (expected " EXPECTED_METRICS
@@ -279,7 +228,7 @@ static int parse_tag(struct parser *p, char *item)
         if (strcmp(k, tag_keys[i]) == 0)
             break;
     if (i == QVR_ARRAY_LEN(tag_keys)) {
-        hint = closest(k, tag_keys, QVR_ARRAY_LEN(tag_keys));
+        hint = qvr_suggest(k, tag_keys, (int)QVR_ARRAY_LEN(tag_keys));
         if (hint != NULL)
             return reject(p,
                           "unknown tag '%s' (expected " EXPECTED_TAGS

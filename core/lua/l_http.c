@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "l_qvr.h"
 #include "qvr.h"
+#include "suggest.h"
 #include "vu.h"
 
 #define RESPONSE_MT "qvr.response"
@@ -416,8 +417,8 @@ static void check_options(lua_State *L, int idx, const char *fn)
             i++;
         if (OPTIONS[i])
             continue;
-        const char *best;
-        if (qvr_l_suggest(k, OPTIONS, &best) <= 2 && best)
+        const char *best = qvr_suggest(k, OPTIONS, -1);
+        if (best)
             luaL_error(L,
                        "%s: unknown option '%s' (did you mean '%s'? options "
                        "are " OPTIONS_TEXT ")",

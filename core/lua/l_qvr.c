@@ -16,6 +16,7 @@
 #include "log.h"
 #include "redact.h"
 #include "sched.h"
+#include "suggest.h"
 #include "vu.h"
 
 #define QVR_MAX_STEPS_LUA QVR_MAX_STEPS
@@ -31,43 +32,6 @@ static const char ENV_KEY[] = "qvr.env";
 
 /* ---- helpers --------------------------------------------------------------
  */
-
-static int edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 63 || lb > 63)
-        return 99;
-    int d[64][64];
-    for (size_t i = 0; i <= la; i++)
-        d[i][0] = (int)i;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = (int)j;
-    for (size_t i = 1; i <= la; i++) {
-        for (size_t j = 1; j <= lb; j++) {
-            int c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-            if (d[i - 1][j] + 1 < c)
-                c = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < c)
-                c = d[i][j - 1] + 1;
-            d[i][j] = c;
-        }
-    }
-    return d[la][lb];
-}
-
-int qvr_l_suggest(const char *word, const char *const *cands, const char **best)
-{
-    int bd = 99;
-    *best = NULL;
-    for (int i = 0; cands[i]; i++) {
-        int dd = edit_distance(word, cands[i]);
-        if (dd < bd) {
-            bd = dd;
-            *best = cands[i];
-        }
-    }
-    return bd;
-}
 
 /* Raises "<where>what: unknown key 'k' (did you mean 'x'?)" for the first
  * key of the table at idx not in keys. */
@@ -91,9 +55,8 @@ static void check_keys(lua_State *L, int idx, const char *what,
             if (strcmp(k, keys[i]) == 0)
                 ok = 1;
         if (!ok) {
-            const char *best;
-            int d = qvr_l_suggest(k, keys, &best);
-            if (d <= 2 && best)
+            const char *best = qvr_suggest(k, keys, -1);
+            if (best)
                 luaL_error(L, "%s: unknown key '%s' (did you mean '%s'?)", what,
                            k, best);
             luaL_error(L, "%s: unknown key '%s'", what, k);

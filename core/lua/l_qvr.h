@@ -23,9 +23,4 @@ int qvr_luaopen_data(lua_State *L);
  * same messages, without a position when called from C. */
 int qvr_l_scenario_check(lua_State *L);
 
-/* Smallest edit distance between word and any of the NULL-terminated
- * candidates; writes the best candidate to *best. */
-int qvr_l_suggest(const char *word, const char *const *cands,
-                  const char **best);
-
 #endif

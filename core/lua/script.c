@@ -20,6 +20,7 @@
 #include "l_qvr.h"
 #include "log.h"
 #include "qvr.h"
+#include "suggest.h"
 
 /* 1 when msg starts with a position "source:line:". */
 static int has_position(const char *msg)
@@ -412,13 +413,13 @@ static int thresh_value(lua_State *L, int sc, const char *key,
             ok |= strcmp(k, opts[i]) == 0;
         if (ok)
             continue;
-        const char *best = NULL;
+        const char *best;
         if (!k)
             return fail_at(L, sc, err, errlen,
                            "thresholds: '%s': one condition per threshold, "
                            "then abort = or after =",
                            key);
-        if (qvr_l_suggest(k, opts, &best) <= 2 && best)
+        if ((best = qvr_suggest(k, opts, -1)) != NULL)
             return fail_at(L, sc, err, errlen,
                            "thresholds: '%s': unknown option '%s' (did you "
                            "mean '%s'?)",

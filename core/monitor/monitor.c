@@ -44,10 +44,14 @@
 #include "clock.h"
 #include "collect.h"
 #include "expo.h"
+#include "fmt.h"
+#include "fs.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
 #include "mock.h"
+#include "plot.h"
+#include "proc.h"
 #include "qvr.h"
 #include "redact.h"
 #include "report.h"
@@ -170,12 +174,6 @@ struct monitor {
 
 /* ---- small helpers ------------------------------------------------------- */
 
-static int is_file(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 static void arm_ns(struct event *ev, uint64_t ns)
 {
     struct timeval tv = {(time_t)(ns / QVR_NS_PER_S),
@@ -186,18 +184,6 @@ static void arm_ns(struct event *ev, uint64_t ns)
 static double wall_s(void)
 {
     return (double)qvr_clock_wall_ns() / 1e9;
-}
-
-/* "2.11s" at or above one second, else "812.3ms". */
-static char *fmt_ms(double ms, char *buf, size_t len)
-{
-    if (isnan(ms))
-        snprintf(buf, len, "-");
-    else if (ms >= 1000)
-        snprintf(buf, len, "%.2fs", ms / 1000);
-    else
-        snprintf(buf, len, "%.1fms", ms);
-    return buf;
 }
 
 /* Appends s as a JSON string (quotes included). */
@@ -330,15 +316,12 @@ static int reap_children(struct monitor *mo)
 {
     for (int i = 0; i < mo->nchildren;) {
         struct child *c = &mo->children[i];
-        int st = 0;
-        pid_t r = waitpid(c->pid, &st, WNOHANG);
-        if (r == 0 && c->kind == CH_PLOT &&
-            qvr_clock_ns() - c->started > GNUPLOT_TIMEOUT_NS) {
-            kill(c->pid, SIGKILL);
-            waitpid(c->pid, &st, 0);
-            r = c->pid;
-            st = 1 << 8;
-        }
+        int st = 0, late = 0;
+        int r = qvr_proc_reap(
+            c->pid, c->kind == CH_PLOT ? c->started + GNUPLOT_TIMEOUT_NS : 0,
+            &st, &late);
+        if (late)
+            st = 1 << 8; /* killed: a failed chart */
         if (r == 0) {
             i++;
             continue;
@@ -361,29 +344,6 @@ static void reap_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     reap_children(arg);
-}
-
-/* Starts path with argv and envp; stdin from /dev/null, stdout and stderr
- * to /dev/null when quiet_out. Returns the pid or -1. */
-static pid_t spawn(const char *path, char *const argv[], char *const envp[],
-                   int quiet_out)
-{
-    /* Only async-signal-safe calls between fork and exec: the in-process
-     * mock's thread may hold locks. */
-    pid_t pid = fork();
-    if (pid == 0) {
-        int null = open("/dev/null", O_RDWR);
-        if (null >= 0) {
-            dup2(null, 0);
-            if (quiet_out) {
-                dup2(null, 1);
-                dup2(null, 2);
-            }
-        }
-        execve(path, argv, envp);
-        _exit(127);
-    }
-    return pid;
 }
 
 static void add_child(struct monitor *mo, pid_t pid, enum child_kind kind)
@@ -444,7 +404,8 @@ static void run_alert(struct monitor *mo, const struct qvr_thresh *t,
     char *argv[] = {(char *)"sh", (char *)"-c", (char *)mo->on_alert, NULL};
     fflush(stdout);
     fflush(stderr);
-    pid_t pid = spawn("/bin/sh", argv, envp, 0);
+    pid_t pid =
+        qvr_proc_spawn("/bin/sh", argv, envp, QVR_PROC_KEEP, QVR_PROC_KEEP);
     if (pid < 0)
         qvr_warn("cannot run on_alert: %s", strerror(errno));
     else
@@ -458,29 +419,6 @@ static void run_alert(struct monitor *mo, const struct qvr_thresh *t,
 
 /* ---- the chart ----------------------------------------------------------- */
 
-static int find_gnuplot(char *out, size_t len)
-{
-    const char *name = getenv("QVR_GNUPLOT");
-    if (!name || !*name)
-        name = "gnuplot";
-    if (strchr(name, '/')) {
-        snprintf(out, len, "%s", name);
-        return access(out, X_OK) == 0 && is_file(out) ? 0 : -1;
-    }
-    const char *path = getenv("PATH");
-    if (!path || !*path)
-        path = "/usr/local/bin:/usr/bin:/bin";
-    while (*path) {
-        const char *colon = strchr(path, ':');
-        size_t l = colon ? (size_t)(colon - path) : strlen(path);
-        snprintf(out, len, "%.*s/%s", (int)(l ? l : 1), l ? path : ".", name);
-        if (access(out, X_OK) == 0 && is_file(out))
-            return 0;
-        path += l + (colon ? 1 : 0);
-    }
-    return -1;
-}
-
 /* plots/monitor.gp: $QVR_PLOTS_DIR, next to the executable (../plots),
  * the source tree when compiled in, then ./plots. */
 static int find_template(char *out, size_t len)
@@ -488,41 +426,12 @@ static int find_template(char *out, size_t len)
     const char *env = getenv("QVR_PLOTS_DIR");
     if (env && *env) {
         snprintf(out, len, "%s/monitor.gp", env);
-        return is_file(out) ? 0 : -1;
+        return qvr_fs_is_file(out) ? 0 : -1;
     }
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = 0;
-            snprintf(out, len, "%.*s/../plots/monitor.gp", PATH_MAX - 32, exe);
-            if (is_file(out))
-                return 0;
-        }
-    }
-#ifdef QVR_SOURCE_DIR
-    snprintf(out, len, "%s/plots/monitor.gp", QVR_SOURCE_DIR);
-    if (is_file(out))
+    if (qvr_fs_data_file("plots/monitor.gp", out, len) == 0)
         return 0;
-#endif
     snprintf(out, len, "plots/monitor.gp");
-    return is_file(out) ? 0 : -1;
-}
-
-static void gp_str(struct qvr_buf *b, const char *name, const char *value)
-{
-    qvr_buf_printf(b, "%s='", name);
-    for (const char *c = value; *c; c++) {
-        if (*c == '\'')
-            qvr_buf_append(b, "''", 2);
-        else if ((unsigned char)*c < 0x20)
-            qvr_buf_append(b, " ", 1);
-        else
-            qvr_buf_append(b, c, 1);
-    }
-    qvr_buf_append(b, "'; ", 3);
+    return qvr_fs_is_file(out) ? 0 : -1;
 }
 
 /* Writes monitor.dat: local-time seconds, latency, ok, rolling P50, P90,
@@ -565,7 +474,7 @@ static void render_done(struct monitor *mo, int ok)
     snprintf(tmp, sizeof(tmp), "%s/.monitor.png.tmp", mo->out_dir);
     snprintf(final, sizeof(final), "%s/monitor.png", mo->out_dir);
     mo->plot_running = 0;
-    if (ok && is_file(tmp) && rename(tmp, final) == 0)
+    if (ok && qvr_fs_is_file(tmp) && rename(tmp, final) == 0)
         return;
     unlink(tmp);
     if (!ok)
@@ -588,9 +497,9 @@ static void render(struct monitor *mo)
     qvr_buf_init(&v, 64 * 1024);
     char path[4200], title[1024];
     snprintf(path, sizeof(path), "%s/monitor.dat", mo->out_dir);
-    gp_str(&v, "datafile", path);
+    qvr_plot_gp_str(&v, "datafile", path);
     snprintf(path, sizeof(path), "%s/.monitor.png.tmp", mo->out_dir);
-    gp_str(&v, "outfile", path);
+    qvr_plot_gp_str(&v, "outfile", path);
     char iv[16];
     qvr_duration_fmt(mo->interval_ns, iv, sizeof(iv));
     snprintf(title, sizeof(title),
@@ -598,16 +507,18 @@ static void render(struct monitor *mo)
              "probes",
              mo->name, mo->shown_target, iv, mo->window_cap);
     char *ftitle;
-    gp_str(&v, "charttitle", qvr_redact_str(&mo->redact, title, &ftitle));
+    qvr_plot_gp_str(&v, "charttitle",
+                    qvr_redact_str(&mo->redact, title, &ftitle));
     free(ftitle);
-    gp_str(&v, "yunit", ydiv > 1 ? "s" : "ms");
+    qvr_plot_gp_str(&v, "yunit", ydiv > 1 ? "s" : "ms");
     qvr_buf_printf(&v, "ydiv=%g; ", ydiv);
     if (!v.data || v.truncated) {
         qvr_buf_free(&v);
         return;
     }
     char *argv[] = {(char *)"gnuplot", (char *)"-e", v.data, mo->tmpl, NULL};
-    pid_t pid = spawn(mo->gnuplot, argv, environ, 1);
+    pid_t pid = qvr_proc_spawn(mo->gnuplot, argv, environ, QVR_PROC_NULL,
+                               QVR_PROC_NULL);
     qvr_buf_free(&v);
     if (pid < 0) {
         qvr_warn("monitor.png not drawn: cannot start %s: %s", mo->gnuplot,
@@ -825,15 +736,15 @@ static void probe_done(struct monitor *mo, double ms, int status, int ok,
     if (!mo->o.quiet) {
         char a[24], b[24], c[24];
         printf("[%s] P50=%s | P90=%s | P99=%s | samples=%d | fails=%d", stamp,
-               fmt_ms(window_pct(&mo->w, 50), a, sizeof(a)),
-               fmt_ms(window_pct(&mo->w, 90), b, sizeof(b)),
-               fmt_ms(window_pct(&mo->w, 99), c, sizeof(c)), mo->w.n,
+               qvr_fmt_ms(window_pct(&mo->w, 50), a, sizeof(a)),
+               qvr_fmt_ms(window_pct(&mo->w, 90), b, sizeof(b)),
+               qvr_fmt_ms(window_pct(&mo->w, 99), c, sizeof(c)), mo->w.n,
                mo->w.fails);
         if (!ok)
             printf(" | probe failed: %s", error && *error ? error : "?");
         if (mo->probe_late_ns)
             printf(" | late %s",
-                   fmt_ms((double)mo->probe_late_ns / 1e6, a, sizeof(a)));
+                   qvr_fmt_ms((double)mo->probe_late_ns / 1e6, a, sizeof(a)));
         putchar('\n');
         fflush(stdout);
     }
@@ -1207,20 +1118,6 @@ static int synth_png(struct qvr_buf *out)
     return out->data && !out->truncated ? 0 : QVR_ENOMEM;
 }
 
-static int read_file(const char *path, struct qvr_buf *out)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        qvr_buf_append(out, chunk, n);
-    int bad = ferror(f);
-    fclose(f);
-    return bad || out->truncated ? -1 : 0;
-}
-
 /* The image: --image, else examples/data/camera.png in the working
  * directory, next to the executable or in the source tree, else a
  * synthetic picture. Returns a malloc'ed data: URL or NULL. */
@@ -1230,7 +1127,7 @@ static char *probe_image(const char *given, char *err, size_t errlen)
     qvr_buf_init(&png, 32u << 20);
     int found = 0;
     if (given) {
-        if (read_file(given, &png) < 0) {
+        if (qvr_fs_read_buf(given, &png) < 0) {
             snprintf(err, errlen, "--image: cannot read '%s': %s", given,
                      strerror(errno ? errno : EIO));
             qvr_buf_free(&png);
@@ -1239,27 +1136,13 @@ static char *probe_image(const char *given, char *err, size_t errlen)
         found = 1;
     }
     char path[PATH_MAX + 64];
-    if (!found && read_file(QVR_MONITOR_IMAGE, &png) == 0)
+    if (!found && qvr_fs_read_buf(QVR_MONITOR_IMAGE, &png) == 0)
         found = 1;
-    if (!found) {
+    if (!found &&
+        qvr_fs_data_file(QVR_MONITOR_IMAGE, path, sizeof(path)) == 0) {
         qvr_buf_reset(&png);
-        char exe[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-        char *slash = n > 0 ? (exe[n] = 0, strrchr(exe, '/')) : NULL;
-        if (slash) {
-            *slash = 0;
-            snprintf(path, sizeof(path), "%s/../%s", exe, QVR_MONITOR_IMAGE);
-            found = read_file(path, &png) == 0;
-        }
+        found = qvr_fs_read_buf(path, &png) == 0;
     }
-#ifdef QVR_SOURCE_DIR
-    if (!found) {
-        qvr_buf_reset(&png);
-        snprintf(path, sizeof(path), "%s/%s", QVR_SOURCE_DIR,
-                 QVR_MONITOR_IMAGE);
-        found = read_file(path, &png) == 0;
-    }
-#endif
     if (!found) {
         qvr_buf_reset(&png);
         if (synth_png(&png) < 0) {
@@ -1702,9 +1585,9 @@ static void summary(struct monitor *mo, int code)
             "window of %d: P50=%s P90=%s P99=%s, %d failed\n",
             (unsigned long long)mo->probes, (unsigned long long)mo->late,
             (unsigned long long)mo->skipped, mo->w.n,
-            fmt_ms(window_pct(&mo->w, 50), a, sizeof(a)),
-            fmt_ms(window_pct(&mo->w, 90), b, sizeof(b)),
-            fmt_ms(window_pct(&mo->w, 99), c, sizeof(c)), mo->w.fails);
+            qvr_fmt_ms(window_pct(&mo->w, 50), a, sizeof(a)),
+            qvr_fmt_ms(window_pct(&mo->w, 90), b, sizeof(b)),
+            qvr_fmt_ms(window_pct(&mo->w, 99), c, sizeof(c)), mo->w.fails);
     for (int i = 0; i < mo->nth; i++) {
         char val[64];
         qvr_thresh_fmt_value(&mo->th[i].t, mo->th[i].value, val, sizeof(val));
@@ -1796,7 +1679,7 @@ int qvr_monitor_main(int argc, char **argv)
     else
         snprintf(mo->out_dir, sizeof(mo->out_dir), "results/monitor-%s",
                  mo->name);
-    if (qvr_report_mkdir_p(mo->out_dir) < 0) {
+    if (qvr_fs_mkdir_p(mo->out_dir) < 0) {
         qvr_error("cannot create '%s': %s", mo->out_dir, strerror(errno));
         goto out;
     }
@@ -1811,7 +1694,7 @@ int qvr_monitor_main(int argc, char **argv)
     }
     mo->render_every = mo->window_cap / 10 > 10 ? mo->window_cap / 10 : 10;
     if (!mo->o.no_plots) {
-        if (find_gnuplot(mo->gnuplot, sizeof(mo->gnuplot)) < 0)
+        if (qvr_proc_find_gnuplot(mo->gnuplot, sizeof(mo->gnuplot)) < 0)
             qvr_info("monitor.png skipped: gnuplot not found");
         else if (find_template(mo->tmpl, sizeof(mo->tmpl)) < 0)
             qvr_info("monitor.png skipped: plots/monitor.gp not found (set "

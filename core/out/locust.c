@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "fmt.h"
 #include "qvr.h"
 
 /* summary.json's latency_ms key for a Locust percentile, or NULL. */
@@ -40,7 +41,7 @@ static double jnum(const cJSON *o, const char *k, double def)
 static void csv_ms(struct qvr_buf *b, double ms, int last)
 {
     char t[32];
-    qvr_buf_csv_field(b, qvr_render_fmt_ms(ms, t, sizeof(t)), last);
+    qvr_buf_csv_field(b, qvr_fmt_ms_sig3(ms, t, sizeof(t)), last);
 }
 
 static void csv_fmt(struct qvr_buf *b, int last, const char *fmt, double v)

@@ -22,8 +22,10 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fs.h"
 #include "gate.h"
 #include "log.h"
+#include "proc.h"
 #include "qvr.h"
 #include "report.h"
 
@@ -33,12 +35,6 @@ extern char **environ;
 
 /* ---- where things are ---- */
 
-static int is_file(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 /* The directory holding latency.gp and friends, into out. 0 or -1. */
 static int plots_dir(char *out, size_t len)
 {
@@ -47,62 +43,17 @@ static int plots_dir(char *out, size_t len)
     if (env && *env) {
         snprintf(out, len, "%s", env);
         snprintf(probe, sizeof(probe), "%s/latency.gp", out);
-        return is_file(probe) ? 0 : -1;
+        return qvr_fs_is_file(probe) ? 0 : -1;
     }
-    char exe[PATH_MAX - 32];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = 0;
-            snprintf(out, len, "%s/../plots", exe);
-            snprintf(probe, sizeof(probe), "%s/latency.gp", out);
-            if (is_file(probe))
-                return 0;
-        }
-    }
-#ifdef QVR_SOURCE_DIR
-    snprintf(out, len, "%s/plots", QVR_SOURCE_DIR);
-    snprintf(probe, sizeof(probe), "%s/latency.gp", out);
-    if (is_file(probe))
-        return 0;
-#endif
-    return -1;
-}
-
-/* The gnuplot executable (a path), into out. 0 or -1 when not found. */
-static int find_gnuplot(char *out, size_t len)
-{
-    const char *name = getenv("QVR_GNUPLOT");
-    if (!name || !*name)
-        name = "gnuplot";
-    if (strchr(name, '/')) {
-        snprintf(out, len, "%s", name);
-        return access(out, X_OK) == 0 && is_file(out) ? 0 : -1;
-    }
-    const char *path = getenv("PATH");
-    if (!path || !*path)
-        path = "/usr/local/bin:/usr/bin:/bin";
-    while (*path) {
-        const char *colon = strchr(path, ':');
-        size_t l = colon ? (size_t)(colon - path) : strlen(path);
-        if (l)
-            snprintf(out, len, "%.*s/%s", (int)l, path, name);
-        else
-            snprintf(out, len, "./%s", name);
-        if (access(out, X_OK) == 0 && is_file(out))
-            return 0;
-        path += l + (colon ? 1 : 0);
-    }
-    return -1;
+    if (qvr_fs_data_file("plots/latency.gp", out, len) < 0)
+        return -1;
+    out[strlen(out) - strlen("/latency.gp")] = 0;
+    return 0;
 }
 
 /* ---- running gnuplot ---- */
 
-/* Appends name='value' to a -e command line; gnuplot's single-quoted
- * strings double a quote and take everything else as it is. */
-static void gp_str(struct qvr_buf *b, const char *name, const char *value)
+void qvr_plot_gp_str(struct qvr_buf *b, const char *name, const char *value)
 {
     qvr_buf_printf(b, "%s='", name);
     for (const char *c = value; *c; c++) {
@@ -129,7 +80,7 @@ static int run_gnuplot(const char *gnuplot, const char *tmpl, const char *dir,
     char tmp[4200], final[4200];
     snprintf(tmp, sizeof(tmp), "%s/.%s.%ld.tmp", dir, png, (long)getpid());
     snprintf(final, sizeof(final), "%s/%s", dir, png);
-    gp_str(vars, "outfile", tmp);
+    qvr_plot_gp_str(vars, "outfile", tmp);
     if (vars->truncated || !vars->data)
         return -1;
 
@@ -140,19 +91,7 @@ static int run_gnuplot(const char *gnuplot, const char *tmpl, const char *dir,
     }
     char *argv[] = {(char *)"gnuplot", (char *)"-e", vars->data, (char *)tmpl,
                     NULL};
-    /* Between fork and exec only async-signal-safe calls: the run may
-     * still have other threads. */
-    pid_t pid = fork();
-    if (pid == 0) {
-        int null = open("/dev/null", O_RDWR);
-        if (null >= 0) {
-            dup2(null, 0);
-            dup2(null, 1);
-        }
-        dup2(pfd[1], 2);
-        execve(gnuplot, argv, environ);
-        _exit(127);
-    }
+    pid_t pid = qvr_proc_spawn(gnuplot, argv, environ, QVR_PROC_NULL, pfd[1]);
     close(pfd[1]);
     if (pid < 0) {
         close(pfd[0]);
@@ -198,8 +137,7 @@ static int run_gnuplot(const char *gnuplot, const char *tmpl, const char *dir,
     close(pfd[0]);
     msg[mlen] = 0;
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
+    qvr_proc_wait(pid, 0, &status, NULL);
     if (timed_out) {
         qvr_warn("%s not drawn: gnuplot took longer than %d s", png,
                  GNUPLOT_TIMEOUT_MS / 1000);
@@ -216,7 +154,7 @@ static int run_gnuplot(const char *gnuplot, const char *tmpl, const char *dir,
                 *c = ' ';
         qvr_warn("%s not drawn: gnuplot failed: %.300s", png,
                  *line ? line : "(no message)");
-    } else if (!is_file(tmp)) {
+    } else if (!qvr_fs_is_file(tmp)) {
         qvr_warn("%s not drawn: gnuplot wrote nothing", png);
     } else if (rename(tmp, final) < 0) {
         qvr_warn("%s not drawn: rename: %s", png, strerror(errno));
@@ -576,8 +514,8 @@ static int steps_dat(const struct qvr_rdir *rd, struct qvr_buf *b,
 static int write_dat(const struct qvr_rdir *rd, const char *name,
                      const struct qvr_buf *b, char *err, unsigned long errlen)
 {
-    return qvr_report_write_file(rd->dir, name, b->data ? b->data : "", b->len,
-                                 err, errlen);
+    return qvr_fs_write(rd->dir, name, b->data ? b->data : "", b->len, err,
+                        errlen);
 }
 
 /* Time axis: seconds, minutes past 20 min, hours past 3 h. */
@@ -742,7 +680,7 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
         goto fail;
     }
 
-    if (find_gnuplot(gnuplot, sizeof(gnuplot)) < 0) {
+    if (qvr_proc_find_gnuplot(gnuplot, sizeof(gnuplot)) < 0) {
         if (!quiet)
             qvr_info("charts skipped: gnuplot not found");
         goto fail;
@@ -775,11 +713,11 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
                      "intended start)",
                      sc, wl);
         qvr_buf_reset(&v);
-        gp_str(&v, "datafile", path);
-        gp_str(&v, "charttitle", title);
-        gp_str(&v, "xunit", tunit);
+        qvr_plot_gp_str(&v, "datafile", path);
+        qvr_plot_gp_str(&v, "charttitle", title);
+        qvr_plot_gp_str(&v, "xunit", tunit);
         gp_num(&v, "xdiv", tdiv);
-        gp_str(&v, "trendlabel", label);
+        qvr_plot_gp_str(&v, "trendlabel", label);
         run_gnuplot(gnuplot, tmpl, rd->dir, "latency.png", &v);
     } else if (!quiet) {
         qvr_info("latency chart skipped: no request completed in any "
@@ -800,9 +738,9 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
             snprintf(title, sizeof(title),
                      "%s: throughput and failures per %.3g s window", sc, wl);
         qvr_buf_reset(&v);
-        gp_str(&v, "datafile", path);
-        gp_str(&v, "charttitle", title);
-        gp_str(&v, "xunit", tunit);
+        qvr_plot_gp_str(&v, "datafile", path);
+        qvr_plot_gp_str(&v, "charttitle", title);
+        qvr_plot_gp_str(&v, "xunit", tunit);
         gp_num(&v, "xdiv", tdiv);
         int maxu = 1;
         for (int i = 0; i < rd->nwin; i++)
@@ -824,8 +762,8 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
                  "run)",
                  sc, t->h ? (unsigned long long)t->h->total : 0ULL);
         qvr_buf_reset(&v);
-        gp_str(&v, "datafile", path);
-        gp_str(&v, "charttitle", title);
+        qvr_plot_gp_str(&v, "datafile", path);
+        qvr_plot_gp_str(&v, "charttitle", title);
         gp_num(&v, "nseries", nblocks);
         gp_num(&v, "xmax", xmax);
         gp_num(&v, "logy", spread > 50);
@@ -852,13 +790,13 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
         snprintf(title, sizeof(title),
                  "%s: throughput and P99 per step (%d steps)", sc, rd->nsteps);
         qvr_buf_reset(&v);
-        gp_str(&v, "datafile", path);
-        gp_str(&v, "charttitle", title);
-        gp_str(&v, "xlabeltext", xl);
+        qvr_plot_gp_str(&v, "datafile", path);
+        qvr_plot_gp_str(&v, "charttitle", title);
+        qvr_plot_gp_str(&v, "xlabeltext", xl);
         gp_num(&v, "logx", lo > 0 && hi / lo >= 8);
         gp_num(&v, "hasknee", !isnan(kneex));
         gp_num(&v, "kneex", isnan(kneex) ? 0 : kneex);
-        gp_str(&v, "kneelabel", kl);
+        qvr_plot_gp_str(&v, "kneelabel", kl);
         run_gnuplot(gnuplot, tmpl, rd->dir, "steps.png", &v);
     }
 
@@ -877,11 +815,11 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
             snprintf(title, sizeof(title),
                      "%s: server timing headers per window", sc);
         qvr_buf_reset(&v);
-        gp_str(&v, "datafile", path);
-        gp_str(&v, "charttitle", title);
+        qvr_plot_gp_str(&v, "datafile", path);
+        qvr_plot_gp_str(&v, "charttitle", title);
         gp_num(&v, "hashost", cc.hashost);
         gp_num(&v, "hasgpu", cc.hasgpu);
-        gp_str(&v, "timingcols", cc.timing);
+        qvr_plot_gp_str(&v, "timingcols", cc.timing);
         run_gnuplot(gnuplot, tmpl, rd->dir, "resources.png", &v);
     }
     rc = 0;

@@ -33,4 +33,10 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
 int qvr_plot_p99_trend(const struct qvr_rdir *rd, int *first, int *last,
                        double *a, double *b, double *noise);
 
+struct qvr_buf;
+
+/* Appends name='value'; to b, a gnuplot -e command line: a quote doubled,
+ * a control character as a space, everything else as it is. */
+void qvr_plot_gp_str(struct qvr_buf *b, const char *name, const char *value);
+
 #endif

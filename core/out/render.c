@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fs.h"
 #include "junit.h"
 #include "locust.h"
 #include "log.h"
@@ -37,28 +38,6 @@ static const struct {
 } sum_pcts[] = {
     {"p50", 50}, {"p90", 90}, {"p95", 95}, {"p99", 99}, {"p99.9", 99.9}};
 
-char *qvr_render_fmt_ms(double ms, char *buf, unsigned long len)
-{
-    char tmp[32];
-    if (isnan(ms)) {
-        snprintf(buf, len, "N/A");
-        return buf;
-    }
-    if (!(ms > 0)) {
-        snprintf(buf, len, "0");
-        return buf;
-    }
-    /* %.2e rounds to 3 significant digits and tells the magnitude. */
-    snprintf(tmp, sizeof(tmp), "%.2e", ms);
-    int e = atoi(strchr(tmp, 'e') + 1);
-    double v = strtod(tmp, NULL);
-    if (e >= 2)
-        snprintf(buf, len, "%.0f", v);
-    else
-        snprintf(buf, len, "%.*f", 2 - e, v);
-    return buf;
-}
-
 double qvr_rseries_pct_ms(const struct qvr_rseries *s, double p)
 {
     if (!s->h || !s->h->total)
@@ -74,70 +53,6 @@ static void fix_max(struct qvr_hist *h, uint64_t max_us)
 {
     if (h && h->total && max_us > 0 && max_us <= h->max)
         h->max = max_us;
-}
-
-/* Opens a result file for reading. Only a regular file: a device or FIFO
- * (a log pointed at /dev/full, say) would be read forever. The open does
- * not block (O_NONBLOCK: a FIFO without a writer would hang open()), and
- * the flag is cleared once the file is known to be regular. Returns 0,
- * QVR_ENOTFOUND or QVR_EIO with a message naming path in err. */
-static int open_regular(const char *path, FILE **out, char *err,
-                        unsigned long errlen)
-{
-    struct stat st;
-    FILE *f = NULL;
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    int e = fd < 0 ? errno : 0;
-    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == 0)
-        f = fdopen(fd, "rb");
-    if (!f) {
-        if (fd >= 0)
-            close(fd);
-        snprintf(err, errlen, "cannot read %s: %s", path,
-                 e ? strerror(e) : "not a regular file");
-        return e == ENOENT ? QVR_ENOTFOUND : QVR_EIO;
-    }
-    *out = f;
-    return 0;
-}
-
-/* Reads dir/name whole into a NUL-terminated *out (caller frees). */
-static int slurp(const char *dir, const char *name, char **out, size_t *len,
-                 char *err, unsigned long errlen)
-{
-    char path[4200];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    *out = NULL;
-    FILE *f = NULL;
-    int orc = open_regular(path, &f, err, errlen);
-    if (orc < 0)
-        return orc;
-    struct qvr_buf b;
-    qvr_buf_init(&b, 0);
-    char chunk[65536];
-    size_t n;
-    int rc = 0;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        if (qvr_buf_append(&b, chunk, n) < 0) {
-            rc = QVR_ENOMEM;
-            break;
-        }
-    if (ferror(f) && rc == 0)
-        rc = QVR_EIO;
-    fclose(f);
-    if (rc < 0) {
-        snprintf(err, errlen, "cannot read %s: %s", path, qvr_strerror(rc));
-        qvr_buf_free(&b);
-        return rc;
-    }
-    *out = b.data ? b.data : calloc(1, 1);
-    *len = b.len;
-    if (!*out) {
-        snprintf(err, errlen, "cannot read %s: out of memory", path);
-        return QVR_ENOMEM;
-    }
-    return 0;
 }
 
 /* Splits one CSV line in place into at most max fields (RFC 4180 quotes,
@@ -243,7 +158,7 @@ static int load_timeseries(struct qvr_rdir *rd, char *err, unsigned long errlen)
     char *text = NULL, *fields[MAX_FIELDS];
     size_t len, pos = 0;
     int col[TS__N], cap = 0, lineno = 1, rc;
-    rc = slurp(rd->dir, "timeseries.csv", &text, &len, err, errlen);
+    rc = qvr_fs_slurp(rd->dir, "timeseries.csv", &text, &len, err, errlen);
     if (rc < 0)
         return rc;
     rc = QVR_EINVAL;
@@ -328,7 +243,8 @@ int qvr_rnames_load(const char *dir, struct qvr_rname **rows, int *n, char *err,
     int col[4], cap = 0, lineno = 1;
     *rows = NULL;
     *n = 0;
-    int rc = slurp(dir, "timeseries_by_name.csv", &text, &len, err, errlen);
+    int rc =
+        qvr_fs_slurp(dir, "timeseries_by_name.csv", &text, &len, err, errlen);
     if (rc < 0)
         return rc;
     rc = QVR_EINVAL;
@@ -479,7 +395,7 @@ static int load_hlog(struct qvr_rdir *rd, char *err, unsigned long errlen)
     char path[4200], tag[512];
     snprintf(path, sizeof(path), "%s/latency.hlog", rd->dir);
     FILE *f = NULL;
-    int orc = open_regular(path, &f, err, errlen);
+    int orc = qvr_fs_open_regular(path, &f, err, errlen);
     if (orc < 0)
         return orc;
     char **tags = calloc((size_t)rd->nseries, sizeof(char *));
@@ -593,7 +509,7 @@ static int load_summary(struct qvr_rdir *rd, char *err, unsigned long errlen)
 {
     char *text = NULL;
     size_t len;
-    int rc = slurp(rd->dir, "summary.json", &text, &len, err, errlen);
+    int rc = qvr_fs_slurp(rd->dir, "summary.json", &text, &len, err, errlen);
     if (rc < 0)
         return rc;
     rc = QVR_EINVAL;
@@ -695,7 +611,7 @@ static int load_steps(struct qvr_rdir *rd, char *err, unsigned long errlen)
         "error_rate",     "note"};
     char *text = NULL, *fields[MAX_FIELDS];
     size_t len, pos = 0;
-    int rc = slurp(rd->dir, "steps.csv", &text, &len, err, errlen);
+    int rc = qvr_fs_slurp(rd->dir, "steps.csv", &text, &len, err, errlen);
     if (rc == QVR_ENOTFOUND) {
         err[0] = 0;
         return 0;
@@ -971,8 +887,7 @@ static int recompute_summary(struct qvr_rdir *rd, int quiet, char *err,
     if (nl) {
         memcpy(nl, js, jl);
         nl[jl] = '\n';
-        rc = qvr_report_write_file(rd->dir, "summary.json", nl, jl + 1, err,
-                                   errlen);
+        rc = qvr_fs_write(rd->dir, "summary.json", nl, jl + 1, err, errlen);
         free(nl);
     } else {
         snprintf(err, errlen, "out of memory writing summary.json");
@@ -997,7 +912,7 @@ int qvr_render_write_path(const char *path, const char *data, size_t len,
         snprintf(dir, sizeof(dir), "/");
     else
         snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-    return qvr_report_write_file(dir, base, data, len, err, errlen);
+    return qvr_fs_write(dir, base, data, len, err, errlen);
 }
 
 int qvr_render(const char *dir, const struct qvr_render_opts *o, char *err,

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "compare.h"
+#include "fmt.h"
 #include "gate.h"
 #include "hist.h"
 #include "locust.h"
@@ -385,7 +386,7 @@ static int csv_row(const struct csv *c, int col, const char *value)
 
 static const char *fmt3(double ms, char *buf)
 {
-    return qvr_render_fmt_ms(ms, buf, 32);
+    return qvr_fmt_ms_sig3(ms, buf, 32);
 }
 
 static char tmproot[256];
@@ -409,7 +410,7 @@ static void test_fmt(void)
                  {100, "100"},     {NAN, "N/A"}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char b[32];
-        T_EQ_STR(qvr_render_fmt_ms(cases[i].v, b, sizeof(b)), cases[i].want);
+        T_EQ_STR(qvr_fmt_ms_sig3(cases[i].v, b, sizeof(b)), cases[i].want);
     }
 }
 
