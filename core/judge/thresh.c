@@ -612,6 +612,38 @@ fail:
 
 /* 1 when value meets t's condition; see thresh.h. == allows a relative
  * difference of 1e-9 so that a value computed another way still matches. */
+int qvr_thresh_parse_expr(const char *expr, struct qvr_thresh *t, char *err,
+                          unsigned long errlen)
+{
+    char key[QVR_THRESH_EXPR_LEN];
+    int depth = 0;
+    const char *op = expr;
+    for (; *op; op++) {
+        if (*op == '{' || *op == '[')
+            depth++;
+        else if ((*op == '}' || *op == ']') && depth > 0)
+            depth--;
+        else if (!depth && strchr("<>=!", *op))
+            break;
+    }
+    if (!*op || op == expr) {
+        if (t)
+            memset(t, 0, sizeof(*t));
+        if (err && errlen)
+            snprintf(err, errlen,
+                     "expected METRIC OP VALUE, e.g. 'p99 < 2s' or "
+                     "'error_rate < 1%%'");
+        return QVR_EINVAL;
+    }
+    const char *k0 = expr, *k1 = op;
+    while (k0 < k1 && isspace((unsigned char)*k0))
+        k0++;
+    while (k1 > k0 && isspace((unsigned char)k1[-1]))
+        k1--;
+    snprintf(key, sizeof(key), "%.*s", (int)(k1 - k0), k0);
+    return qvr_thresh_parse(key, op, t, err, errlen);
+}
+
 int qvr_thresh_check(const struct qvr_thresh *t, double value)
 {
     double scale;

@@ -76,6 +76,14 @@ struct qvr_thresh {
 int qvr_thresh_parse(const char *key, const char *cond, struct qvr_thresh *t,
                      char *err, unsigned long errlen);
 
+/* Parses one expression "KEY OP VALUE" as given on the command line
+ * (--threshold 'p99 < 2s', 'error_rate{name=x}<5%'): the key ends at the
+ * first of < > = ! outside {tags} and [window]; the rest is the condition.
+ * Returns as qvr_thresh_parse, with "expected METRIC OP VALUE" when no
+ * operator is found. */
+int qvr_thresh_parse_expr(const char *expr, struct qvr_thresh *t, char *err,
+                          unsigned long errlen);
+
 /* 1 when value (in the threshold's canonical unit) meets the condition,
  * else 0. NaN never meets it. */
 int qvr_thresh_check(const struct qvr_thresh *t, double value);

@@ -532,6 +532,55 @@ static int build_thresholds(lua_State *L, int sc, struct qvr_plan *p, char *err,
     return 0;
 }
 
+/* --threshold EXPR: each replaces the scenario's threshold of the same key
+ * (metric, tags, window), options and all, or is added to them; two flags of
+ * one key are refused. */
+static int add_flag_thresholds(struct qvr_plan *p,
+                               const struct qvr_overrides *ov, char *err,
+                               unsigned long errlen)
+{
+    if (ov->nthresh <= 0)
+        return 0;
+    int cap = p->nthresh + ov->nthresh, rc = 0;
+    struct qvr_plan_thresh *th = realloc(p->thresh, (size_t)cap * sizeof(*th));
+    if (!th)
+        return QVR_ENOMEM;
+    p->thresh = th;
+    const char **flag = calloc((size_t)cap, sizeof(*flag)); /* by index */
+    if (!flag)
+        return QVR_ENOMEM;
+    for (int i = 0; i < ov->nthresh; i++) {
+        struct qvr_plan_thresh pt;
+        char why[256];
+        memset(&pt, 0, sizeof(pt));
+        if (qvr_thresh_parse_expr(ov->thresh[i], &pt.t, why, sizeof(why)) < 0) {
+            snprintf(err, errlen, "--threshold '%s': %s", ov->thresh[i], why);
+            rc = QVR_EINVAL;
+            break;
+        }
+        pt.value = NAN;
+        int k = 0;
+        while (k < p->nthresh && !qvr_thresh_same_key(&th[k].t, &pt.t))
+            k++;
+        if (flag[k]) {
+            snprintf(err, errlen,
+                     "--threshold '%s' repeats --threshold '%s' (same "
+                     "metric, tags and window); give each once",
+                     ov->thresh[i], flag[k]);
+            rc = QVR_EINVAL;
+            break;
+        }
+        if (k == p->nthresh)
+            p->nthresh++;
+        th[k] = pt;
+        flag[k] = ov->thresh[i];
+    }
+    free(flag);
+    if (rc == 0)
+        qsort(p->thresh, (size_t)p->nthresh, sizeof(*p->thresh), cmp_thresh);
+    return rc;
+}
+
 /* mock = { service = "100ms", slots = 1 } -> "--service" "100ms" ... */
 static int build_mock_args(lua_State *L, int sc, struct qvr_plan *p)
 {
@@ -660,6 +709,8 @@ static int build_plan(lua_State *L, int sc, struct qvr_plan *p,
     if ((rc = build_tasks(L, sc, p)) < 0)
         return rc;
     if ((rc = build_thresholds(L, sc, p, err, errlen)) < 0)
+        return rc;
+    if ((rc = add_flag_thresholds(p, ov, err, errlen)) < 0)
         return rc;
     if ((rc = build_mock_args(L, sc, p)) < 0)
         return rc;

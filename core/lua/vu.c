@@ -547,6 +547,10 @@ int qvr_vu_http(struct qvr_vu *vu, const struct qvr_http_request *req,
     if (vu->iter_intended_ns && vu->iter_intended_ns < vu->t_intended_ns)
         vu->t_intended_ns = vu->iter_intended_ns;
     vu->iter_intended_ns = 0; /* later requests count from their send */
+    if (vu->ctx->on_send && vu->ctx->on_send(vu->ctx->ud, vu, req)) {
+        vu->state = QVR_VU_HTTP; /* held back, never answered */
+        return 0;
+    }
     if (!vu->xfer &&
         !(vu->xfer = qvr_http_xfer_get(vu->ctx->http[vu->id % vu->ctx->nhttp])))
         return QVR_ENOMEM;

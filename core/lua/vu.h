@@ -60,6 +60,12 @@ struct qvr_vu_ctx {
     void (*on_free)(void *ud, struct qvr_vu *vu);
     /* Called with the raw header block of every answer (may be NULL). */
     void (*on_headers)(void *ud, const char *raw, size_t len);
+    /* When set, called with each request a task is about to send (every
+     * pointer borrowed for the call only); returning 1 holds it back: it is
+     * not sent and the task stays suspended in its http.* call (`qvrrun
+     * call SCENARIO` takes the first one and sends it itself). */
+    int (*on_send)(void *ud, struct qvr_vu *vu,
+                   const struct qvr_http_request *req);
     /* A user withdrawn (qvr_vu_withdraw) with a request in flight gets
      * stop_grace_ns for it (0: no limit; not while ctx->stopping, whose
      * drain has a grace period of its own); then on_grace_over is called

@@ -45,12 +45,4 @@ int qvr_merge_dirs(const char *out, const char *const *dirs, int ndirs,
                    const struct qvr_render_opts *ro, FILE *table, char *err,
                    unsigned long errlen);
 
-/* `qvrrun merge -o OUT DIR... [--no-plots] [--quiet] [--csv PREFIX]
- * [--junit FILE]`: argv holds the arguments after "merge". Returns the exit
- * code: 0 every threshold held on the merged run, 99 one failed, 2 a bad
- * flag or segments that do not belong together (one line naming the
- * directory), 3 an unreadable or corrupt file (naming it) or a failed
- * write. */
-int qvr_merge_cmd(int argc, char **argv);
-
 #endif

@@ -358,8 +358,11 @@ int qvr_mock_parse_args(struct qvr_mock_config *c, int argc, char **argv,
                 return QVR_EINVAL;
             }
             if (flag_value(argc, argv, &i, name, sizeof(name), &v) != 0) {
-                snprintf(err, errlen, "%s needs a value (%s)", name,
-                         flag_hint(name));
+                if (strcmp(flag_hint(name), "a value") == 0)
+                    snprintf(err, errlen, "unknown flag %s", name);
+                else
+                    snprintf(err, errlen, "%s needs a value (%s)", name,
+                             flag_hint(name));
                 return QVR_EINVAL;
             }
             if (strcmp(name, "--profile") == 0) {

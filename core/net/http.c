@@ -261,10 +261,9 @@ static void drain(struct qvr_http *h)
          * the lookup at 1 us at least when it completes, numeric hosts and
          * reused connections included, so 0 means it never did. */
         curl_off_t t_dns = 0;
-        if (rc == CURLE_OPERATION_TIMEDOUT &&
-            curl_easy_getinfo(easy, CURLINFO_NAMELOOKUP_TIME_T, &t_dns) ==
-                CURLE_OK &&
-            t_dns == 0) {
+        int dns_ok = curl_easy_getinfo(easy, CURLINFO_NAMELOOKUP_TIME_T,
+                                       &t_dns) == CURLE_OK;
+        if (rc == CURLE_OPERATION_TIMEDOUT && dns_ok && t_dns == 0) {
             curl_off_t t_total = 0;
             curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &t_total);
             r->fail = QVR_FAIL_DNS;
@@ -287,6 +286,7 @@ static void drain(struct qvr_http *h)
         r->headers_len = x->head.len;
         r->t_sent_ns = x->t_sent_ns;
         r->t_done_ns = now;
+        r->dns_us = (uint64_t)(dns_ok && t_dns > 0 ? t_dns : 0);
         r->connect_us = (uint64_t)(t_conn > 0 ? t_conn : 0);
         r->tls_us = t_app > t_conn ? (uint64_t)(t_app - t_conn) : 0;
         r->ttfb_us = (uint64_t)(t_start > 0 ? t_start : 0);

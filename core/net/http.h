@@ -56,6 +56,7 @@ struct qvr_http_result {
     size_t headers_len;
     uint64_t t_sent_ns;  /* monotonic: handed to libcurl */
     uint64_t t_done_ns;  /* monotonic: completion seen */
+    uint64_t dns_us;     /* name lookup done, from the start (0 if reused) */
     uint64_t connect_us; /* TCP connect time, 0 if reused */
     uint64_t tls_us;     /* TLS handshake time, 0 if none */
     uint64_t ttfb_us;    /* first response byte, from t_sent */

@@ -30,11 +30,4 @@ int qvr_compare_dirs(const char *base, const char *new_dir,
                      const struct qvr_compare_opts *o, FILE *out, char *err,
                      unsigned long errlen);
 
-/* `qvrrun compare BASE_DIR NEW_DIR [--tolerance 10%] [--error-tolerance
- * 1pp]`: argv holds the arguments after "compare". Returns the exit code:
- * 0 no regression, 99 NEW worse than BASE beyond the tolerance, 2 a bad
- * flag or directory (one line naming it), 3 an unreadable or corrupt
- * summary.json (naming it). */
-int qvr_compare_cmd(int argc, char **argv);
-
 #endif

@@ -116,12 +116,6 @@ struct qvr_rdir {
 int qvr_render(const char *dir, const struct qvr_render_opts *o, char *err,
                unsigned long errlen);
 
-/* `qvrrun report RESULT_DIR [--csv PREFIX] [--junit FILE] [--no-plots]
- * [--quiet]`: argv holds the arguments after "report". Returns the exit
- * code: 0, 2 for a bad flag or a missing directory (one line naming it),
- * 3 for an unreadable or corrupt file (naming it) or a failed write. */
-int qvr_report_cmd(int argc, char **argv);
-
 /* Loads dir into *rd (zeroed first). recompute selects whether the totals'
  * and names' histograms are rebuilt from latency.hlog (which must then
  * exist) or taken from summary.json's histogram_us. The caller releases

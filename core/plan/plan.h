@@ -47,6 +47,9 @@ struct qvr_overrides {
     int seg_index, seg_count; /* --segment K/N; 0 when none */
     int nenv;
     const char *const *env; /* "KEY=VALUE" pairs for env() */
+    int nthresh;
+    const char *const *thresh; /* --threshold "KEY OP VALUE": each replaces
+                                  the scenario's of the same key, or adds */
 };
 
 struct qvr_plan {
