@@ -23,6 +23,11 @@ int qvr_cmd_merge(int argc, char **argv);
  * write. */
 int qvr_cmd_report(int argc, char **argv);
 
+/* `qvrrun mock [flags]`: the built-in simulated reranker in the
+ * foreground (docs/mock.md): 0 after SIGINT/SIGTERM or --help, 2 a bad flag
+ * (one line naming it), 3 the address cannot be bound. */
+int qvr_cmd_mock(int argc, char **argv);
+
 /* `qvrrun call URL|SCENARIO [flags]`: sends one request and prints its
  * status, timings, response headers and body. 0 when an answer came (any
  * status), 2 a bad flag or scenario, 3 no answer (refused, timeout...). */

@@ -337,7 +337,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(cmd, "mock") == 0)
-        return qvr_mock_main(argc - 2, argv + 2);
+        return qvr_cmd_mock(argc - 2, argv + 2);
     if (strcmp(cmd, "report") == 0)
         return qvr_cmd_report(argc - 2, argv + 2);
     if (strcmp(cmd, "compare") == 0)

@@ -8,7 +8,7 @@
  * pass is answered (or held while a stall lasts, or faulted), the slot is
  * free again and the queue is served. Nothing sleeps and nothing spawns a
  * thread per request; the only thread is the one qvr_mock_start creates to
- * run the base (qvr_mock_main runs it in the caller's thread).
+ * run the base (qvr_mock_serve runs it in the caller's thread).
  *
  * Randomness (jitter, faults) comes from one splitmix64 stream seeded by
  * --seed and drawn in event order, so a run with the same requests in the
@@ -1016,34 +1016,6 @@ void qvr_mock_stop(struct qvr_mock *m)
 
 /* ---- qvrrun mock -------------------------------------------------------- */
 
-static void usage(FILE *f)
-{
-    fputs("usage: qvrrun mock [flags]\n"
-          "  --listen ADDR[:PORT]   bind address (default 127.0.0.1:7860; "
-          ":0 = any free port)\n"
-          "  --profile NAME         h100-qwen3vl-8b (default), "
-          "h100-qwen3vl-8b-batch, fast\n"
-          "  --slots N              concurrent passes (default 1)\n"
-          "  --batch N              requests merged into one pass "
-          "(default 1)\n"
-          "  --queue N              waiting requests before 503 "
-          "(default 64)\n"
-          "  --max-docs N           documents per request before 413 "
-          "(default 32)\n"
-          "  --seed N               seed of jitter and faults (default 1)\n"
-          "  --service DUR          fixed pass time instead of the model, "
-          "e.g. 100ms\n"
-          "  --error-rate P         answer 500 to a fraction P (0.05 or "
-          "5%)\n"
-          "  --stall DUR/PERIOD     hold all answers DUR once every PERIOD\n"
-          "  --leak P/min           pass time grows by P per minute up\n"
-          "  --drop P               reset the connection without an answer\n"
-          "  --garbage P            answer 200 with a malformed body\n"
-          "Endpoints: POST /api/rerank, /v1/rerank, /rerank; GET /health, "
-          "/metrics.\n",
-          f);
-}
-
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     struct qvr_mock *m = arg;
@@ -1081,25 +1053,14 @@ static void describe_faults(const struct qvr_mock_config *c, char *buf,
         snprintf(buf + n, len - n, ", garbage %g%%", c->garbage_rate * 100);
 }
 
-int qvr_mock_main(int argc, char **argv)
+int qvr_mock_serve(const struct qvr_mock_config *cfg)
 {
-    struct qvr_mock_config c;
+    const struct qvr_mock_config c = *cfg;
     struct qvr_mock *m;
     char err[256], faults[256];
     uint64_t answered = 0;
     size_t i;
 
-    for (i = 0; i < (size_t)argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return QVR_EXIT_OK;
-        }
-    }
-    qvr_mock_config_init(&c);
-    if (qvr_mock_parse_args(&c, argc, argv, err, sizeof(err)) != 0) {
-        fprintf(stderr, "qvrrun mock: %s\n", err);
-        return QVR_EXIT_USAGE;
-    }
     ignore_sigpipe();
     m = mock_new(&c, err, sizeof(err));
     if (m == NULL) {

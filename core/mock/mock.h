@@ -129,11 +129,10 @@ int qvr_mock_port(const struct qvr_mock *m);
  * no-op. */
 void qvr_mock_stop(struct qvr_mock *m);
 
-/* `qvrrun mock [flags]`: parses the flags, binds, prints "qvrrun mock:
- * listening on http://HOST:PORT (profile ...)" on stderr, serves in the
- * foreground until SIGINT or SIGTERM and returns the exit code: 0 after a
- * signal or --help, 2 for a bad flag (one line naming it), 3 when the
- * address cannot be bound. */
-int qvr_mock_main(int argc, char **argv);
+/* `qvrrun mock`: binds c's address, prints "qvrrun mock: listening on
+ * http://HOST:PORT (profile ...)" on stderr, serves in the foreground until
+ * SIGINT or SIGTERM and returns the exit code: 0 after a signal, 3 when the
+ * address cannot be bound. The flags are parsed by cli/cmd_mock.c. */
+int qvr_mock_serve(const struct qvr_mock_config *c);
 
 #endif
