@@ -23,6 +23,11 @@ int qvr_cmd_merge(int argc, char **argv);
  * write. */
 int qvr_cmd_report(int argc, char **argv);
 
+/* `qvrrun monitor SCENARIO.lua|URL|mock [flags]` (docs/monitor.md): the
+ * flags, then qvr_monitor_main; --help exits 0, a bad flag 2 (one line
+ * naming it). qvr_http_global_init must have run. */
+int qvr_cmd_monitor(int argc, char **argv);
+
 /* `qvrrun mock [flags]`: the built-in simulated reranker in the
  * foreground (docs/mock.md): 0 after SIGINT/SIGTERM or --help, 2 a bad flag
  * (one line naming it), 3 the address cannot be bound. */

@@ -16,9 +16,7 @@
 #include "cmd.h"
 #include "http.h"
 #include "log.h"
-#include "mock.h"
 #include "qvr.h"
-#include "monitor.h"
 #include "run.h"
 
 static void usage(FILE *out)
@@ -350,7 +348,7 @@ int main(int argc, char **argv)
     }
     int rc;
     if (strcmp(cmd, "monitor") == 0)
-        rc = qvr_monitor_main(argc - 2, argv + 2);
+        rc = qvr_cmd_monitor(argc - 2, argv + 2);
     else if (strcmp(cmd, "call") == 0)
         rc = qvr_cmd_call(argc - 2, argv + 2);
     else if (strcmp(cmd, "run") == 0)

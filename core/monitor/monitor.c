@@ -69,25 +69,6 @@ extern char **environ;
 #define GRACE_NS (10 * QVR_NS_PER_S)
 #define MAX_THRESH 32
 
-struct opts {
-    const char *what;     /* scenario file, URL or "mock" */
-    uint64_t interval_ns; /* 0: the scenario's */
-    int window;           /* 0: the scenario's */
-    int64_t duration_ns;  /* -1: the scenario's (0 there = forever) */
-    const char *out_dir;
-    const char *target;
-    const char *metrics_listen;
-    const char *on_alert;
-    const char *image;
-    const char *name;
-    uint64_t timeout_ns;
-    int quiet, no_plots;
-    int nenv;
-    const char **env;
-    int nthresh;
-    const char **thresh; /* --threshold expressions */
-};
-
 /* The rolling window: a ring in probe order and the same values sorted. */
 struct window {
     int cap, n, head;
@@ -111,7 +92,7 @@ struct child {
 };
 
 struct monitor {
-    struct opts o;
+    struct qvr_monitor_opts o;
     struct qvr_script *script;
     struct qvr_plan *plan; /* scenario mode, else NULL */
     struct qvr_mock *mock;
@@ -1212,129 +1193,6 @@ static int build_body(struct monitor *mo, char *err, size_t errlen)
 
 /* ---- set-up -------------------------------------------------------------- */
 
-static int usage_error(const char *fmt, const char *a)
-{
-    char msg[600];
-    snprintf(msg, sizeof(msg), fmt, a);
-    qvr_error("monitor: %s (see docs/monitor.md)", msg);
-    return QVR_EXIT_USAGE;
-}
-
-static void usage(FILE *out)
-{
-    fputs("usage: qvrrun monitor SCENARIO.lua|URL|mock [options]\n"
-          "  --interval D          a probe every D (default 30s)\n"
-          "  --window N            rolling window in probes (default 1000)\n"
-          "  --duration D          stop after D (default: never)\n"
-          "  --out DIR             default results/monitor-<name>/\n"
-          "  --threshold EXPR      e.g. 'p99<5s' or 'error_rate<5%' "
-          "(repeatable)\n"
-          "  --on-alert CMD        run on alert changes (/bin/sh -c)\n"
-          "  --metrics-listen ADDR Prometheus exposition, e.g. "
-          "127.0.0.1:9464\n"
-          "  --target URL  -e K=V  scenario overrides\n"
-          "  --timeout D           URL probe timeout (default 60s)\n"
-          "  --image PATH          URL probe image\n"
-          "  --name NAME           name of the monitor (URL mode)\n"
-          "  --quiet  --no-plots\n"
-          "exit codes: 0; 99 a threshold failed during --duration; 2 usage; "
-          "3 cannot run; 130 interrupted\n",
-          out);
-}
-
-static int parse_args(struct opts *o, int argc, char **argv)
-{
-    o->duration_ns = -1;
-    o->env = calloc((size_t)argc + 1, sizeof(char *));
-    o->thresh = calloc((size_t)argc + 1, sizeof(char *));
-    if (!o->env || !o->thresh)
-        return QVR_EXIT_RUN;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            usage(stdout);
-            return -1;
-        }
-        if (a[0] != '-') {
-            if (o->what)
-                return usage_error("unexpected argument '%s': give one "
-                                   "scenario or URL",
-                                   a);
-            o->what = a;
-            continue;
-        }
-        if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
-            o->quiet = 1;
-            continue;
-        }
-        if (strcmp(a, "--no-plots") == 0) {
-            o->no_plots = 1;
-            continue;
-        }
-        static const char *const known[] = {
-            "--interval",  "--window",   "--duration", "--out",
-            "--target",    "-e",         "--env",      "--metrics-listen",
-            "--threshold", "--on-alert", "--timeout",  "--image",
-            "--name",      NULL};
-        int k;
-        for (k = 0; known[k] && strcmp(a, known[k]) != 0; k++)
-            ;
-        if (!known[k])
-            return usage_error("unknown flag '%s'", a);
-        if (!v)
-            return usage_error("flag '%s' needs a value", a);
-        i++;
-        uint64_t ns;
-        if (strcmp(a, "--interval") == 0 || strcmp(a, "--duration") == 0 ||
-            strcmp(a, "--timeout") == 0) {
-            if (qvr_duration_parse(v, &ns) < 0 || ns == 0) {
-                char msg[128];
-                snprintf(msg, sizeof(msg),
-                         "%s: bad duration '%%s' (e.g. "
-                         "30s, 5m, 1h)",
-                         a);
-                return usage_error(msg, v);
-            }
-            if (a[2] == 'i')
-                o->interval_ns = ns;
-            else if (a[2] == 'd')
-                o->duration_ns = (int64_t)ns;
-            else
-                o->timeout_ns = ns;
-        } else if (strcmp(a, "--window") == 0) {
-            char *end;
-            long n = strtol(v, &end, 10);
-            if (end == v || *end || n < 1 || n > 10000000)
-                return usage_error("--window: expected a whole number of "
-                                   "probes >= 1, got '%s'",
-                                   v);
-            o->window = (int)n;
-        } else if (strcmp(a, "--out") == 0) {
-            o->out_dir = v;
-        } else if (strcmp(a, "--target") == 0) {
-            o->target = v;
-        } else if (strcmp(a, "-e") == 0 || strcmp(a, "--env") == 0) {
-            if (!strchr(v, '=') || v[0] == '=')
-                return usage_error("-e: expected KEY=VALUE, got '%s'", v);
-            o->env[o->nenv++] = v;
-        } else if (strcmp(a, "--metrics-listen") == 0) {
-            o->metrics_listen = v;
-        } else if (strcmp(a, "--threshold") == 0) {
-            o->thresh[o->nthresh++] = v;
-        } else if (strcmp(a, "--on-alert") == 0) {
-            o->on_alert = v;
-        } else if (strcmp(a, "--image") == 0) {
-            o->image = v;
-        } else if (strcmp(a, "--name") == 0) {
-            o->name = v;
-        }
-    }
-    if (!o->what)
-        return usage_error("%s", "give a scenario file or a URL to probe");
-    return 0;
-}
-
 static int is_url(const char *s)
 {
     return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0;
@@ -1461,7 +1319,7 @@ static int fail_msg(char *err, size_t errlen, int code, const char *fmt, ...)
  * schedule and the thresholds. Returns an exit code or 0. */
 static int setup_probe(struct monitor *mo, char *err, size_t errlen)
 {
-    struct opts *o = &mo->o;
+    struct qvr_monitor_opts *o = &mo->o;
     if (is_url(o->what) || strcmp(o->what, "mock") == 0) {
         if (o->target)
             return fail_msg(err, errlen, QVR_EXIT_USAGE,
@@ -1630,11 +1488,9 @@ static void teardown(struct monitor *mo)
     free(mo->plot);
     free(mo->body);
     qvr_script_free(mo->script);
-    free(mo->o.env);
-    free(mo->o.thresh);
 }
 
-int qvr_monitor_main(int argc, char **argv)
+int qvr_monitor_main(const struct qvr_monitor_opts *opts)
 {
     struct monitor *mo = calloc(1, sizeof(*mo));
     if (!mo) {
@@ -1643,12 +1499,8 @@ int qvr_monitor_main(int argc, char **argv)
     }
     mo->hist_fd = -1;
     char err[1024] = "";
-    int code = parse_args(&mo->o, argc, argv);
-    if (code) {
-        code = code < 0 ? QVR_EXIT_OK : code;
-        goto out;
-    }
-    code = setup_probe(mo, err, sizeof(err));
+    mo->o = *opts;
+    int code = setup_probe(mo, err, sizeof(err));
     if (code) {
         qvr_error("%s", err);
         goto out;

@@ -5,6 +5,8 @@
 #ifndef QVR_MONITOR_H
 #define QVR_MONITOR_H
 
+#include <stdint.h>
+
 /* The probe of `qvrrun monitor URL`: the standard rerank request. */
 #define QVR_MONITOR_INSTRUCTION "Re-rank for visual-text alignment."
 #define QVR_MONITOR_QUERY "A red sports car driving on mountain road"
@@ -12,7 +14,28 @@
 #define QVR_MONITOR_DOC2 "Old sedan parked in garage"
 #define QVR_MONITOR_IMAGE "examples/data/camera.png"
 
-/* Runs `qvrrun monitor` with argv holding the arguments after "monitor":
+/* What `qvrrun monitor`'s flags say (unset: 0 / NULL; duration -1). The
+ * arrays are borrowed for the call. */
+struct qvr_monitor_opts {
+    const char *what;     /* scenario file, URL or "mock" */
+    uint64_t interval_ns; /* 0: the scenario's */
+    int window;           /* 0: the scenario's */
+    int64_t duration_ns;  /* -1: the scenario's (0 there = forever) */
+    const char *out_dir;
+    const char *target;
+    const char *metrics_listen;
+    const char *on_alert;
+    const char *image;
+    const char *name;
+    uint64_t timeout_ns;
+    int quiet, no_plots;
+    int nenv;
+    const char **env;
+    int nthresh;
+    const char **thresh; /* --threshold expressions */
+};
+
+/* Runs `qvrrun monitor` (its flags: cli/cmd_monitor.c):
  *
  *   SCENARIO.lua | URL | mock   what to probe (URL: the standard rerank
  *                               probe POSTed to URL, /api/rerank when the
@@ -34,6 +57,6 @@
  * run; 2 for a usage or scenario error (a scenario whose load is not
  * every{}); 3 when the monitor cannot run (out directory not writable,
  * mock cannot start); 130 after SIGINT/SIGTERM, everything written. */
-int qvr_monitor_main(int argc, char **argv);
+int qvr_monitor_main(const struct qvr_monitor_opts *o);
 
 #endif
