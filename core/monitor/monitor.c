@@ -50,6 +50,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "mock.h"
+#include "mock_plan.h"
 #include "plot.h"
 #include "proc.h"
 #include "qvr.h"
@@ -1214,24 +1215,6 @@ static void safe_name(char *out, size_t len, const char *s)
 static int add_flag_threshold(struct monitor *mo, const char *expr, char *err,
                               size_t errlen)
 {
-    const char *op = strpbrk(expr, "<>=");
-    if (!op) {
-        snprintf(err, errlen,
-                 "--threshold '%s': expected METRIC OP VALUE, "
-                 "e.g. 'p99<5s'",
-                 expr);
-        return QVR_EINVAL;
-    }
-    char key[128];
-    size_t kl = (size_t)(op - expr);
-    while (kl && isspace((unsigned char)expr[kl - 1]))
-        kl--;
-    const char *k0 = expr;
-    while (k0 < op && isspace((unsigned char)*k0)) {
-        k0++;
-        kl--;
-    }
-    snprintf(key, sizeof(key), "%.*s", (int)kl, k0);
     if (mo->nth == MAX_THRESH) {
         snprintf(err, errlen, "too many thresholds (at most %d)", MAX_THRESH);
         return QVR_EINVAL;
@@ -1239,7 +1222,7 @@ static int add_flag_threshold(struct monitor *mo, const char *expr, char *err,
     struct qvr_plan_thresh *pt = &mo->th[mo->nth];
     memset(pt, 0, sizeof(*pt));
     char why[256];
-    if (qvr_thresh_parse(key, op, &pt->t, why, sizeof(why)) < 0) {
+    if (qvr_thresh_parse_expr(expr, &pt->t, why, sizeof(why)) < 0) {
         snprintf(err, errlen, "--threshold '%s': %s", expr, why);
         return QVR_EINVAL;
     }
@@ -1278,28 +1261,7 @@ static int check_thresholds(struct monitor *mo, char *err, size_t errlen)
 static int start_mock(struct monitor *mo, int argc, char **extra, char *err,
                       size_t errlen)
 {
-    struct qvr_mock_config mc;
-    qvr_mock_config_init(&mc);
-    char **argv = calloc((size_t)argc + 3, sizeof(char *));
-    if (!argv)
-        return QVR_ENOMEM;
-    argv[0] = (char *)"--listen";
-    argv[1] = (char *)"127.0.0.1:0";
-    for (int i = 0; i < argc; i++)
-        argv[i + 2] = extra[i];
-    char why[256] = "";
-    int rc = qvr_mock_parse_args(&mc, argc + 2, argv, why, sizeof(why));
-    free(argv);
-    if (rc < 0) {
-        snprintf(err, errlen, "mock: %s", why);
-        return QVR_EINVAL;
-    }
-    mo->mock = qvr_mock_start(&mc, why, sizeof(why));
-    if (!mo->mock) {
-        snprintf(err, errlen, "cannot start the built-in mock: %s", why);
-        return QVR_EIO;
-    }
-    return qvr_mock_port(mo->mock);
+    return qvr_mock_plan_start(argc, extra, &mo->mock, err, errlen);
 }
 
 static int fail_msg(char *err, size_t errlen, int code, const char *fmt, ...)

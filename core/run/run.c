@@ -35,6 +35,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "mock.h"
+#include "mock_plan.h"
 #include "qvr.h"
 #include "redact.h"
 #include "render.h"
@@ -1784,30 +1785,17 @@ static int prepare_out(struct run *r, char *err, size_t len)
 
 static int start_mock(struct run *r, char *err, size_t len)
 {
-    struct qvr_mock_config mc;
-    qvr_mock_config_init(&mc);
-    int argc = r->plan->mock_argc + 2;
-    char **argv = calloc((size_t)argc + 1, sizeof(char *));
-    if (!argv)
-        return QVR_ENOMEM;
-    argv[0] = (char *)"--listen";
-    argv[1] = (char *)"127.0.0.1:0";
-    for (int i = 0; i < r->plan->mock_argc; i++)
-        argv[i + 2] = r->plan->mock_argv[i];
-    char why[256] = "";
-    int rc = qvr_mock_parse_args(&mc, argc, argv, why, sizeof(why));
-    free(argv);
-    if (rc < 0) {
-        snprintf(err, len, "%s: mock: %s", r->plan->file, why);
-        return QVR_EINVAL;
+    char why[300] = "";
+    int port = qvr_mock_plan_start(r->plan->mock_argc, r->plan->mock_argv,
+                                   &r->mock, why, sizeof(why));
+    if (port < 0) {
+        if (port == QVR_EINVAL)
+            snprintf(err, len, "%s: %s", r->plan->file, why);
+        else
+            snprintf(err, len, "%s", why);
+        return port;
     }
-    r->mock = qvr_mock_start(&mc, why, sizeof(why));
-    if (!r->mock) {
-        snprintf(err, len, "cannot start the built-in mock: %s", why);
-        return QVR_EIO;
-    }
-    snprintf(r->target, sizeof(r->target), "http://127.0.0.1:%d",
-             qvr_mock_port(r->mock));
+    snprintf(r->target, sizeof(r->target), "http://127.0.0.1:%d", port);
     return 0;
 }
 
