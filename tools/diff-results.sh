@@ -11,12 +11,13 @@
 #   - the exit code;
 #   - the files of the result directory (charts included, by name);
 #   - summary.json's shape: every key path with its JSON type (arrays
-#     merged), whatever the values;
+#     merged; a number and null count as one type), whatever the values;
 #   - summary.json's values that do not depend on timing: schema, scenario,
 #     config (the out directory and times aside), thresholds (expr, abort,
 #     window; not measured values or verdicts), the task and name sets,
 #     the check labels, the number of steps and their planned users/rate
-#     (not for a sweep, whose rates follow the measured capacity);
+#     (not for a sweep, whose rates, steps and knee follow the measured
+#     capacity);
 #   - the header line of every CSV file.
 # Timestamps and measured figures (counts of requests included: they
 # follow the clock) are left out. Tasks are picked at random by weight, so a
@@ -88,11 +89,15 @@ p = os.path.join(d, "summary.json")
 if os.path.exists(p):
     s = json.load(open(p))
     paths = set()
+    load = s.get("config", {}).get("load", {})
+    sweep = isinstance(load, dict) and load.get("shape") == "sweep"
 
     def walk(v, at):
+        if sweep and at.startswith((".knee", ".steps")):
+            return  # a sweep's knee and rates follow the measured capacity
         t = type(v).__name__
-        if t in ("int", "float"):
-            t = "number"
+        if t in ("int", "float", "NoneType"):
+            t = "number"  # a measured figure may be null (n/a)
         paths.add("%s:%s" % (at, t))
         if isinstance(v, dict):
             for k, x in v.items():
@@ -123,10 +128,7 @@ if os.path.exists(p):
         out.append("checks %s" % sorted(ch))
     elif isinstance(ch, list):
         out.append("checks %s" % sorted(str(c.get("label")) for c in ch))
-    st = s.get("steps")
-    load = s.get("config", {}).get("load", {})
-    if isinstance(load, dict) and load.get("shape") == "sweep":
-        st = None  # a sweep's rates and steps follow the measured capacity
+    st = None if sweep else s.get("steps")
     if isinstance(st, list):
         out.append("steps %d" % len(st))
         for r in st:
