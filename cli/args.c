@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "qvr.h"
+#include "render.h"
 
 int qvr_args_is_help(const char *a)
 {
@@ -59,4 +60,30 @@ int qvr_args_is_dir(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int qvr_args_render_flag(const char *cmd, int argc, char **argv, int *i,
+                         struct qvr_render_opts *o)
+{
+    const char *a = argv[*i];
+    if (strcmp(a, "--no-plots") == 0) {
+        o->no_plots = 1;
+        return 1;
+    }
+    if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
+        o->quiet = 1;
+        return 1;
+    }
+    if (strcmp(a, "--csv") != 0 && strcmp(a, "--junit") != 0)
+        return 0;
+    const char *v = qvr_args_value(argc, argv, i);
+    if (!v) {
+        qvr_error("%s: flag '%s' needs a value", cmd, a);
+        return -1;
+    }
+    if (a[2] == 'c')
+        o->csv_prefix = v;
+    else
+        o->junit_file = v;
+    return 1;
 }

@@ -21,6 +21,16 @@ int qvr_args_pct(const char *s, const char *suffix, double *out);
  * empty (then *i moves to it), else NULL. */
 const char *qvr_args_value(int argc, char **argv, int *i);
 
+struct qvr_render_opts;
+
+/* The output flags of the commands that render a result directory
+ * (report, merge): --quiet/-q, --no-plots, --csv PREFIX, --junit FILE.
+ * When argv[*i] is one of them, sets it in o (moving *i past a value) and
+ * returns 1; returns 0 for another argument, and for a flag without its
+ * value prints "CMD: flag '--csv' needs a value" and returns -1. */
+int qvr_args_render_flag(const char *cmd, int argc, char **argv, int *i,
+                         struct qvr_render_opts *o);
+
 /* 1 when path is a directory. */
 int qvr_args_is_dir(const char *path);
 

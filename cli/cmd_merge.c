@@ -27,7 +27,7 @@ int qvr_cmd_merge(int argc, char **argv)
     struct qvr_render_opts o;
     const char *out = NULL;
     const char **dirs = calloc((size_t)(argc ? argc : 1), sizeof(*dirs));
-    int ndirs = 0, rc = QVR_EXIT_USAGE, flags = 1;
+    int ndirs = 0, rc = QVR_EXIT_USAGE, flags = 1, took;
     memset(&o, 0, sizeof(o));
     if (!dirs) {
         qvr_error("merge: out of memory");
@@ -41,25 +41,15 @@ int qvr_cmd_merge(int argc, char **argv)
             usage(stdout);
             rc = QVR_EXIT_OK;
             goto out;
-        } else if (flags && strcmp(a, "--no-plots") == 0) {
-            o.no_plots = 1;
         } else if (flags &&
-                   (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0)) {
-            o.quiet = 1;
-        } else if (flags &&
-                   (strcmp(a, "-o") == 0 || strcmp(a, "--out") == 0 ||
-                    strcmp(a, "--csv") == 0 || strcmp(a, "--junit") == 0)) {
-            const char *v = qvr_args_value(argc, argv, &i);
-            if (!v) {
+                   (took = qvr_args_render_flag("merge", argc, argv, &i, &o))) {
+            if (took < 0)
+                goto out;
+        } else if (flags && (strcmp(a, "-o") == 0 || strcmp(a, "--out") == 0)) {
+            if (!(out = qvr_args_value(argc, argv, &i))) {
                 qvr_error("merge: flag '%s' needs a value", a);
                 goto out;
             }
-            if (a[1] == 'o' || a[2] == 'o')
-                out = v;
-            else if (a[2] == 'c')
-                o.csv_prefix = v;
-            else
-                o.junit_file = v;
         } else if (flags && a[0] == '-' && a[1]) {
             qvr_error("merge: unknown flag '%s' (see qvrrun merge --help)", a);
             goto out;

@@ -32,20 +32,11 @@ int qvr_cmd_report(int argc, char **argv)
             usage(stdout);
             return QVR_EXIT_OK;
         }
-        if (strcmp(a, "--no-plots") == 0) {
-            o.no_plots = 1;
-        } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
-            o.quiet = 1;
-        } else if (strcmp(a, "--csv") == 0 || strcmp(a, "--junit") == 0) {
-            const char *v = qvr_args_value(argc, argv, &i);
-            if (!v) {
-                qvr_error("report: flag '%s' needs a value", a);
-                return QVR_EXIT_USAGE;
-            }
-            if (a[2] == 'c')
-                o.csv_prefix = v;
-            else
-                o.junit_file = v;
+        int took = qvr_args_render_flag("report", argc, argv, &i, &o);
+        if (took < 0)
+            return QVR_EXIT_USAGE;
+        if (took) {
+            continue;
         } else if (a[0] == '-' && a[1]) {
             qvr_error("report: unknown flag '%s' (see qvrrun report --help)",
                       a);
