@@ -1,7 +1,6 @@
 /* gate.c -- windowed and trend thresholds (see gate.h). */
 #include "gate.h"
 
-#include <cjson/cJSON.h>
 #include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
@@ -440,33 +439,6 @@ void qvr_gate_print(const struct qvr_plan_thresh *pt, FILE *out)
         fprintf(out, "    %-4s %-36s measured %s\n", qvr_gate_verdict(pt),
                 pt->t.expr,
                 qvr_thresh_fmt_value(&pt->t, pt->value, buf, sizeof(buf)));
-}
-
-cJSON *qvr_gate_json(const struct qvr_plan_thresh *pt)
-{
-    cJSON *o = cJSON_CreateObject();
-    char buf[64];
-    const char *unit = pt->t.kind == QVR_TK_LATENCY ? "value_ms" : "value";
-    if (!o)
-        return NULL;
-    cJSON_AddStringToObject(o, "expr", pt->t.expr);
-    if (isnan(pt->value))
-        cJSON_AddNullToObject(o, unit);
-    else
-        cJSON_AddNumberToObject(o, unit, pt->value);
-    cJSON_AddStringToObject(
-        o, "measured",
-        qvr_thresh_fmt_value(&pt->t, pt->value, buf, sizeof(buf)));
-    if (pt->skipped) {
-        cJSON_AddNullToObject(o, "ok");
-        cJSON_AddStringToObject(o, "skipped", pt->why);
-    } else {
-        cJSON_AddBoolToObject(o, "ok", pt->ok);
-        if (isnan(pt->value) && pt->why[0])
-            cJSON_AddStringToObject(o, pt->no_data ? "no_data" : "reason",
-                                    pt->why);
-    }
-    return o;
 }
 
 struct qvr_gate *qvr_gate_new(struct qvr_plan_thresh *th, int nth,

@@ -141,12 +141,6 @@ const char *qvr_gate_verdict(const struct qvr_plan_thresh *pt);
  * or why there is none. */
 void qvr_gate_print(const struct qvr_plan_thresh *pt, FILE *out);
 
-/* summary.json's entry for a threshold: {expr, value_ms (latency) or value,
- * measured, ok}; a skipped one has "ok": null and "skipped": why, one that
- * failed for want of data "no_data": why (see qvr_gate_no_data), one with
- * no value for another reason "reason": why. NULL when out of memory. */
-struct cJSON *qvr_gate_json(const struct qvr_plan_thresh *pt);
-
 /* Creates the ring for the windowed thresholds in th (nth entries; those
  * without a window are ignored). The caller frees with qvr_gate_free. NULL
  * on allocation failure. */

@@ -34,6 +34,7 @@
 #include "sched.h"
 #include "steps.h"
 #include "thresh.h"
+#include "verdict_json.h"
 
 #define MAX_FINDINGS 32
 #define MATCH_S 0.0025 /* a log line and a timeseries row are one window */
@@ -1353,7 +1354,7 @@ static int eval_thresholds(struct merge *m, struct qvr_gate *g)
     qvr_gate_warn_no_data(m->th, m->nth);
     cJSON *a = cJSON_AddArrayToObject(m->root, "thresholds");
     for (int i = 0; i < m->nth; i++)
-        cJSON_AddItemToArray(a, qvr_gate_json(&m->th[i]));
+        cJSON_AddItemToArray(a, qvr_verdict_json_new(&m->th[i]));
     return failed;
 }
 

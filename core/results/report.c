@@ -20,6 +20,7 @@
 #include "qvr.h"
 #include "redact.h"
 #include "thresh.h"
+#include "verdict_json.h"
 
 double qvr_report_pct_ms(const struct qvr_stat *s, double p)
 {
@@ -337,7 +338,7 @@ static char *summary_json(const struct qvr_run_result *r)
 
     cJSON *th = cJSON_CreateArray();
     for (int i = 0; i < p->nthresh; i++)
-        cJSON_AddItemToArray(th, qvr_gate_json(&p->thresh[i]));
+        cJSON_AddItemToArray(th, qvr_verdict_json_new(&p->thresh[i]));
     cJSON_AddItemToObject(root, "thresholds", th);
     if (r->nsteps) {
         cJSON *st = cJSON_AddArrayToObject(root, "steps");
