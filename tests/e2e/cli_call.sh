@@ -34,6 +34,20 @@ assert_ge "$(ms total "$OUT")" "$(ms "first byte" "$OUT")" "total >= first byte"
 assert_le "$(ms dns "$OUT")" 50 "dns timed (numeric host)"
 assert_le "$(ms total "$OUT")" 2000 "total under 2 s"
 
+# -d @FILE reads the body from a file; --timeout is the whole request's.
+printf '{"query":"q","documents":["a","b"]}' >"$QVR_TMP/body.json"
+run_qvrrun call "$MOCK_URL/api/rerank" -d @"$QVR_TMP/body.json" \
+    -H 'Content-Type: application/json'
+assert_eq "$RC" 0 "-d @FILE: exit 0"
+assert_contains "$QVR_STDOUT" "> (body: 35 bytes)" "the file's 35 bytes sent"
+assert_contains "$QVR_STDOUT" '"scores":[' "and answered with scores"
+run_qvrrun call "$MOCK_URL/api/rerank" -d @"$QVR_TMP/body.json" \
+    -H 'Content-Type: application/json' --timeout 10ms
+assert_eq "$RC" 3 "--timeout 10ms against a 50 ms answer: exit 3"
+assert_contains "$QVR_STDERR" "(timeout)" "a timeout, said so"
+run_qvrrun call "$MOCK_URL/x" -d @"$QVR_TMP/none.json"
+assert_eq "$RC" 2 "-d @ a missing file: exit 2"
+
 # 2. A scenario: its first task's first request, built by qvr.rerank.
 cat >"$QVR_TMP/s.lua" <<'EOF2'
 local rerank = require "qvr.rerank"
