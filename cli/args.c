@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "clock.h"
 #include "log.h"
 #include "qvr.h"
 #include "render.h"
@@ -34,6 +35,20 @@ int qvr_args_int(const char *s, long lo, long hi, long *out)
         return -1;
     *out = v;
     return 0;
+}
+
+int qvr_args_duration(const char *s, uint64_t min_ns, uint64_t *ns)
+{
+    uint64_t v;
+    if (qvr_duration_parse(s, &v) < 0 || v < min_ns || v == 0)
+        return -1;
+    *ns = v;
+    return 0;
+}
+
+int qvr_args_env_pair(const char *s)
+{
+    return s[0] != '=' && strchr(s, '=') != NULL;
 }
 
 int qvr_args_pct(const char *s, const char *suffix, double *out)

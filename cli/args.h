@@ -3,6 +3,8 @@
 #ifndef QVR_ARGS_H
 #define QVR_ARGS_H
 
+#include <stdint.h>
+
 /* 1 when a is -h or --help. */
 int qvr_args_is_help(const char *a);
 
@@ -12,6 +14,13 @@ int qvr_args_bad(const char *cmd, const char *fmt, const char *a);
 
 /* s as a whole number in [lo, hi] into *out. 0 or -1. */
 int qvr_args_int(const char *s, long lo, long hi, long *out);
+
+/* s as a duration ("30s", "5m", "1h30m", "250ms") of at least min_ns into
+ * *ns. 0 or -1. */
+int qvr_args_duration(const char *s, uint64_t min_ns, uint64_t *ns);
+
+/* 1 when s is KEY=VALUE with a non-empty KEY (-e, --env), else 0. */
+int qvr_args_env_pair(const char *s);
 
 /* "10%", "10" (both percent) or, when suffix is given, "0.5<suffix>"; a
  * number in [0, 1000] into *out. 0 or -1. */

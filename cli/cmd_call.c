@@ -497,7 +497,7 @@ int qvr_cmd_call(int argc, char **argv)
             url_flags++;
         } else if (strcmp(a, "--timeout") == 0) {
             uint64_t ns;
-            if (qvr_duration_parse(v, &ns) < 0 || ns < QVR_NS_PER_MS) {
+            if (qvr_args_duration(v, QVR_NS_PER_MS, &ns) < 0) {
                 rc = qvr_args_bad("call",
                                   "call: --timeout: bad duration '%s' (use "
                                   "e.g. 500ms, 30s)",
@@ -508,7 +508,7 @@ int qvr_cmd_call(int argc, char **argv)
         } else if (strcmp(a, "--target") == 0) {
             ov.target = v;
         } else {
-            if (!strchr(v, '=') || v[0] == '=') {
+            if (!qvr_args_env_pair(v)) {
                 rc = qvr_args_bad("call",
                                   "call: -e: expected KEY=VALUE, got "
                                   "'%s'",

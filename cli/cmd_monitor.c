@@ -88,7 +88,7 @@ static int parse_args(struct qvr_monitor_opts *o, int argc, char **argv)
         uint64_t ns;
         if (strcmp(a, "--interval") == 0 || strcmp(a, "--duration") == 0 ||
             strcmp(a, "--timeout") == 0) {
-            if (qvr_duration_parse(v, &ns) < 0 || ns == 0) {
+            if (qvr_args_duration(v, 1, &ns) < 0) {
                 char msg[128];
                 snprintf(msg, sizeof(msg),
                          "%s: bad duration '%%s' (e.g. "
@@ -115,7 +115,7 @@ static int parse_args(struct qvr_monitor_opts *o, int argc, char **argv)
         } else if (strcmp(a, "--target") == 0) {
             o->target = v;
         } else if (strcmp(a, "-e") == 0 || strcmp(a, "--env") == 0) {
-            if (!strchr(v, '=') || v[0] == '=')
+            if (!qvr_args_env_pair(v))
                 return usage_error("-e: expected KEY=VALUE, got '%s'", v);
             o->env[o->nenv++] = v;
         } else if (strcmp(a, "--metrics-listen") == 0) {
