@@ -132,6 +132,12 @@ void qvr_steps_csv(const struct qvr_step_row *rows, int n, const char *vary,
     }
 }
 
+/* The latency format of every table (base/fmt.c). */
+static void fmt_ms(double v, char *buf, size_t len)
+{
+    qvr_fmt_ms(v, buf, len);
+}
+
 void qvr_steps_print(const struct qvr_step_row *rows, int n, const char *vary,
                      const struct qvr_knee *k, FILE *out)
 {
@@ -154,8 +160,8 @@ void qvr_steps_print(const struct qvr_step_row *rows, int n, const char *vary,
             snprintf(got, sizeof(got), "%.1f/s", r->achieved_rate);
         else
             snprintf(got, sizeof(got), "%.1f", r->achieved_users);
-        qvr_fmt_ms(r->p50_ms, p50, sizeof(p50));
-        qvr_fmt_ms(r->p99_ms, p99, sizeof(p99));
+        fmt_ms(r->p50_ms, p50, sizeof(p50));
+        fmt_ms(r->p99_ms, p99, sizeof(p99));
         late[0] = 0;
         if (r->rate > 0)
             snprintf(late, sizeof(late), "%llu",

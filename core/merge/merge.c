@@ -25,7 +25,6 @@
 #include "buf.h"
 #include "clock.h"
 #include "fmt.h"
-#include "fs.h"
 #include "gate.h"
 #include "hist.h"
 #include "log.h"
@@ -937,8 +936,9 @@ static int write_names(struct merge *m)
     if (m->bn_out.truncated || !m->bn_out.data)
         return errf(m, QVR_ENOMEM,
                     "out of memory writing timeseries_by_name.csv");
-    return qvr_fs_write(m->out, "timeseries_by_name.csv", m->bn_out.data,
-                        m->bn_out.len, m->err, m->errlen);
+    return qvr_report_write_file(m->out, "timeseries_by_name.csv",
+                                 m->bn_out.data, m->bn_out.len, m->err,
+                                 m->errlen);
 }
 
 /* ---- latency.hlog, streamed side by side ---- */
@@ -1781,8 +1781,9 @@ static int write_timeseries(struct merge *m)
     }
     int rc = b.truncated || (m->nb && !b.data)
                  ? errf(m, QVR_ENOMEM, "out of memory writing timeseries.csv")
-                 : qvr_fs_write(m->out, "timeseries.csv", b.data ? b.data : "",
-                                b.len, m->err, m->errlen);
+                 : qvr_report_write_file(m->out, "timeseries.csv",
+                                         b.data ? b.data : "", b.len, m->err,
+                                         m->errlen);
     qvr_buf_free(&b);
     return rc;
 }
@@ -1796,8 +1797,8 @@ static int write_steps(struct merge *m)
     qvr_steps_csv(m->steps, m->nsteps, m->vary, &b);
     int rc = b.truncated || !b.data
                  ? errf(m, QVR_ENOMEM, "out of memory writing steps.csv")
-                 : qvr_fs_write(m->out, "steps.csv", b.data, b.len, m->err,
-                                m->errlen);
+                 : qvr_report_write_file(m->out, "steps.csv", b.data, b.len,
+                                         m->err, m->errlen);
     qvr_buf_free(&b);
     return rc;
 }
@@ -1815,12 +1816,18 @@ static int write_summary(struct merge *m)
     } else {
         memcpy(nl, js, jl);
         nl[jl] = '\n';
-        rc =
-            qvr_fs_write(m->out, "summary.json", nl, jl + 1, m->err, m->errlen);
+        rc = qvr_report_write_file(m->out, "summary.json", nl, jl + 1, m->err,
+                                   m->errlen);
         free(nl);
     }
     cJSON_free(js);
     return rc;
+}
+
+/* The latency format of every table (base/fmt.c). */
+static void fmt_ms(double v, char *buf, size_t len)
+{
+    qvr_fmt_ms(v, buf, len);
 }
 
 static void print_row(const struct merge *m, FILE *out, const char *name,
@@ -1828,8 +1835,8 @@ static void print_row(const struct merge *m, FILE *out, const char *name,
 {
     char p50[16] = "n/a", p99[16] = "n/a";
     if (s->exact) {
-        qvr_fmt_ms(pct_ms(s->resp, 50), p50, sizeof(p50));
-        qvr_fmt_ms(pct_ms(s->resp, 99), p99, sizeof(p99));
+        fmt_ms(pct_ms(s->resp, 50), p50, sizeof(p50));
+        fmt_ms(pct_ms(s->resp, 99), p99, sizeof(p99));
     }
     fprintf(out, "  %-28.28s %9llu %8llu %9.1f %8s %8s %7.2f%%\n", name,
             (unsigned long long)s->requests, (unsigned long long)s->failures,
@@ -2000,7 +2007,7 @@ int qvr_merge_dirs(const char *out, const char *const *dirs, int ndirs,
         (rc = load_names(&m)) < 0 || (rc = load_thresholds(&m)) < 0)
         goto done;
     load_from_config(&m);
-    if (qvr_fs_mkdir_p(out) < 0) {
+    if (qvr_report_mkdir_p(out) < 0) {
         rc = errf(&m, QVR_EIO, "cannot create %s: %s", out, strerror(errno));
         goto done;
     }

@@ -45,7 +45,7 @@
 #include "collect.h"
 #include "expo.h"
 #include "fmt.h"
-#include "fs.h"
+#include "file.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -166,6 +166,12 @@ static void arm_ns(struct event *ev, uint64_t ns)
 static double wall_s(void)
 {
     return (double)qvr_clock_wall_ns() / 1e9;
+}
+
+/* The table's latency format (base/fmt.c); "-" for no data. */
+static char *fmt_ms(double ms, char *buf, size_t len)
+{
+    return qvr_fmt_ms(ms, buf, len);
 }
 
 /* Appends s as a JSON string (quotes included). */
@@ -408,12 +414,12 @@ static int find_template(char *out, size_t len)
     const char *env = getenv("QVR_PLOTS_DIR");
     if (env && *env) {
         snprintf(out, len, "%s/monitor.gp", env);
-        return qvr_fs_is_file(out) ? 0 : -1;
+        return qvr_file_is_regular(out) ? 0 : -1;
     }
-    if (qvr_fs_data_file("plots/monitor.gp", out, len) == 0)
+    if (qvr_file_data_file("plots/monitor.gp", out, len) == 0)
         return 0;
     snprintf(out, len, "plots/monitor.gp");
-    return qvr_fs_is_file(out) ? 0 : -1;
+    return qvr_file_is_regular(out) ? 0 : -1;
 }
 
 /* Writes monitor.dat: local-time seconds, latency, ok, rolling P50, P90,
@@ -456,7 +462,7 @@ static void render_done(struct monitor *mo, int ok)
     snprintf(tmp, sizeof(tmp), "%s/.monitor.png.tmp", mo->out_dir);
     snprintf(final, sizeof(final), "%s/monitor.png", mo->out_dir);
     mo->plot_running = 0;
-    if (ok && qvr_fs_is_file(tmp) && rename(tmp, final) == 0)
+    if (ok && qvr_file_is_regular(tmp) && rename(tmp, final) == 0)
         return;
     unlink(tmp);
     if (!ok)
@@ -718,15 +724,15 @@ static void probe_done(struct monitor *mo, double ms, int status, int ok,
     if (!mo->o.quiet) {
         char a[24], b[24], c[24];
         printf("[%s] P50=%s | P90=%s | P99=%s | samples=%d | fails=%d", stamp,
-               qvr_fmt_ms(window_pct(&mo->w, 50), a, sizeof(a)),
-               qvr_fmt_ms(window_pct(&mo->w, 90), b, sizeof(b)),
-               qvr_fmt_ms(window_pct(&mo->w, 99), c, sizeof(c)), mo->w.n,
+               fmt_ms(window_pct(&mo->w, 50), a, sizeof(a)),
+               fmt_ms(window_pct(&mo->w, 90), b, sizeof(b)),
+               fmt_ms(window_pct(&mo->w, 99), c, sizeof(c)), mo->w.n,
                mo->w.fails);
         if (!ok)
             printf(" | probe failed: %s", error && *error ? error : "?");
         if (mo->probe_late_ns)
             printf(" | late %s",
-                   qvr_fmt_ms((double)mo->probe_late_ns / 1e6, a, sizeof(a)));
+                   fmt_ms((double)mo->probe_late_ns / 1e6, a, sizeof(a)));
         putchar('\n');
         fflush(stdout);
     }
@@ -1109,7 +1115,7 @@ static char *probe_image(const char *given, char *err, size_t errlen)
     qvr_buf_init(&png, 32u << 20);
     int found = 0;
     if (given) {
-        if (qvr_fs_read_buf(given, &png) < 0) {
+        if (qvr_file_read_buf(given, &png) < 0) {
             snprintf(err, errlen, "--image: cannot read '%s': %s", given,
                      strerror(errno ? errno : EIO));
             qvr_buf_free(&png);
@@ -1118,12 +1124,12 @@ static char *probe_image(const char *given, char *err, size_t errlen)
         found = 1;
     }
     char path[PATH_MAX + 64];
-    if (!found && qvr_fs_read_buf(QVR_MONITOR_IMAGE, &png) == 0)
+    if (!found && qvr_file_read_buf(QVR_MONITOR_IMAGE, &png) == 0)
         found = 1;
     if (!found &&
-        qvr_fs_data_file(QVR_MONITOR_IMAGE, path, sizeof(path)) == 0) {
+        qvr_file_data_file(QVR_MONITOR_IMAGE, path, sizeof(path)) == 0) {
         qvr_buf_reset(&png);
-        found = qvr_fs_read_buf(path, &png) == 0;
+        found = qvr_file_read_buf(path, &png) == 0;
     }
     if (!found) {
         qvr_buf_reset(&png);
@@ -1405,9 +1411,9 @@ static void summary(struct monitor *mo, int code)
             "window of %d: P50=%s P90=%s P99=%s, %d failed\n",
             (unsigned long long)mo->probes, (unsigned long long)mo->late,
             (unsigned long long)mo->skipped, mo->w.n,
-            qvr_fmt_ms(window_pct(&mo->w, 50), a, sizeof(a)),
-            qvr_fmt_ms(window_pct(&mo->w, 90), b, sizeof(b)),
-            qvr_fmt_ms(window_pct(&mo->w, 99), c, sizeof(c)), mo->w.fails);
+            fmt_ms(window_pct(&mo->w, 50), a, sizeof(a)),
+            fmt_ms(window_pct(&mo->w, 90), b, sizeof(b)),
+            fmt_ms(window_pct(&mo->w, 99), c, sizeof(c)), mo->w.fails);
     for (int i = 0; i < mo->nth; i++) {
         char val[64];
         qvr_thresh_fmt_value(&mo->th[i].t, mo->th[i].value, val, sizeof(val));
@@ -1493,7 +1499,7 @@ int qvr_monitor_main(const struct qvr_monitor_opts *opts)
     else
         snprintf(mo->out_dir, sizeof(mo->out_dir), "results/monitor-%s",
                  mo->name);
-    if (qvr_fs_mkdir_p(mo->out_dir) < 0) {
+    if (qvr_report_mkdir_p(mo->out_dir) < 0) {
         qvr_error("cannot create '%s': %s", mo->out_dir, strerror(errno));
         goto out;
     }

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "fs.h"
+#include "file.h"
 #include "gate.h"
 #include "log.h"
 #include "proc.h"
@@ -43,9 +43,9 @@ static int plots_dir(char *out, size_t len)
     if (env && *env) {
         snprintf(out, len, "%s", env);
         snprintf(probe, sizeof(probe), "%s/latency.gp", out);
-        return qvr_fs_is_file(probe) ? 0 : -1;
+        return qvr_file_is_regular(probe) ? 0 : -1;
     }
-    if (qvr_fs_data_file("plots/latency.gp", out, len) < 0)
+    if (qvr_file_data_file("plots/latency.gp", out, len) < 0)
         return -1;
     out[strlen(out) - strlen("/latency.gp")] = 0;
     return 0;
@@ -154,7 +154,7 @@ static int run_gnuplot(const char *gnuplot, const char *tmpl, const char *dir,
                 *c = ' ';
         qvr_warn("%s not drawn: gnuplot failed: %.300s", png,
                  *line ? line : "(no message)");
-    } else if (!qvr_fs_is_file(tmp)) {
+    } else if (!qvr_file_is_regular(tmp)) {
         qvr_warn("%s not drawn: gnuplot wrote nothing", png);
     } else if (rename(tmp, final) < 0) {
         qvr_warn("%s not drawn: rename: %s", png, strerror(errno));
@@ -514,8 +514,8 @@ static int steps_dat(const struct qvr_rdir *rd, struct qvr_buf *b,
 static int write_dat(const struct qvr_rdir *rd, const char *name,
                      const struct qvr_buf *b, char *err, unsigned long errlen)
 {
-    return qvr_fs_write(rd->dir, name, b->data ? b->data : "", b->len, err,
-                        errlen);
+    return qvr_report_write_file(rd->dir, name, b->data ? b->data : "", b->len,
+                                 err, errlen);
 }
 
 /* Time axis: seconds, minutes past 20 min, hours past 3 h. */

@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fs.h"
+#include "file.h"
 #include "junit.h"
 #include "locust.h"
 #include "log.h"
@@ -158,7 +158,7 @@ static int load_timeseries(struct qvr_rdir *rd, char *err, unsigned long errlen)
     char *text = NULL, *fields[MAX_FIELDS];
     size_t len, pos = 0;
     int col[TS__N], cap = 0, lineno = 1, rc;
-    rc = qvr_fs_slurp(rd->dir, "timeseries.csv", &text, &len, err, errlen);
+    rc = qvr_file_slurp(rd->dir, "timeseries.csv", &text, &len, err, errlen);
     if (rc < 0)
         return rc;
     rc = QVR_EINVAL;
@@ -244,7 +244,7 @@ int qvr_rnames_load(const char *dir, struct qvr_rname **rows, int *n, char *err,
     *rows = NULL;
     *n = 0;
     int rc =
-        qvr_fs_slurp(dir, "timeseries_by_name.csv", &text, &len, err, errlen);
+        qvr_file_slurp(dir, "timeseries_by_name.csv", &text, &len, err, errlen);
     if (rc < 0)
         return rc;
     rc = QVR_EINVAL;
@@ -395,7 +395,7 @@ static int load_hlog(struct qvr_rdir *rd, char *err, unsigned long errlen)
     char path[4200], tag[512];
     snprintf(path, sizeof(path), "%s/latency.hlog", rd->dir);
     FILE *f = NULL;
-    int orc = qvr_fs_open_regular(path, &f, err, errlen);
+    int orc = qvr_file_open_regular(path, &f, err, errlen);
     if (orc < 0)
         return orc;
     char **tags = calloc((size_t)rd->nseries, sizeof(char *));
@@ -509,7 +509,7 @@ static int load_summary(struct qvr_rdir *rd, char *err, unsigned long errlen)
 {
     char *text = NULL;
     size_t len;
-    int rc = qvr_fs_slurp(rd->dir, "summary.json", &text, &len, err, errlen);
+    int rc = qvr_file_slurp(rd->dir, "summary.json", &text, &len, err, errlen);
     if (rc < 0)
         return rc;
     rc = QVR_EINVAL;
@@ -611,7 +611,7 @@ static int load_steps(struct qvr_rdir *rd, char *err, unsigned long errlen)
         "error_rate",     "note"};
     char *text = NULL, *fields[MAX_FIELDS];
     size_t len, pos = 0;
-    int rc = qvr_fs_slurp(rd->dir, "steps.csv", &text, &len, err, errlen);
+    int rc = qvr_file_slurp(rd->dir, "steps.csv", &text, &len, err, errlen);
     if (rc == QVR_ENOTFOUND) {
         err[0] = 0;
         return 0;
@@ -887,7 +887,8 @@ static int recompute_summary(struct qvr_rdir *rd, int quiet, char *err,
     if (nl) {
         memcpy(nl, js, jl);
         nl[jl] = '\n';
-        rc = qvr_fs_write(rd->dir, "summary.json", nl, jl + 1, err, errlen);
+        rc = qvr_report_write_file(rd->dir, "summary.json", nl, jl + 1, err,
+                                   errlen);
         free(nl);
     } else {
         snprintf(err, errlen, "out of memory writing summary.json");
@@ -912,7 +913,7 @@ int qvr_render_write_path(const char *path, const char *data, size_t len,
         snprintf(dir, sizeof(dir), "/");
     else
         snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-    return qvr_fs_write(dir, base, data, len, err, errlen);
+    return qvr_report_write_file(dir, base, data, len, err, errlen);
 }
 
 int qvr_render(const char *dir, const struct qvr_render_opts *o, char *err,

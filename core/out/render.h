@@ -143,7 +143,7 @@ void qvr_rnames_free(struct qvr_rname *rows, int n);
 void qvr_rdir_free(struct qvr_rdir *rd);
 
 /* Writes data to path (a file name relative to the current directory, or
- * absolute) atomically through qvr_fs_write. Returns 0 or a
+ * absolute) atomically through qvr_report_write_file. Returns 0 or a
  * negative enum qvr_err with err naming the file. */
 int qvr_render_write_path(const char *path, const char *data, size_t len,
                           char *err, unsigned long errlen);

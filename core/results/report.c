@@ -15,7 +15,6 @@
 
 #include "buf.h"
 #include "fmt.h"
-#include "fs.h"
 #include "gate.h"
 #include "qvr.h"
 #include "redact.h"
@@ -27,6 +26,58 @@ double qvr_report_pct_ms(const struct qvr_stat *s, double p)
     if (!s->resp->total)
         return 0;
     return (double)qvr_hist_value_at(s->resp, p) / 1000.0;
+}
+
+int qvr_report_mkdir_p(const char *path)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+            return QVR_EIO;
+        *p = '/';
+    }
+    if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+        return QVR_EIO;
+    return 0;
+}
+
+int qvr_report_write_file(const char *dir, const char *name, const char *data,
+                          size_t len, char *err, unsigned long errlen)
+{
+    char path[4096], tmp[4096];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    snprintf(tmp, sizeof(tmp), "%s/.%s.%ld.tmp", dir, name, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        goto fail;
+    size_t off = 0;
+    while (off < len) {
+        ssize_t n = write(fd, data + off, len - off);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            close(fd);
+            unlink(tmp);
+            goto fail;
+        }
+        off += (size_t)n;
+    }
+    if (fsync(fd) < 0 || close(fd) < 0) {
+        unlink(tmp);
+        goto fail;
+    }
+    if (rename(tmp, path) < 0) {
+        unlink(tmp);
+        goto fail;
+    }
+    return 0;
+fail:
+    snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+    return QVR_EIO;
 }
 
 static double ms(uint64_t us)
@@ -490,13 +541,13 @@ int qvr_report_write(const struct qvr_run_result *r, char *err,
     qvr_buf_init(&b, 0);
     int rc = timeseries_csv(r, &b);
     if (rc == 0)
-        rc = qvr_fs_write(r->out_dir, "timeseries.csv", b.data ? b.data : "",
-                          b.len, err, errlen);
+        rc = qvr_report_write_file(r->out_dir, "timeseries.csv",
+                                   b.data ? b.data : "", b.len, err, errlen);
     if (rc == 0 && r->nsteps) {
         qvr_buf_reset(&b);
         qvr_steps_csv(r->steps, r->nsteps, r->vary, &b);
-        rc = qvr_fs_write(r->out_dir, "steps.csv", b.data ? b.data : "", b.len,
-                          err, errlen);
+        rc = qvr_report_write_file(r->out_dir, "steps.csv",
+                                   b.data ? b.data : "", b.len, err, errlen);
     }
     qvr_buf_free(&b);
     /* summary.json last: its presence means the rest is there too. */
@@ -507,8 +558,8 @@ int qvr_report_write(const struct qvr_run_result *r, char *err,
         } else {
             memcpy(nl, js, jl);
             nl[jl] = '\n';
-            rc = qvr_fs_write(r->out_dir, "summary.json", nl, jl + 1, err,
-                              errlen);
+            rc = qvr_report_write_file(r->out_dir, "summary.json", nl, jl + 1,
+                                       err, errlen);
             free(nl);
         }
     }
@@ -516,14 +567,20 @@ int qvr_report_write(const struct qvr_run_result *r, char *err,
     return rc;
 }
 
+/* The latency format of every table (base/fmt.c). */
+static void fmt_ms(double v, char *buf, size_t len)
+{
+    qvr_fmt_ms(v, buf, len);
+}
+
 static void print_row(FILE *out, const char *name, const struct qvr_stat *s,
                       double elapsed)
 {
     char p50[16], p90[16], p99[16], mx[16];
-    qvr_fmt_ms(qvr_report_pct_ms(s, 50), p50, sizeof(p50));
-    qvr_fmt_ms(qvr_report_pct_ms(s, 90), p90, sizeof(p90));
-    qvr_fmt_ms(qvr_report_pct_ms(s, 99), p99, sizeof(p99));
-    qvr_fmt_ms(s->resp->total ? ms(s->resp->max) : 0, mx, sizeof(mx));
+    fmt_ms(qvr_report_pct_ms(s, 50), p50, sizeof(p50));
+    fmt_ms(qvr_report_pct_ms(s, 90), p90, sizeof(p90));
+    fmt_ms(qvr_report_pct_ms(s, 99), p99, sizeof(p99));
+    fmt_ms(s->resp->total ? ms(s->resp->max) : 0, mx, sizeof(mx));
     fprintf(out, "  %-28.28s %9llu %8llu %9.1f %8s %8s %8s %8s\n", name,
             (unsigned long long)s->requests, (unsigned long long)s->failures,
             elapsed > 0 ? s->requests / elapsed : 0, p50, p90, p99, mx);

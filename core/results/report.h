@@ -69,4 +69,13 @@ int qvr_report_write(const struct qvr_run_result *r, char *err,
  * thresholds' verdicts. */
 void qvr_report_print(const struct qvr_run_result *r, FILE *out);
 
+/* mkdir -p: creates path and its missing parents (0755). Returns 0 or
+ * QVR_EIO with errno set. */
+int qvr_report_mkdir_p(const char *path);
+
+/* Writes data to dir/name atomically (temp file in dir, fsync, rename).
+ * Returns 0 or QVR_EIO with err set. */
+int qvr_report_write_file(const char *dir, const char *name, const char *data,
+                          size_t len, char *err, unsigned long errlen);
+
 #endif

@@ -29,7 +29,6 @@
 #include "clock.h"
 #include "collect.h"
 #include "expo.h"
-#include "fs.h"
 #include "gate.h"
 #include "http.h"
 #include "log.h"
@@ -1771,7 +1770,7 @@ static int prepare_out(struct run *r, char *err, size_t len)
     char probe[4200];
     snprintf(probe, sizeof(probe), "%s/.qvrrun-write-test", r->out_dir);
     FILE *f = NULL;
-    if (qvr_fs_mkdir_p(r->out_dir) == 0)
+    if (qvr_report_mkdir_p(r->out_dir) == 0)
         f = fopen(probe, "w");
     if (!f) {
         snprintf(err, len, "cannot write results to '%.900s': %s", r->out_dir,

@@ -1,5 +1,5 @@
-/* fs.c -- files and directories (see fs.h). */
-#include "fs.h"
+/* file.c -- reading files and finding data files (see file.h). */
+#include "file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,66 +11,14 @@
 
 #include "qvr.h"
 
-int qvr_fs_is_file(const char *path)
+int qvr_file_is_regular(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-int qvr_fs_mkdir_p(const char *path)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-            return QVR_EIO;
-        *p = '/';
-    }
-    if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-        return QVR_EIO;
-    return 0;
-}
-
-int qvr_fs_write(const char *dir, const char *name, const char *data,
-                 size_t len, char *err, unsigned long errlen)
-{
-    char path[4096], tmp[4096];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    snprintf(tmp, sizeof(tmp), "%s/.%s.%ld.tmp", dir, name, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        goto fail;
-    size_t off = 0;
-    while (off < len) {
-        ssize_t n = write(fd, data + off, len - off);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            close(fd);
-            unlink(tmp);
-            goto fail;
-        }
-        off += (size_t)n;
-    }
-    if (fsync(fd) < 0 || close(fd) < 0) {
-        unlink(tmp);
-        goto fail;
-    }
-    if (rename(tmp, path) < 0) {
-        unlink(tmp);
-        goto fail;
-    }
-    return 0;
-fail:
-    snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-    return QVR_EIO;
-}
-
-int qvr_fs_open_regular(const char *path, FILE **out, char *err,
-                        unsigned long errlen)
+int qvr_file_open_regular(const char *path, FILE **out, char *err,
+                          unsigned long errlen)
 {
     struct stat st;
     FILE *f = NULL;
@@ -92,14 +40,14 @@ int qvr_fs_open_regular(const char *path, FILE **out, char *err,
     return 0;
 }
 
-int qvr_fs_slurp(const char *dir, const char *name, char **out, size_t *len,
-                 char *err, unsigned long errlen)
+int qvr_file_slurp(const char *dir, const char *name, char **out, size_t *len,
+                   char *err, unsigned long errlen)
 {
     char path[4200];
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     *out = NULL;
     FILE *f = NULL;
-    int orc = qvr_fs_open_regular(path, &f, err, errlen);
+    int orc = qvr_file_open_regular(path, &f, err, errlen);
     if (orc < 0)
         return orc;
     struct qvr_buf b;
@@ -127,7 +75,7 @@ int qvr_fs_slurp(const char *dir, const char *name, char **out, size_t *len,
     return 0;
 }
 
-int qvr_fs_read_buf(const char *path, struct qvr_buf *out)
+int qvr_file_read_buf(const char *path, struct qvr_buf *out)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -141,7 +89,7 @@ int qvr_fs_read_buf(const char *path, struct qvr_buf *out)
     return bad || out->truncated ? -1 : 0;
 }
 
-int qvr_fs_data_file(const char *rel, char *out, size_t len)
+int qvr_file_data_file(const char *rel, char *out, size_t len)
 {
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -149,12 +97,12 @@ int qvr_fs_data_file(const char *rel, char *out, size_t len)
     if (slash) {
         *slash = 0;
         snprintf(out, len, "%s/../%s", exe, rel);
-        if (qvr_fs_is_file(out))
+        if (qvr_file_is_regular(out))
             return 0;
     }
 #ifdef QVR_SOURCE_DIR
     snprintf(out, len, "%s/%s", QVR_SOURCE_DIR, rel);
-    if (qvr_fs_is_file(out))
+    if (qvr_file_is_regular(out))
         return 0;
 #endif
     return -1;
