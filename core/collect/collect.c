@@ -482,6 +482,13 @@ static void sample_host(struct qvr_collect *c)
 
 /* ---- GPU: the command as a child process --------------------------------- */
 
+/* The executable for cmd (base/proc.c): itself when it holds a '/', else
+ * the first match on PATH. 0 or -1. */
+static int find_exe(const char *cmd, char *out, size_t len)
+{
+    return qvr_proc_which(cmd, out, len);
+}
+
 static void gpu_off(struct qvr_collect *c, const char *why)
 {
     if (!c->gpu_on)
@@ -811,8 +818,7 @@ struct qvr_collect *qvr_collect_new(struct event_base *base,
     }
     if (p && p->collect_gpu && *p->collect_gpu) {
         snprintf(c->gpu_name, sizeof(c->gpu_name), "%s", p->collect_gpu);
-        if (qvr_proc_which(p->collect_gpu, c->gpu_path, sizeof(c->gpu_path)) <
-            0) {
+        if (find_exe(p->collect_gpu, c->gpu_path, sizeof(c->gpu_path)) < 0) {
             qvr_info("GPU samples skipped: %s not found", p->collect_gpu);
         } else {
             c->gpu_on = 1;

@@ -47,7 +47,8 @@ struct qvr_http_request {
 
 /* The outcome, valid only during the callback. */
 struct qvr_http_result {
-    int status;              /* HTTP status; 0 when no answer */
+    int status;      /* HTTP status; 0 when no answer */
+    uint64_t dns_us; /* name lookup done, from the start (0 if reused) */
     enum qvr_fail_kind fail; /* transport failure kind, or NONE */
     const char *error;       /* curl's message when fail != NONE */
     const char *body;        /* response body (NUL-terminated) */
@@ -56,7 +57,6 @@ struct qvr_http_result {
     size_t headers_len;
     uint64_t t_sent_ns;  /* monotonic: handed to libcurl */
     uint64_t t_done_ns;  /* monotonic: completion seen */
-    uint64_t dns_us;     /* name lookup done, from the start (0 if reused) */
     uint64_t connect_us; /* TCP connect time, 0 if reused */
     uint64_t tls_us;     /* TLS handshake time, 0 if none */
     uint64_t ttfb_us;    /* first response byte, from t_sent */

@@ -53,7 +53,9 @@ static int plots_dir(char *out, size_t len)
 
 /* ---- running gnuplot ---- */
 
-void qvr_plot_gp_str(struct qvr_buf *b, const char *name, const char *value)
+/* Appends name='value' to a -e command line; gnuplot's single-quoted
+ * strings double a quote and take everything else as it is. */
+static void gp_str(struct qvr_buf *b, const char *name, const char *value)
 {
     qvr_buf_printf(b, "%s='", name);
     for (const char *c = value; *c; c++) {
@@ -80,7 +82,7 @@ static int run_gnuplot(const char *gnuplot, const char *tmpl, const char *dir,
     char tmp[4200], final[4200];
     snprintf(tmp, sizeof(tmp), "%s/.%s.%ld.tmp", dir, png, (long)getpid());
     snprintf(final, sizeof(final), "%s/%s", dir, png);
-    qvr_plot_gp_str(vars, "outfile", tmp);
+    gp_str(vars, "outfile", tmp);
     if (vars->truncated || !vars->data)
         return -1;
 
@@ -713,11 +715,11 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
                      "intended start)",
                      sc, wl);
         qvr_buf_reset(&v);
-        qvr_plot_gp_str(&v, "datafile", path);
-        qvr_plot_gp_str(&v, "charttitle", title);
-        qvr_plot_gp_str(&v, "xunit", tunit);
+        gp_str(&v, "datafile", path);
+        gp_str(&v, "charttitle", title);
+        gp_str(&v, "xunit", tunit);
         gp_num(&v, "xdiv", tdiv);
-        qvr_plot_gp_str(&v, "trendlabel", label);
+        gp_str(&v, "trendlabel", label);
         run_gnuplot(gnuplot, tmpl, rd->dir, "latency.png", &v);
     } else if (!quiet) {
         qvr_info("latency chart skipped: no request completed in any "
@@ -738,9 +740,9 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
             snprintf(title, sizeof(title),
                      "%s: throughput and failures per %.3g s window", sc, wl);
         qvr_buf_reset(&v);
-        qvr_plot_gp_str(&v, "datafile", path);
-        qvr_plot_gp_str(&v, "charttitle", title);
-        qvr_plot_gp_str(&v, "xunit", tunit);
+        gp_str(&v, "datafile", path);
+        gp_str(&v, "charttitle", title);
+        gp_str(&v, "xunit", tunit);
         gp_num(&v, "xdiv", tdiv);
         int maxu = 1;
         for (int i = 0; i < rd->nwin; i++)
@@ -762,8 +764,8 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
                  "run)",
                  sc, t->h ? (unsigned long long)t->h->total : 0ULL);
         qvr_buf_reset(&v);
-        qvr_plot_gp_str(&v, "datafile", path);
-        qvr_plot_gp_str(&v, "charttitle", title);
+        gp_str(&v, "datafile", path);
+        gp_str(&v, "charttitle", title);
         gp_num(&v, "nseries", nblocks);
         gp_num(&v, "xmax", xmax);
         gp_num(&v, "logy", spread > 50);
@@ -790,13 +792,13 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
         snprintf(title, sizeof(title),
                  "%s: throughput and P99 per step (%d steps)", sc, rd->nsteps);
         qvr_buf_reset(&v);
-        qvr_plot_gp_str(&v, "datafile", path);
-        qvr_plot_gp_str(&v, "charttitle", title);
-        qvr_plot_gp_str(&v, "xlabeltext", xl);
+        gp_str(&v, "datafile", path);
+        gp_str(&v, "charttitle", title);
+        gp_str(&v, "xlabeltext", xl);
         gp_num(&v, "logx", lo > 0 && hi / lo >= 8);
         gp_num(&v, "hasknee", !isnan(kneex));
         gp_num(&v, "kneex", isnan(kneex) ? 0 : kneex);
-        qvr_plot_gp_str(&v, "kneelabel", kl);
+        gp_str(&v, "kneelabel", kl);
         run_gnuplot(gnuplot, tmpl, rd->dir, "steps.png", &v);
     }
 
@@ -815,11 +817,11 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
             snprintf(title, sizeof(title),
                      "%s: server timing headers per window", sc);
         qvr_buf_reset(&v);
-        qvr_plot_gp_str(&v, "datafile", path);
-        qvr_plot_gp_str(&v, "charttitle", title);
+        gp_str(&v, "datafile", path);
+        gp_str(&v, "charttitle", title);
         gp_num(&v, "hashost", cc.hashost);
         gp_num(&v, "hasgpu", cc.hasgpu);
-        qvr_plot_gp_str(&v, "timingcols", cc.timing);
+        gp_str(&v, "timingcols", cc.timing);
         run_gnuplot(gnuplot, tmpl, rd->dir, "resources.png", &v);
     }
     rc = 0;
@@ -827,4 +829,9 @@ fail:
     qvr_buf_free(&b);
     qvr_buf_free(&v);
     return rc;
+}
+
+void qvr_plot_gp_str(struct qvr_buf *b, const char *name, const char *value)
+{
+    gp_str(b, name, value);
 }
