@@ -33,6 +33,9 @@ NEW=$(realpath "$2")
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 WORK=${3:-$(mktemp -d /tmp/qvr-diff-results.XXXXXX)}
 mkdir -p "$WORK"
+# Both binaries draw with this tree's templates, wherever they were built
+# (a copied binary finds none of its own: its charts would be missing).
+export QVR_PLOTS_DIR=${QVR_PLOTS_DIR:-$SRC/plots}
 for b in "$OLD" "$NEW"; do
     [ -x "$b" ] || {
         echo "diff-results: $b is not executable" >&2
