@@ -77,7 +77,7 @@ valgrind: test-deps build
 	    ./$(BUILD)/qvrrun scenarios/quickstart.lua --duration 3s --quiet \
 	    --force --out $(BUILD)/valgrind-run >/dev/null
 
-FORMAT_FILES = core/*.c core/*.h cli/*.c tests/unit/*.c tests/fixture/*.c tests/fuzz/*.c
+FORMAT_FILES = $(wildcard core/*.c core/*.h) core/*/*.c core/*/*.h cli/*.c cli/*.h tests/unit/*.c tests/fixture/*.c tests/fuzz/*.c
 
 format:
 	clang-format -i $(FORMAT_FILES)

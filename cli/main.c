@@ -11,15 +11,12 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "args.h"
 #include "clock.h"
+#include "cmd.h"
 #include "http.h"
 #include "log.h"
-#include "compare.h"
-#include "merge.h"
-#include "mock.h"
-#include "render.h"
 #include "qvr.h"
-#include "monitor.h"
 #include "run.h"
 #include "sched.h"
 #include "web.h"
@@ -38,6 +35,10 @@ static void usage(FILE *out)
           "when worse)\n"
           "       qvrrun merge -o OUT DIR...         combine --segment "
           "results\n"
+          "       qvrrun call URL|SCENARIO.lua       send one request, show "
+          "status, timings, answer\n"
+          "       qvrrun help COMMAND                a command's flags (same "
+          "as COMMAND --help)\n"
           "\n"
           "options (override the scenario):\n"
           "  --target URL       target base URL, or \"mock\"\n"
@@ -49,6 +50,10 @@ static void usage(FILE *out)
           "(default results/<name>-<UTC stamp>)\n"
           "  --force            replace another run's results in --out DIR\n"
           "  -e KEY=VALUE       value for env(KEY) in the scenario\n"
+          "  --threshold EXPR   e.g. 'p99 < 2s' (repeatable; replaces the "
+          "scenario's\n"
+          "                     threshold of the same metric, else adds "
+          "one)\n"
           "  --csv PREFIX       Locust-compatible PREFIX_stats.csv and "
           "friends\n"
           "  --segment K/N      run the K-th of N equal parts of the load\n"
@@ -76,21 +81,12 @@ static void usage(FILE *out)
 
 static int bad(const char *fmt, const char *a)
 {
-    char msg[512];
-    snprintf(msg, sizeof(msg), fmt, a);
-    qvr_error("%s (see qvrrun --help)", msg);
-    return QVR_EXIT_USAGE;
+    return qvr_args_bad(NULL, fmt, a);
 }
 
 static int parse_int(const char *s, long lo, long hi, long *out)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
+    return qvr_args_int(s, lo, hi, out);
 }
 
 /* --start-at: Unix seconds ("1764000000.5") or RFC 3339
@@ -143,6 +139,12 @@ static int cmd_run(int argc, char **argv)
     if (!env)
         return QVR_EXIT_RUN;
     o.ov.env = env;
+    const char **thresh = calloc((size_t)argc + 1, sizeof(char *));
+    if (!thresh) {
+        free(env);
+        return QVR_EXIT_RUN;
+    }
+    o.ov.thresh = thresh;
     int rc = QVR_EXIT_USAGE;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -155,6 +157,11 @@ static int cmd_run(int argc, char **argv)
             }
             o.scenario = a;
             continue;
+        }
+        if (qvr_args_is_help(a)) {
+            usage(stdout);
+            rc = QVR_EXIT_OK;
+            goto out;
         }
         if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
             o.quiet = 1;
@@ -191,6 +198,7 @@ static int cmd_run(int argc, char **argv)
                                                 "-e",
                                                 "--threads",
                                                 "--web-token",
+                                                "--threshold",
                                                 NULL};
             for (int k = 0; known[k]; k++)
                 if (strcmp(a, known[k]) == 0) {
@@ -274,6 +282,8 @@ static int cmd_run(int argc, char **argv)
                 goto out;
             }
             env[o.ov.nenv++] = v;
+        } else if (strcmp(a, "--threshold") == 0) {
+            thresh[o.ov.nthresh++] = v;
         } else if (strcmp(a, "--threads") == 0) {
             long n;
             if (parse_int(v, 1, 1024, &n) < 0) {
@@ -302,6 +312,7 @@ static int cmd_run(int argc, char **argv)
     rc = qvr_run_main(&o);
 out:
     free(env);
+    free(thresh);
     return rc;
 }
 
@@ -325,9 +336,28 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 ||
-        strcmp(cmd, "help") == 0) {
+        (strcmp(cmd, "help") == 0 && argc == 2)) {
         usage(stdout);
         return 0;
+    }
+    char *help[] = {argv[0], NULL, (char *)"--help", NULL};
+    if (strcmp(cmd, "help") == 0) {
+        /* qvrrun help CMD: CMD --help */
+        static const char *const cmds[] = {"run",    "monitor", "mock",
+                                           "report", "compare", "merge",
+                                           "call",   NULL};
+        int k = 0;
+        while (cmds[k] && strcmp(argv[2], cmds[k]) != 0)
+            k++;
+        if (argc > 3 || !cmds[k])
+            return qvr_args_bad(NULL,
+                                "help: no command '%s' (commands: run, "
+                                "monitor, mock, report, compare, merge, call)",
+                                argv[2]);
+        help[1] = argv[2];
+        argc = 3;
+        argv = help;
+        cmd = argv[1];
     }
     if (strcmp(cmd, "--version") == 0) {
         printf("qvrrun %s\n", QVR_VERSION);
@@ -340,20 +370,22 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(cmd, "mock") == 0)
-        return qvr_mock_main(argc - 2, argv + 2);
+        return qvr_cmd_mock(argc - 2, argv + 2);
     if (strcmp(cmd, "report") == 0)
-        return qvr_report_cmd(argc - 2, argv + 2);
+        return qvr_cmd_report(argc - 2, argv + 2);
     if (strcmp(cmd, "compare") == 0)
-        return qvr_compare_cmd(argc - 2, argv + 2);
+        return qvr_cmd_compare(argc - 2, argv + 2);
     if (strcmp(cmd, "merge") == 0)
-        return qvr_merge_cmd(argc - 2, argv + 2);
+        return qvr_cmd_merge(argc - 2, argv + 2);
     if (qvr_http_global_init() < 0) {
         qvr_error("cannot initialise libcurl");
         return QVR_EXIT_RUN;
     }
     int rc;
     if (strcmp(cmd, "monitor") == 0)
-        rc = qvr_monitor_main(argc - 2, argv + 2);
+        rc = qvr_cmd_monitor(argc - 2, argv + 2);
+    else if (strcmp(cmd, "call") == 0)
+        rc = qvr_cmd_call(argc - 2, argv + 2);
     else if (strcmp(cmd, "run") == 0)
         rc = cmd_run(argc - 2, argv + 2);
     else

@@ -1,4 +1,5 @@
-/* fuzz_duration.c -- libFuzzer target for qvr_duration_parse (core/clock.c).
+/* fuzz_duration.c -- libFuzzer target for qvr_duration_parse
+ * (core/base/clock.c).
  *
  * The input is the duration text. Beyond "no crash, no out-of-bounds read",
  * the target checks what the parser promises, and aborts when it does not

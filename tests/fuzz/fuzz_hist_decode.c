@@ -1,4 +1,5 @@
-/* fuzz_hist_decode.c -- libFuzzer target for qvr_hist_decode (core/hist.c).
+/* fuzz_hist_decode.c -- libFuzzer target for qvr_hist_decode
+ * (core/stats/hist.c).
  *
  * Random text almost never gets past base64, the cookie and zlib, so the
  * first input byte picks the layer the fuzzer mutates (the rest is the

@@ -1,6 +1,6 @@
 /* fuzz_mock_request.c -- libFuzzer target for the mock's request parsers,
- * qvr_mock_work_parse (core/mock_model.c) and qvr_mock_llm_req_parse
- * (core/mock_llm.c), which read every request body `qvrrun mock` receives
+ * qvr_mock_work_parse (core/mock/mock_model.c) and qvr_mock_llm_req_parse
+ * (core/mock/mock_llm.c), which read every request body `qvrrun mock` receives
  * from the network.
  *
  * Input: byte 0 below 0x80 picks the rerank dialect (qwen3vl, cohere,

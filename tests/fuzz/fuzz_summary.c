@@ -1,8 +1,8 @@
 /* fuzz_summary.c -- libFuzzer target for the readers of a result
  * directory: qvr_rdir_load (summary.json with cJSON, timeseries.csv,
- * latency.hlog, steps.csv; core/render.c), the writers that run on what it
+ * latency.hlog, steps.csv; core/out/render.c), the writers that run on what it
  * loaded (recomputed summary.json, Locust CSV, JUnit), and
- * qvr_compare_dirs (core/compare.c). These read files a user hands to
+ * qvr_compare_dirs (core/out/compare.c). These read files a user hands to
  * `qvrrun report`, `compare` and `merge`, possibly truncated or edited.
  *
  * Input: sections, each starting with a line "@@ NAME", holding the file

@@ -1,4 +1,4 @@
-/* fuzz_thresh.c -- libFuzzer target for qvr_thresh_parse (core/thresh.c).
+/* fuzz_thresh.c -- libFuzzer target for qvr_thresh_parse (core/judge/thresh.c).
  *
  * Input: the threshold key, a newline, the condition ("p99{task=a}[1m]\n<
  * 5s"); without a newline the whole input is the key and the condition is

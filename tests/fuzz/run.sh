@@ -106,7 +106,12 @@ read -r -a PKG_LIBS <<<"$(pkg-config --libs $PKGS)"
 # shellcheck disable=SC2054  # the commas are part of one flag
 SAN=(-fsanitize=address,undefined -fno-sanitize-recover=undefined
      -fno-omit-frame-pointer)
-CFLAGS=(-std=c11 -D_GNU_SOURCE -g -O1 "${SAN[@]}" -iquote "$SRC/core"
+# Every wing folder of core/ is searched for "x.h", as in CMakeLists.txt.
+QUOTE=(-iquote "$SRC/core")
+for dir in "$SRC"/core/*/; do
+    QUOTE+=(-iquote "${dir%/}")
+done
+CFLAGS=(-std=c11 -D_GNU_SOURCE -g -O1 "${SAN[@]}" "${QUOTE[@]}"
         "${PKG_CFLAGS[@]}")
 
 # The core library, instrumented for coverage (fuzzer-no-link). A file
@@ -114,7 +119,8 @@ CFLAGS=(-std=c11 -D_GNU_SOURCE -g -O1 "${SAN[@]}" -iquote "$SRC/core"
 # and the link says so if a target needs it.
 echo "run.sh: building core with $CC into $BUILD"
 objs=()
-for src in "$SRC"/core/*.c; do
+for src in "$SRC"/core/*.c "$SRC"/core/*/*.c; do
+    [ -e "$src" ] || continue
     obj=$BUILD/obj/$(basename "${src%.c}").o
     if "$CC" "${CFLAGS[@]}" -fsanitize=fuzzer-no-link -c "$src" -o "$obj" \
         2>"$obj.log"; then

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "t.h"
 #include "thresh.h"
+#include "verdict_json.h"
 
 int main(void)
 {
@@ -123,7 +124,7 @@ int main(void)
     T_EQ_INT(tt[3].skipped, 0);
     T_NEAR(tt[3].value, 42, 0);
     /* summary.json: "ok": null with the reason; the table says n/a */
-    cJSON *jo = qvr_gate_json(&tt[0]);
+    cJSON *jo = qvr_verdict_json_new(&tt[0]);
     T_CHECK(jo && cJSON_IsNull(cJSON_GetObjectItem(jo, "ok")));
     T_CHECK(jo && cJSON_IsNull(cJSON_GetObjectItem(jo, "value")));
     T_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(jo, "skipped")),
@@ -151,7 +152,7 @@ int main(void)
     T_EQ_INT(tt[0].ok, 1);
     T_EQ_INT(tt[1].ok, 0);
     T_EQ_STR(tt[1].why, "");
-    jo = qvr_gate_json(&tt[1]);
+    jo = qvr_verdict_json_new(&tt[1]);
     T_CHECK(jo && cJSON_IsFalse(cJSON_GetObjectItem(jo, "ok")));
     T_CHECK(jo && !cJSON_GetObjectItem(jo, "skipped"));
     cJSON_Delete(jo);
@@ -374,7 +375,7 @@ int main(void)
     nd[3].why[0] = 0;
     T_EQ_INT(qvr_gate_no_data(&nd[3], 5, 0, NULL, 0), 0); /* another cause */
     T_EQ_INT(nd[3].no_data, 0);
-    jo = qvr_gate_json(&nd[0]);
+    jo = qvr_verdict_json_new(&nd[0]);
     T_CHECK(jo && cJSON_IsFalse(cJSON_GetObjectItem(jo, "ok")));
     T_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(jo, "no_data")),
              nd[0].why);

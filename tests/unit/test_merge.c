@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cmd.h"
 #include "gate.h"
 #include "hist.h"
 #include "merge.h"
@@ -846,13 +847,13 @@ static void test_mismatch(void)
     T_CHECK_MSG(strstr(err, "summary.json") && strstr(err, d[2]), "'%s'", err);
     /* and through the command line: exit 3 for it, 2 for a mismatch */
     char *argv3[] = {(char *)"-o", out, d[0], d[1], d[2]};
-    T_EQ_INT(qvr_merge_cmd(5, argv3), QVR_EXIT_RUN);
+    T_EQ_INT(qvr_cmd_merge(5, argv3), QVR_EXIT_RUN);
     char *argv2[] = {(char *)"-o", out, d[0], d[1]};
-    T_EQ_INT(qvr_merge_cmd(4, argv2), QVR_EXIT_USAGE);
+    T_EQ_INT(qvr_cmd_merge(4, argv2), QVR_EXIT_USAGE);
     char *argvu[] = {d[0], d[1]};
-    T_EQ_INT(qvr_merge_cmd(2, argvu), QVR_EXIT_USAGE);
+    T_EQ_INT(qvr_cmd_merge(2, argvu), QVR_EXIT_USAGE);
     char *argvf[] = {(char *)"--bogus", (char *)"-o", out, d[0]};
-    T_EQ_INT(qvr_merge_cmd(4, argvf), QVR_EXIT_USAGE);
+    T_EQ_INT(qvr_cmd_merge(4, argvf), QVR_EXIT_USAGE);
 }
 
 /* Steps merged row by row; a step missing its histogram in one segment

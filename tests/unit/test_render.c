@@ -15,7 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cmd.h"
 #include "compare.h"
+#include "fmt.h"
 #include "gate.h"
 #include "hist.h"
 #include "locust.h"
@@ -385,7 +387,7 @@ static int csv_row(const struct csv *c, int col, const char *value)
 
 static const char *fmt3(double ms, char *buf)
 {
-    return qvr_render_fmt_ms(ms, buf, 32);
+    return qvr_fmt_ms_sig3(ms, buf, 32);
 }
 
 static char tmproot[256];
@@ -409,7 +411,7 @@ static void test_fmt(void)
                  {100, "100"},     {NAN, "N/A"}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char b[32];
-        T_EQ_STR(qvr_render_fmt_ms(cases[i].v, b, sizeof(b)), cases[i].want);
+        T_EQ_STR(qvr_fmt_ms_sig3(cases[i].v, b, sizeof(b)), cases[i].want);
     }
 }
 
@@ -812,7 +814,7 @@ static void test_recompute(void)
     free(enc);
 
     char *argv[] = {b, (char *)"--no-plots", (char *)"--quiet"};
-    T_EQ_INT(qvr_report_cmd(3, argv), 0);
+    T_EQ_INT(qvr_cmd_report(3, argv), 0);
     snprintf(p, sizeof(p), "%s/summary.json", a);
     char *ta = read_text(p);
     snprintf(p, sizeof(p), "%s/summary.json", b);
@@ -859,12 +861,12 @@ static void test_errors(void)
     path_of(d, sizeof(d), "bad", NULL);
     make_fixture(d, 0, NULL);
     char *nodir[] = {(char *)"/nonexistent/qvr-result"};
-    T_EQ_INT(qvr_report_cmd(1, nodir), 2);
+    T_EQ_INT(qvr_cmd_report(1, nodir), 2);
     char *flag[] = {d, (char *)"--bogus"};
-    T_EQ_INT(qvr_report_cmd(2, flag), 2);
+    T_EQ_INT(qvr_cmd_report(2, flag), 2);
     char *noval[] = {d, (char *)"--csv"};
-    T_EQ_INT(qvr_report_cmd(2, noval), 2);
-    T_EQ_INT(qvr_report_cmd(0, NULL), 2);
+    T_EQ_INT(qvr_cmd_report(2, noval), 2);
+    T_EQ_INT(qvr_cmd_report(0, NULL), 2);
 
     /* A corrupt histogram line: exit 3, and the error names the file. */
     snprintf(p, sizeof(p), "%s/latency.hlog", d);
@@ -872,7 +874,7 @@ static void test_errors(void)
     fputs("41.000,1.000,3.000,HISTnotbase64!!\n", f);
     fclose(f);
     char *args[] = {d, (char *)"--no-plots", (char *)"--quiet"};
-    T_EQ_INT(qvr_report_cmd(3, args), 3);
+    T_EQ_INT(qvr_cmd_report(3, args), 3);
     struct qvr_render_opts o = {.no_plots = 1, .quiet = 1, .recompute = 1};
     char err[512];
     T_CHECK(qvr_render(d, &o, err, sizeof(err)) < 0);
@@ -880,7 +882,7 @@ static void test_errors(void)
 
     /* Without latency.hlog, report cannot recompute: exit 3 naming it. */
     unlink(p);
-    T_EQ_INT(qvr_report_cmd(3, args), 3);
+    T_EQ_INT(qvr_cmd_report(3, args), 3);
     T_CHECK(qvr_render(d, &o, err, sizeof(err)) == QVR_ENOTFOUND);
     T_CHECK(strstr(err, "latency.hlog") != NULL);
     /* ... while the end of a run renders what there is. */
@@ -888,7 +890,7 @@ static void test_errors(void)
     T_EQ_INT(qvr_render(d, &o, err, sizeof(err)), 0);
 
     write_text(d, "summary.json", "{\"schema\": \"qvrrun.summary/1\", ");
-    T_EQ_INT(qvr_report_cmd(3, args), 3);
+    T_EQ_INT(qvr_cmd_report(3, args), 3);
     T_CHECK(qvr_render(d, &o, err, sizeof(err)) == QVR_EINVAL);
     T_CHECK(strstr(err, "summary.json") != NULL);
     write_text(d, "summary.json", "{\"totals\": {}}");
@@ -1071,7 +1073,7 @@ static void test_compare(void)
     write_summary(base, 100, 10, 20, 50, 0.010, 1);
     struct qvr_compare_opts o = {.tolerance = 0.10, .error_pp = 1.0};
     FILE *devnull = fopen("/dev/null", "w");
-    /* qvr_compare_cmd prints its table on stdout: keep the log short. */
+    /* qvr_cmd_compare prints its table on stdout: keep the log short. */
     fflush(stdout);
     int saved = dup(1);
     dup2(fileno(devnull), 1);
@@ -1084,28 +1086,28 @@ static void test_compare(void)
         T_CHECK_MSG(n == cases[i].regressions, "%s: %d regressions, want %d",
                     cases[i].what, n, cases[i].regressions);
         char *argv[] = {base, nw};
-        T_EQ_INT(qvr_compare_cmd(2, argv), cases[i].regressions ? 99 : 0);
+        T_EQ_INT(qvr_cmd_compare(2, argv), cases[i].regressions ? 99 : 0);
     }
     /* A wider tolerance forgives the 11% drop; flags are checked. */
     write_summary(nw, 89, 10, 20, 50, 0.010, 1);
     char *wide[] = {base, nw, (char *)"--tolerance", (char *)"15%"};
-    T_EQ_INT(qvr_compare_cmd(4, wide), 0);
+    T_EQ_INT(qvr_cmd_compare(4, wide), 0);
     char *pp[] = {base,
                   nw,
                   (char *)"--error-tolerance",
                   (char *)"0.5pp",
                   (char *)"--tolerance",
                   (char *)"20"};
-    T_EQ_INT(qvr_compare_cmd(6, pp), 0);
+    T_EQ_INT(qvr_cmd_compare(6, pp), 0);
     char *badtol[] = {base, nw, (char *)"--tolerance", (char *)"lots"};
-    T_EQ_INT(qvr_compare_cmd(4, badtol), 2);
+    T_EQ_INT(qvr_cmd_compare(4, badtol), 2);
     char *one[] = {base};
-    T_EQ_INT(qvr_compare_cmd(1, one), 2);
+    T_EQ_INT(qvr_cmd_compare(1, one), 2);
     char *missing[] = {base, (char *)"/nonexistent/qvr-new"};
-    T_EQ_INT(qvr_compare_cmd(2, missing), 2);
+    T_EQ_INT(qvr_cmd_compare(2, missing), 2);
     write_text(nw, "summary.json", "[1, 2");
     char *corrupt[] = {base, nw};
-    T_EQ_INT(qvr_compare_cmd(2, corrupt), 3);
+    T_EQ_INT(qvr_cmd_compare(2, corrupt), 3);
     fflush(stdout);
     dup2(saved, 1);
     close(saved);

@@ -215,6 +215,49 @@ static void tags_str(const struct qvr_thresh *t, char *buf, size_t len)
                                 t->tags[i].key, t->tags[i].value);
 }
 
+/* qvr_thresh_parse_expr: one "KEY OP VALUE" from the command line. */
+static void test_parse_expr(void)
+{
+    static const struct {
+        const char *in, *expr;
+    } ok[] = {
+        {"p99 < 2s", "p99 < 2s"},
+        {"p99<2s", "p99 < 2s"},
+        {"  error_rate{name=search}<=1% ", "error_rate{name=search} <= 1%"},
+        {"p95{task=a}[30s] < 800ms", "p95{task=a}[30s] < 800ms"},
+        {"rps>=10", "rps >= 10"},
+        {"rps_trend > -10%", "rps_trend > -10%"},
+    };
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        struct qvr_thresh t;
+        char err[256] = "unset";
+        T_CHECK_MSG(qvr_thresh_parse_expr(ok[i].in, &t, err, sizeof(err)) == 0,
+                    "%s: %s", ok[i].in, err);
+        T_EQ_STR(t.expr, ok[i].expr);
+    }
+    struct qvr_thresh t, u;
+    T_EQ_INT(qvr_thresh_parse_expr("p99{name=x} < 1s", &t, NULL, 0), 0);
+    T_EQ_INT(qvr_thresh_parse("p99{name=x}", "< 1s", &u, NULL, 0), 0);
+    T_CHECK(qvr_thresh_same_key(&t, &u));
+    T_EQ_INT(t.ntags, 1);
+    static const struct {
+        const char *in, *why;
+    } bad[] = {
+        {"latency", "expected METRIC OP VALUE"},
+        {"< 2s", "expected METRIC OP VALUE"},          /* no key */
+        {"p99{name=a<b}", "expected METRIC OP VALUE"}, /* '<' inside tags */
+        {"p99 <", "missing number"},
+        {"p98x < 1s", "unknown metric"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char err[256] = "";
+        T_EQ_INT(qvr_thresh_parse_expr(bad[i].in, &t, err, sizeof(err)),
+                 QVR_EINVAL);
+        T_CHECK_MSG(strstr(err, bad[i].why) != NULL, "%s: '%s'", bad[i].in,
+                    err);
+    }
+}
+
 static void test_valid(void)
 {
     size_t i;
@@ -516,6 +559,7 @@ static void test_fmt(void)
 
 int main(void)
 {
+    test_parse_expr();
     test_valid();
     test_invalid();
     test_edges();

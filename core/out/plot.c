@@ -1,0 +1,887 @@
+/* plot.c -- chart data files and gnuplot as a child process (see plot.h).
+ *
+ * The C side does the arithmetic (trend line, percentile spectrum) and
+ * writes plain columns; the templates in plots/ only draw. gnuplot is
+ * forked and exec'd (posix_spawn's header would pull in <sched.h>, which
+ * core/plan/sched.h shadows), gets stdin and stdout on /dev/null and its stderr
+ * on a pipe, is given a minute and is killed (by its pid) after that. */
+#include "plot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "file.h"
+#include "gate.h"
+#include "log.h"
+#include "proc.h"
+#include "qvr.h"
+#include "report.h"
+
+extern char **environ;
+
+#define GNUPLOT_TIMEOUT_MS 60000
+
+/* ---- where things are ---- */
+
+/* The directory holding latency.gp and friends, into out. 0 or -1. */
+static int plots_dir(char *out, size_t len)
+{
+    char probe[PATH_MAX + 32];
+    const char *env = getenv("QVR_PLOTS_DIR");
+    if (env && *env) {
+        snprintf(out, len, "%s", env);
+        snprintf(probe, sizeof(probe), "%s/latency.gp", out);
+        return qvr_file_is_regular(probe) ? 0 : -1;
+    }
+    if (qvr_file_data_file("plots/latency.gp", out, len) < 0)
+        return -1;
+    out[strlen(out) - strlen("/latency.gp")] = 0;
+    return 0;
+}
+
+/* ---- running gnuplot ---- */
+
+/* Appends name='value' to a -e command line; gnuplot's single-quoted
+ * strings double a quote and take everything else as it is. */
+static void gp_str(struct qvr_buf *b, const char *name, const char *value)
+{
+    qvr_buf_printf(b, "%s='", name);
+    for (const char *c = value; *c; c++) {
+        if (*c == '\'')
+            qvr_buf_append(b, "''", 2);
+        else if ((unsigned char)*c < 0x20)
+            qvr_buf_append(b, " ", 1);
+        else
+            qvr_buf_append(b, c, 1);
+    }
+    qvr_buf_append(b, "'; ", 3);
+}
+
+static void gp_num(struct qvr_buf *b, const char *name, double v)
+{
+    qvr_buf_printf(b, "%s=%.17g; ", name, v);
+}
+
+int qvr_plot_png_whole(const char *path, char *why, size_t wlen)
+{
+    static const unsigned char sig[8] = {0x89, 'P',  'N',  'G',
+                                         '\r', '\n', 0x1a, '\n'};
+    static const unsigned char iend[12] = {0,   0,   0,    0,    'I',  'E',
+                                           'N', 'D', 0xae, 0x42, 0x60, 0x82};
+    unsigned char head[8], tail[12];
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        snprintf(why, wlen, "gnuplot wrote nothing");
+        goto fail;
+    }
+    if (st.st_size == 0) {
+        snprintf(why, wlen, "gnuplot wrote an empty file (disk full?)");
+        goto fail;
+    }
+    if (st.st_size < 20 || pread(fd, head, 8, 0) != 8 ||
+        memcmp(head, sig, 8) != 0 ||
+        pread(fd, tail, 12, st.st_size - 12) != 12 ||
+        memcmp(tail, iend, 12) != 0) {
+        snprintf(why, wlen,
+                 "gnuplot wrote %lld bytes, not a whole PNG (disk full?)",
+                 (long long)st.st_size);
+        goto fail;
+    }
+    close(fd);
+    return 0;
+fail:
+    if (fd >= 0)
+        close(fd);
+    return -1;
+}
+
+/* Runs gnuplot -e vars template and renames outdir/.name.tmp to
+ * outdir/name when gnuplot exits 0 and the file is a whole PNG. Returns 0,
+ * or -1 with "cannot write DIR/NAME: reason" in err for the first chart
+ * that failed (*nfail 0) and as a warning for the later ones; *nfail
+ * counts them. */
+static int run_gnuplot(const char *gnuplot, const char *tmpl, const char *dir,
+                       const char *png, struct qvr_buf *vars, int *nfail,
+                       char *err, unsigned long errlen)
+{
+    char tmp[4200], final[4200], why[512] = "";
+    snprintf(tmp, sizeof(tmp), "%s/.%s.%ld.tmp", dir, png, (long)getpid());
+    snprintf(final, sizeof(final), "%s/%s", dir, png);
+    gp_str(vars, "outfile", tmp);
+    if (vars->truncated || !vars->data) {
+        snprintf(why, sizeof(why), "out of memory");
+        goto fail;
+    }
+
+    int pfd[2] = {-1, -1};
+    if (pipe2(pfd, O_CLOEXEC) < 0) {
+        snprintf(why, sizeof(why), "pipe: %s", strerror(errno));
+        goto fail;
+    }
+    char *argv[] = {(char *)"gnuplot", (char *)"-e", vars->data, (char *)tmpl,
+                    NULL};
+    pid_t pid = qvr_proc_spawn(gnuplot, argv, environ, QVR_PROC_NULL, pfd[1]);
+    close(pfd[1]);
+    if (pid < 0) {
+        close(pfd[0]);
+        snprintf(why, sizeof(why), "cannot start %s: %s", gnuplot,
+                 strerror(errno));
+        goto fail;
+    }
+
+    /* Collect its complaints (the first KiB) until it closes stderr or
+     * runs out of time. */
+    char msg[1024];
+    size_t mlen = 0;
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int timed_out = 0;
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long el = (now.tv_sec - t0.tv_sec) * 1000 +
+                  (now.tv_nsec - t0.tv_nsec) / 1000000;
+        if (el >= GNUPLOT_TIMEOUT_MS) {
+            timed_out = 1;
+            kill(pid, SIGKILL);
+            break;
+        }
+        struct pollfd p = {.fd = pfd[0], .events = POLLIN};
+        int pr = poll(&p, 1, (int)(GNUPLOT_TIMEOUT_MS - el));
+        if (pr < 0 && errno == EINTR)
+            continue;
+        if (pr <= 0)
+            continue;
+        char chunk[512];
+        ssize_t n = read(pfd[0], chunk, sizeof(chunk));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        size_t take = (size_t)n < sizeof(msg) - 1 - mlen
+                          ? (size_t)n
+                          : sizeof(msg) - 1 - mlen;
+        memcpy(msg + mlen, chunk, take);
+        mlen += take;
+    }
+    close(pfd[0]);
+    msg[mlen] = 0;
+    int status = 0;
+    qvr_proc_wait(pid, 0, &status, NULL);
+    if (timed_out) {
+        snprintf(why, sizeof(why), "gnuplot took longer than %d s",
+                 GNUPLOT_TIMEOUT_MS / 1000);
+    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        /* gnuplot's message: the line that says what went wrong. */
+        char *line = msg;
+        while (*line == '\n' || *line == ' ')
+            line++;
+        char *e = strstr(line, "\n\n");
+        if (e)
+            *e = 0;
+        for (char *c = line; *c; c++)
+            if (*c == '\n')
+                *c = ' ';
+        snprintf(why, sizeof(why), "gnuplot failed: %.300s",
+                 *line ? line : "(no message)");
+    } else if (qvr_plot_png_whole(tmp, why, sizeof(why)) == 0 &&
+               rename(tmp, final) < 0) {
+        snprintf(why, sizeof(why), "rename: %s", strerror(errno));
+    }
+    if (!why[0])
+        return 0;
+fail:
+    unlink(tmp);
+    if ((*nfail)++ == 0)
+        snprintf(err, errlen, "cannot write %s: %s", final, why);
+    else
+        qvr_warn("cannot write %s: %s", final, why);
+    return -1;
+}
+
+/* ---- the data files ---- */
+
+static void put_num(struct qvr_buf *b, double v, int last)
+{
+    if (isnan(v))
+        qvr_buf_printf(b, "NaN%c", last ? '\n' : ' ');
+    else
+        qvr_buf_printf(b, "%.10g%c", v, last ? '\n' : ' ');
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The typical window length: the median (the first and last windows may
+ * be shorter or longer than the rest). qsort: a day's soak has 86,400. */
+static double window_len(const struct qvr_rdir *rd)
+{
+    int n = rd->nwin;
+    if (n == 0)
+        return 0;
+    double *v = malloc((size_t)n * sizeof(*v));
+    if (!v)
+        return rd->win[0].len_s;
+    for (int i = 0; i < n; i++)
+        v[i] = rd->win[i].len_s;
+    qsort(v, (size_t)n, sizeof(*v), cmp_double);
+    double m = v[n / 2];
+    free(v);
+    return m;
+}
+
+/* A window of at least half the typical length; a shorter one (the tail
+ * of the run) is kept in the data but not drawn: its rate and percentiles
+ * come from a handful of requests. */
+static int full_window(const struct qvr_rwin *w, double typical)
+{
+    return w->len_s >= 0.5 * typical;
+}
+
+/* The gate's own p99_trend fit (qvr_trend_eval) over the windows, from
+ * the steady start the summary records. */
+static int gate_p99_trend(const struct qvr_rdir *rd, double typical, int *first,
+                          int *last, double *a, double *b, double *noise)
+{
+    int n = rd->nwin, rc = -1;
+    struct qvr_window_row *rows = calloc((size_t)n, sizeof(*rows));
+    struct qvr_trend t;
+    if (!rows)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        rows[i].t_s = rd->win[i].end_s;
+        rows[i].len_s = rd->win[i].len_s;
+        rows[i].requests = rd->win[i].requests;
+        rows[i].p99_ms = rd->win[i].p99_ms;
+    }
+    if (qvr_trend_eval(rows, n, rd->steady_from_s, typical, QVR_TM_P99_TREND,
+                       &t) == 0 &&
+        t.hi > t.lo) {
+        double x0 = rows[t.lo].t_s, x1 = rows[t.hi].t_s;
+        *b = (t.last - t.first) / (x1 - x0);
+        *a = t.first - *b * x0;
+        *first = t.lo;
+        *last = t.hi;
+        *noise = t.noise;
+        rc = t.windows;
+    }
+    free(rows);
+    return rc;
+}
+
+int qvr_plot_p99_trend(const struct qvr_rdir *rd, int *first, int *last,
+                       double *a, double *b, double *noise)
+{
+    int n = rd->nwin, maxu = 0;
+    *noise = NAN;
+    if (n < 2)
+        return -1;
+    double typical = window_len(rd);
+    if (!isnan(rd->steady_from_s))
+        return gate_p99_trend(rd, typical, first, last, a, b, noise);
+    for (int i = 0; i < n; i++)
+        if (rd->win[i].users > maxu)
+            maxu = rd->win[i].users;
+    int from = 0, at_max = 0;
+    for (int i = 0; i < n; i++)
+        at_max += rd->win[i].users == maxu;
+    if (maxu > 0 && at_max >= 2)
+        while (from < n && rd->win[from].users != maxu)
+            from++;
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    int k = 0, lo = -1, hi = -1;
+    for (int i = from; i < n; i++) {
+        const struct qvr_rwin *w = &rd->win[i];
+        if (!w->requests || !full_window(w, typical))
+            continue;
+        sx += w->end_s;
+        sy += w->p99_ms;
+        sxx += w->end_s * w->end_s;
+        sxy += w->end_s * w->p99_ms;
+        if (lo < 0)
+            lo = i;
+        hi = i;
+        k++;
+    }
+    double d = k * sxx - sx * sx;
+    if (k < 2 || !(fabs(d) > 0))
+        return -1;
+    *b = (k * sxy - sx * sy) / d;
+    *a = (sy - *b * sx) / k;
+    *first = lo;
+    *last = hi;
+    return k;
+}
+
+/* "P99 trend over 36 windows: +58.8% (124 -> 196 ms)": the title's second
+ * line on the latency chart; with the fit's 95% half-width when known,
+ * "+58.8% +-12.0%", as the p99_trend threshold reports it. */
+static void trend_label(char *label, size_t llen, int n, const char *what,
+                        double y0, double y1, double noise)
+{
+    char pm[32] = "";
+    if (!isnan(noise))
+        snprintf(pm, sizeof(pm), " +-%.1f%%", noise * 100.0);
+    if (y0 > 0)
+        snprintf(label, llen,
+                 "P99 trend over %d %s: %+.1f%%%s (%.3g -> %.3g ms)", n, what,
+                 (y1 - y0) / y0 * 100.0, pm, y0, y1);
+    else
+        snprintf(label, llen, "P99 trend over %d %s: %.3g -> %.3g ms", n, what,
+                 y0, y1);
+}
+
+static int latency_dat(const struct qvr_rdir *rd, struct qvr_buf *b,
+                       char *label, size_t llen)
+{
+    double typical = window_len(rd);
+    int lo = -1, hi = -1;
+    double a = 0, sl = 0, noise = NAN;
+    int fitted = qvr_plot_p99_trend(rd, &lo, &hi, &a, &sl, &noise);
+    int has_trend = fitted > 0;
+    qvr_buf_printf(b,
+                   "# qvrrun %s/latency.png: response time per window "
+                   "(timeseries.csv)\n"
+                   "# time_s p50_ms p90_ms p99_ms max_ms p99_trend_ms "
+                   "full (0: a short window, not drawn)\n",
+                   rd->dir);
+    for (int i = 0; i < rd->nwin; i++) {
+        const struct qvr_rwin *w = &rd->win[i];
+        double nan = NAN;
+        int some = w->requests > 0;
+        put_num(b, w->end_s, 0);
+        put_num(b, some ? w->p50_ms : nan, 0);
+        put_num(b, some ? w->p90_ms : nan, 0);
+        put_num(b, some ? w->p99_ms : nan, 0);
+        put_num(b, some ? w->max_ms : nan, 0);
+        put_num(b, has_trend && i >= lo && i <= hi ? a + sl * w->end_s : nan,
+                0);
+        put_num(b, full_window(w, typical), 1);
+    }
+    if (has_trend)
+        trend_label(label, llen, fitted, "windows", a + sl * rd->win[lo].end_s,
+                    a + sl * rd->win[hi].end_s, noise);
+    else
+        snprintf(label, llen, "P99 trend: too few windows");
+    qvr_buf_printf(b, "# the trend through single windows: %s\n", label);
+    return b->truncated ? QVR_ENOMEM : 0;
+}
+
+static int throughput_dat(const struct qvr_rdir *rd, struct qvr_buf *b)
+{
+    double typical = window_len(rd);
+    qvr_buf_printf(b,
+                   "# qvrrun %s/throughput.png: per window "
+                   "(timeseries.csv)\n"
+                   "# time_s rps failures_per_s users full (0: a short "
+                   "window, not drawn)\n",
+                   rd->dir);
+    for (int i = 0; i < rd->nwin; i++) {
+        const struct qvr_rwin *w = &rd->win[i];
+        put_num(b, w->end_s, 0);
+        put_num(b, w->rps, 0);
+        put_num(b, w->len_s > 0 ? (double)w->failures / w->len_s : 0, 0);
+        put_num(b, rd->no_users ? NAN : w->users, 0); /* unknown: no line */
+        put_num(b, full_window(w, typical), 1);
+    }
+    return b->truncated ? QVR_ENOMEM : 0;
+}
+
+/* The same columns as plot-latency.dat and plot-throughput.dat, one row per
+ * group of group_k windows (percentiles of the merged histograms), for the
+ * charts of a run with more windows than a chart can show. */
+static int grouped_dat(const struct qvr_rdir *rd, struct qvr_buf *lat,
+                       struct qvr_buf *thr, char *label, size_t llen)
+{
+    double full = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+    int maxu = 0, from = 0, k = 0, lo = -1, hi = -1;
+    for (int g = 0; g < rd->ngrp; g++) {
+        full = rd->grp[g].len_s > full ? rd->grp[g].len_s : full;
+        maxu = rd->grp[g].users > maxu ? rd->grp[g].users : maxu;
+    }
+    /* The trend drawn is the one through the points drawn: the merged
+     * groups' P99, full groups from the first at the most users on. */
+    while (from < rd->ngrp - 1 && rd->grp[from].users != maxu)
+        from++;
+    for (int g = from; g < rd->ngrp; g++) {
+        const struct qvr_rgroup *gr = &rd->grp[g];
+        if (!gr->requests || gr->len_s < 0.5 * full || isnan(gr->p99_ms))
+            continue;
+        sx += gr->end_s, sy += gr->p99_ms;
+        sxx += gr->end_s * gr->end_s, sxy += gr->end_s * gr->p99_ms;
+        lo = lo < 0 ? g : lo;
+        hi = g;
+        k++;
+    }
+    double d = k * sxx - sx * sx, b = 0, a = 0;
+    int has_trend = k >= 2 && fabs(d) > 0;
+    if (has_trend) {
+        b = (k * sxy - sx * sy) / d;
+        a = (sy - b * sx) / k;
+        trend_label(label, llen, hi - lo + 1, "groups",
+                    a + b * rd->grp[lo].end_s, a + b * rd->grp[hi].end_s, NAN);
+    } else {
+        snprintf(label, llen, "P99 trend: too few groups");
+    }
+    /* The groups' P99 (merged histograms) is not the windows' the
+     * p99_trend threshold is fitted through: the title gives that one too,
+     * so the chart and the threshold table agree. */
+    int wlo, whi;
+    double wa, wb, wnoise;
+    int nw = isnan(rd->steady_from_s)
+                 ? -1
+                 : qvr_plot_p99_trend(rd, &wlo, &whi, &wa, &wb, &wnoise);
+    size_t used = strlen(label);
+    double w0 = nw > 0 ? wa + wb * rd->win[wlo].end_s : 0;
+    if (nw > 0 && w0 > 0 && used < llen)
+        snprintf(label + used, llen - used,
+                 "; p99_trend through %d windows: %+.1f%% +-%.1f%%", nw,
+                 (wb * (rd->win[whi].end_s - rd->win[wlo].end_s)) / w0 * 100.0,
+                 wnoise * 100.0);
+    qvr_buf_printf(lat,
+                   "# qvrrun %s/latency.png: response time per %d windows "
+                   "merged (latency.hlog)\n"
+                   "# the chart's title: %s\n"
+                   "# time_s p50_ms p90_ms p99_ms max_ms p99_trend_ms "
+                   "full (0: a short group, not drawn)\n",
+                   rd->dir, rd->group_k, label);
+    qvr_buf_printf(thr,
+                   "# qvrrun %s/throughput.png: per %d windows merged "
+                   "(timeseries.csv)\n"
+                   "# time_s rps failures_per_s users full (0: a short "
+                   "group, not drawn)\n",
+                   rd->dir, rd->group_k);
+    for (int g = 0; g < rd->ngrp; g++) {
+        const struct qvr_rgroup *gr = &rd->grp[g];
+        int some = gr->requests > 0, ok = gr->len_s >= 0.5 * full;
+        double nan = NAN, x = gr->end_s;
+        put_num(lat, x, 0);
+        put_num(lat, some ? gr->p50_ms : nan, 0);
+        put_num(lat, some ? gr->p90_ms : nan, 0);
+        put_num(lat, some ? gr->p99_ms : nan, 0);
+        put_num(lat, some ? gr->max_ms : nan, 0);
+        put_num(lat, has_trend && g >= lo && g <= hi ? a + b * x : nan, 0);
+        put_num(lat, ok, 1);
+        put_num(thr, x, 0);
+        put_num(thr, gr->len_s > 0 ? gr->requests / gr->len_s : 0, 0);
+        put_num(thr, gr->len_s > 0 ? gr->failures / gr->len_s : 0, 0);
+        put_num(thr, rd->no_users ? NAN : gr->users, 0);
+        put_num(thr, ok, 1);
+    }
+    return lat->truncated || thr->truncated ? QVR_ENOMEM : 0;
+}
+
+/* One block per series (all requests first): percentile, 1/(1-p) and the
+ * latency there, 20 points per decade of 1/(1-p) up to the number of
+ * requests, where the max is drawn. *xmax: the widest x; *spread: the
+ * largest max/p50. */
+static int distribution_dat(const struct qvr_rdir *rd, struct qvr_buf *b,
+                            int *nblocks, double *xmax, double *spread)
+{
+    *nblocks = 0;
+    *xmax = 100; /* at least up to the 99% tick */
+    *spread = 1;
+    qvr_buf_printf(b,
+                   "# qvrrun %s/distribution.png: HDR percentile "
+                   "spectrum per series (summary histograms)\n"
+                   "# one block per series: percentile "
+                   "one_over_1_minus_p latency_ms\n",
+                   rd->dir);
+    for (int i = 0; i < rd->nseries; i++) {
+        const struct qvr_rseries *s = &rd->series[i];
+        if (!s->h || !s->h->total)
+            continue;
+        double n = (double)s->h->total, top = n < 1e7 ? n : 1e7;
+        if (*nblocks)
+            qvr_buf_printf(b, "\n\n");
+        qvr_buf_printf(b, "\"");
+        const char *nm = s->name ? s->name : "all requests";
+        for (const char *c = nm; *c; c++)
+            qvr_buf_printf(b, "%c",
+                           *c == '"' || (unsigned char)*c < 0x20 ? '\'' : *c);
+        qvr_buf_printf(b, "%s\"\n", s->name ? "" : " (total)");
+        for (int k = 0;; k++) {
+            double x = pow(10.0, k / 20.0);
+            if (x >= top)
+                break;
+            double p = 100.0 * (1.0 - 1.0 / x);
+            qvr_buf_printf(b, "%.6f %.6g %.6g\n", p, x,
+                           qvr_rseries_pct_ms(s, p));
+        }
+        qvr_buf_printf(b, "100 %.6g %.6g\n", top < 2 ? 2 : top,
+                       qvr_rseries_pct_ms(s, 100));
+        if ((top < 2 ? 2 : top) > *xmax)
+            *xmax = top < 2 ? 2 : top;
+        double p50 = qvr_rseries_pct_ms(s, 50);
+        if (p50 > 0 && qvr_rseries_pct_ms(s, 100) / p50 > *spread)
+            *spread = qvr_rseries_pct_ms(s, 100) / p50;
+        (*nblocks)++;
+    }
+    return b->truncated ? QVR_ENOMEM : 0;
+}
+
+static int steps_dat(const struct qvr_rdir *rd, struct qvr_buf *b,
+                     double *kneex)
+{
+    *kneex = NAN;
+    qvr_buf_printf(b,
+                   "# qvrrun %s/steps.png: one row per step "
+                   "(steps.csv)\n"
+                   "# %s rps p99_ms error_rate knee\n",
+                   rd->dir, rd->steps_x);
+    for (int i = 0; i < rd->nsteps; i++) {
+        const struct qvr_rstep *s = &rd->steps[i];
+        qvr_buf_printf(b, "%.6g %.6g %.6g %.6g %d\n", s->x, s->rps, s->p99_ms,
+                       s->error_rate, s->knee);
+        if (s->knee && isnan(*kneex))
+            *kneex = s->x;
+    }
+    return b->truncated ? QVR_ENOMEM : 0;
+}
+
+/* ---- the charts ---- */
+
+static int write_dat(const struct qvr_rdir *rd, const char *name,
+                     const struct qvr_buf *b, char *err, unsigned long errlen)
+{
+    return qvr_report_write_file(rd->dir, name, b->data ? b->data : "", b->len,
+                                 err, errlen);
+}
+
+/* Time axis: seconds, minutes past 20 min, hours past 3 h. */
+static void time_axis(const struct qvr_rdir *rd, double *div, const char **unit)
+{
+    double end = rd->nwin ? rd->win[rd->nwin - 1].end_s : 0;
+    *div = 1;
+    *unit = "s";
+    if (end > 3 * 3600) {
+        *div = 3600;
+        *unit = "h";
+    } else if (end > 1200) {
+        *div = 60;
+        *unit = "min";
+    }
+}
+
+/* ---- resources.png: which collect columns timeseries.csv has ---- */
+
+struct collect_cols {
+    int hashost, hasgpu;
+    /* the timing-header columns (collect.headers and Server-Timing, all in
+     * ms) with at least one value, space-separated: resources.gp draws
+     * them with word() */
+    char timing[1024];
+};
+
+/* The columns of timeseries.csv before the collect ones, and the collect
+ * columns that are not timing headers. */
+static int plain_column(const char *name)
+{
+    static const char *const plain[] = {
+        "time_s",       "wall_s",     "users",           "requests",
+        "failures",     "rps",        "p50_ms",          "p90_ms",
+        "p99_ms",       "max_ms",     "cpu_pct",         "mem_avail_mb",
+        "gpu_util_pct", "gpu_mem_mb", "gpu_mem_total_mb"};
+    for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+        if (strcmp(name, plain[i]) == 0)
+            return 1;
+    return strncmp(name, "prom_", 5) == 0;
+}
+
+#define COLLECT_MAX_FIELDS 320
+
+/* Splits a CSV line (no quoting: qvrrun writes none) in place. */
+static int split_commas(char *line, char **f, int max)
+{
+    int n = 0;
+    line[strcspn(line, "\r\n")] = 0;
+    for (char *p = line; n < max;) {
+        f[n++] = p;
+        char *c = strchr(p, ',');
+        if (!c)
+            break;
+        *c = 0;
+        p = c + 1;
+    }
+    return n;
+}
+
+/* Reads the header of timeseries.csv at path and, for the timing-header
+ * columns, whether any row has a value (a column the target never sent
+ * would leave gnuplot nothing to draw). 0, or -1 when unreadable. */
+static int collect_columns(const char *path, struct collect_cols *cc)
+{
+    memset(cc, 0, sizeof(*cc));
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char *line = NULL, *hdr = NULL, *fields[COLLECT_MAX_FIELDS];
+    size_t cap = 0;
+    unsigned char cand[COLLECT_MAX_FIELDS] = {0},
+                  seen[COLLECT_MAX_FIELDS] = {0};
+    int nh = 0, ncand = 0;
+    if (getline(&line, &cap, f) < 0)
+        goto done;
+    hdr = strdup(line);
+    if (!hdr)
+        goto done;
+    nh = split_commas(hdr, fields, COLLECT_MAX_FIELDS);
+    for (int i = 0; i < nh; i++) {
+        cc->hashost |= strcmp(fields[i], "cpu_pct") == 0;
+        cc->hasgpu |= strcmp(fields[i], "gpu_util_pct") == 0;
+        /* names as collect.c makes them: [a-z0-9_], never empty */
+        int ok = fields[i][0] && !plain_column(fields[i]) &&
+                 strspn(fields[i], "abcdefghijklmnopqrstuvwxyz0123456789_") ==
+                     strlen(fields[i]);
+        cand[i] = (unsigned char)ok;
+        ncand += ok;
+    }
+    while (ncand > 0 && getline(&line, &cap, f) >= 0) {
+        char *row[COLLECT_MAX_FIELDS];
+        int nf = split_commas(line, row, COLLECT_MAX_FIELDS);
+        for (int i = 0; i < nf && i < nh; i++)
+            if (cand[i] && !seen[i] && row[i][0]) {
+                char *end;
+                double x = strtod(row[i], &end);
+                if (end != row[i] && isfinite(x))
+                    seen[i] = 1;
+            }
+    }
+    for (int i = 0; i < nh; i++) {
+        size_t o = strlen(cc->timing);
+        if (!seen[i] || o + strlen(fields[i]) + 2 > sizeof(cc->timing))
+            continue;
+        snprintf(cc->timing + o, sizeof(cc->timing) - o, "%s%s", o ? " " : "",
+                 fields[i]);
+    }
+done:
+    free(hdr);
+    free(line);
+    fclose(f);
+    return 0;
+}
+
+int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
+                    unsigned long errlen)
+{
+    struct qvr_buf b, v;
+    char label[256], title[512], tmpl[PATH_MAX + 32], pdir[PATH_MAX],
+        gnuplot[PATH_MAX + 32], path[PATH_MAX + 64];
+    int rc, nblocks = 0, nfail = 0;
+    double xmax = 100, spread = 1, kneex = NAN, tdiv;
+    const char *tunit;
+    qvr_buf_init(&b, 0);
+    qvr_buf_init(&v, 0);
+
+    rc = latency_dat(rd, &b, label, sizeof(label));
+    if (rc == 0)
+        rc = write_dat(rd, "plot-latency.dat", &b, err, errlen);
+    qvr_buf_reset(&b);
+    if (rc == 0)
+        rc = throughput_dat(rd, &b);
+    if (rc == 0)
+        rc = write_dat(rd, "plot-throughput.dat", &b, err, errlen);
+    qvr_buf_reset(&b);
+    /* A long run: the charts draw merged groups of windows. */
+    int grouped = rd->group_k > 1 && rd->has_hlog;
+    if (rc == 0 && grouped) {
+        rc = grouped_dat(rd, &b, &v, label, sizeof(label));
+        if (rc == 0)
+            rc = write_dat(rd, "plot-latency-grouped.dat", &b, err, errlen);
+        if (rc == 0)
+            rc = write_dat(rd, "plot-throughput-grouped.dat", &v, err, errlen);
+        qvr_buf_reset(&b);
+        qvr_buf_reset(&v);
+    }
+    if (rc == 0)
+        rc = distribution_dat(rd, &b, &nblocks, &xmax, &spread);
+    if (rc == 0)
+        rc = write_dat(rd, "plot-distribution.dat", &b, err, errlen);
+    qvr_buf_reset(&b);
+    if (rc == 0 && rd->nsteps) {
+        rc = steps_dat(rd, &b, &kneex);
+        if (rc == 0)
+            rc = write_dat(rd, "plot-steps.dat", &b, err, errlen);
+    }
+    if (rc < 0) {
+        if (rc == QVR_ENOMEM)
+            snprintf(err, errlen, "out of memory writing plot data in %s",
+                     rd->dir);
+        goto fail;
+    }
+
+    if (qvr_proc_find_gnuplot(gnuplot, sizeof(gnuplot)) < 0) {
+        if (!quiet)
+            qvr_info("charts skipped: gnuplot not found");
+        goto fail;
+    }
+    if (plots_dir(pdir, sizeof(pdir)) < 0) {
+        if (!quiet)
+            qvr_info("charts skipped: gnuplot templates not found (set "
+                     "QVR_PLOTS_DIR to the plots/ directory)");
+        goto fail;
+    }
+    const char *sc = rd->partial       ? "partial run (rebuilt after a kill)"
+                     : rd->scenario[0] ? rd->scenario
+                                       : "qvrrun";
+    time_axis(rd, &tdiv, &tunit);
+    double wl = window_len(rd);
+
+    int answered = 0;
+    for (int i = 0; i < rd->nwin; i++)
+        answered |= rd->win[i].requests > 0;
+    if (answered) {
+        snprintf(path, sizeof(path), "%s/plot-latency%s.dat", rd->dir,
+                 grouped ? "-grouped" : "");
+        snprintf(tmpl, sizeof(tmpl), "%s/latency.gp", pdir);
+        if (grouped)
+            snprintf(title, sizeof(title),
+                     "%s: response time per %.3g s (%d windows merged), "
+                     "from the intended start",
+                     sc, wl * rd->group_k, rd->group_k);
+        else
+            snprintf(title, sizeof(title),
+                     "%s: response time per %.3g s window (from the "
+                     "intended start)",
+                     sc, wl);
+        qvr_buf_reset(&v);
+        gp_str(&v, "datafile", path);
+        gp_str(&v, "charttitle", title);
+        gp_str(&v, "xunit", tunit);
+        gp_num(&v, "xdiv", tdiv);
+        gp_str(&v, "trendlabel", label);
+        run_gnuplot(gnuplot, tmpl, rd->dir, "latency.png", &v, &nfail, err,
+                    errlen);
+    } else if (!quiet) {
+        qvr_info("latency chart skipped: no request completed in any "
+                 "window");
+    }
+
+    if (rd->nwin > 0) {
+
+        snprintf(path, sizeof(path), "%s/plot-throughput%s.dat", rd->dir,
+                 grouped ? "-grouped" : "");
+        snprintf(tmpl, sizeof(tmpl), "%s/throughput.gp", pdir);
+        if (grouped)
+            snprintf(title, sizeof(title),
+                     "%s: throughput and failures per %.3g s (%d windows "
+                     "merged)",
+                     sc, wl * rd->group_k, rd->group_k);
+        else
+            snprintf(title, sizeof(title),
+                     "%s: throughput and failures per %.3g s window", sc, wl);
+        qvr_buf_reset(&v);
+        gp_str(&v, "datafile", path);
+        gp_str(&v, "charttitle", title);
+        gp_str(&v, "xunit", tunit);
+        gp_num(&v, "xdiv", tdiv);
+        int maxu = 1;
+        for (int i = 0; i < rd->nwin; i++)
+            maxu = rd->win[i].users > maxu ? rd->win[i].users : maxu;
+        gp_num(&v, "usersmax", ceil(maxu * 1.25));
+        gp_num(&v, "usersstep", maxu <= 8 ? 1 : ceil(maxu / 8.0));
+        run_gnuplot(gnuplot, tmpl, rd->dir, "throughput.png", &v, &nfail, err,
+                    errlen);
+    } else if (!quiet) {
+        qvr_info("latency and throughput charts skipped: no windows in "
+                 "timeseries.csv");
+    }
+
+    if (nblocks > 0) {
+        const struct qvr_rseries *t = &rd->series[0];
+        snprintf(path, sizeof(path), "%s/plot-distribution.dat", rd->dir);
+        snprintf(tmpl, sizeof(tmpl), "%s/distribution.gp", pdir);
+        snprintf(title, sizeof(title),
+                 "%s: response time by percentile (%llu requests, whole "
+                 "run)",
+                 sc, t->h ? (unsigned long long)t->h->total : 0ULL);
+        qvr_buf_reset(&v);
+        gp_str(&v, "datafile", path);
+        gp_str(&v, "charttitle", title);
+        gp_num(&v, "nseries", nblocks);
+        gp_num(&v, "xmax", xmax);
+        gp_num(&v, "logy", spread > 50);
+        run_gnuplot(gnuplot, tmpl, rd->dir, "distribution.png", &v, &nfail, err,
+                    errlen);
+    }
+
+    if (rd->nsteps > 0) {
+        double lo = INFINITY, hi = 0;
+        for (int i = 0; i < rd->nsteps; i++) {
+            lo = rd->steps[i].x < lo ? rd->steps[i].x : lo;
+            hi = rd->steps[i].x > hi ? rd->steps[i].x : hi;
+        }
+        char xl[128], kl[160];
+        if (strcmp(rd->steps_x, "users") == 0)
+            snprintf(xl, sizeof(xl), "concurrent users");
+        else if (strcmp(rd->steps_x, "rate") == 0)
+            snprintf(xl, sizeof(xl), "offered arrival rate (requests/s)");
+        else
+            snprintf(xl, sizeof(xl), "%s (payload variable)", rd->steps_x);
+        snprintf(kl, sizeof(kl), "knee: %.6g %s", kneex,
+                 strcmp(rd->steps_x, "rate") == 0 ? "req/s" : rd->steps_x);
+        snprintf(path, sizeof(path), "%s/plot-steps.dat", rd->dir);
+        snprintf(tmpl, sizeof(tmpl), "%s/steps.gp", pdir);
+        snprintf(title, sizeof(title),
+                 "%s: throughput and P99 per step (%d steps)", sc, rd->nsteps);
+        qvr_buf_reset(&v);
+        gp_str(&v, "datafile", path);
+        gp_str(&v, "charttitle", title);
+        gp_str(&v, "xlabeltext", xl);
+        gp_num(&v, "logx", lo > 0 && hi / lo >= 8);
+        gp_num(&v, "hasknee", !isnan(kneex));
+        gp_num(&v, "kneex", isnan(kneex) ? 0 : kneex);
+        gp_str(&v, "kneelabel", kl);
+        run_gnuplot(gnuplot, tmpl, rd->dir, "steps.png", &v, &nfail, err,
+                    errlen);
+    }
+
+    /* resources.png when the run collected host or GPU samples or the
+     * target's timing headers (their columns in timeseries.csv). */
+    snprintf(path, sizeof(path), "%s/timeseries.csv", rd->dir);
+    struct collect_cols cc;
+    if (collect_columns(path, &cc) == 0 &&
+        (cc.hashost || cc.hasgpu || cc.timing[0])) {
+        snprintf(tmpl, sizeof(tmpl), "%s/resources.gp", pdir);
+        if (cc.hashost || cc.hasgpu)
+            snprintf(title, sizeof(title), "%s: host%s resources%s per window",
+                     sc, cc.hasgpu ? " and GPU" : "",
+                     cc.timing[0] ? " and server timing" : "");
+        else
+            snprintf(title, sizeof(title),
+                     "%s: server timing headers per window", sc);
+        qvr_buf_reset(&v);
+        gp_str(&v, "datafile", path);
+        gp_str(&v, "charttitle", title);
+        gp_num(&v, "hashost", cc.hashost);
+        gp_num(&v, "hasgpu", cc.hasgpu);
+        gp_str(&v, "timingcols", cc.timing);
+        run_gnuplot(gnuplot, tmpl, rd->dir, "resources.png", &v, &nfail, err,
+                    errlen);
+    }
+    rc = nfail ? QVR_EIO : 0;
+fail:
+    qvr_buf_free(&b);
+    qvr_buf_free(&v);
+    return rc;
+}
+
+void qvr_plot_gp_str(struct qvr_buf *b, const char *name, const char *value)
+{
+    gp_str(b, name, value);
+}

@@ -1,0 +1,94 @@
+/* report.h -- what a run leaves behind: summary.json (schema
+ * qvrrun.summary/1), timeseries.csv, and the final table on the terminal.
+ * Every file is written to a temporary name and renamed into place. */
+#ifndef QVR_REPORT_H
+#define QVR_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "metrics.h"
+#include "plan.h"
+#include "steps.h"
+#include "window_row.h"
+
+struct qvr_collect;
+
+/* The users or the rate of a running load changed from outside the plan
+ * (the dashboard's controls, web.h). */
+struct qvr_load_change {
+    double time_s;      /* since the measured start */
+    int users;          /* the new users (users{}), or -1 */
+    double rps;         /* the new arrival rate (rate{}), or 0 */
+    const char *source; /* "web" (static) */
+};
+
+/* Everything the writers need; owned by run.c. */
+struct qvr_run_result {
+    const struct qvr_plan *plan;
+    const char *target_url;  /* the URL actually used */
+    const char *target_kind; /* "mock" or "http" */
+    const char *out_dir;
+    struct qvr_metrics *m;    /* the measured run */
+    struct qvr_metrics *warm; /* warm-up requests, reported apart */
+    double elapsed_s;         /* measured phase length */
+    double started_wall_s;    /* Unix time of the measured start */
+    int max_users;            /* most users running at once */
+    struct qvr_window_row *rows;
+    int nrows;
+    int exit_code;
+    int interrupted;          /* SIGINT/SIGTERM */
+    const char *abort_reason; /* a threshold with abort = true failed */
+    uint64_t cancelled;       /* in-flight requests dropped at the end */
+    const struct qvr_collect *collect; /* extra timeseries columns, or NULL */
+    const char *const *findings;
+    int nfindings;
+    /* step loads and sweeps */
+    const struct qvr_step_row *steps;
+    int nsteps;
+    const struct qvr_knee *knee;
+    const char *vary; /* the varied payload variable, or NULL */
+    /* the open model (rate, rate steps, sweeps) */
+    int open_model;
+    double intended_rps; /* rate{}: the planned arrival rate */
+    uint64_t started, late, dropped;
+    double load_s;          /* from the start until the load stopped */
+    double steady_from_s;   /* where the steady phase the trends are fitted
+                               through starts (s since the start) */
+    double start_gap_cv;    /* coefficient of variation of the gaps
+                               between actual starts; NaN if < 2 */
+    double gen_cpu_max_pct; /* the generator's busiest window */
+    int gen_busy_windows;   /* windows above 90% of a core */
+    double gen_lag_max_ms;  /* worst event-loop lag */
+    double gen_lag_mean_ms;
+    int threads;                  /* worker threads that ran the load */
+    const char *const *step_hist; /* per step: its histogram, encoded */
+    const struct qvr_load_change *changes; /* load_changes in summary.json */
+    int nchanges;
+    const char *stopped_by; /* "web": stopped from the dashboard; NULL */
+    double stopped_at_s;    /* and when, since the measured start */
+};
+
+/* Latency of a stat's cumulative response-time histogram at percentile p,
+ * in milliseconds. */
+double qvr_report_pct_ms(const struct qvr_stat *s, double p);
+
+/* Writes summary.json and timeseries.csv into r->out_dir. Returns 0, or
+ * QVR_EIO with a one-line message naming the file in err. */
+int qvr_report_write(const struct qvr_run_result *r, char *err,
+                     unsigned long errlen);
+
+/* Prints the final table (one row per name, then the total) and the
+ * thresholds' verdicts. */
+void qvr_report_print(const struct qvr_run_result *r, FILE *out);
+
+/* mkdir -p: creates path and its missing parents (0755). Returns 0 or
+ * QVR_EIO with errno set. */
+int qvr_report_mkdir_p(const char *path);
+
+/* Writes data to dir/name atomically (temp file in dir, fsync, rename).
+ * Returns 0 or QVR_EIO with err set. */
+int qvr_report_write_file(const char *dir, const char *name, const char *data,
+                          size_t len, char *err, unsigned long errlen);
+
+#endif
