@@ -85,9 +85,9 @@ static int parse_args(struct qvr_monitor_opts *o, int argc, char **argv)
             continue;
         }
         static const char *const known[] = {
-            "--interval",  "--window",   "--duration", "--out",
-            "--target",    "-e",         "--env",      "--metrics-listen",
-            "--threshold", "--on-alert", "--timeout",  "--image",
+            "--interval",  "--window",    "--duration", "--out",
+            "--target",    "-e",          "--env",      "--metrics-listen",
+            "--threshold", "--on-alert",  "--timeout",  "--image",
             "--name",      "--web-token", NULL};
         int k;
         for (k = 0; known[k] && strcmp(a, known[k]) != 0; k++)

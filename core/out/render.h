@@ -167,7 +167,6 @@ int qvr_render_check_outputs(const struct qvr_render_opts *o, const char *dir,
                              const char *scenario, char *err,
                              unsigned long errlen);
 
-
 /* `qvrrun report DIR` once its flags are read (cli/cmd_report.c): the
  * outputs checked, the directory locked (a running run's is refused), a
  * killed run's summary rebuilt from its logs (salvage.h), then qvr_render

@@ -17,9 +17,9 @@ struct qvr_run_opts {
     double start_at;            /* --start-at: Unix seconds; 0 = now */
     int threads;                /* --threads; 0 = automatic */
     const char *metrics_listen; /* --metrics-listen ADDR, or NULL */
-    int force; /* --force: replace another run's results in --out */
-    const char *web;            /* --web ADDR (the dashboard), or NULL */
-    const char *web_token;      /* --web-token or QVR_WEB_TOKEN, or NULL */
+    int force;             /* --force: replace another run's results in --out */
+    const char *web;       /* --web ADDR (the dashboard), or NULL */
+    const char *web_token; /* --web-token or QVR_WEB_TOKEN, or NULL */
 };
 
 /* Runs a scenario to the end (or to SIGINT/SIGTERM) and returns the process
