@@ -17,6 +17,9 @@ struct slot {
     char *enc; /* V2-compressed histogram of the window, owned */
     uint64_t requests, failures;
     double len_s;
+    char *tenc[3];       /* token streams: TTFT, ITL, TPOT windows, owned */
+    uint64_t streams;    /* streams completed in the window */
+    uint64_t out_tokens; /* their output tokens */
 };
 
 struct qvr_gate {
@@ -27,6 +30,7 @@ struct qvr_gate {
     int cap, n, head; /* head: next write position */
     int *evaluated;   /* per threshold: evaluated over a full window */
     struct qvr_hist *acc;
+    struct slot pend; /* qvr_gate_tok's figures for the next window */
 };
 
 /* Student's t at 97.5% for df degrees of freedom (a two-sided 95%
@@ -524,8 +528,13 @@ void qvr_gate_free(struct qvr_gate *g)
 {
     if (!g)
         return;
-    for (int i = 0; i < g->cap; i++)
+    for (int i = 0; i < g->cap; i++) {
         free(g->ring[i].enc);
+        for (int k = 0; k < 3; k++)
+            free(g->ring[i].tenc[k]);
+    }
+    for (int k = 0; k < 3; k++)
+        free(g->pend.tenc[k]);
     free(g->ring);
     free(g->evaluated);
     qvr_hist_free(g->acc);
@@ -552,7 +561,7 @@ static int worse(const struct qvr_thresh *t, double a, double b)
 /* The metric over the last k slots. NaN when there is no data. */
 static double over_last(struct qvr_gate *g, const struct qvr_thresh *t, int k)
 {
-    uint64_t req = 0, fail = 0;
+    uint64_t req = 0, fail = 0, streams = 0, tokens = 0;
     double len = 0;
     qvr_hist_reset(g->acc);
     for (int j = 0; j < k; j++) {
@@ -560,13 +569,21 @@ static double over_last(struct qvr_gate *g, const struct qvr_thresh *t, int k)
         req += s->requests;
         fail += s->failures;
         len += s->len_s;
-        if (t->kind == QVR_TK_LATENCY && s->enc) {
+        streams += s->streams;
+        tokens += s->out_tokens;
+        const char *enc =
+            t->src == QVR_TS_LATENCY ? s->enc : s->tenc[t->src - 1];
+        if (t->kind == QVR_TK_LATENCY && enc) {
             struct qvr_hist *h = NULL;
-            if (qvr_hist_decode(s->enc, strlen(s->enc), &h) == 0)
+            if (qvr_hist_decode(enc, strlen(enc), &h) == 0)
                 qvr_hist_add(g->acc, h);
             qvr_hist_free(h);
         }
     }
+    if (t->metric == QVR_TM_OUT_TPS)
+        return len > 0 && streams ? tokens / len : NAN;
+    if (t->src != QVR_TS_LATENCY)
+        req = g->acc->total; /* times only streams have */
     switch (t->metric) {
     case QVR_TM_PCTL:
         return req ? qvr_hist_value_at(g->acc, t->pct) / 1000.0 : NAN;
@@ -632,10 +649,33 @@ int qvr_gate_window(struct qvr_gate *g, const struct qvr_hist *win,
     s->requests = requests;
     s->failures = failures;
     s->len_s = len_s;
+    for (int k = 0; k < 3; k++) {
+        free(s->tenc[k]);
+        s->tenc[k] = g->pend.tenc[k];
+        g->pend.tenc[k] = NULL;
+    }
+    s->streams = g->pend.streams;
+    s->out_tokens = g->pend.out_tokens;
+    g->pend.streams = g->pend.out_tokens = 0;
     g->head = (g->head + 1) % g->cap;
     if (g->n < g->cap)
         g->n++;
     return evaluate(g, 0);
+}
+
+void qvr_gate_tok(struct qvr_gate *g, const struct qvr_hist *const h[3],
+                  uint64_t streams, uint64_t out_tokens)
+{
+    if (!g || !g->cap)
+        return;
+    for (int k = 0; k < 3; k++) {
+        free(g->pend.tenc[k]);
+        g->pend.tenc[k] = NULL;
+        if (h[k] && h[k]->total)
+            qvr_hist_encode(h[k], &g->pend.tenc[k]);
+    }
+    g->pend.streams = streams;
+    g->pend.out_tokens = out_tokens;
 }
 
 void qvr_gate_finish(struct qvr_gate *g)

@@ -62,17 +62,17 @@ struct qvr_http_xfer {
     struct qvr_http_result res; /* the outcome, until its callback */
     char errbuf[CURL_ERROR_SIZE];
     /* token streams (see struct qvr_http_request) */
-    struct qvr_sse sse;      /* the parser, its buffers kept between uses */
-    int want_stream;         /* the request's stream field */
-    int ct_stream;           /* the answer says text/event-stream */
-    int streaming;           /* 1: this answer is parsed as a stream */
-    int decided;             /* the first body byte was seen */
-    int keep_body;           /* keep a stream's raw body too */
-    struct qvr_buf *text;    /* the request's text buffer */
+    struct qvr_sse sse;   /* the parser, its buffers kept between uses */
+    int want_stream;      /* the request's stream field */
+    int ct_stream;        /* the answer says text/event-stream */
+    int streaming;        /* 1: this answer is parsed as a stream */
+    int decided;          /* the first body byte was seen */
+    int keep_body;        /* keep a stream's raw body too */
+    struct qvr_buf *text; /* the request's text buffer */
     qvr_sse_gap_cb on_gap;
     void *gap_ud;
-    uint64_t bytes_in;       /* body bytes received */
-    struct event *ft_ev;     /* first_token_timeout (created on first use) */
+    uint64_t bytes_in;   /* body bytes received */
+    struct event *ft_ev; /* first_token_timeout (created on first use) */
 };
 
 /* What we watch on one socket. Sockets of connections libcurl opened
@@ -637,8 +637,8 @@ static void decide(struct qvr_http_xfer *x)
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
     if (status < 200 || status > 299 || x->want_stream < 0)
         return;
-    int mode = x->want_stream ? x->want_stream
-                              : (x->ct_stream ? QVR_SSE_EVENTS : 0);
+    int mode =
+        x->want_stream ? x->want_stream : (x->ct_stream ? QVR_SSE_EVENTS : 0);
     if (!mode)
         return;
     x->streaming = 1;

@@ -49,8 +49,8 @@ struct qvr_http_request {
      * not kept); stream forces a mode: QVR_SSE_EVENTS, QVR_SSE_NDJSON, or
      * -1 never. */
     int stream;
-    int keep_body;       /* a stream's raw body is kept too (capped) */
-    struct qvr_buf *text; /* a stream's output text goes here; NULL: not */
+    int keep_body;         /* a stream's raw body is kept too (capped) */
+    struct qvr_buf *text;  /* a stream's output text goes here; NULL: not */
     qvr_sse_gap_cb on_gap; /* every inter-token gap, as it arrives */
     void *gap_ud;
     long first_token_timeout_ms; /* no output by then: the transfer fails
@@ -66,16 +66,16 @@ struct qvr_http_result {
     size_t body_len;
     const char *headers; /* raw header block of the final answer */
     size_t headers_len;
-    uint64_t t_sent_ns;  /* monotonic: handed to libcurl */
-    uint64_t t_done_ns;  /* monotonic: completion seen */
-    uint64_t connect_us; /* TCP connect time, 0 if reused */
-    uint64_t tls_us;     /* TLS handshake time, 0 if none */
-    uint64_t ttfb_us;    /* first response byte, from t_sent */
-    uint64_t bytes_out;  /* request body bytes */
-    int http_version;    /* 10, 11, 20, 30; 0 unknown */
+    uint64_t t_sent_ns;                 /* monotonic: handed to libcurl */
+    uint64_t t_done_ns;                 /* monotonic: completion seen */
+    uint64_t connect_us;                /* TCP connect time, 0 if reused */
+    uint64_t tls_us;                    /* TLS handshake time, 0 if none */
+    uint64_t ttfb_us;                   /* first response byte, from t_sent */
+    uint64_t bytes_out;                 /* request body bytes */
+    int http_version;                   /* 10, 11, 20, 30; 0 unknown */
     const struct qvr_sse_stats *stream; /* a token stream's figures, or
                                            NULL when not streamed */
-    uint64_t bytes_in; /* body bytes received (kept or not) */
+    uint64_t bytes_in;                  /* body bytes received (kept or not) */
 };
 
 typedef void (*qvr_http_cb)(void *ud, const struct qvr_http_result *res);

@@ -437,8 +437,10 @@ static uint64_t opt_duration(lua_State *L, int idx, const char *what)
 /* Every option request() reads; anything else in the table is a typo
  * that would otherwise send a request the script did not mean. */
 static const char *const OPTIONS[] = {
-    "json",      "body", "headers", "name", "timeout", "stream",
-    "keep_body", "text", "first_token_timeout", NULL};
+    "json",      "body",    "headers",
+    "name",      "timeout", "stream",
+    "keep_body", "text",    "first_token_timeout",
+    NULL};
 #define OPTIONS_TEXT                                                           \
     "json, body, headers, name, timeout, stream, keep_body, text, "            \
     "first_token_timeout"
@@ -505,8 +507,7 @@ static void stream_options(lua_State *L, int opts, const char *method,
     lua_pop(L, 1);
     if (lua_getfield(L, opts, "first_token_timeout") != LUA_TNIL)
         req->first_token_timeout_ms =
-            (long)(opt_duration(L, -1, "first_token_timeout") /
-                   QVR_NS_PER_MS);
+            (long)(opt_duration(L, -1, "first_token_timeout") / QVR_NS_PER_MS);
     lua_pop(L, 1);
 }
 

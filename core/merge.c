@@ -1767,8 +1767,10 @@ static int write_timeseries(struct merge *m)
 {
     struct qvr_buf b;
     qvr_buf_init(&b, 0);
-    qvr_buf_printf(&b, "time_s,wall_s,users,requests,failures,rps,p50_ms,"
-                       "p90_ms,p99_ms,max_ms\n");
+    qvr_buf_printf(&b,
+                   "time_s,wall_s,users,requests,failures,rps,p50_ms,"
+                   "p90_ms,p99_ms,max_ms%s\n",
+                   QVR_REPORT_TOK_COLUMNS);
     for (int i = 0; i < m->nb; i++) {
         const struct qvr_window_row *w = &m->rows[i];
         qvr_buf_printf(&b, "%.3f,%.3f,%d,%llu,%llu,%.3f,%.3f,%.3f,%.3f,%.3f\n",
@@ -1776,6 +1778,9 @@ static int write_timeseries(struct merge *m)
                        (unsigned long long)w->requests,
                        (unsigned long long)w->failures, w->rps, w->p50_ms,
                        w->p90_ms, w->p99_ms, w->max_ms);
+        b.len--; /* the token cells last */
+        qvr_report_tok_cells(w, &b);
+        qvr_buf_printf(&b, "\n");
     }
     int rc = b.truncated || (m->nb && !b.data)
                  ? errf(m, QVR_ENOMEM, "out of memory writing timeseries.csv")

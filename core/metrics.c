@@ -7,10 +7,24 @@
 #include "qvr.h"
 
 static const char *const fail_names[QVR_FAIL__COUNT] = {
-    "none",      "http_4xx",     "http_5xx", "http_other", "timeout",
-    "refused",   "reset",        "dns",      "tls",        "too_large",
-    "transport", "invalid_json", "check",    "script",
-    "stream_cut", "stream_error", "stream_malformed", "first_token_timeout",
+    "none",
+    "http_4xx",
+    "http_5xx",
+    "http_other",
+    "timeout",
+    "refused",
+    "reset",
+    "dns",
+    "tls",
+    "too_large",
+    "transport",
+    "invalid_json",
+    "check",
+    "script",
+    "stream_cut",
+    "stream_error",
+    "stream_malformed",
+    "first_token_timeout",
 };
 
 const char *qvr_fail_kind_name(enum qvr_fail_kind k)

@@ -14,21 +14,21 @@
 /* Why a request failed. Order is the order of columns in reports. */
 enum qvr_fail_kind {
     QVR_FAIL_NONE = 0,
-    QVR_FAIL_HTTP_4XX,     /* answered 4xx */
-    QVR_FAIL_HTTP_5XX,     /* answered 5xx */
-    QVR_FAIL_HTTP_OTHER,   /* answered 1xx/3xx that was not followed */
-    QVR_FAIL_TIMEOUT,      /* no complete answer within the timeout */
-    QVR_FAIL_REFUSED,      /* connection refused */
-    QVR_FAIL_RESET,        /* connection reset / closed without an answer */
-    QVR_FAIL_DNS,          /* name did not resolve */
-    QVR_FAIL_TLS,          /* TLS handshake or verification failed */
-    QVR_FAIL_TOO_LARGE,    /* body exceeded max_body */
-    QVR_FAIL_TRANSPORT,    /* any other transport error */
-    QVR_FAIL_INVALID_JSON, /* answer not JSON: fail(msg, "invalid_json") */
-    QVR_FAIL_CHECK,        /* a check() was false or fail() was called */
-    QVR_FAIL_SCRIPT,       /* the task raised a Lua error (per iteration) */
-    QVR_FAIL_STREAM_CUT,   /* a stream ended before its end marker */
-    QVR_FAIL_STREAM_ERROR, /* an error event inside the stream */
+    QVR_FAIL_HTTP_4XX,         /* answered 4xx */
+    QVR_FAIL_HTTP_5XX,         /* answered 5xx */
+    QVR_FAIL_HTTP_OTHER,       /* answered 1xx/3xx that was not followed */
+    QVR_FAIL_TIMEOUT,          /* no complete answer within the timeout */
+    QVR_FAIL_REFUSED,          /* connection refused */
+    QVR_FAIL_RESET,            /* connection reset / closed without an answer */
+    QVR_FAIL_DNS,              /* name did not resolve */
+    QVR_FAIL_TLS,              /* TLS handshake or verification failed */
+    QVR_FAIL_TOO_LARGE,        /* body exceeded max_body */
+    QVR_FAIL_TRANSPORT,        /* any other transport error */
+    QVR_FAIL_INVALID_JSON,     /* answer not JSON: fail(msg, "invalid_json") */
+    QVR_FAIL_CHECK,            /* a check() was false or fail() was called */
+    QVR_FAIL_SCRIPT,           /* the task raised a Lua error (per iteration) */
+    QVR_FAIL_STREAM_CUT,       /* a stream ended before its end marker */
+    QVR_FAIL_STREAM_ERROR,     /* an error event inside the stream */
     QVR_FAIL_STREAM_MALFORMED, /* an event that was not JSON, or too long */
     QVR_FAIL_FIRST_TOKEN,      /* no output within first_token_timeout */
     QVR_FAIL__COUNT
@@ -52,13 +52,13 @@ struct qvr_sample {
     int good;           /* succeeded within the run's slo (goodput) */
     int http_version;   /* 10, 11, 20, 30; 0 when no answer */
     /* streamed answers (SSE / NDJSON) only: */
-    int streamed;          /* 1: the answer was a token stream */
-    int usage;             /* its token counts came from the server */
-    uint64_t ttft_us;      /* intended start to first output (0: none) */
-    uint64_t ttft_svc_us;  /* actual send to first output */
-    uint64_t tpot_us;      /* (last - first) / (out_tokens - 1); 0: n/a */
-    uint64_t in_tokens;    /* prompt tokens (server's usage, else 0) */
-    uint64_t out_tokens;   /* output tokens (usage, else output events) */
+    int streamed;         /* 1: the answer was a token stream */
+    int usage;            /* its token counts came from the server */
+    uint64_t ttft_us;     /* intended start to first output (0: none) */
+    uint64_t ttft_svc_us; /* actual send to first output */
+    uint64_t tpot_us;     /* (last - first) / (out_tokens - 1); 0: n/a */
+    uint64_t in_tokens;   /* prompt tokens (server's usage, else 0) */
+    uint64_t out_tokens;  /* output tokens (usage, else output events) */
 };
 
 /* Token figures of a stat, allocated on its first streamed answer. */

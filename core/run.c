@@ -177,9 +177,12 @@ struct run {
      * writes nothing; the main thread merges and reports. */
     int worker; /* 1: this run is a worker thread's */
     pthread_t tid;
-    pthread_mutex_t mu;  /* guards rows, wenc, steps (worker side) */
-    char **wenc;         /* per window: the total histogram, encoded */
-    struct name_win *nw; /* per window and name, not yet merged */
+    pthread_mutex_t mu;         /* guards rows, wenc, steps (worker side) */
+    char **wenc;                /* per window: the total histogram, encoded */
+    char **tenc;                /* per window: 3 token histograms, encoded */
+    int captenc;                /* rows tenc has room for */
+    struct qvr_hist *tokwin[3]; /* main: merge_window's token histograms */
+    struct name_win *nw;        /* per window and name, not yet merged */
     int nnw, capnw;
     struct qvr_metrics *wm;   /* main: the merged window being written */
     int emitted;              /* main: windows written to the logs */
@@ -463,6 +466,43 @@ static void log_check(struct run *r, FILE *f, const char *name)
     }
 }
 
+/* The merged window's token figures (merge_tok_window) into m's total,
+ * for emit_window's log lines. */
+static void tok_into(struct run *r, struct qvr_metrics *m,
+                     const struct qvr_window_row *w)
+{
+    if (!w->streams)
+        return;
+    struct qvr_tok *t = qvr_stat_tok(&m->total);
+    if (!t)
+        return;
+    struct qvr_hist *d[3] = {t->ttft_win, t->itl_win, t->tpot_win};
+    for (int k = 0; k < 3; k++)
+        if (r->tokwin[k])
+            qvr_hist_add(d[k], r->tokwin[k]);
+    t->win_streams += w->streams;
+    t->win_out_tokens += w->out_tokens;
+}
+
+/* The window's token histograms as tagged latency.hlog lines (Tag=ttft,
+ * itl, tpot; all streams), after the untagged line of all requests. */
+static void hlog_tok(struct run *r, const struct qvr_tok *t, double start_s,
+                     double len_s)
+{
+    if (!t || !t->win_streams)
+        return;
+    static const char *const tag[3] = {"ttft", "itl", "tpot"};
+    const struct qvr_hist *h[3] = {t->ttft_win, t->itl_win, t->tpot_win};
+    for (int k = 0; k < 3; k++) {
+        char *enc = NULL;
+        if (!h[k]->total || qvr_hist_encode(h[k], &enc) < 0)
+            continue;
+        fprintf(r->hlog, "Tag=%s,%.3f,%.3f,%.3f,%s\n", tag[k], start_s, len_s,
+                h[k]->max / 1000.0, enc);
+        free(enc);
+    }
+}
+
 /* One window into the two logs written as the run goes, each flushed at
  * once so that a killed run keeps them:
  * - latency.hlog, HdrHistogram's interval log: one line for all requests
@@ -491,6 +531,8 @@ static void emit_window(struct run *r, struct qvr_metrics *m,
             }
             fprintf(r->hlog, "%.3f,%.3f,%.3f,%s\n", start_s, w->len_s, max_ms,
                     enc);
+            if (i < 0)
+                hlog_tok(r, st->tok, start_s, w->len_s);
         }
         free(enc);
         if (i < 0 || !r->byname)
@@ -654,6 +696,7 @@ static void main_emit(struct run *r, int i, const struct qvr_window_row *w,
             memmove(wk->nw, wk->nw + j, (size_t)wk->nnw * sizeof(*wk->nw));
         pthread_mutex_unlock(&wk->mu);
     }
+    tok_into(r, m, w);
     emit_window(r, m, w);
     qvr_metrics_window_reset(m);
     r->emitted = i + 1;
@@ -769,6 +812,52 @@ static double runq_wait_s(void)
     return n == 2 ? wait_ns / 1e9 : -1;
 }
 
+/* The row's token figures from a stat's token windows (none: zeros). */
+static void tok_row(struct qvr_window_row *w, const struct qvr_tok *t)
+{
+    const struct qvr_hist *h[3] = {NULL, NULL, NULL};
+    if (t) {
+        h[0] = t->ttft_win;
+        h[1] = t->itl_win;
+        h[2] = t->tpot_win;
+    }
+    qvr_report_tok_row(w, h, t ? t->win_streams : 0, t ? t->win_out_tokens : 0);
+}
+
+/* The window's token histograms to g, for windowed token thresholds. */
+static void gate_tok(struct qvr_gate *g, const struct qvr_tok *t)
+{
+    if (!t || !t->win_streams)
+        return;
+    const struct qvr_hist *h[3] = {t->ttft_win, t->itl_win, t->tpot_win};
+    qvr_gate_tok(g, h, t->win_streams, t->win_out_tokens);
+}
+
+/* Worker side, in close_window (under mu): the total's token windows,
+ * encoded, for the main thread (row's entries stay NULL when none). */
+static void keep_tok_window(struct run *r, int row)
+{
+    if (row >= r->captenc) {
+        int cap = r->captenc ? r->captenc * 2 : 64;
+        while (cap <= row)
+            cap *= 2;
+        char **n = realloc(r->tenc, (size_t)cap * 3 * sizeof(*n));
+        if (!n)
+            return;
+        memset(n + (size_t)r->captenc * 3, 0,
+               (size_t)(cap - r->captenc) * 3 * sizeof(*n));
+        r->tenc = n;
+        r->captenc = cap;
+    }
+    const struct qvr_tok *t = r->m->total.tok;
+    if (!t || !t->win_streams)
+        return;
+    const struct qvr_hist *h[3] = {t->ttft_win, t->itl_win, t->tpot_win};
+    for (int k = 0; k < 3; k++)
+        if (h[k]->total)
+            qvr_hist_encode(h[k], &r->tenc[(size_t)row * 3 + k]);
+}
+
 static void close_window(struct run *r, uint64_t now, int final)
 {
     struct qvr_stat *s = &r->m->total;
@@ -806,6 +895,7 @@ static void close_window(struct run *r, uint64_t now, int final)
     w->p99_ms = (double)qvr_hist_value_at(s->win, 99) / 1000.0;
     w->max_ms = s->win->total ? (double)s->win->max / 1000.0 : 0;
     w->len_s = len;
+    tok_row(w, s->tok);
     sample_users(r);
     struct rusage ru;
     if (getrusage(r->worker ? RUSAGE_THREAD : RUSAGE_SELF, &ru) == 0) {
@@ -836,6 +926,7 @@ static void close_window(struct run *r, uint64_t now, int final)
         /* The main thread merges this window with the other workers'. */
         r->wenc[r->nrows - 1] = NULL;
         qvr_hist_encode(s->win, &r->wenc[r->nrows - 1]);
+        keep_tok_window(r, r->nrows - 1);
         keep_name_windows(r, r->nrows - 1);
         if (r->main_run->want_snap) {
             struct qvr_metrics *snap = metrics_for(r->plan);
@@ -852,6 +943,7 @@ static void close_window(struct run *r, uint64_t now, int final)
         return;
     }
     emit_window(r, r->m, w);
+    gate_tok(r->gate, s->tok);
     int gate_abort = qvr_gate_window(r->gate, s->win, s->win_requests,
                                      s->win_failures, len, w->t_s);
     if (r->coll)
@@ -1497,6 +1589,8 @@ static double metrics_value(struct qvr_metrics *m, const struct qvr_thresh *t,
         if (!s)
             return NAN;
     }
+    if (t->src != QVR_TS_LATENCY || t->metric == QVR_TM_OUT_TPS)
+        return qvr_report_tok_value(s, t, elapsed_s);
     switch (t->metric) {
     case QVR_TM_PCTL:
         return s->requests ? qvr_report_pct_ms(s, t->pct) : NAN;
@@ -1892,6 +1986,11 @@ static void teardown(struct run *r)
     for (int i = 0; r->wenc && i < r->nrows; i++)
         free(r->wenc[i]);
     free(r->wenc);
+    for (int i = 0; r->tenc && i < r->captenc * 3; i++)
+        free(r->tenc[i]);
+    free(r->tenc);
+    for (int k = 0; k < 3; k++)
+        qvr_hist_free(r->tokwin[k]);
     for (int i = 0; i < MAX_SEGS; i++)
         free(r->step_enc[i]);
     for (int i = 0; i < r->nworkers; i++) {
@@ -2232,6 +2331,47 @@ static void main_signal_cb(evutil_socket_t sig, short what, void *arg)
     }
 }
 
+/* Window i's token figures of every worker as one, into out and
+ * r->tokwin (kept for main_emit and the gates until the next call). */
+static void merge_tok_window(struct run *r, int i, struct qvr_window_row *out)
+{
+    uint64_t streams = 0, tokens = 0;
+    for (int k = 0; k < 3; k++) {
+        if (!r->tokwin[k])
+            r->tokwin[k] = qvr_hist_new();
+        if (r->tokwin[k])
+            qvr_hist_reset(r->tokwin[k]);
+    }
+    for (int k = 0; k < r->nworkers; k++) {
+        struct run *w = r->workers[k];
+        pthread_mutex_lock(&w->mu);
+        if (i < w->nrows) {
+            streams += w->rows[i].streams;
+            tokens += w->rows[i].out_tokens;
+        }
+        for (int j = 0; i < w->captenc && j < 3; j++) {
+            const char *e = w->tenc[(size_t)i * 3 + j];
+            struct qvr_hist *one = NULL;
+            if (e && r->tokwin[j] && qvr_hist_decode(e, strlen(e), &one) == 0)
+                qvr_hist_add(r->tokwin[j], one);
+            qvr_hist_free(one);
+        }
+        pthread_mutex_unlock(&w->mu);
+    }
+    const struct qvr_hist *h[3] = {r->tokwin[0], r->tokwin[1], r->tokwin[2]};
+    qvr_report_tok_row(out, h, streams, tokens);
+}
+
+/* The merged window's token histograms to g. */
+static void gate_tokwin(struct run *r, struct qvr_gate *g,
+                        const struct qvr_window_row *w)
+{
+    if (!w->streams)
+        return;
+    const struct qvr_hist *h[3] = {r->tokwin[0], r->tokwin[1], r->tokwin[2]};
+    qvr_gate_tok(g, h, w->streams, w->out_tokens);
+}
+
 /* Window i of every worker as one: counts summed, histograms added.
  * Returns the merged histogram (the caller frees it) or NULL. Workers'
  * rows are read under their locks. */
@@ -2270,6 +2410,7 @@ static struct qvr_hist *merge_window(struct run *r, int i,
     out->p90_ms = qvr_hist_value_at(h, 90) / 1000.0;
     out->p99_ms = qvr_hist_value_at(h, 99) / 1000.0;
     out->max_ms = h->total ? h->max / 1000.0 : 0;
+    merge_tok_window(r, i, out);
     return h;
 }
 
@@ -2284,6 +2425,7 @@ static void live_abort_window(struct run *r, const struct qvr_hist *h,
 {
     if (!r->live_gate)
         return;
+    gate_tokwin(r, r->live_gate, w);
     int gate_abort = qvr_gate_window(r->live_gate, h, w->requests, w->failures,
                                      w->len_s, w->t_s);
     for (int i = 0; gate_abort && i < r->plan->nthresh; i++) {
@@ -2486,6 +2628,7 @@ static int merge_workers(struct run *r)
         if (!h)
             return QVR_ENOMEM;
         main_emit(r, i, w, h);
+        gate_tokwin(r, r->gate, w);
         qvr_gate_window(r->gate, h, w->requests, w->failures, w->len_s, w->t_s);
         qvr_hist_free(h);
     }

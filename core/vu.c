@@ -566,8 +566,8 @@ static void http_done(void *ud, const struct qvr_http_result *r)
     if (r->stream) {
         stream_sample(s, r, t0);
         s->good = s->good && s->fail == QVR_FAIL_NONE &&
-                  (!ctx->slo_ttft_us || (s->ttft_us && s->ttft_us <=
-                                                          ctx->slo_ttft_us)) &&
+                  (!ctx->slo_ttft_us ||
+                   (s->ttft_us && s->ttft_us <= ctx->slo_ttft_us)) &&
                   (!ctx->slo_tpot_us || s->tpot_us <= ctx->slo_tpot_us);
     }
     if (r->fail != QVR_FAIL_NONE && r->error) {

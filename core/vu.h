@@ -157,12 +157,12 @@ struct qvr_vu {
     int pending;
     uint64_t pending_seq;
     struct qvr_sample sample;
-    char name[128];      /* request name of the pending/in-flight */
-    const char *method;  /* its method (static string) */
-    struct qvr_buf url;  /* scratch: the request URL */
-    struct qvr_buf hdrs; /* scratch: header lines */
-    struct qvr_buf text; /* a stream's output text, when the task asks */
-    int want_text;       /* the request in flight asked for it */
+    char name[128];            /* request name of the pending/in-flight */
+    const char *method;        /* its method (static string) */
+    struct qvr_buf url;        /* scratch: the request URL */
+    struct qvr_buf hdrs;       /* scratch: header lines */
+    struct qvr_buf text;       /* a stream's output text, when the task asks */
+    int want_text;             /* the request in flight asked for it */
     struct qvr_metrics *gap_m; /* where the in-flight stream's gaps go: */
     struct qvr_stat *gap_name; /* its name stat in gap_m (NULL: look up) */
 };
