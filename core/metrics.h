@@ -14,23 +14,23 @@
 /* Why a request failed. Order is the order of columns in reports. */
 enum qvr_fail_kind {
     QVR_FAIL_NONE = 0,
-    QVR_FAIL_HTTP_4XX,         /* answered 4xx */
-    QVR_FAIL_HTTP_5XX,         /* answered 5xx */
-    QVR_FAIL_HTTP_OTHER,       /* answered 1xx/3xx that was not followed */
-    QVR_FAIL_TIMEOUT,          /* no complete answer within the timeout */
-    QVR_FAIL_REFUSED,          /* connection refused */
-    QVR_FAIL_RESET,            /* connection reset / closed without an answer */
-    QVR_FAIL_DNS,              /* name did not resolve */
-    QVR_FAIL_TLS,              /* TLS handshake or verification failed */
-    QVR_FAIL_TOO_LARGE,        /* body exceeded max_body */
-    QVR_FAIL_TRANSPORT,        /* any other transport error */
-    QVR_FAIL_INVALID_JSON,     /* answer not JSON: fail(msg, "invalid_json") */
-    QVR_FAIL_CHECK,            /* a check() was false or fail() was called */
-    QVR_FAIL_SCRIPT,           /* the task raised a Lua error (per iteration) */
-    QVR_FAIL_STREAM_CUT,       /* a stream ended before its end marker */
-    QVR_FAIL_STREAM_ERROR,     /* an error event inside the stream */
-    QVR_FAIL_STREAM_MALFORMED, /* an event that was not JSON, or too long */
-    QVR_FAIL_FIRST_TOKEN,      /* no output within first_token_timeout */
+    QVR_FAIL_HTTP_4XX,     /* answered 4xx */
+    QVR_FAIL_HTTP_5XX,     /* answered 5xx */
+    QVR_FAIL_HTTP_OTHER,   /* answered 1xx/3xx that was not followed */
+    QVR_FAIL_TIMEOUT,      /* no complete answer within the timeout */
+    QVR_FAIL_REFUSED,      /* connection refused */
+    QVR_FAIL_RESET,        /* connection reset / closed without an answer */
+    QVR_FAIL_DNS,          /* name did not resolve */
+    QVR_FAIL_TLS,          /* TLS handshake or verification failed */
+    QVR_FAIL_TOO_LARGE,    /* body exceeded max_body */
+    QVR_FAIL_TRANSPORT,    /* any other transport error */
+    QVR_FAIL_INVALID_JSON, /* answer not JSON: fail(msg, "invalid_json") */
+    QVR_FAIL_CHECK,        /* a check() was false or fail() was called */
+    QVR_FAIL_SCRIPT,       /* the task raised a Lua error (per iteration) */
+    QVR_FAIL_STREAM_CUT,   /* a stream ended before its end marker */
+    QVR_FAIL_STREAM_ERROR, /* an error event inside the stream */
+    QVR_FAIL_MALFORMED,    /* an event that was not JSON, or too long */
+    QVR_FAIL_FIRST_TOKEN,  /* no output within first_token_timeout */
     QVR_FAIL__COUNT
 };
 

@@ -609,26 +609,17 @@ struct collect_cols {
  * columns that are not timing headers. */
 static int plain_column(const char *name)
 {
-    static const char *const plain[] = {"time_s",
-                                        "wall_s",
-                                        "users",
-                                        "requests",
-                                        "failures",
-                                        "rps",
-                                        "p50_ms",
-                                        "p90_ms",
-                                        "p99_ms",
-                                        "max_ms",
-                                        "cpu_pct",
-                                        "mem_avail_mb",
-                                        "gpu_util_pct",
-                                        "gpu_mem_mb",
-                                        "gpu_mem_total_mb",
-                                        "ttft_p50_ms",
-                                        "ttft_p99_ms",
-                                        "itl_p50_ms",
-                                        "itl_p99_ms",
-                                        "output_tokens_per_s"};
+    static const char *const plain[] = {
+        "time_s",       "wall_s",     "users",           "requests",
+        "failures",     "rps",        "p50_ms",          "p90_ms",
+        "p99_ms",       "max_ms",     "cpu_pct",         "mem_avail_mb",
+        "gpu_util_pct", "gpu_mem_mb", "gpu_mem_total_mb"};
+    static const char *const tok[] = {"ttft_p50_ms", "ttft_p99_ms",
+                                      "itl_p50_ms", "itl_p99_ms",
+                                      "output_tokens_per_s"};
+    for (size_t i = 0; i < sizeof(tok) / sizeof(tok[0]); i++)
+        if (strcmp(name, tok[i]) == 0)
+            return 1;
     for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
         if (strcmp(name, plain[i]) == 0)
             return 1;

@@ -526,7 +526,7 @@ static void stream_sample(struct qvr_sample *s, const struct qvr_http_result *r,
     else if (!done)
         s->fail = QVR_FAIL_STREAM_CUT;
     else if (st->malformed)
-        s->fail = QVR_FAIL_STREAM_MALFORMED;
+        s->fail = QVR_FAIL_MALFORMED;
 }
 
 static void http_done(void *ud, const struct qvr_http_result *r)
