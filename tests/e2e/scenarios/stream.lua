@@ -1,0 +1,41 @@
+-- Token streams against tests/fixture/qvr_sse_server (tests/e2e/stream_*.sh).
+-- T: the fixture's URL; USERS, DURATION; MODE: "" (by Content-Type), sse,
+-- ndjson; FT: first_token_timeout; TIMEOUT; TH picks thresholds; RATE
+-- switches to an open model at that many starts per second.
+local th = {
+  none = nil,
+  pass = { ["ttft.p50"] = "< 60ms", ["itl.p99"] = "< 50ms", ["tpot.p50"] = "< 20ms",
+           output_tokens_per_s = "> 100", ["ttft.p99{name=chat}"] = "< 200ms",
+           ["itl.p50[1s]"] = "< 20ms" },
+  ttft = { ["ttft.p50"] = "< 5ms" },
+  itl = { ["itl.p50[1s]"] = "< 1ms" },
+  tps = { output_tokens_per_s = "> 1000000" },
+}
+local mode = env("MODE", "")
+local load
+if env("RATE", "") ~= "" then
+  load = rate { rps = tonumber(env("RATE")), duration = env("DURATION", "2s"),
+                max_users = 200 }
+else
+  load = users { count = tonumber(env("USERS", "4")), duration = env("DURATION", "2s") }
+end
+return scenario {
+  name = "stream",
+  target = env("T", "http://127.0.0.1:1"),
+  load = load,
+  timeout = env("TIMEOUT", "10s"),
+  tasks = { chat = function()
+    local opts = {
+      name = "chat",
+      json = { model = "fixture", stream = true,
+               messages = { { role = "user", content = "say something" } } },
+      first_token_timeout = env("FT", "5s"),
+    }
+    if mode ~= "" then opts.stream = mode end
+    local r = http.post("/v1/chat/completions", opts)
+    if env("CHECK", "") ~= "" then
+      check(r, "tokens counted", function(x) return x.tokens and x.tokens > 0 end)
+    end
+  end },
+  thresholds = th[env("TH", "none")],
+}
