@@ -10,6 +10,7 @@ local th = {
   ttft = { ["ttft.p50"] = "< 5ms" },
   itl = { ["itl.p50[1s]"] = "< 1ms" },
   tps = { output_tokens_per_s = "> 1000000" },
+  bad = { ["ttft.rps"] = "> 1" },
 }
 local mode = env("MODE", "")
 local load
