@@ -394,6 +394,14 @@ static cJSON *config_obj(const struct qvr_plan *p)
     cJSON_AddNumberToObject(slo, "pct", p->slo.pct);
     cJSON_AddNumberToObject(slo, "latency_ms", p->slo.p99_ms);
     cJSON_AddNumberToObject(slo, "error_rate", p->slo.error_rate);
+    if (p->slo.ttft_ms > 0) {
+        cJSON_AddNumberToObject(slo, "ttft_pct", p->slo.ttft_pct);
+        cJSON_AddNumberToObject(slo, "ttft_ms", p->slo.ttft_ms);
+    }
+    if (p->slo.tpot_ms > 0) {
+        cJSON_AddNumberToObject(slo, "tpot_pct", p->slo.tpot_pct);
+        cJSON_AddNumberToObject(slo, "tpot_ms", p->slo.tpot_ms);
+    }
     cJSON_AddBoolToObject(c, "insecure", p->insecure);
     return c;
 }
@@ -538,6 +546,19 @@ static char *summary_json(const struct qvr_run_result *r)
             cJSON_AddNumberToObject(l, "p95", s->p95_ms);
             cJSON_AddNumberToObject(l, "p99", s->p99_ms);
             cJSON_AddNumberToObject(l, "max", s->max_ms);
+            if (s->streams) {
+                cJSON *t = cJSON_AddObjectToObject(o, "ttft_ms");
+                cJSON_AddNumberToObject(t, "p50", r3(s->ttft_p50_ms));
+                cJSON_AddNumberToObject(t, "p99", r3(s->ttft_p99_ms));
+                t = cJSON_AddObjectToObject(o, "tpot_ms");
+                cJSON_AddNumberToObject(t, "p50", r3(s->tpot_p50_ms));
+                cJSON_AddNumberToObject(t, "p99", r3(s->tpot_p99_ms));
+                cJSON_AddNumberToObject(o, "output_tokens",
+                                        (double)s->out_tokens);
+                cJSON_AddNumberToObject(
+                    o, "output_tokens_per_s",
+                    r3(s->duration_s > 0 ? s->out_tokens / s->duration_s : 0));
+            }
             cJSON_AddNumberToObject(o, "error_rate", s->error_rate);
             cJSON_AddBoolToObject(o, "slo_ok", s->slo_ok);
             cJSON_AddStringToObject(o, "note", s->note);

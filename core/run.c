@@ -184,17 +184,18 @@ struct run {
     struct qvr_hist *tokwin[3]; /* main: merge_window's token histograms */
     struct name_win *nw;        /* per window and name, not yet merged */
     int nnw, capnw;
-    struct qvr_metrics *wm;   /* main: the merged window being written */
-    int emitted;              /* main: windows written to the logs */
-    char *step_enc[MAX_SEGS]; /* per step: its histogram, encoded */
-    struct event *ctl_ev;     /* main -> worker: stop_req changed */
-    int stop_req;             /* 1: drain, 2: stop now (under mu) */
-    int finished;             /* the worker's loop is over (under mu) */
-    double run_at;            /* --start-at with a warm-up: the measured
-                                 phase (not the warm-up) starts then */
-    int warm_done;            /* the warm-up is over, waiting for run_at */
-    struct run *main_run;     /* the worker's main run */
-    struct event *done_ev;    /* main: a worker has finished */
+    struct qvr_metrics *wm;       /* main: the merged window being written */
+    int emitted;                  /* main: windows written to the logs */
+    char *step_enc[MAX_SEGS];     /* per step: its histogram, encoded */
+    char *step_tenc[MAX_SEGS][2]; /* per step: its TTFT, TPOT, encoded */
+    struct event *ctl_ev;         /* main -> worker: stop_req changed */
+    int stop_req;                 /* 1: drain, 2: stop now (under mu) */
+    int finished;                 /* the worker's loop is over (under mu) */
+    double run_at;                /* --start-at with a warm-up: the measured
+                                     phase (not the warm-up) starts then */
+    int warm_done;                /* the warm-up is over, waiting for run_at */
+    struct run *main_run;         /* the worker's main run */
+    struct event *done_ev;        /* main: a worker has finished */
     int ndone;
     struct run **workers;
     int nworkers;
@@ -1186,6 +1187,51 @@ static void print_step(struct run *r, const struct qvr_step_row *row)
     fflush(stderr);
 }
 
+/* A step row's token figures from its TTFT and TPOT histograms. */
+static void step_tok(struct run *r, struct qvr_step_row *row,
+                     const struct qvr_hist *ttft, const struct qvr_hist *tpot,
+                     uint64_t streams, uint64_t out_tokens)
+{
+    const struct qvr_slo *slo = &r->plan->slo;
+    row->streams = streams;
+    row->out_tokens = out_tokens;
+    row->ttft_p50_ms = qvr_hist_value_at(ttft, 50) / 1000.0;
+    row->ttft_p99_ms = qvr_hist_value_at(ttft, 99) / 1000.0;
+    row->tpot_p50_ms = qvr_hist_value_at(tpot, 50) / 1000.0;
+    row->tpot_p99_ms = qvr_hist_value_at(tpot, 99) / 1000.0;
+    row->ttft_slo_ms =
+        qvr_hist_value_at(ttft, slo->ttft_pct > 0 ? slo->ttft_pct : 99) /
+        1000.0;
+    row->tpot_slo_ms =
+        qvr_hist_value_at(tpot, slo->tpot_pct > 0 ? slo->tpot_pct : 99) /
+        1000.0;
+}
+
+/* Main side: step i's token figures of every worker as one. */
+static void merge_step_tok(struct run *r, int i, struct qvr_step_row *row)
+{
+    struct qvr_hist *h[2] = {qvr_hist_new(), qvr_hist_new()};
+    uint64_t streams = 0, tokens = 0;
+    for (int k = 0; h[0] && h[1] && k < r->nworkers; k++) {
+        const struct run *w = r->workers[k];
+        streams += w->steps[i].streams;
+        tokens += w->steps[i].out_tokens;
+        for (int j = 0; j < 2; j++) {
+            const char *e = w->step_tenc[i][j];
+            struct qvr_hist *one = NULL;
+            if (e && qvr_hist_decode(e, strlen(e), &one) == 0)
+                qvr_hist_add(h[j], one);
+            qvr_hist_free(one);
+        }
+    }
+    row->streams = 0;
+    row->out_tokens = 0;
+    if (streams && h[0] && h[1])
+        step_tok(r, row, h[0], h[1], streams, tokens);
+    qvr_hist_free(h[0]);
+    qvr_hist_free(h[1]);
+}
+
 /* The hold of a step is over: its row, then the next segment. */
 static void end_step(struct run *r)
 {
@@ -1233,6 +1279,12 @@ static void end_step(struct run *r)
      * for a worker, to the main thread. */
     r->step_enc[r->nsteps - 1] = NULL;
     qvr_hist_encode(st->resp, &r->step_enc[r->nsteps - 1]);
+    if (st->tok && st->tok->streams) {
+        step_tok(r, row, st->tok->ttft, st->tok->tpot, st->tok->streams,
+                 st->tok->out_tokens);
+        qvr_hist_encode(st->tok->ttft, &r->step_tenc[r->nsteps - 1][0]);
+        qvr_hist_encode(st->tok->tpot, &r->step_tenc[r->nsteps - 1][1]);
+    }
     if (!r->worker)
         print_step(r, row);
 
@@ -1993,6 +2045,9 @@ static void teardown(struct run *r)
         qvr_hist_free(r->tokwin[k]);
     for (int i = 0; i < MAX_SEGS; i++)
         free(r->step_enc[i]);
+    for (int i = 0; i < MAX_SEGS; i++)
+        for (int k = 0; k < 2; k++)
+            free(r->step_tenc[i][k]);
     for (int i = 0; i < r->nworkers; i++) {
         teardown(r->workers[i]);
         pthread_mutex_destroy(&r->workers[i]->mu);
@@ -2104,6 +2159,8 @@ static int setup_engine(struct run *r)
              ((uint64_t)r->plan->seg_index << 32);
     c->timeout_ms = p->timeout_ms;
     c->slo_us = (uint64_t)(p->slo.p99_ms * 1000.0);
+    c->slo_ttft_us = (uint64_t)(p->slo.ttft_ms * 1000.0);
+    c->slo_tpot_us = (uint64_t)(p->slo.tpot_ms * 1000.0);
     qvr_redact_setup(&r->redact, p->nredact, p->redact, r->target,
                      r->shown_target, sizeof(r->shown_target));
     c->redact = &r->redact;
@@ -2679,6 +2736,7 @@ static int merge_workers(struct run *r)
             row->requests ? (double)row->failures / row->requests : 0;
         qvr_hist_encode(h, &r->step_enc[r->nsteps - 1]);
         qvr_hist_free(h);
+        merge_step_tok(r, i, row);
     }
     return 0;
 }

@@ -37,6 +37,10 @@ void qvr_steps_analyse(struct qvr_step_row *rows, int n,
             r->slo_ok = 0;
         if (r->requests == 0)
             r->slo_ok = 0;
+        if (slo->ttft_ms > 0 && !(r->streams && r->ttft_slo_ms < slo->ttft_ms))
+            r->slo_ok = 0;
+        if (slo->tpot_ms > 0 && !(r->streams && r->tpot_slo_ms < slo->tpot_ms))
+            r->slo_ok = 0;
         double want = planned(r);
         double got = r->rate > 0 ? r->achieved_rate : r->achieved_users;
         r->under = want > 0 && got < 0.9 * want;
@@ -105,11 +109,17 @@ int qvr_steps_saturated(const struct qvr_step_row *rows, int n)
 void qvr_steps_csv(const struct qvr_step_row *rows, int n, const char *vary,
                    struct qvr_buf *b)
 {
+    int streams = 0; /* token columns only when a step saw streams */
+    for (int i = 0; i < n; i++)
+        streams |= rows[i].streams > 0;
     qvr_buf_printf(b,
                    "step,users,rate,%s%sduration_s,achieved_users,"
                    "achieved_rate,requests,failures,late,dropped,rps,"
-                   "p50_ms,p90_ms,p95_ms,p99_ms,max_ms,error_rate,note\n",
-                   vary ? vary : "", vary ? "," : "");
+                   "p50_ms,p90_ms,p95_ms,p99_ms,max_ms,error_rate,note%s\n",
+                   vary ? vary : "", vary ? "," : "",
+                   streams ? ",ttft_p50_ms,ttft_p99_ms,tpot_p50_ms,"
+                             "tpot_p99_ms,output_tokens_per_s"
+                           : "");
     for (int i = 0; i < n; i++) {
         const struct qvr_step_row *r = &rows[i];
         qvr_buf_printf(b, "%d,%d,%.3f,", r->index, r->users, r->rate);
@@ -127,6 +137,13 @@ void qvr_steps_csv(const struct qvr_step_row *rows, int n, const char *vary,
             (unsigned long long)r->late, (unsigned long long)r->dropped, r->rps,
             r->p50_ms, r->p90_ms, r->p95_ms, r->p99_ms, r->max_ms,
             r->error_rate, tail);
+        if (streams) {
+            b->len--; /* the token cells last */
+            qvr_buf_printf(b, ",%.3f,%.3f,%.3f,%.3f,%.3f\n", r->ttft_p50_ms,
+                           r->ttft_p99_ms, r->tpot_p50_ms, r->tpot_p99_ms,
+                           r->duration_s > 0 ? r->out_tokens / r->duration_s
+                                             : 0);
+        }
     }
 }
 

@@ -28,12 +28,20 @@ struct qvr_step_row {
     int under;  /* achieved < 90% of intended */
     int slo_ok; /* meets the SLO */
     char note[96];
+    /* token streams of the hold (streams 0: none, the rest 0) */
+    uint64_t streams, out_tokens;
+    double ttft_p50_ms, ttft_p99_ms, tpot_p50_ms, tpot_p99_ms;
+    double ttft_slo_ms, tpot_slo_ms; /* at the slo's percentiles */
 };
 
 struct qvr_slo {
     double p99_ms;     /* latency bound (0: none) */
     double pct;        /* its percentile (99 by default) */
     double error_rate; /* error-rate bound, fraction */
+    double ttft_ms;    /* token streams: time to first token bound (0: none) */
+    double ttft_pct;   /* its percentile */
+    double tpot_ms;    /* time per output token bound (0: none) */
+    double tpot_pct;
 };
 
 struct qvr_knee {

@@ -38,4 +38,24 @@ assert_eq "$RC" 99 "output_tokens_per_s > 1000000: exit 99"
 run_qvrrun "$SC" --quiet --no-plots --out "$QVR_TMP/bad" -e T="$SSE_URL" -e TH=bad
 assert_eq "$RC" 2 "ttft.rps: a scenario error"
 assert_contains "$QVR_STDERR" "ttft. takes a time" "the error says what ttft. takes"
+# slo on TTFT and TPOT: a step meets it only when its streams do, and
+# goodput counts the streams that met both bounds
+for slo in "ttft.p99 < 200ms, tpot.p99 < 50ms" "ttft.p99 < 5ms" "tpot.p50 < 1ms"; do
+    run_qvrrun "$SC" --quiet --no-plots --out "$QVR_TMP/slo" -e T="$SSE_URL" \
+        -e STEPS=1 -e DURATION=500ms -e SLO="$slo"
+    assert_eq "$RC" 0 "slo '$slo': exit 0"
+    S=$QVR_TMP/slo/summary.json
+    ok=$(json_get "$S" '[s["slo_ok"] for s in d["steps"]]')
+    good=$(json_get "$S" 'd["totals"]["good"]')
+    if [[ $slo == *200ms* ]]; then
+        assert_eq "$ok" "[true, true]" "slo '$slo': both steps meet it"
+        assert_eq "$good" "$(json_get "$S" 'd["totals"]["requests"]')" "slo '$slo': every stream good"
+        assert_eq "$(json_get "$S" 'd["steps"][1]["output_tokens"]')" \
+            "$(json_get "$S" 'd["steps"][1]["requests"] * 8')" "steps carry output tokens"
+    else
+        assert_eq "$ok" "[false, false]" "slo '$slo': no step meets it"
+        assert_eq "$good" 0 "slo '$slo': goodput 0"
+    fi
+    rm -rf "$QVR_TMP/slo"
+done
 finish

@@ -14,7 +14,9 @@ local th = {
 }
 local mode = env("MODE", "")
 local load
-if env("RATE", "") ~= "" then
+if env("STEPS", "") ~= "" then
+  load = steps { users = { 1, 3 }, hold = env("DURATION", "1s"), settle = "0s" }
+elseif env("RATE", "") ~= "" then
   load = rate { rps = tonumber(env("RATE")), duration = env("DURATION", "2s"),
                 max_users = 200 }
 else
@@ -25,6 +27,7 @@ return scenario {
   target = env("T", "http://127.0.0.1:1"),
   load = load,
   timeout = env("TIMEOUT", "10s"),
+  slo = env("SLO", "p99 < 5s"),
   tasks = { chat = function()
     local opts = {
       name = "chat",
