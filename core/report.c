@@ -735,6 +735,52 @@ static void print_row(FILE *out, const char *name, const struct qvr_stat *s,
             elapsed > 0 ? s->requests / elapsed : 0, p50, p90, p99, mx);
 }
 
+static void print_tok_row(FILE *out, const char *name, const struct qvr_stat *s,
+                          double elapsed)
+{
+    const struct qvr_tok *t = s->tok;
+    char v[6][16];
+    const struct qvr_hist *h[3] = {t->ttft, t->itl, t->tpot};
+    for (int k = 0; k < 3; k++) {
+        fmt_ms(ms(qvr_hist_value_at(h[k], 50)), v[2 * k], sizeof(v[0]));
+        fmt_ms(ms(qvr_hist_value_at(h[k], 99)), v[2 * k + 1], sizeof(v[0]));
+    }
+    fprintf(out, "  %-20.20s %8llu %9llu %9.1f %8s %8s %8s %8s %8s %8s\n",
+            name, (unsigned long long)t->streams,
+            (unsigned long long)t->out_tokens,
+            elapsed > 0 ? t->out_tokens / elapsed : 0, v[0], v[1], v[2], v[3],
+            v[4], v[5]);
+}
+
+/* The token block under the table: one row per name that streamed, then
+ * the total; only when streams were seen. */
+static void print_tokens(const struct qvr_run_result *r, FILE *out)
+{
+    const struct qvr_metrics *m = r->m;
+    const struct qvr_tok *t = m->total.tok;
+    if (!t || !t->streams)
+        return;
+    fprintf(out, "\n  %-20s %8s %9s %9s %8s %8s %8s %8s %8s %8s\n",
+            "token streams", "streams", "out tok", "out tok/s", "ttft p50",
+            "ttft p99", "itl p50", "itl p99", "tpot p50", "tpot p99");
+    int shown = 0;
+    for (int i = 0; i < m->nnames && shown < 40; i++) {
+        const struct qvr_stat *s = m->names[i];
+        if (s->tok && s->tok->streams) {
+            print_tok_row(out, s->name, s, r->elapsed_s);
+            shown++;
+        }
+    }
+    print_tok_row(out, "TOTAL", &m->total, r->elapsed_s);
+    fprintf(out, "  input tokens %llu, output tokens %llu (%s)\n",
+            (unsigned long long)t->in_tokens,
+            (unsigned long long)t->out_tokens,
+            t->usage_streams == t->streams
+                ? "from the server's usage"
+                : (t->usage_streams ? "usage where given, else counted events"
+                                    : "counted content events: no usage"));
+}
+
 void qvr_report_print(const struct qvr_run_result *r, FILE *out)
 {
     const struct qvr_metrics *m = r->m;
@@ -759,6 +805,7 @@ void qvr_report_print(const struct qvr_run_result *r, FILE *out)
             print_row(out, n, &m->tasks[i], r->elapsed_s);
         }
     print_row(out, "TOTAL", &m->total, r->elapsed_s);
+    print_tokens(r, out);
     const struct qvr_stat *t = &m->total;
     if (t->failures) {
         fprintf(out, "\n  failures:");

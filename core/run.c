@@ -438,12 +438,19 @@ static void progress(struct run *r, const struct qvr_window_row *w, int final)
     qvr_duration_fmt((uint64_t)(w->t_s * 1e9), el, sizeof(el));
     qvr_duration_fmt(dur, tot, sizeof(tot));
     double er = req ? 100.0 * fails / req : 0;
-    char line[256];
+    char line[320];
     snprintf(line, sizeof(line),
              "[%6s/%s] users %d | %.1f req/s | p50 %.1fms p99 %.1fms | "
              "requests %llu | errors %llu (%.1f%%)",
              el, tot, w->users, w->rps, w->p50_ms, w->p99_ms,
              (unsigned long long)req, (unsigned long long)fails, er);
+    if (w->streams) { /* the window's token streams */
+        size_t n = strlen(line);
+        snprintf(line + n, sizeof(line) - n,
+                 " | ttft p50 %.1fms | itl p50 %.1fms | %.0f tok/s",
+                 w->ttft_p50_ms, w->itl_p50_ms,
+                 w->len_s > 0 ? w->out_tokens / w->len_s : 0);
+    }
     if (r->tty) {
         fprintf(stderr, "\r\033[K%s%s", line, final ? "\n" : "");
     } else {
