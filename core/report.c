@@ -745,9 +745,8 @@ static void print_tok_row(FILE *out, const char *name, const struct qvr_stat *s,
         fmt_ms(ms(qvr_hist_value_at(h[k], 50)), v[2 * k], sizeof(v[0]));
         fmt_ms(ms(qvr_hist_value_at(h[k], 99)), v[2 * k + 1], sizeof(v[0]));
     }
-    fprintf(out, "  %-20.20s %8llu %9llu %9.1f %8s %8s %8s %8s %8s %8s\n",
-            name, (unsigned long long)t->streams,
-            (unsigned long long)t->out_tokens,
+    fprintf(out, "  %-20.20s %8llu %9llu %9.1f %8s %8s %8s %8s %8s %8s\n", name,
+            (unsigned long long)t->streams, (unsigned long long)t->out_tokens,
             elapsed > 0 ? t->out_tokens / elapsed : 0, v[0], v[1], v[2], v[3],
             v[4], v[5]);
 }
@@ -773,8 +772,7 @@ static void print_tokens(const struct qvr_run_result *r, FILE *out)
     }
     print_tok_row(out, "TOTAL", &m->total, r->elapsed_s);
     fprintf(out, "  input tokens %llu, output tokens %llu (%s)\n",
-            (unsigned long long)t->in_tokens,
-            (unsigned long long)t->out_tokens,
+            (unsigned long long)t->in_tokens, (unsigned long long)t->out_tokens,
             t->usage_streams == t->streams
                 ? "from the server's usage"
                 : (t->usage_streams ? "usage where given, else counted events"
