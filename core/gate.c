@@ -580,8 +580,8 @@ static double over_last(struct qvr_gate *g, const struct qvr_thresh *t, int k)
             qvr_hist_free(h);
         }
     }
-    if (t->metric == QVR_TM_OUT_TPS)
-        return len > 0 && streams ? tokens / len : NAN;
+    if (t->metric == QVR_TM_OUT_TPS) /* no tokens: unknown (a merge) */
+        return len > 0 && streams && tokens ? tokens / len : NAN;
     if (t->src != QVR_TS_LATENCY)
         req = g->acc->total; /* times only streams have */
     switch (t->metric) {

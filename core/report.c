@@ -134,9 +134,11 @@ void qvr_report_tok_cells(const struct qvr_window_row *w, struct qvr_buf *b)
         qvr_buf_printf(b, ",,,,,");
         return;
     }
-    qvr_buf_printf(b, ",%.3f,%.3f,%.3f,%.3f,%.3f", w->ttft_p50_ms,
-                   w->ttft_p99_ms, w->itl_p50_ms, w->itl_p99_ms,
-                   w->len_s > 0 ? (double)w->out_tokens / w->len_s : 0);
+    qvr_buf_printf(b, ",%.3f,%.3f,%.3f,%.3f,", w->ttft_p50_ms, w->ttft_p99_ms,
+                   w->itl_p50_ms, w->itl_p99_ms);
+    if (!w->tok_no_tps)
+        qvr_buf_printf(b, "%.3f",
+                       w->len_s > 0 ? (double)w->out_tokens / w->len_s : 0);
 }
 
 const struct qvr_hist *qvr_report_tok_hist(const struct qvr_tok *t, int src,

@@ -27,6 +27,7 @@ struct qvr_window_row {
     uint64_t streams, out_tokens;
     double ttft_p50_ms, ttft_p99_ms, itl_p50_ms, itl_p99_ms;
     double tpot_p50_ms, tpot_p99_ms;
+    int tok_no_tps; /* output tokens unknown (a merge): no tokens/s */
 };
 
 /* Everything the writers need; owned by run.c. */

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Token figures through `qvrrun merge`: two --segment parts streaming from
+# one fixture merge into the tokens the fixture served, TTFT/ITL/TPOT from
+# the summed histograms (their histograms kept), the merged timeseries
+# rows with TTFT/ITL from the tagged latency.hlog lines.
+source "$(dirname "$0")/lib.sh"
+qvr_tmpdir
+SC=$QVR_SRC_DIR/tests/e2e/scenarios/stream.lua
+start_sse_server --ttft 10ms --itl 2ms --tokens 16
+at=$(($(date +%s) + 2))
+for k in 1 2; do
+    run_qvrrun "$SC" --quiet --no-plots --segment $k/2 --start-at "$at" \
+        --out "$QVR_TMP/s$k" -e T="$SSE_URL" -e USERS=4 -e DURATION=1s
+    assert_eq "$RC" 0 "segment $k: exit 0"
+done
+sleep 0.2
+run_qvrrun merge "$QVR_TMP/s1" "$QVR_TMP/s2" --out "$QVR_TMP/m"
+assert_eq "$RC" 0 "merge: exit 0"
+M=$QVR_TMP/m/summary.json
+sum=$(($(json_get "$QVR_TMP/s1/summary.json" 'd["totals"]["output_tokens"]') +
+    $(json_get "$QVR_TMP/s2/summary.json" 'd["totals"]["output_tokens"]')))
+assert_eq "$(json_get "$M" 'd["totals"]["output_tokens"]')" "$sum" "merged output tokens = the parts'"
+assert_eq "$sum" "$(awk '{ t += $1 } END { print t }' "$SSE_LOG")" "= the tokens the fixture sent"
+assert_eq "$(json_get "$M" 'd["totals"]["streams"]')" "$(wc -l <"$SSE_LOG")" "merged streams = the fixture's"
+assert_eq "$(json_get "$M" 'd["names"]["chat"]["tokens_source"]')" usage "tokens_source kept"
+assert_eq "$(json_get "$M" '"ttft_histogram_us" in d["totals"]')" true "TTFT histogram kept for the next merge"
+assert_near "$(json_get "$M" 'd["totals"]["itl_ms"]["p50"]')" 2 0.3 "merged ITL p50"
+assert_near "$(json_get "$M" 'd["totals"]["ttft_ms"]["p50"]')" 10.3 1 "merged TTFT p50"
+rows=$(python3 - "$QVR_TMP/m/timeseries.csv" <<'PY'
+import csv, sys
+print(sum(1 for r in csv.DictReader(open(sys.argv[1]))
+          if r["itl_p50_ms"] and 1.5 < float(r["itl_p50_ms"]) < 2.5))
+PY
+)
+assert_ge "$rows" 1 "merged timeseries rows carry ITL p50"
+finish
