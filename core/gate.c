@@ -85,9 +85,39 @@ int qvr_trend_fit(const double *x, const double *y, int n, double *y_first,
     return 0;
 }
 
+/* A window's p50 or p99 of a token time (ttft., itl., tpot. trends). */
+static double tok_level(const struct qvr_window_row *w, enum qvr_thresh_src src,
+                        int p99)
+{
+    switch (src) {
+    case QVR_TS_TTFT:
+        return p99 ? w->ttft_p99_ms : w->ttft_p50_ms;
+    case QVR_TS_ITL:
+        return p99 ? w->itl_p99_ms : w->itl_p50_ms;
+    default:
+        return p99 ? w->tpot_p99_ms : w->tpot_p50_ms;
+    }
+}
+
+static int trend_eval_src(const struct qvr_window_row *rows, int n,
+                          double steady_from_s, double window_s,
+                          enum qvr_thresh_metric metric,
+                          enum qvr_thresh_src src, struct qvr_trend *t);
+
 int qvr_trend_eval(const struct qvr_window_row *rows, int n,
                    double steady_from_s, double window_s,
                    enum qvr_thresh_metric metric, struct qvr_trend *t)
+{
+    return trend_eval_src(rows, n, steady_from_s, window_s, metric,
+                          QVR_TS_LATENCY, t);
+}
+
+/* qvr_trend_eval through the windows' token times when src says so
+ * (windows without a stream are left out). */
+static int trend_eval_src(const struct qvr_window_row *rows, int n,
+                          double steady_from_s, double window_s,
+                          enum qvr_thresh_metric metric,
+                          enum qvr_thresh_src src, struct qvr_trend *t)
 {
     double *x = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
     double *y = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
@@ -108,7 +138,14 @@ int qvr_trend_eval(const struct qvr_window_row *rows, int n,
             continue;
         if (metric != QVR_TM_RPS_TREND && !w->requests)
             continue; /* no percentile, no error rate */
+        if (src != QVR_TS_LATENCY && !w->streams)
+            continue;
         x[m] = w->t_s;
+        if (src != QVR_TS_LATENCY &&
+            (metric == QVR_TM_P50_TREND || metric == QVR_TM_P99_TREND)) {
+            y[m] = tok_level(w, src, metric == QVR_TM_P99_TREND);
+            goto keep;
+        }
         switch (metric) {
         case QVR_TM_RPS_TREND:
             y[m] = w->rps;
@@ -125,6 +162,7 @@ int qvr_trend_eval(const struct qvr_window_row *rows, int n,
         default:
             goto out;
         }
+    keep:
         if (m == 0) {
             start_s = w->t_s - w->len_s;
             t->lo = i;
@@ -304,8 +342,8 @@ int qvr_gate_trends(struct qvr_plan_thresh *th, int nth,
         if (pt->t.kind != QVR_TK_TREND || pt->t.window_ns)
             continue;
         struct qvr_trend t;
-        int rc =
-            qvr_trend_eval(rows, n, steady_from_s, window_s, pt->t.metric, &t);
+        int rc = trend_eval_src(rows, n, steady_from_s, window_s, pt->t.metric,
+                                pt->t.src, &t);
         pt->value = t.change;
         pt->why[0] = 0;
         pt->skipped = 0;
