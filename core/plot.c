@@ -7,6 +7,8 @@
  * on a pipe, is given a minute and is killed (by its pid) after that. */
 #include "plot.h"
 
+#include <cjson/cJSON.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -866,6 +868,23 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
         gp_num(&v, "kneex", isnan(kneex) ? 0 : kneex);
         gp_str(&v, "kneelabel", kl);
         run_gnuplot(gnuplot, tmpl, rd->dir, "steps.png", &v);
+    }
+
+    /* tokens.png when summary.json says streams were seen: TTFT and ITL
+     * percentiles and output tokens/s per window (timeseries.csv). */
+    if (cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(rd->summary, "totals"),
+            "streams")) {
+        snprintf(path, sizeof(path), "%s/timeseries.csv", rd->dir);
+        snprintf(tmpl, sizeof(tmpl), "%s/tokens.gp", pdir);
+        snprintf(title, sizeof(title),
+                 "%s: time to first token, inter-token latency and output "
+                 "tokens/s per window",
+                 sc);
+        qvr_buf_reset(&v);
+        gp_str(&v, "datafile", path);
+        gp_str(&v, "charttitle", title);
+        run_gnuplot(gnuplot, tmpl, rd->dir, "tokens.png", &v);
     }
 
     /* resources.png when the run collected host or GPU samples or the

@@ -10,7 +10,7 @@ qvr_tmpdir
 start_sse_server --ttft 10ms --itl 2ms --tokens 16
 KEY=sk-qvr-test-$$-secret
 OPENAI_API_KEY=$KEY run_qvrrun "$QVR_SRC_DIR/scenarios/llm-chat.lua" --quiet \
-    --no-plots --target "$SSE_URL" --out "$QVR_TMP/chat" -e RPS=20 -e DURATION=1s
+    --target "$SSE_URL" --out "$QVR_TMP/chat" -e RPS=20 -e DURATION=1s
 assert_eq "$RC" 0 "llm-chat: exit 0"
 S=$QVR_TMP/chat/summary.json
 n=$(json_get "$S" 'd["names"]["chat"]["streams"]')
@@ -23,6 +23,10 @@ assert_eq "$(json_get "$S" 'sorted(c["name"] for c in d["checks"] if c["passed"]
 assert_eq "$(json_get "$S" 'd["names"]["models"]["requests"] >= 1')" true "llm-chat: the model asked of /v1/models"
 if grep -rq -- "$KEY" "$QVR_TMP/chat"; then fail "the API key is in the results"; fi
 pass "the API key is in no result file"
+if command -v gnuplot >/dev/null; then
+    [[ -s $QVR_TMP/chat/tokens.png ]] || fail "llm-chat: no tokens.png"
+    pass "llm-chat: tokens.png drawn"
+fi
 
 IMAGE=$QVR_SRC_DIR/examples/data/camera.png
 run_qvrrun "$QVR_SRC_DIR/examples/scenarios/llm-vision.lua" --quiet --no-plots \
@@ -32,13 +36,15 @@ per=$(json_get "$QVR_TMP/vis/summary.json" 'd["names"]["vision"]["input_tokens"]
 min=$(($(stat -c %s "$IMAGE") * 4 / 3 / 4))
 assert_ge "$per" "$min" "llm-vision: the prompt carries the image as base64 ($per tokens)"
 
-run_qvrrun "$QVR_SRC_DIR/examples/scenarios/llm-embeddings.lua" --quiet --no-plots \
+run_qvrrun "$QVR_SRC_DIR/examples/scenarios/llm-embeddings.lua" --quiet \
     --target "$SSE_URL" --out "$QVR_TMP/emb" -e RPS=20 -e DURATION=500ms
 assert_eq "$RC" 0 "llm-embeddings: exit 0"
 S=$QVR_TMP/emb/summary.json
 assert_ge "$(json_get "$S" 'd["names"]["embeddings"]["requests"]')" 8 "llm-embeddings: requests"
 assert_eq "$(json_get "$S" 'sum(c["failed"] for c in d["checks"])')" 0 "llm-embeddings: one vector per input, checked"
 assert_eq "$(json_get "$S" '"streams" in d["totals"]')" false "llm-embeddings: no stream, no token keys"
+[[ -e $QVR_TMP/emb/tokens.png ]] && fail "llm-embeddings: tokens.png without a stream"
+pass "llm-embeddings: no tokens.png"
 
 start_sse_server --ttft 10ms --itl 2ms --tokens 8 --format ndjson
 run_qvrrun "$QVR_SRC_DIR/examples/scenarios/llm-ollama.lua" --quiet --no-plots \
