@@ -6,6 +6,10 @@
 # timeout; its body is not kept: memory stays flat while it pours).
 source "$(dirname "$0")/lib.sh"
 qvr_tmpdir
+# Under ASan (make test-san) freed blocks wait in a quarantine that counts
+# in the RSS whatever qvrrun keeps: none here, so the peak is about its
+# buffers (the option is ignored by a normal build).
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0"
 SC=$QVR_SRC_DIR/tests/e2e/scenarios/stream.lua
 
 # run_fault NAME FAULT [ARGS...]: the fixture with --fault FAULT (8 tokens,
@@ -78,7 +82,7 @@ REQ=$(json_get "$S" 'd["totals"]["requests"]')
 assert_ge "$REQ" 2 "endless: requests"
 kind endless timeout
 RSS_KB=$(awk '/^RSS/ { print $2 }' "$QVR_TMP/endless.rss")
-assert_ge "$(json_get "$S" 'd["totals"]["bytes"]["received"]')" 8000000 "endless: megabytes streamed"
-assert_ge "$(json_get "$S" 'd["totals"]["output_tokens"]')" 30000 "endless: its tokens kept"
-assert_le "$RSS_KB" "$((base_rss + 6000))" "endless: peak memory $RSS_KB kB near the plain run's $base_rss kB"
+assert_ge "$(json_get "$S" 'd["totals"]["bytes"]["received"]')" 5000000 "endless: megabytes streamed"
+assert_ge "$(json_get "$S" 'd["totals"]["output_tokens"]')" 20000 "endless: its tokens kept"
+assert_le "$RSS_KB" "$((base_rss + 4000))" "endless: peak memory $RSS_KB kB near the plain run's $base_rss kB"
 finish
