@@ -429,6 +429,14 @@ int qvr_gate_no_data(struct qvr_plan_thresh *pt, uint64_t requests,
                      t->tags[0].key, t->tags[0].value);
         else
             snprintf(w, len, "no check ran");
+    } else if (requests &&
+               (t->src != QVR_TS_LATENCY || t->metric == QVR_TM_OUT_TPS)) {
+        snprintf(w, len,
+                 "no token stream%s%s%s carried a token (answers not "
+                 "text/event-stream, or no output in them; stream = "
+                 "\"sse\" or \"ndjson\" on a request parses it)",
+                 t->ntags ? " with " : "", t->ntags ? t->tags[0].key : "",
+                 t->ntags ? "=..." : "");
     } else if (requests) {
         return 0; /* NaN for another reason */
     } else if (!t->ntags) {

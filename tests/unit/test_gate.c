@@ -46,6 +46,14 @@ static void test_token_trends(void)
     T_NEAR(th[1].value, 0, 1e-9);
     T_EQ_INT(th[1].ok, 1);
     T_NEAR(th[2].value, 0, 1e-9);
+
+    /* a token threshold on a run whose answers were not streams */
+    struct qvr_plan_thresh nd;
+    memset(&nd, 0, sizeof(nd));
+    T_EQ_INT(qvr_thresh_parse("ttft.p99", "< 1s", &nd.t, err, sizeof(err)), 0);
+    nd.value = NAN;
+    T_EQ_INT(qvr_gate_no_data(&nd, 5, 0, NULL, 0), 1);
+    T_CHECK(strstr(nd.why, "no token stream carried a token") != NULL);
 }
 
 int main(void)
