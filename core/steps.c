@@ -155,6 +155,33 @@ static void fmt_ms(double v, char *buf, size_t len)
         snprintf(buf, len, "%.0fms", v);
 }
 
+/* The steps' token streams, when any step saw them. */
+static void print_tokens(const struct qvr_step_row *rows, int n, FILE *out)
+{
+    int any = 0;
+    for (int i = 0; i < n; i++)
+        any |= rows[i].streams > 0;
+    if (!any)
+        return;
+    fprintf(out, "\n  %-5s %9s %9s %9s %9s %10s\n", "step", "ttft p50",
+            "ttft p99", "tpot p50", "tpot p99", "out tok/s");
+    for (int i = 0; i < n; i++) {
+        const struct qvr_step_row *r = &rows[i];
+        if (!r->streams) {
+            fprintf(out, "  %-5d %9s\n", r->index, "no stream");
+            continue;
+        }
+        char v[4][16];
+        fmt_ms(r->ttft_p50_ms, v[0], sizeof(v[0]));
+        fmt_ms(r->ttft_p99_ms, v[1], sizeof(v[1]));
+        fmt_ms(r->tpot_p50_ms, v[2], sizeof(v[2]));
+        fmt_ms(r->tpot_p99_ms, v[3], sizeof(v[3]));
+        fprintf(out, "  %-5d %9s %9s %9s %9s %10.1f\n", r->index, v[0], v[1],
+                v[2], v[3],
+                r->duration_s > 0 ? r->out_tokens / r->duration_s : 0);
+    }
+}
+
 void qvr_steps_print(const struct qvr_step_row *rows, int n, const char *vary,
                      const struct qvr_knee *k, FILE *out)
 {
@@ -188,6 +215,7 @@ void qvr_steps_print(const struct qvr_step_row *rows, int n, const char *vary,
                 r->label ? r->label : "", r->label && r->note[0] ? ", " : "",
                 r->note);
     }
+    print_tokens(rows, n, out);
     if (k->knee >= 0) {
         const struct qvr_step_row *kn = &rows[k->knee];
         fprintf(out, "\n  knee at step %d", kn->index);
