@@ -1761,10 +1761,19 @@ static void knee_findings(struct run *r)
     char what[64], safe[96] = "";
     const struct qvr_knee *k = &r->knee;
     if (k->knee < 0) {
+        const struct qvr_slo *slo = &r->plan->slo;
+        char tok[128] = "";
+        int n = 0;
+        if (slo->ttft_ms > 0)
+            n = snprintf(tok, sizeof(tok), ", TTFT p%g < %.4g ms",
+                         slo->ttft_pct, slo->ttft_ms);
+        if (slo->tpot_ms > 0 && n >= 0 && (size_t)n < sizeof(tok))
+            snprintf(tok + n, sizeof(tok) - (size_t)n, ", TPOT p%g < %.4g ms",
+                     slo->tpot_pct, slo->tpot_ms);
         add_finding(r,
                     "no knee: throughput kept rising and every step met "
-                    "the SLO (p99 < %.0f ms, errors < %.1f%%)",
-                    r->plan->slo.p99_ms, r->plan->slo.error_rate * 100);
+                    "the SLO (p99 < %.0f ms, errors < %.1f%%%s)",
+                    r->plan->slo.p99_ms, r->plan->slo.error_rate * 100, tok);
         return;
     }
     const struct qvr_step_row *s = &r->steps[k->knee];
