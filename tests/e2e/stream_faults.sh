@@ -41,9 +41,12 @@ kind()
     assert_eq "$(json_get "$S" 'd["totals"]["failures"]')" "$REQ" "$1: and only as that"
 }
 
-run_fault none none
+run_fault none none -e CHECK=1
 base_rss=$RSS_KB
 assert_eq "$(json_get "$S" 'd["totals"]["failures"]')" 0 "none: no failure"
+assert_eq "$(json_get "$S" 'sorted(c["name"] for c in d["checks"] if c["passed"] == '"$REQ"' and not c["failed"])')" \
+    '["no raw body kept", "r.events", "r.text", "r.tokens", "r.tokens_source", "r.tpot", "r.ttft"]' \
+    "none: a task reads r.tokens, r.events, r.text, r.ttft, r.tpot (every check passed)"
 
 run_fault cut cut
 kind cut stream_cut

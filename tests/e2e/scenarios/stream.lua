@@ -36,9 +36,18 @@ return scenario {
       first_token_timeout = env("FT", "5s"),
     }
     if mode ~= "" then opts.stream = mode end
+    if env("CHECK", "") ~= "" then opts.text = true end
     local r = http.post("/v1/chat/completions", opts)
     if env("CHECK", "") ~= "" then
-      check(r, "tokens counted", function(x) return x.tokens and x.tokens > 0 end)
+      -- the fixture's 8-token SSE stream: role chunk, 8 tokens, finish,
+      -- usage, [DONE]
+      check(r, "r.tokens", r.tokens == 8)
+      check(r, "r.events", r.events == 12)
+      check(r, "r.text", r.text == "tok0 tok1 tok2 tok3 tok4 tok5 tok6 tok7 ")
+      check(r, "r.ttft", type(r.ttft) == "number" and r.ttft >= 10 and r.ttft_service <= r.ttft)
+      check(r, "r.tpot", type(r.tpot) == "number" and r.tpot > 1 and r.tpot < 10)
+      check(r, "r.tokens_source", r.tokens_source == "usage" and r.complete == true)
+      check(r, "no raw body kept", r.body == "")
     end
   end },
   thresholds = th[env("TH", "none")],
