@@ -164,7 +164,15 @@ static void event(struct qvr_sse *s, const char *data, size_t len, uint64_t t)
         return;
     }
     int is_error = strcmp(s->event, "error") == 0;
-    cJSON *j = cJSON_ParseWithLength(data, len);
+    const char *end = NULL;
+    cJSON *j = cJSON_ParseWithLengthOpts(data, len, &end, 0);
+    while (j && end < data + len &&
+           (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
+        end++;
+    if (j && end != data + len) { /* a value, then more: not one event */
+        cJSON_Delete(j);
+        j = NULL;
+    }
     if (!j) {
         if (is_error) {
             s->st.errors++;
