@@ -593,6 +593,9 @@ static void tok_obj(cJSON *o, struct esum *e, double elapsed, int with_hist)
     cJSON_AddNumberToObject(
         o, "output_tokens_per_s",
         r3(elapsed > 0 ? (double)e->out_tokens / elapsed : 0));
+    cJSON_AddNumberToObject(
+        o, "total_tokens_per_s",
+        r3(elapsed > 0 ? (double)(e->in_tokens + e->out_tokens) / elapsed : 0));
     cJSON_AddStringToObject(o, "tokens_source",
                             e->src_usage && e->src_events ? "mixed"
                             : e->src_usage                ? "usage"

@@ -206,6 +206,10 @@ static void tok_members(cJSON *o, const struct qvr_stat *s, double elapsed_s)
     cJSON_AddNumberToObject(
         o, "output_tokens_per_s",
         r3(elapsed_s > 0 ? (double)t->out_tokens / elapsed_s : 0));
+    cJSON_AddNumberToObject(
+        o, "total_tokens_per_s",
+        r3(elapsed_s > 0 ? (double)(t->in_tokens + t->out_tokens) / elapsed_s
+                         : 0));
     cJSON_AddStringToObject(o, "tokens_source", tokens_source(t));
 }
 

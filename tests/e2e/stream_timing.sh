@@ -47,6 +47,8 @@ assert_near "$(json_get "$S" 'd["totals"]["tpot_ms"]["p50"]')" 5 0.5 "TPOT p50 n
 assert_near "$(json_get "$S" 'd["totals"]["latency_ms"]["p50"]')" 175 3 "latency p50 = the whole stream"
 tps=$(json_get "$S" 'd["totals"]["output_tokens"] / d["duration_s"]')
 assert_near "$(json_get "$S" 'd["totals"]["output_tokens_per_s"]')" "$tps" 1 "output_tokens_per_s = tokens / duration"
+ttps=$(json_get "$S" '(d["totals"]["output_tokens"] + d["totals"]["input_tokens"]) / d["duration_s"]')
+assert_near "$(json_get "$S" 'd["totals"]["total_tokens_per_s"]')" "$ttps" 1 "total_tokens_per_s = (in + out) / duration"
 head -n 1 "$QVR_TMP/r/timeseries.csv" | grep -q ',ttft_p50_ms,ttft_p99_ms,itl_p50_ms,itl_p99_ms,output_tokens_per_s$' ||
     fail "timeseries.csv: token columns at the end"
 pass "timeseries.csv: token columns at the end"
