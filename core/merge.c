@@ -517,12 +517,15 @@ struct esum {
         double min, max, mean_sum;
         uint64_t n;
         int missing; /* a segment with streams lacked it */
-    } tk[3];         /* TTFT, ITL, TPOT */
+    } tk[4];         /* TTFT, ITL, TPOT, TTFT from the actual send */
 };
 
-static const char *const tok_keys[3][2] = {{"ttft_ms", "ttft_histogram_us"},
-                                           {"itl_ms", "itl_histogram_us"},
-                                           {"tpot_ms", "tpot_histogram_us"}};
+#define NTOK 4
+static const char *const tok_keys[NTOK][2] = {
+    {"ttft_ms", "ttft_histogram_us"},
+    {"itl_ms", "itl_histogram_us"},
+    {"tpot_ms", "tpot_histogram_us"},
+    {"ttft_service_ms", "ttft_service_histogram_us"}};
 
 /* One segment's token figures of an entry into e. */
 static int sum_tok(struct merge *m, const struct seg *s, const cJSON *src,
@@ -537,7 +540,7 @@ static int sum_tok(struct merge *m, const struct seg *s, const cJSON *src,
     const char *ts = jstr(src, "tokens_source");
     e->src_usage |= ts && strcmp(ts, "events") != 0;
     e->src_events |= !ts || strcmp(ts, "usage") != 0;
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < NTOK; k++) {
         struct tsum *t = &e->tk[k];
         const cJSON *lat = jobj(src, tok_keys[k][0]);
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(src, tok_keys[k][1]);
@@ -574,7 +577,7 @@ static void tok_obj(cJSON *o, struct esum *e, double elapsed, int with_hist)
 {
     if (!e->tok_seen)
         return;
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < NTOK; k++) {
         struct tsum *t = &e->tk[k];
         cJSON *l = cJSON_AddObjectToObject(o, tok_keys[k][0]);
         cJSON_AddNumberToObject(l, "min", t->n ? t->min : 0);
@@ -744,7 +747,7 @@ static cJSON *entry_obj(struct mstat *ms, struct esum *e, double elapsed,
         add_hist_member(o, "service_histogram_us", svc);
     if (with_hist && tt_exact && req)
         add_hist_member(o, "ttfb_histogram_us", e->ttfb_h);
-    for (int k = 0; with_hist && e->tok_seen && k < 3; k++)
+    for (int k = 0; with_hist && e->tok_seen && k < NTOK; k++)
         if (e->tk[k].h && !e->tk[k].missing)
             add_hist_member(o, tok_keys[k][1], e->tk[k].h);
     if (e->extras) {
@@ -807,7 +810,7 @@ fail:
         cJSON_Delete(e.sums[i]);
     qvr_hist_free(e.svc);
     qvr_hist_free(e.ttfb_h);
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < NTOK; k++)
         qvr_hist_free(e.tk[k].h);
     return rc;
 }

@@ -41,6 +41,7 @@ static void tok_free(struct qvr_tok *t)
     qvr_hist_free(t->ttft);
     qvr_hist_free(t->itl);
     qvr_hist_free(t->tpot);
+    qvr_hist_free(t->ttft_svc);
     qvr_hist_free(t->ttft_win);
     qvr_hist_free(t->itl_win);
     qvr_hist_free(t->tpot_win);
@@ -57,11 +58,12 @@ struct qvr_tok *qvr_stat_tok(struct qvr_stat *s)
     t->ttft = qvr_hist_new();
     t->itl = qvr_hist_new();
     t->tpot = qvr_hist_new();
+    t->ttft_svc = qvr_hist_new();
     t->ttft_win = qvr_hist_new();
     t->itl_win = qvr_hist_new();
     t->tpot_win = qvr_hist_new();
-    if (!t->ttft || !t->itl || !t->tpot || !t->ttft_win || !t->itl_win ||
-        !t->tpot_win) {
+    if (!t->ttft || !t->itl || !t->tpot || !t->ttft_svc || !t->ttft_win ||
+        !t->itl_win || !t->tpot_win) {
         tok_free(t);
         return NULL;
     }
@@ -103,6 +105,7 @@ static void tok_record(struct qvr_stat *st, const struct qvr_sample *s)
     if (s->ttft_us) {
         qvr_hist_record(t->ttft, s->ttft_us);
         qvr_hist_record(t->ttft_win, s->ttft_us);
+        qvr_hist_record(t->ttft_svc, s->ttft_svc_us);
     }
     if (s->tpot_us) {
         qvr_hist_record(t->tpot, s->tpot_us);
@@ -118,6 +121,7 @@ static void tok_add(struct qvr_stat *d, const struct qvr_tok *s)
     qvr_hist_add(t->ttft, s->ttft);
     qvr_hist_add(t->itl, s->itl);
     qvr_hist_add(t->tpot, s->tpot);
+    qvr_hist_add(t->ttft_svc, s->ttft_svc);
     qvr_hist_add(t->ttft_win, s->ttft_win);
     qvr_hist_add(t->itl_win, s->itl_win);
     qvr_hist_add(t->tpot_win, s->tpot_win);
@@ -370,9 +374,10 @@ void qvr_stat_reset(struct qvr_stat *s)
     for (int i = 0; i < 4; i++)
         qvr_hist_reset(h[i]);
     if (tok) {
-        struct qvr_hist *th[6] = {tok->ttft,     tok->itl,     tok->tpot,
-                                  tok->ttft_win, tok->itl_win, tok->tpot_win};
-        for (int i = 0; i < 6; i++)
+        struct qvr_hist *th[7] = {tok->ttft,     tok->itl,     tok->tpot,
+                                  tok->ttft_win, tok->itl_win, tok->tpot_win,
+                                  tok->ttft_svc};
+        for (int i = 0; i < 7; i++)
             qvr_hist_reset(th[i]);
         memset(tok, 0, sizeof(*tok));
         tok->ttft = th[0];
@@ -381,6 +386,7 @@ void qvr_stat_reset(struct qvr_stat *s)
         tok->ttft_win = th[3];
         tok->itl_win = th[4];
         tok->tpot_win = th[5];
+        tok->ttft_svc = th[6];
     }
     memset(s, 0, sizeof(*s));
     s->name = name;

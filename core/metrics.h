@@ -67,6 +67,7 @@ struct qvr_tok {
                                   start (as resp) */
     struct qvr_hist *itl;      /* every gap between output events */
     struct qvr_hist *tpot;     /* time per output token, per request */
+    struct qvr_hist *ttft_svc; /* time to first token from the actual send */
     struct qvr_hist *ttft_win; /* the current window's */
     struct qvr_hist *itl_win;
     struct qvr_hist *tpot_win;

@@ -198,6 +198,7 @@ static void tok_members(cJSON *o, const struct qvr_stat *s, double elapsed_s)
     if (!t || !t->streams)
         return;
     cJSON_AddItemToObject(o, "ttft_ms", latency_obj(t->ttft));
+    cJSON_AddItemToObject(o, "ttft_service_ms", latency_obj(t->ttft_svc));
     cJSON_AddItemToObject(o, "itl_ms", latency_obj(t->itl));
     cJSON_AddItemToObject(o, "tpot_ms", latency_obj(t->tpot));
     cJSON_AddNumberToObject(o, "streams", (double)t->streams);
@@ -218,10 +219,11 @@ static void tok_hists(cJSON *o, const struct qvr_stat *s)
     const struct qvr_tok *t = s->tok;
     if (!t || !t->streams)
         return;
-    const struct qvr_hist *h[3] = {t->ttft, t->itl, t->tpot};
-    static const char *const k[3] = {"ttft_histogram_us", "itl_histogram_us",
-                                     "tpot_histogram_us"};
-    for (int i = 0; i < 3; i++) {
+    const struct qvr_hist *h[4] = {t->ttft, t->itl, t->tpot, t->ttft_svc};
+    static const char *const k[4] = {"ttft_histogram_us", "itl_histogram_us",
+                                     "tpot_histogram_us",
+                                     "ttft_service_histogram_us"};
+    for (int i = 0; i < 4; i++) {
         char *enc = NULL;
         if (qvr_hist_encode(h[i], &enc) == 0) {
             cJSON_AddStringToObject(o, k[i], enc);
