@@ -1173,19 +1173,26 @@ static int put_line(FILE *f, const struct tacc *a, double start, double len)
 static void merge_tok_row(struct merge *m, struct qvr_gate *g,
                           struct qvr_window_row *w)
 {
-    static const char *const tag[3] = {"ttft", "itl", "tpot"};
-    const struct qvr_hist *h[3] = {NULL, NULL, NULL};
+    static const char *const tag[4] = {"ttft", "itl", "tpot", "out_tokens"};
+    const struct qvr_hist *h[4] = {NULL, NULL, NULL, NULL};
     for (int i = 0; i < m->nacc; i++)
-        for (int k = 0; k < 3; k++)
+        for (int k = 0; k < 4; k++)
             if (m->acc[i].tag && strcmp(m->acc[i].tag, tag[k]) == 0 &&
                 m->acc[i].h->total)
                 h[k] = m->acc[i].h;
-    if (!h[0] && !h[1])
+    if (!h[0] && !h[1] && !h[3])
         return;
-    uint64_t streams = h[0] ? h[0]->total : 1;
-    qvr_report_tok_row(w, h, streams, 0);
-    w->tok_no_tps = 1;
-    qvr_gate_tok(g, h, streams, 0);
+    /* out_tokens: each stream's output tokens (exact below 2048 a stream);
+     * without those lines (an older log) tokens/s stays empty */
+    uint64_t streams = h[3] ? h[3]->total : (h[0] ? h[0]->total : 1);
+    uint64_t tokens = 0;
+    int idx = -1;
+    uint64_t v, c;
+    while (h[3] && qvr_hist_next(h[3], &idx, &v, &c))
+        tokens += v * c;
+    qvr_report_tok_row(w, h, streams, tokens);
+    w->tok_no_tps = !h[3];
+    qvr_gate_tok(g, h, streams, tokens);
 }
 
 /* Merged window b is complete: its percentiles, its log lines, the

@@ -45,6 +45,7 @@ static void tok_free(struct qvr_tok *t)
     qvr_hist_free(t->ttft_win);
     qvr_hist_free(t->itl_win);
     qvr_hist_free(t->tpot_win);
+    qvr_hist_free(t->otok_win);
     free(t);
 }
 
@@ -62,8 +63,9 @@ struct qvr_tok *qvr_stat_tok(struct qvr_stat *s)
     t->ttft_win = qvr_hist_new();
     t->itl_win = qvr_hist_new();
     t->tpot_win = qvr_hist_new();
+    t->otok_win = qvr_hist_new();
     if (!t->ttft || !t->itl || !t->tpot || !t->ttft_svc || !t->ttft_win ||
-        !t->itl_win || !t->tpot_win) {
+        !t->itl_win || !t->tpot_win || !t->otok_win) {
         tok_free(t);
         return NULL;
     }
@@ -102,6 +104,7 @@ static void tok_record(struct qvr_stat *st, const struct qvr_sample *s)
     t->in_tokens += s->in_tokens;
     t->out_tokens += s->out_tokens;
     t->win_out_tokens += s->out_tokens;
+    qvr_hist_record(t->otok_win, s->out_tokens);
     if (s->ttft_us) {
         qvr_hist_record(t->ttft, s->ttft_us);
         qvr_hist_record(t->ttft_win, s->ttft_us);
@@ -125,6 +128,7 @@ static void tok_add(struct qvr_stat *d, const struct qvr_tok *s)
     qvr_hist_add(t->ttft_win, s->ttft_win);
     qvr_hist_add(t->itl_win, s->itl_win);
     qvr_hist_add(t->tpot_win, s->tpot_win);
+    qvr_hist_add(t->otok_win, s->otok_win);
     t->streams += s->streams;
     t->usage_streams += s->usage_streams;
     t->in_tokens += s->in_tokens;
@@ -140,6 +144,7 @@ static void tok_window_reset(struct qvr_tok *t)
     qvr_hist_reset(t->ttft_win);
     qvr_hist_reset(t->itl_win);
     qvr_hist_reset(t->tpot_win);
+    qvr_hist_reset(t->otok_win);
     t->win_streams = t->win_out_tokens = 0;
 }
 
@@ -374,10 +379,10 @@ void qvr_stat_reset(struct qvr_stat *s)
     for (int i = 0; i < 4; i++)
         qvr_hist_reset(h[i]);
     if (tok) {
-        struct qvr_hist *th[7] = {tok->ttft,     tok->itl,     tok->tpot,
+        struct qvr_hist *th[8] = {tok->ttft,     tok->itl,     tok->tpot,
                                   tok->ttft_win, tok->itl_win, tok->tpot_win,
-                                  tok->ttft_svc};
-        for (int i = 0; i < 7; i++)
+                                  tok->ttft_svc, tok->otok_win};
+        for (int i = 0; i < 8; i++)
             qvr_hist_reset(th[i]);
         memset(tok, 0, sizeof(*tok));
         tok->ttft = th[0];
@@ -387,6 +392,7 @@ void qvr_stat_reset(struct qvr_stat *s)
         tok->itl_win = th[4];
         tok->tpot_win = th[5];
         tok->ttft_svc = th[6];
+        tok->otok_win = th[7];
     }
     memset(s, 0, sizeof(*s));
     s->name = name;

@@ -71,8 +71,10 @@ struct qvr_tok {
     struct qvr_hist *ttft_win; /* the current window's */
     struct qvr_hist *itl_win;
     struct qvr_hist *tpot_win;
-    uint64_t streams;       /* streamed answers */
-    uint64_t usage_streams; /* of which the server gave usage */
+    struct qvr_hist *otok_win; /* the window's output tokens per stream
+                                  (a count, not a time: exact below 2048) */
+    uint64_t streams;          /* streamed answers */
+    uint64_t usage_streams;    /* of which the server gave usage */
     uint64_t in_tokens, out_tokens;
     uint64_t win_streams, win_out_tokens; /* the current window's */
 };

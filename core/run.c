@@ -181,7 +181,7 @@ struct run {
     char **wenc;                /* per window: the total histogram, encoded */
     char **tenc;                /* per window: 3 token histograms, encoded */
     int captenc;                /* rows tenc has room for */
-    struct qvr_hist *tokwin[3]; /* main: merge_window's token histograms */
+    struct qvr_hist *tokwin[4]; /* main: merge_window's token histograms */
     struct name_win *nw;        /* per window and name, not yet merged */
     int nnw, capnw;
     struct qvr_metrics *wm;       /* main: the merged window being written */
@@ -484,8 +484,8 @@ static void tok_into(struct run *r, struct qvr_metrics *m,
     struct qvr_tok *t = qvr_stat_tok(&m->total);
     if (!t)
         return;
-    struct qvr_hist *d[3] = {t->ttft_win, t->itl_win, t->tpot_win};
-    for (int k = 0; k < 3; k++)
+    struct qvr_hist *d[4] = {t->ttft_win, t->itl_win, t->tpot_win, t->otok_win};
+    for (int k = 0; k < 4; k++)
         if (r->tokwin[k])
             qvr_hist_add(d[k], r->tokwin[k]);
     t->win_streams += w->streams;
@@ -499,9 +499,10 @@ static void hlog_tok(struct run *r, const struct qvr_tok *t, double start_s,
 {
     if (!t || !t->win_streams)
         return;
-    static const char *const tag[3] = {"ttft", "itl", "tpot"};
-    const struct qvr_hist *h[3] = {t->ttft_win, t->itl_win, t->tpot_win};
-    for (int k = 0; k < 3; k++) {
+    static const char *const tag[4] = {"ttft", "itl", "tpot", "out_tokens"};
+    const struct qvr_hist *h[4] = {t->ttft_win, t->itl_win, t->tpot_win,
+                                   t->otok_win};
+    for (int k = 0; k < 4; k++) {
         char *enc = NULL;
         if (!h[k]->total || qvr_hist_encode(h[k], &enc) < 0)
             continue;
@@ -849,21 +850,22 @@ static void keep_tok_window(struct run *r, int row)
         int cap = r->captenc ? r->captenc * 2 : 64;
         while (cap <= row)
             cap *= 2;
-        char **n = realloc(r->tenc, (size_t)cap * 3 * sizeof(*n));
+        char **n = realloc(r->tenc, (size_t)cap * 4 * sizeof(*n));
         if (!n)
             return;
-        memset(n + (size_t)r->captenc * 3, 0,
-               (size_t)(cap - r->captenc) * 3 * sizeof(*n));
+        memset(n + (size_t)r->captenc * 4, 0,
+               (size_t)(cap - r->captenc) * 4 * sizeof(*n));
         r->tenc = n;
         r->captenc = cap;
     }
     const struct qvr_tok *t = r->m->total.tok;
     if (!t || !t->win_streams)
         return;
-    const struct qvr_hist *h[3] = {t->ttft_win, t->itl_win, t->tpot_win};
-    for (int k = 0; k < 3; k++)
+    const struct qvr_hist *h[4] = {t->ttft_win, t->itl_win, t->tpot_win,
+                                   t->otok_win};
+    for (int k = 0; k < 4; k++)
         if (h[k]->total)
-            qvr_hist_encode(h[k], &r->tenc[(size_t)row * 3 + k]);
+            qvr_hist_encode(h[k], &r->tenc[(size_t)row * 4 + k]);
 }
 
 static void close_window(struct run *r, uint64_t now, int final)
@@ -2054,10 +2056,10 @@ static void teardown(struct run *r)
     for (int i = 0; r->wenc && i < r->nrows; i++)
         free(r->wenc[i]);
     free(r->wenc);
-    for (int i = 0; r->tenc && i < r->captenc * 3; i++)
+    for (int i = 0; r->tenc && i < r->captenc * 4; i++)
         free(r->tenc[i]);
     free(r->tenc);
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < 4; k++)
         qvr_hist_free(r->tokwin[k]);
     for (int i = 0; i < MAX_SEGS; i++)
         free(r->step_enc[i]);
@@ -2409,7 +2411,7 @@ static void main_signal_cb(evutil_socket_t sig, short what, void *arg)
 static void merge_tok_window(struct run *r, int i, struct qvr_window_row *out)
 {
     uint64_t streams = 0, tokens = 0;
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 4; k++) {
         if (!r->tokwin[k])
             r->tokwin[k] = qvr_hist_new();
         if (r->tokwin[k])
@@ -2422,8 +2424,8 @@ static void merge_tok_window(struct run *r, int i, struct qvr_window_row *out)
             streams += w->rows[i].streams;
             tokens += w->rows[i].out_tokens;
         }
-        for (int j = 0; i < w->captenc && j < 3; j++) {
-            const char *e = w->tenc[(size_t)i * 3 + j];
+        for (int j = 0; i < w->captenc && j < 4; j++) {
+            const char *e = w->tenc[(size_t)i * 4 + j];
             struct qvr_hist *one = NULL;
             if (e && r->tokwin[j] && qvr_hist_decode(e, strlen(e), &one) == 0)
                 qvr_hist_add(r->tokwin[j], one);

@@ -2,7 +2,8 @@
 # Token figures through `qvrrun merge`: two --segment parts streaming from
 # one fixture merge into the tokens the fixture served, TTFT/ITL/TPOT from
 # the summed histograms (their histograms kept), the merged timeseries
-# rows with TTFT/ITL from the tagged latency.hlog lines.
+# rows with TTFT/ITL and output tokens/s from the tagged latency.hlog
+# lines.
 source "$(dirname "$0")/lib.sh"
 qvr_tmpdir
 SC=$QVR_SRC_DIR/tests/e2e/scenarios/stream.lua
@@ -33,4 +34,25 @@ print(sum(1 for r in csv.DictReader(open(sys.argv[1]))
 PY
 )
 assert_ge "$rows" 1 "merged timeseries rows carry ITL p50"
+# output tokens/s per window, from the Tag=out_tokens lines: each merged
+# row is its window's rows of the parts added (windows by wall clock; the
+# parts above ran one after the other, so mostly one part's row)
+read -r mt st < <(python3 - "$QVR_TMP/m/timeseries.csv" "$QVR_TMP/s1/timeseries.csv" \
+    "$QVR_TMP/s2/timeseries.csv" <<'PY'
+import csv, sys
+def rows(f):
+    return [(float(r["wall_s"]), float(r["output_tokens_per_s"]))
+            for r in csv.DictReader(open(f)) if r["output_tokens_per_s"]]
+parts = rows(sys.argv[2]) + rows(sys.argv[3])
+mt = st = 0.0
+for w, v in rows(sys.argv[1]):
+    near = [p for pw, p in parts if abs(pw - w) < 0.2]
+    if near:  # the window of one part, or of both
+        mt += v
+        st += sum(near)
+print(round(mt), round(st))
+PY
+)
+assert_ge "$st" 100 "windows of the parts with tokens"
+assert_near "$mt" "$st" "$((st / 50 + 2))" "merged output tokens/s ($mt) = the parts' added ($st)"
 finish
