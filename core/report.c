@@ -120,6 +120,7 @@ void qvr_report_tok_row(struct qvr_window_row *w,
     }
     w->streams = streams;
     w->out_tokens = out_tokens;
+    w->tok_no_tps = 0;
     w->ttft_p50_ms = v[0];
     w->ttft_p99_ms = v[1];
     w->itl_p50_ms = v[2];
