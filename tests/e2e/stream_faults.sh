@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Every stream fault of the fixture, counted by its kind with the tokens
-# that did arrive kept: a stream cut mid-way, an error event, a malformed
-# event, a 1 MB event (skipped, the stream goes on), a stream that never
-# sends a token (first_token_timeout), an endless one (the whole-request
-# timeout; its body is not kept: memory stays flat while it pours).
+# that did arrive kept: an HTTP error before the stream, a stream cut
+# mid-way, an error event, a malformed event, a 1 MB event (skipped, the
+# stream goes on), a stream that never sends a token (first_token_timeout),
+# an endless one (the whole-request timeout; its body is not kept: memory
+# stays flat while it pours).
 source "$(dirname "$0")/lib.sh"
 qvr_tmpdir
 # Under ASan (make test-san) freed blocks wait in a quarantine that counts
@@ -47,6 +48,11 @@ assert_eq "$(json_get "$S" 'd["totals"]["failures"]')" 0 "none: no failure"
 assert_eq "$(json_get "$S" 'sorted(c["name"] for c in d["checks"] if c["passed"] == '"$REQ"' and not c["failed"])')" \
     '["no raw body kept", "r.events", "r.text", "r.tokens", "r.tokens_source", "r.tpot", "r.ttft"]' \
     "none: a task reads r.tokens, r.events, r.text, r.ttft, r.tpot (every check passed)"
+
+# an HTTP error before any stream: http_4xx, and no token figures
+run_fault http405 none -e METHOD=GET
+kind http405 http_4xx
+assert_eq "$(json_get "$S" '"streams" in d["totals"]')" false "http405: not a stream"
 
 run_fault cut cut
 kind cut stream_cut

@@ -37,7 +37,13 @@ return scenario {
     }
     if mode ~= "" then opts.stream = mode end
     if env("CHECK", "") ~= "" then opts.text = true end
-    local r = http.post("/v1/chat/completions", opts)
+    local r
+    if env("METHOD", "POST") == "GET" then -- the fixture answers 405
+      opts.json = nil
+      r = http.get("/v1/chat/completions", opts)
+    else
+      r = http.post("/v1/chat/completions", opts)
+    end
     if env("CHECK", "") ~= "" then
       -- the fixture's 8-token SSE stream: role chunk, 8 tokens, finish,
       -- usage, [DONE]
