@@ -17,6 +17,9 @@ struct slot {
     char *enc; /* V2-compressed histogram of the window, owned */
     uint64_t requests, failures;
     double len_s;
+    char *tenc[3];       /* token streams: TTFT, ITL, TPOT windows, owned */
+    uint64_t streams;    /* streams completed in the window */
+    uint64_t out_tokens; /* their output tokens */
 };
 
 struct qvr_gate {
@@ -27,6 +30,7 @@ struct qvr_gate {
     int cap, n, head; /* head: next write position */
     int *evaluated;   /* per threshold: evaluated over a full window */
     struct qvr_hist *acc;
+    struct slot pend; /* qvr_gate_tok's figures for the next window */
 };
 
 /* Student's t at 97.5% for df degrees of freedom (a two-sided 95%
@@ -81,9 +85,39 @@ int qvr_trend_fit(const double *x, const double *y, int n, double *y_first,
     return 0;
 }
 
+/* A window's p50 or p99 of a token time (ttft., itl., tpot. trends). */
+static double tok_level(const struct qvr_window_row *w, enum qvr_thresh_src src,
+                        int p99)
+{
+    switch (src) {
+    case QVR_TS_TTFT:
+        return p99 ? w->ttft_p99_ms : w->ttft_p50_ms;
+    case QVR_TS_ITL:
+        return p99 ? w->itl_p99_ms : w->itl_p50_ms;
+    default:
+        return p99 ? w->tpot_p99_ms : w->tpot_p50_ms;
+    }
+}
+
+static int trend_eval_src(const struct qvr_window_row *rows, int n,
+                          double steady_from_s, double window_s,
+                          enum qvr_thresh_metric metric,
+                          enum qvr_thresh_src src, struct qvr_trend *t);
+
 int qvr_trend_eval(const struct qvr_window_row *rows, int n,
                    double steady_from_s, double window_s,
                    enum qvr_thresh_metric metric, struct qvr_trend *t)
+{
+    return trend_eval_src(rows, n, steady_from_s, window_s, metric,
+                          QVR_TS_LATENCY, t);
+}
+
+/* qvr_trend_eval through the windows' token times when src says so
+ * (windows without a stream are left out). */
+static int trend_eval_src(const struct qvr_window_row *rows, int n,
+                          double steady_from_s, double window_s,
+                          enum qvr_thresh_metric metric,
+                          enum qvr_thresh_src src, struct qvr_trend *t)
 {
     double *x = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
     double *y = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
@@ -104,7 +138,14 @@ int qvr_trend_eval(const struct qvr_window_row *rows, int n,
             continue;
         if (metric != QVR_TM_RPS_TREND && !w->requests)
             continue; /* no percentile, no error rate */
+        if (src != QVR_TS_LATENCY && !w->streams)
+            continue;
         x[m] = w->t_s;
+        if (src != QVR_TS_LATENCY &&
+            (metric == QVR_TM_P50_TREND || metric == QVR_TM_P99_TREND)) {
+            y[m] = tok_level(w, src, metric == QVR_TM_P99_TREND);
+            goto keep;
+        }
         switch (metric) {
         case QVR_TM_RPS_TREND:
             y[m] = w->rps;
@@ -121,6 +162,7 @@ int qvr_trend_eval(const struct qvr_window_row *rows, int n,
         default:
             goto out;
         }
+    keep:
         if (m == 0) {
             start_s = w->t_s - w->len_s;
             t->lo = i;
@@ -300,8 +342,8 @@ int qvr_gate_trends(struct qvr_plan_thresh *th, int nth,
         if (pt->t.kind != QVR_TK_TREND || pt->t.window_ns)
             continue;
         struct qvr_trend t;
-        int rc =
-            qvr_trend_eval(rows, n, steady_from_s, window_s, pt->t.metric, &t);
+        int rc = trend_eval_src(rows, n, steady_from_s, window_s, pt->t.metric,
+                                pt->t.src, &t);
         pt->value = t.change;
         pt->why[0] = 0;
         pt->skipped = 0;
@@ -363,6 +405,14 @@ int qvr_gate_no_data(struct qvr_plan_thresh *pt, uint64_t requests,
                      t->tags[0].key, t->tags[0].value);
         else
             snprintf(w, len, "no check ran");
+    } else if (requests &&
+               (t->src != QVR_TS_LATENCY || t->metric == QVR_TM_OUT_TPS)) {
+        snprintf(w, len,
+                 "no token stream%s%s%s carried a token (answers not "
+                 "text/event-stream, or no output in them; stream = "
+                 "\"sse\" or \"ndjson\" on a request parses it)",
+                 t->ntags ? " with " : "", t->ntags ? t->tags[0].key : "",
+                 t->ntags ? "=..." : "");
     } else if (requests) {
         return 0; /* NaN for another reason */
     } else if (!t->ntags) {
@@ -473,8 +523,13 @@ void qvr_gate_free(struct qvr_gate *g)
 {
     if (!g)
         return;
-    for (int i = 0; i < g->cap; i++)
+    for (int i = 0; i < g->cap; i++) {
         free(g->ring[i].enc);
+        for (int k = 0; k < 3; k++)
+            free(g->ring[i].tenc[k]);
+    }
+    for (int k = 0; k < 3; k++)
+        free(g->pend.tenc[k]);
     free(g->ring);
     free(g->evaluated);
     qvr_hist_free(g->acc);
@@ -501,7 +556,7 @@ static int worse(const struct qvr_thresh *t, double a, double b)
 /* The metric over the last k slots. NaN when there is no data. */
 static double over_last(struct qvr_gate *g, const struct qvr_thresh *t, int k)
 {
-    uint64_t req = 0, fail = 0;
+    uint64_t req = 0, fail = 0, streams = 0, tokens = 0;
     double len = 0;
     qvr_hist_reset(g->acc);
     for (int j = 0; j < k; j++) {
@@ -509,13 +564,21 @@ static double over_last(struct qvr_gate *g, const struct qvr_thresh *t, int k)
         req += s->requests;
         fail += s->failures;
         len += s->len_s;
-        if (t->kind == QVR_TK_LATENCY && s->enc) {
+        streams += s->streams;
+        tokens += s->out_tokens;
+        const char *enc =
+            t->src == QVR_TS_LATENCY ? s->enc : s->tenc[t->src - 1];
+        if (t->kind == QVR_TK_LATENCY && enc) {
             struct qvr_hist *h = NULL;
-            if (qvr_hist_decode(s->enc, strlen(s->enc), &h) == 0)
+            if (qvr_hist_decode(enc, strlen(enc), &h) == 0)
                 qvr_hist_add(g->acc, h);
             qvr_hist_free(h);
         }
     }
+    if (t->metric == QVR_TM_OUT_TPS) /* no tokens: unknown (a merge) */
+        return len > 0 && streams && tokens ? tokens / len : NAN;
+    if (t->src != QVR_TS_LATENCY)
+        req = g->acc->total; /* times only streams have */
     switch (t->metric) {
     case QVR_TM_PCTL:
         return req ? qvr_hist_value_at(g->acc, t->pct) / 1000.0 : NAN;
@@ -581,10 +644,33 @@ int qvr_gate_window(struct qvr_gate *g, const struct qvr_hist *win,
     s->requests = requests;
     s->failures = failures;
     s->len_s = len_s;
+    for (int k = 0; k < 3; k++) {
+        free(s->tenc[k]);
+        s->tenc[k] = g->pend.tenc[k];
+        g->pend.tenc[k] = NULL;
+    }
+    s->streams = g->pend.streams;
+    s->out_tokens = g->pend.out_tokens;
+    g->pend.streams = g->pend.out_tokens = 0;
     g->head = (g->head + 1) % g->cap;
     if (g->n < g->cap)
         g->n++;
     return evaluate(g, 0);
+}
+
+void qvr_gate_tok(struct qvr_gate *g, const struct qvr_hist *const h[3],
+                  uint64_t streams, uint64_t out_tokens)
+{
+    if (!g || !g->cap)
+        return;
+    for (int k = 0; k < 3; k++) {
+        free(g->pend.tenc[k]);
+        g->pend.tenc[k] = NULL;
+        if (h[k] && h[k]->total)
+            qvr_hist_encode(h[k], &g->pend.tenc[k]);
+    }
+    g->pend.streams = streams;
+    g->pend.out_tokens = out_tokens;
 }
 
 void qvr_gate_finish(struct qvr_gate *g)

@@ -157,6 +157,14 @@ int qvr_gate_window(struct qvr_gate *g, const struct qvr_hist *win,
                     uint64_t requests, uint64_t failures, double len_s,
                     double t_end_s);
 
+/* Token streams of the window that the next qvr_gate_window closes: its
+ * TTFT, ITL and TPOT histograms (each may be NULL), streams completed and
+ * their output tokens, for windowed ttft./itl./tpot. and
+ * output_tokens_per_s thresholds. Call before qvr_gate_window; a window
+ * without a call has no stream. NULL g is a no-op. */
+void qvr_gate_tok(struct qvr_gate *g, const struct qvr_hist *const h[3],
+                  uint64_t streams, uint64_t out_tokens);
+
 /* At the end of the run: evaluates windowed thresholds that never had a full
  * window (a run shorter than the window) over everything seen, and sets
  * th[i].ok from the worst value. */

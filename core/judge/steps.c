@@ -39,6 +39,10 @@ void qvr_steps_analyse(struct qvr_step_row *rows, int n,
             r->slo_ok = 0;
         if (r->requests == 0)
             r->slo_ok = 0;
+        if (slo->ttft_ms > 0 && !(r->streams && r->ttft_slo_ms < slo->ttft_ms))
+            r->slo_ok = 0;
+        if (slo->tpot_ms > 0 && !(r->streams && r->tpot_slo_ms < slo->tpot_ms))
+            r->slo_ok = 0;
         double want = planned(r);
         double got = r->rate > 0 ? r->achieved_rate : r->achieved_users;
         r->under = want > 0 && got < 0.9 * want;
@@ -107,11 +111,17 @@ int qvr_steps_saturated(const struct qvr_step_row *rows, int n)
 void qvr_steps_csv(const struct qvr_step_row *rows, int n, const char *vary,
                    struct qvr_buf *b)
 {
+    int streams = 0; /* token columns only when a step saw streams */
+    for (int i = 0; i < n; i++)
+        streams |= rows[i].streams > 0;
     qvr_buf_printf(b,
                    "step,users,rate,%s%sduration_s,achieved_users,"
                    "achieved_rate,requests,failures,late,dropped,rps,"
-                   "p50_ms,p90_ms,p95_ms,p99_ms,max_ms,error_rate,note\n",
-                   vary ? vary : "", vary ? "," : "");
+                   "p50_ms,p90_ms,p95_ms,p99_ms,max_ms,error_rate,note%s\n",
+                   vary ? vary : "", vary ? "," : "",
+                   streams ? ",ttft_p50_ms,ttft_p99_ms,tpot_p50_ms,"
+                             "tpot_p99_ms,output_tokens_per_s"
+                           : "");
     for (int i = 0; i < n; i++) {
         const struct qvr_step_row *r = &rows[i];
         qvr_buf_printf(b, "%d,%d,%.3f,", r->index, r->users, r->rate);
@@ -129,6 +139,13 @@ void qvr_steps_csv(const struct qvr_step_row *rows, int n, const char *vary,
             (unsigned long long)r->late, (unsigned long long)r->dropped, r->rps,
             r->p50_ms, r->p90_ms, r->p95_ms, r->p99_ms, r->max_ms,
             r->error_rate, tail);
+        if (streams) {
+            b->len--; /* the token cells last */
+            qvr_buf_printf(b, ",%.3f,%.3f,%.3f,%.3f,%.3f\n", r->ttft_p50_ms,
+                           r->ttft_p99_ms, r->tpot_p50_ms, r->tpot_p99_ms,
+                           r->duration_s > 0 ? r->out_tokens / r->duration_s
+                                             : 0);
+        }
     }
 }
 
@@ -136,6 +153,33 @@ void qvr_steps_csv(const struct qvr_step_row *rows, int n, const char *vary,
 static void fmt_ms(double v, char *buf, size_t len)
 {
     qvr_fmt_ms(v, buf, len);
+}
+
+/* The steps' token streams, when any step saw them. */
+static void print_tokens(const struct qvr_step_row *rows, int n, FILE *out)
+{
+    int any = 0;
+    for (int i = 0; i < n; i++)
+        any |= rows[i].streams > 0;
+    if (!any)
+        return;
+    fprintf(out, "\n  %-5s %9s %9s %9s %9s %10s\n", "step", "ttft p50",
+            "ttft p99", "tpot p50", "tpot p99", "out tok/s");
+    for (int i = 0; i < n; i++) {
+        const struct qvr_step_row *r = &rows[i];
+        if (!r->streams) {
+            fprintf(out, "  %-5d %9s\n", r->index, "no stream");
+            continue;
+        }
+        char v[4][16];
+        fmt_ms(r->ttft_p50_ms, v[0], sizeof(v[0]));
+        fmt_ms(r->ttft_p99_ms, v[1], sizeof(v[1]));
+        fmt_ms(r->tpot_p50_ms, v[2], sizeof(v[2]));
+        fmt_ms(r->tpot_p99_ms, v[3], sizeof(v[3]));
+        fprintf(out, "  %-5d %9s %9s %9s %9s %10.1f\n", r->index, v[0], v[1],
+                v[2], v[3],
+                r->duration_s > 0 ? r->out_tokens / r->duration_s : 0);
+    }
 }
 
 void qvr_steps_print(const struct qvr_step_row *rows, int n, const char *vary,
@@ -171,6 +215,7 @@ void qvr_steps_print(const struct qvr_step_row *rows, int n, const char *vary,
                 r->label ? r->label : "", r->label && r->note[0] ? ", " : "",
                 r->note);
     }
+    print_tokens(rows, n, out);
     if (k->knee >= 0) {
         const struct qvr_step_row *kn = &rows[k->knee];
         fprintf(out, "\n  knee at step %d", kn->index);

@@ -29,6 +29,10 @@ struct qvr_step_row {
     int under;  /* achieved < 90% of intended */
     int slo_ok; /* meets the SLO */
     char note[96];
+    /* token streams of the hold (streams 0: none, the rest 0) */
+    uint64_t streams, out_tokens;
+    double ttft_p50_ms, ttft_p99_ms, tpot_p50_ms, tpot_p99_ms;
+    double ttft_slo_ms, tpot_slo_ms; /* at the slo's percentiles */
 };
 
 struct qvr_knee {

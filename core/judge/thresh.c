@@ -27,7 +27,8 @@
 #include "suggest.h"
 
 #define EXPECTED_METRICS                                                       \
-    "p50..p99.9, max, min, mean, rps, error_rate, checks, goodput or *_trend"
+    "p50..p99.9, max, min, mean, rps, error_rate, checks, goodput, "           \
+    "output_tokens_per_s, ttft./itl./tpot. + pNN, min, max, mean or *_trend"
 #define EXPECTED_TAGS "task, name, step or status"
 #define EXPECTED_OPS "<, <=, >, >= or =="
 
@@ -49,6 +50,7 @@ static const struct metric_def metric_defs[] = {
     {"p50_trend", QVR_TM_P50_TREND, QVR_TK_TREND},
     {"p99_trend", QVR_TM_P99_TREND, QVR_TK_TREND},
     {"error_rate_trend", QVR_TM_ERROR_RATE_TREND, QVR_TK_TREND},
+    {"output_tokens_per_s", QVR_TM_OUT_TPS, QVR_TK_RATE},
 };
 
 /* Candidates for "did you mean": the named metrics and the usual
@@ -58,6 +60,7 @@ static const char *const metric_hints[] = {
     "p99.9",     "min",        "max",       "mean",
     "rps",       "error_rate", "checks",    "goodput",
     "rps_trend", "p50_trend",  "p99_trend", "error_rate_trend",
+    "ttft.p99",  "itl.p99",    "tpot.p99",  "output_tokens_per_s",
 };
 
 static const char *const tag_keys[] = {"task", "name", "step", "status"};
@@ -155,6 +158,40 @@ static const struct metric_def *find_metric(const char *name)
     return NULL;
 }
 
+static int set_metric(struct parser *p, const char *name);
+
+/* "ttft.p99", "itl.max", "tpot.p50_trend": a token stream's time, with
+ * the latency metrics' names after the prefix. */
+static int set_token_metric(struct parser *p, const char *name)
+{
+    static const struct {
+        const char *prefix;
+        enum qvr_thresh_src src;
+    } pre[] = {
+        {"ttft.", QVR_TS_TTFT}, {"itl.", QVR_TS_ITL}, {"tpot.", QVR_TS_TPOT}};
+    for (size_t i = 0; i < QVR_ARRAY_LEN(pre); i++) {
+        size_t n = strlen(pre[i].prefix);
+        if (strncmp(name, pre[i].prefix, n) != 0)
+            continue;
+        int rc = set_metric(p, name + n);
+        if (rc < 0)
+            return rc;
+        struct qvr_thresh *t = p->t;
+        if (t->kind != QVR_TK_LATENCY && t->metric != QVR_TM_P50_TREND &&
+            t->metric != QVR_TM_P99_TREND)
+            return reject(p,
+                          "'%s': %s takes a time (pNN, min, max, mean, "
+                          "p50_trend, p99_trend), not %s",
+                          name, pre[i].prefix, name + n);
+        if (strlen(name) >= sizeof(t->metric_name))
+            return reject(p, "metric name '%s' too long", name);
+        snprintf(t->metric_name, sizeof(t->metric_name), "%s", name);
+        t->src = pre[i].src;
+        return 0;
+    }
+    return 1;
+}
+
 /* Sets the metric of p->t from its name, or explains why it is none. */
 static int set_metric(struct parser *p, const char *name)
 {
@@ -163,7 +200,10 @@ static int set_metric(struct parser *p, const char *name)
     const char *hint;
     size_t n = strlen(name);
     double pct;
+    int tk = set_token_metric(p, name);
 
+    if (tk <= 0)
+        return tk;
     if (def != NULL) {
         t->metric = def->metric;
         t->kind = def->kind;
@@ -689,7 +729,7 @@ int qvr_thresh_same_key(const struct qvr_thresh *a, const struct qvr_thresh *b)
     if (a == NULL || b == NULL)
         return 0;
     if (a->metric != b->metric || a->window_ns != b->window_ns ||
-        a->ntags != b->ntags)
+        a->ntags != b->ntags || a->src != b->src)
         return 0;
     if (a->metric == QVR_TM_PCTL && a->pct != b->pct)
         return 0;

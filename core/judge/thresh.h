@@ -25,8 +25,14 @@ enum qvr_thresh_metric {
     QVR_TM_RPS_TREND,  /* trends: relative change start->end */
     QVR_TM_P50_TREND,
     QVR_TM_P99_TREND,
-    QVR_TM_ERROR_RATE_TREND /* absolute change of the fraction (pp / 100) */
+    QVR_TM_ERROR_RATE_TREND, /* absolute change of the fraction (pp / 100) */
+    QVR_TM_OUT_TPS           /* output tokens per second (token streams) */
 };
+
+/* Which time a latency metric (pNN, min, max, mean, p50/p99 trends)
+ * measures: the response time, or a token stream's time to first token,
+ * inter-token latency or time per output token ("ttft.p99"). */
+enum qvr_thresh_src { QVR_TS_LATENCY, QVR_TS_TTFT, QVR_TS_ITL, QVR_TS_TPOT };
 
 /* The unit family of a metric and so of its canonical value. */
 enum qvr_thresh_kind {
@@ -52,7 +58,8 @@ struct qvr_thresh {
     char metric_name[24];           /* "p99", "error_rate", "rps_trend" */
     enum qvr_thresh_metric metric;
     enum qvr_thresh_kind kind;
-    double pct; /* for QVR_TM_PCTL: 50, 99.9, ... */
+    enum qvr_thresh_src src; /* ttft., itl., tpot. prefixes */
+    double pct;              /* for QVR_TM_PCTL: 50, 99.9, ... */
     int ntags;
     struct qvr_thresh_tag tags[QVR_THRESH_MAX_TAGS];
     uint64_t window_ns; /* 0 = whole run; else sliding window */

@@ -329,6 +329,42 @@ static int resp_index(lua_State *L)
     return 0;
 }
 
+/* A token stream's figures as plain fields of the response table: ttft,
+ * ttft_service, tpot (ms; nil when not measured), tokens, input_tokens,
+ * events, tokens_source and, when the request asked for it, text. */
+static void push_stream(lua_State *co, const struct qvr_http_result *r,
+                        const struct qvr_sample *s)
+{
+    const struct qvr_sse_stats *st = r->stream;
+    if (s->ttft_us) {
+        lua_pushnumber(co, (double)s->ttft_us / 1000.0);
+        lua_setfield(co, -2, "ttft");
+        lua_pushnumber(co, (double)s->ttft_svc_us / 1000.0);
+        lua_setfield(co, -2, "ttft_service");
+    }
+    if (s->tpot_us) {
+        lua_pushnumber(co, (double)s->tpot_us / 1000.0);
+        lua_setfield(co, -2, "tpot");
+    }
+    lua_pushinteger(co, (lua_Integer)s->out_tokens);
+    lua_setfield(co, -2, "tokens");
+    lua_pushinteger(co, (lua_Integer)s->in_tokens);
+    lua_setfield(co, -2, "input_tokens");
+    lua_pushinteger(co, (lua_Integer)st->events);
+    lua_setfield(co, -2, "events");
+    lua_pushstring(co, s->usage ? "usage" : "events");
+    lua_setfield(co, -2, "tokens_source");
+    if (st->finished || st->done) {
+        lua_pushboolean(co, 1);
+        lua_setfield(co, -2, "complete");
+    }
+    struct qvr_vu *vu = qvr_vu_current(co);
+    if (vu && vu->want_text) {
+        lua_pushlstring(co, vu->text.data, vu->text.len);
+        lua_setfield(co, -2, "text");
+    }
+}
+
 void qvr_l_http_push_response(lua_State *co, const struct qvr_http_result *r,
                               const struct qvr_sample *s, const char *name,
                               uint64_t seq)
@@ -350,7 +386,13 @@ void qvr_l_http_push_response(lua_State *co, const struct qvr_http_result *r,
     if (r->fail != QVR_FAIL_NONE) {
         lua_pushstring(co, r->error ? r->error : "transport error");
         lua_setfield(co, -2, "err");
+    } else if (r->stream && r->stream->error[0] &&
+               s->fail == QVR_FAIL_STREAM_ERROR) {
+        lua_pushstring(co, r->stream->error);
+        lua_setfield(co, -2, "err");
     }
+    if (r->stream)
+        push_stream(co, r, s);
     size_t nl = name ? strlen(name) : 0;
     size_t hl = r->headers ? r->headers_len : 0;
     struct resp_x *x = lua_newuserdatauv(co, sizeof(*x) + nl + 1 + hl, 0);
@@ -446,9 +488,14 @@ static uint64_t opt_duration(lua_State *L, int idx, const char *what)
 
 /* Every option request() reads; anything else in the table is a typo
  * that would otherwise send a request the script did not mean. */
-static const char *const OPTIONS[] = {"json", "body",    "headers",
-                                      "name", "timeout", NULL};
-#define OPTIONS_TEXT "json, body, headers, name, timeout"
+static const char *const OPTIONS[] = {
+    "json",      "body",    "headers",
+    "name",      "timeout", "stream",
+    "keep_body", "text",    "first_token_timeout",
+    NULL};
+#define OPTIONS_TEXT                                                           \
+    "json, body, headers, name, timeout, stream, keep_body, text, "            \
+    "first_token_timeout"
 
 /* Raises "http.post: unknown option 'jsn' (did you mean 'json'? ...)" for
  * the first key of the options table at idx that request() does not read. */
@@ -539,6 +586,43 @@ static void check_header(lua_State *L, const char *fn, const char *k, size_t kl,
     }
 }
 
+/* stream = "sse" | "ndjson" | false (default: SSE when the answer says
+ * text/event-stream), keep_body, text, first_token_timeout. */
+static void stream_options(lua_State *L, int opts, const char *method,
+                           struct qvr_vu *vu, struct qvr_http_request *req)
+{
+    int t = lua_getfield(L, opts, "stream");
+    if (t == LUA_TBOOLEAN) {
+        req->stream = lua_toboolean(L, -1) ? QVR_SSE_EVENTS : -1;
+    } else if (t == LUA_TSTRING) {
+        const char *m = lua_tostring(L, -1);
+        if (strcmp(m, "sse") == 0)
+            req->stream = QVR_SSE_EVENTS;
+        else if (strcmp(m, "ndjson") == 0)
+            req->stream = QVR_SSE_NDJSON;
+        else
+            luaL_error(L,
+                       "http.%s: stream must be \"sse\", \"ndjson\" or "
+                       "false, not '%s'",
+                       method, m);
+    } else if (t != LUA_TNIL) {
+        luaL_error(L, "http.%s: stream must be \"sse\", \"ndjson\" or false",
+                   method);
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, opts, "keep_body");
+    req->keep_body = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    lua_getfield(L, opts, "text");
+    if (lua_toboolean(L, -1))
+        req->text = &vu->text;
+    lua_pop(L, 1);
+    if (lua_getfield(L, opts, "first_token_timeout") != LUA_TNIL)
+        req->first_token_timeout_ms =
+            (long)(opt_duration(L, -1, "first_token_timeout") / QVR_NS_PER_MS);
+    lua_pop(L, 1);
+}
+
 static int request(lua_State *L, const char *fn, const char *method,
                    int url_idx)
 {
@@ -603,6 +687,7 @@ static int request(lua_State *L, const char *fn, const char *method,
             req.timeout_ms =
                 (long)(opt_duration(L, -1, "timeout") / QVR_NS_PER_MS);
         lua_pop(L, 1);
+        stream_options(L, opts, method, vu, &req);
         int tj = lua_getfield(L, opts, "json");
         int tb = lua_getfield(L, opts, "body");
         if (tj != LUA_TNIL && tb != LUA_TNIL)

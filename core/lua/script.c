@@ -685,15 +685,21 @@ static int parse_slo(const char *text, struct qvr_slo *slo, char *why,
                      part);
             return QVR_EINVAL;
         }
-        if (t.metric == QVR_TM_PCTL) {
+        if (t.metric == QVR_TM_PCTL && t.src == QVR_TS_TTFT) {
+            slo->ttft_pct = t.pct;
+            slo->ttft_ms = t.target;
+        } else if (t.metric == QVR_TM_PCTL && t.src == QVR_TS_TPOT) {
+            slo->tpot_pct = t.pct;
+            slo->tpot_ms = t.target;
+        } else if (t.metric == QVR_TM_PCTL && t.src == QVR_TS_LATENCY) {
             slo->pct = t.pct;
             slo->p99_ms = t.target;
         } else if (t.metric == QVR_TM_ERROR_RATE) {
             slo->error_rate = t.target;
         } else {
             snprintf(why, len,
-                     "slo: '%s': only a latency percentile and "
-                     "error_rate can be an slo",
+                     "slo: '%s': only a latency, ttft. or tpot. "
+                     "percentile and error_rate can be an slo",
                      part);
             return QVR_EINVAL;
         }

@@ -474,6 +474,7 @@ struct qvr_vu *qvr_vu_new(struct qvr_vu_ctx *ctx, int id)
     vu->task = -1;
     qvr_buf_init(&vu->url, 64 * 1024);
     qvr_buf_init(&vu->hdrs, 256 * 1024);
+    qvr_buf_init(&vu->text, 16u << 20);
     vu->timer = evtimer_new(ctx->base, timer_cb, vu);
     if (!vu->timer) {
         qvr_vu_free(vu);
@@ -496,6 +497,7 @@ void qvr_vu_free(struct qvr_vu *vu)
     luaL_unref(vu->ctx->L, LUA_REGISTRYINDEX, vu->co_ref);
     qvr_buf_free(&vu->url);
     qvr_buf_free(&vu->hdrs);
+    qvr_buf_free(&vu->text);
     free(vu);
 }
 
@@ -564,6 +566,54 @@ int qvr_vu_abort(struct qvr_vu *vu)
     return inflight;
 }
 
+/* An inter-token gap of the VU's stream in flight, from inside libcurl's
+ * write callback: recorded now into the stats the request will count in
+ * (the metrics current when it started). */
+static void gap_cb(void *ud, uint64_t gap_ns)
+{
+    struct qvr_vu *vu = ud;
+    struct qvr_vu_ctx *ctx = vu->ctx;
+    struct qvr_metrics *m = vu->gap_m ? vu->gap_m : ctx->metrics;
+    if (!vu->gap_name && vu->name[0])
+        vu->gap_name = qvr_metrics_name(m, vu->name);
+    qvr_metrics_gap(m, vu->task, vu->gap_name, gap_ns / 1000);
+    if (ctx->step_stat && m == ctx->metrics)
+        qvr_stat_gap(ctx->step_stat, gap_ns / 1000);
+}
+
+/* A stream's figures into the sample; a 2xx stream that carried an error
+ * event, ended before its end marker, or held a malformed event fails
+ * as such (an answer cut by the connection, too, once it had started). */
+static void stream_sample(struct qvr_sample *s, const struct qvr_http_result *r,
+                          uint64_t t0)
+{
+    const struct qvr_sse_stats *st = r->stream;
+    s->streamed = 1;
+    s->bytes_in = st->bytes;
+    s->usage = st->has_usage;
+    s->in_tokens = st->in_tokens;
+    s->out_tokens = st->has_usage ? st->out_tokens : st->outputs;
+    if (st->t_first_ns) {
+        uint64_t f = st->t_first_ns;
+        s->ttft_us = f > t0 ? (f - t0) / 1000 : 0;
+        s->ttft_us += s->ttft_us ? 0 : 1; /* 0 means "none" */
+        s->ttft_svc_us = f > r->t_sent_ns ? (f - r->t_sent_ns) / 1000 : 0;
+        if (s->out_tokens >= 2 && st->t_last_ns > f)
+            s->tpot_us = (st->t_last_ns - f) / 1000 / (s->out_tokens - 1);
+    }
+    int done = st->done || st->finished;
+    if (r->fail == QVR_FAIL_RESET || r->fail == QVR_FAIL_TRANSPORT)
+        s->fail = QVR_FAIL_STREAM_CUT;
+    else if (r->fail != QVR_FAIL_NONE)
+        return;
+    else if (st->errors)
+        s->fail = QVR_FAIL_STREAM_ERROR;
+    else if (!done)
+        s->fail = QVR_FAIL_STREAM_CUT;
+    else if (st->malformed)
+        s->fail = QVR_FAIL_MALFORMED;
+}
+
 static void http_done(void *ud, const struct qvr_http_result *r)
 {
     struct qvr_vu *vu = ud;
@@ -597,7 +647,15 @@ static void http_done(void *ud, const struct qvr_http_result *r)
             s->fail = QVR_FAIL_HTTP_4XX;
         else if (r->status < 200)
             s->fail = QVR_FAIL_HTTP_OTHER;
-    } else if (r->error) {
+    }
+    if (r->stream) {
+        stream_sample(s, r, t0);
+        s->good = s->good && s->fail == QVR_FAIL_NONE &&
+                  (!ctx->slo_ttft_us ||
+                   (s->ttft_us && s->ttft_us <= ctx->slo_ttft_us)) &&
+                  (!ctx->slo_tpot_us || s->tpot_us <= ctx->slo_tpot_us);
+    }
+    if (r->fail != QVR_FAIL_NONE && r->error) {
         char *clean = qvr_redact_text(ctx->redact, r->error);
         snprintf(ctx->last_error_buf, sizeof(ctx->last_error_buf), "%s",
                  clean ? clean : "transport error");
@@ -637,6 +695,15 @@ int qvr_vu_http(struct qvr_vu *vu, const struct qvr_http_request *req,
     memcpy(vu->name, name, n);
     vu->name[n] = 0;
     vu->method = req->method;
+    vu->gap_m = vu->ctx->metrics;
+    vu->gap_name = NULL;
+    struct qvr_http_request rq = *req;
+    rq.on_gap = gap_cb;
+    rq.gap_ud = vu;
+    vu->want_text = req->text != NULL;
+    if (req->text)
+        qvr_buf_reset(req->text);
+    req = &rq;
     vu->t_intended_ns = qvr_clock_ns();
     if (vu->iter_intended_ns && vu->iter_intended_ns < vu->t_intended_ns)
         vu->t_intended_ns = vu->iter_intended_ns;

@@ -43,6 +43,9 @@ struct qvr_vu_ctx {
                                    logs and results */
     uint64_t slo_us;            /* a request at or under this, without
                                    failure, counts as good (0: no slo) */
+    uint64_t slo_ttft_us;       /* and, for a stream, a first token and
+                                   time per output token at or under */
+    uint64_t slo_tpot_us;       /* these (0: not part of the slo) */
     int errors_printed;         /* script errors printed so far */
     atomic_int *errors_shared;  /* with threads: the run's count of task
                                    errors printed, shared by every worker
@@ -181,10 +184,14 @@ struct qvr_vu {
     int pending;
     uint64_t pending_seq;
     struct qvr_sample sample;
-    char name[128];      /* request name of the pending/in-flight */
-    const char *method;  /* its method (static string) */
-    struct qvr_buf url;  /* scratch: the request URL */
-    struct qvr_buf hdrs; /* scratch: header lines */
+    char name[128];            /* request name of the pending/in-flight */
+    const char *method;        /* its method (static string) */
+    struct qvr_buf url;        /* scratch: the request URL */
+    struct qvr_buf hdrs;       /* scratch: header lines */
+    struct qvr_buf text;       /* a stream's output text, when the task asks */
+    int want_text;             /* the request in flight asked for it */
+    struct qvr_metrics *gap_m; /* where the in-flight stream's gaps go: */
+    struct qvr_stat *gap_name; /* its name stat in gap_m (NULL: look up) */
 };
 
 /* Creates a VU (its coroutine, easy handle and timer). The caller frees

@@ -603,7 +603,103 @@ struct esum {
     cJSON *sums[4];                /* failures_by_kind, status, bytes,
                                       checks */
     cJSON *msgs;                   /* failure_messages (totals) */
+    /* token streams (segments with "streams") */
+    int tok_seen;
+    uint64_t streams, in_tokens, out_tokens;
+    int src_usage, src_events; /* segments whose tokens_source said so */
+    struct tsum {
+        struct qvr_hist *h; /* NULL until a segment has the histogram */
+        double min, max, mean_sum;
+        uint64_t n;
+        int missing; /* a segment with streams lacked it */
+    } tk[4];         /* TTFT, ITL, TPOT, TTFT from the actual send */
 };
+
+#define NTOK 4
+static const char *const tok_keys[NTOK][2] = {
+    {"ttft_ms", "ttft_histogram_us"},
+    {"itl_ms", "itl_histogram_us"},
+    {"tpot_ms", "tpot_histogram_us"},
+    {"ttft_service_ms", "ttft_service_histogram_us"}};
+
+/* One segment's token figures of an entry into e. */
+static int sum_tok(struct merge *m, const struct seg *s, const cJSON *src,
+                   const char *what, struct esum *e)
+{
+    if (!cJSON_GetObjectItemCaseSensitive(src, "streams"))
+        return 0;
+    e->tok_seen = 1;
+    e->streams += jcount(src, "streams");
+    e->in_tokens += jcount(src, "input_tokens");
+    e->out_tokens += jcount(src, "output_tokens");
+    const char *ts = jstr(src, "tokens_source");
+    e->src_usage |= ts && strcmp(ts, "events") != 0;
+    e->src_events |= !ts || strcmp(ts, "usage") != 0;
+    for (int k = 0; k < NTOK; k++) {
+        struct tsum *t = &e->tk[k];
+        const cJSON *lat = jobj(src, tok_keys[k][0]);
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(src, tok_keys[k][1]);
+        if (!cJSON_IsString(v)) {
+            t->missing = 1;
+            continue;
+        }
+        struct qvr_hist *x = NULL;
+        int rc = qvr_hist_decode(v->valuestring, strlen(v->valuestring), &x);
+        if (rc < 0)
+            return errf(m, rc,
+                        "%s/summary.json: %s.%s is not a valid "
+                        "histogram",
+                        s->dir, what, tok_keys[k][1]);
+        if (!t->h && !(t->h = qvr_hist_new())) {
+            qvr_hist_free(x);
+            return errf(m, QVR_ENOMEM, "out of memory merging %s", what);
+        }
+        if (x->total) {
+            double lo = jnum(lat, "min", 0), hi = jnum(lat, "max", 0);
+            t->min = t->n ? fmin(t->min, lo) : lo;
+            t->max = fmax(t->max, hi);
+            t->mean_sum += jnum(lat, "mean", 0) * (double)x->total;
+            t->n += x->total;
+        }
+        qvr_hist_add(t->h, x);
+        qvr_hist_free(x);
+    }
+    return 0;
+}
+
+/* The merged token members of an entry, beside latency_ms. */
+static void tok_obj(cJSON *o, struct esum *e, double elapsed, int with_hist)
+{
+    if (!e->tok_seen)
+        return;
+    for (int k = 0; k < NTOK; k++) {
+        struct tsum *t = &e->tk[k];
+        cJSON *l = cJSON_AddObjectToObject(o, tok_keys[k][0]);
+        cJSON_AddNumberToObject(l, "min", t->n ? t->min : 0);
+        cJSON_AddNumberToObject(l, "mean",
+                                t->n ? r3(t->mean_sum / (double)t->n) : 0);
+        for (int i = 0; i < NPCT; i++)
+            cJSON_AddNumberToObject(l, pcts[i].key,
+                                    t->h ? pct_ms(t->h, pcts[i].p) : 0);
+        cJSON_AddNumberToObject(l, "max", t->n ? t->max : 0);
+        if (t->missing)
+            cJSON_AddFalseToObject(l, "exact");
+    }
+    cJSON_AddNumberToObject(o, "streams", (double)e->streams);
+    cJSON_AddNumberToObject(o, "input_tokens", (double)e->in_tokens);
+    cJSON_AddNumberToObject(o, "output_tokens", (double)e->out_tokens);
+    cJSON_AddNumberToObject(
+        o, "output_tokens_per_s",
+        r3(elapsed > 0 ? (double)e->out_tokens / elapsed : 0));
+    cJSON_AddNumberToObject(
+        o, "total_tokens_per_s",
+        r3(elapsed > 0 ? (double)(e->in_tokens + e->out_tokens) / elapsed : 0));
+    cJSON_AddStringToObject(o, "tokens_source",
+                            e->src_usage && e->src_events ? "mixed"
+                            : e->src_usage                ? "usage"
+                                                          : "events");
+    (void)with_hist; /* the histograms go last, with the others */
+}
 
 static int sum_entry(struct merge *m, struct mstat *ms, const struct seg *s,
                      const cJSON *src, const char *what, struct esum *e)
@@ -654,7 +750,10 @@ static int sum_entry(struct merge *m, struct mstat *ms, const struct seg *s,
     e->iters += jcount(src, "iterations");
     e->script_errors += jcount(src, "script_errors");
     e->cancelled += jcount(src, "cancelled");
-    int rc = add_hist(m, s, src, "histogram_us", what, ms->resp, &ms->exact);
+    int rc = sum_tok(m, s, src, what, e);
+    if (rc < 0)
+        return rc;
+    rc = add_hist(m, s, src, "histogram_us", what, ms->resp, &ms->exact);
     if (rc == 0)
         rc = add_hist(m, s, src, "service_histogram_us", what, e->svc,
                       &e->svc_exact);
@@ -705,6 +804,7 @@ static cJSON *entry_obj(struct mstat *ms, struct esum *e, double elapsed,
     cJSON_AddNumberToObject(lat, "max", req ? ms->max_ms : 0);
     if (req && !ms->exact && !e->one)
         cJSON_AddFalseToObject(lat, "exact");
+    tok_obj(o, e, elapsed, with_hist);
     cJSON *sv = cJSON_AddObjectToObject(o, "service_ms");
     static const double svp[3] = {50, 90, 99};
     static const char *const svk[3] = {"p50", "p90", "p99"};
@@ -744,6 +844,9 @@ static cJSON *entry_obj(struct mstat *ms, struct esum *e, double elapsed,
         add_hist_member(o, "service_histogram_us", svc);
     if (with_hist && tt_exact && req)
         add_hist_member(o, "ttfb_histogram_us", e->ttfb_h);
+    for (int k = 0; with_hist && e->tok_seen && k < NTOK; k++)
+        if (e->tk[k].h && !e->tk[k].missing)
+            add_hist_member(o, tok_keys[k][1], e->tk[k].h);
     if (e->extras) {
         cJSON_AddNumberToObject(o, "iterations", (double)e->iters);
         cJSON_AddNumberToObject(o, "script_errors", (double)e->script_errors);
@@ -809,6 +912,8 @@ fail:
     cJSON_Delete(e.msgs);
     qvr_hist_free(e.svc);
     qvr_hist_free(e.ttfb_h);
+    for (int k = 0; k < NTOK; k++)
+        qvr_hist_free(e.tk[k].h);
     return rc;
 }
 
@@ -1166,6 +1271,34 @@ static int put_line(FILE *f, const struct tacc *a, double start, double len)
     return 0;
 }
 
+/* The merged window's token figures from its Tag=ttft/itl/tpot lines
+ * (the segments' logs carry no token counts: output tokens/s stays
+ * empty), and the same histograms for windowed token thresholds. */
+static void merge_tok_row(struct merge *m, struct qvr_gate *g,
+                          struct qvr_window_row *w)
+{
+    static const char *const tag[4] = {"ttft", "itl", "tpot", "out_tokens"};
+    const struct qvr_hist *h[4] = {NULL, NULL, NULL, NULL};
+    for (int i = 0; i < m->nacc; i++)
+        for (int k = 0; k < 4; k++)
+            if (m->acc[i].tag && strcmp(m->acc[i].tag, tag[k]) == 0 &&
+                m->acc[i].h->total)
+                h[k] = m->acc[i].h;
+    if (!h[0] && !h[1] && !h[3])
+        return;
+    /* out_tokens: each stream's output tokens (exact below 2048 a stream);
+     * without those lines (an older log) tokens/s stays empty */
+    uint64_t streams = h[3] ? h[3]->total : (h[0] ? h[0]->total : 1);
+    uint64_t tokens = 0;
+    int idx = -1;
+    uint64_t v, c;
+    while (h[3] && qvr_hist_next(h[3], &idx, &v, &c))
+        tokens += v * c;
+    qvr_report_tok_row(w, h, streams, tokens);
+    w->tok_no_tps = !h[3];
+    qvr_gate_tok(g, h, streams, tokens);
+}
+
 /* Merged window b is complete: its percentiles, its log lines, the
  * windowed thresholds; then the series start empty again. */
 static int emit_window(struct merge *m, FILE *f, struct qvr_gate *g, int b)
@@ -1183,6 +1316,7 @@ static int emit_window(struct merge *m, FILE *f, struct qvr_gate *g, int b)
         if ((i == 0 || a->h->total) && put_line(f, a, start, w->len_s) < 0)
             return errf(m, QVR_ENOMEM, "out of memory writing latency.hlog");
     }
+    merge_tok_row(m, g, w);
     qvr_gate_window(g, all->h, w->requests, w->failures, w->len_s, w->t_s);
     names_window(m, b);
     for (int i = 0; i < m->nacc; i++) {
@@ -1871,8 +2005,10 @@ static int write_timeseries(struct merge *m)
 {
     struct qvr_buf b;
     qvr_buf_init(&b, 0);
-    qvr_buf_printf(&b, "time_s,wall_s,users,requests,failures,rps,p50_ms,"
-                       "p90_ms,p99_ms,max_ms\n");
+    qvr_buf_printf(&b,
+                   "time_s,wall_s,users,requests,failures,rps,p50_ms,"
+                   "p90_ms,p99_ms,max_ms%s\n",
+                   QVR_REPORT_TOK_COLUMNS);
     for (int i = 0; i < m->nb; i++) {
         const struct qvr_window_row *w = &m->rows[i];
         qvr_buf_printf(&b, "%.3f,%.3f,%d,%llu,%llu,%.3f,%.3f,%.3f,%.3f,%.3f\n",
@@ -1880,6 +2016,9 @@ static int write_timeseries(struct merge *m)
                        (unsigned long long)w->requests,
                        (unsigned long long)w->failures, w->rps, w->p50_ms,
                        w->p90_ms, w->p99_ms, w->max_ms);
+        b.len--; /* the token cells last */
+        qvr_report_tok_cells(w, &b);
+        qvr_buf_printf(&b, "\n");
     }
     int rc = b.truncated || (m->nb && !b.data)
                  ? errf(m, QVR_ENOMEM, "out of memory writing timeseries.csv")

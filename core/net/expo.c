@@ -186,6 +186,66 @@ static void put_histogram(struct qvr_buf *b, const struct qvr_stat *s)
     qvr_buf_printf(b, "} %llu\n", (unsigned long long)total);
 }
 
+/* Token streams, by request name, once any was seen: output and input
+ * tokens (counters), TTFT, ITL and TPOT percentiles (summaries). */
+static void put_tokens(struct qvr_buf *b, const struct qvr_metrics *m)
+{
+    if (!m->total.tok || !m->total.tok->streams)
+        return;
+    static const char *const fam[2] = {"qvrrun_output_tokens_total",
+                                       "qvrrun_input_tokens_total"};
+    static const char *const help[2] = {
+        "Output tokens of token streams, by request name.",
+        "Prompt tokens of token streams (server's usage), by request name."};
+    for (int c = 0; c < 2; c++) {
+        put_head(b, fam[c], "counter", help[c]);
+        for (int i = 0; i < m->nnames; i++) {
+            const struct qvr_tok *t = m->names[i]->tok;
+            if (!t || !t->streams)
+                continue;
+            put_series(b, fam[c], m->names[i]->name);
+            qvr_buf_printf(
+                b, "} %llu\n",
+                (unsigned long long)(c ? t->in_tokens : t->out_tokens));
+        }
+    }
+    static const char *const q[3] = {
+        "qvrrun_ttft_seconds", "qvrrun_itl_seconds", "qvrrun_tpot_seconds"};
+    static const char *const qh[3] = {
+        "Time to first token from the intended start, by request name.",
+        "Inter-token latency (every gap), by request name.",
+        "Time per output token, by request name."};
+    for (int k = 0; k < 3; k++) {
+        put_head(b, q[k], "summary", qh[k]);
+        for (int i = 0; i < m->nnames; i++) {
+            const struct qvr_tok *t = m->names[i]->tok;
+            if (!t || !t->streams)
+                continue;
+            const struct qvr_hist *h = k == 0   ? t->ttft
+                                       : k == 1 ? t->itl
+                                                : t->tpot;
+            for (size_t j = 0; j < QVR_ARRAY_LEN(expo_quantiles); j++) {
+                put_series(b, q[k], m->names[i]->name);
+                qvr_buf_printf(b, ",quantile=\"%g\"} ", expo_quantiles[j]);
+                put_double(b, h->total ? (double)qvr_hist_value_at(
+                                             h, expo_quantiles[j] * 100) /
+                                             1e6
+                                       : NAN);
+                qvr_buf_append(b, "\n", 1);
+            }
+            char sfx[64];
+            snprintf(sfx, sizeof(sfx), "%s_sum", q[k]);
+            put_series(b, sfx, m->names[i]->name);
+            qvr_buf_append(b, "} ", 2);
+            put_double(b, h->sum / 1e6);
+            qvr_buf_append(b, "\n", 1);
+            snprintf(sfx, sizeof(sfx), "%s_count", q[k]);
+            put_series(b, sfx, m->names[i]->name);
+            qvr_buf_printf(b, "} %llu\n", (unsigned long long)h->total);
+        }
+    }
+}
+
 int qvr_expo_format_metrics(const struct qvr_metrics *m, struct qvr_buf *b)
 {
     if (!m)
@@ -245,6 +305,7 @@ int qvr_expo_format_metrics(const struct qvr_metrics *m, struct qvr_buf *b)
         put_series(b, "qvrrun_latency_quantile_seconds_count", s->name);
         qvr_buf_printf(b, "} %llu\n", (unsigned long long)s->resp->total);
     }
+    put_tokens(b, m);
     return b->truncated ? QVR_ERANGE : (b->data ? 0 : QVR_ENOMEM);
 }
 

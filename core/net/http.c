@@ -61,6 +61,18 @@ struct qvr_http_xfer {
     struct qvr_http_xfer *pool_next;
     struct qvr_http_result res; /* the outcome, until its callback */
     char errbuf[CURL_ERROR_SIZE];
+    /* token streams (see struct qvr_http_request) */
+    struct qvr_sse sse;   /* the parser, its buffers kept between uses */
+    int want_stream;      /* the request's stream field */
+    int ct_stream;        /* the answer says text/event-stream */
+    int streaming;        /* 1: this answer is parsed as a stream */
+    int decided;          /* the first body byte was seen */
+    int keep_body;        /* keep a stream's raw body too */
+    struct qvr_buf *text; /* the request's text buffer */
+    qvr_sse_gap_cb on_gap;
+    void *gap_ud;
+    uint64_t bytes_in;   /* body bytes received */
+    struct event *ft_ev; /* first_token_timeout (created on first use) */
 };
 
 /* What we watch on one socket. Sockets of connections libcurl opened
@@ -318,6 +330,17 @@ static void drain(struct qvr_http *h)
             r->http_version = 0;
             break;
         }
+        if (x->ft_ev)
+            evtimer_del(x->ft_ev);
+        r->bytes_in = x->bytes_in;
+        if (x->streaming) {
+            qvr_sse_finish(&x->sse, now);
+            r->stream = &x->sse.st;
+            if (!x->keep_body) {
+                r->body = "";
+                r->body_len = 0;
+            }
+        }
         x->done = 1;
         x->next = NULL;
         if (h->done_tail)
@@ -504,6 +527,56 @@ static int sock_close(void *arg, curl_socket_t fd)
     return close(fd);
 }
 
+/* first_token_timeout: no output yet (a stream still to come, or one
+ * that has sent nothing that counts): the transfer ends here, failed as
+ * QVR_FAIL_FIRST_TOKEN, with what it received; its callback runs from the
+ * done list like any other. An answer that is not a stream is left to the
+ * whole-request timeout. */
+static void first_token_cb(evutil_socket_t fd, short kind, void *arg)
+{
+    struct qvr_http_xfer *x = arg;
+    struct qvr_http *h = x->h;
+    (void)fd;
+    (void)kind;
+    if (!x->active || (x->decided && !x->streaming) ||
+        (x->streaming && x->sse.st.t_first_ns))
+        return;
+    uint64_t now = qvr_clock_ns();
+    long status = 0;
+    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_multi_remove_handle(h->multi, x->easy);
+    h->active--;
+    x->active = 0;
+    struct qvr_http_result *r = &x->res;
+    memset(r, 0, sizeof(*r));
+    snprintf(x->errbuf, sizeof(x->errbuf),
+             "no token within first_token_timeout (%.0f ms)",
+             (double)(now - x->t_sent_ns) / 1e6);
+    r->fail = QVR_FAIL_FIRST_TOKEN;
+    r->status = (int)status;
+    r->error = x->errbuf;
+    r->body = x->body.data ? x->body.data : "";
+    r->body_len = x->body.len;
+    r->headers = x->head.data ? x->head.data : "";
+    r->headers_len = x->head.len;
+    r->t_sent_ns = x->t_sent_ns;
+    r->t_done_ns = now;
+    r->bytes_out = x->bytes_out;
+    r->bytes_in = x->bytes_in;
+    if (x->streaming) {
+        qvr_sse_finish(&x->sse, now);
+        r->stream = &x->sse.st;
+    }
+    x->done = 1;
+    x->next = NULL;
+    if (h->done_tail)
+        h->done_tail->next = x;
+    else
+        h->done_head = x;
+    h->done_tail = x;
+    event_active(h->done_ev, EV_TIMEOUT, 0);
+}
+
 struct qvr_http *qvr_http_new(struct event_base *base,
                               const struct qvr_http_conf *conf)
 {
@@ -565,10 +638,37 @@ void qvr_http_free(struct qvr_http *h)
     free(h);
 }
 
+/* The first body bytes: is this answer a token stream? Only a 2xx answer
+ * is (an error's body is kept to be read). */
+static void decide(struct qvr_http_xfer *x)
+{
+    x->decided = 1;
+    long status = 0;
+    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 200 || status > 299 || x->want_stream < 0)
+        return;
+    int mode =
+        x->want_stream ? x->want_stream : (x->ct_stream ? QVR_SSE_EVENTS : 0);
+    if (!mode)
+        return;
+    x->streaming = 1;
+    qvr_sse_begin(&x->sse, (enum qvr_sse_mode)mode, x->on_gap, x->gap_ud,
+                  x->text);
+}
+
 static size_t write_cb(char *p, size_t size, size_t n, void *arg)
 {
     struct qvr_http_xfer *x = arg;
     size_t len = size * n;
+    x->bytes_in += len;
+    if (!x->decided)
+        decide(x);
+    if (x->streaming) {
+        /* one clock read per chunk: every event in it arrived now */
+        qvr_sse_feed(&x->sse, p, len, qvr_clock_ns());
+        if (!x->keep_body)
+            return len;
+    }
     if (qvr_buf_append(&x->body, p, len) < 0) {
         x->too_large = 1;
         return 0; /* abort: CURLE_WRITE_ERROR */
@@ -582,8 +682,17 @@ static size_t header_cb(char *p, size_t size, size_t n, void *arg)
 {
     struct qvr_http_xfer *x = arg;
     size_t len = size * n;
-    if (len > 5 && memcmp(p, "HTTP/", 5) == 0)
+    if (len > 5 && memcmp(p, "HTTP/", 5) == 0) {
         qvr_buf_reset(&x->head);
+        x->ct_stream = 0;
+    }
+    if (len > 13 && strncasecmp(p, "content-type:", 13) == 0) {
+        const char *v = p + 13;
+        while (v < p + len && (*v == ' ' || *v == '\t'))
+            v++;
+        x->ct_stream = (size_t)(p + len - v) >= 17 &&
+                       strncasecmp(v, "text/event-stream", 17) == 0;
+    }
     qvr_buf_append(&x->head, p, len); /* capped; truncation is harmless */
     return len;
 }
@@ -602,6 +711,7 @@ struct qvr_http_xfer *qvr_http_xfer_new(struct qvr_http *h)
     qvr_buf_init(&x->body, h->conf.max_body);
     qvr_buf_init(&x->head, 64 * 1024);
     qvr_buf_init(&x->hsig, 256 * 1024);
+    qvr_sse_init(&x->sse);
     CURL *e = x->easy;
     curl_easy_setopt(e, CURLOPT_PRIVATE, x);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
@@ -646,6 +756,8 @@ void qvr_http_cancel(struct qvr_http_xfer *x)
     }
     if (!x || !x->active)
         return;
+    if (x->ft_ev)
+        evtimer_del(x->ft_ev);
     curl_multi_remove_handle(x->h->multi, x->easy);
     x->h->active--;
     x->active = 0;
@@ -663,6 +775,9 @@ void qvr_http_xfer_free(struct qvr_http_xfer *x)
     qvr_buf_free(&x->body);
     qvr_buf_free(&x->head);
     qvr_buf_free(&x->hsig);
+    qvr_sse_free(&x->sse);
+    if (x->ft_ev)
+        event_free(x->ft_ev);
     free(x->url);
     if (x->uh)
         curl_url_cleanup(x->uh);
@@ -813,9 +928,29 @@ int qvr_http_start(struct qvr_http_xfer *x, const struct qvr_http_request *req,
     x->bytes_out = req->body ? req->body_len : 0;
     qvr_buf_reset(&x->body);
     qvr_buf_reset(&x->head);
+    x->want_stream = req->stream;
+    x->ct_stream = x->streaming = x->decided = 0;
+    x->keep_body = req->keep_body;
+    x->text = req->text;
+    x->on_gap = req->on_gap;
+    x->gap_ud = req->gap_ud;
+    x->bytes_in = 0;
+    if (req->first_token_timeout_ms > 0) {
+        if (!x->ft_ev &&
+            !(x->ft_ev = evtimer_new(x->h->base, first_token_cb, x)))
+            return QVR_ENOMEM;
+        struct timeval tv = {req->first_token_timeout_ms / 1000,
+                             (req->first_token_timeout_ms % 1000) * 1000};
+        evtimer_add(x->ft_ev, &tv);
+    } else if (x->ft_ev) {
+        evtimer_del(x->ft_ev);
+    }
     x->t_sent_ns = qvr_clock_ns();
-    if (curl_multi_add_handle(x->h->multi, e) != CURLM_OK)
+    if (curl_multi_add_handle(x->h->multi, e) != CURLM_OK) {
+        if (x->ft_ev)
+            evtimer_del(x->ft_ev);
         return QVR_EINVAL;
+    }
     x->active = 1;
     x->h->active++;
     /* Sent later in this loop pass, together with every other request

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "metrics.h"
+#include "sse.h"
 
 struct event_base;
 struct qvr_http;
@@ -43,6 +44,17 @@ struct qvr_http_request {
     const char *const *headers; /* "Name: value" lines */
     int nheaders;
     long timeout_ms; /* 0 = the conf's */
+    /* Token streams. By default an answer whose Content-Type is
+     * text/event-stream is parsed as SSE as it arrives (its body is then
+     * not kept); stream forces a mode: QVR_SSE_EVENTS, QVR_SSE_NDJSON, or
+     * -1 never. */
+    int stream;
+    int keep_body;         /* a stream's raw body is kept too (capped) */
+    struct qvr_buf *text;  /* a stream's output text goes here; NULL: not */
+    qvr_sse_gap_cb on_gap; /* every inter-token gap, as it arrives */
+    void *gap_ud;
+    long first_token_timeout_ms; /* no output by then: the transfer fails
+                                    as QVR_FAIL_FIRST_TOKEN (0: none) */
 };
 
 /* The outcome, valid only during the callback. */
@@ -56,13 +68,16 @@ struct qvr_http_result {
     size_t body_len;
     const char *headers; /* raw header block of the final answer */
     size_t headers_len;
-    uint64_t t_sent_ns;  /* monotonic: handed to libcurl */
-    uint64_t t_done_ns;  /* monotonic: completion seen */
-    uint64_t connect_us; /* TCP connect time, 0 if reused */
-    uint64_t tls_us;     /* TLS handshake time, 0 if none */
-    uint64_t ttfb_us;    /* first response byte, from t_sent */
-    uint64_t bytes_out;  /* request body bytes */
-    int http_version;    /* 10, 11, 20, 30; 0 unknown */
+    uint64_t t_sent_ns;                 /* monotonic: handed to libcurl */
+    uint64_t t_done_ns;                 /* monotonic: completion seen */
+    uint64_t connect_us;                /* TCP connect time, 0 if reused */
+    uint64_t tls_us;                    /* TLS handshake time, 0 if none */
+    uint64_t ttfb_us;                   /* first response byte, from t_sent */
+    uint64_t bytes_out;                 /* request body bytes */
+    int http_version;                   /* 10, 11, 20, 30; 0 unknown */
+    const struct qvr_sse_stats *stream; /* a token stream's figures, or
+                                           NULL when not streamed */
+    uint64_t bytes_in;                  /* body bytes received (kept or not) */
 };
 
 typedef void (*qvr_http_cb)(void *ud, const struct qvr_http_result *res);

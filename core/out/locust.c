@@ -191,7 +191,11 @@ static const char *kind_text(const char *kind)
                {"script", "task error"},
                {"http_4xx", "HTTP 4xx"},
                {"http_5xx", "HTTP 5xx"},
-               {"http_other", "HTTP status not followed"}};
+               {"http_other", "HTTP status not followed"},
+               {"stream_cut", "stream cut before its end"},
+               {"stream_error", "error event in the stream"},
+               {"stream_malformed", "malformed stream event"},
+               {"first_token_timeout", "no token within first_token_timeout"}};
     for (size_t i = 0; i < QVR_ARRAY_LEN(map); i++)
         if (strcmp(kind, map[i].kind) == 0)
             return map[i].text;

@@ -7,6 +7,8 @@
  * on a pipe, is given a minute and is killed (by its pid) after that. */
 #include "plot.h"
 
+#include <cjson/cJSON.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -597,6 +599,12 @@ static int plain_column(const char *name)
         "failures",     "rps",        "p50_ms",          "p90_ms",
         "p99_ms",       "max_ms",     "cpu_pct",         "mem_avail_mb",
         "gpu_util_pct", "gpu_mem_mb", "gpu_mem_total_mb"};
+    static const char *const tok[] = {"ttft_p50_ms", "ttft_p99_ms",
+                                      "itl_p50_ms", "itl_p99_ms",
+                                      "output_tokens_per_s"};
+    for (size_t i = 0; i < sizeof(tok) / sizeof(tok[0]); i++)
+        if (strcmp(name, tok[i]) == 0)
+            return 1;
     for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
         if (strcmp(name, plain[i]) == 0)
             return 1;
@@ -848,6 +856,24 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
         gp_num(&v, "kneex", isnan(kneex) ? 0 : kneex);
         gp_str(&v, "kneelabel", kl);
         run_gnuplot(gnuplot, tmpl, rd->dir, "steps.png", &v, &nfail, err,
+                    errlen);
+    }
+
+    /* tokens.png when summary.json says streams were seen: TTFT and ITL
+     * percentiles and output tokens/s per window (timeseries.csv). */
+    if (cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(rd->summary, "totals"),
+            "streams")) {
+        snprintf(path, sizeof(path), "%s/timeseries.csv", rd->dir);
+        snprintf(tmpl, sizeof(tmpl), "%s/tokens.gp", pdir);
+        snprintf(title, sizeof(title),
+                 "%s: time to first token, inter-token latency and output "
+                 "tokens/s per window",
+                 sc);
+        qvr_buf_reset(&v);
+        gp_str(&v, "datafile", path);
+        gp_str(&v, "charttitle", title);
+        run_gnuplot(gnuplot, tmpl, rd->dir, "tokens.png", &v, &nfail, err,
                     errlen);
     }
 

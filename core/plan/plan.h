@@ -29,6 +29,10 @@ struct qvr_slo {
     double p99_ms;     /* latency bound (0: none) */
     double pct;        /* its percentile (99 by default) */
     double error_rate; /* error-rate bound, fraction */
+    double ttft_ms;    /* token streams: time to first token bound (0: none) */
+    double ttft_pct;   /* its percentile */
+    double tpot_ms;    /* time per output token bound (0: none) */
+    double tpot_pct;
 };
 
 struct qvr_task {

@@ -83,6 +83,132 @@ static cJSON *latency_obj(const struct qvr_hist *h)
     return o;
 }
 
+void qvr_report_tok_row(struct qvr_window_row *w,
+                        const struct qvr_hist *const h[3], uint64_t streams,
+                        uint64_t out_tokens)
+{
+    double v[6] = {0, 0, 0, 0, 0, 0};
+    for (int k = 0; k < 3; k++) {
+        if (!h[k] || !h[k]->total)
+            continue;
+        v[2 * k] = ms(qvr_hist_value_at(h[k], 50));
+        v[2 * k + 1] = ms(qvr_hist_value_at(h[k], 99));
+    }
+    w->streams = streams;
+    w->out_tokens = out_tokens;
+    w->tok_no_tps = 0;
+    w->ttft_p50_ms = v[0];
+    w->ttft_p99_ms = v[1];
+    w->itl_p50_ms = v[2];
+    w->itl_p99_ms = v[3];
+    w->tpot_p50_ms = v[4];
+    w->tpot_p99_ms = v[5];
+}
+
+void qvr_report_tok_cells(const struct qvr_window_row *w, struct qvr_buf *b)
+{
+    if (!w->streams) {
+        qvr_buf_printf(b, ",,,,,");
+        return;
+    }
+    qvr_buf_printf(b, ",%.3f,%.3f,%.3f,%.3f,", w->ttft_p50_ms, w->ttft_p99_ms,
+                   w->itl_p50_ms, w->itl_p99_ms);
+    if (!w->tok_no_tps)
+        qvr_buf_printf(b, "%.3f",
+                       w->len_s > 0 ? (double)w->out_tokens / w->len_s : 0);
+}
+
+const struct qvr_hist *qvr_report_tok_hist(const struct qvr_tok *t, int src,
+                                           int win)
+{
+    switch (src) {
+    case QVR_TS_TTFT:
+        return win ? t->ttft_win : t->ttft;
+    case QVR_TS_ITL:
+        return win ? t->itl_win : t->itl;
+    case QVR_TS_TPOT:
+        return win ? t->tpot_win : t->tpot;
+    default:
+        return NULL;
+    }
+}
+
+double qvr_report_tok_value(const struct qvr_stat *s,
+                            const struct qvr_thresh *t, double elapsed_s)
+{
+    const struct qvr_tok *k = s->tok;
+    if (!k || !k->streams)
+        return NAN;
+    if (t->metric == QVR_TM_OUT_TPS)
+        return elapsed_s > 0 ? (double)k->out_tokens / elapsed_s : NAN;
+    const struct qvr_hist *h = qvr_report_tok_hist(k, t->src, 0);
+    if (!h || !h->total)
+        return NAN;
+    switch (t->metric) {
+    case QVR_TM_PCTL:
+        return ms(qvr_hist_value_at(h, t->pct));
+    case QVR_TM_MIN:
+        return ms(h->min);
+    case QVR_TM_MAX:
+        return ms(h->max);
+    case QVR_TM_MEAN:
+        return qvr_hist_mean(h) / 1000.0;
+    default:
+        return NAN;
+    }
+}
+
+/* "usage" when every stream's tokens came from the server, "events" when
+ * none did (counted content events), "mixed" otherwise. */
+static const char *tokens_source(const struct qvr_tok *t)
+{
+    if (t->usage_streams == t->streams)
+        return "usage";
+    return t->usage_streams ? "mixed" : "events";
+}
+
+/* The token figures beside latency_ms, only for a stat that saw streams
+ * (a run without any keeps its summary as it was). */
+static void tok_members(cJSON *o, const struct qvr_stat *s, double elapsed_s)
+{
+    const struct qvr_tok *t = s->tok;
+    if (!t || !t->streams)
+        return;
+    cJSON_AddItemToObject(o, "ttft_ms", latency_obj(t->ttft));
+    cJSON_AddItemToObject(o, "ttft_service_ms", latency_obj(t->ttft_svc));
+    cJSON_AddItemToObject(o, "itl_ms", latency_obj(t->itl));
+    cJSON_AddItemToObject(o, "tpot_ms", latency_obj(t->tpot));
+    cJSON_AddNumberToObject(o, "streams", (double)t->streams);
+    cJSON_AddNumberToObject(o, "input_tokens", (double)t->in_tokens);
+    cJSON_AddNumberToObject(o, "output_tokens", (double)t->out_tokens);
+    cJSON_AddNumberToObject(
+        o, "output_tokens_per_s",
+        r3(elapsed_s > 0 ? (double)t->out_tokens / elapsed_s : 0));
+    cJSON_AddNumberToObject(
+        o, "total_tokens_per_s",
+        r3(elapsed_s > 0 ? (double)(t->in_tokens + t->out_tokens) / elapsed_s
+                         : 0));
+    cJSON_AddStringToObject(o, "tokens_source", tokens_source(t));
+}
+
+static void tok_hists(cJSON *o, const struct qvr_stat *s)
+{
+    const struct qvr_tok *t = s->tok;
+    if (!t || !t->streams)
+        return;
+    const struct qvr_hist *h[4] = {t->ttft, t->itl, t->tpot, t->ttft_svc};
+    static const char *const k[4] = {"ttft_histogram_us", "itl_histogram_us",
+                                     "tpot_histogram_us",
+                                     "ttft_service_histogram_us"};
+    for (int i = 0; i < 4; i++) {
+        char *enc = NULL;
+        if (qvr_hist_encode(h[i], &enc) == 0) {
+            cJSON_AddStringToObject(o, k[i], enc);
+            free(enc);
+        }
+    }
+}
+
 static cJSON *stat_obj(const struct qvr_stat *s, double elapsed_s,
                        int with_hist)
 {
@@ -97,6 +223,7 @@ static cJSON *stat_obj(const struct qvr_stat *s, double elapsed_s,
         o, "error_rate", s->requests ? (double)s->failures / s->requests : 0);
     cJSON_AddNumberToObject(o, "good", (double)s->good);
     cJSON_AddItemToObject(o, "latency_ms", latency_obj(s->resp));
+    tok_members(o, s, elapsed_s);
     cJSON *sv = cJSON_CreateObject();
     cJSON_AddNumberToObject(sv, "p50", ms(qvr_hist_value_at(s->service, 50)));
     cJSON_AddNumberToObject(sv, "p90", ms(qvr_hist_value_at(s->service, 90)));
@@ -164,6 +291,7 @@ static cJSON *stat_obj(const struct qvr_stat *s, double elapsed_s,
             cJSON_AddStringToObject(o, "ttfb_histogram_us", enc);
             free(enc);
         }
+        tok_hists(o, s);
     }
     return o;
 }
@@ -251,6 +379,14 @@ static cJSON *config_obj(const struct qvr_plan *p)
     cJSON_AddNumberToObject(slo, "pct", p->slo.pct);
     cJSON_AddNumberToObject(slo, "latency_ms", p->slo.p99_ms);
     cJSON_AddNumberToObject(slo, "error_rate", p->slo.error_rate);
+    if (p->slo.ttft_ms > 0) {
+        cJSON_AddNumberToObject(slo, "ttft_pct", p->slo.ttft_pct);
+        cJSON_AddNumberToObject(slo, "ttft_ms", p->slo.ttft_ms);
+    }
+    if (p->slo.tpot_ms > 0) {
+        cJSON_AddNumberToObject(slo, "tpot_pct", p->slo.tpot_pct);
+        cJSON_AddNumberToObject(slo, "tpot_ms", p->slo.tpot_ms);
+    }
     cJSON_AddBoolToObject(c, "insecure", p->insecure);
     return c;
 }
@@ -462,6 +598,19 @@ static char *summary_json(const struct qvr_run_result *r)
             cJSON_AddNumberToObject(l, "p95", s->p95_ms);
             cJSON_AddNumberToObject(l, "p99", s->p99_ms);
             cJSON_AddNumberToObject(l, "max", s->max_ms);
+            if (s->streams) {
+                cJSON *t = cJSON_AddObjectToObject(o, "ttft_ms");
+                cJSON_AddNumberToObject(t, "p50", r3(s->ttft_p50_ms));
+                cJSON_AddNumberToObject(t, "p99", r3(s->ttft_p99_ms));
+                t = cJSON_AddObjectToObject(o, "tpot_ms");
+                cJSON_AddNumberToObject(t, "p50", r3(s->tpot_p50_ms));
+                cJSON_AddNumberToObject(t, "p99", r3(s->tpot_p99_ms));
+                cJSON_AddNumberToObject(o, "output_tokens",
+                                        (double)s->out_tokens);
+                cJSON_AddNumberToObject(
+                    o, "output_tokens_per_s",
+                    r3(s->duration_s > 0 ? s->out_tokens / s->duration_s : 0));
+            }
             cJSON_AddNumberToObject(o, "error_rate", s->error_rate);
             cJSON_AddBoolToObject(o, "slo_ok", s->slo_ok);
             cJSON_AddStringToObject(o, "note", s->note);
@@ -551,7 +700,7 @@ static int timeseries_csv(const struct qvr_run_result *r, struct qvr_buf *b)
                       "p90_ms,p99_ms,max_ms");
     if (r->collect && qvr_collect_columns(r->collect, extra, sizeof(extra)) > 0)
         qvr_buf_printf(b, "%s", extra);
-    qvr_buf_printf(b, "\n");
+    qvr_buf_printf(b, "%s\n", QVR_REPORT_TOK_COLUMNS);
     for (int i = 0; i < r->nrows; i++) {
         const struct qvr_window_row *w = &r->rows[i];
         qvr_buf_printf(b, "%.3f,%.3f,%d,%llu,%llu,%.3f,%.3f,%.3f,%.3f,%.3f\n",
@@ -564,6 +713,9 @@ static int timeseries_csv(const struct qvr_run_result *r, struct qvr_buf *b)
             b->len--; /* the collect cells go before the newline */
             qvr_buf_printf(b, "%s\n", extra);
         }
+        b->len--; /* the token cells last */
+        qvr_report_tok_cells(w, b);
+        qvr_buf_printf(b, "\n");
     }
     return b->truncated ? QVR_ENOMEM : 0;
 }
@@ -651,6 +803,50 @@ static void print_errmsgs(const struct qvr_metrics *m, FILE *out)
     }
 }
 
+static void print_tok_row(FILE *out, const char *name, const struct qvr_stat *s,
+                          double elapsed)
+{
+    const struct qvr_tok *t = s->tok;
+    char v[6][16];
+    const struct qvr_hist *h[3] = {t->ttft, t->itl, t->tpot};
+    for (int k = 0; k < 3; k++) {
+        fmt_ms(ms(qvr_hist_value_at(h[k], 50)), v[2 * k], sizeof(v[0]));
+        fmt_ms(ms(qvr_hist_value_at(h[k], 99)), v[2 * k + 1], sizeof(v[0]));
+    }
+    fprintf(out, "  %-20.20s %8llu %9llu %9.1f %8s %8s %8s %8s %8s %8s\n", name,
+            (unsigned long long)t->streams, (unsigned long long)t->out_tokens,
+            elapsed > 0 ? t->out_tokens / elapsed : 0, v[0], v[1], v[2], v[3],
+            v[4], v[5]);
+}
+
+/* The token block under the table: one row per name that streamed, then
+ * the total; only when streams were seen. */
+static void print_tokens(const struct qvr_run_result *r, FILE *out)
+{
+    const struct qvr_metrics *m = r->m;
+    const struct qvr_tok *t = m->total.tok;
+    if (!t || !t->streams)
+        return;
+    fprintf(out, "\n  %-20s %8s %9s %9s %8s %8s %8s %8s %8s %8s\n",
+            "token streams", "streams", "out tok", "out tok/s", "ttft p50",
+            "ttft p99", "itl p50", "itl p99", "tpot p50", "tpot p99");
+    int shown = 0;
+    for (int i = 0; i < m->nnames && shown < 40; i++) {
+        const struct qvr_stat *s = m->names[i];
+        if (s->tok && s->tok->streams) {
+            print_tok_row(out, s->name, s, r->elapsed_s);
+            shown++;
+        }
+    }
+    print_tok_row(out, "TOTAL", &m->total, r->elapsed_s);
+    fprintf(out, "  input tokens %llu, output tokens %llu (%s)\n",
+            (unsigned long long)t->in_tokens, (unsigned long long)t->out_tokens,
+            t->usage_streams == t->streams
+                ? "from the server's usage"
+                : (t->usage_streams ? "usage where given, else counted events"
+                                    : "counted content events: no usage"));
+}
+
 void qvr_report_print(const struct qvr_run_result *r, FILE *out)
 {
     const struct qvr_metrics *m = r->m;
@@ -675,6 +871,7 @@ void qvr_report_print(const struct qvr_run_result *r, FILE *out)
             print_row(out, n, &m->tasks[i], r->elapsed_s);
         }
     print_row(out, "TOTAL", &m->total, r->elapsed_s);
+    print_tokens(r, out);
     const struct qvr_stat *t = &m->total;
     if (t->failures) {
         fprintf(out, "\n  failures:");

@@ -73,6 +73,33 @@ struct qvr_run_result {
  * in milliseconds. */
 double qvr_report_pct_ms(const struct qvr_stat *s, double p);
 
+struct qvr_thresh;
+struct qvr_buf;
+
+/* The token columns that end every timeseries.csv header (with their
+ * leading comma), and one row's cells: empty when the window completed no
+ * token stream. */
+#define QVR_REPORT_TOK_COLUMNS                                                 \
+    ",ttft_p50_ms,ttft_p99_ms,itl_p50_ms,itl_p99_ms,output_tokens_per_s"
+void qvr_report_tok_cells(const struct qvr_window_row *w, struct qvr_buf *b);
+
+/* The token figures of a window row from its three token histograms
+ * (TTFT, ITL, TPOT; NULL: none) and counts. */
+void qvr_report_tok_row(struct qvr_window_row *w,
+                        const struct qvr_hist *const h[3], uint64_t streams,
+                        uint64_t out_tokens);
+
+/* A token threshold's whole-run value in s (ttft./itl./tpot. times in ms,
+ * output_tokens_per_s over elapsed_s); NaN when s saw no stream (or no
+ * value of that time). */
+double qvr_report_tok_value(const struct qvr_stat *s,
+                            const struct qvr_thresh *t, double elapsed_s);
+
+/* The histogram of a token time (QVR_TS_TTFT, _ITL, _TPOT) of t, the
+ * cumulative one or the current window's (win = 1). */
+const struct qvr_hist *qvr_report_tok_hist(const struct qvr_tok *t, int src,
+                                           int win);
+
 /* Writes summary.json and timeseries.csv into r->out_dir. Returns 0, or
  * QVR_EIO with a one-line message naming the file in err. */
 int qvr_report_write(const struct qvr_run_result *r, char *err,

@@ -188,20 +188,24 @@ struct run {
      * writes nothing; the main thread merges and reports. */
     int worker; /* 1: this run is a worker thread's */
     pthread_t tid;
-    pthread_mutex_t mu;  /* guards rows, wenc, steps (worker side) */
-    char **wenc;         /* per window: the total histogram, encoded */
-    struct name_win *nw; /* per window and name, not yet merged */
+    pthread_mutex_t mu;         /* guards rows, wenc, steps (worker side) */
+    char **wenc;                /* per window: the total histogram, encoded */
+    char **tenc;                /* per window: 3 token histograms, encoded */
+    int captenc;                /* rows tenc has room for */
+    struct qvr_hist *tokwin[4]; /* main: merge_window's token histograms */
+    struct name_win *nw;        /* per window and name, not yet merged */
     int nnw, capnw;
-    struct qvr_metrics *wm;   /* main: the merged window being written */
-    int emitted;              /* main: windows written to the logs */
-    char *step_enc[MAX_SEGS]; /* per step: its histogram, encoded */
-    struct event *ctl_ev;     /* main -> worker: stop_req changed */
-    int stop_req;             /* 1: drain, 2: stop now (under mu) */
-    int finished;             /* the worker's loop is over (under mu) */
-    double run_at;            /* --start-at with a warm-up: the measured
-                                 phase (not the warm-up) starts then */
-    int warm_done;            /* the warm-up is over, waiting for run_at */
-    struct run *main_run;     /* the worker's main run */
+    struct qvr_metrics *wm;       /* main: the merged window being written */
+    int emitted;                  /* main: windows written to the logs */
+    char *step_enc[MAX_SEGS];     /* per step: its histogram, encoded */
+    char *step_tenc[MAX_SEGS][2]; /* per step: its TTFT, TPOT, encoded */
+    struct event *ctl_ev;         /* main -> worker: stop_req changed */
+    int stop_req;                 /* 1: drain, 2: stop now (under mu) */
+    int finished;                 /* the worker's loop is over (under mu) */
+    double run_at;                /* --start-at with a warm-up: the measured
+                                     phase (not the warm-up) starts then */
+    int warm_done;                /* the warm-up is over, waiting for run_at */
+    struct run *main_run;         /* the worker's main run */
     atomic_int task_errors_printed; /* main: task errors printed by the
                                        workers (up to vu.c's limit) */
     atomic_int grace_over_logged;   /* main: a worker said on_grace_over's
@@ -470,12 +474,19 @@ static void progress(struct run *r, const struct qvr_window_row *w, int final)
     qvr_duration_fmt((uint64_t)(w->t_s * 1e9), el, sizeof(el));
     qvr_duration_fmt(dur, tot, sizeof(tot));
     double er = req ? 100.0 * fails / req : 0;
-    char line[256];
+    char line[320];
     snprintf(line, sizeof(line),
              "[%6s/%s] users %d | %.1f req/s | p50 %.1fms p99 %.1fms | "
              "requests %llu | errors %llu (%.1f%%)",
              el, tot, w->users, w->rps, w->p50_ms, w->p99_ms,
              (unsigned long long)req, (unsigned long long)fails, er);
+    if (w->streams) { /* the window's token streams */
+        size_t n = strlen(line);
+        snprintf(line + n, sizeof(line) - n,
+                 " | ttft p50 %.1fms | itl p50 %.1fms | %.0f tok/s",
+                 w->ttft_p50_ms, w->itl_p50_ms,
+                 w->len_s > 0 ? w->out_tokens / w->len_s : 0);
+    }
     if (r->tty) {
         fprintf(stderr, "\r\033[K%s%s", line, final ? "\n" : "");
     } else {
@@ -496,6 +507,44 @@ static void log_check(struct run *r, FILE *f, const char *name)
     if (fflush(f) != 0 || ferror(f)) {
         r->log_errno = errno ? errno : EIO;
         r->log_bad = name;
+    }
+}
+
+/* The merged window's token figures (merge_tok_window) into m's total,
+ * for emit_window's log lines. */
+static void tok_into(struct run *r, struct qvr_metrics *m,
+                     const struct qvr_window_row *w)
+{
+    if (!w->streams)
+        return;
+    struct qvr_tok *t = qvr_stat_tok(&m->total);
+    if (!t)
+        return;
+    struct qvr_hist *d[4] = {t->ttft_win, t->itl_win, t->tpot_win, t->otok_win};
+    for (int k = 0; k < 4; k++)
+        if (r->tokwin[k])
+            qvr_hist_add(d[k], r->tokwin[k]);
+    t->win_streams += w->streams;
+    t->win_out_tokens += w->out_tokens;
+}
+
+/* The window's token histograms as tagged latency.hlog lines (Tag=ttft,
+ * itl, tpot; all streams), after the untagged line of all requests. */
+static void hlog_tok(struct run *r, const struct qvr_tok *t, double start_s,
+                     double len_s)
+{
+    if (!t || !t->win_streams)
+        return;
+    static const char *const tag[4] = {"ttft", "itl", "tpot", "out_tokens"};
+    const struct qvr_hist *h[4] = {t->ttft_win, t->itl_win, t->tpot_win,
+                                   t->otok_win};
+    for (int k = 0; k < 4; k++) {
+        char *enc = NULL;
+        if (!h[k]->total || qvr_hist_encode(h[k], &enc) < 0)
+            continue;
+        fprintf(r->hlog, "Tag=%s,%.3f,%.3f,%.3f,%s\n", tag[k], start_s, len_s,
+                h[k]->max / 1000.0, enc);
+        free(enc);
     }
 }
 
@@ -529,6 +578,8 @@ static void emit_window(struct run *r, struct qvr_metrics *m,
             }
             fprintf(r->hlog, "%.3f,%.3f,%.3f,%s\n", start_s, w->len_s, max_ms,
                     enc);
+            if (i < 0)
+                hlog_tok(r, st->tok, start_s, w->len_s);
         }
         free(enc);
         if (i < 0 || !r->byname)
@@ -707,6 +758,7 @@ static void main_emit(struct run *r, int i, const struct qvr_window_row *w,
             memmove(wk->nw, wk->nw + j, (size_t)wk->nnw * sizeof(*wk->nw));
         pthread_mutex_unlock(&wk->mu);
     }
+    tok_into(r, m, w);
     emit_window(r, m, w);
     qvr_metrics_window_reset(m);
     r->emitted = i + 1;
@@ -822,6 +874,53 @@ static double runq_wait_s(void)
     return n == 2 ? wait_ns / 1e9 : -1;
 }
 
+/* The row's token figures from a stat's token windows (none: zeros). */
+static void tok_row(struct qvr_window_row *w, const struct qvr_tok *t)
+{
+    const struct qvr_hist *h[3] = {NULL, NULL, NULL};
+    if (t) {
+        h[0] = t->ttft_win;
+        h[1] = t->itl_win;
+        h[2] = t->tpot_win;
+    }
+    qvr_report_tok_row(w, h, t ? t->win_streams : 0, t ? t->win_out_tokens : 0);
+}
+
+/* The window's token histograms to g, for windowed token thresholds. */
+static void gate_tok(struct qvr_gate *g, const struct qvr_tok *t)
+{
+    if (!t || !t->win_streams)
+        return;
+    const struct qvr_hist *h[3] = {t->ttft_win, t->itl_win, t->tpot_win};
+    qvr_gate_tok(g, h, t->win_streams, t->win_out_tokens);
+}
+
+/* Worker side, in close_window (under mu): the total's token windows,
+ * encoded, for the main thread (row's entries stay NULL when none). */
+static void keep_tok_window(struct run *r, int row)
+{
+    if (row >= r->captenc) {
+        int cap = r->captenc ? r->captenc * 2 : 64;
+        while (cap <= row)
+            cap *= 2;
+        char **n = realloc(r->tenc, (size_t)cap * 4 * sizeof(*n));
+        if (!n)
+            return;
+        memset(n + (size_t)r->captenc * 4, 0,
+               (size_t)(cap - r->captenc) * 4 * sizeof(*n));
+        r->tenc = n;
+        r->captenc = cap;
+    }
+    const struct qvr_tok *t = r->m->total.tok;
+    if (!t || !t->win_streams)
+        return;
+    const struct qvr_hist *h[4] = {t->ttft_win, t->itl_win, t->tpot_win,
+                                   t->otok_win};
+    for (int k = 0; k < 4; k++)
+        if (h[k]->total)
+            qvr_hist_encode(h[k], &r->tenc[(size_t)row * 4 + k]);
+}
+
 static void close_window(struct run *r, uint64_t now, int final)
 {
     struct qvr_stat *s = &r->m->total;
@@ -859,6 +958,7 @@ static void close_window(struct run *r, uint64_t now, int final)
     w->p99_ms = (double)qvr_hist_value_at(s->win, 99) / 1000.0;
     w->max_ms = s->win->total ? (double)s->win->max / 1000.0 : 0;
     w->len_s = len;
+    tok_row(w, s->tok);
     sample_users(r);
     struct rusage ru;
     if (getrusage(r->worker ? RUSAGE_THREAD : RUSAGE_SELF, &ru) == 0) {
@@ -889,6 +989,7 @@ static void close_window(struct run *r, uint64_t now, int final)
         /* The main thread merges this window with the other workers'. */
         r->wenc[r->nrows - 1] = NULL;
         qvr_hist_encode(s->win, &r->wenc[r->nrows - 1]);
+        keep_tok_window(r, r->nrows - 1);
         keep_name_windows(r, r->nrows - 1);
         if (r->main_run->want_snap) {
             struct qvr_metrics *snap = metrics_for(r->plan);
@@ -905,6 +1006,7 @@ static void close_window(struct run *r, uint64_t now, int final)
         return;
     }
     emit_window(r, r->m, w);
+    gate_tok(r->gate, s->tok);
     int gate_abort = qvr_gate_window(r->gate, s->win, s->win_requests,
                                      s->win_failures, len, w->t_s);
     if (r->coll)
@@ -1150,6 +1252,51 @@ static void print_step(struct run *r, const struct qvr_step_row *row)
     fflush(stderr);
 }
 
+/* A step row's token figures from its TTFT and TPOT histograms. */
+static void step_tok(struct run *r, struct qvr_step_row *row,
+                     const struct qvr_hist *ttft, const struct qvr_hist *tpot,
+                     uint64_t streams, uint64_t out_tokens)
+{
+    const struct qvr_slo *slo = &r->plan->slo;
+    row->streams = streams;
+    row->out_tokens = out_tokens;
+    row->ttft_p50_ms = qvr_hist_value_at(ttft, 50) / 1000.0;
+    row->ttft_p99_ms = qvr_hist_value_at(ttft, 99) / 1000.0;
+    row->tpot_p50_ms = qvr_hist_value_at(tpot, 50) / 1000.0;
+    row->tpot_p99_ms = qvr_hist_value_at(tpot, 99) / 1000.0;
+    row->ttft_slo_ms =
+        qvr_hist_value_at(ttft, slo->ttft_pct > 0 ? slo->ttft_pct : 99) /
+        1000.0;
+    row->tpot_slo_ms =
+        qvr_hist_value_at(tpot, slo->tpot_pct > 0 ? slo->tpot_pct : 99) /
+        1000.0;
+}
+
+/* Main side: step i's token figures of every worker as one. */
+static void merge_step_tok(struct run *r, int i, struct qvr_step_row *row)
+{
+    struct qvr_hist *h[2] = {qvr_hist_new(), qvr_hist_new()};
+    uint64_t streams = 0, tokens = 0;
+    for (int k = 0; h[0] && h[1] && k < r->nworkers; k++) {
+        const struct run *w = r->workers[k];
+        streams += w->steps[i].streams;
+        tokens += w->steps[i].out_tokens;
+        for (int j = 0; j < 2; j++) {
+            const char *e = w->step_tenc[i][j];
+            struct qvr_hist *one = NULL;
+            if (e && qvr_hist_decode(e, strlen(e), &one) == 0)
+                qvr_hist_add(h[j], one);
+            qvr_hist_free(one);
+        }
+    }
+    row->streams = 0;
+    row->out_tokens = 0;
+    if (streams && h[0] && h[1])
+        step_tok(r, row, h[0], h[1], streams, tokens);
+    qvr_hist_free(h[0]);
+    qvr_hist_free(h[1]);
+}
+
 /* The hold of a step is over: its row, then the next segment. */
 static void end_step(struct run *r)
 {
@@ -1197,6 +1344,12 @@ static void end_step(struct run *r)
      * for a worker, to the main thread. */
     r->step_enc[r->nsteps - 1] = NULL;
     qvr_hist_encode(st->resp, &r->step_enc[r->nsteps - 1]);
+    if (st->tok && st->tok->streams) {
+        step_tok(r, row, st->tok->ttft, st->tok->tpot, st->tok->streams,
+                 st->tok->out_tokens);
+        qvr_hist_encode(st->tok->ttft, &r->step_tenc[r->nsteps - 1][0]);
+        qvr_hist_encode(st->tok->tpot, &r->step_tenc[r->nsteps - 1][1]);
+    }
     if (!r->worker)
         print_step(r, row);
 
@@ -1601,6 +1754,8 @@ static double metrics_value(struct qvr_metrics *m, const struct qvr_thresh *t,
         if (!s)
             return NAN;
     }
+    if (t->src != QVR_TS_LATENCY || t->metric == QVR_TM_OUT_TPS)
+        return qvr_report_tok_value(s, t, elapsed_s);
     switch (t->metric) {
     case QVR_TM_PCTL:
         return s->requests ? qvr_report_pct_ms(s, t->pct) : NAN;
@@ -1712,10 +1867,19 @@ static void knee_findings(struct run *r)
     char what[64], safe[96] = "";
     const struct qvr_knee *k = &r->knee;
     if (k->knee < 0) {
+        const struct qvr_slo *slo = &r->plan->slo;
+        char tok[128] = "";
+        int n = 0;
+        if (slo->ttft_ms > 0)
+            n = snprintf(tok, sizeof(tok), ", TTFT p%g < %.4g ms",
+                         slo->ttft_pct, slo->ttft_ms);
+        if (slo->tpot_ms > 0 && n >= 0 && (size_t)n < sizeof(tok))
+            snprintf(tok + n, sizeof(tok) - (size_t)n, ", TPOT p%g < %.4g ms",
+                     slo->tpot_pct, slo->tpot_ms);
         add_finding(r,
                     "no knee: throughput kept rising and every step met "
-                    "the SLO (p99 < %.0f ms, errors < %.1f%%)",
-                    r->plan->slo.p99_ms, r->plan->slo.error_rate * 100);
+                    "the SLO (p99 < %.0f ms, errors < %.1f%%%s)",
+                    r->plan->slo.p99_ms, r->plan->slo.error_rate * 100, tok);
         return;
     }
     const struct qvr_step_row *s = &r->steps[k->knee];
@@ -2060,8 +2224,16 @@ static void teardown(struct run *r)
     for (int i = 0; r->wenc && i < r->nrows; i++)
         free(r->wenc[i]);
     free(r->wenc);
+    for (int i = 0; r->tenc && i < r->captenc * 4; i++)
+        free(r->tenc[i]);
+    free(r->tenc);
+    for (int k = 0; k < 4; k++)
+        qvr_hist_free(r->tokwin[k]);
     for (int i = 0; i < MAX_SEGS; i++)
         free(r->step_enc[i]);
+    for (int i = 0; i < MAX_SEGS; i++)
+        for (int k = 0; k < 2; k++)
+            free(r->step_tenc[i][k]);
     for (int i = 0; i < r->nworkers; i++) {
         teardown(r->workers[i]);
         pthread_mutex_destroy(&r->workers[i]->mu);
@@ -2175,6 +2347,8 @@ static int setup_engine(struct run *r)
              ((uint64_t)r->plan->seg_index << 32);
     c->timeout_ms = p->timeout_ms;
     c->slo_us = (uint64_t)(p->slo.p99_ms * 1000.0);
+    c->slo_ttft_us = (uint64_t)(p->slo.ttft_ms * 1000.0);
+    c->slo_tpot_us = (uint64_t)(p->slo.tpot_ms * 1000.0);
     qvr_redact_setup(&r->redact, p->nredact, p->redact, r->target,
                      r->shown_target, sizeof(r->shown_target));
     c->redact = &r->redact;
@@ -2413,6 +2587,47 @@ static void main_signal_cb(evutil_socket_t sig, short what, void *arg)
     }
 }
 
+/* Window i's token figures of every worker as one, into out and
+ * r->tokwin (kept for main_emit and the gates until the next call). */
+static void merge_tok_window(struct run *r, int i, struct qvr_window_row *out)
+{
+    uint64_t streams = 0, tokens = 0;
+    for (int k = 0; k < 4; k++) {
+        if (!r->tokwin[k])
+            r->tokwin[k] = qvr_hist_new();
+        if (r->tokwin[k])
+            qvr_hist_reset(r->tokwin[k]);
+    }
+    for (int k = 0; k < r->nworkers; k++) {
+        struct run *w = r->workers[k];
+        pthread_mutex_lock(&w->mu);
+        if (i < w->nrows) {
+            streams += w->rows[i].streams;
+            tokens += w->rows[i].out_tokens;
+        }
+        for (int j = 0; i < w->captenc && j < 4; j++) {
+            const char *e = w->tenc[(size_t)i * 4 + j];
+            struct qvr_hist *one = NULL;
+            if (e && r->tokwin[j] && qvr_hist_decode(e, strlen(e), &one) == 0)
+                qvr_hist_add(r->tokwin[j], one);
+            qvr_hist_free(one);
+        }
+        pthread_mutex_unlock(&w->mu);
+    }
+    const struct qvr_hist *h[3] = {r->tokwin[0], r->tokwin[1], r->tokwin[2]};
+    qvr_report_tok_row(out, h, streams, tokens);
+}
+
+/* The merged window's token histograms to g. */
+static void gate_tokwin(struct run *r, struct qvr_gate *g,
+                        const struct qvr_window_row *w)
+{
+    if (!w->streams)
+        return;
+    const struct qvr_hist *h[3] = {r->tokwin[0], r->tokwin[1], r->tokwin[2]};
+    qvr_gate_tok(g, h, w->streams, w->out_tokens);
+}
+
 /* Window i of every worker as one: counts summed, histograms added.
  * Returns the merged histogram (the caller frees it) or NULL. Workers'
  * rows are read under their locks. */
@@ -2451,6 +2666,7 @@ static struct qvr_hist *merge_window(struct run *r, int i,
     out->p90_ms = qvr_hist_value_at(h, 90) / 1000.0;
     out->p99_ms = qvr_hist_value_at(h, 99) / 1000.0;
     out->max_ms = h->total ? h->max / 1000.0 : 0;
+    merge_tok_window(r, i, out);
     return h;
 }
 
@@ -2465,6 +2681,7 @@ static void live_abort_window(struct run *r, const struct qvr_hist *h,
 {
     if (!r->live_gate)
         return;
+    gate_tokwin(r, r->live_gate, w);
     int gate_abort = qvr_gate_window(r->live_gate, h, w->requests, w->failures,
                                      w->len_s, w->t_s);
     for (int i = 0; gate_abort && i < r->plan->nthresh; i++) {
@@ -2674,6 +2891,7 @@ static int merge_workers(struct run *r)
         if (!h)
             return QVR_ENOMEM;
         main_emit(r, i, w, h);
+        gate_tokwin(r, r->gate, w);
         qvr_gate_window(r->gate, h, w->requests, w->failures, w->len_s, w->t_s);
         qvr_hist_free(h);
     }
@@ -2724,6 +2942,7 @@ static int merge_workers(struct run *r)
             row->requests ? (double)row->failures / row->requests : 0;
         qvr_hist_encode(h, &r->step_enc[r->nsteps - 1]);
         qvr_hist_free(h);
+        merge_step_tok(r, i, row);
     }
     return 0;
 }

@@ -8,9 +8,25 @@
 #include "qvr.h"
 
 static const char *const fail_names[QVR_FAIL__COUNT] = {
-    "none",      "http_4xx",     "http_5xx",     "http_other", "timeout",
-    "refused",   "reset",        "dns",          "tls",        "too_large",
-    "transport", "bad_encoding", "invalid_json", "check",      "script",
+    "none",
+    "http_4xx",
+    "http_5xx",
+    "http_other",
+    "timeout",
+    "refused",
+    "reset",
+    "dns",
+    "tls",
+    "too_large",
+    "transport",
+    "bad_encoding",
+    "invalid_json",
+    "check",
+    "script",
+    "stream_cut",
+    "stream_error",
+    "stream_malformed",
+    "first_token_timeout",
 };
 
 const char *qvr_fail_kind_name(enum qvr_fail_kind k)
@@ -20,9 +36,124 @@ const char *qvr_fail_kind_name(enum qvr_fail_kind k)
     return fail_names[k];
 }
 
+static void tok_free(struct qvr_tok *t)
+{
+    if (!t)
+        return;
+    qvr_hist_free(t->ttft);
+    qvr_hist_free(t->itl);
+    qvr_hist_free(t->tpot);
+    qvr_hist_free(t->ttft_svc);
+    qvr_hist_free(t->ttft_win);
+    qvr_hist_free(t->itl_win);
+    qvr_hist_free(t->tpot_win);
+    qvr_hist_free(t->otok_win);
+    free(t);
+}
+
+struct qvr_tok *qvr_stat_tok(struct qvr_stat *s)
+{
+    if (s->tok)
+        return s->tok;
+    struct qvr_tok *t = calloc(1, sizeof(*t));
+    if (!t)
+        return NULL;
+    t->ttft = qvr_hist_new();
+    t->itl = qvr_hist_new();
+    t->tpot = qvr_hist_new();
+    t->ttft_svc = qvr_hist_new();
+    t->ttft_win = qvr_hist_new();
+    t->itl_win = qvr_hist_new();
+    t->tpot_win = qvr_hist_new();
+    t->otok_win = qvr_hist_new();
+    if (!t->ttft || !t->itl || !t->tpot || !t->ttft_svc || !t->ttft_win ||
+        !t->itl_win || !t->tpot_win || !t->otok_win) {
+        tok_free(t);
+        return NULL;
+    }
+    s->tok = t;
+    return t;
+}
+
+void qvr_stat_gap(struct qvr_stat *s, uint64_t gap_us)
+{
+    struct qvr_tok *t = qvr_stat_tok(s);
+    if (!t)
+        return;
+    qvr_hist_record(t->itl, gap_us);
+    qvr_hist_record(t->itl_win, gap_us);
+}
+
+void qvr_metrics_gap(struct qvr_metrics *m, int task, struct qvr_stat *name,
+                     uint64_t gap_us)
+{
+    qvr_stat_gap(&m->total, gap_us);
+    if (task >= 0 && task < m->ntasks)
+        qvr_stat_gap(&m->tasks[task], gap_us);
+    if (name)
+        qvr_stat_gap(name, gap_us);
+}
+
+/* A streamed answer's figures (its gaps were recorded as they came). */
+static void tok_record(struct qvr_stat *st, const struct qvr_sample *s)
+{
+    struct qvr_tok *t = qvr_stat_tok(st);
+    if (!t)
+        return;
+    t->streams++;
+    t->win_streams++;
+    t->usage_streams += s->usage ? 1 : 0;
+    t->in_tokens += s->in_tokens;
+    t->out_tokens += s->out_tokens;
+    t->win_out_tokens += s->out_tokens;
+    qvr_hist_record(t->otok_win, s->out_tokens);
+    if (s->ttft_us) {
+        qvr_hist_record(t->ttft, s->ttft_us);
+        qvr_hist_record(t->ttft_win, s->ttft_us);
+        qvr_hist_record(t->ttft_svc, s->ttft_svc_us);
+    }
+    if (s->tpot_us) {
+        qvr_hist_record(t->tpot, s->tpot_us);
+        qvr_hist_record(t->tpot_win, s->tpot_us);
+    }
+}
+
+static void tok_add(struct qvr_stat *d, const struct qvr_tok *s)
+{
+    struct qvr_tok *t = qvr_stat_tok(d);
+    if (!t)
+        return;
+    qvr_hist_add(t->ttft, s->ttft);
+    qvr_hist_add(t->itl, s->itl);
+    qvr_hist_add(t->tpot, s->tpot);
+    qvr_hist_add(t->ttft_svc, s->ttft_svc);
+    qvr_hist_add(t->ttft_win, s->ttft_win);
+    qvr_hist_add(t->itl_win, s->itl_win);
+    qvr_hist_add(t->tpot_win, s->tpot_win);
+    qvr_hist_add(t->otok_win, s->otok_win);
+    t->streams += s->streams;
+    t->usage_streams += s->usage_streams;
+    t->in_tokens += s->in_tokens;
+    t->out_tokens += s->out_tokens;
+    t->win_streams += s->win_streams;
+    t->win_out_tokens += s->win_out_tokens;
+}
+
+static void tok_window_reset(struct qvr_tok *t)
+{
+    if (!t)
+        return;
+    qvr_hist_reset(t->ttft_win);
+    qvr_hist_reset(t->itl_win);
+    qvr_hist_reset(t->tpot_win);
+    qvr_hist_reset(t->otok_win);
+    t->win_streams = t->win_out_tokens = 0;
+}
+
 static void stat_fini(struct qvr_stat *s)
 {
     free(s->name);
+    tok_free(s->tok);
     qvr_hist_free(s->resp);
     qvr_hist_free(s->service);
     qvr_hist_free(s->ttfb);
@@ -215,6 +346,8 @@ static void stat_record(struct qvr_stat *st, const struct qvr_sample *s)
     }
     if (s->status > 0 && s->status < QVR_STATUS_MAX)
         st->status[s->status]++;
+    if (s->streamed)
+        tok_record(st, s);
 }
 
 struct qvr_stat *qvr_stat_new(const char *name)
@@ -244,10 +377,28 @@ void qvr_stat_reset(struct qvr_stat *s)
 {
     struct qvr_hist *h[4] = {s->resp, s->service, s->ttfb, s->win};
     char *name = s->name;
+    struct qvr_tok *tok = s->tok;
     for (int i = 0; i < 4; i++)
         qvr_hist_reset(h[i]);
+    if (tok) {
+        struct qvr_hist *th[8] = {tok->ttft,     tok->itl,     tok->tpot,
+                                  tok->ttft_win, tok->itl_win, tok->tpot_win,
+                                  tok->ttft_svc, tok->otok_win};
+        for (int i = 0; i < 8; i++)
+            qvr_hist_reset(th[i]);
+        memset(tok, 0, sizeof(*tok));
+        tok->ttft = th[0];
+        tok->itl = th[1];
+        tok->tpot = th[2];
+        tok->ttft_win = th[3];
+        tok->itl_win = th[4];
+        tok->tpot_win = th[5];
+        tok->ttft_svc = th[6];
+        tok->otok_win = th[7];
+    }
     memset(s, 0, sizeof(*s));
     s->name = name;
+    s->tok = tok;
     s->resp = h[0];
     s->service = h[1];
     s->ttfb = h[2];
@@ -381,6 +532,7 @@ static void stat_window_reset(struct qvr_stat *s)
     qvr_hist_reset(s->win);
     s->win_requests = 0;
     s->win_failures = 0;
+    tok_window_reset(s->tok);
 }
 
 void qvr_metrics_window_reset(struct qvr_metrics *m)
@@ -419,6 +571,8 @@ static void stat_add(struct qvr_stat *d, const struct qvr_stat *s)
     d->win_failures += s->win_failures;
     for (int c = 0; c < QVR_STATUS_MAX; c++)
         d->status[c] += s->status[c];
+    if (s->tok)
+        tok_add(d, s->tok);
 }
 
 int qvr_metrics_add(struct qvr_metrics *dst, const struct qvr_metrics *src)

@@ -28,6 +28,10 @@ enum qvr_fail_kind {
     QVR_FAIL_INVALID_JSON, /* answer not JSON: fail(msg, "invalid_json") */
     QVR_FAIL_CHECK,        /* a check() was false or fail() was called */
     QVR_FAIL_SCRIPT,       /* the task raised a Lua error (per iteration) */
+    QVR_FAIL_STREAM_CUT,   /* a stream ended before its end marker */
+    QVR_FAIL_STREAM_ERROR, /* an error event inside the stream */
+    QVR_FAIL_MALFORMED,    /* an event that was not JSON, or too long */
+    QVR_FAIL_FIRST_TOKEN,  /* no output within first_token_timeout */
     QVR_FAIL__COUNT
 };
 
@@ -48,6 +52,32 @@ struct qvr_sample {
     const char *method; /* static string ("GET", "POST"...), may be NULL */
     int good;           /* succeeded within the run's slo (goodput) */
     int http_version;   /* 10, 11, 20, 30; 0 when no answer */
+    /* streamed answers (SSE / NDJSON) only: */
+    int streamed;         /* 1: the answer was a token stream */
+    int usage;            /* its token counts came from the server */
+    uint64_t ttft_us;     /* intended start to first output (0: none) */
+    uint64_t ttft_svc_us; /* actual send to first output */
+    uint64_t tpot_us;     /* (last - first) / (out_tokens - 1); 0: n/a */
+    uint64_t in_tokens;   /* prompt tokens (server's usage, else 0) */
+    uint64_t out_tokens;  /* output tokens (usage, else output events) */
+};
+
+/* Token figures of a stat, allocated on its first streamed answer. */
+struct qvr_tok {
+    struct qvr_hist *ttft;     /* time to first token, from the intended
+                                  start (as resp) */
+    struct qvr_hist *itl;      /* every gap between output events */
+    struct qvr_hist *tpot;     /* time per output token, per request */
+    struct qvr_hist *ttft_svc; /* time to first token from the actual send */
+    struct qvr_hist *ttft_win; /* the current window's */
+    struct qvr_hist *itl_win;
+    struct qvr_hist *tpot_win;
+    struct qvr_hist *otok_win; /* the window's output tokens per stream
+                                  (a count, not a time: exact below 2048) */
+    uint64_t streams;          /* streamed answers */
+    uint64_t usage_streams;    /* of which the server gave usage */
+    uint64_t in_tokens, out_tokens;
+    uint64_t win_streams, win_out_tokens; /* the current window's */
 };
 
 #define QVR_STATUS_MAX 600
@@ -70,6 +100,7 @@ struct qvr_stat {
     uint64_t versions[4]; /* answers over HTTP/1.0, 1.1, 2, 3 */
     uint64_t win_requests, win_failures;
     uint32_t status[QVR_STATUS_MAX]; /* count per HTTP status code */
+    struct qvr_tok *tok; /* token figures; NULL until a stream is seen */
 };
 
 /* A named count: a check's passes and failures, or a task error's
@@ -134,6 +165,16 @@ void qvr_stat_free(struct qvr_stat *s);
 
 /* Records one request into s alone. */
 void qvr_stat_record(struct qvr_stat *s, const struct qvr_sample *smp);
+
+/* s's token figures, created on first use. NULL on allocation failure. */
+struct qvr_tok *qvr_stat_tok(struct qvr_stat *s);
+
+/* Records one inter-token gap (us) into s alone / into total, the task
+ * (task < 0: none) and the name stat (NULL: none). Gaps are recorded as
+ * they arrive, before the request is complete. */
+void qvr_stat_gap(struct qvr_stat *s, uint64_t gap_us);
+void qvr_metrics_gap(struct qvr_metrics *m, int task, struct qvr_stat *name,
+                     uint64_t gap_us);
 
 /* Clears every figure of s, keeping its name and memory. */
 void qvr_stat_reset(struct qvr_stat *s);

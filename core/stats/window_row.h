@@ -15,6 +15,12 @@ struct qvr_window_row {
     uint64_t requests, failures;
     double rps;
     double p50_ms, p90_ms, p99_ms, max_ms;
+    /* token streams completed in the window (0: none; then the token
+     * cells of timeseries.csv are empty) */
+    uint64_t streams, out_tokens;
+    double ttft_p50_ms, ttft_p99_ms, itl_p50_ms, itl_p99_ms;
+    double tpot_p50_ms, tpot_p99_ms;
+    int tok_no_tps; /* output tokens unknown (a merge): no tokens/s */
 };
 
 #endif

@@ -112,7 +112,7 @@ scen badthresh "$L
 $T
   thresholds = { p98x = \"< 5s\" },"
 usage_error "invalid threshold, with a suggestion" \
-    "qvrrun: error: badthresh.lua:1: thresholds: 'p98x': unknown metric 'p98x' (expected p50..p99.9, max, min, mean, rps, error_rate, checks, goodput or *_trend); did you mean 'p90'?" \
+    "qvrrun: error: badthresh.lua:1: thresholds: 'p98x': unknown metric 'p98x' (expected p50..p99.9, max, min, mean, rps, error_rate, checks, goodput, output_tokens_per_s, ttft./itl./tpot. + pNN, min, max, mean or *_trend); did you mean 'p90'?" \
     badthresh.lua
 scen dupthresh "$L
 $T

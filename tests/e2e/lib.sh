@@ -6,6 +6,7 @@
 #   start_nginx [EXTRA_SERVER_CONF] nginx on 127.0.0.1:$NGINX_PORT
 #   nginx_count [ERE]               access-log lines (matching ERE)
 #   start_delay_server DELAY [ARGS] tests/fixture/qvr_delay_server
+#   start_sse_server ARGS           tests/fixture/qvr_sse_server
 #   free_port                       a free loopback TCP port
 #   json_get FILE EXPR              python expression on d = the JSON file
 #   run_qvrrun ARGS...              $QVRRUN with a timeout; sets RC
@@ -328,6 +329,37 @@ start_delay_server()
     done
     cat "$DELAY_OUT" >&2 || true
     fail "qvr_delay_server did not start"
+}
+
+# start_sse_server [ARGS...]: start the token-streaming fixture with ARGS
+# (--ttft, --itl, --tokens are required; see tests/fixture/qvr_sse_server.c).
+# Sets SSE_PORT, SSE_PID, SSE_LOG (its per-stream send-time log: "TOKENS
+# FIRST_US GAP_US ..." per line), SSE_URL, SSE_OUT (its stdout).
+QVR_SSE_SEQ=0
+start_sse_server()
+{
+    local bin=$QVR_BIN_DIR/qvr_sse_server i
+    [[ -n "$QVR_TMP" ]] || qvr_tmpdir
+    [[ -x "$bin" ]] || fail "start_sse_server: $bin not built"
+    QVR_SSE_SEQ=$((QVR_SSE_SEQ + 1))
+    SSE_LOG=$QVR_TMP/sse-$QVR_SSE_SEQ.log
+    SSE_OUT=$QVR_TMP/sse-$QVR_SSE_SEQ.out
+    : >"$SSE_LOG"
+    "$bin" --port 0 --log "$SSE_LOG" "$@" </dev/null >"$SSE_OUT" 2>&1 &
+    SSE_PID=$!
+    qvr_track "$SSE_PID"
+    for ((i = 0; i < 200; i++)); do
+        if grep -q '^listening on ' "$SSE_OUT" 2>/dev/null; then
+            SSE_PORT=$(sed -n 's/^listening on .*:\([0-9][0-9]*\)$/\1/p' \
+                "$SSE_OUT" | head -n 1)
+            SSE_URL=http://127.0.0.1:$SSE_PORT
+            return 0
+        fi
+        kill -0 "$SSE_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    cat "$SSE_OUT" >&2 || true
+    fail "qvr_sse_server did not start"
 }
 
 # check_byname DIR: timeseries_by_name.csv agrees with the rest of the

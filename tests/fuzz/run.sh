@@ -12,7 +12,7 @@
 #                     tests/fuzz/corpus/<target>/ (libFuzzer -merge=1, so
 #                     only inputs that add coverage are kept)
 #   TARGET            fuzz_duration fuzz_thresh fuzz_hist_decode
-#                     fuzz_mock_request fuzz_summary (default: all)
+#                     fuzz_mock_request fuzz_summary fuzz_sse (default: all)
 #
 # For each target it first replays tests/fuzz/crashers/<target>/ (past
 # crashers must stay fixed), then fuzzes, starting from the checked-in
@@ -29,7 +29,7 @@ set -euo pipefail
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 FUZZ=$SRC/tests/fuzz
 ALL=(fuzz_duration fuzz_thresh fuzz_hist_decode fuzz_mock_request
-     fuzz_summary)
+     fuzz_summary fuzz_sse)
 SECONDS_PER=60
 BUILD=
 UPDATE=0

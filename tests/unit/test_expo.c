@@ -310,8 +310,50 @@ static void test_bad_addr(void)
     event_base_free(base);
 }
 
+/* Token streams: counters and TTFT/ITL/TPOT summaries by name, and none
+ * of them before a stream was seen. */
+static void test_tokens(void)
+{
+    const char *tn[1] = {"t"};
+    struct qvr_metrics *m = qvr_metrics_new(1, tn);
+    struct qvr_stat *chat = qvr_metrics_name(m, "chat");
+    struct qvr_buf b;
+    qvr_buf_init(&b, 0);
+    rec(m, chat, 1000, 200, QVR_FAIL_NONE);
+    qvr_expo_format_metrics(m, &b);
+    T_CHECK(strstr(b.data, "qvrrun_output_tokens_total") == NULL);
+    T_CHECK(strstr(b.data, "qvrrun_ttft_seconds") == NULL);
+    for (int i = 0; i < 2; i++) {
+        struct qvr_sample s;
+        memset(&s, 0, sizeof(s));
+        s.response_us = 50000;
+        s.status = 200;
+        s.streamed = 1;
+        s.ttft_us = 20000;
+        s.tpot_us = 5000;
+        s.in_tokens = 7;
+        s.out_tokens = 32;
+        qvr_metrics_record(m, 0, chat, &s);
+        qvr_metrics_gap(m, 0, chat, 4000);
+    }
+    qvr_buf_reset(&b);
+    qvr_expo_format_metrics(m, &b);
+    T_NEAR(sample(b.data, "qvrrun_output_tokens_total{name=\"chat\"}"), 64, 0);
+    T_NEAR(sample(b.data, "qvrrun_input_tokens_total{name=\"chat\"}"), 14, 0);
+    T_NEAR(
+        sample(b.data, "qvrrun_ttft_seconds{name=\"chat\",quantile=\"0.5\"}"),
+        0.02, 0.0001);
+    T_NEAR(
+        sample(b.data, "qvrrun_itl_seconds{name=\"chat\",quantile=\"0.99\"}"),
+        0.004, 0.00001);
+    T_NEAR(sample(b.data, "qvrrun_tpot_seconds_count{name=\"chat\"}"), 2, 0);
+    qvr_buf_free(&b);
+    qvr_metrics_free(m);
+}
+
 int main(void)
 {
+    test_tokens();
     test_format();
     test_server();
     test_bad_addr();

@@ -46,6 +46,10 @@
 #include "../fuzz/fuzz_summary.c"
 #undef LLVMFuzzerTestOneInput
 
+#define LLVMFuzzerTestOneInput fuzz_sse_one
+#include "../fuzz/fuzz_sse.c"
+#undef LLVMFuzzerTestOneInput
+
 #define QVR_FUZZ_MIN_CORPUS 8
 #define QVR_FUZZ_INPUT_SECONDS 10
 #define QVR_FUZZ_MAX_FILES 4096
@@ -61,6 +65,7 @@ static const struct target targets[] = {
     {"fuzz_hist_decode", fuzz_hist_decode_one},
     {"fuzz_mock_request", fuzz_mock_request_one},
     {"fuzz_summary", fuzz_summary_one},
+    {"fuzz_sse", fuzz_sse_one},
 };
 
 static int cmp_str(const void *a, const void *b)

@@ -13,6 +13,50 @@
 #include "thresh.h"
 #include "verdict_json.h"
 
+/* ttft./itl. trends fit the windows' token times, not the latency: TTFT
+ * p99 climbing 100 -> 195 ms while latency holds still; windows without
+ * a stream are left out. */
+static void test_token_trends(void)
+{
+    struct qvr_window_row rows[20];
+    memset(rows, 0, sizeof(rows));
+    for (int i = 0; i < 20; i++) {
+        rows[i].t_s = i + 1;
+        rows[i].len_s = 1;
+        rows[i].requests = 10;
+        rows[i].rps = 10;
+        rows[i].p50_ms = rows[i].p99_ms = 50;
+        rows[i].streams = i == 7 ? 0 : 10;
+        rows[i].ttft_p99_ms = i == 7 ? 9999 : 100 + 5 * i;
+        rows[i].itl_p50_ms = 5;
+    }
+    struct qvr_plan_thresh th[3];
+    memset(th, 0, sizeof(th));
+    char err[128];
+    T_EQ_INT(qvr_thresh_parse("ttft.p99_trend", "< +20%", &th[0].t, err,
+                              sizeof(err)),
+             0);
+    T_EQ_INT(
+        qvr_thresh_parse("p99_trend", "< +20%", &th[1].t, err, sizeof(err)), 0);
+    T_EQ_INT(
+        qvr_thresh_parse("itl.p50_trend", "< +20%", &th[2].t, err, sizeof(err)),
+        0);
+    T_EQ_INT(qvr_gate_trends(th, 3, rows, 20, 0, 1), 0);
+    T_NEAR(th[0].value, 0.95, 1e-6); /* 100 -> 195: +95% */
+    T_EQ_INT(th[0].ok, 0);
+    T_NEAR(th[1].value, 0, 1e-9);
+    T_EQ_INT(th[1].ok, 1);
+    T_NEAR(th[2].value, 0, 1e-9);
+
+    /* a token threshold on a run whose answers were not streams */
+    struct qvr_plan_thresh nd;
+    memset(&nd, 0, sizeof(nd));
+    T_EQ_INT(qvr_thresh_parse("ttft.p99", "< 1s", &nd.t, err, sizeof(err)), 0);
+    nd.value = NAN;
+    T_EQ_INT(qvr_gate_no_data(&nd, 5, 0, NULL, 0), 1);
+    T_CHECK(strstr(nd.why, "no token stream carried a token") != NULL);
+}
+
 int main(void)
 {
     /* A line fits exactly. */
@@ -385,5 +429,6 @@ int main(void)
     cJSON_Delete(jo);
     T_EQ_STR(qvr_gate_verdict(&nd[0]), "FAIL");
     T_EQ_INT(qvr_gate_warn_no_data(nd, 5), 3);
+    test_token_trends();
     return T_DONE();
 }

@@ -698,8 +698,63 @@ out:
     qvr_metrics_free(b);
 }
 
+/* Token figures: none (no memory) until a stream is recorded; recorded
+ * into total, task and name; windows reset; merged by qvr_metrics_add. */
+static void test_tokens(void)
+{
+    const char *tn[1] = {"t"};
+    struct qvr_metrics *a = qvr_metrics_new(1, tn);
+    struct qvr_metrics *b = qvr_metrics_new(1, tn);
+    struct qvr_stat *na = qvr_metrics_name(a, "chat");
+    struct qvr_sample s;
+    memset(&s, 0, sizeof(s));
+    s.response_us = 1000;
+    s.status = 200;
+    qvr_metrics_record(a, 0, na, &s);
+    T_CHECK(a->total.tok == NULL && na->tok == NULL);
+    s.streamed = 1;
+    s.usage = 1;
+    s.ttft_us = 20000;
+    s.tpot_us = 5000;
+    s.in_tokens = 10;
+    s.out_tokens = 32;
+    qvr_metrics_record(a, 0, na, &s);
+    qvr_metrics_gap(a, 0, na, 5000);
+    qvr_metrics_gap(a, 0, na, 7000);
+    T_CHECK(na->tok != NULL && a->tasks[0].tok != NULL);
+    T_EQ_INT(a->total.tok->streams, 1);
+    T_EQ_INT(a->total.tok->out_tokens, 32);
+    T_EQ_INT(na->tok->itl->total, 2);
+    T_EQ_INT(na->tok->itl_win->total, 2);
+    T_EQ_INT(qvr_hist_value_at(na->tok->ttft, 50) / 1000, 20);
+    s.usage = 0;
+    s.out_tokens = 3;
+    s.in_tokens = 0;
+    s.ttft_us = 0; /* a stream with no first token: no TTFT */
+    s.tpot_us = 0;
+    qvr_metrics_record(b, 0, qvr_metrics_name(b, "chat"), &s);
+    T_EQ_INT(qvr_metrics_add(a, b), 0);
+    T_EQ_INT(na->tok->streams, 2);
+    T_EQ_INT(na->tok->usage_streams, 1);
+    T_EQ_INT(na->tok->out_tokens, 35);
+    T_EQ_INT(na->tok->in_tokens, 10);
+    T_EQ_INT(na->tok->ttft->total, 1);
+    qvr_metrics_window_reset(a);
+    T_EQ_INT(na->tok->itl_win->total, 0);
+    T_EQ_INT(na->tok->win_streams, 0);
+    T_EQ_INT(na->tok->itl->total, 2);
+    struct qvr_stat *st = qvr_stat_new("step");
+    qvr_stat_gap(st, 100);
+    qvr_stat_reset(st);
+    T_CHECK(st->tok != NULL && st->tok->itl->total == 0);
+    qvr_stat_free(st);
+    qvr_metrics_free(a);
+    qvr_metrics_free(b);
+}
+
 int main(void)
 {
+    test_tokens();
     test_new_free();
     test_record();
     test_find();

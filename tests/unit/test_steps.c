@@ -25,7 +25,7 @@ static struct qvr_step_row row(int users, double rate, double rps, double p99,
 
 int main(void)
 {
-    struct qvr_slo slo = {5000, 99, 0.05};
+    struct qvr_slo slo = {5000, 99, 0.05, 0, 0, 0, 0};
     struct qvr_knee k;
 
     /* One slot of 100 ms: flat 10 req/s from 1 user; the knee is the first
@@ -95,7 +95,7 @@ int main(void)
      * one user (ideal gain x25) and made the knee; the reference rows are
      * not steps of the curve: no knee, no safe level, goodput from the
      * 40/s rate step. */
-    struct qvr_slo slo300 = {300, 99, 0.05};
+    struct qvr_slo slo300 = {300, 99, 0.05, 0, 0, 0, 0};
     struct qvr_step_row f[4] = {row(1, 0, 10, 101, 0), row(16, 0, 40, 402, 0),
                                 row(0, 25, 24.7, 101, 0),
                                 row(0, 40, 40.0, 109, 0)};

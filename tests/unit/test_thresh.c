@@ -34,6 +34,16 @@ struct valid_case {
 #define TRD QVR_TK_TREND
 
 static const struct valid_case valid[] = {
+    {"ttft.p99", "< 500ms", "ttft.p99", QVR_TM_PCTL, 99, LAT, QVR_OP_LT, 500,
+     "", 0, "ttft.p99 < 500ms"},
+    {"itl.p99[1m]", "< 60ms", "itl.p99", QVR_TM_PCTL, 99, LAT, QVR_OP_LT, 60,
+     "", 60000000000ULL, "itl.p99[1m] < 60ms"},
+    {"tpot.mean{name=chat}", "< 25ms", "tpot.mean", QVR_TM_MEAN, 0, LAT,
+     QVR_OP_LT, 25, "name=chat", 0, "tpot.mean{name=chat} < 25ms"},
+    {"ttft.p99_trend", "< +20%", "ttft.p99_trend", QVR_TM_P99_TREND, 0, TRD,
+     QVR_OP_LT, 0.2, "", 0, "ttft.p99_trend < +20%"},
+    {"output_tokens_per_s", "> 2000", "output_tokens_per_s", QVR_TM_OUT_TPS, 0,
+     RATE, QVR_OP_GT, 2000, "", 0, "output_tokens_per_s > 2000"},
     {"p99", "< 5s", "p99", QVR_TM_PCTL, 99, LAT, QVR_OP_LT, 5000, "", 0,
      "p99 < 5s"},
     {"p50", "<=250ms", "p50", QVR_TM_PCTL, 50, LAT, QVR_OP_LE, 250, "", 0,
@@ -139,7 +149,10 @@ struct invalid_case {
 static const struct invalid_case invalid[] = {
     {"p99x", "<5s",
      "unknown metric 'p99x' (expected p50..p99.9, max, min, mean, rps, "
-     "error_rate, checks, goodput or *_trend)"},
+     "error_rate, checks, goodput, output_tokens_per_s, ttft./itl./tpot. + "
+     "pNN, min, max, mean or *_trend)"},
+    {"ttft.rps", "<5", "'ttft.rps': ttft. takes a time"},
+    {"itl.p0", "<5", "percentile out of range in 'p0'"},
     {"erorr_rate", "<5%", "did you mean 'error_rate'?"},
     {"P99", "<5s", "unknown metric 'P99'"},
     {"P99", "<5s", "did you mean 'p99'?"},
@@ -557,9 +570,28 @@ static void test_fmt(void)
     T_CHECK(qvr_thresh_fmt_value(&t, 1, NULL, 0) == NULL);
 }
 
+/* ttft./itl./tpot. pick the time measured: a key of its own. */
+static void test_token_src(void)
+{
+    struct qvr_thresh a, b;
+    char err[256];
+    T_EQ_INT(qvr_thresh_parse("itl.p50", "< 5ms", &a, err, sizeof(err)), 0);
+    T_EQ_INT(a.src, QVR_TS_ITL);
+    T_EQ_INT(qvr_thresh_parse("p50", "< 5ms", &b, err, sizeof(err)), 0);
+    T_EQ_INT(b.src, QVR_TS_LATENCY);
+    T_CHECK(!qvr_thresh_same_key(&a, &b));
+    T_EQ_INT(qvr_thresh_parse("tpot.p50", "< 5ms", &b, err, sizeof(err)), 0);
+    T_EQ_INT(b.src, QVR_TS_TPOT);
+    T_CHECK(!qvr_thresh_same_key(&a, &b));
+    T_EQ_INT(qvr_thresh_parse("ttft.max", "< 5ms", &b, err, sizeof(err)), 0);
+    T_EQ_INT(b.src, QVR_TS_TTFT);
+    T_EQ_INT(b.metric, QVR_TM_MAX);
+}
+
 int main(void)
 {
     test_parse_expr();
+    test_token_src();
     test_valid();
     test_invalid();
     test_edges();
