@@ -71,8 +71,9 @@ struct mstat {
     struct qvr_hist *resp; /* response time, the segments' sum (owned) */
     int exact;             /* every segment carried its histogram */
     uint64_t requests, failures, good, checks_ok, checks_fail;
-    double min_ms, max_ms; /* exact, from the segments' latency_ms */
-    double mean_sum;       /* sum of mean x requests, ms */
+    double min_ms, max_ms;         /* exact, from the segments' latency_ms */
+    double mean_sum;               /* sum of mean x requests, ms */
+    uint64_t iters, script_errors; /* iterations, those ended by an error */
 };
 
 /* A request name's merged window, summed from the segments'
@@ -687,6 +688,8 @@ static int merge_stat(struct merge *m, struct mstat *ms, const char *sect,
     }
     ms->min_ms = e.with_req ? (double)e.min_us / 1000.0 : 0;
     ms->max_ms = (double)e.max_us / 1000.0;
+    ms->iters = e.iters;
+    ms->script_errors = e.script_errors;
     ms->checks_ok = jcount(e.sums[3], "passed");
     ms->checks_fail = jcount(e.sums[3], "failed");
     if (ms->resp->total != ms->requests)
@@ -1301,6 +1304,10 @@ static double stat_value(struct merge *m, const struct qvr_thresh *t)
         return m->span > 0 ? s->good / m->span : NAN;
     case QVR_TM_CHECKS:
         return n ? (double)s->checks_ok / n : NAN;
+    case QVR_TM_TASK_ERRORS:
+        if (t->kind == QVR_TK_COUNT)
+            return (double)s->script_errors;
+        return s->iters ? (double)s->script_errors / s->iters : NAN;
     default:
         return NAN;
     }

@@ -84,12 +84,16 @@ struct opts {
     const char **thresh; /* --threshold expressions */
 };
 
-/* The rolling window: a ring in probe order and the same values sorted. */
+/* The rolling window: a ring in probe order and the answered probes'
+ * values sorted. A failed probe (refused, timed out, a 5xx) counts in
+ * fails but not in the percentiles: a dead target's 0.2 ms refusals would
+ * make it look fast. */
 struct window {
     int cap, n, head;
     double *ms;
     unsigned char *ok;
-    double *sorted;
+    double *sorted; /* nok values: the probes that succeeded */
+    int nok;
     int fails;
 };
 
@@ -158,6 +162,7 @@ struct monitor {
     /* schedule */
     uint64_t t0, next_due;
     uint64_t probes, restored, late, skipped, bad_lines;
+    uint64_t probes_failed; /* of probes (this process's): no good answer */
     int stopping, signals, done;
     /* files and children */
     int hist_fd;
@@ -252,9 +257,12 @@ static void window_push(struct window *w, double ms, int ok)
 {
     if (w->n == w->cap) {
         double old = w->ms[w->head];
-        int i = bound(w->sorted, w->n, old, 0);
-        memmove(w->sorted + i, w->sorted + i + 1,
-                (size_t)(w->n - i - 1) * sizeof(double));
+        if (w->ok[w->head]) {
+            int i = bound(w->sorted, w->nok, old, 0);
+            memmove(w->sorted + i, w->sorted + i + 1,
+                    (size_t)(w->nok - i - 1) * sizeof(double));
+            w->nok--;
+        }
         w->fails -= !w->ok[w->head];
         w->head = (w->head + 1) % w->cap;
         w->n--;
@@ -262,22 +270,26 @@ static void window_push(struct window *w, double ms, int ok)
     int slot = (w->head + w->n) % w->cap;
     w->ms[slot] = ms;
     w->ok[slot] = (unsigned char)(ok != 0);
-    int i = bound(w->sorted, w->n, ms, 1);
-    memmove(w->sorted + i + 1, w->sorted + i,
-            (size_t)(w->n - i) * sizeof(double));
-    w->sorted[i] = ms;
+    if (ok) {
+        int i = bound(w->sorted, w->nok, ms, 1);
+        memmove(w->sorted + i + 1, w->sorted + i,
+                (size_t)(w->nok - i) * sizeof(double));
+        w->sorted[i] = ms;
+        w->nok++;
+    }
     w->n++;
     w->fails += !ok;
 }
 
-/* Nearest rank: the smallest value with at least p% of the window at or
- * below it (sorted[ceil(p/100 * n) - 1]). NaN when empty. */
+/* Nearest rank over the probes that succeeded: the smallest value with at
+ * least p% of them at or below it (sorted[ceil(p/100 * nok) - 1]). NaN
+ * when none did. */
 static double window_pct(const struct window *w, double p)
 {
-    if (!w->n)
+    if (!w->nok)
         return NAN;
-    double r = ceil(p * w->n / 100.0 - 1e-9);
-    int k = r < 1 ? 1 : (r > w->n ? w->n : (int)r);
+    double r = ceil(p * w->nok / 100.0 - 1e-9);
+    int k = r < 1 ? 1 : (r > w->nok ? w->nok : (int)r);
     return w->sorted[k - 1];
 }
 
@@ -289,14 +301,14 @@ static double window_value(const struct window *w, const struct qvr_thresh *t)
     case QVR_TM_PCTL:
         return window_pct(w, t->pct);
     case QVR_TM_MIN:
-        return w->sorted[0];
+        return w->nok ? w->sorted[0] : NAN;
     case QVR_TM_MAX:
-        return w->sorted[w->n - 1];
+        return w->nok ? w->sorted[w->nok - 1] : NAN;
     case QVR_TM_MEAN: {
         double s = 0;
-        for (int i = 0; i < w->n; i++)
+        for (int i = 0; i < w->nok; i++)
             s += w->sorted[i];
-        return s / w->n;
+        return w->nok ? s / w->nok : NAN;
     }
     case QVR_TM_ERROR_RATE:
         return (double)w->fails / w->n;
@@ -807,6 +819,7 @@ static void probe_done(struct monitor *mo, double ms, int status, int ok,
 {
     mo->in_flight = 0;
     mo->probes++;
+    mo->probes_failed += !ok;
     /* the probe's error may quote the scenario's or the target's text */
     char *ferror = NULL;
     if (error)
@@ -1694,6 +1707,14 @@ static void wait_children(struct monitor *mo)
     }
 }
 
+/* URL mode: every probe of this process failed (a dead target), which
+ * fails the gate with or without thresholds. A scenario's probe judges
+ * its own answers. */
+static int all_failed(const struct monitor *mo)
+{
+    return !mo->plan && mo->probes && mo->probes_failed == mo->probes;
+}
+
 static void summary(struct monitor *mo, int code)
 {
     char a[24], b[24], c[24];
@@ -1717,7 +1738,15 @@ static void summary(struct monitor *mo, int code)
                 val);
         free(fexpr);
     }
-    if (mo->duration_ns && mo->nth && code != QVR_EXIT_INTERRUPT)
+    if (all_failed(mo))
+        fprintf(stderr,
+                "qvrrun monitor: every probe failed (%llu of %llu): the "
+                "target never answered well; failed probes are left out of "
+                "the percentiles\n",
+                (unsigned long long)mo->probes_failed,
+                (unsigned long long)mo->probes);
+    if (mo->duration_ns && (mo->nth || all_failed(mo)) &&
+        code != QVR_EXIT_INTERRUPT)
         fprintf(stderr, "qvrrun monitor: gate %s (exit %d)\n",
                 code == QVR_EXIT_OK ? "passed" : "FAILED", code);
     fflush(stderr);
@@ -1954,6 +1983,8 @@ int qvr_monitor_main(int argc, char **argv)
     int failed = 0;
     for (int i = 0; i < mo->nth; i++)
         failed |= mo->ever_failed[i];
+    /* every probe failed: the target is down, whatever the thresholds */
+    failed |= all_failed(mo);
     if (mo->signals)
         code = QVR_EXIT_INTERRUPT;
     else

@@ -587,6 +587,10 @@ static void print_row(FILE *out, const char *name, const struct qvr_stat *s,
     fmt_ms(qvr_report_pct_ms(s, 90), p90, sizeof(p90));
     fmt_ms(qvr_report_pct_ms(s, 99), p99, sizeof(p99));
     fmt_ms(s->resp->total ? ms(s->resp->max) : 0, mx, sizeof(mx));
+    if (!s->requests) /* no answer: no latency, never 0.00ms; the dash is
+                         three bytes, padded here to the column's 8 */
+        for (char *c[4] = {p50, p90, p99, mx}, **p = c; p < c + 4; p++)
+            snprintf(*p, 16, "       \u2013");
     fprintf(out, "  %-28.28s %9llu %8llu %9.1f %8s %8s %8s %8s\n", name,
             (unsigned long long)s->requests, (unsigned long long)s->failures,
             elapsed > 0 ? s->requests / elapsed : 0, p50, p90, p99, mx);

@@ -1516,6 +1516,10 @@ static double metrics_value(struct qvr_metrics *m, const struct qvr_thresh *t,
         uint64_t n = s->checks_ok + s->checks_fail;
         return n ? (double)s->checks_ok / n : NAN;
     }
+    case QVR_TM_TASK_ERRORS: /* a count, or a share of the iterations */
+        if (t->kind == QVR_TK_COUNT)
+            return (double)m->script_errors;
+        return m->iterations ? (double)m->script_errors / m->iterations : NAN;
     default:
         return NAN;
     }
@@ -1560,6 +1564,30 @@ static int check_thresholds_supported(struct run *r, char *err, size_t len)
             return QVR_EINVAL;
         }
     }
+    return 0;
+}
+
+/* A broken scenario fails the gate: unless the scenario (or the command
+ * line) says how many task errors it accepts, a run judges task_errors ==
+ * 0, so a Lua error inside a task (a typo) exits 99 instead of passing.
+ * Returns 0, or QVR_ENOMEM. */
+static int add_default_thresholds(struct qvr_plan *p)
+{
+    for (int i = 0; i < p->nthresh; i++)
+        if (p->thresh[i].t.metric == QVR_TM_TASK_ERRORS)
+            return 0;
+    struct qvr_plan_thresh *th =
+        realloc(p->thresh, (size_t)(p->nthresh + 1) * sizeof(*th));
+    if (!th)
+        return QVR_ENOMEM;
+    p->thresh = th;
+    struct qvr_plan_thresh *pt = &th[p->nthresh];
+    memset(pt, 0, sizeof(*pt));
+    if (qvr_thresh_parse("task_errors", "== 0", &pt->t, NULL, 0) < 0)
+        return QVR_EINVAL;
+    pt->value = NAN;
+    pt->ok = 1;
+    p->nthresh++;
     return 0;
 }
 
@@ -1693,6 +1721,34 @@ static void run_findings(struct run *r, double elapsed_s)
                     "ms: figures near that size are the tool's, not the "
                     "target's",
                     r->lag_max_ns / 1e6);
+}
+
+/* A task that never completed a request is a broken scenario, not a
+ * quiet one: one finding per such task, with the first task error's
+ * message when there were any (a typo in a task shows here). */
+static void task_findings(struct run *r)
+{
+    const struct qvr_metrics *m = r->m;
+    const char *first =
+        m->nlabels[1] ? m->labels[1][0].label : NULL; /* a task error */
+    for (int i = 0; i < m->ntasks; i++) {
+        const struct qvr_stat *t = &m->tasks[i];
+        if (t->requests && t->failures < t->requests)
+            continue;
+        if (t->requests)
+            add_finding(r,
+                        "task '%s' never completed a request: all %llu of "
+                        "its requests failed",
+                        t->name, (unsigned long long)t->requests);
+        else if (first)
+            add_finding(r,
+                        "task '%s' sent no request; the run had %llu task "
+                        "errors, the first: %.*s",
+                        t->name, (unsigned long long)m->script_errors,
+                        (int)strcspn(first, "\n"), first);
+        else
+            add_finding(r, "task '%s' sent no request", t->name);
+    }
 }
 
 /* A threshold without a value because what it reads never occurred (a
@@ -2068,6 +2124,8 @@ static int finish_run(struct run *r, const struct qvr_run_opts *o)
     int held = evaluate_thresholds(r, elapsed);
     drift_findings(r);
     run_findings(r, elapsed);
+    if (r->t0)
+        task_findings(r);
     if (r->m->names_capped)
         add_finding(r,
                     "more than %d request names: the later ones are counted "
@@ -2151,6 +2209,12 @@ static int finish_run(struct run *r, const struct qvr_run_opts *o)
         qvr_error("%s", logerr);
         return QVR_EXIT_RUN;
     }
+    /* One last line for a CI log: the verdict and the exit code. */
+    char verdict[768];
+    qvr_gate_summary(p->thresh, p->nthresh, code,
+                     r->abort_reason ? "stopped early" : NULL, verdict,
+                     sizeof(verdict));
+    qvr_info("%s", verdict);
     return code;
 }
 
@@ -2719,6 +2783,10 @@ int qvr_run_main(const struct qvr_run_opts *o)
     }
     r->plan = &r->script->plan;
     struct qvr_plan *p = r->plan;
+    if (add_default_thresholds(p) < 0) {
+        qvr_error("out of memory");
+        goto out;
+    }
     r->gate = qvr_gate_new(p->thresh, p->nthresh, p->window_ns);
     if (!r->gate) {
         qvr_error("out of memory");
