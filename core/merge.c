@@ -1778,11 +1778,8 @@ static int write_timeseries(struct merge *m)
                        "p90_ms,p99_ms,max_ms\n");
     for (int i = 0; i < m->nb; i++) {
         const struct qvr_window_row *w = &m->rows[i];
-        qvr_buf_printf(&b, "%.3f,%.3f,%d,%llu,%llu,%.3f,%.3f,%.3f,%.3f,%.3f\n",
-                       w->t_s, w->wall_s, w->users,
-                       (unsigned long long)w->requests,
-                       (unsigned long long)w->failures, w->rps, w->p50_ms,
-                       w->p90_ms, w->p99_ms, w->max_ms);
+        qvr_report_window_csv(&b, w);
+        qvr_buf_printf(&b, "\n");
     }
     int rc = b.truncated || (m->nb && !b.data)
                  ? errf(m, QVR_ENOMEM, "out of memory writing timeseries.csv")

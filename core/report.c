@@ -501,6 +501,18 @@ static char *summary_json(const struct qvr_run_result *r)
     return s;
 }
 
+int qvr_report_window_csv(struct qvr_buf *b, const struct qvr_window_row *w)
+{
+    int rc =
+        qvr_buf_printf(b, "%.3f,%.3f,%d,%llu,%llu,%.3f,", w->t_s, w->wall_s,
+                       w->users, (unsigned long long)w->requests,
+                       (unsigned long long)w->failures, w->rps);
+    if (!w->requests)
+        return rc | qvr_buf_printf(b, ",,,");
+    return rc | qvr_buf_printf(b, "%.3f,%.3f,%.3f,%.3f", w->p50_ms, w->p90_ms,
+                               w->p99_ms, w->max_ms);
+}
+
 static int timeseries_csv(const struct qvr_run_result *r, struct qvr_buf *b)
 {
     char extra[4096] = "";
@@ -511,11 +523,8 @@ static int timeseries_csv(const struct qvr_run_result *r, struct qvr_buf *b)
     qvr_buf_printf(b, "\n");
     for (int i = 0; i < r->nrows; i++) {
         const struct qvr_window_row *w = &r->rows[i];
-        qvr_buf_printf(b, "%.3f,%.3f,%d,%llu,%llu,%.3f,%.3f,%.3f,%.3f,%.3f\n",
-                       w->t_s, w->wall_s, w->users,
-                       (unsigned long long)w->requests,
-                       (unsigned long long)w->failures, w->rps, w->p50_ms,
-                       w->p90_ms, w->p99_ms, w->max_ms);
+        qvr_report_window_csv(b, w);
+        qvr_buf_printf(b, "\n");
         if (r->collect &&
             qvr_collect_row(r->collect, i, extra, sizeof(extra)) > 0) {
             b->len--; /* the collect cells go before the newline */

@@ -79,6 +79,13 @@ int qvr_report_write(const struct qvr_run_result *r, char *err,
  * thresholds' verdicts. */
 void qvr_report_print(const struct qvr_run_result *r, FILE *out);
 
+/* Appends timeseries.csv's ten cells of window w to b, without the
+ * newline: time_s,wall_s,users,requests,failures,rps,p50_ms,p90_ms,p99_ms,
+ * max_ms. A window without requests has empty latency cells, never 0 (a
+ * reader would plot a latency of zero). Returns qvr_buf_printf's result. */
+struct qvr_buf;
+int qvr_report_window_csv(struct qvr_buf *b, const struct qvr_window_row *w);
+
 /* mkdir -p: creates path and its missing parents (0755). Returns 0 or
  * QVR_EIO with errno set. */
 int qvr_report_mkdir_p(const char *path);

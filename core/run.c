@@ -34,6 +34,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "mock.h"
+#include "progress.h"
 #include "qvr.h"
 #include "redact.h"
 #include "render.h"
@@ -102,6 +103,8 @@ struct run {
     int nrows, caprows;
     int tty;
     uint64_t last_progress;
+    struct qvr_progress *prog; /* the windows since the last line */
+    uint64_t last_table;       /* terminal: when the per-name table was */
     uint64_t cancelled;
     const char *abort_reason;
     char abort_buf[QVR_THRESH_EXPR_LEN + 64];
@@ -426,21 +429,27 @@ static void progress(struct run *r, const struct qvr_window_row *w, int final)
 {
     if (r->opts->quiet)
         return;
-    /* With threads the main run has no metrics until the merge. */
-    uint64_t req = r->nworkers ? r->prog_requests : r->m->total.requests;
-    uint64_t fails = r->nworkers ? r->prog_failures : r->m->total.failures;
-    uint64_t dur = qvr_sched_duration(&r->plan->load);
-    char el[16], tot[16];
-    qvr_duration_fmt((uint64_t)(w->t_s * 1e9), el, sizeof(el));
-    qvr_duration_fmt(dur, tot, sizeof(tot));
-    double er = req ? 100.0 * fails / req : 0;
-    char line[256];
-    snprintf(line, sizeof(line),
-             "[%6s/%s] users %d | %.1f req/s | p50 %.1fms p99 %.1fms | "
-             "requests %llu | errors %llu (%.1f%%)",
-             el, tot, w->users, w->rps, w->p50_ms, w->p99_ms,
-             (unsigned long long)req, (unsigned long long)fails, er);
+    /* With threads the main run has no metrics until the merge: the
+     * workers' last snapshot, when there is one, has the kinds. */
+    const struct qvr_metrics *m = r->nworkers ? r->live_m : r->m;
+    struct qvr_progress_now now = {
+        w->t_s,
+        (double)qvr_sched_duration(&r->plan->load) / 1e9,
+        w->users,
+        r->nworkers ? r->prog_requests : r->m->total.requests,
+        r->nworkers ? r->prog_failures : r->m->total.failures,
+        m ? m->total.fails : NULL};
+    char line[512];
+    qvr_progress_line(r->prog, &now, line, sizeof(line));
     if (r->tty) {
+        /* every 10 s, the names so far above the line */
+        uint64_t t = qvr_clock_ns();
+        if (m && !final && m->nnames &&
+            t - r->last_table >= 10 * QVR_NS_PER_S) {
+            r->last_table = t;
+            fputs("\r\033[K", stderr);
+            qvr_progress_table(m, w->t_s, 10, stderr);
+        }
         fprintf(stderr, "\r\033[K%s%s", line, final ? "\n" : "");
     } else {
         fprintf(stderr, "%s\n", line);
@@ -852,6 +861,7 @@ static void close_window(struct run *r, uint64_t now, int final)
         return;
     }
     emit_window(r, r->m, w);
+    qvr_progress_add(r->prog, s->win, s->win_requests, s->win_failures, len);
     int gate_abort = qvr_gate_window(r->gate, s->win, s->win_requests,
                                      s->win_failures, len, w->t_s);
     if (r->coll)
@@ -1913,6 +1923,7 @@ static void teardown(struct run *r)
     if (r->arrive_ev)
         event_free(r->arrive_ev);
     qvr_stat_free(r->step_stat);
+    qvr_progress_free(r->prog);
     free(r->lateq);
     free(r->lateq_step);
     free(r->freev);
@@ -2426,6 +2437,7 @@ static void main_progress_cb(evutil_socket_t fd, short what, void *arg)
         if (h) {
             live_abort_window(r, h, &w);
             main_emit(r, r->prog_rows, &w, h);
+            qvr_progress_add(r->prog, h, w.requests, w.failures, w.len_s);
         }
         qvr_hist_free(h);
         ramp_saturation(r, &w);
@@ -2783,7 +2795,8 @@ int qvr_run_main(const struct qvr_run_opts *o)
     }
     r->plan = &r->script->plan;
     struct qvr_plan *p = r->plan;
-    if (add_default_thresholds(p) < 0) {
+    r->prog = qvr_progress_new();
+    if (!r->prog || add_default_thresholds(p) < 0) {
         qvr_error("out of memory");
         goto out;
     }

@@ -257,7 +257,7 @@ def trend(col, frm, skip_empty):
         if prev >= frm - 0.01 and t - prev >= 0.9 and \
                 (n or col == "rps" or not skip_empty):
             x.append(t)
-            y.append(float(r[col]) if col != "err" else
+            y.append(float(r[col] or 0) if col != "err" else
                      (int(r["failures"]) / n if n else 0))
         prev = t
     a, b = fit(x, y)
