@@ -385,6 +385,14 @@ static char *summary_json(const struct qvr_run_result *r)
     cJSON_AddItemToObject(root, "checks", labels_obj(r->m, 0));
     cJSON_AddItemToObject(root, "errors", labels_obj(r->m, 1));
 
+    if (r->co_hist) {
+        cJSON *co = cJSON_AddObjectToObject(root, "coordinated_omission");
+        cJSON_AddNumberToObject(co, "expected_interval_ms",
+                                r3(r->co_interval_ms));
+        cJSON_AddBoolToObject(co, "detected", r->co_detected);
+        cJSON_AddItemToObject(co, "latency_ms", latency_obj(r->co_hist));
+    }
+
     cJSON *th = cJSON_CreateArray();
     for (int i = 0; i < p->nthresh; i++)
         cJSON_AddItemToArray(th, qvr_gate_json(&p->thresh[i]));
@@ -629,6 +637,16 @@ void qvr_report_print(const struct qvr_run_result *r, FILE *out)
             print_row(out, n, &m->tasks[i], r->elapsed_s);
         }
     print_row(out, "TOTAL", &m->total, r->elapsed_s);
+    if (r->co_hist && r->co_detected) {
+        /* beside the measured figures, never instead of them */
+        char p50[16], p90[16], p99[16], mx[16];
+        fmt_ms(ms(qvr_hist_value_at(r->co_hist, 50)), p50, sizeof(p50));
+        fmt_ms(ms(qvr_hist_value_at(r->co_hist, 90)), p90, sizeof(p90));
+        fmt_ms(ms(qvr_hist_value_at(r->co_hist, 99)), p99, sizeof(p99));
+        fmt_ms(ms(r->co_hist->max), mx, sizeof(mx));
+        fprintf(out, "  %-28.28s %9s %8s %9s %8s %8s %8s %8s\n",
+                "TOTAL corrected (CO)", "", "", "", p50, p90, p99, mx);
+    }
     const struct qvr_stat *t = &m->total;
     if (t->failures) {
         fprintf(out, "\n  failures:");

@@ -64,6 +64,11 @@ struct qvr_run_result {
     double gen_lag_mean_ms;
     int threads;                  /* worker threads that ran the load */
     const char *const *step_hist; /* per step: its histogram, encoded */
+    /* closed models: response times corrected for coordinated omission
+     * (qvr_hist_add_corrected), NULL for open models */
+    const struct qvr_hist *co_hist;
+    double co_interval_ms; /* the expected interval: a user's typical cycle */
+    int co_detected;       /* a stall hid requests from the measured figures */
 };
 
 /* Latency of a stat's cumulative response-time histogram at percentile p,

@@ -104,6 +104,7 @@ struct run {
     int tty;
     uint64_t last_progress;
     struct qvr_progress *prog; /* the windows since the last line */
+    struct qvr_hist *co_hist;  /* closed models: CO-corrected latency */
     uint64_t last_table;       /* terminal: when the per-name table was */
     uint64_t cancelled;
     const char *abort_reason;
@@ -1733,6 +1734,74 @@ static void run_findings(struct run *r, double elapsed_s)
                     r->lag_max_ns / 1e6);
 }
 
+/* The closed model's blind spot (wrk2, HdrHistogram): users that wait on
+ * a stalled request send nothing meanwhile, so the requests they would
+ * have sent are missing and the measured percentiles are far too low. For
+ * users{}, ramp{} and user steps the response times are corrected with
+ * HdrHistogram's expected-interval correction, the interval being a
+ * user's typical cycle per request (the median response time plus the
+ * mean think time per request; a pacing period when that is longer).
+ * *detected when the schedule shows a stall: a response far above the
+ * median (over 10x), a window that completed under a quarter of the
+ * median window's requests (the users were all waiting), and a corrected
+ * P99 over twice the measured one. Returns the corrected histogram (the
+ * caller frees it) or NULL for open loads and empty runs. */
+#define CO_MAX_STEPS 50000000ULL
+
+static struct qvr_hist *co_correct(struct run *r, int open_model,
+                                   double *interval_ms, int *detected,
+                                   int *low_win)
+{
+    const struct qvr_stat *t = &r->m->total;
+    *detected = 0;
+    *low_win = -1;
+    if (open_model || !t->requests || !t->resp->total)
+        return NULL;
+    double p50 = qvr_hist_value_at(t->resp, 50) / 1000.0;
+    double per_req =
+        r->m->iterations ? (double)r->m->iterations / (double)t->requests : 1;
+    const struct qvr_wait *w = &r->plan->wait;
+    double wait_ms = 0;
+    if (w->kind == QVR_WAIT_CONSTANT)
+        wait_ms = w->a * 1000;
+    else if (w->kind == QVR_WAIT_BETWEEN)
+        wait_ms = (w->a + w->b) / 2 * 1000;
+    double cycle = p50 + wait_ms * per_req;
+    if (w->kind == QVR_WAIT_PACING && w->a * 1000 * per_req > cycle)
+        cycle = w->a * 1000 * per_req;
+    uint64_t iv = (uint64_t)(cycle * 1000 + 0.5);
+    struct qvr_hist *h = qvr_hist_new();
+    if (!h || iv == 0 ||
+        qvr_hist_add_corrected(h, t->resp, iv, CO_MAX_STEPS) < 0) {
+        qvr_hist_free(h);
+        return NULL;
+    }
+    *interval_ms = (double)iv / 1000.0;
+    /* the median window's requests (the tail window aside) */
+    int n = r->nrows > 1 ? r->nrows - 1 : r->nrows;
+    uint64_t *c = n ? malloc((size_t)n * sizeof(*c)) : NULL;
+    uint64_t med = 0;
+    for (int i = 0; c && i < n; i++)
+        c[i] = r->rows[i].requests;
+    for (int i = 1; c && i < n; i++) /* insertion sort: a run's windows */
+        for (int j = i; j > 0 && c[j - 1] > c[j]; j--) {
+            uint64_t x = c[j];
+            c[j] = c[j - 1];
+            c[j - 1] = x;
+        }
+    if (c)
+        med = c[n / 2];
+    free(c);
+    for (int i = 0; i < n && *low_win < 0; i++)
+        if (r->rows[i].requests * 4 < med)
+            *low_win = i;
+    double max_ms = t->resp->max / 1000.0;
+    double p99 = qvr_hist_value_at(t->resp, 99) / 1000.0;
+    double cp99 = qvr_hist_value_at(h, 99) / 1000.0;
+    *detected = *low_win >= 0 && max_ms > 10 * p50 && cp99 > 2 * p99;
+    return h;
+}
+
 /* A task that never completed a request is a broken scenario, not a
  * quiet one: one finding per such task, with the first task error's
  * message when there were any (a typo in a task shows here). */
@@ -1924,6 +1993,7 @@ static void teardown(struct run *r)
         event_free(r->arrive_ev);
     qvr_stat_free(r->step_stat);
     qvr_progress_free(r->prog);
+    qvr_hist_free(r->co_hist);
     free(r->lateq);
     free(r->lateq_step);
     free(r->freev);
@@ -2137,6 +2207,38 @@ static int finish_run(struct run *r, const struct qvr_run_opts *o)
     run_findings(r, elapsed);
     if (r->t0)
         task_findings(r);
+    int open_model = p->load.kind == QVR_LOAD_RATE ||
+                     p->load.kind == QVR_LOAD_SWEEP ||
+                     (p->load.kind == QVR_LOAD_STEPS && p->load.open);
+    double co_iv = 0;
+    int co_found = 0, co_win = -1;
+    struct qvr_hist *co = r->co_hist =
+        co_correct(r, open_model, &co_iv, &co_found, &co_win);
+    if (co_found) {
+        const struct qvr_hist *h = r->m->total.resp;
+        const struct qvr_window_row *lw = &r->rows[co_win];
+        char mx[16], med[16], p99[16], cp99[16], cp999[16];
+        qvr_progress_fmt_ms(h->max / 1000.0, mx, sizeof(mx));
+        qvr_progress_fmt_ms(qvr_hist_value_at(h, 50) / 1000.0, med,
+                            sizeof(med));
+        qvr_progress_fmt_ms(qvr_hist_value_at(h, 99) / 1000.0, p99,
+                            sizeof(p99));
+        qvr_progress_fmt_ms(qvr_hist_value_at(co, 99) / 1000.0, cp99,
+                            sizeof(cp99));
+        qvr_progress_fmt_ms(qvr_hist_value_at(co, 99.9) / 1000.0, cp999,
+                            sizeof(cp999));
+        add_finding(r,
+                    "closed-model blind spot: requests took up to %s (the "
+                    "median is %s) while the users waiting on them sent "
+                    "nothing (the window ending at %.0fs completed %llu), so "
+                    "the measured p99 %s leaves out the requests they would "
+                    "have sent; corrected for coordinated omission (expected "
+                    "interval %.1f ms, a user's typical cycle) p99 is %s, "
+                    "p99.9 %s. Offer the load on a schedule with rate{} to "
+                    "measure it directly",
+                    mx, med, lw->t_s, (unsigned long long)lw->requests, p99,
+                    co_iv, cp99, cp999);
+    }
     if (r->m->names_capped)
         add_finding(r,
                     "more than %d request names: the later ones are counted "
@@ -2184,9 +2286,10 @@ static int finish_run(struct run *r, const struct qvr_run_opts *o)
     res.nsteps = r->nsteps;
     res.knee = &r->knee;
     res.vary = p->load.vary[0] ? p->load.vary : NULL;
-    res.open_model = p->load.kind == QVR_LOAD_RATE ||
-                     p->load.kind == QVR_LOAD_SWEEP ||
-                     (p->load.kind == QVR_LOAD_STEPS && p->load.open);
+    res.open_model = open_model;
+    res.co_hist = co;
+    res.co_interval_ms = co_iv;
+    res.co_detected = co_found;
     res.intended_rps = p->load.kind == QVR_LOAD_RATE ? p->load.rps : 0;
     res.gen_cpu_max_pct = r->cpu_max_pct;
     res.gen_busy_windows = r->busy_windows;
