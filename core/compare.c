@@ -166,36 +166,20 @@ static double min_requests(double p)
     return 1e7;
 }
 
-/* Every side of metric m in stat (h its histogram or NULL). rps: a
- * Poisson count over the run's length; the error rate: Wilson's interval
- * for a proportion. */
+/* Every side of metric m in stat (h its histogram or NULL): percentiles
+ * get their interval; rps and the error rate are judged on the tolerance
+ * alone (a closed model's request count is not a Poisson count, and the
+ * error tolerance is absolute by design). */
 static void get_side(const cJSON *stat, const struct qvr_hist *h, enum metric m,
                      struct side *sd)
 {
     memset(sd, 0, sizeof(*sd));
     sd->v = metric(stat, m);
-    double n = jnum(stat, "requests", 0);
-    sd->n = n;
-    if (isnan(sd->v) || n <= 0)
+    sd->n = jnum(stat, "requests", 0);
+    if (isnan(sd->v) || sd->n <= 0 || m == M_RPS || m == M_ERR)
         return;
-    if (m == M_RPS) {
-        double len = n / sd->v; /* seconds */
-        if (!(len > 0))
-            return;
-        sd->lo = (n - Z95 * sqrt(n)) / len;
-        sd->hi = (n + Z95 * sqrt(n)) / len;
-        sd->ci = sd->lo_ok = sd->hi_ok = 1;
-    } else if (m == M_ERR) {
-        double q = sd->v, z2 = Z95 * Z95;
-        double c = (q + z2 / (2 * n)) / (1 + z2 / n);
-        double half =
-            Z95 * sqrt(q * (1 - q) / n + z2 / (4 * n * n)) / (1 + z2 / n);
-        sd->lo = c - half;
-        sd->hi = c + half;
-        sd->ci = sd->lo_ok = sd->hi_ok = 1;
-    } else if (h && h->total) {
+    if (h && h->total)
         pct_side(h, m == M_P50 ? 50 : m == M_P90 ? 90 : 99, sd);
-    }
 }
 
 /* The change, and whether it is a regression: beyond the tolerance and
@@ -235,7 +219,7 @@ static int judge(enum metric m, const struct side *b, const struct side *n,
         }
     }
     if (!b->ci || !n->ci)
-        return beyond; /* no histogram: the tolerance alone, as before */
+        return beyond; /* rps, errors, or no histogram: the tolerance */
     /* worse is up (latency, errors): new's lower bound above base's upper
      * one; down (rps): new's upper bound below base's lower one. Without
      * those bounds there is no verdict either way. */

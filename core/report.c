@@ -269,6 +269,8 @@ static cJSON *config_obj(const struct qvr_plan *p)
         cJSON_AddNumberToObject(t, p->tasks[i].name, p->tasks[i].weight);
     cJSON_AddItemToObject(c, "task_weights", t);
     cJSON_AddNumberToObject(c, "warmup_requests", p->warmup_requests);
+    if (p->warmup_ns)
+        cJSON_AddNumberToObject(c, "warmup_duration_s", p->warmup_ns / 1e9);
     cJSON_AddNumberToObject(c, "timeout_ms", (double)p->timeout_ms);
     cJSON_AddNumberToObject(c, "window_s", p->window_ns / 1e9);
     cJSON *slo = cJSON_AddObjectToObject(c, "slo");
@@ -648,6 +650,29 @@ void qvr_report_print(const struct qvr_run_result *r, FILE *out)
                 "TOTAL corrected (CO)", "", "", "", p50, p90, p99, mx);
     }
     const struct qvr_stat *t = &m->total;
+    if (t->requests) {
+        /* every status code, so a run of 404s says 404 */
+        int first = 1;
+        for (int c = 0; c < QVR_STATUS_MAX; c++)
+            if (t->status[c]) {
+                fprintf(out, "%s %d x%u", first ? "\n  status:" : ",", c,
+                        t->status[c]);
+                first = 0;
+            }
+        if (!first)
+            fputc('\n', out);
+    }
+    if (r->warm && r->warm->total.requests) {
+        const struct qvr_stat *w = &r->warm->total;
+        char f[16], p50[16], mx[16];
+        fmt_ms(isnan(r->warm_first_ms) ? 0 : r->warm_first_ms, f, sizeof(f));
+        fmt_ms(qvr_report_pct_ms(w, 50), p50, sizeof(p50));
+        fmt_ms(ms(w->resp->max), mx, sizeof(mx));
+        fprintf(out,
+                "\n  warm-up (not in the figures above): %llu requests, "
+                "first %s, p50 %s, max %s\n",
+                (unsigned long long)w->requests, f, p50, mx);
+    }
     if (t->failures) {
         fprintf(out, "\n  failures:");
         for (int k = 1; k < QVR_FAIL__COUNT; k++)

@@ -32,6 +32,8 @@ struct qvr_run_result {
     const char *out_dir;
     struct qvr_metrics *m;    /* the measured run */
     struct qvr_metrics *warm; /* warm-up requests, reported apart */
+    double warm_first_ms;     /* the first request's time (a warm-up one
+                                 when there was a warm-up) */
     double elapsed_s;         /* measured phase length */
     double started_wall_s;    /* Unix time of the measured start */
     int max_users;            /* most users running at once */

@@ -161,6 +161,7 @@ struct run {
     struct qvr_redact redact;
     char shown_target[512]; /* the target with any password redacted */
     struct event *start_ev; /* --start-at */
+    struct event *warm_ev;  /* warmup.duration is up */
     /* the generator watching itself, and what findings need */
     uint64_t next_win_due; /* when the window timer should fire */
     uint64_t lag_max_ns;   /* worst event-loop lag seen by that timer */
@@ -226,6 +227,12 @@ struct run {
 
 static void add_finding(struct run *r, const char *fmt, ...) QVR_PRINTF(2, 3);
 static void sample_users(struct run *r);
+
+/* warmup = { requests = N } and/or { duration = "30s" } */
+static int has_warmup(const struct qvr_plan *p)
+{
+    return p->warmup_requests > 0 || p->warmup_ns > 0;
+}
 
 static void finish(struct run *r)
 {
@@ -1358,6 +1365,33 @@ static void start_run_phase(struct run *r)
 
 static void start_cb(evutil_socket_t fd, short what, void *arg);
 
+/* Every warm-up answer was a 4xx/5xx: the target answers, but not to
+ * these requests. Says so with the first answer (method, full URL, status,
+ * the body's start) and the usual cause; the run goes on. */
+static void warn_bad_target(struct run *r)
+{
+    const char *t = r->plan->target ? r->plan->target : "";
+    const char *path = strstr(t, "://");
+    path = path ? strchr(path + 3, '/') : NULL;
+    char hint[600];
+    if (path && strcmp(path, "/") != 0)
+        snprintf(hint, sizeof(hint),
+                 "the target already holds a path (%.200s) and the "
+                 "scenario adds its own: give --target the service's base "
+                 "URL (%.*s)",
+                 path, (int)(path - t) > 300 ? 300 : (int)(path - t), t);
+    else
+        snprintf(hint, sizeof(hint),
+                 "check the target, the path and the body the scenario "
+                 "sends");
+    char *h = qvr_redact_text(&r->redact, hint);
+    qvr_warn("every warm-up answer was an error (%llu of %llu): %s; %s",
+             (unsigned long long)r->ctx.answered,
+             (unsigned long long)r->warm->total.requests,
+             r->ctx.first_bad[0] ? r->ctx.first_bad : "?", h ? h : hint);
+    free(h);
+}
+
 static void on_stopped(void *ud, struct qvr_vu *vu)
 {
     struct run *r = ud;
@@ -1373,6 +1407,10 @@ static void on_stopped(void *ud, struct qvr_vu *vu)
             finish(r);
             return;
         }
+        r->ctx.watch_answers = 0;
+        if (r->ctx.good_answers == 0 &&
+            (!r->worker || r->main_run->workers[0] == r))
+            warn_bad_target(r);
         double wait_s = r->run_at - (double)qvr_clock_wall_ns() / 1e9;
         if (r->run_at > 0 && wait_s > 0) {
             r->warm_done = 1;
@@ -1397,11 +1435,21 @@ static void on_stopped(void *ud, struct qvr_vu *vu)
         finish(r);
 }
 
+static void warm_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct run *r = arg;
+    (void)fd;
+    (void)what;
+    if (r->phase == PH_WARMUP && r->vus[0])
+        qvr_vu_stop(r->vus[0]);
+}
+
 /* The warm-up if the scenario has one, else the measured phase. */
 static int begin_first_phase(struct run *r)
 {
-    if (r->plan->warmup_requests > 0) {
+    if (has_warmup(r->plan)) {
         r->phase = PH_WARMUP;
+        r->ctx.watch_answers = 1;
         r->ctx.metrics = r->warm;
         r->vus[0] = qvr_vu_new(&r->ctx, 1);
         if (!r->vus[0]) {
@@ -1411,6 +1459,13 @@ static int begin_first_phase(struct run *r)
             return QVR_ENOMEM;
         }
         qvr_vu_start(r->vus[0]);
+        if (r->plan->warmup_ns) {
+            /* the warm-up's user stops when its time is up */
+            if (!r->warm_ev)
+                r->warm_ev = evtimer_new(r->base, warm_cb, r);
+            if (r->warm_ev)
+                arm_ns(r->warm_ev, r->plan->warmup_ns);
+        }
     } else {
         start_run_phase(r);
     }
@@ -1469,7 +1524,7 @@ static void on_request(void *ud, struct qvr_vu *vu)
     if (r->phase != PH_WARMUP &&
         (vu->sample.status == 503 || vu->sample.status == 429))
         r->win_refused++;
-    if (r->phase == PH_WARMUP &&
+    if (r->phase == PH_WARMUP && r->plan->warmup_requests > 0 &&
         r->warm->total.requests >= (uint64_t)r->plan->warmup_requests)
         qvr_vu_stop(vu);
 }
@@ -1698,8 +1753,7 @@ static void run_findings(struct run *r, double elapsed_s)
                     "cold start: the first request took %.0f ms, %.0fx "
                     "the steady P50 (%.0f ms)%s",
                     first, first / p50, p50,
-                    r->plan->warmup_requests ? " (it was a warm-up request)"
-                                             : "");
+                    has_warmup(r->plan) ? " (it was a warm-up request)" : "");
     if (r->refused_windows) {
         char when[64] = "";
         if (r->refused_last < r->nrows && r->refused_first < r->nrows)
@@ -1957,9 +2011,21 @@ static void banner(struct run *r)
             "against %s%s\n",
             p->name, p->file, qvr_sched_max_users(&p->load), dur,
             r->shown_target, r->mock ? " (built-in mock)" : "");
-    if (p->warmup_requests)
-        fprintf(stderr, "qvrrun: warm-up: %d requests, reported apart\n",
-                p->warmup_requests);
+    if (has_warmup(p)) {
+        char wd[16] = "";
+        if (p->warmup_ns)
+            qvr_duration_fmt(p->warmup_ns, wd, sizeof(wd));
+        if (p->warmup_requests && p->warmup_ns)
+            fprintf(stderr,
+                    "qvrrun: warm-up: %d requests or %s, whichever comes "
+                    "first, reported apart\n",
+                    p->warmup_requests, wd);
+        else if (p->warmup_ns)
+            fprintf(stderr, "qvrrun: warm-up: %s, reported apart\n", wd);
+        else
+            fprintf(stderr, "qvrrun: warm-up: %d requests, reported apart\n",
+                    p->warmup_requests);
+    }
     if (p->insecure)
         fprintf(stderr, "qvrrun: TLS certificate verification is OFF "
                         "(insecure = true)\n");
@@ -1983,6 +2049,8 @@ static void teardown(struct run *r)
         event_free(r->seg_ev);
     if (r->start_ev)
         event_free(r->start_ev);
+    if (r->warm_ev)
+        event_free(r->warm_ev);
     if (r->ctl_ev)
         event_free(r->ctl_ev);
     if (r->done_ev)
@@ -2160,7 +2228,7 @@ static int schedule_start(struct run *r, double start_at)
 {
     double wait_s =
         start_at > 0 ? start_at - (double)qvr_clock_wall_ns() / 1e9 : 0;
-    if (wait_s > 0 && r->plan->warmup_requests > 0) {
+    if (wait_s > 0 && has_warmup(r->plan)) {
         /* Warm up now; the measured phases of all parts begin together at
          * start_at (on_stopped waits for it). */
         r->run_at = start_at;
@@ -2269,7 +2337,8 @@ static int finish_run(struct run *r, const struct qvr_run_opts *o)
     res.target_kind = r->mock ? "mock" : "http";
     res.out_dir = r->out_dir;
     res.m = r->m;
-    res.warm = p->warmup_requests ? r->warm : NULL;
+    res.warm = has_warmup(p) ? r->warm : NULL;
+    res.warm_first_ms = r->have_first ? r->first_us / 1000.0 : NAN;
     res.elapsed_s = elapsed;
     res.started_wall_s = r->wall0;
     res.max_users = r->max_active;
