@@ -21,11 +21,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "buf.h"
 #include "gate.h"
 #include "log.h"
 #include "qvr.h"
 #include "report.h"
+#include "thresh.h"
 
 extern char **environ;
 
@@ -363,8 +366,102 @@ static void trend_label(char *label, size_t llen, int n, const char *what,
                  y0, y1);
 }
 
+/* What the latency chart shows of the run's thresholds (summary.json), so
+ * that the chart agrees with the verdicts: the p99_trend line only when
+ * such a threshold exists, grey when it was not judged; the latency limits
+ * as horizontal lines. */
+#define MAX_LIMITS 3
+
+struct chart_gate {
+    int trend;            /* 0: no p99_trend threshold, 1 judged, 2 n/a */
+    char trend_note[192]; /* "p99_trend < +25%: FAIL" */
+    int nlim;
+    double lim[MAX_LIMITS];           /* ms */
+    char limlabel[MAX_LIMITS][96];    /* "limit p99 < 60ms" */
+    const char *limcolor[MAX_LIMITS]; /* the colour of its percentile */
+    char above[192];                  /* limits far above the data */
+    uint64_t requests;                /* in all windows */
+    int sparse; /* few requests per window: points drawn too, so that a
+                   window alone between empty ones is not lost */
+};
+
+static void chart_gate(const struct qvr_rdir *rd, struct chart_gate *g)
+{
+    memset(g, 0, sizeof(*g));
+    double top = 0; /* the highest P99 drawn */
+    int with_req = 0;
+    for (int i = 0; i < rd->nwin; i++) {
+        if (rd->win[i].requests && rd->win[i].p99_ms > top)
+            top = rd->win[i].p99_ms;
+        g->requests += rd->win[i].requests;
+        with_req += rd->win[i].requests > 0;
+    }
+    g->sparse = (double)g->requests < 20.0 * rd->nwin || with_req < 3;
+    const cJSON *th =
+        cJSON_GetObjectItemCaseSensitive(rd->summary, "thresholds");
+    const cJSON *it;
+    size_t au = 0;
+    cJSON_ArrayForEach(it, th)
+    {
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(it, "expr");
+        const cJSON *ok = cJSON_GetObjectItemCaseSensitive(it, "ok");
+        if (!cJSON_IsString(e))
+            continue;
+        const char *x = e->valuestring;
+        size_t k = strcspn(x, "<>=");
+        if (!x[k] || k >= QVR_THRESH_EXPR_LEN)
+            continue;
+        char key[QVR_THRESH_EXPR_LEN];
+        snprintf(key, sizeof(key), "%.*s", (int)k, x);
+        struct qvr_thresh t;
+        if (qvr_thresh_parse(key, x + k, &t, NULL, 0) < 0)
+            continue;
+        if (t.metric == QVR_TM_P99_TREND && !g->trend) {
+            g->trend = cJSON_IsNull(ok) ? 2 : 1;
+            snprintf(g->trend_note, sizeof(g->trend_note), "%s: %s", x,
+                     g->trend == 2      ? "n/a (too noisy), line in grey"
+                     : cJSON_IsTrue(ok) ? "ok"
+                                        : "FAIL");
+            continue;
+        }
+        int lat = t.kind == QVR_TK_LATENCY && !t.ntags &&
+                  (t.metric == QVR_TM_MAX ||
+                   (t.metric == QVR_TM_PCTL && t.pct >= 50));
+        if (!lat)
+            continue;
+        if (g->nlim < MAX_LIMITS && t.target <= 3 * (top > 0 ? top : 1)) {
+            g->lim[g->nlim] = t.target;
+            snprintf(g->limlabel[g->nlim], sizeof(g->limlabel[0]), "limit %s",
+                     x);
+            /* the colour of the line it limits (latency.gp) */
+            g->limcolor[g->nlim] = t.metric == QVR_TM_MAX ? "#444444"
+                                   : t.pct == 50          ? "#1b9e77"
+                                   : t.pct == 90          ? "#7570b3"
+                                   : t.pct == 99          ? "#d95f02"
+                                                          : "#c00000";
+            g->nlim++;
+        } else if (au < sizeof(g->above)) {
+            au += (size_t)snprintf(g->above + au, sizeof(g->above) - au, "%s%s",
+                                   au ? ", " : "limit above the chart: ", x);
+        }
+    }
+}
+
+/* The title's second line: the trend's figures with its verdict, or that
+ * no trend threshold was set (and no line is drawn). */
+static void gate_label(const struct chart_gate *g, const char *fit, char *out,
+                       size_t len)
+{
+    if (g->trend)
+        snprintf(out, len, "%s; %s%s%s", fit, g->trend_note,
+                 g->above[0] ? "; " : "", g->above);
+    else
+        snprintf(out, len, "no p99_trend threshold: no trend line%s%s",
+                 g->above[0] ? "; " : "", g->above);
+}
+
 static int latency_dat(const struct qvr_rdir *rd, struct qvr_buf *b,
-                       char *label, size_t llen)
+                       char *label, size_t llen, const struct chart_gate *cg)
 {
     double typical = window_len(rd);
     int lo = -1, hi = -1;
@@ -396,6 +493,19 @@ static int latency_dat(const struct qvr_rdir *rd, struct qvr_buf *b,
     else
         snprintf(label, llen, "P99 trend: too few windows");
     qvr_buf_printf(b, "# the trend through single windows: %s\n", label);
+    /* what latency.png draws of it, and the limits */
+    char second[512];
+    gate_label(cg, label, second, sizeof(second));
+    qvr_buf_printf(b, "# the chart's second title line: %s\n", second);
+    qvr_buf_printf(b, "# trend line drawn: %s\n",
+                   cg->trend == 0   ? "no (no p99_trend threshold)"
+                   : cg->trend == 1 ? "yes (judged)"
+                                    : "grey (n/a, too noisy)");
+    for (int i = 0; i < cg->nlim; i++)
+        qvr_buf_printf(b, "# limit line: %.17g ms (%s)\n", cg->lim[i],
+                       cg->limlabel[i]);
+    qvr_buf_printf(b, "# points drawn: %s\n",
+                   cg->sparse ? "yes (under 20 requests a window)" : "no");
     return b->truncated ? QVR_ENOMEM : 0;
 }
 
@@ -705,7 +815,9 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
     qvr_buf_init(&b, 0);
     qvr_buf_init(&v, 0);
 
-    rc = latency_dat(rd, &b, label, sizeof(label));
+    struct chart_gate cg;
+    chart_gate(rd, &cg);
+    rc = latency_dat(rd, &b, label, sizeof(label), &cg);
     if (rc == 0)
         rc = write_dat(rd, "plot-latency.dat", &b, err, errlen);
     qvr_buf_reset(&b);
@@ -774,12 +886,31 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
                      "%s: response time per %.3g s window (from the "
                      "intended start)",
                      sc, wl);
+        char second[512];
+        gate_label(&cg, label, second, sizeof(second));
+        if (cg.requests == 1) {
+            size_t tl = strlen(title);
+            snprintf(title + tl, sizeof(title) - tl,
+                     ": 1 request, a single point");
+        }
         qvr_buf_reset(&v);
         gp_str(&v, "datafile", path);
         gp_str(&v, "charttitle", title);
         gp_str(&v, "xunit", tunit);
         gp_num(&v, "xdiv", tdiv);
-        gp_str(&v, "trendlabel", label);
+        gp_str(&v, "trendlabel", second);
+        gp_num(&v, "trendmode", cg.trend);
+        gp_num(&v, "points", cg.sparse);
+        gp_num(&v, "nlim", cg.nlim);
+        for (int i = 0; i < MAX_LIMITS; i++) {
+            char nm[16];
+            snprintf(nm, sizeof(nm), "lim%d", i + 1);
+            gp_num(&v, nm, i < cg.nlim ? cg.lim[i] : 0);
+            snprintf(nm, sizeof(nm), "limlabel%d", i + 1);
+            gp_str(&v, nm, i < cg.nlim ? cg.limlabel[i] : "");
+            snprintf(nm, sizeof(nm), "limcolor%d", i + 1);
+            gp_str(&v, nm, i < cg.nlim ? cg.limcolor[i] : "#c00000");
+        }
         run_gnuplot(gnuplot, tmpl, rd->dir, "latency.png", &v);
     } else if (!quiet) {
         qvr_info("latency chart skipped: no request completed in any "
@@ -879,6 +1010,16 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
         qvr_buf_reset(&v);
         gp_str(&v, "datafile", path);
         gp_str(&v, "charttitle", title);
+        /* GPU samples asked for and not found: say so on the chart */
+        const cJSON *cg_gpu = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(rd->summary, "config"),
+            "collect_gpu");
+        if (cJSON_IsString(cg_gpu) && !cc.hasgpu) {
+            size_t tl = strlen(title);
+            snprintf(title + tl, sizeof(title) - tl,
+                     " (GPU: none, %.60s not found on this host)",
+                     cg_gpu->valuestring);
+        }
         gp_num(&v, "hashost", cc.hashost);
         gp_num(&v, "hasgpu", cc.hasgpu);
         gp_str(&v, "timingcols", cc.timing);

@@ -271,6 +271,9 @@ static cJSON *config_obj(const struct qvr_plan *p)
     cJSON_AddNumberToObject(c, "warmup_requests", p->warmup_requests);
     if (p->warmup_ns)
         cJSON_AddNumberToObject(c, "warmup_duration_s", p->warmup_ns / 1e9);
+    if (p->collect_gpu && *p->collect_gpu) /* asked for: a chart can say
+                                              when it found none */
+        cJSON_AddStringToObject(c, "collect_gpu", p->collect_gpu);
     cJSON_AddNumberToObject(c, "timeout_ms", (double)p->timeout_ms);
     cJSON_AddNumberToObject(c, "window_s", p->window_ns / 1e9);
     cJSON *slo = cJSON_AddObjectToObject(c, "slo");

@@ -102,7 +102,7 @@ assert_ge "$n" 10 "quickstart: $n requests"
 assert_eq "${V[5]}" 0 "quickstart: no failure"
 assert_eq "${V[6]}" 1 "quickstart: checks 100%"
 assert_eq "${V[7]}" "[$n, $n]" "quickstart: both checks passed once per request"
-assert_eq "${V[8]}" 4 "quickstart: all 4 thresholds hold"
+assert_eq "${V[8]}" 5 "quickstart: all 5 thresholds hold (task_errors == 0 the default one)"
 # text: instruction 4 + query 8 + longest document 8 tokens -> 47.5 ms;
 # multimodal: default instruction 15 + query 4 + image 256 -> 75.9 ms. The
 # image must have reached the mock (as a data: URL) for the gap.
