@@ -77,7 +77,11 @@ run_qvrrun "$SC" --out slow --quiet --no-plots -e QVR_TARGET="$SLOW" \
     -e USERS=4 -e DURATION=2s -e SPAWN=200
 run_qvrrun compare fast slow
 assert_eq "$RC" 99 "4x slower: still a regression"
-assert_contains "$QVR_STDOUT" "TOTAL p99 +" "p99 judged on enough requests"
+# p99 is judged on its intervals: WORSE when they are apart, "within
+# noise" when a loaded machine widened the fast run's tail (never "too few")
+p99=$(grep -m1 '^    p99 ' "$QVR_STDOUT")
+[[ $p99 == *"  WORSE" || $p99 == *"within noise (intervals overlap)" ]] &&
+    pass "p99 judged on its intervals: ${p99##*%  }" || fail "p99 line: $p99"
 assert_contains "$QVR_STDOUT" "warning: the targets differ: $FAST" \
     "different targets: a warning"
 finish
