@@ -120,6 +120,9 @@ static void table_row(const char *name, const struct qvr_stat *s,
                         p99, sizeof(p99));
     qvr_progress_fmt_ms(some ? (double)s->resp->max / 1000.0 : NAN, mx,
                         sizeof(mx));
+    if (!some) /* the dash is three bytes: padded here to the column's 9 */
+        for (char *c[3] = {p50, p99, mx}, **q = c; q < c + 3; q++)
+            snprintf(*q, 16, "        " DASH);
     fprintf(out, "  %-24.24s %9llu %8llu %8.1f %9s %9s %9s\n", name,
             (unsigned long long)s->requests, (unsigned long long)s->failures,
             elapsed_s > 0 ? (double)s->requests / elapsed_s : 0, p50, p99, mx);

@@ -66,6 +66,32 @@ int main(void)
     T_EQ_STR(qvr_progress_fmt_ms(0.25, buf, sizeof(buf)), "0.25ms");
     T_EQ_STR(qvr_progress_fmt_ms(812, buf, sizeof(buf)), "812ms");
     T_EQ_STR(qvr_progress_fmt_ms(1240, buf, sizeof(buf)), "1.24s");
+    /* The terminal's per-name table: the run so far, a name without an
+     * answer shows dashes. */
+    struct qvr_metrics *m = qvr_metrics_new(0, NULL);
+    struct qvr_stat *a = qvr_metrics_name(m, "rerank_text");
+    qvr_metrics_name(m, "never");
+    struct qvr_sample smp;
+    memset(&smp, 0, sizeof(smp));
+    for (int i = 1; i <= 100; i++) {
+        smp.response_us = (uint64_t)i * 1000; /* 1..100 ms */
+        smp.status = 200;
+        qvr_metrics_record(m, -1, a, &smp);
+    }
+    char tab[2048];
+    FILE *f = fmemopen(tab, sizeof(tab), "w");
+    qvr_progress_table(m, 10.0, 10, f);
+    fclose(f);
+    T_CHECK_MSG(strstr(tab, "  rerank_text                    100        0     "
+                            "10.0    50.0ms    99.0ms     100ms\n"),
+                "%s", tab);
+    T_CHECK_MSG(strstr(tab,
+                       "  never                            0        0      "
+                       "0.0         \u2013         \u2013         "
+                       "\u2013\n"),
+                "%s", tab);
+    T_CHECK_MSG(strstr(tab, "  TOTAL                          100"), "%s", tab);
+    qvr_metrics_free(m);
     qvr_hist_free(w);
     qvr_progress_free(p);
     qvr_progress_free(NULL);
