@@ -447,6 +447,45 @@ static void chart_gate(const struct qvr_rdir *rd, struct chart_gate *g)
     }
 }
 
+/* The holds of a step load, from summary.json's steps (start_s and
+ * duration_s; a summary without start_s has none), as gnuplot variables:
+ * nsteps, stepS<i> and stepE<i> (seconds), stepL<i> ("2 users"). The
+ * charts shade each hold and grey the settle before it. */
+static void step_spans(const struct qvr_rdir *rd, struct qvr_buf *v)
+{
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(rd->summary, "steps");
+    const cJSON *it;
+    int n = 0;
+    cJSON_ArrayForEach(it, st)
+    {
+        const cJSON *s = cJSON_GetObjectItemCaseSensitive(it, "start_s");
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(it, "duration_s");
+        if (!cJSON_IsNumber(s) || !cJSON_IsNumber(d) || n >= 64)
+            continue;
+        const cJSON *u = cJSON_GetObjectItemCaseSensitive(it, "users");
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(it, "rate");
+        const cJSON *lb = cJSON_GetObjectItemCaseSensitive(it, "label");
+        char nm[24], text[64];
+        if (cJSON_IsString(lb))
+            snprintf(text, sizeof(text), "%.40s", lb->valuestring);
+        else if (cJSON_IsNumber(r))
+            snprintf(text, sizeof(text), "%g/s", r->valuedouble);
+        else if (cJSON_IsNumber(u))
+            snprintf(text, sizeof(text), "%g user%s", u->valuedouble,
+                     u->valuedouble == 1 ? "" : "s");
+        else
+            snprintf(text, sizeof(text), "step %d", n + 1);
+        n++;
+        snprintf(nm, sizeof(nm), "stepS%d", n);
+        gp_num(v, nm, s->valuedouble);
+        snprintf(nm, sizeof(nm), "stepE%d", n);
+        gp_num(v, nm, s->valuedouble + d->valuedouble);
+        snprintf(nm, sizeof(nm), "stepL%d", n);
+        gp_str(v, nm, text);
+    }
+    gp_num(v, "nsteps", n);
+}
+
 /* The title's second line: the trend's figures with its verdict, or that
  * no trend threshold was set (and no line is drawn). */
 static void gate_label(const struct chart_gate *g, const char *fit, char *out,
@@ -901,6 +940,7 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
         gp_str(&v, "trendlabel", second);
         gp_num(&v, "trendmode", cg.trend);
         gp_num(&v, "points", cg.sparse);
+        step_spans(rd, &v);
         gp_num(&v, "nlim", cg.nlim);
         for (int i = 0; i < MAX_LIMITS; i++) {
             char nm[16];
@@ -938,6 +978,7 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
         int maxu = 1;
         for (int i = 0; i < rd->nwin; i++)
             maxu = rd->win[i].users > maxu ? rd->win[i].users : maxu;
+        step_spans(rd, &v);
         gp_num(&v, "usersmax", ceil(maxu * 1.25));
         gp_num(&v, "usersstep", maxu <= 8 ? 1 : ceil(maxu / 8.0));
         run_gnuplot(gnuplot, tmpl, rd->dir, "throughput.png", &v);

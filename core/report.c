@@ -417,6 +417,7 @@ static char *summary_json(const struct qvr_run_result *r)
             if (r->vary)
                 cJSON_AddNumberToObject(o, r->vary, s->vary);
             cJSON_AddNumberToObject(o, "duration_s", r3(s->duration_s));
+            cJSON_AddNumberToObject(o, "start_s", r3(s->start_s));
             cJSON_AddNumberToObject(o, "achieved_users", r3(s->achieved_users));
             cJSON_AddNumberToObject(o, "achieved_rate", r3(s->achieved_rate));
             cJSON_AddBoolToObject(o, "under_delivered", s->under);

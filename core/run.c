@@ -1133,6 +1133,7 @@ static void end_step(struct run *r)
     row->vary = s->vary;
     row->has_vary = r->plan->load.vary[0] != 0;
     row->duration_s = (double)(now - r->hold_t0) / 1e9;
+    row->start_s = (double)(r->hold_t0 - r->t0) / 1e9;
     row->achieved_users =
         r->users_samples ? r->users_sum / r->users_samples : 0;
     row->achieved_rate =

@@ -3,6 +3,7 @@
 # set, and the latency thresholds' limits, against time since the start.
 #
 # Set by qvrrun with -e: datafile, outfile, charttitle, xunit, xdiv,
+# nsteps and stepS<i>/stepE<i>/stepL<i> (step holds, s, and labels),
 # trendlabel (the title's second line: the trend's change and verdict),
 # trendmode (0 no p99_trend threshold: no line; 1 judged: red; 2 not
 # judged, too noisy: grey), points (1: few requests per window, draw
@@ -29,6 +30,19 @@ trendcolor = (trendmode == 2 ? "#999999" : "#a6361c")
 trendtitle = (trendmode == 2 ? "P99 trend: n/a (too noisy)" : \
               "P99 trend (least squares)")
 lim(i) = (i == 1 ? lim1 : i == 2 ? lim2 : lim3)
+# Step loads: each hold shaded and labelled, the settle before it grey.
+prev = 0
+do for [i=1:nsteps] {
+    s = value(sprintf("stepS%d", i)) / xdiv
+    e = value(sprintf("stepE%d", i)) / xdiv
+    set object 2*i-1 rect from prev, graph 0 to s, graph 1 \
+        fc rgb "#eeeeee" fs solid 1.0 noborder behind
+    set object 2*i rect from s, graph 0 to e, graph 1 \
+        fc rgb "#e6f0fa" fs solid 1.0 noborder behind
+    set label 100+i value(sprintf("stepL%d", i)) at (s+e)/2, graph 0.96 \
+        center font "Sans,9" tc rgb "#555555"
+    prev = e
+}
 plot datafile using ($1/xdiv):(full(2)) with lines lw 2 lc rgb "#1b9e77" \
          title "P50 (median)", \
      '' using ($1/xdiv):(full(3)) with lines lw 2 lc rgb "#7570b3" \

@@ -2,6 +2,7 @@
 # window, with the number of running users on the right-hand axis.
 #
 # Set by qvrrun with -e: datafile, outfile, charttitle, xunit, xdiv,
+# nsteps and stepS<i>/stepE<i>/stepL<i> (step holds, s, and labels),
 # usersmax, usersstep (the right axis). datafile columns: time_s rps
 # failures_per_s users full (0: a short tail window, kept but not drawn).
 set terminal pngcairo size 1200,600 noenhanced font "Sans,11"
@@ -21,6 +22,19 @@ set xrange [0:*]
 set yrange [0:*]
 set y2range [0:usersmax]
 full(c) = ($5 > 0.5 ? column(c) : NaN)
+# Step loads: each hold shaded and labelled, the settle before it grey.
+prev = 0
+do for [i=1:nsteps] {
+    s = value(sprintf("stepS%d", i)) / xdiv
+    e = value(sprintf("stepE%d", i)) / xdiv
+    set object 2*i-1 rect from prev, graph 0 to s, graph 1 \
+        fc rgb "#eeeeee" fs solid 1.0 noborder behind
+    set object 2*i rect from s, graph 0 to e, graph 1 \
+        fc rgb "#e6f0fa" fs solid 1.0 noborder behind
+    set label 100+i value(sprintf("stepL%d", i)) at (s+e)/2, graph 0.96 \
+        center font "Sans,9" tc rgb "#555555"
+    prev = e
+}
 plot datafile using ($1/xdiv):(full(2)) with lines lw 2 lc rgb "#1f78b4" \
          title "requests/s", \
      '' using ($1/xdiv):(full(3)) with lines lw 2 lc rgb "#e31a1c" \
