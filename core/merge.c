@@ -2052,8 +2052,14 @@ int qvr_merge_dirs(const char *out, const char *const *dirs, int ndirs,
     if ((rc = write_summary(&m)) < 0 ||
         (rc = qvr_render(out, ro, err, errlen)) < 0)
         goto done;
-    if (table)
+    if (table) {
         print_table(&m, table);
+        /* the run's one verdict line, as a run ends */
+        char verdict[768];
+        qvr_gate_summary(m.th, m.nth, failed ? QVR_EXIT_THRESHOLD : QVR_EXIT_OK,
+                         NULL, verdict, sizeof(verdict));
+        qvr_info("%s", verdict);
+    }
     rc = failed;
 done:
     qvr_gate_free(g);
