@@ -82,7 +82,8 @@ char *qvr_progress_line(struct qvr_progress *p,
     size_t used = 0;
     for (int k = 1; p && now->fails && k < QVR_FAIL__COUNT; k++) {
         uint64_t d = now->fails[k] - p->fails_seen[k];
-        p->fails_seen[k] = now->fails[k];
+        if (!now->keep)
+            p->fails_seen[k] = now->fails[k];
         if (!d || used >= sizeof(kinds))
             continue;
         used += (size_t)snprintf(kinds + used, sizeof(kinds) - used,
@@ -100,7 +101,7 @@ char *qvr_progress_line(struct qvr_progress *p,
              el, tot, now->users, rps, p50, p99, peak,
              (unsigned long long)now->requests,
              (unsigned long long)now->failures, er, kinds);
-    if (p) {
+    if (p && !now->keep) {
         qvr_hist_reset(p->h);
         p->requests = p->failures = 0;
         p->len_s = 0;

@@ -30,6 +30,8 @@ struct qvr_progress_now {
     uint64_t requests, failures; /* the whole run so far */
     const uint64_t *fails;       /* the run's failures by kind
                                     (QVR_FAIL__COUNT), or NULL */
+    int keep; /* 1: the interval goes on (a terminal line rewritten in
+                 place before the one that is kept) */
 };
 
 /* Creates an empty interval; the caller frees with qvr_progress_free. NULL
@@ -42,10 +44,10 @@ void qvr_progress_free(struct qvr_progress *p);
 void qvr_progress_add(struct qvr_progress *p, const struct qvr_hist *win,
                       uint64_t requests, uint64_t failures, double len_s);
 
-/* Formats the line for the interval into buf (len bytes) and starts a new
- * interval. E.g. "[   12s/30s] users 10 | 12.3 req/s | p50 5.12ms p99
- * 980ms peak 1.01s | requests 456 | errors 3 (0.7%; since last: http_5xx
- * 2, timeout 1)". Returns buf. */
+/* Formats the line for the interval into buf (len bytes) and, unless
+ * now->keep, starts a new interval. E.g. "[   12s/30s] users 10 | 12.3 req/s |
+ * p50 5.12ms p99 980ms peak 1.01s | requests 456 | errors 3 (0.7%; since last:
+ * http_5xx 2, timeout 1)". Returns buf. */
 char *qvr_progress_line(struct qvr_progress *p,
                         const struct qvr_progress_now *now, char *buf,
                         unsigned long len);

@@ -106,6 +106,7 @@ struct run {
     struct qvr_progress *prog; /* the windows since the last line */
     struct qvr_hist *co_hist;  /* closed models: CO-corrected latency */
     uint64_t last_table;       /* terminal: when the per-name table was */
+    uint64_t last_kept;        /* terminal: when a line was last kept */
     uint64_t cancelled;
     const char *abort_reason;
     char abort_buf[QVR_THRESH_EXPR_LEN + 64];
@@ -446,19 +447,30 @@ static void progress(struct run *r, const struct qvr_window_row *w, int final)
         w->users,
         r->nworkers ? r->prog_requests : r->m->total.requests,
         r->nworkers ? r->prog_failures : r->m->total.failures,
-        m ? m->total.fails : NULL};
+        m ? m->total.fails : NULL,
+        0};
     char line[512];
+    /* A terminal rewrites the line every second and keeps one every 5 s
+     * (a short scroll of history): the rewritten line shows the interval
+     * since the last kept one, which it then closes. */
+    uint64_t t_now = qvr_clock_ns();
+    int keep_line =
+        !r->tty || final ||
+        t_now - r->last_kept >= 5 * QVR_NS_PER_S - QVR_NS_PER_S / 10;
+    now.keep = !keep_line;
+    if (keep_line)
+        r->last_kept = t_now;
     qvr_progress_line(r->prog, &now, line, sizeof(line));
     if (r->tty) {
         /* every 10 s, the names so far above the line */
         uint64_t t = qvr_clock_ns();
         if (m && !final && m->nnames &&
-            t - r->last_table >= 10 * QVR_NS_PER_S) {
+            t - r->last_table >= 10 * QVR_NS_PER_S - QVR_NS_PER_S / 10) {
             r->last_table = t;
             fputs("\r\033[K", stderr);
             qvr_progress_table(m, w->t_s, 10, stderr);
         }
-        fprintf(stderr, "\r\033[K%s%s", line, final ? "\n" : "");
+        fprintf(stderr, "\r\033[K%s%s", line, keep_line ? "\n" : "");
     } else {
         fprintf(stderr, "%s\n", line);
     }
@@ -1342,6 +1354,7 @@ static void start_run_phase(struct run *r)
     r->t0 = qvr_clock_ns();
     r->win_start = r->t0;
     r->last_progress = r->t0;
+    r->last_kept = r->last_table = r->t0;
     r->wall0 = (double)qvr_clock_wall_ns() / 1e9;
     if (!r->worker)
         open_logs(r);

@@ -30,7 +30,13 @@ int main(void)
             qvr_hist_record_n(w, 5000, 100);
         qvr_progress_add(p, w, i == 1 ? 4 : 100, 0, 1.0);
     }
-    struct qvr_progress_now now = {5.0, 30.0, 10, 404, 0, fails};
+    struct qvr_progress_now now = {5.0, 30.0, 10, 404, 0, fails, 1};
+    /* a terminal's line rewritten in place (keep): the interval goes on */
+    qvr_progress_line(p, &now, line, sizeof(line));
+    T_CHECK_MSG(strstr(line, "| 80.8 req/s | p50 5.00ms p99 5.00ms peak "
+                             "1.00s |") != NULL,
+                "%s", line);
+    now.keep = 0;
     qvr_progress_line(p, &now, line, sizeof(line));
     T_CHECK_MSG(strstr(line, "[    5s/30s] users 10 | 80.8 req/s | p50 5.00ms "
                              "p99 5.00ms peak 1.00s | requests 404 | "
