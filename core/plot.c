@@ -375,6 +375,11 @@ static void trend_label(char *label, size_t llen, int n, const char *what,
 struct chart_gate {
     int trend;            /* 0: no p99_trend threshold, 1 judged, 2 n/a */
     char trend_note[192]; /* "p99_trend < +25%: FAIL" */
+    int rps_trend;        /* the same for rps_trend (throughput.png) */
+    char rps_note[192];
+    int nrlim; /* rps limits (rps > 40), drawn on throughput.png */
+    double rlim[MAX_LIMITS];
+    char rlimlabel[MAX_LIMITS][96];
     int nlim;
     double lim[MAX_LIMITS];           /* ms */
     char limlabel[MAX_LIMITS][96];    /* "limit p99 < 60ms" */
@@ -416,6 +421,22 @@ static void chart_gate(const struct qvr_rdir *rd, struct chart_gate *g)
         struct qvr_thresh t;
         if (qvr_thresh_parse(key, x + k, &t, NULL, 0) < 0)
             continue;
+        if (t.metric == QVR_TM_RPS_TREND && !g->rps_trend) {
+            g->rps_trend = cJSON_IsNull(ok) ? 2 : 1;
+            snprintf(g->rps_note, sizeof(g->rps_note), "%s: %s", x,
+                     g->rps_trend == 2  ? "n/a (too noisy), line in grey"
+                     : cJSON_IsTrue(ok) ? "ok"
+                                        : "FAIL");
+            continue;
+        }
+        if (t.metric == QVR_TM_RPS && !t.ntags && !t.window_ns &&
+            g->nrlim < MAX_LIMITS) {
+            g->rlim[g->nrlim] = t.target;
+            snprintf(g->rlimlabel[g->nrlim], sizeof(g->rlimlabel[0]),
+                     "limit %s", x);
+            g->nrlim++;
+            continue;
+        }
         if (t.metric == QVR_TM_P99_TREND && !g->trend) {
             g->trend = cJSON_IsNull(ok) ? 2 : 1;
             snprintf(g->trend_note, sizeof(g->trend_note), "%s: %s", x,
@@ -548,14 +569,61 @@ static int latency_dat(const struct qvr_rdir *rd, struct qvr_buf *b,
     return b->truncated ? QVR_ENOMEM : 0;
 }
 
-static int throughput_dat(const struct qvr_rdir *rd, struct qvr_buf *b)
+/* The rps_trend threshold's own fit through the steady windows (as
+ * gate_p99_trend for P99): the line's a + b * t over rows lo..hi, its
+ * change and 95% half-width in *t. Returns the windows fitted, or -1. */
+static int gate_rps_trend(const struct qvr_rdir *rd, int *lo, int *hi,
+                          double *a, double *b, struct qvr_trend *t)
+{
+    int n = rd->nwin, rc = -1;
+    if (n < 2 || isnan(rd->steady_from_s))
+        return -1;
+    struct qvr_window_row *rows = calloc((size_t)n, sizeof(*rows));
+    if (!rows)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        rows[i].t_s = rd->win[i].end_s;
+        rows[i].len_s = rd->win[i].len_s;
+        rows[i].requests = rd->win[i].requests;
+        rows[i].rps = rd->win[i].rps;
+    }
+    if (qvr_trend_eval(rows, n, rd->steady_from_s, window_len(rd),
+                       QVR_TM_RPS_TREND, t) == 0 &&
+        t->hi > t->lo) {
+        double x0 = rows[t->lo].t_s, x1 = rows[t->hi].t_s;
+        *b = (t->last - t->first) / (x1 - x0);
+        *a = t->first - *b * x0;
+        *lo = t->lo;
+        *hi = t->hi;
+        rc = t->windows;
+    }
+    free(rows);
+    return rc;
+}
+
+static int throughput_dat(const struct qvr_rdir *rd, struct qvr_buf *b,
+                          const struct chart_gate *cg, char *label, size_t llen)
 {
     double typical = window_len(rd);
+    int lo = -1, hi = -1;
+    double a = 0, sl = 0;
+    struct qvr_trend t;
+    int fitted = cg->rps_trend ? gate_rps_trend(rd, &lo, &hi, &a, &sl, &t) : -1;
+    if (!cg->rps_trend)
+        snprintf(label, llen, "no rps_trend threshold: no trend line");
+    else if (fitted > 0)
+        snprintf(label, llen,
+                 "rps trend over %d windows: %+.1f%% +-%.1f%% (%.3g -> %.3g "
+                 "req/s); %s",
+                 fitted, t.change * 100.0, t.noise * 100.0, t.first, t.last,
+                 cg->rps_note);
+    else
+        snprintf(label, llen, "rps trend: too few windows; %s", cg->rps_note);
     qvr_buf_printf(b,
                    "# qvrrun %s/throughput.png: per window "
                    "(timeseries.csv)\n"
                    "# time_s rps failures_per_s users full (0: a short "
-                   "window, not drawn)\n",
+                   "window, not drawn) rps_trend\n",
                    rd->dir);
     for (int i = 0; i < rd->nwin; i++) {
         const struct qvr_rwin *w = &rd->win[i];
@@ -563,8 +631,18 @@ static int throughput_dat(const struct qvr_rdir *rd, struct qvr_buf *b)
         put_num(b, w->rps, 0);
         put_num(b, w->len_s > 0 ? (double)w->failures / w->len_s : 0, 0);
         put_num(b, w->users, 0);
-        put_num(b, full_window(w, typical), 1);
+        put_num(b, full_window(w, typical), 0);
+        put_num(b, fitted > 0 && i >= lo && i <= hi ? a + sl * w->end_s : NAN,
+                1);
     }
+    qvr_buf_printf(b, "# the chart's second title line: %s\n", label);
+    qvr_buf_printf(b, "# trend line drawn: %s\n",
+                   cg->rps_trend == 0   ? "no (no rps_trend threshold)"
+                   : cg->rps_trend == 1 ? "yes (judged)"
+                                        : "grey (n/a, too noisy)");
+    for (int i = 0; i < cg->nrlim; i++)
+        qvr_buf_printf(b, "# limit line: %.17g req/s (%s)\n", cg->rlim[i],
+                       cg->rlimlabel[i]);
     return b->truncated ? QVR_ENOMEM : 0;
 }
 
@@ -860,8 +938,9 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
     if (rc == 0)
         rc = write_dat(rd, "plot-latency.dat", &b, err, errlen);
     qvr_buf_reset(&b);
+    char tlabel[384];
     if (rc == 0)
-        rc = throughput_dat(rd, &b);
+        rc = throughput_dat(rd, &b, &cg, tlabel, sizeof(tlabel));
     if (rc == 0)
         rc = write_dat(rd, "plot-throughput.dat", &b, err, errlen);
     qvr_buf_reset(&b);
@@ -979,6 +1058,18 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
         for (int i = 0; i < rd->nwin; i++)
             maxu = rd->win[i].users > maxu ? rd->win[i].users : maxu;
         step_spans(rd, &v);
+        /* the rps trend and limits: single windows only (the grouped data
+         * has no trend column) */
+        gp_str(&v, "trendlabel", grouped ? "" : tlabel);
+        gp_num(&v, "trendmode", grouped ? 0 : cg.rps_trend);
+        gp_num(&v, "nlim", cg.nrlim);
+        for (int i = 0; i < MAX_LIMITS; i++) {
+            char nm[16];
+            snprintf(nm, sizeof(nm), "lim%d", i + 1);
+            gp_num(&v, nm, i < cg.nrlim ? cg.rlim[i] : 0);
+            snprintf(nm, sizeof(nm), "limlabel%d", i + 1);
+            gp_str(&v, nm, i < cg.nrlim ? cg.rlimlabel[i] : "");
+        }
         gp_num(&v, "usersmax", ceil(maxu * 1.25));
         gp_num(&v, "usersstep", maxu <= 8 ? 1 : ceil(maxu / 8.0));
         run_gnuplot(gnuplot, tmpl, rd->dir, "throughput.png", &v);
