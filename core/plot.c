@@ -734,6 +734,77 @@ static int grouped_dat(const struct qvr_rdir *rd, struct qvr_buf *lat,
  * latency there, 20 points per decade of 1/(1-p) up to the number of
  * requests, where the max is drawn. *xmax: the widest x; *spread: the
  * largest max/p50. */
+/* One block of plot-distribution.dat: title, then percentile,
+ * 1/(1-p) and latency from h (its values in us). */
+static void spectrum_block(struct qvr_buf *b, const char *title,
+                           const struct qvr_hist *h, int *nblocks, double *xmax,
+                           double *spread)
+{
+    double n = (double)h->total, top = n < 1e7 ? n : 1e7;
+    if (*nblocks)
+        qvr_buf_printf(b, "\n\n");
+    qvr_buf_printf(b, "\"%s\"\n", title);
+    for (int k = 0;; k++) {
+        double x = pow(10.0, k / 20.0);
+        if (x >= top)
+            break;
+        double p = 100.0 * (1.0 - 1.0 / x);
+        qvr_buf_printf(b, "%.6f %.6g %.6g\n", p, x,
+                       qvr_hist_value_at(h, p) / 1000.0);
+    }
+    double mx = (double)h->max / 1000.0;
+    qvr_buf_printf(b, "100 %.6g %.6g\n", top < 2 ? 2 : top, mx);
+    if ((top < 2 ? 2 : top) > *xmax)
+        *xmax = top < 2 ? 2 : top;
+    double p50 = qvr_hist_value_at(h, 50) / 1000.0;
+    if (p50 > 0 && mx / p50 > *spread)
+        *spread = mx / p50;
+    (*nblocks)++;
+}
+
+/* A step load's curves: one per step (its hold's histogram from
+ * summary.json), after the total, instead of one per name: each step is
+ * its own load, and one curve through them all mixes them. Returns the
+ * blocks added (0: not a step load, or no step histograms). */
+static int step_spectra(const struct qvr_rdir *rd, struct qvr_buf *b,
+                        int *nblocks, double *xmax, double *spread)
+{
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(rd->summary, "steps");
+    const cJSON *it;
+    int added = 0;
+    cJSON_ArrayForEach(it, st)
+    {
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(it, "histogram_us");
+        struct qvr_hist *h = NULL;
+        if (!cJSON_IsString(e) ||
+            qvr_hist_decode(e->valuestring, strlen(e->valuestring), &h) < 0)
+            continue;
+        if (h->total) {
+            const cJSON *u = cJSON_GetObjectItemCaseSensitive(it, "users");
+            const cJSON *r = cJSON_GetObjectItemCaseSensitive(it, "rate");
+            const cJSON *lb = cJSON_GetObjectItemCaseSensitive(it, "label");
+            char t[96];
+            int k = (int)cJSON_GetNumberValue(
+                cJSON_GetObjectItemCaseSensitive(it, "step"));
+            if (cJSON_IsString(lb))
+                snprintf(t, sizeof(t), "step %d: %.40s", k, lb->valuestring);
+            else if (cJSON_IsNumber(r))
+                snprintf(t, sizeof(t), "step %d: %g/s", k, r->valuedouble);
+            else
+                snprintf(t, sizeof(t), "step %d: %g user%s", k,
+                         cJSON_IsNumber(u) ? u->valuedouble : 0,
+                         cJSON_IsNumber(u) && u->valuedouble == 1 ? "" : "s");
+            for (char *c = t; *c; c++)
+                if (*c == '"' || (unsigned char)*c < 0x20)
+                    *c = '\'';
+            spectrum_block(b, t, h, nblocks, xmax, spread);
+            added++;
+        }
+        qvr_hist_free(h);
+    }
+    return added;
+}
+
 static int distribution_dat(const struct qvr_rdir *rd, struct qvr_buf *b,
                             int *nblocks, double *xmax, double *spread)
 {
@@ -750,6 +821,10 @@ static int distribution_dat(const struct qvr_rdir *rd, struct qvr_buf *b,
         const struct qvr_rseries *s = &rd->series[i];
         if (!s->h || !s->h->total)
             continue;
+        /* a step load: the total, then one curve per step */
+        if (i > 0 && rd->nsteps &&
+            step_spectra(rd, b, nblocks, xmax, spread) > 0)
+            break;
         double n = (double)s->h->total, top = n < 1e7 ? n : 1e7;
         if (*nblocks)
             qvr_buf_printf(b, "\n\n");
@@ -1084,8 +1159,9 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
         snprintf(tmpl, sizeof(tmpl), "%s/distribution.gp", pdir);
         snprintf(title, sizeof(title),
                  "%s: response time by percentile (%llu requests, whole "
-                 "run)",
-                 sc, t->h ? (unsigned long long)t->h->total : 0ULL);
+                 "run%s)",
+                 sc, t->h ? (unsigned long long)t->h->total : 0ULL,
+                 rd->nsteps ? "; one curve per step" : "");
         qvr_buf_reset(&v);
         gp_str(&v, "datafile", path);
         gp_str(&v, "charttitle", title);

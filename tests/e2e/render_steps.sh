@@ -45,4 +45,8 @@ print("ok %.2f" % gaps[0])
 PY
 )
 assert_eq "${res%% *}" ok "summary.json steps carry their hold's start_s ($res)"
+# distribution.png of a step load: the total, then one curve per step
+assert_eq "$(grep '^"' "$R/plot-distribution.dat" | tr '\n' '|')" \
+    '"all requests (total)"|"step 1: 1 user"|"step 2: 2 users"|"step 3: 4 users"|"step 4: 8 users"|' \
+    "plot-distribution.dat: one block per step after the total"
 finish
