@@ -537,9 +537,24 @@ static void gp_str(struct qvr_buf *b, const char *name, const char *value)
     qvr_buf_append(b, "'; ", 3);
 }
 
+/* The latency thresholds the chart draws as lines: at most 3, those
+ * within 3x the slowest probe drawn (a limit far above would flatten the
+ * chart). Their indices in mo->th go to idx; returns how many. */
+static int chart_limits(const struct monitor *mo, double top_ms, int idx[3])
+{
+    int n = 0;
+    for (int i = 0; i < mo->nth && n < 3; i++) {
+        const struct qvr_thresh *t = &mo->th[i].t;
+        if (t->kind == QVR_TK_LATENCY && t->target <= 3 * top_ms)
+            idx[n++] = i;
+    }
+    return n;
+}
+
 /* Writes monitor.dat: local-time seconds, latency, ok, rolling P50, P90,
- * P99 (ms; NaN where unknown), one line per probe. 0 or -1. */
-static int write_plot_data(struct monitor *mo, double *ydiv)
+ * P99 (ms; NaN where unknown), one line per probe, then the threshold
+ * lines drawn as comments. *top_ms: the slowest probe. 0 or -1. */
+static int write_plot_data(struct monitor *mo, double *ydiv, double *top_ms)
 {
     char tmp[4200], final[4200];
     snprintf(tmp, sizeof(tmp), "%s/.monitor.dat.tmp", mo->out_dir);
@@ -561,8 +576,14 @@ static int write_plot_data(struct monitor *mo, double *ydiv)
                 r->ms, r->ok, r->p50, r->p90, r->p99);
         if (!isnan(r->p50) && r->p50 > top)
             top = r->p50;
+        if (r->ms > *top_ms)
+            *top_ms = r->ms;
     }
     *ydiv = top >= 1000 ? 1000 : 1;
+    int idx[3], nl = chart_limits(mo, *top_ms, idx);
+    for (int i = 0; i < nl; i++)
+        fprintf(f, "# limit line: %.17g ms (%s)\n", mo->th[idx[i]].t.target,
+                mo->th[idx[i]].t.expr);
     int bad = ferror(f);
     if (fclose(f) != 0 || bad || rename(tmp, final) != 0) {
         unlink(tmp);
@@ -590,8 +611,8 @@ static void render(struct monitor *mo)
     mo->since_render = 0;
     if (!mo->can_plot || mo->plot_running || mo->plot_n == 0)
         return;
-    double ydiv;
-    if (write_plot_data(mo, &ydiv) < 0) {
+    double ydiv, top_ms = 0;
+    if (write_plot_data(mo, &ydiv, &top_ms) < 0) {
         qvr_warn("monitor.png not drawn: cannot write %s/monitor.dat",
                  mo->out_dir);
         return;
@@ -614,6 +635,18 @@ static void render(struct monitor *mo)
     free(ftitle);
     gp_str(&v, "yunit", ydiv > 1 ? "s" : "ms");
     qvr_buf_printf(&v, "ydiv=%g; ", ydiv);
+    /* the latency thresholds, as lines */
+    int idx[3], nl = chart_limits(mo, top_ms, idx);
+    qvr_buf_printf(&v, "nlim=%d; ", nl);
+    for (int i = 0; i < 3; i++) {
+        char nm[16], lab[QVR_THRESH_EXPR_LEN + 16];
+        qvr_buf_printf(&v, "lim%d=%.17g; ", i + 1,
+                       i < nl ? mo->th[idx[i]].t.target : 0.0);
+        snprintf(nm, sizeof(nm), "limlabel%d", i + 1);
+        snprintf(lab, sizeof(lab), "limit %s",
+                 i < nl ? mo->th[idx[i]].t.expr : "");
+        gp_str(&v, nm, i < nl ? lab : "");
+    }
     if (!v.data || v.truncated) {
         qvr_buf_free(&v);
         return;
