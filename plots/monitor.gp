@@ -9,6 +9,12 @@
 set terminal pngcairo size 1200,600 noenhanced font "Sans,11"
 set output outfile
 set title charttitle font "Sans,13"
+# A single probe (or probes within a second) has no time span: give the
+# axis one minute around it instead of gnuplot's default day.
+stats datafile using 1 nooutput
+if (STATS_max - STATS_min < 1) {
+    set xrange [STATS_min - 30 : STATS_max + 30]
+}
 set xdata time
 set timefmt "%s"
 set format x "%H:%M:%S"
