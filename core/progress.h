@@ -1,10 +1,11 @@
 /* progress.h -- the live line: what happened since the last one.
  *
- * A run closes a window every second; a line is printed every second on a
- * terminal and every 5 s in a log. The line sums every window since the
- * last line (their histograms merged), so a stall between two lines shows
- * in its peak P99 instead of falling between the lines. An interval without
- * an answer prints "–" for its latencies, never 0.0ms. */
+ * A run closes a window every second; a line is kept every 5 s (on a
+ * terminal it is also rewritten in place every second, over the interval
+ * so far). The line sums every window since the last kept line (their
+ * histograms merged), so a stall between two lines shows in its peak P99
+ * instead of falling between the lines. An interval without an answer
+ * prints "–" for its latencies, never 0.0ms. */
 #ifndef QVR_PROGRESS_H
 #define QVR_PROGRESS_H
 
