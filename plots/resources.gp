@@ -70,16 +70,16 @@ if (hasres) {
     set key top left box opaque samplen 3
     if (hashost && hasgpu) {
         plot datafile using "time_s":(v("cpu_pct")) with lines lw 2 \
-                 lc rgb "#1f78b4" title "host CPU", \
+                 lc rgb "#1f78b4" title "CPU, this host (the load generator)", \
              '' using "time_s":(v("gpu_util_pct")) with lines lw 2 \
-                 lc rgb "#33a02c" title "GPU"
+                 lc rgb "#33a02c" title "GPU, this host"
     } else {
         if (hasgpu) {
             plot datafile using "time_s":(v("gpu_util_pct")) with lines lw 2 \
-                     lc rgb "#33a02c" title "GPU"
+                     lc rgb "#33a02c" title "GPU, this host"
         } else {
             plot datafile using "time_s":(v("cpu_pct")) with lines lw 2 \
-                     lc rgb "#1f78b4" title "host CPU"
+                     lc rgb "#1f78b4" title "CPU, this host (the load generator)"
         }
     }
 
@@ -95,16 +95,16 @@ if (hasres) {
     set yrange [0:*]
     if (hashost && hasgpu) {
         plot datafile using "time_s":(v("mem_avail_mb")) with lines lw 2 \
-                 lc rgb "#1f78b4" title "host memory available", \
+                 lc rgb "#1f78b4" title "memory available, this host (the load generator)", \
              '' using "time_s":(v("gpu_mem_mb")) with lines lw 2 \
-                 lc rgb "#33a02c" title "GPU memory used"
+                 lc rgb "#33a02c" title "GPU memory used, this host"
     } else {
         if (hasgpu) {
             plot datafile using "time_s":(v("gpu_mem_mb")) with lines lw 2 \
-                     lc rgb "#33a02c" title "GPU memory used"
+                     lc rgb "#33a02c" title "GPU memory used, this host"
         } else {
             plot datafile using "time_s":(v("mem_avail_mb")) with lines lw 2 \
-                     lc rgb "#1f78b4" title "host memory available"
+                     lc rgb "#1f78b4" title "memory available, this host (the load generator)"
         }
     }
 }

@@ -819,7 +819,10 @@ struct qvr_collect *qvr_collect_new(struct event_base *base,
     if (p && p->collect_gpu && *p->collect_gpu) {
         snprintf(c->gpu_name, sizeof(c->gpu_name), "%s", p->collect_gpu);
         if (find_exe(p->collect_gpu, c->gpu_path, sizeof(c->gpu_path)) < 0) {
-            qvr_info("GPU samples skipped: %s not found", p->collect_gpu);
+            qvr_info("GPU samples skipped: %s not found on this machine "
+                     "(collect.gpu samples the load generator's GPU; for "
+                     "the target's, use collect.prometheus)",
+                     p->collect_gpu);
         } else {
             c->gpu_on = 1;
             add_col(c, K_GPU_UTIL, "gpu_util_pct", NULL);

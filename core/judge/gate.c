@@ -491,6 +491,57 @@ void qvr_gate_print(const struct qvr_plan_thresh *pt, FILE *out)
                 qvr_thresh_fmt_value(&pt->t, pt->value, buf, sizeof(buf)));
 }
 
+int qvr_gate_summary(const struct qvr_plan_thresh *th, int nth, int exit_code,
+                     const char *reason, char *buf, unsigned long len)
+{
+    int failed = 0, skipped = 0;
+    char list[512] = "", v[64];
+    size_t used = 0;
+    for (int i = 0; i < nth; i++) {
+        const struct qvr_plan_thresh *pt = &th[i];
+        if (pt->skipped) {
+            skipped++;
+            continue;
+        }
+        if (pt->ok)
+            continue;
+        if (failed++ >= 3) {
+            if (failed == 4 && used < sizeof(list))
+                used +=
+                    (size_t)snprintf(list + used, sizeof(list) - used, ", ...");
+            continue;
+        }
+        const char *m =
+            isnan(pt->value)
+                ? "no data"
+                : qvr_thresh_fmt_value(&pt->t, pt->value, v, sizeof(v));
+        if (used < sizeof(list))
+            used +=
+                (size_t)snprintf(list + used, sizeof(list) - used, "%s%s: %s",
+                                 failed > 1 ? ", " : "", pt->t.expr, m);
+    }
+    char why[160] = "";
+    if (exit_code == 130)
+        snprintf(why, sizeof(why), " (interrupted)");
+    else if (reason && reason[0])
+        snprintf(why, sizeof(why), " (%.150s)", reason);
+    if (failed)
+        snprintf(buf, len, "%d of %d threshold%s failed (%s), exit %d%s",
+                 failed, nth, nth == 1 ? "" : "s", list, exit_code, why);
+    else if (nth == 0)
+        snprintf(buf, len, "no thresholds set, exit %d%s", exit_code, why);
+    else if (nth == skipped)
+        snprintf(buf, len, "no threshold judged (%d n/a), exit %d%s", nth,
+                 exit_code, why);
+    else if (skipped)
+        snprintf(buf, len, "%d of %d thresholds passed, %d n/a, exit %d%s",
+                 nth - skipped, nth, skipped, exit_code, why);
+    else
+        snprintf(buf, len, "all %d threshold%s passed, exit %d%s", nth,
+                 nth == 1 ? "" : "s", exit_code, why);
+    return failed;
+}
+
 struct qvr_gate *qvr_gate_new(struct qvr_plan_thresh *th, int nth,
                               uint64_t window_ns)
 {

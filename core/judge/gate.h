@@ -141,6 +141,15 @@ const char *qvr_gate_verdict(const struct qvr_plan_thresh *pt);
  * or why there is none. */
 void qvr_gate_print(const struct qvr_plan_thresh *pt, FILE *out);
 
+/* The run's one verdict line, without the "qvrrun: " prefix, into buf (len
+ * bytes): "1 of 4 thresholds failed (p99 < 60ms: 216ms), exit 99" (the
+ * first three that failed, with their measured values or "no data"), "all
+ * 4 thresholds passed, exit 0" (", 1 n/a" when some were skipped), "no
+ * thresholds, exit 0"; an exit code that is neither 0 nor 99 says why
+ * ("interrupted", or reason when given). Returns the number that failed. */
+int qvr_gate_summary(const struct qvr_plan_thresh *th, int nth, int exit_code,
+                     const char *reason, char *buf, unsigned long len);
+
 /* Creates the ring for the windowed thresholds in th (nth entries; those
  * without a window are ignored). The caller frees with qvr_gate_free. NULL
  * on allocation failure. */

@@ -19,6 +19,8 @@ struct qvr_step_row {
     double vary;       /* vary steps: the variable's value */
     int has_vary;
     double duration_s;     /* measured (hold) length */
+    double start_s;        /* the hold's start, s since the measured start
+                              (the charts shade it) */
     double achieved_users; /* mean users running during the hold */
     double achieved_rate;  /* open: iterations started per second */
     uint64_t requests, failures, late, dropped;

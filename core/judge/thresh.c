@@ -28,7 +28,8 @@
 
 #define EXPECTED_METRICS                                                       \
     "p50..p99.9, max, min, mean, rps, error_rate, checks, goodput, "           \
-    "output_tokens_per_s, ttft./itl./tpot. + pNN, min, max, mean or *_trend"
+    "output_tokens_per_s, task_errors, ttft./itl./tpot. + pNN, min, max, "     \
+    "mean or *_trend"
 #define EXPECTED_TAGS "task, name, step or status"
 #define EXPECTED_OPS "<, <=, >, >= or =="
 
@@ -51,16 +52,18 @@ static const struct metric_def metric_defs[] = {
     {"p99_trend", QVR_TM_P99_TREND, QVR_TK_TREND},
     {"error_rate_trend", QVR_TM_ERROR_RATE_TREND, QVR_TK_TREND},
     {"output_tokens_per_s", QVR_TM_OUT_TPS, QVR_TK_RATE},
+    {"task_errors", QVR_TM_TASK_ERRORS, QVR_TK_COUNT},
 };
 
 /* Candidates for "did you mean": the named metrics and the usual
  * percentiles (any p<number> is valid, these are the likely intents). */
 static const char *const metric_hints[] = {
-    "p50",       "p90",        "p95",       "p99",
-    "p99.9",     "min",        "max",       "mean",
-    "rps",       "error_rate", "checks",    "goodput",
-    "rps_trend", "p50_trend",  "p99_trend", "error_rate_trend",
-    "ttft.p99",  "itl.p99",    "tpot.p99",  "output_tokens_per_s",
+    "p50",         "p90",        "p95",       "p99",
+    "p99.9",       "min",        "max",       "mean",
+    "rps",         "error_rate", "checks",    "goodput",
+    "rps_trend",   "p50_trend",  "p99_trend", "error_rate_trend",
+    "ttft.p99",    "itl.p99",    "tpot.p99",  "output_tokens_per_s",
+    "task_errors",
 };
 
 static const char *const tag_keys[] = {"task", "name", "step", "status"};
@@ -392,6 +395,11 @@ static int parse_key(struct parser *p, char *key)
     }
     if (*s != '\0')
         return reject(p, "unexpected '%s' in key '%s'", s, p->key);
+    if (p->t->metric == QVR_TM_TASK_ERRORS && (p->t->ntags || p->t->window_ns))
+        return reject(p,
+                      "task_errors counts the whole run: no tags or window "
+                      "in '%s'",
+                      p->key);
     return 0;
 }
 
@@ -459,6 +467,18 @@ static int unit_scale(struct parser *p, const char *unit, int *exp10,
             return 0;
         }
         return reject(p, "bad unit '%s' for %s (use us, ms, s or m)", unit, m);
+    case QVR_TK_COUNT:
+        if (strcmp(unit, "") == 0)
+            return 0;
+        if (strcmp(unit, "%") == 0) { /* a share of the iterations */
+            p->t->kind = QVR_TK_RATIO;
+            *exp10 = -2;
+            return 0;
+        }
+        return reject(p,
+                      "bad unit '%s' for %s (use a count such as 10, or %% "
+                      "of the iterations)",
+                      unit, m);
     case QVR_TK_RATIO:
         if (strcmp(unit, "") == 0)
             return 0;
@@ -770,6 +790,9 @@ char *qvr_thresh_fmt_value(const struct qvr_thresh *t, double value, char *buf,
         break;
     case QVR_TK_RATE:
         snprintf(buf, len, "%.1f/s", value);
+        break;
+    case QVR_TK_COUNT:
+        snprintf(buf, len, "%.0f", value);
         break;
     case QVR_TK_TREND:
         if (t->metric == QVR_TM_ERROR_RATE_TREND)

@@ -26,7 +26,9 @@ enum qvr_thresh_metric {
     QVR_TM_P50_TREND,
     QVR_TM_P99_TREND,
     QVR_TM_ERROR_RATE_TREND, /* absolute change of the fraction (pp / 100) */
-    QVR_TM_OUT_TPS           /* output tokens per second (token streams) */
+    QVR_TM_OUT_TPS,          /* output tokens per second (token streams) */
+    QVR_TM_TASK_ERRORS /* iterations ended by a Lua error: a count, or with
+                          % a fraction of the iterations (kind RATIO) */
 };
 
 /* Which time a latency metric (pNN, min, max, mean, p50/p99 trends)
@@ -39,7 +41,8 @@ enum qvr_thresh_kind {
     QVR_TK_LATENCY, /* milliseconds */
     QVR_TK_RATE,    /* per second */
     QVR_TK_RATIO,   /* fraction 0..1 */
-    QVR_TK_TREND    /* fraction of change; +0.25 = +25% (pp: 0.01 per pp) */
+    QVR_TK_TREND,   /* fraction of change; +0.25 = +25% (pp: 0.01 per pp) */
+    QVR_TK_COUNT    /* a number of events (task_errors "< 10") */
 };
 
 enum qvr_thresh_op { QVR_OP_LT, QVR_OP_LE, QVR_OP_GT, QVR_OP_GE, QVR_OP_EQ };
@@ -74,11 +77,12 @@ struct qvr_thresh {
  * ambiguous and rejected); rate: bare number, or "/s"; trends: % (relative
  * change) for rps/p50/p99 trends, pp only for error_rate_trend (its value is
  * an absolute change, so % is rejected there). No space between number and
- * unit; a '-' sign only on trends. Tags may only be task, name, step,
- * status; windows are durations ("30s", "1m") after any tags and are not
- * allowed on trends. abort/after_ns are left 0 (they come from the Lua
- * table). Returns 0, or QVR_EINVAL with a one-line reason written to err
- * (errlen bytes; err may be NULL) such as "unknown metric 'p98x'"; *t is
+ * unit; a '-' sign only on trends. task_errors takes a bare count ("< 10",
+ * kind COUNT) or a share of the iterations ("< 5%", kind RATIO). Tags may only
+ * be task, name, step, status; windows are durations ("30s", "1m") after any
+ * tags and are not allowed on trends. abort/after_ns are left 0 (they come from
+ * the Lua table). Returns 0, or QVR_EINVAL with a one-line reason written to
+ * err (errlen bytes; err may be NULL) such as "unknown metric 'p98x'"; *t is
  * zeroed on error. */
 int qvr_thresh_parse(const char *key, const char *cond, struct qvr_thresh *t,
                      char *err, unsigned long errlen);
@@ -100,7 +104,8 @@ int qvr_thresh_check(const struct qvr_thresh *t, double value);
 int qvr_thresh_same_key(const struct qvr_thresh *a, const struct qvr_thresh *b);
 
 /* Formats a canonical value with the threshold's natural unit ("0.25ms",
- * "812ms", "3.42s", "2.40%", "41.1/s", "-12.0%", "+2.00pp"; NaN "n/a")
+ * "812ms", "3.42s", "2.40%", "41.1/s", "-12.0%", "+2.00pp", a count "25";
+ * NaN "n/a")
  * into buf (len bytes, truncated to fit). Returns buf. */
 char *qvr_thresh_fmt_value(const struct qvr_thresh *t, double value, char *buf,
                            unsigned long len);

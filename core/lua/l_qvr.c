@@ -675,11 +675,17 @@ static void validate_scenario(lua_State *L)
                    describe(L, -1));
     lua_pop(L, 1);
     if (lua_getfield(L, 1, "warmup") == LUA_TTABLE) {
-        static const char *const wk[] = {"requests", NULL};
+        static const char *const wk[] = {"requests", "duration", NULL};
         int w = lua_gettop(L);
         check_keys(L, w, "warmup", wk);
-        double r;
-        get_number(L, w, "requests", "warmup", &r, 1, 1);
+        double r = 0;
+        int has_dur = lua_getfield(L, w, "duration") != LUA_TNIL;
+        if (has_dur)
+            get_duration(L, -1, "warmup: 'duration'", 0);
+        lua_pop(L, 1);
+        if (!get_number(L, w, "requests", "warmup", &r, 0, 1) && !has_dur)
+            luaL_error(L, "warmup: give 'requests' (a count) or 'duration' "
+                          "(e.g. \"30s\")");
         if (r > 1e6 || r != (double)(long)r)
             luaL_error(L, "warmup: 'requests' must be a whole number up to "
                           "1000000");

@@ -769,8 +769,10 @@ static int build_plan(lua_State *L, int sc, struct qvr_plan *p,
         return rc;
     if ((rc = build_mock_args(L, sc, p)) < 0)
         return rc;
-    if (lua_getfield(L, sc, "warmup") == LUA_TTABLE)
+    if (lua_getfield(L, sc, "warmup") == LUA_TTABLE) {
         p->warmup_requests = (int)field_number(L, -1, "requests", 0);
+        p->warmup_ns = field_duration(L, lua_gettop(L), "duration", 0);
+    }
     lua_pop(L, 1);
     p->timeout_ms = (long)(field_duration(L, sc, "timeout", 60 * QVR_NS_PER_S) /
                            QVR_NS_PER_MS);

@@ -614,6 +614,27 @@ static void stream_sample(struct qvr_sample *s, const struct qvr_http_result *r,
         s->fail = QVR_FAIL_MALFORMED;
 }
 
+/* The first error answer of the warm-up, for a diagnosis of the target:
+ * "POST http://h:1/api/rerank/api/rerank: HTTP 404: {"detail":"Not
+ * Found"}" (the body's first 120 bytes, control characters as spaces),
+ * redacted. */
+static void keep_bad_answer(struct qvr_vu_ctx *ctx, const char *method,
+                            const struct qvr_http_result *r)
+{
+    char body[124];
+    size_t n = r->body_len < 120 ? r->body_len : 120, k = 0;
+    for (size_t i = 0; r->body && i < n; i++)
+        body[k++] = (unsigned char)r->body[i] < 0x20 ? ' ' : r->body[i];
+    body[k] = 0;
+    char raw[768];
+    snprintf(raw, sizeof(raw), "%s %s: HTTP %d%s%s%s", method ? method : "GET",
+             ctx->cur_url, r->status, k ? ": " : " (empty body)", body,
+             r->body_len > 120 ? "..." : "");
+    char *clean = qvr_redact_text(ctx->redact, raw);
+    snprintf(ctx->first_bad, sizeof(ctx->first_bad), "%s", clean ? clean : raw);
+    free(clean);
+}
+
 static void http_done(void *ud, const struct qvr_http_result *r)
 {
     struct qvr_vu *vu = ud;
@@ -641,6 +662,9 @@ static void http_done(void *ud, const struct qvr_http_result *r)
               ctx->slo_us && s->response_us <= ctx->slo_us;
     if (r->fail == QVR_FAIL_NONE) {
         ctx->answered++;
+        ctx->good_answers += r->status < 400;
+        if (ctx->watch_answers && r->status >= 400 && !ctx->first_bad[0])
+            keep_bad_answer(ctx, vu->method, r);
         if (r->status >= 500)
             s->fail = QVR_FAIL_HTTP_5XX;
         else if (r->status >= 400)
@@ -704,6 +728,8 @@ int qvr_vu_http(struct qvr_vu *vu, const struct qvr_http_request *req,
     if (req->text)
         qvr_buf_reset(req->text);
     req = &rq;
+    if (vu->ctx->watch_answers)
+        snprintf(vu->ctx->cur_url, sizeof(vu->ctx->cur_url), "%s", req->url);
     vu->t_intended_ns = qvr_clock_ns();
     if (vu->iter_intended_ns && vu->iter_intended_ns < vu->t_intended_ns)
         vu->t_intended_ns = vu->iter_intended_ns;

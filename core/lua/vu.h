@@ -52,6 +52,11 @@ struct qvr_vu_ctx {
                                    (NULL: errors_printed alone) */
     uint64_t requests_done;     /* requests committed (any sink) */
     uint64_t answered;          /* requests that got any HTTP answer */
+    uint64_t good_answers;      /* of those, with a status below 400 */
+    int watch_answers;          /* keep the first 4xx/5xx (the warm-up) */
+    char cur_url[512];          /* while watching: the URL in flight */
+    char first_bad[768];        /* the first 4xx/5xx answer: method, URL,
+                                   status, the body's start; redacted */
     const char *last_error;     /* last transport error text (static/curl) */
     char last_error_buf[256];
     char last_task_error[256]; /* first line of the last task error,

@@ -73,8 +73,9 @@ struct mstat {
     struct qvr_hist *resp; /* response time, the segments' sum (owned) */
     int exact;             /* every segment carried its histogram */
     uint64_t requests, failures, good, checks_ok, checks_fail;
-    double min_ms, max_ms; /* exact, from the segments' latency_ms */
-    double mean_sum;       /* sum of mean x requests, ms */
+    double min_ms, max_ms;         /* exact, from the segments' latency_ms */
+    double mean_sum;               /* sum of mean x requests, ms */
+    uint64_t iters, script_errors; /* iterations, those ended by an error */
 };
 
 /* A request name's merged window, summed from the segments'
@@ -891,6 +892,8 @@ static int merge_stat(struct merge *m, struct mstat *ms, const char *sect,
     }
     ms->min_ms = e.with_req ? (double)e.min_us / 1000.0 : 0;
     ms->max_ms = (double)e.max_us / 1000.0;
+    ms->iters = e.iters;
+    ms->script_errors = e.script_errors;
     ms->checks_ok = jcount(e.sums[3], "passed");
     ms->checks_fail = jcount(e.sums[3], "failed");
     if (ms->resp->total != ms->requests)
@@ -1539,6 +1542,10 @@ static double stat_value(struct merge *m, const struct qvr_thresh *t)
         return m->span > 0 ? s->good / m->span : NAN;
     case QVR_TM_CHECKS:
         return n ? (double)s->checks_ok / n : NAN;
+    case QVR_TM_TASK_ERRORS:
+        if (t->kind == QVR_TK_COUNT)
+            return (double)s->script_errors;
+        return s->iters ? (double)s->script_errors / s->iters : NAN;
     default:
         return NAN;
     }
@@ -2011,12 +2018,7 @@ static int write_timeseries(struct merge *m)
                    QVR_REPORT_TOK_COLUMNS);
     for (int i = 0; i < m->nb; i++) {
         const struct qvr_window_row *w = &m->rows[i];
-        qvr_buf_printf(&b, "%.3f,%.3f,%d,%llu,%llu,%.3f,%.3f,%.3f,%.3f,%.3f\n",
-                       w->t_s, w->wall_s, w->users,
-                       (unsigned long long)w->requests,
-                       (unsigned long long)w->failures, w->rps, w->p50_ms,
-                       w->p90_ms, w->p99_ms, w->max_ms);
-        b.len--; /* the token cells last */
+        qvr_report_window_csv(&b, w);
         qvr_report_tok_cells(w, &b);
         qvr_buf_printf(&b, "\n");
     }
@@ -2283,8 +2285,14 @@ int qvr_merge_dirs(const char *out, const char *const *dirs, int ndirs,
     if ((rc = write_summary(&m)) < 0 ||
         (rc = qvr_render(out, ro, err, errlen)) < 0)
         goto done;
-    if (table)
+    if (table) {
         print_table(&m, table);
+        /* the run's one verdict line, as a run ends */
+        char verdict[768];
+        qvr_gate_summary(m.th, m.nth, failed ? QVR_EXIT_THRESHOLD : QVR_EXIT_OK,
+                         NULL, verdict, sizeof(verdict));
+        qvr_info("%s", verdict);
+    }
     rc = failed;
 done:
     qvr_gate_free(g);

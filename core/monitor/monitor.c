@@ -74,12 +74,16 @@ extern char **environ;
 #define MAX_THRESH 32
 #define MONITOR_ALERTS 10
 
-/* The rolling window: a ring in probe order and the same values sorted. */
+/* The rolling window: a ring in probe order and the answered probes'
+ * values sorted. A failed probe (refused, timed out, a 5xx) counts in
+ * fails but not in the percentiles: a dead target's 0.2 ms refusals would
+ * make it look fast. */
 struct window {
     int cap, n, head;
     double *ms;
     unsigned char *ok;
-    double *sorted;
+    double *sorted; /* nok values: the probes that succeeded */
+    int nok;
     int fails;
 };
 
@@ -151,6 +155,7 @@ struct monitor {
     /* schedule */
     uint64_t t0, next_due;
     uint64_t probes, restored, late, skipped, bad_lines;
+    uint64_t probes_failed; /* of probes (this process's): no good answer */
     int stopping, signals, done;
     /* files and children */
     int hist_fd;
@@ -233,9 +238,12 @@ static void window_push(struct window *w, double ms, int ok)
 {
     if (w->n == w->cap) {
         double old = w->ms[w->head];
-        int i = bound(w->sorted, w->n, old, 0);
-        memmove(w->sorted + i, w->sorted + i + 1,
-                (size_t)(w->n - i - 1) * sizeof(double));
+        if (w->ok[w->head]) {
+            int i = bound(w->sorted, w->nok, old, 0);
+            memmove(w->sorted + i, w->sorted + i + 1,
+                    (size_t)(w->nok - i - 1) * sizeof(double));
+            w->nok--;
+        }
         w->fails -= !w->ok[w->head];
         w->head = (w->head + 1) % w->cap;
         w->n--;
@@ -243,22 +251,26 @@ static void window_push(struct window *w, double ms, int ok)
     int slot = (w->head + w->n) % w->cap;
     w->ms[slot] = ms;
     w->ok[slot] = (unsigned char)(ok != 0);
-    int i = bound(w->sorted, w->n, ms, 1);
-    memmove(w->sorted + i + 1, w->sorted + i,
-            (size_t)(w->n - i) * sizeof(double));
-    w->sorted[i] = ms;
+    if (ok) {
+        int i = bound(w->sorted, w->nok, ms, 1);
+        memmove(w->sorted + i + 1, w->sorted + i,
+                (size_t)(w->nok - i) * sizeof(double));
+        w->sorted[i] = ms;
+        w->nok++;
+    }
     w->n++;
     w->fails += !ok;
 }
 
-/* Nearest rank: the smallest value with at least p% of the window at or
- * below it (sorted[ceil(p/100 * n) - 1]). NaN when empty. */
+/* Nearest rank over the probes that succeeded: the smallest value with at
+ * least p% of them at or below it (sorted[ceil(p/100 * nok) - 1]). NaN
+ * when none did. */
 static double window_pct(const struct window *w, double p)
 {
-    if (!w->n)
+    if (!w->nok)
         return NAN;
-    double r = ceil(p * w->n / 100.0 - 1e-9);
-    int k = r < 1 ? 1 : (r > w->n ? w->n : (int)r);
+    double r = ceil(p * w->nok / 100.0 - 1e-9);
+    int k = r < 1 ? 1 : (r > w->nok ? w->nok : (int)r);
     return w->sorted[k - 1];
 }
 
@@ -270,14 +282,14 @@ static double window_value(const struct window *w, const struct qvr_thresh *t)
     case QVR_TM_PCTL:
         return window_pct(w, t->pct);
     case QVR_TM_MIN:
-        return w->sorted[0];
+        return w->nok ? w->sorted[0] : NAN;
     case QVR_TM_MAX:
-        return w->sorted[w->n - 1];
+        return w->nok ? w->sorted[w->nok - 1] : NAN;
     case QVR_TM_MEAN: {
         double s = 0;
-        for (int i = 0; i < w->n; i++)
+        for (int i = 0; i < w->nok; i++)
             s += w->sorted[i];
-        return s / w->n;
+        return w->nok ? s / w->nok : NAN;
     }
     case QVR_TM_ERROR_RATE:
         return (double)w->fails / w->n;
@@ -429,9 +441,24 @@ static int find_template(char *out, size_t len)
     return qvr_file_is_regular(out) ? 0 : -1;
 }
 
+/* The latency thresholds the chart draws as lines: at most 3, those
+ * within 3x the slowest probe drawn (a limit far above would flatten the
+ * chart). Their indices in mo->th go to idx; returns how many. */
+static int chart_limits(const struct monitor *mo, double top_ms, int idx[3])
+{
+    int n = 0;
+    for (int i = 0; i < mo->nth && n < 3; i++) {
+        const struct qvr_thresh *t = &mo->th[i].t;
+        if (t->kind == QVR_TK_LATENCY && t->target <= 3 * top_ms)
+            idx[n++] = i;
+    }
+    return n;
+}
+
 /* Writes monitor.dat: local-time seconds, latency, ok, rolling P50, P90,
- * P99 (ms; NaN where unknown), one line per probe. 0 or -1. */
-static int write_plot_data(struct monitor *mo, double *ydiv)
+ * P99 (ms; NaN where unknown), one line per probe, then the threshold
+ * lines drawn as comments. *top_ms: the slowest probe. 0 or -1. */
+static int write_plot_data(struct monitor *mo, double *ydiv, double *top_ms)
 {
     char tmp[4200], final[4200];
     snprintf(tmp, sizeof(tmp), "%s/.monitor.dat.tmp", mo->out_dir);
@@ -453,8 +480,14 @@ static int write_plot_data(struct monitor *mo, double *ydiv)
                 r->ms, r->ok, r->p50, r->p90, r->p99);
         if (!isnan(r->p50) && r->p50 > top)
             top = r->p50;
+        if (r->ms > *top_ms)
+            *top_ms = r->ms;
     }
     *ydiv = top >= 1000 ? 1000 : 1;
+    int idx[3], nl = chart_limits(mo, *top_ms, idx);
+    for (int i = 0; i < nl; i++)
+        fprintf(f, "# limit line: %.17g ms (%s)\n", mo->th[idx[i]].t.target,
+                mo->th[idx[i]].t.expr);
     int bad = ferror(f);
     if (fclose(f) != 0 || bad || rename(tmp, final) != 0) {
         unlink(tmp);
@@ -487,8 +520,8 @@ static void render(struct monitor *mo)
     mo->since_render = 0;
     if (!mo->can_plot || mo->plot_running || mo->plot_n == 0)
         return;
-    double ydiv;
-    if (write_plot_data(mo, &ydiv) < 0) {
+    double ydiv, top_ms = 0;
+    if (write_plot_data(mo, &ydiv, &top_ms) < 0) {
         qvr_warn("monitor.png not drawn: cannot write %s/monitor.dat",
                  mo->out_dir);
         return;
@@ -512,6 +545,18 @@ static void render(struct monitor *mo)
     free(ftitle);
     qvr_plot_gp_str(&v, "yunit", ydiv > 1 ? "s" : "ms");
     qvr_buf_printf(&v, "ydiv=%g; ", ydiv);
+    /* the latency thresholds, as lines */
+    int idx[3], nl = chart_limits(mo, top_ms, idx);
+    qvr_buf_printf(&v, "nlim=%d; ", nl);
+    for (int i = 0; i < 3; i++) {
+        char nm[16], lab[QVR_THRESH_EXPR_LEN + 16];
+        qvr_buf_printf(&v, "lim%d=%.17g; ", i + 1,
+                       i < nl ? mo->th[idx[i]].t.target : 0.0);
+        snprintf(nm, sizeof(nm), "limlabel%d", i + 1);
+        snprintf(lab, sizeof(lab), "limit %s",
+                 i < nl ? mo->th[idx[i]].t.expr : "");
+        qvr_plot_gp_str(&v, nm, i < nl ? lab : "");
+    }
     if (!v.data || v.truncated) {
         qvr_buf_free(&v);
         return;
@@ -817,6 +862,7 @@ static void probe_done(struct monitor *mo, double ms, int status, int ok,
 {
     mo->in_flight = 0;
     mo->probes++;
+    mo->probes_failed += !ok;
     /* the probe's error may quote the scenario's or the target's text */
     char *ferror = NULL;
     if (error)
@@ -1548,6 +1594,14 @@ static int last_resort(void *ud)
     return QVR_EXIT_INTERRUPT;
 }
 
+/* URL mode: every probe of this process failed (a dead target), which
+ * fails the gate with or without thresholds. A scenario's probe judges
+ * its own answers. */
+static int all_failed(const struct monitor *mo)
+{
+    return !mo->plan && mo->probes && mo->probes_failed == mo->probes;
+}
+
 static void summary(struct monitor *mo, int code)
 {
     char a[24], b[24], c[24];
@@ -1571,7 +1625,15 @@ static void summary(struct monitor *mo, int code)
                 val);
         free(fexpr);
     }
-    if (mo->duration_ns && mo->nth && code != QVR_EXIT_INTERRUPT)
+    if (all_failed(mo))
+        fprintf(stderr,
+                "qvrrun monitor: every probe failed (%llu of %llu): the "
+                "target never answered well; failed probes are left out of "
+                "the percentiles\n",
+                (unsigned long long)mo->probes_failed,
+                (unsigned long long)mo->probes);
+    if (mo->duration_ns && (mo->nth || all_failed(mo)) &&
+        code != QVR_EXIT_INTERRUPT)
         fprintf(stderr, "qvrrun monitor: gate %s (exit %d)\n",
                 code == QVR_EXIT_OK ? "passed" : "FAILED", code);
     fflush(stderr);
@@ -1827,6 +1889,8 @@ int qvr_monitor_main(const struct qvr_monitor_opts *opts)
     int failed = 0;
     for (int i = 0; i < mo->nth; i++)
         failed |= mo->ever_failed[i];
+    /* every probe failed: the target is down, whatever the thresholds */
+    failed |= all_failed(mo);
     if (mo->signals)
         code = QVR_EXIT_INTERRUPT;
     else

@@ -8,7 +8,14 @@
  * by more than --error-tolerance percentage points (absolute, default 1pp:
  * error rates near zero make relative changes meaningless). p90 is shown,
  * not gated. A name with fewer than QVR_COMPARE_MIN_REQUESTS requests in
- * either run is shown but not gated: its percentiles are noise. */
+ * either run is shown but not gated: its percentiles are noise.
+ *
+ * Noise: each percentile has its 95% interval (order-statistic bounds
+ * from the summary's histogram). A change of p50 or p99 beyond the
+ * tolerance is a regression only when the intervals are apart; a percentile
+ * without the bound it needs (P99 of ~100 requests) is "too few requests to
+ * judge", never a verdict. Runs that differ in scenario, target, users or load
+ * are compared with a warning. */
 #ifndef QVR_COMPARE_H
 #define QVR_COMPARE_H
 

@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "buf.h"
 #include "file.h"
 #include "gate.h"
@@ -30,6 +32,7 @@
 #include "proc.h"
 #include "qvr.h"
 #include "report.h"
+#include "thresh.h"
 
 extern char **environ;
 
@@ -348,8 +351,162 @@ static void trend_label(char *label, size_t llen, int n, const char *what,
                  y0, y1);
 }
 
+/* What the latency chart shows of the run's thresholds (summary.json), so
+ * that the chart agrees with the verdicts: the p99_trend line only when
+ * such a threshold exists, grey when it was not judged; the latency limits
+ * as horizontal lines. */
+#define MAX_LIMITS 3
+
+struct chart_gate {
+    int trend;            /* 0: no p99_trend threshold, 1 judged, 2 n/a */
+    char trend_note[192]; /* "p99_trend < +25%: FAIL" */
+    int rps_trend;        /* the same for rps_trend (throughput.png) */
+    char rps_note[192];
+    int nrlim; /* rps limits (rps > 40), drawn on throughput.png */
+    double rlim[MAX_LIMITS];
+    char rlimlabel[MAX_LIMITS][96];
+    int nlim;
+    double lim[MAX_LIMITS];           /* ms */
+    char limlabel[MAX_LIMITS][96];    /* "limit p99 < 60ms" */
+    const char *limcolor[MAX_LIMITS]; /* the colour of its percentile */
+    char above[192];                  /* limits far above the data */
+    uint64_t requests;                /* in all windows */
+    int sparse; /* few requests per window: points drawn too, so that a
+                   window alone between empty ones is not lost */
+};
+
+static void chart_gate(const struct qvr_rdir *rd, struct chart_gate *g)
+{
+    memset(g, 0, sizeof(*g));
+    double top = 0; /* the highest P99 drawn */
+    int with_req = 0;
+    for (int i = 0; i < rd->nwin; i++) {
+        if (rd->win[i].requests && rd->win[i].p99_ms > top)
+            top = rd->win[i].p99_ms;
+        g->requests += rd->win[i].requests;
+        with_req += rd->win[i].requests > 0;
+    }
+    g->sparse = (double)g->requests < 20.0 * rd->nwin || with_req < 3;
+    const cJSON *th =
+        cJSON_GetObjectItemCaseSensitive(rd->summary, "thresholds");
+    const cJSON *it;
+    size_t au = 0;
+    cJSON_ArrayForEach(it, th)
+    {
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(it, "expr");
+        const cJSON *ok = cJSON_GetObjectItemCaseSensitive(it, "ok");
+        if (!cJSON_IsString(e))
+            continue;
+        const char *x = e->valuestring;
+        size_t k = strcspn(x, "<>=");
+        if (!x[k] || k >= QVR_THRESH_EXPR_LEN)
+            continue;
+        char key[QVR_THRESH_EXPR_LEN];
+        snprintf(key, sizeof(key), "%.*s", (int)k, x);
+        struct qvr_thresh t;
+        if (qvr_thresh_parse(key, x + k, &t, NULL, 0) < 0)
+            continue;
+        if (t.metric == QVR_TM_RPS_TREND && !g->rps_trend) {
+            g->rps_trend = cJSON_IsNull(ok) ? 2 : 1;
+            snprintf(g->rps_note, sizeof(g->rps_note), "%s: %s", x,
+                     g->rps_trend == 2  ? "n/a (too noisy), line in grey"
+                     : cJSON_IsTrue(ok) ? "ok"
+                                        : "FAIL");
+            continue;
+        }
+        if (t.metric == QVR_TM_RPS && !t.ntags && !t.window_ns &&
+            g->nrlim < MAX_LIMITS) {
+            g->rlim[g->nrlim] = t.target;
+            snprintf(g->rlimlabel[g->nrlim], sizeof(g->rlimlabel[0]),
+                     "limit %s", x);
+            g->nrlim++;
+            continue;
+        }
+        if (t.metric == QVR_TM_P99_TREND && !g->trend) {
+            g->trend = cJSON_IsNull(ok) ? 2 : 1;
+            snprintf(g->trend_note, sizeof(g->trend_note), "%s: %s", x,
+                     g->trend == 2      ? "n/a (too noisy), line in grey"
+                     : cJSON_IsTrue(ok) ? "ok"
+                                        : "FAIL");
+            continue;
+        }
+        int lat = t.kind == QVR_TK_LATENCY && !t.ntags &&
+                  (t.metric == QVR_TM_MAX ||
+                   (t.metric == QVR_TM_PCTL && t.pct >= 50));
+        if (!lat)
+            continue;
+        if (g->nlim < MAX_LIMITS && t.target <= 3 * (top > 0 ? top : 1)) {
+            g->lim[g->nlim] = t.target;
+            snprintf(g->limlabel[g->nlim], sizeof(g->limlabel[0]), "limit %s",
+                     x);
+            /* the colour of the line it limits (latency.gp) */
+            g->limcolor[g->nlim] = t.metric == QVR_TM_MAX ? "#444444"
+                                   : t.pct == 50          ? "#1b9e77"
+                                   : t.pct == 90          ? "#7570b3"
+                                   : t.pct == 99          ? "#d95f02"
+                                                          : "#c00000";
+            g->nlim++;
+        } else if (au < sizeof(g->above)) {
+            au += (size_t)snprintf(g->above + au, sizeof(g->above) - au, "%s%s",
+                                   au ? ", " : "limit above the chart: ", x);
+        }
+    }
+}
+
+/* The holds of a step load, from summary.json's steps (start_s and
+ * duration_s; a summary without start_s has none), as gnuplot variables:
+ * nsteps, stepS<i> and stepE<i> (seconds), stepL<i> ("2 users"). The
+ * charts shade each hold and grey the settle before it. */
+static void step_spans(const struct qvr_rdir *rd, struct qvr_buf *v)
+{
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(rd->summary, "steps");
+    const cJSON *it;
+    int n = 0;
+    cJSON_ArrayForEach(it, st)
+    {
+        const cJSON *s = cJSON_GetObjectItemCaseSensitive(it, "start_s");
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(it, "duration_s");
+        if (!cJSON_IsNumber(s) || !cJSON_IsNumber(d) || n >= 64)
+            continue;
+        const cJSON *u = cJSON_GetObjectItemCaseSensitive(it, "users");
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(it, "rate");
+        const cJSON *lb = cJSON_GetObjectItemCaseSensitive(it, "label");
+        char nm[24], text[64];
+        if (cJSON_IsString(lb))
+            snprintf(text, sizeof(text), "%.40s", lb->valuestring);
+        else if (cJSON_IsNumber(r))
+            snprintf(text, sizeof(text), "%g/s", r->valuedouble);
+        else if (cJSON_IsNumber(u))
+            snprintf(text, sizeof(text), "%g user%s", u->valuedouble,
+                     u->valuedouble == 1 ? "" : "s");
+        else
+            snprintf(text, sizeof(text), "step %d", n + 1);
+        n++;
+        snprintf(nm, sizeof(nm), "stepS%d", n);
+        gp_num(v, nm, s->valuedouble);
+        snprintf(nm, sizeof(nm), "stepE%d", n);
+        gp_num(v, nm, s->valuedouble + d->valuedouble);
+        snprintf(nm, sizeof(nm), "stepL%d", n);
+        gp_str(v, nm, text);
+    }
+    gp_num(v, "nsteps", n);
+}
+
+/* The title's second line: the trend's figures with its verdict, or that
+ * no trend threshold was set (and no line is drawn). */
+static void gate_label(const struct chart_gate *g, const char *fit, char *out,
+                       size_t len)
+{
+    if (g->trend)
+        snprintf(out, len, "%s; %s%s%s", fit, g->trend_note,
+                 g->above[0] ? "; " : "", g->above);
+    else
+        snprintf(out, len, "no p99_trend threshold: no trend line%s%s",
+                 g->above[0] ? "; " : "", g->above);
+}
+
 static int latency_dat(const struct qvr_rdir *rd, struct qvr_buf *b,
-                       char *label, size_t llen)
+                       char *label, size_t llen, const struct chart_gate *cg)
 {
     double typical = window_len(rd);
     int lo = -1, hi = -1;
@@ -381,17 +538,77 @@ static int latency_dat(const struct qvr_rdir *rd, struct qvr_buf *b,
     else
         snprintf(label, llen, "P99 trend: too few windows");
     qvr_buf_printf(b, "# the trend through single windows: %s\n", label);
+    /* what latency.png draws of it, and the limits */
+    char second[512];
+    gate_label(cg, label, second, sizeof(second));
+    qvr_buf_printf(b, "# the chart's second title line: %s\n", second);
+    qvr_buf_printf(b, "# trend line drawn: %s\n",
+                   cg->trend == 0   ? "no (no p99_trend threshold)"
+                   : cg->trend == 1 ? "yes (judged)"
+                                    : "grey (n/a, too noisy)");
+    for (int i = 0; i < cg->nlim; i++)
+        qvr_buf_printf(b, "# limit line: %.17g ms (%s)\n", cg->lim[i],
+                       cg->limlabel[i]);
+    qvr_buf_printf(b, "# points drawn: %s\n",
+                   cg->sparse ? "yes (under 20 requests a window)" : "no");
     return b->truncated ? QVR_ENOMEM : 0;
 }
 
-static int throughput_dat(const struct qvr_rdir *rd, struct qvr_buf *b)
+/* The rps_trend threshold's own fit through the steady windows (as
+ * gate_p99_trend for P99): the line's a + b * t over rows lo..hi, its
+ * change and 95% half-width in *t. Returns the windows fitted, or -1. */
+static int gate_rps_trend(const struct qvr_rdir *rd, int *lo, int *hi,
+                          double *a, double *b, struct qvr_trend *t)
+{
+    int n = rd->nwin, rc = -1;
+    if (n < 2 || isnan(rd->steady_from_s))
+        return -1;
+    struct qvr_window_row *rows = calloc((size_t)n, sizeof(*rows));
+    if (!rows)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        rows[i].t_s = rd->win[i].end_s;
+        rows[i].len_s = rd->win[i].len_s;
+        rows[i].requests = rd->win[i].requests;
+        rows[i].rps = rd->win[i].rps;
+    }
+    if (qvr_trend_eval(rows, n, rd->steady_from_s, window_len(rd),
+                       QVR_TM_RPS_TREND, t) == 0 &&
+        t->hi > t->lo) {
+        double x0 = rows[t->lo].t_s, x1 = rows[t->hi].t_s;
+        *b = (t->last - t->first) / (x1 - x0);
+        *a = t->first - *b * x0;
+        *lo = t->lo;
+        *hi = t->hi;
+        rc = t->windows;
+    }
+    free(rows);
+    return rc;
+}
+
+static int throughput_dat(const struct qvr_rdir *rd, struct qvr_buf *b,
+                          const struct chart_gate *cg, char *label, size_t llen)
 {
     double typical = window_len(rd);
+    int lo = -1, hi = -1;
+    double a = 0, sl = 0;
+    struct qvr_trend t;
+    int fitted = cg->rps_trend ? gate_rps_trend(rd, &lo, &hi, &a, &sl, &t) : -1;
+    if (!cg->rps_trend)
+        snprintf(label, llen, "no rps_trend threshold: no trend line");
+    else if (fitted > 0)
+        snprintf(label, llen,
+                 "rps trend over %d windows: %+.1f%% +-%.1f%% (%.3g -> %.3g "
+                 "req/s); %s",
+                 fitted, t.change * 100.0, t.noise * 100.0, t.first, t.last,
+                 cg->rps_note);
+    else
+        snprintf(label, llen, "rps trend: too few windows; %s", cg->rps_note);
     qvr_buf_printf(b,
                    "# qvrrun %s/throughput.png: per window "
                    "(timeseries.csv)\n"
                    "# time_s rps failures_per_s users full (0: a short "
-                   "window, not drawn)\n",
+                   "window, not drawn) rps_trend\n",
                    rd->dir);
     for (int i = 0; i < rd->nwin; i++) {
         const struct qvr_rwin *w = &rd->win[i];
@@ -399,8 +616,18 @@ static int throughput_dat(const struct qvr_rdir *rd, struct qvr_buf *b)
         put_num(b, w->rps, 0);
         put_num(b, w->len_s > 0 ? (double)w->failures / w->len_s : 0, 0);
         put_num(b, rd->no_users ? NAN : w->users, 0); /* unknown: no line */
-        put_num(b, full_window(w, typical), 1);
+        put_num(b, full_window(w, typical), 0);
+        put_num(b, fitted > 0 && i >= lo && i <= hi ? a + sl * w->end_s : NAN,
+                1);
     }
+    qvr_buf_printf(b, "# the chart's second title line: %s\n", label);
+    qvr_buf_printf(b, "# trend line drawn: %s\n",
+                   cg->rps_trend == 0   ? "no (no rps_trend threshold)"
+                   : cg->rps_trend == 1 ? "yes (judged)"
+                                        : "grey (n/a, too noisy)");
+    for (int i = 0; i < cg->nrlim; i++)
+        qvr_buf_printf(b, "# limit line: %.17g req/s (%s)\n", cg->rlim[i],
+                       cg->rlimlabel[i]);
     return b->truncated ? QVR_ENOMEM : 0;
 }
 
@@ -492,6 +719,77 @@ static int grouped_dat(const struct qvr_rdir *rd, struct qvr_buf *lat,
  * latency there, 20 points per decade of 1/(1-p) up to the number of
  * requests, where the max is drawn. *xmax: the widest x; *spread: the
  * largest max/p50. */
+/* One block of plot-distribution.dat: title, then percentile,
+ * 1/(1-p) and latency from h (its values in us). */
+static void spectrum_block(struct qvr_buf *b, const char *title,
+                           const struct qvr_hist *h, int *nblocks, double *xmax,
+                           double *spread)
+{
+    double n = (double)h->total, top = n < 1e7 ? n : 1e7;
+    if (*nblocks)
+        qvr_buf_printf(b, "\n\n");
+    qvr_buf_printf(b, "\"%s\"\n", title);
+    for (int k = 0;; k++) {
+        double x = pow(10.0, k / 20.0);
+        if (x >= top)
+            break;
+        double p = 100.0 * (1.0 - 1.0 / x);
+        qvr_buf_printf(b, "%.6f %.6g %.6g\n", p, x,
+                       qvr_hist_value_at(h, p) / 1000.0);
+    }
+    double mx = (double)h->max / 1000.0;
+    qvr_buf_printf(b, "100 %.6g %.6g\n", top < 2 ? 2 : top, mx);
+    if ((top < 2 ? 2 : top) > *xmax)
+        *xmax = top < 2 ? 2 : top;
+    double p50 = qvr_hist_value_at(h, 50) / 1000.0;
+    if (p50 > 0 && mx / p50 > *spread)
+        *spread = mx / p50;
+    (*nblocks)++;
+}
+
+/* A step load's curves: one per step (its hold's histogram from
+ * summary.json), after the total, instead of one per name: each step is
+ * its own load, and one curve through them all mixes them. Returns the
+ * blocks added (0: not a step load, or no step histograms). */
+static int step_spectra(const struct qvr_rdir *rd, struct qvr_buf *b,
+                        int *nblocks, double *xmax, double *spread)
+{
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(rd->summary, "steps");
+    const cJSON *it;
+    int added = 0;
+    cJSON_ArrayForEach(it, st)
+    {
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(it, "histogram_us");
+        struct qvr_hist *h = NULL;
+        if (!cJSON_IsString(e) ||
+            qvr_hist_decode(e->valuestring, strlen(e->valuestring), &h) < 0)
+            continue;
+        if (h->total) {
+            const cJSON *u = cJSON_GetObjectItemCaseSensitive(it, "users");
+            const cJSON *r = cJSON_GetObjectItemCaseSensitive(it, "rate");
+            const cJSON *lb = cJSON_GetObjectItemCaseSensitive(it, "label");
+            char t[96];
+            int k = (int)cJSON_GetNumberValue(
+                cJSON_GetObjectItemCaseSensitive(it, "step"));
+            if (cJSON_IsString(lb))
+                snprintf(t, sizeof(t), "step %d: %.40s", k, lb->valuestring);
+            else if (cJSON_IsNumber(r))
+                snprintf(t, sizeof(t), "step %d: %g/s", k, r->valuedouble);
+            else
+                snprintf(t, sizeof(t), "step %d: %g user%s", k,
+                         cJSON_IsNumber(u) ? u->valuedouble : 0,
+                         cJSON_IsNumber(u) && u->valuedouble == 1 ? "" : "s");
+            for (char *c = t; *c; c++)
+                if (*c == '"' || (unsigned char)*c < 0x20)
+                    *c = '\'';
+            spectrum_block(b, t, h, nblocks, xmax, spread);
+            added++;
+        }
+        qvr_hist_free(h);
+    }
+    return added;
+}
+
 static int distribution_dat(const struct qvr_rdir *rd, struct qvr_buf *b,
                             int *nblocks, double *xmax, double *spread)
 {
@@ -508,6 +806,10 @@ static int distribution_dat(const struct qvr_rdir *rd, struct qvr_buf *b,
         const struct qvr_rseries *s = &rd->series[i];
         if (!s->h || !s->h->total)
             continue;
+        /* a step load: the total, then one curve per step */
+        if (i > 0 && rd->nsteps &&
+            step_spectra(rd, b, nblocks, xmax, spread) > 0)
+            break;
         double n = (double)s->h->total, top = n < 1e7 ? n : 1e7;
         if (*nblocks)
             qvr_buf_printf(b, "\n\n");
@@ -696,12 +998,15 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
     qvr_buf_init(&b, 0);
     qvr_buf_init(&v, 0);
 
-    rc = latency_dat(rd, &b, label, sizeof(label));
+    struct chart_gate cg;
+    chart_gate(rd, &cg);
+    rc = latency_dat(rd, &b, label, sizeof(label), &cg);
     if (rc == 0)
         rc = write_dat(rd, "plot-latency.dat", &b, err, errlen);
     qvr_buf_reset(&b);
+    char tlabel[384];
     if (rc == 0)
-        rc = throughput_dat(rd, &b);
+        rc = throughput_dat(rd, &b, &cg, tlabel, sizeof(tlabel));
     if (rc == 0)
         rc = write_dat(rd, "plot-throughput.dat", &b, err, errlen);
     qvr_buf_reset(&b);
@@ -767,12 +1072,32 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
                      "%s: response time per %.3g s window (from the "
                      "intended start)",
                      sc, wl);
+        char second[512];
+        gate_label(&cg, label, second, sizeof(second));
+        if (cg.requests == 1) {
+            size_t tl = strlen(title);
+            snprintf(title + tl, sizeof(title) - tl,
+                     ": 1 request, a single point");
+        }
         qvr_buf_reset(&v);
         gp_str(&v, "datafile", path);
         gp_str(&v, "charttitle", title);
         gp_str(&v, "xunit", tunit);
         gp_num(&v, "xdiv", tdiv);
-        gp_str(&v, "trendlabel", label);
+        gp_str(&v, "trendlabel", second);
+        gp_num(&v, "trendmode", cg.trend);
+        gp_num(&v, "points", cg.sparse);
+        step_spans(rd, &v);
+        gp_num(&v, "nlim", cg.nlim);
+        for (int i = 0; i < MAX_LIMITS; i++) {
+            char nm[16];
+            snprintf(nm, sizeof(nm), "lim%d", i + 1);
+            gp_num(&v, nm, i < cg.nlim ? cg.lim[i] : 0);
+            snprintf(nm, sizeof(nm), "limlabel%d", i + 1);
+            gp_str(&v, nm, i < cg.nlim ? cg.limlabel[i] : "");
+            snprintf(nm, sizeof(nm), "limcolor%d", i + 1);
+            gp_str(&v, nm, i < cg.nlim ? cg.limcolor[i] : "#c00000");
+        }
         run_gnuplot(gnuplot, tmpl, rd->dir, "latency.png", &v, &nfail, err,
                     errlen);
     } else if (!quiet) {
@@ -801,6 +1126,19 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
         int maxu = 1;
         for (int i = 0; i < rd->nwin; i++)
             maxu = rd->win[i].users > maxu ? rd->win[i].users : maxu;
+        step_spans(rd, &v);
+        /* the rps trend and limits: single windows only (the grouped data
+         * has no trend column) */
+        gp_str(&v, "trendlabel", grouped ? "" : tlabel);
+        gp_num(&v, "trendmode", grouped ? 0 : cg.rps_trend);
+        gp_num(&v, "nlim", cg.nrlim);
+        for (int i = 0; i < MAX_LIMITS; i++) {
+            char nm[16];
+            snprintf(nm, sizeof(nm), "lim%d", i + 1);
+            gp_num(&v, nm, i < cg.nrlim ? cg.rlim[i] : 0);
+            snprintf(nm, sizeof(nm), "limlabel%d", i + 1);
+            gp_str(&v, nm, i < cg.nrlim ? cg.rlimlabel[i] : "");
+        }
         gp_num(&v, "usersmax", ceil(maxu * 1.25));
         gp_num(&v, "usersstep", maxu <= 8 ? 1 : ceil(maxu / 8.0));
         run_gnuplot(gnuplot, tmpl, rd->dir, "throughput.png", &v, &nfail, err,
@@ -816,8 +1154,9 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
         snprintf(tmpl, sizeof(tmpl), "%s/distribution.gp", pdir);
         snprintf(title, sizeof(title),
                  "%s: response time by percentile (%llu requests, whole "
-                 "run)",
-                 sc, t->h ? (unsigned long long)t->h->total : 0ULL);
+                 "run%s)",
+                 sc, t->h ? (unsigned long long)t->h->total : 0ULL,
+                 rd->nsteps ? "; one curve per step" : "");
         qvr_buf_reset(&v);
         gp_str(&v, "datafile", path);
         gp_str(&v, "charttitle", title);
@@ -894,6 +1233,16 @@ int qvr_plot_render(const struct qvr_rdir *rd, int quiet, char *err,
         qvr_buf_reset(&v);
         gp_str(&v, "datafile", path);
         gp_str(&v, "charttitle", title);
+        /* GPU samples asked for and not found: say so on the chart */
+        const cJSON *cg_gpu = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(rd->summary, "config"),
+            "collect_gpu");
+        if (cJSON_IsString(cg_gpu) && !cc.hasgpu) {
+            size_t tl = strlen(title);
+            snprintf(title + tl, sizeof(title) - tl,
+                     " (GPU: none, %.60s not found on this host)",
+                     cg_gpu->valuestring);
+        }
         gp_num(&v, "hashost", cc.hashost);
         gp_num(&v, "hasgpu", cc.hasgpu);
         gp_str(&v, "timingcols", cc.timing);

@@ -72,9 +72,11 @@ struct qvr_plan {
     struct qvr_wait wait;
     int ntasks;
     struct qvr_task *tasks;
-    double *task_cumw; /* ntasks cumulative weights */
-    int *task_refs;    /* ntasks refs, for the VU context */
-    int warmup_requests;
+    double *task_cumw;   /* ntasks cumulative weights */
+    int *task_refs;      /* ntasks refs, for the VU context */
+    int warmup_requests; /* warm-up: stop after this many requests (0: no
+                            limit) */
+    uint64_t warmup_ns;  /* or after this long (0: no limit) */
     int nthresh;
     struct qvr_plan_thresh *thresh;
     long timeout_ms;

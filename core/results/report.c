@@ -373,6 +373,11 @@ static cJSON *config_obj(const struct qvr_plan *p)
         cJSON_AddNumberToObject(t, p->tasks[i].name, p->tasks[i].weight);
     cJSON_AddItemToObject(c, "task_weights", t);
     cJSON_AddNumberToObject(c, "warmup_requests", p->warmup_requests);
+    if (p->warmup_ns)
+        cJSON_AddNumberToObject(c, "warmup_duration_s", p->warmup_ns / 1e9);
+    if (p->collect_gpu && *p->collect_gpu) /* asked for: a chart can say
+                                              when it found none */
+        cJSON_AddStringToObject(c, "collect_gpu", p->collect_gpu);
     cJSON_AddNumberToObject(c, "timeout_ms", (double)p->timeout_ms);
     cJSON_AddNumberToObject(c, "window_s", p->window_ns / 1e9);
     cJSON *slo = cJSON_AddObjectToObject(c, "slo");
@@ -564,6 +569,14 @@ static char *summary_json(const struct qvr_run_result *r)
     cJSON_AddItemToObject(root, "checks", labels_obj(r->m, 0));
     cJSON_AddItemToObject(root, "errors", labels_obj(r->m, 1));
 
+    if (r->co_hist) {
+        cJSON *co = cJSON_AddObjectToObject(root, "coordinated_omission");
+        cJSON_AddNumberToObject(co, "expected_interval_ms",
+                                r3(r->co_interval_ms));
+        cJSON_AddBoolToObject(co, "detected", r->co_detected);
+        cJSON_AddItemToObject(co, "latency_ms", latency_obj(r->co_hist));
+    }
+
     cJSON *th = cJSON_CreateArray();
     for (int i = 0; i < p->nthresh; i++)
         cJSON_AddItemToArray(th, qvr_verdict_json_new(&p->thresh[i]));
@@ -583,6 +596,7 @@ static char *summary_json(const struct qvr_run_result *r)
             if (r->vary)
                 cJSON_AddNumberToObject(o, r->vary, s->vary);
             cJSON_AddNumberToObject(o, "duration_s", r3(s->duration_s));
+            cJSON_AddNumberToObject(o, "start_s", r3(s->start_s));
             cJSON_AddNumberToObject(o, "achieved_users", r3(s->achieved_users));
             cJSON_AddNumberToObject(o, "achieved_rate", r3(s->achieved_rate));
             cJSON_AddBoolToObject(o, "under_delivered", s->under);
@@ -693,6 +707,18 @@ static char *summary_json(const struct qvr_run_result *r)
     return s;
 }
 
+int qvr_report_window_csv(struct qvr_buf *b, const struct qvr_window_row *w)
+{
+    int rc =
+        qvr_buf_printf(b, "%.3f,%.3f,%d,%llu,%llu,%.3f,", w->t_s, w->wall_s,
+                       w->users, (unsigned long long)w->requests,
+                       (unsigned long long)w->failures, w->rps);
+    if (!w->requests)
+        return rc | qvr_buf_printf(b, ",,,");
+    return rc | qvr_buf_printf(b, "%.3f,%.3f,%.3f,%.3f", w->p50_ms, w->p90_ms,
+                               w->p99_ms, w->max_ms);
+}
+
 static int timeseries_csv(const struct qvr_run_result *r, struct qvr_buf *b)
 {
     char extra[4096] = "";
@@ -703,11 +729,8 @@ static int timeseries_csv(const struct qvr_run_result *r, struct qvr_buf *b)
     qvr_buf_printf(b, "%s\n", QVR_REPORT_TOK_COLUMNS);
     for (int i = 0; i < r->nrows; i++) {
         const struct qvr_window_row *w = &r->rows[i];
-        qvr_buf_printf(b, "%.3f,%.3f,%d,%llu,%llu,%.3f,%.3f,%.3f,%.3f,%.3f\n",
-                       w->t_s, w->wall_s, w->users,
-                       (unsigned long long)w->requests,
-                       (unsigned long long)w->failures, w->rps, w->p50_ms,
-                       w->p90_ms, w->p99_ms, w->max_ms);
+        qvr_report_window_csv(b, w);
+        qvr_buf_printf(b, "\n");
         if (r->collect &&
             qvr_collect_row(r->collect, i, extra, sizeof(extra)) > 0) {
             b->len--; /* the collect cells go before the newline */
@@ -774,6 +797,10 @@ static void print_row(FILE *out, const char *name, const struct qvr_stat *s,
     fmt_ms(qvr_report_pct_ms(s, 90), p90, sizeof(p90));
     fmt_ms(qvr_report_pct_ms(s, 99), p99, sizeof(p99));
     fmt_ms(s->resp->total ? ms(s->resp->max) : 0, mx, sizeof(mx));
+    if (!s->requests) /* no answer: no latency, never 0.00ms; the dash is
+                         three bytes, padded here to the column's 8 */
+        for (char *c[4] = {p50, p90, p99, mx}, **p = c; p < c + 4; p++)
+            snprintf(*p, 16, "       \u2013");
     fprintf(out, "  %-28.28s %9llu %8llu %9.1f %8s %8s %8s %8s\n", name,
             (unsigned long long)s->requests, (unsigned long long)s->failures,
             elapsed > 0 ? s->requests / elapsed : 0, p50, p90, p99, mx);
@@ -872,7 +899,40 @@ void qvr_report_print(const struct qvr_run_result *r, FILE *out)
         }
     print_row(out, "TOTAL", &m->total, r->elapsed_s);
     print_tokens(r, out);
+    if (r->co_hist && r->co_detected) {
+        /* beside the measured figures, never instead of them */
+        char p50[16], p90[16], p99[16], mx[16];
+        fmt_ms(ms(qvr_hist_value_at(r->co_hist, 50)), p50, sizeof(p50));
+        fmt_ms(ms(qvr_hist_value_at(r->co_hist, 90)), p90, sizeof(p90));
+        fmt_ms(ms(qvr_hist_value_at(r->co_hist, 99)), p99, sizeof(p99));
+        fmt_ms(ms(r->co_hist->max), mx, sizeof(mx));
+        fprintf(out, "  %-28.28s %9s %8s %9s %8s %8s %8s %8s\n",
+                "TOTAL corrected (CO)", "", "", "", p50, p90, p99, mx);
+    }
     const struct qvr_stat *t = &m->total;
+    if (t->requests) {
+        /* every status code, so a run of 404s says 404 */
+        int first = 1;
+        for (int c = 0; c < QVR_STATUS_MAX; c++)
+            if (t->status[c]) {
+                fprintf(out, "%s %d x%u", first ? "\n  status:" : ",", c,
+                        t->status[c]);
+                first = 0;
+            }
+        if (!first)
+            fputc('\n', out);
+    }
+    if (r->warm && r->warm->total.requests) {
+        const struct qvr_stat *w = &r->warm->total;
+        char f[16], p50[16], mx[16];
+        fmt_ms(isnan(r->warm_first_ms) ? 0 : r->warm_first_ms, f, sizeof(f));
+        fmt_ms(qvr_report_pct_ms(w, 50), p50, sizeof(p50));
+        fmt_ms(ms(w->resp->max), mx, sizeof(mx));
+        fprintf(out,
+                "\n  warm-up (not in the figures above): %llu requests, "
+                "first %s, p50 %s, max %s\n",
+                (unsigned long long)w->requests, f, p50, mx);
+    }
     if (t->failures) {
         fprintf(out, "\n  failures:");
         for (int k = 1; k < QVR_FAIL__COUNT; k++)

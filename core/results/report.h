@@ -31,6 +31,8 @@ struct qvr_run_result {
     const char *out_dir;
     struct qvr_metrics *m;    /* the measured run */
     struct qvr_metrics *warm; /* warm-up requests, reported apart */
+    double warm_first_ms;     /* the first request's time (a warm-up one
+                                 when there was a warm-up) */
     double elapsed_s;         /* measured phase length */
     double started_wall_s;    /* Unix time of the measured start */
     int max_users;            /* most users running at once */
@@ -67,6 +69,11 @@ struct qvr_run_result {
     int nchanges;
     const char *stopped_by; /* "web": stopped from the dashboard; NULL */
     double stopped_at_s;    /* and when, since the measured start */
+    /* closed models: response times corrected for coordinated omission
+     * (qvr_hist_add_corrected), NULL for open models */
+    const struct qvr_hist *co_hist;
+    double co_interval_ms; /* the expected interval: a user's typical cycle */
+    int co_detected;       /* a stall hid requests from the measured figures */
 };
 
 /* Latency of a stat's cumulative response-time histogram at percentile p,
@@ -108,6 +115,13 @@ int qvr_report_write(const struct qvr_run_result *r, char *err,
 /* Prints the final table (one row per name, then the total) and the
  * thresholds' verdicts. */
 void qvr_report_print(const struct qvr_run_result *r, FILE *out);
+
+/* Appends timeseries.csv's ten cells of window w to b, without the
+ * newline: time_s,wall_s,users,requests,failures,rps,p50_ms,p90_ms,p99_ms,
+ * max_ms. A window without requests has empty latency cells, never 0 (a
+ * reader would plot a latency of zero). Returns qvr_buf_printf's result. */
+struct qvr_buf;
+int qvr_report_window_csv(struct qvr_buf *b, const struct qvr_window_row *w);
 
 /* mkdir -p: creates path and its missing parents (0755). Returns 0 or
  * QVR_EIO with errno set. */

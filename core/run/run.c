@@ -38,6 +38,7 @@
 #include "metrics.h"
 #include "mock.h"
 #include "mock_plan.h"
+#include "progress.h"
 #include "qvr.h"
 #include "redact.h"
 #include "render.h"
@@ -113,6 +114,10 @@ struct run {
     int nrows, caprows;
     int tty;
     uint64_t last_progress;
+    struct qvr_progress *prog; /* the windows since the last line */
+    struct qvr_hist *co_hist;  /* closed models: CO-corrected latency */
+    uint64_t last_table;       /* terminal: when the per-name table was */
+    uint64_t last_kept;        /* terminal: when a line was last kept */
     uint64_t cancelled;
     const char *abort_reason;
     char abort_buf[QVR_THRESH_EXPR_LEN + 64];
@@ -168,6 +173,7 @@ struct run {
     struct qvr_redact redact;
     char shown_target[512]; /* the target with any password redacted */
     struct event *start_ev; /* --start-at */
+    struct event *warm_ev;  /* warmup.duration is up */
     /* the generator watching itself, and what findings need */
     uint64_t next_win_due; /* when the window timer should fire */
     uint64_t lag_max_ns;   /* worst event-loop lag seen by that timer */
@@ -253,6 +259,12 @@ static void add_finding(struct run *r, const char *fmt, ...) QVR_PRINTF(2, 3);
 static void sample_users(struct run *r);
 static void web_window(struct run *r, const struct qvr_window_row *w);
 static double intended_rps(const struct run *r, double load_s);
+
+/* warmup = { requests = N } and/or { duration = "30s" } */
+static int has_warmup(const struct qvr_plan *p)
+{
+    return p->warmup_requests > 0 || p->warmup_ns > 0;
+}
 
 static void finish(struct run *r)
 {
@@ -466,20 +478,29 @@ static void progress(struct run *r, const struct qvr_window_row *w, int final)
 {
     if (r->opts->quiet)
         return;
-    /* With threads the main run has no metrics until the merge. */
-    uint64_t req = r->nworkers ? r->prog_requests : r->m->total.requests;
-    uint64_t fails = r->nworkers ? r->prog_failures : r->m->total.failures;
-    uint64_t dur = qvr_sched_duration(&r->plan->load);
-    char el[16], tot[16];
-    qvr_duration_fmt((uint64_t)(w->t_s * 1e9), el, sizeof(el));
-    qvr_duration_fmt(dur, tot, sizeof(tot));
-    double er = req ? 100.0 * fails / req : 0;
-    char line[320];
-    snprintf(line, sizeof(line),
-             "[%6s/%s] users %d | %.1f req/s | p50 %.1fms p99 %.1fms | "
-             "requests %llu | errors %llu (%.1f%%)",
-             el, tot, w->users, w->rps, w->p50_ms, w->p99_ms,
-             (unsigned long long)req, (unsigned long long)fails, er);
+    /* With threads the main run has no metrics until the merge: the
+     * workers' last snapshot, when there is one, has the kinds. */
+    const struct qvr_metrics *m = r->nworkers ? r->live_m : r->m;
+    struct qvr_progress_now now = {
+        w->t_s,
+        (double)qvr_sched_duration(&r->plan->load) / 1e9,
+        w->users,
+        r->nworkers ? r->prog_requests : r->m->total.requests,
+        r->nworkers ? r->prog_failures : r->m->total.failures,
+        m ? m->total.fails : NULL,
+        0};
+    char line[512];
+    /* A terminal rewrites the line every second and keeps one every 5 s
+     * (a short scroll of history): the rewritten line shows the interval
+     * since the last kept one, which it then closes. */
+    uint64_t t_now = qvr_clock_ns();
+    int keep_line =
+        !r->tty || final ||
+        t_now - r->last_kept >= 5 * QVR_NS_PER_S - QVR_NS_PER_S / 10;
+    now.keep = !keep_line;
+    if (keep_line)
+        r->last_kept = t_now;
+    qvr_progress_line(r->prog, &now, line, sizeof(line));
     if (w->streams) { /* the window's token streams */
         size_t n = strlen(line);
         snprintf(line + n, sizeof(line) - n,
@@ -488,7 +509,15 @@ static void progress(struct run *r, const struct qvr_window_row *w, int final)
                  w->len_s > 0 ? w->out_tokens / w->len_s : 0);
     }
     if (r->tty) {
-        fprintf(stderr, "\r\033[K%s%s", line, final ? "\n" : "");
+        /* every 10 s, the names so far above the line */
+        uint64_t t = qvr_clock_ns();
+        if (m && !final && m->nnames &&
+            t - r->last_table >= 10 * QVR_NS_PER_S - QVR_NS_PER_S / 10) {
+            r->last_table = t;
+            fputs("\r\033[K", stderr);
+            qvr_progress_table(m, w->t_s, 10, stderr);
+        }
+        fprintf(stderr, "\r\033[K%s%s", line, keep_line ? "\n" : "");
     } else {
         fprintf(stderr, "%s\n", line);
     }
@@ -1007,6 +1036,7 @@ static void close_window(struct run *r, uint64_t now, int final)
     }
     emit_window(r, r->m, w);
     gate_tok(r->gate, s->tok);
+    qvr_progress_add(r->prog, s->win, s->win_requests, s->win_failures, len);
     int gate_abort = qvr_gate_window(r->gate, s->win, s->win_requests,
                                      s->win_failures, len, w->t_s);
     if (r->coll)
@@ -1318,6 +1348,7 @@ static void end_step(struct run *r)
     row->vary = s->vary;
     row->has_vary = r->plan->load.vary[0] != 0;
     row->duration_s = (double)(now - r->hold_t0) / 1e9;
+    row->start_s = (double)(r->hold_t0 - r->t0) / 1e9;
     row->achieved_users =
         r->users_samples ? r->users_sum / r->users_samples : 0;
     row->achieved_rate =
@@ -1532,6 +1563,7 @@ static void start_run_phase(struct run *r)
     r->t0 = qvr_clock_ns();
     r->win_start = r->t0;
     r->last_progress = r->t0;
+    r->last_kept = r->last_table = r->t0;
     r->wall0 = (double)qvr_clock_wall_ns() / 1e9;
     if (!r->worker)
         open_logs(r);
@@ -1557,6 +1589,33 @@ static void start_run_phase(struct run *r)
 
 static void start_cb(evutil_socket_t fd, short what, void *arg);
 
+/* Every warm-up answer was a 4xx/5xx: the target answers, but not to
+ * these requests. Says so with the first answer (method, full URL, status,
+ * the body's start) and the usual cause; the run goes on. */
+static void warn_bad_target(struct run *r)
+{
+    const char *t = r->plan->target ? r->plan->target : "";
+    const char *path = strstr(t, "://");
+    path = path ? strchr(path + 3, '/') : NULL;
+    char hint[600];
+    if (path && strcmp(path, "/") != 0)
+        snprintf(hint, sizeof(hint),
+                 "the target already holds a path (%.200s) and the "
+                 "scenario adds its own: give --target the service's base "
+                 "URL (%.*s)",
+                 path, (int)(path - t) > 300 ? 300 : (int)(path - t), t);
+    else
+        snprintf(hint, sizeof(hint),
+                 "check the target, the path and the body the scenario "
+                 "sends");
+    char *h = qvr_redact_text(&r->redact, hint);
+    qvr_warn("every warm-up answer was an error (%llu of %llu): %s; %s",
+             (unsigned long long)r->ctx.answered,
+             (unsigned long long)r->warm->total.requests,
+             r->ctx.first_bad[0] ? r->ctx.first_bad : "?", h ? h : hint);
+    free(h);
+}
+
 static void on_stopped(void *ud, struct qvr_vu *vu)
 {
     struct run *r = ud;
@@ -1576,6 +1635,10 @@ static void on_stopped(void *ud, struct qvr_vu *vu)
             finish(r);
             return;
         }
+        r->ctx.watch_answers = 0;
+        if (r->ctx.good_answers == 0 &&
+            (!r->worker || r->main_run->workers[0] == r))
+            warn_bad_target(r);
         double wait_s = r->run_at - (double)qvr_clock_wall_ns() / 1e9;
         if (r->run_at > 0 && wait_s > 0) {
             r->warm_done = 1;
@@ -1600,11 +1663,21 @@ static void on_stopped(void *ud, struct qvr_vu *vu)
         finish(r);
 }
 
+static void warm_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct run *r = arg;
+    (void)fd;
+    (void)what;
+    if (r->phase == PH_WARMUP && r->vus[0])
+        qvr_vu_stop(r->vus[0]);
+}
+
 /* The warm-up if the scenario has one, else the measured phase. */
 static int begin_first_phase(struct run *r)
 {
-    if (r->plan->warmup_requests > 0) {
+    if (has_warmup(r->plan)) {
         r->phase = PH_WARMUP;
+        r->ctx.watch_answers = 1;
         r->ctx.metrics = r->warm;
         r->vus[0] = qvr_vu_new(&r->ctx, 1);
         if (!r->vus[0]) {
@@ -1614,6 +1687,13 @@ static int begin_first_phase(struct run *r)
             return QVR_ENOMEM;
         }
         qvr_vu_start(r->vus[0]);
+        if (r->plan->warmup_ns) {
+            /* the warm-up's user stops when its time is up */
+            if (!r->warm_ev)
+                r->warm_ev = evtimer_new(r->base, warm_cb, r);
+            if (r->warm_ev)
+                arm_ns(r->warm_ev, r->plan->warmup_ns);
+        }
     } else {
         start_run_phase(r);
     }
@@ -1672,7 +1752,7 @@ static void on_request(void *ud, struct qvr_vu *vu)
     if (r->phase != PH_WARMUP &&
         (vu->sample.status == 503 || vu->sample.status == 429))
         r->win_refused++;
-    if (r->phase == PH_WARMUP &&
+    if (r->phase == PH_WARMUP && r->plan->warmup_requests > 0 &&
         r->warm->total.requests >= (uint64_t)r->plan->warmup_requests)
         qvr_vu_stop(vu);
 }
@@ -1775,6 +1855,10 @@ static double metrics_value(struct qvr_metrics *m, const struct qvr_thresh *t,
         uint64_t n = s->checks_ok + s->checks_fail;
         return n ? (double)s->checks_ok / n : NAN;
     }
+    case QVR_TM_TASK_ERRORS: /* a count, or a share of the iterations */
+        if (t->kind == QVR_TK_COUNT)
+            return (double)m->script_errors;
+        return m->iterations ? (double)m->script_errors / m->iterations : NAN;
     default:
         return NAN;
     }
@@ -1819,6 +1903,30 @@ static int check_thresholds_supported(struct run *r, char *err, size_t len)
             return QVR_EINVAL;
         }
     }
+    return 0;
+}
+
+/* A broken scenario fails the gate: unless the scenario (or the command
+ * line) says how many task errors it accepts, a run judges task_errors ==
+ * 0, so a Lua error inside a task (a typo) exits 99 instead of passing.
+ * Returns 0, or QVR_ENOMEM. */
+static int add_default_thresholds(struct qvr_plan *p)
+{
+    for (int i = 0; i < p->nthresh; i++)
+        if (p->thresh[i].t.metric == QVR_TM_TASK_ERRORS)
+            return 0;
+    struct qvr_plan_thresh *th =
+        realloc(p->thresh, (size_t)(p->nthresh + 1) * sizeof(*th));
+    if (!th)
+        return QVR_ENOMEM;
+    p->thresh = th;
+    struct qvr_plan_thresh *pt = &th[p->nthresh];
+    memset(pt, 0, sizeof(*pt));
+    if (qvr_thresh_parse("task_errors", "== 0", &pt->t, NULL, 0) < 0)
+        return QVR_EINVAL;
+    pt->value = NAN;
+    pt->ok = 1;
+    p->nthresh++;
     return 0;
 }
 
@@ -1927,8 +2035,7 @@ static void run_findings(struct run *r, double elapsed_s)
                     "cold start: the first request took %.0f ms, %.0fx "
                     "the steady P50 (%.0f ms)%s",
                     first, first / p50, p50,
-                    r->plan->warmup_requests ? " (it was a warm-up request)"
-                                             : "");
+                    has_warmup(r->plan) ? " (it was a warm-up request)" : "");
     if (r->refused_windows) {
         char when[64] = "";
         if (r->refused_last < r->nrows && r->refused_first < r->nrows)
@@ -1961,6 +2068,102 @@ static void run_findings(struct run *r, double elapsed_s)
                     "ms: figures near that size are the tool's, not the "
                     "target's",
                     r->lag_max_ns / 1e6);
+}
+
+/* The closed model's blind spot (wrk2, HdrHistogram): users that wait on
+ * a stalled request send nothing meanwhile, so the requests they would
+ * have sent are missing and the measured percentiles are far too low. For
+ * users{}, ramp{} and user steps the response times are corrected with
+ * HdrHistogram's expected-interval correction, the interval being a
+ * user's typical cycle per request (the median response time plus the
+ * mean think time per request; a pacing period when that is longer).
+ * *detected when the schedule shows a stall: a response far above the
+ * median (over 10x), a window that completed under a quarter of the
+ * median window's requests (the users were all waiting), and a corrected
+ * P99 over twice the measured one. Returns the corrected histogram (the
+ * caller frees it) or NULL for open loads and empty runs. */
+#define CO_MAX_STEPS 50000000ULL
+
+static struct qvr_hist *co_correct(struct run *r, int open_model,
+                                   double *interval_ms, int *detected,
+                                   int *low_win)
+{
+    const struct qvr_stat *t = &r->m->total;
+    *detected = 0;
+    *low_win = -1;
+    if (open_model || !t->requests || !t->resp->total)
+        return NULL;
+    double p50 = qvr_hist_value_at(t->resp, 50) / 1000.0;
+    double per_req =
+        r->m->iterations ? (double)r->m->iterations / (double)t->requests : 1;
+    const struct qvr_wait *w = &r->plan->wait;
+    double wait_ms = 0;
+    if (w->kind == QVR_WAIT_CONSTANT)
+        wait_ms = w->a * 1000;
+    else if (w->kind == QVR_WAIT_BETWEEN)
+        wait_ms = (w->a + w->b) / 2 * 1000;
+    double cycle = p50 + wait_ms * per_req;
+    if (w->kind == QVR_WAIT_PACING && w->a * 1000 * per_req > cycle)
+        cycle = w->a * 1000 * per_req;
+    uint64_t iv = (uint64_t)(cycle * 1000 + 0.5);
+    struct qvr_hist *h = qvr_hist_new();
+    if (!h || iv == 0 ||
+        qvr_hist_add_corrected(h, t->resp, iv, CO_MAX_STEPS) < 0) {
+        qvr_hist_free(h);
+        return NULL;
+    }
+    *interval_ms = (double)iv / 1000.0;
+    /* the median window's requests (the tail window aside) */
+    int n = r->nrows > 1 ? r->nrows - 1 : r->nrows;
+    uint64_t *c = n ? malloc((size_t)n * sizeof(*c)) : NULL;
+    uint64_t med = 0;
+    for (int i = 0; c && i < n; i++)
+        c[i] = r->rows[i].requests;
+    for (int i = 1; c && i < n; i++) /* insertion sort: a run's windows */
+        for (int j = i; j > 0 && c[j - 1] > c[j]; j--) {
+            uint64_t x = c[j];
+            c[j] = c[j - 1];
+            c[j - 1] = x;
+        }
+    if (c)
+        med = c[n / 2];
+    free(c);
+    for (int i = 0; i < n && *low_win < 0; i++)
+        if (r->rows[i].requests * 4 < med)
+            *low_win = i;
+    double max_ms = t->resp->max / 1000.0;
+    double p99 = qvr_hist_value_at(t->resp, 99) / 1000.0;
+    double cp99 = qvr_hist_value_at(h, 99) / 1000.0;
+    *detected = *low_win >= 0 && max_ms > 10 * p50 && cp99 > 2 * p99;
+    return h;
+}
+
+/* A task that never completed a request is a broken scenario, not a
+ * quiet one: one finding per such task, with the first task error's
+ * message when there were any (a typo in a task shows here). */
+static void task_findings(struct run *r)
+{
+    const struct qvr_metrics *m = r->m;
+    const char *first =
+        m->nlabels[1] ? m->labels[1][0].label : NULL; /* a task error */
+    for (int i = 0; i < m->ntasks; i++) {
+        const struct qvr_stat *t = &m->tasks[i];
+        if (t->requests && t->failures < t->requests)
+            continue;
+        if (t->requests)
+            add_finding(r,
+                        "task '%s' never completed a request: all %llu of "
+                        "its requests failed",
+                        t->name, (unsigned long long)t->requests);
+        else if (first)
+            add_finding(r,
+                        "task '%s' sent no request; the run had %llu task "
+                        "errors, the first: %.*s",
+                        t->name, (unsigned long long)m->script_errors,
+                        (int)strcspn(first, "\n"), first);
+        else
+            add_finding(r, "task '%s' sent no request", t->name);
+    }
 }
 
 /* A threshold without a value because what it reads never occurred (a
@@ -2151,9 +2354,21 @@ static void banner(struct run *r)
             "against %s%s\n",
             p->name, p->file, qvr_sched_max_users(&p->load), dur,
             r->shown_target, r->mock ? " (built-in mock)" : "");
-    if (p->warmup_requests)
-        fprintf(stderr, "qvrrun: warm-up: %d requests, reported apart\n",
-                p->warmup_requests);
+    if (has_warmup(p)) {
+        char wd[16] = "";
+        if (p->warmup_ns)
+            qvr_duration_fmt(p->warmup_ns, wd, sizeof(wd));
+        if (p->warmup_requests && p->warmup_ns)
+            fprintf(stderr,
+                    "qvrrun: warm-up: %d requests or %s, whichever comes "
+                    "first, reported apart\n",
+                    p->warmup_requests, wd);
+        else if (p->warmup_ns)
+            fprintf(stderr, "qvrrun: warm-up: %s, reported apart\n", wd);
+        else
+            fprintf(stderr, "qvrrun: warm-up: %d requests, reported apart\n",
+                    p->warmup_requests);
+    }
     if (p->insecure)
         fprintf(stderr, "qvrrun: TLS certificate verification is OFF "
                         "(insecure = true)\n");
@@ -2179,6 +2394,8 @@ static void teardown(struct run *r)
         event_free(r->seg_ev);
     if (r->start_ev)
         event_free(r->start_ev);
+    if (r->warm_ev)
+        event_free(r->warm_ev);
     if (r->ctl_ev)
         event_free(r->ctl_ev);
     if (r->done_ev)
@@ -2188,6 +2405,8 @@ static void teardown(struct run *r)
     if (r->arrive_ev)
         event_free(r->arrive_ev);
     qvr_stat_free(r->step_stat);
+    qvr_progress_free(r->prog);
+    qvr_hist_free(r->co_hist);
     free(r->lateq);
     free(r->lateq_step);
     free(r->freev);
@@ -2368,7 +2587,7 @@ static int schedule_start(struct run *r, double start_at)
 {
     double wait_s =
         start_at > 0 ? start_at - (double)qvr_clock_wall_ns() / 1e9 : 0;
-    if (wait_s > 0 && r->plan->warmup_requests > 0) {
+    if (wait_s > 0 && has_warmup(r->plan)) {
         /* Warm up now; the measured phases of all parts begin together at
          * start_at (on_stopped waits for it). */
         r->run_at = start_at;
@@ -2413,6 +2632,40 @@ static int finish_run(struct run *r, const struct qvr_run_opts *o)
     int held = evaluate_thresholds(r, elapsed);
     drift_findings(r);
     run_findings(r, elapsed);
+    if (r->t0)
+        task_findings(r);
+    int open_model = p->load.kind == QVR_LOAD_RATE ||
+                     p->load.kind == QVR_LOAD_SWEEP ||
+                     (p->load.kind == QVR_LOAD_STEPS && p->load.open);
+    double co_iv = 0;
+    int co_found = 0, co_win = -1;
+    struct qvr_hist *co = r->co_hist =
+        co_correct(r, open_model, &co_iv, &co_found, &co_win);
+    if (co_found) {
+        const struct qvr_hist *h = r->m->total.resp;
+        const struct qvr_window_row *lw = &r->rows[co_win];
+        char mx[16], med[16], p99[16], cp99[16], cp999[16];
+        qvr_progress_fmt_ms(h->max / 1000.0, mx, sizeof(mx));
+        qvr_progress_fmt_ms(qvr_hist_value_at(h, 50) / 1000.0, med,
+                            sizeof(med));
+        qvr_progress_fmt_ms(qvr_hist_value_at(h, 99) / 1000.0, p99,
+                            sizeof(p99));
+        qvr_progress_fmt_ms(qvr_hist_value_at(co, 99) / 1000.0, cp99,
+                            sizeof(cp99));
+        qvr_progress_fmt_ms(qvr_hist_value_at(co, 99.9) / 1000.0, cp999,
+                            sizeof(cp999));
+        add_finding(r,
+                    "closed-model blind spot: requests took up to %s (the "
+                    "median is %s) while the users waiting on them sent "
+                    "nothing (the window ending at %.0fs completed %llu), so "
+                    "the measured p99 %s leaves out the requests they would "
+                    "have sent; corrected for coordinated omission (expected "
+                    "interval %.1f ms, a user's typical cycle) p99 is %s, "
+                    "p99.9 %s. Offer the load on a schedule with rate{} to "
+                    "measure it directly",
+                    mx, med, lw->t_s, (unsigned long long)lw->requests, p99,
+                    co_iv, cp99, cp999);
+    }
     if (r->m->names_capped)
         add_finding(r,
                     "more than %d request names: the later ones are counted "
@@ -2443,7 +2696,8 @@ static int finish_run(struct run *r, const struct qvr_run_opts *o)
     res.target_kind = r->mock ? "mock" : "http";
     res.out_dir = r->out_dir;
     res.m = r->m;
-    res.warm = p->warmup_requests ? r->warm : NULL;
+    res.warm = has_warmup(p) ? r->warm : NULL;
+    res.warm_first_ms = r->have_first ? r->first_us / 1000.0 : NAN;
     res.elapsed_s = elapsed;
     res.started_wall_s = r->wall0;
     res.max_users = r->max_active;
@@ -2460,9 +2714,10 @@ static int finish_run(struct run *r, const struct qvr_run_opts *o)
     res.nsteps = r->nsteps;
     res.knee = &r->knee;
     res.vary = p->load.vary[0] ? p->load.vary : NULL;
-    res.open_model = p->load.kind == QVR_LOAD_RATE ||
-                     p->load.kind == QVR_LOAD_SWEEP ||
-                     (p->load.kind == QVR_LOAD_STEPS && p->load.open);
+    res.open_model = open_model;
+    res.co_hist = co;
+    res.co_interval_ms = co_iv;
+    res.co_detected = co_found;
     res.load_s = (double)(r->t_stop - r->t0) / 1e9;
     res.intended_rps =
         p->load.kind == QVR_LOAD_RATE ? intended_rps(r, res.load_s) : 0;
@@ -2503,7 +2758,16 @@ static int finish_run(struct run *r, const struct qvr_run_opts *o)
         qvr_error("%s", logerr);
     if (bad)
         qvr_error("%s", outerr[0] ? outerr : "cannot write the results");
-    return logerr[0] || bad ? QVR_EXIT_RUN : code;
+    int rc = logerr[0] || bad ? QVR_EXIT_RUN : code;
+    /* One last line for a CI log: the verdict and the exit code. */
+    char verdict[768];
+    qvr_gate_summary(p->thresh, p->nthresh, rc,
+                     rc == QVR_EXIT_RUN ? "results not all written"
+                     : r->abort_reason  ? "stopped early"
+                                        : NULL,
+                     verdict, sizeof(verdict));
+    qvr_info("%s", verdict);
+    return rc;
 }
 
 /* ---- --threads: workers on shares of the load, merged by the main -------- */
@@ -2761,6 +3025,7 @@ static void main_progress_cb(evutil_socket_t fd, short what, void *arg)
         if (h) {
             live_abort_window(r, h, &w);
             main_emit(r, r->prog_rows, &w, h);
+            qvr_progress_add(r->prog, h, w.requests, w.failures, w.len_s);
         }
         qvr_hist_free(h);
         ramp_saturation(r, &w);
@@ -3448,6 +3713,11 @@ int qvr_run_main(const struct qvr_run_opts *o)
     }
     r->plan = &r->script->plan;
     struct qvr_plan *p = r->plan;
+    r->prog = qvr_progress_new();
+    if (!r->prog || add_default_thresholds(p) < 0) {
+        qvr_error("out of memory");
+        goto out;
+    }
     r->gate = qvr_gate_new(p->thresh, p->nthresh, p->window_ns);
     if (!r->gate) {
         qvr_error("out of memory");

@@ -197,6 +197,38 @@ void qvr_hist_record_n(struct qvr_hist *h, uint64_t value, uint64_t n)
     h->sum += (double)value * (double)n;
 }
 
+void qvr_hist_record_corrected(struct qvr_hist *h, uint64_t value,
+                               uint64_t expected_interval)
+{
+    qvr_hist_record(h, value);
+    if (expected_interval == 0 || value <= expected_interval)
+        return;
+    for (uint64_t m = value - expected_interval; m >= expected_interval;
+         m -= expected_interval)
+        qvr_hist_record(h, m);
+}
+
+int qvr_hist_add_corrected(struct qvr_hist *dst, const struct qvr_hist *src,
+                           uint64_t expected_interval, uint64_t max_steps)
+{
+    if (expected_interval == 0)
+        return QVR_EINVAL;
+    int idx = -1;
+    uint64_t v, n, steps = 0;
+    while (qvr_hist_next(src, &idx, &v, &n)) {
+        qvr_hist_record_n(dst, v, n);
+        if (v <= expected_interval)
+            continue;
+        for (uint64_t m = v - expected_interval; m >= expected_interval;
+             m -= expected_interval) {
+            if (++steps > max_steps)
+                return QVR_ERANGE;
+            qvr_hist_record_n(dst, m, n);
+        }
+    }
+    return 0;
+}
+
 /* The rank of percentile p among total values: the smallest count c with
  * c >= p% of total (HdrHistogram's ceil). A few ulps are taken off first
  * so that p = 57.3 of 1000 values is rank 573 and not 574 because 57.3 is

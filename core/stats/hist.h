@@ -53,6 +53,24 @@ void qvr_hist_record(struct qvr_hist *h, uint64_t value);
 /* Records n copies of value. */
 void qvr_hist_record_n(struct qvr_hist *h, uint64_t value, uint64_t n);
 
+/* Records value and, when it exceeds expected_interval (> 0), the values a
+ * user that waited on it would have sent meanwhile: value - interval,
+ * value - 2 * interval, ... down to the first below interval
+ * (HdrHistogram's recordCorrectedValue: the coordinated-omission
+ * correction of a closed model, whose users stop sending while the target
+ * stalls). expected_interval 0 records value alone. */
+void qvr_hist_record_corrected(struct qvr_hist *h, uint64_t value,
+                               uint64_t expected_interval);
+
+/* Adds every value of src to dst as qvr_hist_record_corrected would have
+ * recorded it (HdrHistogram's copyCorrectedForCoordinatedOmission), each
+ * bucket at its highest equivalent value. At most max_steps corrected
+ * records are made (a bound on the time a tiny interval could take).
+ * Returns 0, QVR_EINVAL for interval 0, or QVR_ERANGE when the bound was
+ * reached (dst then holds a partial correction). */
+int qvr_hist_add_corrected(struct qvr_hist *dst, const struct qvr_hist *src,
+                           uint64_t expected_interval, uint64_t max_steps);
+
 /* The value at percentile p (0..100): the highest value equivalent to the
  * smallest recorded value v such that at least p% of values are <= v (the
  * same definition as hdr_value_at_percentile). p=100 gives the max bucket's

@@ -112,7 +112,7 @@ scen badthresh "$L
 $T
   thresholds = { p98x = \"< 5s\" },"
 usage_error "invalid threshold, with a suggestion" \
-    "qvrrun: error: badthresh.lua:1: thresholds: 'p98x': unknown metric 'p98x' (expected p50..p99.9, max, min, mean, rps, error_rate, checks, goodput, output_tokens_per_s, ttft./itl./tpot. + pNN, min, max, mean or *_trend); did you mean 'p90'?" \
+    "qvrrun: error: badthresh.lua:1: thresholds: 'p98x': unknown metric 'p98x' (expected p50..p99.9, max, min, mean, rps, error_rate, checks, goodput, output_tokens_per_s, task_errors, ttft./itl./tpot. + pNN, min, max, mean or *_trend); did you mean 'p90'?" \
     badthresh.lua
 scen dupthresh "$L
 $T
@@ -157,7 +157,8 @@ sleep 0.3
 assert_eq "$(wc -l <"$HOSTILE_LOG")" 0 "no request sent before the --out error"
 
 # 4. A runtime error inside a task: that iteration ends, the error is
-#    counted with its traceback, the user goes on, the run exits 0. Every
+#    counted with its traceback, the user goes on, and the run fails the
+#    default task_errors == 0 threshold (exit 99; task_errors_gate.sh). Every
 #    'bad' iteration sends one request and then raises, so the error count
 #    equals the 'bad' task's requests.
 cat >taskerr.lua <<'EOF'
@@ -177,7 +178,7 @@ return scenario {
 }
 EOF
 QVR_TIMEOUT=60 run_qvrrun taskerr.lua --quiet --no-plots --out "$QVR_TMP/te"
-assert_eq "$RC" 0 "task errors: the run exits 0"
+assert_eq "$RC" 99 "task errors: the run fails the gate"
 S=$QVR_TMP/te/summary.json
 bad=$(json_get "$S" 'd["tasks"]["bad"]["requests"]')
 assert_ge "$bad" 10 "the failing task kept being picked (users went on)"
@@ -206,7 +207,7 @@ EOF
 t0=$(date +%s.%N)
 QVR_TIMEOUT=30 run_qvrrun yield.lua --quiet --no-plots --out "$QVR_TMP/y"
 t1=$(date +%s.%N)
-assert_eq "$RC" 0 "coroutine.yield: the run ends normally"
+assert_eq "$RC" 99 "coroutine.yield: the run ends normally (task errors fail the gate)"
 assert_le "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" 10 \
     "coroutine.yield: no hang"
 S=$QVR_TMP/y/summary.json

@@ -41,6 +41,7 @@ start_hostile retry-after --burst 5
 run_qvrrun "$QVR_TMP/gated.lua" --quiet --no-plots --out "$QVR_TMP/r2" \
     -e QVR_TARGET="$HOSTILE_URL" -e DUR=1s -e USERS=2 -e ERR_TH="< 10%"
 assert_eq "$RC" 99 "bursts: error_rate < 10% fails, exit 99"
-assert_eq "$(json_get "$QVR_TMP/r2/summary.json" '[t["ok"] for t in d["thresholds"]]')" \
-    "[false]" "verdict recorded"
+assert_eq "$(json_get "$QVR_TMP/r2/summary.json" '[(t["expr"], t["ok"]) for t in d["thresholds"]]')" \
+    '[["error_rate < 10%", false], ["task_errors == 0", true]]' \
+    "verdict recorded (beside the default task_errors == 0)"
 finish

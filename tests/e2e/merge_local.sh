@@ -47,6 +47,15 @@ assert_eq "$(json_get "$M" 'd["totals"]["failures"]')" 0 "no failures"
 assert_eq "$(json_get "$M" 'len(d["segments"])')" 4 "4 segments listed"
 assert_eq "$(json_get "$M" '"segment" in d')" false "the merged run is whole"
 assert_eq "$(json_get "$M" 'd["exit_code"]')" 0 "exit_code 0 in the summary"
+# The segments' default task_errors == 0 is judged on the merged counts,
+# and the merge ends with the run's verdict line.
+run_qvrrun merge -o "$QVR_TMP/mv" "$OUT"/seg-{1,2,3,4} --no-plots
+assert_eq "$RC" 0 "merging again: exit 0"
+assert_eq "$(json_get "$QVR_TMP/mv/summary.json" '[(t["expr"], t["ok"], t["value"]) for t in d["thresholds"] if t["expr"].startswith("task_errors")]')" \
+    '[["task_errors == 0", true, 0]]' "task_errors == 0 judged on the merge"
+nth=$(json_get "$QVR_TMP/mv/summary.json" 'len(d["thresholds"])')
+assert_eq "$(tail -n 1 "$QVR_STDERR")" "qvrrun: all $nth threshold$( ((nth > 1)) && echo s) passed, exit 0" \
+    "the merge's verdict line"
 
 # A quantile of the merged distribution lies between the segments' own.
 seg_pct()

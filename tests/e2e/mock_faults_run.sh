@@ -82,8 +82,10 @@ for kind in "" none check invalid_json bogus; do
     out=$QVR_TMP/k-${kind:-nofail}
     run_qvrrun "$QVR_TMP/failk.lua" --out "$out" --quiet --no-plots ${kind:+-e KIND=$kind}
     what="fail kind '${kind:-(no fail)}'"
-    [[ "$RC" == 0 ]] || cat "$QVR_STDERR" >&2
-    assert_eq "$RC" 0 "$what: exit 0"
+    want=0 # an unknown kind is a task error: task_errors == 0 fails
+    [[ $kind == bogus ]] && want=99
+    [[ "$RC" == "$want" ]] || cat "$QVR_STDERR" >&2
+    assert_eq "$RC" "$want" "$what: exit $want"
     S=$out/summary.json
     req=$(json_get "$S" 'd["totals"]["requests"]')
     assert_ge "$req" 10 "$what: requests made"

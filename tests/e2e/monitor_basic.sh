@@ -57,8 +57,8 @@ start_mock --service 20ms
 # 1. 0.2 s interval for 5 s, window 10: 25 probes, each line right.
 OUT=$QVR_TMP/mon
 run_qvrrun monitor "$MOCK_URL" --interval 0.2s --duration 5s --window 10 \
-    --out "$OUT" --threshold 'p99<5s'
-assert_eq "$RC" 0 "5 s monitor with a held threshold exits 0"
+    --out "$OUT" --threshold 'p99<5s' --threshold 'p50<55ms'
+assert_eq "$RC" 0 "5 s monitor with held thresholds exits 0"
 n=$(wc -l <"$OUT/history.jsonl")
 assert_ge "$n" 22 "about one probe per 0.2 s (got $n)"
 assert_le "$n" 25 "never more than one probe per slot (got $n)"
@@ -82,6 +82,9 @@ if command -v gnuplot >/dev/null; then
     [[ -s "$OUT/monitor.png" ]] && pass "monitor.png drawn" ||
         fail "no monitor.png"
     assert_eq "$(head -c 4 "$OUT/monitor.png" | tail -c 3)" PNG "it is a PNG"
+    # the threshold near the probes is drawn as a line, 5 s (far above) not
+    assert_eq "$(grep '^# limit line' "$OUT/monitor.dat")" \
+        "# limit line: 55 ms (p50 < 55ms)" "monitor.png draws the p50 limit"
 else
     fail "gnuplot missing (apt-get install gnuplot-nox)"
 fi

@@ -102,7 +102,7 @@ assert_ge "$n" 10 "quickstart: $n requests"
 assert_eq "${V[5]}" 0 "quickstart: no failure"
 assert_eq "${V[6]}" 1 "quickstart: checks 100%"
 assert_eq "${V[7]}" "[$n, $n]" "quickstart: both checks passed once per request"
-assert_eq "${V[8]}" 4 "quickstart: all 4 thresholds hold"
+assert_eq "${V[8]}" 5 "quickstart: all 5 thresholds hold (task_errors == 0 the default one)"
 # text: instruction 4 + query 8 + longest document 8 tokens -> 47.5 ms;
 # multimodal: default instruction 15 + query 4 + image 256 -> 75.9 ms. The
 # image must have reached the mock (as a data: URL) for the gap.
@@ -257,7 +257,7 @@ def trend(col, frm, skip_empty):
         if prev >= frm - 0.01 and t - prev >= 0.9 and \
                 (n or col == "rps" or not skip_empty):
             x.append(t)
-            y.append(float(r[col]) if col != "err" else
+            y.append(float(r[col] or 0) if col != "err" else
                      (int(r["failures"]) / n if n else 0))
         prev = t
     a, b = fit(x, y)

@@ -20,7 +20,11 @@ run_qvrrun compare "$QVR_TMP/fast" "$QVR_TMP/slow"
 assert_eq "$RC" 99 "4x slower: NEW worse than BASE, exit 99"
 assert_contains "$QVR_STDOUT" "verdict: NEW is worse than BASE"
 assert_contains "$QVR_STDOUT" "TOTAL p50 +"
-assert_contains "$QVR_STDOUT" "TOTAL p99 +"
+# p99 is judged on its intervals: WORSE when they are apart, "within
+# noise" when a loaded machine widened the fast run's tail (never "too few")
+p99=$(grep -m1 '^    p99 ' "$QVR_STDOUT")
+[[ $p99 == *"  WORSE" || $p99 == *"within noise (intervals overlap)" ]] &&
+    pass "p99 judged on its intervals: ${p99##*%  }" || fail "p99 line: $p99"
 assert_contains "$QVR_STDOUT" "TOTAL rps -"
 run_qvrrun compare "$QVR_TMP/slow" "$QVR_TMP/fast"
 assert_eq "$RC" 0 "faster NEW: exit 0"

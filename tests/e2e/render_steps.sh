@@ -31,4 +31,22 @@ for s, r in zip(steps, dat):
 assert sum(r[4] == "1" for r in dat) == 1, dat
 PY
 pass "steps.png is 1200x600; plot-steps.dat holds the steps and the knee"
+# The holds the time charts shade: each step's start_s, one hold and its
+# settle after the one before, inside the run.
+res=$(python3 - "$R/summary.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+st = d["steps"]
+gaps = [b["start_s"] - (a["start_s"] + a["duration_s"]) for a, b in zip(st, st[1:])]
+assert st[0]["start_s"] >= 0 and all(g >= 0 for g in gaps), (st, gaps)
+assert max(gaps) - min(gaps) < 0.1, gaps  # the same settle between holds
+assert st[-1]["start_s"] + st[-1]["duration_s"] <= d["duration_s"] + 0.1
+print("ok %.2f" % gaps[0])
+PY
+)
+assert_eq "${res%% *}" ok "summary.json steps carry their hold's start_s ($res)"
+# distribution.png of a step load: the total, then one curve per step
+assert_eq "$(grep '^"' "$R/plot-distribution.dat" | tr '\n' '|')" \
+    '"all requests (total)"|"step 1: 1 user"|"step 2: 2 users"|"step 3: 4 users"|"step 4: 8 users"|' \
+    "plot-distribution.dat: one block per step after the total"
 finish

@@ -7,7 +7,7 @@ qvr_tmpdir
 start_nginx
 run_qvrrun "$QVR_SRC_DIR/tests/e2e/scenarios/secrets.lua" --out "$QVR_TMP/s" \
     -e QVR_TARGET="http://user:pa55w0rd-x@127.0.0.1:$NGINX_PORT"
-assert_eq "$RC" 0 "run exits 0 (task errors are counted, not fatal)"
+assert_eq "$RC" 99 "run exits 99 (task errors are counted and fail the default task_errors == 0)"
 assert_ge "$(json_get "$QVR_TMP/s/summary.json" 'd["totals"]["script_errors"]')" 1 "task errors counted"
 for f in "$QVR_STDOUT" "$QVR_STDERR" "$QVR_TMP"/s/*; do
     for secret in s3cr3t-T0KEN-123 k3y-V4LUE-987 c00kie-val pa55w0rd-x; do

@@ -33,9 +33,13 @@ run_all()
         -e QVR_TARGET="$NGINX_URL" "$@"
     cp "$QVR_STDOUT" "$name/stdout"
     cp "$QVR_STDERR" "$name/stderr"
-    [[ "$RC" == 0 ]] || {
+    # task errors fail the default task_errors == 0 threshold (exit 99)
+    local want=0
+    [[ $(json_get "$name/out/summary.json" 'd["totals"]["script_errors"]') == 0 ]] ||
+        want=99
+    [[ "$RC" == "$want" ]] || {
         cat "$name/stderr" >&2
-        fail "$name: exit $RC, expected 0"
+        fail "$name: exit $RC, expected $want"
     }
     [[ -s "$name/out/summary.json" && -s "$name/out/timeseries.csv" &&
         -s "$name/locust_stats.csv" && -s "$name/junit.xml" ]] ||

@@ -430,5 +430,50 @@ int main(void)
     T_EQ_STR(qvr_gate_verdict(&nd[0]), "FAIL");
     T_EQ_INT(qvr_gate_warn_no_data(nd, 5), 3);
     test_token_trends();
+
+    /* The run's one verdict vl. */
+    {
+        struct qvr_plan_thresh vt[5];
+        char vl[512];
+        memset(vt, 0, sizeof(v));
+        const char *keys[5] = {"p99", "error_rate", "task_errors", "p50",
+                               "rps_trend"};
+        const char *conds[5] = {"< 60ms", "< 1%", "== 0", "< 1s", "> -10%"};
+        for (int i = 0; i < 5; i++) {
+            T_EQ_INT(qvr_thresh_parse(keys[i], conds[i], &vt[i].t, NULL, 0), 0);
+            vt[i].ok = 1;
+        }
+        vt[0].value = 216.4;
+        vt[1].value = 0.002;
+        vt[2].value = 0;
+        vt[3].value = 80;
+        vt[4].value = NAN;
+        vt[4].skipped = 1;
+        T_EQ_INT(qvr_gate_summary(vt, 4, 0, NULL, vl, sizeof(vl)), 0);
+        T_EQ_STR(vl, "all 4 thresholds passed, exit 0");
+        T_EQ_INT(qvr_gate_summary(vt, 5, 0, NULL, vl, sizeof(vl)), 0);
+        T_EQ_STR(vl, "4 of 5 thresholds passed, 1 n/a, exit 0");
+        vt[0].ok = 0;
+        T_EQ_INT(qvr_gate_summary(vt, 4, 99, NULL, vl, sizeof(vl)), 1);
+        T_EQ_STR(vl, "1 of 4 thresholds failed (p99 < 60ms: 216ms), exit 99");
+        vt[2].ok = 0;
+        vt[2].value = 25;
+        vt[3].ok = 0;
+        vt[3].value = NAN;
+        T_EQ_INT(qvr_gate_summary(vt, 4, 99, NULL, vl, sizeof(vl)), 3);
+        T_EQ_STR(vl, "3 of 4 thresholds failed (p99 < 60ms: 216ms, "
+                     "task_errors == 0: 25, p50 < 1s: no data), exit 99");
+        vt[1].ok = 0;
+        T_EQ_INT(qvr_gate_summary(vt, 4, 99, NULL, vl, sizeof(vl)), 4);
+        T_CHECK(strstr(vl, "4 of 4 thresholds failed (p99 < 60ms: 216ms, "
+                           "error_rate < 1%: 0.20%, task_errors == 0: 25, "
+                           "...), exit 99") != NULL);
+        T_EQ_INT(qvr_gate_summary(vt, 0, 130, NULL, vl, sizeof(vl)), 0);
+        T_EQ_STR(vl, "no thresholds set, exit 130 (interrupted)");
+        T_EQ_INT(qvr_gate_summary(vt + 4, 1, 0, NULL, vl, sizeof(vl)), 0);
+        T_EQ_STR(vl, "no threshold judged (1 n/a), exit 0");
+        T_EQ_INT(qvr_gate_summary(vt, 1, 99, "stopped early", vl, 40), 1);
+        T_EQ_INT((int)strlen(vl), 39); /* truncated, terminated */
+    }
     return T_DONE();
 }

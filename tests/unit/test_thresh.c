@@ -139,6 +139,13 @@ static const struct valid_case valid[] = {
      "error_rate_trend <= 0.5pp"},
     {"rps_trend{task=x}", ">-5%", "rps_trend", QVR_TM_RPS_TREND, 0, TRD,
      QVR_OP_GT, -0.05, "task=x", 0, "rps_trend{task=x} > -5%"},
+    /* a count, or with % a share of the iterations */
+    {"task_errors", "< 10", "task_errors", QVR_TM_TASK_ERRORS, 0, QVR_TK_COUNT,
+     QVR_OP_LT, 10, "", 0, "task_errors < 10"},
+    {"task_errors", "<5%", "task_errors", QVR_TM_TASK_ERRORS, 0, RAT, QVR_OP_LT,
+     0.05, "", 0, "task_errors < 5%"},
+    {"task_errors", "== 0", "task_errors", QVR_TM_TASK_ERRORS, 0, QVR_TK_COUNT,
+     QVR_OP_EQ, 0, "", 0, "task_errors == 0"},
 };
 
 struct invalid_case {
@@ -149,10 +156,15 @@ struct invalid_case {
 static const struct invalid_case invalid[] = {
     {"p99x", "<5s",
      "unknown metric 'p99x' (expected p50..p99.9, max, min, mean, rps, "
-     "error_rate, checks, goodput, output_tokens_per_s, ttft./itl./tpot. + "
-     "pNN, min, max, mean or *_trend)"},
+     "error_rate, checks, goodput, output_tokens_per_s, task_errors, "
+     "ttft./itl./tpot. + pNN, min, max, mean or *_trend)"},
     {"ttft.rps", "<5", "'ttft.rps': ttft. takes a time"},
     {"itl.p0", "<5", "percentile out of range in 'p0'"},
+    {"task_errors", "< 5s", "bad unit 's' for task_errors (use a count"},
+    {"task_errors", "< 150%", "above 100%"},
+    {"task_errors{task=a}", "< 5", "task_errors counts the whole run"},
+    {"task_errors[30s]", "< 5", "no tags or window"},
+    {"task_erors", "< 5", "did you mean 'task_errors'?"},
     {"erorr_rate", "<5%", "did you mean 'error_rate'?"},
     {"P99", "<5s", "unknown metric 'P99'"},
     {"P99", "<5s", "did you mean 'p99'?"},
