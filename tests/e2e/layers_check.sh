@@ -28,7 +28,7 @@ assert_eq "$RC" 1 "faults: exit 1"
 O=$QVR_TMP/out
 assert_contains "$O" 'core/base/log.c: includes "run.h" (run), but base may include only: base' "upward include"
 assert_contains "$O" "core/out/plot.c: includes <lua.h> (lua), which out may not use" "lua.h outside lua/"
-assert_contains "$O" "core/net/expo.c: includes <curl/curl.h> (curl), which net may not use (it may: event curl@http.c)" "curl outside http.c"
+assert_contains "$O" "core/net/expo.c: includes <curl/curl.h> (curl), which net may not use (it may: event curl@http.c cjson@sse.c)" "curl outside http.c"
 assert_contains "$O" 'core/net/http.h: includes "mock.h" (mock), but net may include only' "net -> mock"
 assert_contains "$O" '"core/results/report.c collect.h" is no longer a fault; delete its line' "a stale allowlist entry"
 assert_contains "$O" "core/stray.c: not in a wing folder" "a file outside a wing"
