@@ -28,7 +28,7 @@ th()
 QVR_TARGET=$MOCK_URL run_qvrrun "$QVR_TMP/t.lua" --quiet --no-plots \
     --out "$QVR_TMP/a" --threshold 'p99 < 1ms'
 assert_eq "$RC" 99 "--threshold 'p99 < 1ms' fails the run (exit 99)"
-assert_eq "$(th "$S")" '["error_rate < 5%", "p99 < 1ms"]' \
+assert_eq "$(th "$S")" '["error_rate < 5%", "p99 < 1ms", "task_errors == 0"]' \
     "the flag replaced the scenario's p99 < 5s, error_rate kept"
 assert_eq "$(json_get "$S" "[t['ok'] for t in d['thresholds'] if t['expr'] == 'p99 < 1ms'][0]")" \
     false "p99 < 1ms failed in summary.json"
@@ -41,7 +41,7 @@ QVR_TARGET=$MOCK_URL run_qvrrun "$QVR_TMP/t.lua" --quiet --no-plots \
     --threshold 'rps > 1'
 assert_eq "$RC" 0 "two flag thresholds that hold: exit 0"
 assert_eq "$(th "$QVR_TMP/b/summary.json")" \
-    '["error_rate < 5%", "p99 < 5s", "p99{name=rr} < 2s", "rps > 1"]' \
+    '["error_rate < 5%", "p99 < 5s", "p99{name=rr} < 2s", "rps > 1", "task_errors == 0"]' \
     "flags added beside the scenario's own"
 
 # 3. Bad ones: exit 2 before any request, the flag named.

@@ -28,7 +28,7 @@ EOF
 # least 3) ended with the one task error MESSAGE. One read of the summary.
 errors_only()
 {
-    assert_eq "$RC" 0 "$1: exit 0 (a task error is data)"
+    assert_eq "$RC" 99 "$1: exit 99 (a task error is data, and fails task_errors == 0)"
     local got
     got=$(json_get "$S" '"%d requests, %d errors in %d entries, %s" % (d["totals"]["requests"], d["totals"]["script_errors"] - sum(e["count"] for e in d["errors"]), len(d["errors"]), "ok" if d["totals"]["script_errors"] >= 3 else "too few")')
     assert_eq "$got" "0 requests, 0 errors in 1 entries, ok" \

@@ -30,7 +30,7 @@ run_qvrrun "$SC" --quiet --no-plots --out "$T/o1" --junit "$T/link.xml" --csv "$
 assert_eq "$RC" 0 "symlinked --junit and --csv: exit 0"
 [[ -L "$T/link.xml" && -L "$T/loc_stats.csv" ]] && pass "both symlinks are still symlinks" ||
     fail "a symlink was replaced by a regular file"
-assert_contains "$T/real.xml" '<testsuite name="qvrrun thresholds" tests="1" failures="0"' \
+assert_contains "$T/real.xml" '<testsuite name="qvrrun thresholds" tests="2" failures="0"' \
     "the JUnit report went to the file the link names"
 assert_eq "$(head -n 1 "$T/real_stats.csv" | cut -d, -f1-3)" "Type,Name,Request Count" \
     "Locust stats went to the file the link names"

@@ -38,10 +38,10 @@ return scenario { name = "nl", target = "mock", load = users { count = 1, durati
                            http.get("/health", { name = "a\nb" }) end } }
 EOF
 run_qvrrun "$T/nl.lua" --quiet --out "$T/nl" --junit "$T/nl.xml" --csv "$T/nl"
-assert_eq "$RC" 0 "a name with a line break: the run is judged on the rest (exit 0)"
+assert_eq "$RC" 99 "a name with a line break: a task error, so task_errors == 0 fails (exit 99)"
 assert_contains "$QVR_STDERR" 'http.get: request name "a\nb" holds a control character' \
     "the task error names the escaped name"
-assert_contains "$T/nl.xml" '<testsuite name="qvrrun thresholds" tests="1" failures="0"' "JUnit written"
+assert_contains "$T/nl.xml" '<testsuite name="qvrrun thresholds" tests="2" failures="1"' "JUnit written"
 for f in stats stats_history failures exceptions; do
     [[ -s "$T/nl_$f.csv" ]] || fail "no $T/nl_$f.csv"
 done

@@ -20,7 +20,7 @@ for mode in pcall xpcall close coclose; do
     QVR_TIMEOUT=12 run_qvrrun "$SC" -e MODE=$mode --out "$out" --quiet \
         --no-plots
     el=$(elapsed "$t0")
-    assert_eq "$RC" 0 "$mode: exit 0 (not killed)"
+    assert_eq "$RC" 99 "$mode: exit 99 (not killed; the loop is a task error, which fails task_errors == 0)"
     assert_le "$el" 5 "$mode: ended in ${el}s (1 s run)"
     S=$out/summary.json
     assert_contains "$S" "without yielding" "$mode: the loop is a task error"

@@ -194,19 +194,19 @@ assert_ge "$it" 2 "opts: users went on after the error"
 assert_eq "$(json_get "$s" 'd["totals"]["script_errors"]')" "$it" \
     "opts: one task error per iteration"
 assert_eq "$(json_get "$s" '[e["message"].split("\n")[0] for e in d["errors"]]')" \
-    "[\"opts.lua:17: http.post: unknown option 'jsn' (did you mean 'json'? options are json, body, headers, name, timeout)\"]" \
+    "[\"opts.lua:17: http.post: unknown option 'jsn' (did you mean 'json'? options are json, body, headers, name, timeout, stream, keep_body, text, first_token_timeout)\"]" \
     "opts: the error names the key, a suggestion and the known options"
 assert_contains opts/stderr \
     "error in task 't' (vu 1): opts.lua:17: http.post: unknown option 'jsn' (did you mean 'json'?" \
     "opts: printed as a task error"
 assert_contains opts/stderr \
-    "PUT:	opts.lua:11: http.request: unknown option 'timout' (did you mean 'timeout'? options are json, body, headers, name, timeout)" \
+    "PUT:	opts.lua:11: http.request: unknown option 'timout' (did you mean 'timeout'? options are json, body, headers, name, timeout, stream, keep_body, text, first_token_timeout)" \
     "opts: http.request too"
 assert_contains opts/stderr \
-    "GET:	opts.lua:12: http.get: options are name = value pairs (json, body, headers, name, timeout), got a number key" \
+    "GET:	opts.lua:12: http.get: options are name = value pairs (json, body, headers, name, timeout, stream, keep_body, text, first_token_timeout), got a number key" \
     "opts: a positional value"
 assert_contains opts/stderr \
-    "GET:	opts.lua:13: http.get: unknown option 'zzzzzz' (options are json, body, headers, name, timeout)" \
+    "GET:	opts.lua:13: http.get: unknown option 'zzzzzz' (options are json, body, headers, name, timeout, stream, keep_body, text, first_token_timeout)" \
     "opts: no suggestion when nothing is close"
 assert_eq "$(json_get "$s" 'sorted(d["names"].keys())')" '["good", "good_body"]' \
     "opts: nothing was sent for the misspelt calls"

@@ -28,7 +28,7 @@ EOF
 run_qvrrun forms.lua --out "$QVR_TMP/o" --csv "$QVR_TMP/o/locust" \
     --junit "$QVR_TMP/o/junit.xml" --no-plots \
     -e 'MY_API_TOKEN=tok"en\with/special-SECRET42' -e RERANK_KEY=rk-S3CRET-azure-77
-assert_eq "$RC" 0 "exit 0"
+assert_eq "$RC" 99 "exit 99 (the task raises: task_errors == 0 fails)"
 assert_ge "$(json_get "$QVR_TMP/o/summary.json" 'd["totals"]["requests"]')" 2 "requests sent"
 for f in "$QVR_STDOUT" "$QVR_STDERR" "$QVR_TMP"/o/*; do
     for secret in SECRET42 S3CRET-azure x-auth-tok-555; do

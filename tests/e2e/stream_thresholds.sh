@@ -18,7 +18,7 @@ run_th()
 
 run_th pass
 assert_eq "$RC" 0 "met token thresholds: exit 0"
-assert_eq "$(json_get "$S" '[t["ok"] for t in d["thresholds"]].count(True)')" 6 "all six pass"
+assert_eq "$(json_get "$S" '[t["ok"] for t in d["thresholds"]].count(True)')" 7 "all six pass, and the default task_errors == 0"
 ttft=$(json_get "$S" '[t["value_ms"] for t in d["thresholds"] if t["expr"].startswith("ttft.p50")][0]')
 assert_near "$ttft" 20.5 1.5 "ttft.p50 measured ~20 ms ($ttft)"
 

@@ -20,7 +20,7 @@ count()
 }
 for threads in 2 3; do
     run_qvrrun te.lua --threads "$threads" --quiet --no-plots --out "$QVR_TMP/o$threads"
-    assert_eq "$RC" 0 "--threads $threads: exit 0"
+    assert_eq "$RC" 99 "--threads $threads: exit 99 (the task errors fail task_errors == 0)"
     assert_eq "$(json_get "$QVR_TMP/o$threads/summary.json" 'd["generator"]["threads"]')" \
         "$threads" "--threads $threads: the run used $threads threads"
     n=$(json_get "$QVR_TMP/o$threads/summary.json" 'd["totals"]["script_errors"]')
