@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "fmt.h"
 
 #define DASH "\u2013"
 
@@ -49,19 +50,11 @@ void qvr_progress_add(struct qvr_progress *p, const struct qvr_hist *win,
 
 char *qvr_progress_fmt_ms(double ms, char *buf, unsigned long len)
 {
-    if (isnan(ms) || ms < 0)
+    if (isnan(ms) || ms < 0) {
         snprintf(buf, len, DASH);
-    else if (ms >= 10000)
-        snprintf(buf, len, "%.1fs", ms / 1000);
-    else if (ms >= 1000)
-        snprintf(buf, len, "%.2fs", ms / 1000);
-    else if (ms >= 100)
-        snprintf(buf, len, "%.0fms", ms);
-    else if (ms >= 10)
-        snprintf(buf, len, "%.1fms", ms);
-    else
-        snprintf(buf, len, "%.2fms", ms);
-    return buf;
+        return buf;
+    }
+    return qvr_fmt_ms(ms, buf, len);
 }
 
 char *qvr_progress_line(struct qvr_progress *p,
