@@ -589,9 +589,15 @@ static int content_tokens(const cJSON *c, int i, uint64_t *tokens, char *err,
             }
             *tokens += IMAGE_TOKENS;
         } else {
+            /* the client's text, cut and kept on one line */
+            char shown[33];
+            size_t n = 0;
+            for (const char *c = type->valuestring; *c && n < 32; c++)
+                shown[n++] = (unsigned char)*c < 0x20 || *c == 0x7f ? '?' : *c;
+            shown[n] = 0;
             snprintf(err, errlen,
-                     "messages[%d].content[%d]: unsupported type '%.32s'", i, k,
-                     type->valuestring);
+                     "messages[%d].content[%d]: unsupported type '%s'", i, k,
+                     shown);
             return -1;
         }
         k++;

@@ -130,6 +130,18 @@ for src in "$SRC"/core/*.c "$SRC"/core/*/*.c; do
             "(see $obj.log)" >&2
     fi
 done
+# The dashboard page and its charting library, compiled in as for qvrrun
+# (report.html is written by qvr_render, which fuzz_summary drives).
+if cmake -DOUT="$BUILD/web_embed.c" -DSRC_DIR="$SRC/web" \
+    -DDYGRAPHS_DIR=/usr/share/javascript/dygraphs \
+    -P "$SRC/cmake/embed_web.cmake" >"$BUILD/web_embed.log" 2>&1 &&
+    "$CC" "${CFLAGS[@]}" -c "$BUILD/web_embed.c" -o "$BUILD/obj/web_embed.o" \
+        2>>"$BUILD/web_embed.log"; then
+    objs+=("$BUILD/obj/web_embed.o")
+else
+    echo "run.sh: note: the embedded page did not build (see" \
+        "$BUILD/web_embed.log)" >&2
+fi
 rm -f "$BUILD/libqvrfuzz.a"
 ar rcs "$BUILD/libqvrfuzz.a" "${objs[@]}"
 status=0
