@@ -592,8 +592,8 @@ static int content_tokens(const cJSON *c, int i, uint64_t *tokens, char *err,
             /* the client's text, cut and kept on one line */
             char shown[33];
             size_t n = 0;
-            for (const char *c = type->valuestring; *c && n < 32; c++)
-                shown[n++] = (unsigned char)*c < 0x20 || *c == 0x7f ? '?' : *c;
+            for (const char *t = type->valuestring; *t && n < 32; t++)
+                shown[n++] = (unsigned char)*t < 0x20 || *t == 0x7f ? '?' : *t;
             shown[n] = 0;
             snprintf(err, errlen,
                      "messages[%d].content[%d]: unsupported type '%s'", i, k,
