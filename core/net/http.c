@@ -686,7 +686,9 @@ static size_t header_cb(char *p, size_t size, size_t n, void *arg)
         qvr_buf_reset(&x->head);
         x->ct_stream = 0;
     }
-    if (len > 13 && strncasecmp(p, "content-type:", 13) == 0) {
+    /* the first letter first: one compare for most header lines */
+    if (len > 13 && (p[0] | 0x20) == 'c' &&
+        strncasecmp(p, "content-type:", 13) == 0) {
         const char *v = p + 13;
         while (v < p + len && (*v == ' ' || *v == '\t'))
             v++;
