@@ -253,8 +253,8 @@ gen_where=${pin_gen[*]:+core $GEN_CORE}
     echo "fixture's own send log, \`$SRV_LOG\`, is kept for a finer comparison"
     echo "when the server is \`sse\`). Per core = achieved rate / CPU share:"
     echo "the server paces the streams, so a generator below 100% CPU had room."
-    echo "n/a for qvrrun until its streaming client (SSE parsing, token metrics,"
-    echo "issue 17) reports \`output_tokens_per_s\`, \`ttft_ms\` and \`itl_ms\`."
+    echo "With the server itself near a full core (its CPU column), the p99"
+    echo "errors measure the server's own lateness as much as the generators'."
     echo
     echo '```'
     echo "# server"
